@@ -1,0 +1,24 @@
+/**
+ * Jest runs TypeScript through ts-jest (CommonJS). Some dependencies ship ESM only
+ * (hyparquet*, h5wasm's node build is CJS): jest's CommonJS runtime cannot load them, so they
+ * are transformed to CommonJS with babel just for the tests. The shipped library keeps real
+ * `import()` (TypeScript `module: node16`), which Node and tslab load natively.
+ */
+const ESM_PACKAGES = ['hyparquet', 'hyparquet-compressors', 'hyparquet-writer'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: { ignoreCodes: [151002] } }],
+    '^.+\\.m?js$': ['babel-jest', { plugins: ['@babel/plugin-transform-modules-commonjs'], babelrc: false, configFile: false }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+  moduleNameMapper: {
+    '^anomaly-lab$': '<rootDir>/kernel-lib/src/index.ts',
+    '^anomaly-lab/browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
+  },
+  testTimeout: 120000,
+};

@@ -1,0 +1,142 @@
+/**
+ * Compute-backend selection. One place decides which tfjs backend runs:
+ * tfjs-node-gpu → tfjs-node → wasm → cpu, unless the caller names one.
+ *
+ * The native bindings cannot be installed on every machine (their install step downloads
+ * libtensorflow), so they are optional and probed at run time. On wasm we also patch
+ * BatchMatMul: the wasm kernel is ~10× slower with transposeA/B (what autodiff emits) than an
+ * explicit transpose followed by a plain product.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export interface BackendInfo {
+  /** The tfjs backend name now active ('tensorflow', 'wasm' or 'cpu'). */
+  name: string;
+  /** Which package provides it. */
+  provider: BackendName;
+  native: boolean;
+  /** Hint printed when the backend is not native. */
+  hint?: string;
+}
+
+let active: BackendInfo | undefined;
+let pending: Promise<BackendInfo> | undefined;
+
+const NATIVE_HINT =
+  'for native speed install @tensorflow/tfjs-node (or -gpu) where its libtensorflow download is allowed; it is picked up automatically';
+
+function tryRequire(name: string): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let matMulPatched = false;
+/** Replace wasm BatchMatMul with transpose-then-multiply when a transpose flag is set. */
+function patchWasmBatchMatMul(): void {
+  if (matMulPatched) return;
+  const orig = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!orig || !transpose) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: orig.setupFunc,
+    disposeFunc: orig.disposeFunc,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args as unknown as {
+        inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+        backend: { disposeData(id: object): void };
+        attrs: { transposeA: boolean; transposeB: boolean };
+      };
+      if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args);
+      const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+        const r = x.shape.length;
+        const perm = [...Array(r).keys()];
+        perm[r - 1] = r - 2;
+        perm[r - 2] = r - 1;
+        return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } } as never) as tf.TensorInfo;
+      };
+      const a = attrs.transposeA ? swapLast(inputs.a) : inputs.a;
+      const b = attrs.transposeB ? swapLast(inputs.b) : inputs.b;
+      const out = orig.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never);
+      if (a !== inputs.a) backend.disposeData(a.dataId);
+      if (b !== inputs.b) backend.disposeData(b.dataId);
+      return out;
+    },
+  });
+  matMulPatched = true;
+}
+
+async function activate(choice: BackendChoice): Promise<BackendInfo> {
+  const order: BackendName[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const errors: string[] = [];
+  for (const provider of order) {
+    try {
+      if (provider === 'tensorflow-gpu' || provider === 'tensorflow') {
+        const pkg = provider === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+        if (!tryRequire(pkg)) throw new Error(`${pkg} is not installed`);
+        if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} failed to initialise`);
+        return { name: 'tensorflow', provider, native: true };
+      }
+      if (provider === 'wasm') {
+        await import('@tensorflow/tfjs-backend-wasm');
+        if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+        patchWasmBatchMatMul();
+        return { name: 'wasm', provider, native: false, hint: NATIVE_HINT };
+      }
+      if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+      return { name: 'cpu', provider, native: false, hint: NATIVE_HINT };
+    } catch (e) {
+      errors.push(`${provider}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no tfjs backend could be started (${errors.join('; ')})`);
+}
+
+export interface InitBackendOptions {
+  backend?: BackendChoice | string;
+  /** Print which backend runs (default true). */
+  log?: boolean;
+  logger?: (line: string) => void;
+}
+
+/**
+ * Select and start the compute backend once per process. Later calls return the active one
+ * unless a different backend is named explicitly.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const choice = (opts.backend ?? process.env.ANOMALY_LAB_BACKEND ?? 'auto') as BackendChoice;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
+    throw new Error(`unknown backend '${choice}' (choose one of ${BACKEND_CHOICES.join(', ')})`);
+  }
+  if (active && (choice === 'auto' || choice === active.provider)) return active;
+  if (pending && choice === 'auto') return pending;
+  pending = activate(choice);
+  try {
+    active = await pending;
+  } finally {
+    pending = undefined;
+  }
+  if (opts.log ?? true) {
+    const log = opts.logger ?? ((line: string) => process.stderr.write(line + '\n'));
+    log(`anomaly-lab: tfjs backend '${active.name}'${active.native ? '' : ` (${active.hint})`}`);
+  }
+  return active;
+}
+
+/** The backend now active, if one was started. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+export { tf };

@@ -1,0 +1,137 @@
+/**
+ * Command-line option parsing shared by every command.
+ *
+ * Options are declared once (name in snake_case as in the original AnomalyBERT scripts, kind,
+ * default, help); `--snake_case`, `--kebab-case` and `--opt=value` forms are all accepted.
+ * Errors name the option and what was wrong, so the CLI can print one line and exit non-zero.
+ */
+
+export type OptionKind = 'string' | 'number' | 'int' | 'boolean' | 'list';
+
+export interface OptionSpec {
+  kind: OptionKind;
+  help: string;
+  default?: string | number | boolean | string[];
+  required?: boolean;
+  /** Allowed values for a string option. */
+  choices?: readonly string[];
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+export type ParsedOptions = Record<string, string | number | boolean | string[] | undefined>;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const toSnake = (name: string): string => name.replace(/-/g, '_');
+
+function convert(name: string, spec: OptionSpec, raw: string): string | number | boolean | string[] {
+  switch (spec.kind) {
+    case 'number': {
+      const v = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`option --${name} expects a number, got '${raw}'`);
+      return v;
+    }
+    case 'int': {
+      const v = Number(raw);
+      if (raw.trim() === '' || !Number.isInteger(v)) throw new UsageError(`option --${name} expects an integer, got '${raw}'`);
+      return v;
+    }
+    case 'boolean': {
+      const lower = raw.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+      if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+      throw new UsageError(`option --${name} expects true/false, got '${raw}'`);
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    default:
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new UsageError(`option --${name} must be one of ${spec.choices.join('|')}, got '${raw}'`);
+      }
+      return raw;
+  }
+}
+
+/**
+ * Parse argv against specs. Returns the options (defaults filled in) and positional arguments.
+ * `--help` yields `{ help: true }`.
+ */
+export function parseArgs(argv: string[], specs: OptionSpecs): { options: ParsedOptions; positional: string[]; help: boolean } {
+  const options: ParsedOptions = {};
+  const positional: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    let body = arg.slice(2);
+    let inline: string | undefined;
+    const eq = body.indexOf('=');
+    if (eq >= 0) {
+      inline = body.slice(eq + 1);
+      body = body.slice(0, eq);
+    }
+    let name = toSnake(body);
+    let negated = false;
+    if (!(name in specs) && name.startsWith('no_') && specs[name.slice(3)]?.kind === 'boolean') {
+      name = name.slice(3);
+      negated = true;
+    }
+    const spec = specs[name];
+    if (!spec) {
+      const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
+      throw new UsageError(`unknown option --${body} (known: ${known || 'none'})`);
+    }
+    if (spec.kind === 'boolean' && inline === undefined) {
+      const next = argv[i + 1];
+      if (!negated && next !== undefined && /^(true|false|1|0|yes|no|on|off)$/i.test(next)) {
+        options[name] = convert(name, spec, next);
+        i++;
+      } else {
+        options[name] = !negated;
+      }
+      continue;
+    }
+    let raw = inline;
+    if (raw === undefined) {
+      raw = argv[i + 1];
+      if (raw === undefined || (raw.startsWith('--') && raw.length > 2)) {
+        throw new UsageError(`option --${name} needs a value`);
+      }
+      i++;
+    }
+    if (spec.kind === 'list' && Array.isArray(options[name])) {
+      (options[name] as string[]).push(...(convert(name, spec, raw) as string[]));
+    } else {
+      options[name] = convert(name, spec, raw);
+    }
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (options[name] === undefined && spec.default !== undefined) options[name] = spec.default;
+    if (!help && spec.required && options[name] === undefined) throw new UsageError(`missing required option --${name}`);
+  }
+  return { options, positional, help };
+}
+
+/** Help text for a command from its specs. */
+export function formatHelp(usageLine: string, summary: string, specs: OptionSpecs): string {
+  const lines = [`Usage: ${usageLine}`, '', summary, '', 'Options:'];
+  for (const [name, spec] of Object.entries(specs)) {
+    const def = spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`;
+    const req = spec.required ? ' (required)' : '';
+    const choices = spec.choices ? ` [${spec.choices.join('|')}]` : '';
+    lines.push(`  --${name.padEnd(24)} ${spec.help}${choices}${def}${req}`);
+  }
+  return lines.join('\n') + '\n';
+}
