@@ -1,3 +1,15 @@
-/** anomaly-lab: the kernel library (Node / tslab). */
+/**
+ * anomaly-lab: the kernel library (Node / tslab).
+ * Each area keeps its public API in its own barrel; names must be unique across areas.
+ */
 export * from './browser/index';
 export { LIBRARY_VERSION } from './version';
+export { initBackend, activeBackend, BACKEND_CHOICES } from './backend';
+export type { BackendInfo, BackendChoice, InitBackendOptions } from './backend';
+export * from './io/index';
+export * from './pickle/index';
+export * from './anomalybert/index';
+export * from './training/index';
+export * from './power/index';
+export * from './notebook/index';
+export * from './report/index';

@@ -1,0 +1,43 @@
+/**
+ * `npm run bench`: runs every `*.bench.js` module beside this file and prints one JSON object
+ * { backend, node, started, results: { <module>: <its JSON> } } to stdout (progress to stderr),
+ * also written to `.bench/results.json`. Each module exports `run(): Promise<object>`.
+ * `npm run bench -- <name> ...` runs only the named modules.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend } from '../backend';
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const info = await initBackend({});
+  const names = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.bench.js'))
+    .map((f) => f.slice(0, -'.bench.js'.length))
+    .filter((n) => only.length === 0 || only.includes(n))
+    .sort();
+  const results: Record<string, unknown> = {};
+  for (const name of names) {
+    process.stderr.write(`bench: ${name} ...\n`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(__dirname, `${name}.bench.js`)) as { run(): Promise<unknown> };
+    const t0 = Date.now();
+    try {
+      results[name] = await mod.run();
+    } catch (e) {
+      results[name] = { error: (e as Error).message };
+    }
+    process.stderr.write(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  const out = { backend: info.name, node: process.version, started: new Date().toISOString(), results };
+  const json = JSON.stringify(out, null, 2);
+  fs.mkdirSync('.bench', { recursive: true });
+  fs.writeFileSync(path.join('.bench', 'results.json'), json);
+  process.stdout.write(json + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,2 @@
+/** pickle: public API of this area (re-exported from the package root). */
+export {};

@@ -1,0 +1,2 @@
+/** training: public API of this area (re-exported from the package root). */
+export {};
