@@ -21,4 +21,5 @@ module.exports = {
     '^anomaly-lab/browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
   },
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/global-setup.js',
 };

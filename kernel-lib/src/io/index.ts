@@ -1,2 +1,2 @@
 /** io: public API of this area (re-exported from the package root). */
-export {};
+export { writeFileAtomic, writeDirAtomic, cleanAtomicLeftovers } from './atomic';
