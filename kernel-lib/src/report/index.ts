@@ -1,2 +1,24 @@
 /** report: public API of this area (re-exported from the package root). */
-export {};
+export {
+  MANIFEST_VERSION,
+  MANIFEST_FILE,
+  sha256File,
+  hashInputs,
+  libraryVersions,
+  createManifest,
+  writeManifest,
+  readManifest,
+  verifyInputs,
+  compareMetrics,
+} from './manifest';
+export type {
+  RunManifest,
+  ManifestInit,
+  ManifestInput,
+  ManifestCheckpoint,
+  ManifestOutput,
+  ManifestCommand,
+  ManifestBackend,
+  InputDrift,
+  MetricDifference,
+} from './manifest';
