@@ -1,0 +1,214 @@
+/**
+ * AdamW with decoupled weight decay (PyTorch `torch.optim.AdamW` semantics) and global
+ * gradient-norm clipping (`torch.nn.utils.clip_grad_norm_`), on plain `tf.Variable`s.
+ *
+ * Why our own and not `tf.train.adam`: tfjs has no AdamW (its Adam folds no decay, and L2 in the
+ * loss is not decoupled), its optimiser cannot clip by the global norm across variables, and its
+ * slot state is not easy to save and restore for resuming a killed run. Here the moments are
+ * tf.Variables updated in place (tensor count stays flat) and `getState`/`setState` round-trip
+ * them exactly (float32).
+ *
+ * Update for each parameter p with gradient g at step t (1-based), as torch does:
+ *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+ *   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+ * Clipping first scales all gradients by min(1, maxNorm / (‖g‖₂ + 1e-6)), ‖g‖₂ over all of them.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWConfig {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Decoupled weight decay (default 1e-4, the original script's value). */
+  weightDecay?: number;
+  /** Global gradient-norm clipping threshold; 0 or Infinity disables (default 1.0). */
+  clipNorm?: number;
+}
+
+/** Serializable optimiser state: step count and both moments per variable (by name). */
+export interface AdamWState {
+  step: number;
+  slots: Array<{ name: string; shape: number[]; m: Float32Array; v: Float32Array }>;
+}
+
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+  /** Number of updates applied so far (torch's `state['step']`). */
+  step = 0;
+  private readonly vars: tf.Variable[];
+  /** Stable names for saved state (torch state-dict keys when given a Map). */
+  private readonly names: string[];
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  /**
+   * `variables`: an array (state keyed by `variable.name`) or a Map from stable names (e.g.
+   * torch state-dict keys, so saved state survives a restart) to variables.
+   */
+  constructor(vars: tf.Variable[] | Map<string, tf.Variable>, cfg: AdamWConfig = {}) {
+    const variables = Array.isArray(vars) ? vars : [...vars.values()];
+    this.names = Array.isArray(vars) ? vars.map((x) => x.name) : [...vars.keys()];
+    if (variables.length === 0) throw new Error('AdamW: no trainable variables (is every part frozen?)');
+    this.beta1 = cfg.beta1 ?? 0.9;
+    this.beta2 = cfg.beta2 ?? 0.999;
+    this.epsilon = cfg.epsilon ?? 1e-8;
+    this.weightDecay = cfg.weightDecay ?? 1e-4;
+    this.clipNorm = cfg.clipNorm ?? 1.0;
+    this.vars = variables;
+    this.m = variables.map((x) => tf.variable(tf.zeros(x.shape), false, undefined, 'float32'));
+    this.v = variables.map((x) => tf.variable(tf.zeros(x.shape), false, undefined, 'float32'));
+  }
+
+  /** Names of the variables this optimiser updates, in order. */
+  get variableNames(): string[] {
+    return [...this.names];
+  }
+
+  /**
+   * Clip and apply one update. `grads` maps `variable.name` (tfjs's internal name, as
+   * `tf.variableGrads` returns) → gradient; every optimised variable must have one. The gradients are not disposed here.
+   * Returns the global gradient norm before clipping.
+   */
+  applyGradients(grads: tf.NamedTensorMap, lr: number): number {
+    const gs = this.vars.map((x) => {
+      const g = grads[x.name];
+      if (!g) throw new Error(`AdamW: no gradient for variable '${x.name}' (is it used by the loss?)`);
+      return g;
+    });
+    this.step += 1;
+    const t = this.step;
+    const norm = tf.tidy(() => {
+      // Global L2 norm over all gradients, computed once per step.
+      const total = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.mul(g, g)))));
+      const clip = Number.isFinite(this.clipNorm) && this.clipNorm > 0;
+      const coef = clip ? tf.minimum(tf.scalar(1), tf.div(tf.scalar(this.clipNorm), tf.add(total, tf.scalar(1e-6)))) : tf.scalar(1);
+      const decay = tf.scalar(1 - lr * this.weightDecay);
+      const b1 = tf.scalar(this.beta1);
+      const b2 = tf.scalar(this.beta2);
+      const nb1 = tf.scalar(1 - this.beta1);
+      const nb2 = tf.scalar(1 - this.beta2);
+      const stepSize = tf.scalar(lr / (1 - Math.pow(this.beta1, t)));
+      const sqrtBc2 = tf.scalar(Math.sqrt(1 - Math.pow(this.beta2, t)));
+      const eps = tf.scalar(this.epsilon);
+      for (let i = 0; i < this.vars.length; i++) {
+        const g = tf.mul(gs[i], coef);
+        const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, nb1));
+        const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.mul(g, g), nb2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
+        const p = tf.sub(tf.mul(this.vars[i], decay), tf.mul(stepSize, tf.div(m, denom)));
+        this.vars[i].assign(p);
+      }
+      return total;
+    });
+    const value = norm.dataSync()[0];
+    norm.dispose();
+    return value;
+  }
+
+  /** A copy of the state (moments read back to the host). */
+  getState(): AdamWState {
+    return {
+      step: this.step,
+      slots: this.vars.map((x, i) => ({
+        name: this.names[i],
+        shape: [...x.shape],
+        m: this.m[i].dataSync() as Float32Array,
+        v: this.v[i].dataSync() as Float32Array,
+      })),
+    };
+  }
+
+  /** Restore a saved state. Variable names and shapes must match; errors name the variable. */
+  setState(state: AdamWState): void {
+    if (state.slots.length !== this.vars.length) {
+      throw new Error(`optimizer state has ${state.slots.length} variables, the model trains ${this.vars.length}`);
+    }
+    const byName = new Map(state.slots.map((s) => [s.name, s]));
+    this.vars.forEach((x, i) => {
+      const name = this.names[i];
+      const s = byName.get(name);
+      if (!s) throw new Error(`optimizer state lacks variable '${name}'`);
+      if (s.shape.join(',') !== x.shape.join(',')) {
+        throw new Error(`optimizer state for '${name}' has shape [${s.shape}], variable has [${x.shape}]`);
+      }
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(s.m, x.shape, 'float32'));
+        this.v[i].assign(tf.tensor(s.v, x.shape, 'float32'));
+      });
+    });
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m, ...this.v]) t.dispose();
+  }
+}
+
+/**
+ * Encode a state as one binary blob: uint32 header length, UTF-8 JSON header, then the
+ * float32 moments in slot order (m then v per slot). `extra` rides along in the header
+ * (the trainer stores its RNG state there).
+ */
+export function encodeAdamWState(state: AdamWState, extra: Record<string, unknown> = {}): Uint8Array {
+  const header = JSON.stringify({
+    format: 'anomaly-lab-adamw-v1',
+    step: state.step,
+    slots: state.slots.map((s) => ({ name: s.name, shape: s.shape })),
+    extra,
+  });
+  const headerBytes = Buffer.from(header, 'utf8');
+  // Pad the header so the float32 payload is 4-byte aligned.
+  const pad = (4 - ((4 + headerBytes.length) % 4)) % 4;
+  const nFloats = state.slots.reduce((acc, s) => acc + s.m.length + s.v.length, 0);
+  const out = new Uint8Array(4 + headerBytes.length + pad + nFloats * 4);
+  new DataView(out.buffer).setUint32(0, headerBytes.length + pad, true);
+  out.set(headerBytes, 4);
+  out.fill(0x20, 4 + headerBytes.length, 4 + headerBytes.length + pad);
+  const payload = new Float32Array(out.buffer, 4 + headerBytes.length + pad, nFloats);
+  let off = 0;
+  for (const s of state.slots) {
+    payload.set(s.m, off);
+    off += s.m.length;
+    payload.set(s.v, off);
+    off += s.v.length;
+  }
+  return out;
+}
+
+/** Decode `encodeAdamWState` output. `source` names the file in errors. */
+export function decodeAdamWState(bytes: Uint8Array, source: string): { state: AdamWState; extra: Record<string, unknown> } {
+  const fail = (why: string): never => {
+    throw new Error(`${source}: not an optimizer state file (${why})`);
+  };
+  if (bytes.length < 4) fail('too short');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = view.getUint32(0, true);
+  if (4 + headerLen > bytes.length) fail('header length beyond end of file');
+  let header: { format?: string; step: number; slots: Array<{ name: string; shape: number[] }>; extra?: Record<string, unknown> };
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(4, 4 + headerLen)).toString('utf8'));
+  } catch {
+    return fail('header is not JSON');
+  }
+  if (header.format !== 'anomaly-lab-adamw-v1') fail(`unknown format '${header.format}'`);
+  const sizes = header.slots.map((s) => s.shape.reduce((a, b) => a * b, 1));
+  const nFloats = sizes.reduce((a, b) => a + 2 * b, 0);
+  if (bytes.length !== 4 + headerLen + nFloats * 4) fail(`expected ${nFloats} float32 values after the header`);
+  // Copy so the arrays do not depend on the caller's buffer alignment.
+  const payload = new Float32Array(bytes.slice(4 + headerLen).buffer);
+  let off = 0;
+  const slots = header.slots.map((s, i) => {
+    const m = payload.slice(off, off + sizes[i]);
+    off += sizes[i];
+    const v = payload.slice(off, off + sizes[i]);
+    off += sizes[i];
+    return { name: s.name, shape: s.shape, m, v };
+  });
+  return { state: { step: header.step, slots }, extra: header.extra ?? {} };
+}

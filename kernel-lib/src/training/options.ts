@@ -1,0 +1,187 @@
+/**
+ * Training options: the original AnomalyBERT `train.py` options with the same names (snake_case)
+ * and defaults, plus the few this toolkit adds (data sources, transfer learning, backend).
+ *
+ * One declaration feeds three consumers: the `train` CLI (via `OptionSpecs`), the library API
+ * (`TrainOptions`, filled by `resolveTrainOptions`) and the run directory's `config.json`.
+ *
+ * Differences from the original, on purpose:
+ * - `n_features` is the number of tokens per window (the original's `window_size`; the ESS fork
+ *   renamed it). Window length W = n_features × patch_size points.
+ * - `dataset` / `gpu_id` do not exist: data come from `--train/--test/--test_label` paths and the
+ *   backend from `--backend` (see docs/seed-mapping.md).
+ * - Only the BCE loss of the original is implemented (`loss` bce; l1/mse were experimental there).
+ */
+import type { OptionSpecs } from '../cli/args';
+import { FLIP_MODES, type FlipMode } from './degrade';
+
+/** Parts of the model a transfer run can train or freeze (see transfer.ts). */
+export const MODEL_PARTS = ['embedding', 'encoder', 'head'] as const;
+export type ModelPart = (typeof MODEL_PARTS)[number];
+
+/** All options of one training run. Field names equal the original script's option names. */
+export interface TrainOptions {
+  // optimisation
+  lr: number;
+  max_steps: number;
+  summary_steps: number;
+  checkpoint?: string;
+  initial_iter: number;
+  batch_size: number;
+  grad_clip_norm: number;
+  /** Decoupled weight decay of AdamW (fixed at 1e-4 in the original). */
+  weight_decay: number;
+  // model
+  n_features: number;
+  patch_size: number;
+  d_embed: number;
+  n_layer: number;
+  n_head: number;
+  dropout: number;
+  // synthetic degradation
+  replacing_rate_max: number;
+  soft_replacing: number;
+  uniform_replacing: number;
+  peak_noising: number;
+  length_adjusting: number;
+  white_noising: number;
+  flip_replacing_interval: FlipMode;
+  replacing_weight: number;
+  /** Another series for soft replacement (defaults to the training data). */
+  replacing_data?: string;
+  // evaluation
+  window_sliding: number;
+  seed: number;
+  // transfer learning (this toolkit)
+  /** Train only these parts (others frozen). Empty = all parts not frozen. */
+  train_parts: ModelPart[];
+  /** Freeze these parts. */
+  freeze: ModelPart[];
+}
+
+export const TRAIN_DEFAULTS: TrainOptions = {
+  lr: 1e-4,
+  max_steps: 150000,
+  summary_steps: 500,
+  initial_iter: 0,
+  batch_size: 16,
+  grad_clip_norm: 1.0,
+  weight_decay: 1e-4,
+  n_features: 512,
+  patch_size: 4,
+  d_embed: 512,
+  n_layer: 6,
+  n_head: 8,
+  dropout: 0.1,
+  replacing_rate_max: 0.15,
+  soft_replacing: 0.5,
+  uniform_replacing: 0.15,
+  peak_noising: 0.15,
+  length_adjusting: 0.0,
+  white_noising: 0.0,
+  flip_replacing_interval: 'all',
+  replacing_weight: 0.7,
+  window_sliding: 16,
+  seed: 0,
+  train_parts: [],
+  freeze: [],
+};
+
+/** CLI declarations of the options above (names, kinds, defaults, help). */
+export const TRAIN_OPTION_SPECS: OptionSpecs = {
+  lr: { kind: 'number', default: TRAIN_DEFAULTS.lr, help: 'peak learning rate (the seed fine-tunes with 1e-5)' },
+  max_steps: { kind: 'int', default: TRAIN_DEFAULTS.max_steps, help: 'number of optimisation steps' },
+  summary_steps: { kind: 'int', default: TRAIN_DEFAULTS.summary_steps, help: 'summary/checkpoint every N steps' },
+  checkpoint: { kind: 'string', help: 'start from this checkpoint (run/state/step_<i>, a checkpoint dir or a PyTorch .pt)' },
+  initial_iter: { kind: 'int', default: TRAIN_DEFAULTS.initial_iter, help: 'first step (resume: the step of --checkpoint)' },
+  batch_size: { kind: 'int', default: TRAIN_DEFAULTS.batch_size, help: 'windows per step' },
+  grad_clip_norm: { kind: 'number', default: TRAIN_DEFAULTS.grad_clip_norm, help: 'global gradient-norm clipping' },
+  weight_decay: { kind: 'number', default: TRAIN_DEFAULTS.weight_decay, help: 'AdamW decoupled weight decay' },
+  n_features: { kind: 'int', default: TRAIN_DEFAULTS.n_features, help: 'tokens per window (original: window_size)' },
+  patch_size: { kind: 'int', default: TRAIN_DEFAULTS.patch_size, help: 'points per token' },
+  d_embed: { kind: 'int', default: TRAIN_DEFAULTS.d_embed, help: 'model width' },
+  n_layer: { kind: 'int', default: TRAIN_DEFAULTS.n_layer, help: 'encoder layers' },
+  n_head: { kind: 'int', default: TRAIN_DEFAULTS.n_head, help: 'attention heads' },
+  dropout: { kind: 'number', default: TRAIN_DEFAULTS.dropout, help: 'dropout rate' },
+  replacing_rate_max: { kind: 'number', default: TRAIN_DEFAULTS.replacing_rate_max, help: 'max degraded fraction of a window' },
+  soft_replacing: { kind: 'number', default: TRAIN_DEFAULTS.soft_replacing, help: 'probability of soft replacement' },
+  uniform_replacing: { kind: 'number', default: TRAIN_DEFAULTS.uniform_replacing, help: 'probability of uniform replacement' },
+  peak_noising: { kind: 'number', default: TRAIN_DEFAULTS.peak_noising, help: 'probability of peak noise' },
+  length_adjusting: { kind: 'number', default: TRAIN_DEFAULTS.length_adjusting, help: 'probability of length adjustment' },
+  white_noising: { kind: 'number', default: TRAIN_DEFAULTS.white_noising, help: 'probability of white noise' },
+  flip_replacing_interval: {
+    kind: 'string',
+    default: TRAIN_DEFAULTS.flip_replacing_interval,
+    choices: FLIP_MODES,
+    help: 'flips of the soft-replacement interval',
+  },
+  replacing_weight: { kind: 'number', default: TRAIN_DEFAULTS.replacing_weight, help: 'soft-replacement blend weight' },
+  replacing_data: { kind: 'string', help: 'series used for soft replacement (default: the training data)' },
+  window_sliding: { kind: 'int', default: TRAIN_DEFAULTS.window_sliding, help: 'window stride of test-set estimation' },
+  seed: { kind: 'int', default: TRAIN_DEFAULTS.seed, help: 'random seed (batches, degradation, init, dropout)' },
+  train_parts: { kind: 'list', help: `train only these parts (${MODEL_PARTS.join(',')}); others frozen` },
+  freeze: { kind: 'list', help: `freeze these parts (${MODEL_PARTS.join(',')})` },
+};
+
+const positiveInt = ['max_steps', 'summary_steps', 'batch_size', 'n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'window_sliding'] as const;
+const probabilities = ['dropout', 'replacing_rate_max', 'soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting', 'white_noising', 'replacing_weight'] as const;
+
+function checkParts(name: string, parts: unknown): ModelPart[] {
+  if (parts === undefined) return [];
+  if (!Array.isArray(parts)) throw new Error(`option --${name} expects a list of ${MODEL_PARTS.join(',')}`);
+  for (const p of parts) {
+    if (!(MODEL_PARTS as readonly string[]).includes(p)) {
+      throw new Error(`option --${name}: unknown model part '${String(p)}' (choose from ${MODEL_PARTS.join(', ')})`);
+    }
+  }
+  return parts as ModelPart[];
+}
+
+/**
+ * Fill defaults and validate. Errors name the option. Unknown keys are rejected so a typo in a
+ * notebook (`batchSize`) does not silently train with the default.
+ */
+export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainOptions {
+  for (const key of Object.keys(partial)) {
+    if (!(key in TRAIN_DEFAULTS) && key !== 'checkpoint' && key !== 'replacing_data') {
+      throw new Error(`unknown training option '${key}' (options use the original snake_case names, e.g. batch_size)`);
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [] };
+  o.train_parts = checkParts('train_parts', partial.train_parts);
+  o.freeze = checkParts('freeze', partial.freeze);
+  for (const k of positiveInt) {
+    if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`option --${k} must be a positive integer, got ${o[k]}`);
+  }
+  if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new Error(`option --initial_iter must be a non-negative integer, got ${o.initial_iter}`);
+  if (o.initial_iter > o.max_steps) throw new Error(`option --initial_iter (${o.initial_iter}) is beyond --max_steps (${o.max_steps})`);
+  for (const k of probabilities) {
+    if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new Error(`option --${k} must be in [0, 1], got ${o[k]}`);
+  }
+  if (o.soft_replacing + o.uniform_replacing + o.peak_noising + o.length_adjusting > 1 + 1e-9) {
+    throw new Error('options --soft_replacing + --uniform_replacing + --peak_noising + --length_adjusting must not exceed 1');
+  }
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`option --lr must be a positive number, got ${o.lr}`);
+  if (!(o.grad_clip_norm > 0)) throw new Error(`option --grad_clip_norm must be positive, got ${o.grad_clip_norm}`);
+  if (!(o.weight_decay >= 0)) throw new Error(`option --weight_decay must be >= 0, got ${o.weight_decay}`);
+  if (!(FLIP_MODES as readonly string[]).includes(o.flip_replacing_interval)) {
+    throw new Error(`option --flip_replacing_interval must be one of ${FLIP_MODES.join('|')}, got '${o.flip_replacing_interval}'`);
+  }
+  if (o.d_embed % o.n_head !== 0) throw new Error(`option --d_embed (${o.d_embed}) must be divisible by --n_head (${o.n_head})`);
+  const window = o.n_features * o.patch_size;
+  if (window % o.window_sliding !== 0) {
+    throw new Error(`option --window_sliding (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`);
+  }
+  const overlap = o.train_parts.filter((p) => o.freeze.includes(p));
+  if (overlap.length > 0) throw new Error(`options --train_parts and --freeze both name ${overlap.join(',')}`);
+  if (o.train_parts.length > 0 && o.freeze.length > 0) {
+    throw new Error('give either --train_parts or --freeze, not both');
+  }
+  return o;
+}
+
+/** Window length in points: n_features tokens × patch_size points. */
+export function windowLength(o: Pick<TrainOptions, 'n_features' | 'patch_size'>): number {
+  return o.n_features * o.patch_size;
+}
