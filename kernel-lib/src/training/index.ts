@@ -1,2 +1,22 @@
 /** training: public API of this area (re-exported from the package root). */
 export {};
+export {
+  makeDegradedBatch,
+  ReplacingLengthTable,
+  replacingLengthBounds,
+  replacingWeights,
+  chooseDegradedColumns,
+  degradationTypeFor,
+  softReplace,
+  uniformReplace,
+  peakNoise,
+  peakLabelInterval,
+  lengthenInterval,
+  shortenInterval,
+  whiteNoise,
+  DEFAULT_DEGRADATION_PROBABILITIES,
+  REPLACING_TABLE_LENGTH,
+  WHITE_NOISE_STD,
+  FLIP_MODES,
+} from './degrade';
+export type { DegradeSeries, FlipMode, DegradationType, DegradationProbabilities, DegradationRecord, DegradedBatch, DegradedBatchOptions } from './degrade';
