@@ -1,7 +1,5 @@
 /** report: public API of this area (re-exported from the package root). */
 export {
-  MANIFEST_VERSION,
-  MANIFEST_FILE,
   sha256File,
   hashInputs,
   libraryVersions,
@@ -12,7 +10,7 @@ export {
   compareMetrics,
 } from './manifest';
 export type {
-  RunManifest,
+  ExperimentManifest,
   ManifestInit,
   ManifestInput,
   ManifestCheckpoint,

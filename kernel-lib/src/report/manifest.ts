@@ -66,7 +66,7 @@ export interface ManifestBackend {
   native?: boolean;
 }
 
-export interface RunManifest {
+export interface ExperimentManifest {
   manifest_version: 1;
   /** 'anomalybert-train' | 'anomalybert-transfer' | 'anomalybert-detect' | 'power-detect' | 'power-train' | ... */
   kind: string;
@@ -208,10 +208,10 @@ async function describeOutputs(runDir: string, outputs: Array<string | { path: s
 }
 
 /** Build a complete manifest from what a producer knows (hashes inputs and outputs now). */
-export async function createManifest(runDir: string, init: ManifestInit): Promise<RunManifest> {
+export async function createManifest(runDir: string, init: ManifestInit): Promise<ExperimentManifest> {
   if (!init.kind || typeof init.kind !== 'string') throw new Error('manifest: kind must be a non-empty string');
   if (init.config === null || typeof init.config !== 'object') throw new Error('manifest: config must be an object');
-  const m: RunManifest = {
+  const m: ExperimentManifest = {
     manifest_version: MANIFEST_VERSION,
     kind: init.kind,
     created: init.created ?? new Date().toISOString(),
@@ -236,14 +236,14 @@ export async function createManifest(runDir: string, init: ManifestInit): Promis
  * Write `<runDir>/manifest.json` atomically. Accepts a finished manifest or a `ManifestInit`
  * (then versions, backend and hashes are filled in). Returns what was written.
  */
-export async function writeManifest(runDir: string, manifestOrInit: RunManifest | ManifestInit): Promise<RunManifest> {
-  const m = isRunManifest(manifestOrInit) ? manifestOrInit : await createManifest(runDir, manifestOrInit);
+export async function writeManifest(runDir: string, manifestOrInit: ExperimentManifest | ManifestInit): Promise<ExperimentManifest> {
+  const m = isExperimentManifest(manifestOrInit) ? manifestOrInit : await createManifest(runDir, manifestOrInit);
   writeFileAtomic(path.join(runDir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
   return m;
 }
 
-function isRunManifest(x: RunManifest | ManifestInit): x is RunManifest {
-  return (x as RunManifest).manifest_version === MANIFEST_VERSION && Array.isArray((x as RunManifest).inputs) && typeof (x as RunManifest).versions === 'object';
+function isExperimentManifest(x: ExperimentManifest | ManifestInit): x is ExperimentManifest {
+  return (x as ExperimentManifest).manifest_version === MANIFEST_VERSION && Array.isArray((x as ExperimentManifest).inputs) && typeof (x as ExperimentManifest).versions === 'object';
 }
 
 /** Typed arrays, NaN and Infinity do not survive JSON; convert them to plain values (NaN → null). */
@@ -262,7 +262,7 @@ export function toJsonSafe(v: unknown): unknown {
 }
 
 /** Read and check a manifest (a manifest.json file or a run directory holding one). */
-export function readManifest(fileOrDir: string): RunManifest {
+export function readManifest(fileOrDir: string): ExperimentManifest {
   const file = fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, MANIFEST_FILE) : fileOrDir;
   if (!fs.existsSync(file)) throw new Error(`manifest: '${file}' does not exist`);
   let raw: unknown;
@@ -271,12 +271,12 @@ export function readManifest(fileOrDir: string): RunManifest {
   } catch (e) {
     throw new Error(`manifest: '${file}' is not valid JSON (${(e as Error).message})`);
   }
-  const m = raw as Partial<RunManifest>;
-  if (m === null || typeof m !== 'object') throw new Error(`manifest: '${file}' must hold a JSON object`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`manifest: '${file}' must hold a JSON object`);
+  const m = raw as Partial<ExperimentManifest>;
   if (m.manifest_version !== MANIFEST_VERSION) {
     throw new Error(`manifest: '${file}' field manifest_version is ${JSON.stringify(m.manifest_version)}, expected ${MANIFEST_VERSION}`);
   }
-  const need: Array<[keyof RunManifest, string]> = [
+  const need: Array<[keyof ExperimentManifest, string]> = [
     ['kind', 'string'],
     ['created', 'string'],
     ['config', 'object'],
@@ -292,7 +292,7 @@ export function readManifest(fileOrDir: string): RunManifest {
   if (!Array.isArray(m.inputs)) throw new Error(`manifest: '${file}' field inputs must be a list`);
   if (!Array.isArray(m.checkpoints)) throw new Error(`manifest: '${file}' field checkpoints must be a list`);
   if (!Array.isArray(m.outputs)) m.outputs = [];
-  return m as RunManifest;
+  return m as ExperimentManifest;
 }
 
 /** One input whose file changed (or vanished) since the manifest was written. */
@@ -303,7 +303,7 @@ export interface InputDrift {
 }
 
 /** Compare recorded input hashes with the files on disk now. Empty = inputs unchanged. */
-export async function verifyInputs(m: RunManifest, baseDir = process.cwd()): Promise<InputDrift[]> {
+export async function verifyInputs(m: ExperimentManifest, baseDir = process.cwd()): Promise<InputDrift[]> {
   const drift: InputDrift[] = [];
   for (const inp of m.inputs) {
     const abs = path.isAbsolute(inp.path) ? inp.path : path.join(baseDir, inp.path);
@@ -333,15 +333,18 @@ function flattenNumbers(v: unknown, prefix: string, out: Map<string, number | nu
  * Compare every numeric leaf of two metric objects: |a − b| ≤ atol + rtol·|a|. Keys present on one
  * side only are reported too. Empty result = metrics reproduced.
  */
-export function compareMetrics(expected: unknown, actual: unknown, tol: { rtol?: number; atol?: number } = {}): MetricDifference[] {
+export function compareMetrics(expected: unknown, actual: unknown, tol: { rtol?: number; atol?: number; ignore?: RegExp } = {}): MetricDifference[] {
   const rtol = tol.rtol ?? 1e-6;
   const atol = tol.atol ?? 1e-9;
+  // Wall-clock fields never reproduce; callers may add their own.
+  const ignore = tol.ignore ?? /(^|\.)(elapsed_s|elapsed|seconds|created|updated)$/;
   const a = new Map<string, number | null>();
   const b = new Map<string, number | null>();
   flattenNumbers(expected, '', a);
   flattenNumbers(actual, '', b);
   const diffs: MetricDifference[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
+    if (ignore.test(key)) continue;
     const x = a.has(key) ? (a.get(key) as number | null) : null;
     const y = b.has(key) ? (b.get(key) as number | null) : null;
     if (x === null || y === null) {
