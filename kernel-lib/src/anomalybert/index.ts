@@ -1,6 +1,6 @@
 /** anomalybert: public API of this area (re-exported from the package root). */
-export { AnomalyBert, parameterSpecs, describeConfig } from './model';
+export { AnomalyBert, parameterSpecs as anomalyBertParameterSpecs, describeConfig as describeAnomalyBertConfig } from './model';
 export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './model';
-export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig, windowSize } from './config';
+export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig as validateAnomalyBertConfig, windowSize as anomalyBertWindowSize } from './config';
 export type { AnomalyBertConfig } from './config';
 export type { ParamSpec } from './layers';
