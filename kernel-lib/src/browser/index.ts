@@ -4,3 +4,10 @@
  */
 export { createRng, restoreRng } from './random';
 export type { Rng, RngState } from './random';
+export {
+  quantileLinear, quantileSorted, thresholdAtRate, labelIntervals, pointAdjust, metricRow, scoreAtRate,
+  sweepBestF1, sweepRates, arangeLike, ewmaSmooth, paKCurve, randomScoresBaseline, prepareMetrics, MetricEvaluator,
+} from './metrics';
+export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions } from './metrics';
+export { mergeIntervals, intervalsFromFlags } from './intervals';
+export * from './viewer/index';
