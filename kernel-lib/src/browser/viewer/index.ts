@@ -1,0 +1,25 @@
+/** The anomaly viewer's data contract (v1): types, schema, compact arrays, validation, builders. */
+export * from './types';
+export { viewerSchemaV1 } from './schema';
+export {
+  encodeArray as encodeViewerArray,
+  decodeArray as decodeViewerArray,
+  decodeFloat32 as decodeViewerFloat32,
+  decodeFloat64 as decodeViewerFloat64,
+  bytesToBase64,
+  base64ToBytes,
+  type ViewerTypedArray,
+} from './encoding';
+export { validateViewerBundle, parseViewerBundle, decodeViewerBundle, type BundleValidation } from './validate';
+export {
+  buildViewerBundle,
+  anomalyBertViewerBundle,
+  powerViewerBundle,
+  trainingViewerBundle,
+  viewerBundleToJSON,
+  type ViewerBundleInput,
+  type ViewerSeriesInput,
+  type ViewerScoresInput,
+  type AnomalyBertViewerInput,
+  type PowerViewerInput,
+} from './builders';
