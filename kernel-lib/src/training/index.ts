@@ -20,3 +20,5 @@ export {
   FLIP_MODES,
 } from './degrade';
 export type { DegradeSeries, FlipMode, DegradationType, DegradationProbabilities, DegradationRecord, DegradedBatch, DegradedBatchOptions } from './degrade';
+export { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH_ANOMALY_TYPES, SYNTH_SOFT_WEIGHT, SYNTH_UNIFORM_BAND, SYNTH_PEAK_MIN_SHIFT } from './synth-anomalies';
+export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
