@@ -1,0 +1,309 @@
+/**
+ * PyTorch state dicts written by `torch.save` (zip format, torch ≥ 1.6) read without Python.
+ *
+ * Archive layout: `<prefix>/data.pkl` (the pickle), `<prefix>/data/<key>` (raw storages),
+ * `<prefix>/byteorder` (optional, "little"/"big"), `<prefix>/version`. The pickle refers to storages
+ * through persistent ids `('storage', torch.<X>Storage, key, location, numel)`; tensors are rebuilt
+ * by `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)`. Only those globals
+ * (plus OrderedDict and _rebuild_parameter) are allowlisted; nothing in the file is executed.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { unzipSync } from 'fflate';
+import { GlobalRef, PickleGlobal, Unpickler, isPyDict, pyDictItems } from './unpickler';
+
+/** One tensor of a state dict. `data` is always float32 (ints/bools widened); `intData` keeps integer storages exactly. */
+export interface TorchTensor {
+  shape: number[];
+  /** torch dtype name without the prefix: 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool'. */
+  dtype: string;
+  /** Row-major (C-contiguous) values, shape `shape`. */
+  data: Float32Array;
+  /** Exact values for integer and bool tensors (int64 as BigInt64Array). */
+  intData?: BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+}
+
+export interface ZipLimits {
+  /** Maximum entries in the archive (default 100,000). */
+  maxEntries?: number;
+  /** Maximum uncompressed size of one entry (default 2 GiB). */
+  maxEntryBytes?: number;
+  /** Maximum total uncompressed size (default 4 GiB). */
+  maxTotalBytes?: number;
+}
+
+export interface LoadTorchOptions {
+  zipLimits?: ZipLimits;
+}
+
+interface StorageType {
+  dtype: string;
+  itemSize: number;
+}
+
+const STORAGE_TYPES: Record<string, StorageType> = {
+  FloatStorage: { dtype: 'float32', itemSize: 4 },
+  DoubleStorage: { dtype: 'float64', itemSize: 8 },
+  HalfStorage: { dtype: 'float16', itemSize: 2 },
+  BFloat16Storage: { dtype: 'bfloat16', itemSize: 2 },
+  LongStorage: { dtype: 'int64', itemSize: 8 },
+  IntStorage: { dtype: 'int32', itemSize: 4 },
+  ShortStorage: { dtype: 'int16', itemSize: 2 },
+  CharStorage: { dtype: 'int8', itemSize: 1 },
+  ByteStorage: { dtype: 'uint8', itemSize: 1 },
+  BoolStorage: { dtype: 'bool', itemSize: 1 },
+};
+
+/** A storage decoded to element values (float storages to float64 for exact strided copies, ints kept). */
+interface Storage {
+  type: StorageType;
+  key: string;
+  numel: number;
+  values: Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+}
+
+class TensorValue {
+  constructor(readonly tensor: TorchTensor) {}
+}
+
+const ZIP_LOCAL_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const ZIP_EMPTY_MAGIC = [0x50, 0x4b, 0x05, 0x06];
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return magic.every((b, i) => bytes[i] === b);
+}
+
+/** Half-precision bits → number. */
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, littleEndian: boolean): Storage['values'] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (type.dtype) {
+    case 'float32': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getFloat32(i * 4, littleEndian);
+      return out;
+    }
+    case 'float64': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getFloat64(i * 8, littleEndian);
+      return out;
+    }
+    case 'float16': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = halfToFloat(view.getUint16(i * 2, littleEndian));
+      return out;
+    }
+    case 'bfloat16': {
+      // bfloat16 is the top half of a float32.
+      const out = new Float64Array(numel);
+      const f = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < numel; i++) {
+        f.setUint32(0, view.getUint16(i * 2, littleEndian) << 16);
+        out[i] = f.getFloat32(0);
+      }
+      return out;
+    }
+    case 'int64': {
+      const out = new BigInt64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getBigInt64(i * 8, littleEndian);
+      return out;
+    }
+    case 'int32': {
+      const out = new Int32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getInt32(i * 4, littleEndian);
+      return out;
+    }
+    case 'int16': {
+      const out = new Int16Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getInt16(i * 2, littleEndian);
+      return out;
+    }
+    case 'int8':
+      return new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + numel));
+    default: // uint8, bool
+      return bytes.slice(0, numel);
+  }
+}
+
+function isIntList(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0);
+}
+
+/**
+ * `_rebuild_tensor_v2(storage, storage_offset, size, stride, ...)`: gathers the strided view into a
+ * contiguous row-major tensor (torch may save non-contiguous views of a shared storage).
+ */
+function rebuildTensor(name: string, args: unknown[]): TensorValue {
+  const [storage, offset, size, stride] = args as [Storage, unknown, unknown, unknown];
+  if (!storage || !(storage as Storage).values) throw new Error(`${name}: _rebuild_tensor_v2 without a storage`);
+  if (typeof offset !== 'number' || !isIntList(size) || !isIntList(stride) || size.length !== stride.length) {
+    throw new Error(`${name}: _rebuild_tensor_v2 with malformed size/stride`);
+  }
+  const numel = size.reduce((a, b) => a * b, 1);
+  let maxIndex = offset;
+  for (let d = 0; d < size.length; d++) if (size[d] > 0) maxIndex += (size[d] - 1) * stride[d];
+  if (numel > 0 && (offset < 0 || maxIndex >= storage.numel)) {
+    throw new Error(`${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`);
+  }
+  const src = storage.values;
+  const data = new Float32Array(numel);
+  let intData: TorchTensor['intData'];
+  let bigOut: BigInt64Array | undefined;
+  let smallOut: Exclude<TorchTensor['intData'], BigInt64Array | undefined> | undefined;
+  if (src instanceof BigInt64Array) intData = bigOut = new BigInt64Array(numel);
+  else if (!(src instanceof Float64Array)) {
+    const Ctor = src.constructor as new (n: number) => NonNullable<typeof smallOut>;
+    intData = smallOut = new Ctor(numel);
+  }
+  // Walk the multi-index in row-major order.
+  const idx = new Array<number>(size.length).fill(0);
+  let srcPos = offset;
+  for (let i = 0; i < numel; i++) {
+    if (bigOut) {
+      bigOut[i] = (src as BigInt64Array)[srcPos];
+      data[i] = Number(bigOut[i]);
+    } else {
+      const v = (src as Exclude<Storage['values'], BigInt64Array>)[srcPos];
+      data[i] = v;
+      if (smallOut) smallOut[i] = v;
+    }
+    for (let d = size.length - 1; d >= 0; d--) {
+      idx[d]++;
+      srcPos += stride[d];
+      if (idx[d] < size[d]) break;
+      srcPos -= idx[d] * stride[d];
+      idx[d] = 0;
+    }
+  }
+  return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data, ...(intData ? { intData } : {}) });
+}
+
+/**
+ * Loads a `torch.save(model.state_dict())` file: tensor name → tensor, in file order.
+ * Nested dicts are flattened with '.' (as `model.state_dict()` names them); non-tensor entries are skipped.
+ */
+export async function loadTorchStateDict(file: string, opts: LoadTorchOptions = {}): Promise<Map<string, TorchTensor>> {
+  const bytes = await fs.promises.readFile(file);
+  return parseTorchStateDict(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(file), opts);
+}
+
+/** Same as `loadTorchStateDict` on bytes already in memory; `name` labels errors. */
+export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadTorchOptions = {}): Map<string, TorchTensor> {
+  const root = readTorchArchive(bytes, name, opts);
+  const out = new Map<string, TorchTensor>();
+  const visit = (prefix: string, v: unknown): void => {
+    if (v instanceof TensorValue) {
+      out.set(prefix, v.tensor);
+    } else if (isPyDict(v)) {
+      for (const [k, child] of pyDictItems(v)) visit(prefix ? `${prefix}.${String(k)}` : String(k), child);
+    }
+  };
+  if (!isPyDict(root)) throw new Error(`${name}: the file does not hold a state dict (found ${root === null ? 'None' : typeof root})`);
+  visit('', root);
+  if (out.size === 0) throw new Error(`${name}: the state dict holds no tensors`);
+  return out;
+}
+
+/** Unzips a torch archive (with size checks) and unpickles `data.pkl`; tensors come back as opaque values. */
+function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOptions): unknown {
+  const limits = { maxEntries: 100_000, maxEntryBytes: 2 * 1024 ** 3, maxTotalBytes: 4 * 1024 ** 3, ...(opts.zipLimits ?? {}) };
+  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
+    throw new Error(`${name}: unsupported legacy (non-zip) torch format; re-save it with torch >= 1.6 (torch.save with _use_new_zipfile_serialization=True)`);
+  }
+  if (!startsWith(bytes, ZIP_LOCAL_MAGIC) && !startsWith(bytes, ZIP_EMPTY_MAGIC)) {
+    throw new Error(`${name}: not a torch zip archive (bad magic bytes)`);
+  }
+  let entries = 0;
+  let total = 0;
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        entries++;
+        if (entries > limits.maxEntries) throw new Error(`${name}: archive has more than ${limits.maxEntries} entries`);
+        if (f.name.includes('..') || f.name.startsWith('/') || f.name.includes('\\')) {
+          throw new Error(`${name}: archive entry '${f.name}' has an unsafe path`);
+        }
+        if (f.originalSize > limits.maxEntryBytes) {
+          throw new Error(`${name}: archive entry '${f.name}' is ${f.originalSize} bytes uncompressed, over the limit of ${limits.maxEntryBytes}`);
+        }
+        total += f.originalSize;
+        if (total > limits.maxTotalBytes) throw new Error(`${name}: archive uncompresses to more than ${limits.maxTotalBytes} bytes`);
+        if (f.compression !== 0 && f.compression !== 8) {
+          throw new Error(`${name}: archive entry '${f.name}' uses unsupported compression method ${f.compression}`);
+        }
+        return true;
+      },
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (msg.startsWith(`${name}:`)) throw e;
+    throw new Error(`${name}: corrupt or truncated torch zip archive (${msg})`);
+  }
+  const pklName = Object.keys(files).find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  if (!pklName) throw new Error(`${name}: torch archive has no data.pkl entry`);
+  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
+  const pkl = files[pklName];
+  if (startsWith(pkl, ZIP_LOCAL_MAGIC)) throw new Error(`${name}: nested archive in data.pkl is not allowed`);
+  const byteorderEntry = files[`${prefix}byteorder`];
+  const byteorder = byteorderEntry ? new TextDecoder().decode(byteorderEntry).trim() : 'little';
+  if (byteorder !== 'little' && byteorder !== 'big') throw new Error(`${name}: unknown byteorder '${byteorder}'`);
+  const littleEndian = byteorder === 'little';
+
+  const storages = new Map<string, Storage>();
+  const persistentLoad = (pid: unknown): Storage => {
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
+      throw new Error(`${name}: unsupported persistent id in data.pkl`);
+    }
+    const [, storageType, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
+    if (!(storageType instanceof GlobalRef) || storageType.module !== 'torch' || !STORAGE_TYPES[storageType.qualname]) {
+      throw new Error(`${name}: unsupported storage type in data.pkl`);
+    }
+    if (typeof key !== 'string' || typeof numel !== 'number' || !Number.isInteger(numel) || numel < 0) {
+      throw new Error(`${name}: malformed storage reference in data.pkl`);
+    }
+    const cached = storages.get(key);
+    if (cached) return cached;
+    const type = STORAGE_TYPES[storageType.qualname];
+    const raw = files[`${prefix}data/${key}`];
+    if (!raw) throw new Error(`${name}: storage '${key}' is missing from the archive (truncated file?)`);
+    if (raw.length < numel * type.itemSize) {
+      throw new Error(`${name}: storage '${key}' has ${raw.length} bytes, ${numel * type.itemSize} expected (${numel} × ${type.dtype})`);
+    }
+    const storage: Storage = { type, key, numel, values: decodeStorage(raw, type, numel, littleEndian) };
+    storages.set(key, storage);
+    return storage;
+  };
+
+  const storageMarker: PickleGlobal = {}; // referenced only as a type tag inside persistent ids
+  const globals: Record<string, PickleGlobal> = {
+    'collections.OrderedDict': { call: () => ({}) },
+    'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(name, args) },
+    'torch._utils._rebuild_tensor': { call: (args) => rebuildTensor(name, args) },
+    'torch._utils._rebuild_parameter': {
+      call: (args) => {
+        if (!(args[0] instanceof TensorValue)) throw new Error(`${name}: _rebuild_parameter without a tensor`);
+        return args[0];
+      },
+    },
+    'torch._utils._rebuild_parameter_with_state': {
+      call: (args) => {
+        if (!(args[0] instanceof TensorValue)) throw new Error(`${name}: _rebuild_parameter_with_state without a tensor`);
+        return args[0];
+      },
+    },
+  };
+  for (const storageName of Object.keys(STORAGE_TYPES)) globals[`torch.${storageName}`] = storageMarker;
+
+  const vm = new Unpickler(pkl, { name: `${name}`, globals, persistentLoad });
+  // OrderedDict attributes (the `_metadata` versions under PY_ATTRS) are not items: flattening ignores them.
+  return vm.load();
+}
