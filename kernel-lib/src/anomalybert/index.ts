@@ -4,3 +4,7 @@ export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './mode
 export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig as validateAnomalyBertConfig, windowSize as anomalyBertWindowSize } from './config';
 export type { AnomalyBertConfig } from './config';
 export type { ParamSpec } from './layers';
+export { slidingWindowSchedule, estimateScores, predictWindows } from './estimate';
+export type { EstimateOptions, PredictOptions } from './estimate';
+export { saveCheckpoint, loadCheckpoint, readCheckpointWeights, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';

@@ -1,0 +1,146 @@
+/**
+ * Sliding-window estimation of anomaly scores over a whole series, reproducing the original
+ * `estimate.py` window schedule and overlap averaging exactly (see ../shared/README.md).
+ *
+ * With window W, batch n, sliding s (W divisible by s) and last = length − W + 1:
+ * - Phase 1 walks chunks of n·W points from 0 while the chunk start ≤ last − n·W; for each offset
+ *   i ∈ {first, first+s, …, first+W−s} one batch holds the n back-to-back windows i, i+W, …,
+ *   i+(n−1)W, so the chunk contributes every window starting at a multiple of s inside it.
+ * - Phase 2 continues from there in steps of n·s up to `last`; a step [a, b) contributes windows
+ *   a, a+s, … (below b − 1) plus one starting at b − 1. The final step ends at `last`, so the last
+ *   possible window (start length − W) is always scored.
+ * Each point's score is the mean over all windows covering it (counts tracked, not assumed).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { AnomalyBert } from './model';
+
+/**
+ * Window starts per model batch, in the reference order. Batches of phase 1 hold n windows,
+ * those of phase 2 up to n + 1 (the extra window at the step's end − 1).
+ */
+export function slidingWindowSchedule(length: number, windowSize: number, batchSize: number, sliding: number): Int32Array[] {
+  for (const [name, v] of [['length', length], ['window size', windowSize], ['batch_size', batchSize], ['window_sliding', sliding]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`sliding-window estimation: ${name} must be a positive integer, got ${v}`);
+  }
+  if (windowSize % sliding !== 0) throw new Error(`--window_sliding ${sliding} must divide the window size ${windowSize}`);
+  const last = length - windowSize + 1;
+  if (last < 1) throw new Error(`the series has ${length} points, fewer than one window (${windowSize} points)`);
+  const batches: Int32Array[] = [];
+  const chunk = batchSize * windowSize;
+  let phase2Start = 0;
+  for (let first = 0; first <= last - chunk; first += chunk) {
+    for (let i = first; i < first + windowSize; i += sliding) {
+      const starts = new Int32Array(batchSize);
+      for (let k = 0; k < batchSize; k++) starts[k] = i + k * windowSize;
+      batches.push(starts);
+    }
+    phase2Start = first + chunk;
+  }
+  const step = batchSize * sliding;
+  for (let first = phase2Start; first < last; first += step) {
+    const end = Math.min(first + step, last);
+    const starts: number[] = [];
+    for (let i = first; i < end - 1; i += sliding) starts.push(i);
+    starts.push(end - 1);
+    batches.push(Int32Array.from(starts));
+  }
+  return batches;
+}
+
+export interface EstimateOptions {
+  /** Windows per model batch (the original's --batch_size). Default 16. */
+  batchSize?: number;
+  /** Stride between windows (the original's --window_sliding); must divide W. Default 16. */
+  windowSliding?: number;
+  /** 'sigmoid' (anomaly scores, default) or 'none' (raw outputs, e.g. reconstruction models). */
+  postActivation?: 'sigmoid' | 'none';
+  /** Called after each batch with windows done and the total. */
+  onProgress?: (windowsDone: number, windowsTotal: number) => void;
+}
+
+/** Throw naming the first row/column holding NaN or ±Infinity. */
+function checkFinite(values: Float32Array, nCols: number, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`${what} has a non-finite value (${values[i]}) at row ${Math.floor(i / nCols)}, column ${i % nCols}`);
+    }
+  }
+}
+
+/**
+ * Anomaly scores of a whole series. values: row-major (length, C) → Float32Array (length, out),
+ * each point the mean of the (sigmoid) outputs of all windows covering it.
+ */
+export async function estimateScores(model: AnomalyBert, values: Float32Array, length: number, opts: EstimateOptions = {}): Promise<Float32Array> {
+  const { inputDim: nCols, outputDim: nOut } = model.config;
+  const w = model.windowSize;
+  if (!Number.isInteger(length) || length < 1) throw new Error(`estimateScores: length must be a positive integer, got ${length}`);
+  if (values.length !== length * nCols) {
+    const got = values.length / length;
+    throw new Error(
+      Number.isInteger(got)
+        ? `the model expects ${nCols} input columns, the series has ${got}`
+        : `series values hold ${values.length} numbers, not a multiple of length ${length}`,
+    );
+  }
+  checkFinite(values, nCols, 'series');
+  const schedule = slidingWindowSchedule(length, w, opts.batchSize ?? 16, opts.windowSliding ?? 16);
+  const total = schedule.reduce((a, b) => a + b.length, 0);
+  const sums = new Float64Array(length * nOut);
+  const counts = new Int32Array(length);
+  const sigmoid = (opts.postActivation ?? 'sigmoid') === 'sigmoid';
+  let done = 0;
+  for (const starts of schedule) {
+    const k = starts.length;
+    const batch = new Float32Array(k * w * nCols);
+    for (let b = 0; b < k; b++) batch.set(values.subarray(starts[b] * nCols, (starts[b] + w) * nCols), b * w * nCols);
+    const out = tf.tidy(() => {
+      const logits = model.apply(tf.tensor3d(batch, [k, w, nCols])); // (k, W, out)
+      return sigmoid ? tf.sigmoid(logits) : logits;
+    });
+    const y = (await out.data()) as Float32Array;
+    out.dispose();
+    for (let b = 0; b < k; b++) {
+      const s = starts[b];
+      const src = b * w * nOut;
+      const dst = s * nOut;
+      for (let j = 0; j < w * nOut; j++) sums[dst + j] += y[src + j];
+      for (let j = 0; j < w; j++) counts[s + j]++;
+    }
+    done += k;
+    opts.onProgress?.(done, total);
+  }
+  const scores = new Float32Array(length * nOut);
+  for (let t = 0; t < length; t++) {
+    // Every point is covered (the last window is always scored); NaN would flag a schedule bug.
+    const c = counts[t];
+    for (let o = 0; o < nOut; o++) scores[t * nOut + o] = c > 0 ? sums[t * nOut + o] / c : NaN;
+  }
+  return scores;
+}
+
+export interface PredictOptions {
+  /** Windows per forward pass (memory bound). Default 16. */
+  batchSize?: number;
+}
+
+/** Raw model outputs for n windows. windows: (n, W, C) row-major → Float32Array (n, W, out) logits. */
+export async function predictWindows(model: AnomalyBert, windows: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
+  const { inputDim: nCols, outputDim: nOut } = model.config;
+  const w = model.windowSize;
+  if (!Number.isInteger(n) || n < 0) throw new Error(`predictWindows: n must be a non-negative integer, got ${n}`);
+  if (windows.length !== n * w * nCols) {
+    throw new Error(`windows hold ${windows.length} numbers; ${n} windows of ${w} points × ${nCols} columns need ${n * w * nCols}`);
+  }
+  checkFinite(windows, nCols, 'windows');
+  const batchSize = opts.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch_size must be a positive integer, got ${batchSize}`);
+  const out = new Float32Array(n * w * nOut);
+  for (let first = 0; first < n; first += batchSize) {
+    const k = Math.min(batchSize, n - first);
+    const y = tf.tidy(() => model.apply(tf.tensor3d(windows.subarray(first * w * nCols, (first + k) * w * nCols), [k, w, nCols])));
+    out.set((await y.data()) as Float32Array, first * w * nOut);
+    y.dispose();
+  }
+  return out;
+}
