@@ -22,3 +22,5 @@ export {
 export type { DegradeSeries, FlipMode, DegradationType, DegradationProbabilities, DegradationRecord, DegradedBatch, DegradedBatchOptions } from './degrade';
 export { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH_ANOMALY_TYPES, SYNTH_SOFT_WEIGHT, SYNTH_UNIFORM_BAND, SYNTH_PEAK_MIN_SHIFT } from './synth-anomalies';
 export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
+export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from './baselines';
+export type { BaselineStats, BaselineCombine } from './baselines';
