@@ -23,3 +23,15 @@ export {
   type AnomalyBertViewerInput,
   type PowerViewerInput,
 } from './builders';
+export {
+  BundleDetector,
+  initialDetectionSettings,
+  summarizeDetection,
+  searchSorted,
+  type DetectionSettings,
+  type DetectionResult,
+  type DetectedInterval,
+  type DetectionSummary,
+} from './detection';
+export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
+export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, durationOf, durationUnit } from './export';

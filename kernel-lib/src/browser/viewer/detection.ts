@@ -1,0 +1,228 @@
+/**
+ * Re-thresholding a decoded bundle in the browser: the viewer's controls (rate or percentile, EWMA,
+ * point adjustment, merge gap) → threshold, anomalous points, merged intervals, metrics. All the
+ * numerics are kernel-lib's browser metrics and interval code; this module only wires them to the
+ * bundle's coordinates, and caches what does not change between slider moves (the smoothed scores,
+ * their sorted copy, the prepared metric evaluator) so a new rate costs O(n) for the flags, not a sort.
+ */
+import { MetricEvaluator, ewmaSmooth, labelIntervals, pointAdjust as pointAdjustPred, quantileSorted, type MetricRow } from '../metrics';
+import { intervalsFromFlags, mergeIntervals } from '../intervals';
+import type { DecodedBundle, IntervalRow, ThresholdMode } from './types';
+
+export interface DetectionSettings {
+  mode: ThresholdMode;
+  /** anomaly rate in [0, 1] (used when mode is 'rate'). */
+  rate: number;
+  /** percentile in [0, 100] (used when mode is 'percentile'). */
+  percentile: number;
+  /** EWMA weight in [0, 1); 0 = off. */
+  ewma: number;
+  pointAdjust: boolean;
+  mergeGapSamples: number;
+}
+
+export interface DetectedInterval extends IntervalRow {
+  startIndex: number;
+  endIndex: number;
+  /** highest score inside the interval. */
+  peakScore: number;
+  /** overlaps a labelled interval (when labels exist). */
+  labelled?: boolean;
+  /** where fault/confidence came from: the producer's interval with identical bounds, or an overlapping one. */
+  classifiedBy?: 'exact' | 'overlap';
+}
+
+export interface DetectionResult {
+  settings: DetectionSettings;
+  /** effective anomaly rate (1 − percentile/100 in percentile mode). */
+  rate: number;
+  threshold: number;
+  /** scores after EWMA (the input scores when EWMA is off). */
+  scores: Float32Array;
+  /** 0/1 per score: score > threshold (point-adjusted when PA is on and labels exist). */
+  flags: Uint8Array;
+  anomalousCount: number;
+  intervals: DetectedInterval[];
+  /** ground-truth intervals in x units with index bounds. */
+  labelled: DetectedInterval[];
+  metrics: { withoutPA: MetricRow; withPA: MetricRow } | null;
+}
+
+/** Initial settings from the bundle's threshold block (and the user's default rate). */
+export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): DetectionSettings {
+  const t = d.bundle.threshold;
+  const mode: ThresholdMode = t?.mode ?? 'rate';
+  const rate = t?.rate ?? (t?.percentile !== undefined ? 1 - t.percentile / 100 : defaultRate);
+  const percentile = t?.percentile ?? 100 * (1 - rate);
+  return { mode, rate, percentile, ewma: t?.ewma ?? 0, pointAdjust: t?.pointAdjust ?? true, mergeGapSamples: t?.mergeGapSamples ?? 0 };
+}
+
+/** Index of the first x ≥ value (numpy searchsorted, side 'left'); x ascending. */
+export function searchSorted(x: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = x.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sortedFloat64(values: ArrayLike<number>): Float64Array {
+  const s = Float64Array.from(values);
+  s.sort();
+  return s;
+}
+
+/**
+ * Stateful detector over one decoded bundle. `run(settings)` is cheap to call on every control
+ * change; the expensive parts are cached per EWMA weight.
+ */
+export class BundleDetector {
+  readonly decoded: DecodedBundle;
+  private cacheEwma = -1;
+  private smoothed: Float32Array | null = null;
+  private sorted: Float64Array | null = null;
+  private evaluator: MetricEvaluator | null = null;
+  private readonly producerIntervals: IntervalRow[];
+
+  constructor(decoded: DecodedBundle) {
+    this.decoded = decoded;
+    this.producerIntervals = decoded.bundle.intervals ?? [];
+  }
+
+  get hasScores(): boolean {
+    return this.decoded.scores !== null && this.decoded.scores.length > 0;
+  }
+
+  private prepare(ewma: number): void {
+    if (ewma === this.cacheEwma && this.smoothed) return;
+    const raw = this.decoded.scores as Float32Array;
+    this.smoothed = ewma > 0 ? ewmaSmooth(raw, ewma) : raw;
+    this.sorted = sortedFloat64(this.smoothed);
+    this.evaluator = this.decoded.labels ? new MetricEvaluator(this.smoothed, this.decoded.labels) : null;
+    this.cacheEwma = ewma;
+  }
+
+  run(settings: DetectionSettings): DetectionResult {
+    if (!this.hasScores) throw new Error('this bundle has no scores to threshold');
+    const d = this.decoded;
+    const rate = settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
+    if (!(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
+    if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
+    if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
+    this.prepare(settings.ewma);
+    const scores = this.smoothed as Float32Array;
+    // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses.
+    const threshold = this.evaluator ? this.evaluator.thresholdAtRate(rate) : quantileSorted(this.sorted as Float64Array, 1 - rate);
+    let flags = new Uint8Array(scores.length);
+    let count = 0;
+    for (let i = 0; i < scores.length; i++) {
+      if (scores[i] > threshold) {
+        flags[i] = 1;
+        count++;
+      }
+    }
+    if (settings.pointAdjust && d.labels) flags = pointAdjustPred(flags, d.labels);
+    const intervals = this.intervalsOf(flags, settings.mergeGapSamples, scores);
+    const labelled = this.labelledIntervals();
+    if (labelled.length > 0) {
+      for (const iv of intervals) iv.labelled = labelled.some((l) => l.startIndex < iv.endIndex && iv.startIndex < l.endIndex);
+    }
+    const metrics = this.evaluator ? { withoutPA: this.evaluator.atRate(rate, false), withPA: this.evaluator.atRate(rate, true) } : null;
+    return { settings: { ...settings }, rate, threshold, scores, flags, anomalousCount: count, intervals, labelled, metrics };
+  }
+
+  /** Ground truth: the bundle's labelled intervals, else runs of labels. */
+  labelledIntervals(): DetectedInterval[] {
+    const d = this.decoded;
+    if (d.bundle.labelledIntervals) {
+      return d.bundle.labelledIntervals.map((r) => ({
+        ...r,
+        startIndex: r.startIndex ?? searchSorted(d.x, r.start),
+        endIndex: r.endIndex ?? Math.max(searchSorted(d.x, r.end), searchSorted(d.x, r.start) + 1),
+        peakScore: NaN,
+      }));
+    }
+    if (!d.labels || !d.scoreX || !d.scoreXEnd) return [];
+    return labelIntervals(d.labels).map(([s, e]) => ({ start: d.scoreX![s], end: d.scoreXEnd![e - 1], startIndex: s, endIndex: e, peakScore: NaN }));
+  }
+
+  private intervalsOf(flags: Uint8Array, gapSamples: number, scores: Float32Array): DetectedInterval[] {
+    const d = this.decoded;
+    const sx = d.scoreX as Float64Array;
+    const sxe = d.scoreXEnd as Float64Array;
+    const x = d.x;
+    const sampleTime = x.length > 1 ? x[1] - x[0] : 1;
+    let pairs: Array<[number, number]>;
+    if (d.bundle.scores?.alignment === 'window') {
+      // Power seed: each flagged window is (Time[i], Time[i+w−1]); merge when start ≤ end + gap·dt.
+      pairs = mergeIntervals(intervalsFromFlags(flags, sx, sxe), gapSamples, sampleTime);
+    } else {
+      // Runs of flagged points, drawn from the first to the last flagged point of the run.
+      const runs = labelIntervals(flags).map(([s, e]) => [sx[s], sx[e - 1]] as [number, number]);
+      pairs = mergeIntervals(runs, gapSamples, sampleTime);
+    }
+    const rows: DetectedInterval[] = pairs.map(([start, end]) => {
+      const startIndex = searchSorted(x, start);
+      // last row whose x ≤ end, plus one (half-open)
+      let endIndex = searchSorted(x, end);
+      if (endIndex < x.length && x[endIndex] === end) endIndex++;
+      endIndex = Math.max(endIndex, startIndex + 1);
+      // peak score over the scores whose start lies in the interval
+      const s0 = searchSorted(sx, start);
+      const s1 = Math.min(scores.length, Math.max(searchSorted(sx, end) + 1, s0 + 1));
+      let peak = -Infinity;
+      for (let i = s0; i < s1; i++) if (scores[i] > peak) peak = scores[i];
+      return { start, end, startIndex, endIndex, peakScore: peak };
+    });
+    this.attachClasses(rows);
+    return rows;
+  }
+
+  /** Fault classes exist only for the producer's intervals (the classifier ran in the kernel). */
+  private attachClasses(rows: DetectedInterval[]): void {
+    if (this.producerIntervals.length === 0) return;
+    for (const row of rows) {
+      let best: IntervalRow | null = null;
+      let bestOverlap = 0;
+      for (const p of this.producerIntervals) {
+        const overlap = Math.min(row.end, p.end) - Math.max(row.start, p.start);
+        if (overlap > bestOverlap || (overlap === 0 && bestOverlap === 0 && best === null && row.start <= p.end && p.start <= row.end)) {
+          best = p;
+          bestOverlap = overlap;
+        }
+      }
+      if (!best) continue;
+      const exact = Math.abs(best.start - row.start) < 1e-12 && Math.abs(best.end - row.end) < 1e-12;
+      row.classifiedBy = exact ? 'exact' : 'overlap';
+      if (best.fault !== undefined) row.fault = best.fault;
+      if (best.confidence !== undefined) row.confidence = best.confidence;
+      if (best.probabilities) row.probabilities = best.probabilities;
+      if (exact && best.features) row.features = best.features;
+    }
+  }
+}
+
+export interface DetectionSummary {
+  total: number;
+  faultTypes: number;
+  /** count per fault class (unclassified intervals under "unclassified"). */
+  faultCounts: Record<string, number>;
+  /** mean interval duration in x units (seconds / ms / samples). */
+  meanDuration: number;
+  anomalousPoints: number;
+}
+
+export function summarizeDetection(r: DetectionResult): DetectionSummary {
+  const faultCounts: Record<string, number> = {};
+  let dur = 0;
+  for (const iv of r.intervals) {
+    const f = iv.fault ?? 'unclassified';
+    faultCounts[f] = (faultCounts[f] ?? 0) + 1;
+    dur += iv.end - iv.start;
+  }
+  const faultTypes = Object.keys(faultCounts).filter((k) => k !== 'unclassified').length;
+  return { total: r.intervals.length, faultTypes, faultCounts, meanDuration: r.intervals.length ? dur / r.intervals.length : 0, anomalousPoints: r.anomalousCount };
+}

@@ -1,0 +1,106 @@
+/**
+ * Exports of a detection: the anomalies table as CSV (the power seed's "Download Results as CSV",
+ * extended with index bounds, peak score, class probabilities and features) and a markdown summary
+ * report. Pure string builders, used by the viewer's export buttons and by the report generator.
+ */
+import type { DetectionResult, DetectionSummary } from './detection';
+import type { AxisUnit, ViewerBundle } from './types';
+
+/** Quote a CSV cell when needed; neutralise spreadsheet formulas (=, +, -, @) in text cells. */
+export function csvCell(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  let s = value;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function formatX(value: number, unit: AxisUnit): string | number {
+  if (unit === 'epoch_ms') return Number.isFinite(value) ? new Date(value).toISOString() : '';
+  return value;
+}
+
+/** Duration in the axis' natural unit: seconds for time axes, samples for an index axis. */
+export function durationOf(start: number, end: number, unit: AxisUnit): number {
+  return unit === 'epoch_ms' ? (end - start) / 1000 : end - start;
+}
+
+export function durationUnit(unit: AxisUnit): string {
+  return unit === 'index' ? 'samples' : 's';
+}
+
+/** The anomalies table as CSV, one row per detected interval. */
+export function anomaliesCsv(bundle: ViewerBundle, result: DetectionResult): string {
+  const unit = bundle.axis?.unit ?? 'index';
+  const classes = bundle.classes ?? [];
+  const featureNames = Array.from(new Set(result.intervals.flatMap((r) => Object.keys(r.features ?? {}))));
+  const header = [
+    'start_time', 'end_time', `duration_${durationUnit(unit)}`, 'start_index', 'end_index', 'peak_score',
+    'predicted_fault', 'confidence', ...(result.labelled.length ? ['labelled'] : []),
+    ...classes.map((c) => `p_${c}`), ...featureNames,
+  ];
+  const lines = [header.map(csvCell).join(',')];
+  for (const r of result.intervals) {
+    const row: Array<string | number | boolean | undefined> = [
+      formatX(r.start, unit), formatX(r.end, unit), durationOf(r.start, r.end, unit), r.startIndex, r.endIndex, r.peakScore,
+      r.fault, r.confidence, ...(result.labelled.length ? [r.labelled ?? false] : []),
+      ...classes.map((c) => r.probabilities?.[c]), ...featureNames.map((f) => r.features?.[f]),
+    ];
+    lines.push(row.map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Markdown text: escape the characters that would change the table or inject markup. */
+export function mdText(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+function pct(v: number | null | undefined): string {
+  return typeof v === 'number' && Number.isFinite(v) ? (100 * v).toFixed(2) + '%' : '–';
+}
+
+/** A markdown summary report of the detection as currently thresholded. */
+export function markdownReport(bundle: ViewerBundle, result: DetectionResult, summary: DetectionSummary): string {
+  const unit = bundle.axis?.unit ?? 'index';
+  const du = durationUnit(unit);
+  const s = result.settings;
+  const out: string[] = [];
+  out.push(`# ${mdText(bundle.title)}`, '');
+  const p = bundle.provenance ?? {};
+  for (const [k, v] of Object.entries(p)) if (v) out.push(`- ${k}: ${mdText(String(v))}`);
+  out.push('', '## Detection settings', '');
+  out.push(s.mode === 'rate' ? `- anomaly rate: ${s.rate}` : `- threshold percentile: ${s.percentile}`);
+  out.push(`- threshold value: ${result.threshold.toPrecision(6)}`);
+  out.push(`- EWMA smoothing: ${s.ewma > 0 ? s.ewma : 'off'}`);
+  out.push(`- point adjustment: ${s.pointAdjust ? 'on' : 'off'}`);
+  out.push(`- max merge gap: ${s.mergeGapSamples} samples`, '');
+  out.push('## Summary', '');
+  out.push(`- total anomalies (intervals): ${summary.total}`);
+  out.push(`- anomalous ${bundle.scores?.alignment === 'window' ? 'windows' : 'points'}: ${summary.anomalousPoints}`);
+  out.push(`- fault types: ${summary.faultTypes}`);
+  out.push(`- mean duration: ${durationOf(0, summary.meanDuration, unit).toPrecision(4)} ${du}`, '');
+  if (result.metrics) {
+    out.push('## Metrics', '', '| | precision | recall | F1 | ESS score |', '|---|---|---|---|---|');
+    const m = result.metrics;
+    out.push(`| without PA | ${pct(m.withoutPA.precision)} | ${pct(m.withoutPA.recall)} | ${pct(m.withoutPA.f1)} | ${pct(m.withoutPA.ess_score)} |`);
+    out.push(`| with PA | ${pct(m.withPA.precision)} | ${pct(m.withPA.recall)} | ${pct(m.withPA.f1)} | ${pct(m.withPA.ess_score)} |`, '');
+  }
+  if (Object.keys(summary.faultCounts).length) {
+    out.push('## Fault distribution', '', '| fault | count |', '|---|---|');
+    for (const [k, v] of Object.entries(summary.faultCounts)) out.push(`| ${mdText(k)} | ${v} |`);
+    out.push('');
+  }
+  out.push('## Anomalies', '', `| # | start | end | duration (${du}) | fault | confidence |`, '|---|---|---|---|---|---|');
+  result.intervals.forEach((r, i) => {
+    out.push(`| ${i + 1} | ${formatX(r.start, unit)} | ${formatX(r.end, unit)} | ${durationOf(r.start, r.end, unit).toPrecision(4)} | ${mdText(r.fault ?? '–')} | ${r.confidence !== undefined ? pct(r.confidence) : '–'} |`);
+  });
+  if (bundle.featureImportances) {
+    const fi = bundle.featureImportances;
+    const order = fi.values.map((v, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 10);
+    out.push('', '## Top feature importances', '', '| feature | importance |', '|---|---|');
+    for (const i of order) out.push(`| ${mdText(fi.names[i])} | ${fi.values[i].toPrecision(4)} |`);
+  }
+  return out.join('\n') + '\n';
+}
