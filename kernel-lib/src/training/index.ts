@@ -24,3 +24,5 @@ export { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH
 export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
 export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from './baselines';
 export type { BaselineStats, BaselineCombine } from './baselines';
+export { scoreSteps, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
+export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, StepScoresFile } from './score-steps';
