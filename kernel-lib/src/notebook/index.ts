@@ -1,2 +1,13 @@
 /** notebook: public API of this area (re-exported from the package root). */
-export {};
+export { inNotebook, sendDisplayData, newDisplayId } from './kernel';
+export type { MimeBundle } from './kernel';
+export { escapeHtml, formatNumber, htmlTable, textTable, svgLineChart, minMaxEnvelope, summaryWrapper, SUMMARY_CSS } from './html';
+export type { Cell, SvgLine, SvgChartOptions } from './html';
+export { viewerSummaryHtml, viewerSummaryText, bundleThreshold, bundleIntervals, predictedIndexIntervals } from './summary';
+export type { SummaryOptions } from './summary';
+export { DisplayHandle, display, viewerMimeBundle, showViewer, showHtml, showTable } from './display';
+export type { DisplayHandleOptions, ShowOptions } from './display';
+export { ProgressBar, TrainingMonitor } from './progress';
+export type { ProgressBarOptions, TrainingMonitorOptions } from './progress';
+export { danfojs, seriesFrame, describeSeries, intervalsFrame, metricsFrame, frameCells, showFrame } from './frames';
+export type { FrameSeries } from './frames';

@@ -153,7 +153,9 @@ function packageVersion(name: string): string | undefined {
     const pj = path.join(base, name, 'package.json');
     if (fs.existsSync(pj)) {
       try {
-        return (JSON.parse(fs.readFileSync(pj, 'utf8')) as { version?: string }).version;
+        const pkg = JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: string; version?: string };
+        // npm aliases (danfojs-node's tfjs-node → @tensorflow/tfjs override) are not the package named.
+        return pkg.name === name ? pkg.version : undefined;
       } catch {
         return undefined;
       }

@@ -1,0 +1,270 @@
+/**
+ * Fallback renderings of a viewer bundle: an HTML summary (facts, a static SVG chart, the metrics
+ * and the interval table) and a plain-text one. They travel in the same display output as the
+ * bundle, so a notebook reads well where the JupyterLab extension is absent (nbconvert HTML,
+ * VS Code, GitHub) and in plain Node, where only the text is printed.
+ *
+ * Detected intervals: power bundles carry the producer's classified intervals; AnomalyBERT bundles
+ * carry scores and a rate, and the intervals are derived here the same way the viewer does it:
+ * threshold = quantile(scores, 1 − rate) (or the percentile), predicted = score > threshold, runs of
+ * predicted points (browser metrics' `labelIntervals`), merged across gaps ≤ mergeGapSamples.
+ */
+import { ewmaSmooth, labelIntervals, quantileLinear, thresholdAtRate } from '../browser/metrics';
+import { decodeViewerBundle } from '../browser/viewer/validate';
+import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
+import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from './html';
+
+export interface SummaryOptions {
+  /** rows of the interval table (default 20). */
+  maxIntervals?: number;
+  /** chart width in px (default 720). */
+  width?: number;
+}
+
+/** Threshold of a bundle's scores as the producer asked for it (value given, rate or percentile). */
+export function bundleThreshold(bundle: ViewerBundle, scores: ArrayLike<number>): number | null {
+  const t = bundle.threshold;
+  if (!t || scores.length === 0) return null;
+  if (t.mode === 'percentile' && t.percentile !== undefined) return t.value ?? quantileLinear(scores, t.percentile / 100);
+  if (t.mode === 'rate' && t.rate !== undefined) return thresholdAtRate(scores, t.rate);
+  return t.value ?? null;
+}
+
+/** Score series the threshold applies to: EWMA-smoothed when the bundle asks for it. */
+function effectiveScores(bundle: ViewerBundle, scores: Float32Array): Float32Array {
+  const w = bundle.threshold?.ewma;
+  return w && w > 0 ? ewmaSmooth(scores, w) : scores;
+}
+
+/** Predicted intervals as sample-index [start, end) pairs, merged across gaps ≤ mergeGapSamples. */
+export function predictedIndexIntervals(scores: ArrayLike<number>, threshold: number, mergeGapSamples: number): Array<[number, number]> {
+  const flags = new Uint8Array(scores.length);
+  for (let i = 0; i < scores.length; i++) flags[i] = scores[i] > threshold ? 1 : 0;
+  const runs = labelIntervals(flags);
+  const merged: Array<[number, number]> = [];
+  for (const r of runs) {
+    const last = merged[merged.length - 1];
+    // gap = samples strictly between the two runs
+    if (last && r[0] - last[1] <= mergeGapSamples) last[1] = r[1];
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+/** The intervals to list: the producer's, or derived from scores + threshold. */
+export function bundleIntervals(d: DecodedBundle, threshold: number | null): IntervalRow[] {
+  const b = d.bundle;
+  if (b.intervals && b.intervals.length > 0) return b.intervals;
+  if (!d.scores || threshold === null || !d.scoreX || !d.scoreXEnd) return [];
+  const s = effectiveScores(b, d.scores);
+  return predictedIndexIntervals(s, threshold, b.threshold?.mergeGapSamples ?? 0).map(([a, e]) => ({
+    start: d.scoreX![a],
+    end: d.scoreXEnd![e - 1],
+    startIndex: a,
+    endIndex: e,
+  }));
+}
+
+function xText(v: number, unit: string | undefined): string {
+  if (unit === 'epoch_ms') {
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? String(v) : d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
+  }
+  return formatNumber(v, 6);
+}
+
+const METRIC_ROWS: Array<[keyof ViewerMetrics, string]> = [
+  ['without_pa', 'without PA'],
+  ['with_pa', 'with PA'],
+  ['random_with_pa', 'random scores, with PA'],
+  ['best_without_pa', 'best F1 without PA'],
+  ['best_with_pa', 'best F1 with PA'],
+];
+
+function metricTable(metrics: ViewerMetrics | undefined): { columns: string[]; rows: Cell[][] } | null {
+  if (!metrics) return null;
+  const rows: Cell[][] = [];
+  for (const [key, label] of METRIC_ROWS) {
+    const m = metrics[key] as ViewerMetricRow | undefined;
+    if (m) rows.push([label, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
+  }
+  return rows.length ? { columns: ['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows } : null;
+}
+
+function intervalTable(intervals: IntervalRow[], unit: string | undefined): { columns: string[]; rows: Cell[][] } {
+  const hasFault = intervals.some((r) => r.fault !== undefined);
+  const hasIndex = intervals.some((r) => r.startIndex !== undefined);
+  const columns = ['#', 'start', 'end', 'duration'];
+  if (hasIndex) columns.push('samples');
+  if (hasFault) columns.push('fault', 'confidence');
+  const rows = intervals.map((r, i) => {
+    const row: Cell[] = [i + 1, xText(r.start, unit), xText(r.end, unit), unit === 'epoch_ms' ? `${formatNumber((r.end - r.start) / 1000)} s` : r.end - r.start];
+    if (hasIndex) row.push(r.startIndex !== undefined && r.endIndex !== undefined ? r.endIndex - r.startIndex : null);
+    if (hasFault) row.push(r.fault ?? '', r.confidence ?? null);
+    return row;
+  });
+  return { columns, rows };
+}
+
+function historyTable(history: HistoryRow[]): { columns: string[]; rows: Cell[][] } {
+  const withTest = history.some((h) => h.test);
+  const columns = ['step', 'loss', 'accuracy', 'lr', 'elapsed s'];
+  if (withTest) columns.push('F1', 'F1 (PA)', 'random F1 (PA)');
+  const rows = history.map((h) => {
+    const r: Cell[] = [h.step, h.loss ?? null, h.accuracy ?? null, h.lr ?? null, h.elapsed_s ?? null];
+    if (withTest) r.push(h.test?.without_pa?.f1 ?? null, h.test?.with_pa?.f1 ?? null, h.test?.random_with_pa?.f1 ?? null);
+    return r;
+  });
+  return { columns, rows };
+}
+
+interface Facts {
+  rows: Array<[string, string]>;
+  threshold: number | null;
+  intervals: IntervalRow[];
+  decoded: DecodedBundle;
+}
+
+function collectFacts(bundle: ViewerBundle): Facts {
+  const d = decodeViewerBundle(bundle);
+  const rows: Array<[string, string]> = [];
+  const p = bundle.provenance ?? {};
+  for (const [k, v] of Object.entries(p)) if (v !== undefined && v !== '') rows.push([k, String(v)]);
+  if (bundle.series) rows.push(['series', `${bundle.series.length} rows × ${bundle.series.columns.length} columns (${bundle.series.columns.join(', ')})`]);
+  let threshold: number | null = null;
+  if (d.scores) {
+    const s = effectiveScores(bundle, d.scores);
+    threshold = bundleThreshold(bundle, s);
+    let lo = Infinity;
+    let hi = -Infinity;
+    let over = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (s[i] < lo) lo = s[i];
+      if (s[i] > hi) hi = s[i];
+      if (threshold !== null && s[i] > threshold) over++;
+    }
+    const name = bundle.scores?.name ?? bundle.scores?.kind ?? 'scores';
+    rows.push([name, `${s.length} ${bundle.scores?.alignment === 'window' ? `windows of ${bundle.scores.windowSize} rows` : 'points'}, range ${formatNumber(lo)} … ${formatNumber(hi)}`]);
+    const t = bundle.threshold;
+    if (t && threshold !== null) {
+      const rule = t.mode === 'percentile' ? `percentile ${formatNumber(t.percentile)}` : `anomaly rate ${formatNumber(t.rate)}`;
+      const extras = [t.ewma ? `EWMA ${t.ewma}` : '', t.pointAdjust ? 'point adjustment on' : '', t.mergeGapSamples ? `merge gap ${t.mergeGapSamples} samples` : ''].filter(Boolean);
+      rows.push(['threshold', `${formatNumber(threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${over} above`]);
+    }
+  }
+  if (d.labels) {
+    let pos = 0;
+    for (let i = 0; i < d.labels.length; i++) pos += d.labels[i];
+    rows.push(['labels', `${pos} anomalous of ${d.labels.length} (${labelIntervals(d.labels).length} labelled intervals)`]);
+  }
+  const intervals = bundleIntervals(d, threshold);
+  if (bundle.scores || bundle.intervals) rows.push(['detected intervals', String(intervals.length)]);
+  if (bundle.training) {
+    const h = bundle.training.history;
+    const last = h[h.length - 1];
+    const state = bundle.training.finished === false ? 'running' : 'finished';
+    rows.push(['training', `${state}; ${h.length} summaries${last ? `, last step ${last.step}` : ''}${bundle.training.maxSteps ? ` of ${bundle.training.maxSteps}` : ''}`]);
+  }
+  return { rows, threshold, intervals, decoded: d };
+}
+
+function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
+  const d = facts.decoded;
+  const parts: string[] = [];
+  const unit = bundle.axis?.unit;
+  const xl: [string, string] | undefined = d.x.length ? [xText(d.x[0], unit), xText(d.x[d.x.length - 1], unit)] : undefined;
+  if (d.values.length && d.columns.length) {
+    const C = d.columns.length;
+    const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+    const lines = d.columns.slice(0, 8).map((name, j) => {
+      const col = new Float32Array(d.length);
+      for (let i = 0; i < d.length; i++) col[i] = d.values[i * C + j];
+      return { name, values: col, color: colors[j % colors.length] };
+    });
+    const bands = facts.intervals
+      .filter((r) => r.startIndex !== undefined && r.endIndex !== undefined)
+      .map((r) => ({ start: r.startIndex!, end: r.endIndex!, color: 'rgba(214,39,40,0.18)' }));
+    parts.push(svgLineChart(lines, { width, height: 170, title: 'Series (detected intervals shaded)', bands, xLabels: xl }));
+  }
+  if (d.scores) {
+    const s = effectiveScores(bundle, d.scores);
+    const bands: Array<{ start: number; end: number; color: string }> = [];
+    if (d.labels) for (const [a, e] of labelIntervals(d.labels)) bands.push({ start: a, end: e, color: 'rgba(44,160,44,0.22)' });
+    parts.push(
+      svgLineChart([{ name: bundle.scores?.name ?? 'score', values: s, color: '#1f77b4' }], {
+        width,
+        height: 140,
+        title: `${bundle.scores?.name ?? 'Score'}${d.labels ? ' (labelled anomalies shaded)' : ''}`,
+        hlines: facts.threshold !== null ? [{ y: facts.threshold, color: '#d62728', label: 'threshold' }] : [],
+        bands,
+        xLabels: xl,
+      }),
+    );
+  }
+  const h = bundle.training?.history ?? [];
+  if (h.length > 1) {
+    const loss = Float64Array.from(h, (r) => (r.loss === undefined ? NaN : r.loss));
+    parts.push(svgLineChart([{ name: 'loss', values: loss, color: '#9467bd' }], { width, height: 110, title: 'Training loss per summary', xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`] }));
+    if (h.some((r) => r.test)) {
+      const f = (pick: (r: HistoryRow) => number | undefined): Float64Array => Float64Array.from(h, (r) => pick(r) ?? NaN);
+      parts.push(
+        svgLineChart(
+          [
+            { name: 'F1', values: f((r) => r.test?.without_pa?.f1), color: '#1f77b4' },
+            { name: 'F1 with PA', values: f((r) => r.test?.with_pa?.f1), color: '#ff7f0e' },
+            { name: 'random F1 with PA', values: f((r) => r.test?.random_with_pa?.f1), color: '#7f7f7f' },
+          ],
+          { width, height: 120, title: 'Test F1 per summary', xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`] },
+        ),
+      );
+    }
+  }
+  return parts.join('');
+}
+
+/** HTML summary of a viewer bundle (escaped; self-contained inline CSS + SVG). */
+export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {}): string {
+  const facts = collectFacts(bundle);
+  const maxIntervals = opts.maxIntervals ?? 20;
+  const out: string[] = [];
+  out.push(`<h3>${escapeHtml(bundle.title)}</h3>`);
+  out.push(`<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Open in JupyterLab with the anomaly-lab extension for the interactive viewer; this is the static summary.</p>`);
+  out.push(htmlTable(['', ''], facts.rows));
+  out.push(chartHtml(bundle, facts, opts.width ?? 720));
+  const mt = metricTable(bundle.metrics);
+  if (mt) out.push(`<h4>Metrics</h4>${htmlTable(mt.columns, mt.rows)}`);
+  if (facts.intervals.length) {
+    const it = intervalTable(facts.intervals, bundle.axis?.unit);
+    out.push(`<h4>Detected intervals</h4>${htmlTable(it.columns, it.rows, { maxRows: maxIntervals })}`);
+  }
+  if (bundle.featureImportances && bundle.featureImportances.names.length) {
+    const fi = bundle.featureImportances;
+    const order = fi.names.map((_, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 10);
+    out.push(`<h4>Feature importance (top ${order.length})</h4>${htmlTable(['feature', 'importance'], order.map((i) => [fi.names[i], fi.values[i]]))}`);
+  }
+  if (bundle.training && bundle.training.history.length) {
+    const ht = historyTable(bundle.training.history);
+    const rows = ht.rows.length > 12 ? [...ht.rows.slice(0, 4), ...ht.rows.slice(-8)] : ht.rows;
+    out.push(`<h4>Training history${ht.rows.length > 12 ? ' (first 4 and last 8 summaries)' : ''}</h4>${htmlTable(ht.columns, rows)}`);
+  }
+  return summaryWrapper(out.join(''));
+}
+
+/** Plain-text summary of a viewer bundle (what plain Node / the CLI print). */
+export function viewerSummaryText(bundle: ViewerBundle, opts: SummaryOptions = {}): string {
+  const facts = collectFacts(bundle);
+  const maxIntervals = opts.maxIntervals ?? 20;
+  const lines: string[] = [bundle.title, '='.repeat(Math.min(78, bundle.title.length))];
+  for (const [k, v] of facts.rows) lines.push(`${k}: ${v}`);
+  const mt = metricTable(bundle.metrics);
+  if (mt) lines.push('', 'Metrics', textTable(mt.columns, mt.rows));
+  if (facts.intervals.length) {
+    const it = intervalTable(facts.intervals, bundle.axis?.unit);
+    lines.push('', 'Detected intervals', textTable(it.columns, it.rows, { maxRows: maxIntervals }));
+  }
+  if (bundle.training && bundle.training.history.length) {
+    const ht = historyTable(bundle.training.history);
+    lines.push('', 'Training history (last 5)', textTable(ht.columns, ht.rows.slice(-5)));
+  }
+  return lines.join('\n');
+}
