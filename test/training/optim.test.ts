@@ -51,7 +51,7 @@ describe('AdamW', () => {
     ];
     const a = tf.variable(tf.tensor2d(init[0], [2, 2]), true, 'optim_test_a');
     const b = tf.variable(tf.tensor1d(init[1]), true, 'optim_test_b');
-    const opt = new AdamW(new Map([['a', a], ['b', b]]), { weightDecay: 0.01, clipNorm: 1.0 });
+    const opt = new AdamW(new Map<string, tf.Variable>([['a', a], ['b', b]]), { weightDecay: 0.01, clipNorm: 1.0 });
     const steps = 7;
     const lrs = Array.from({ length: steps }, (_, s) => 0.01 * (1 + s));
     const allGrads: number[][][] = [];

@@ -13,13 +13,12 @@
  * Every file is written atomically (temp + rename), so a run killed at any moment leaves only
  * complete files; `history.json` and `manifest.json` are rewritten whole each summary.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic, cleanAtomicLeftovers } from '../io/atomic';
 import { writeNpy } from '../io/npy';
-// TEMP until browser/metrics.ts lands: same shape as its MetricRow (contracts.md).
-interface MetricRow { anomaly_rate: number; precision: number; recall: number; f1: number; ess_score: number }
+import { createManifest, writeManifest, readManifest, type ManifestInit, type ExperimentManifest } from '../report/manifest';
+import type { MetricRow } from '../browser/metrics';
 
 /** Test-set evaluation at one summary step. */
 export interface TestSummary {
@@ -27,7 +26,7 @@ export interface TestSummary {
   without_pa: MetricRow;
   /** Best F1 over the rate sweep with point adjustment. */
   with_pa: MetricRow;
-  /** Random scores on the same labels, with PA, at the with_pa rate (how much PA flatters). */
+  /** Uniformly random scores on the same labels, best of the same sweep with PA (how much PA flatters). */
   random_with_pa: MetricRow;
   /** Area under the PA%K F1 curve (K = 0…100) at the with_pa rate. */
   pa_k_auc?: number;
@@ -44,13 +43,6 @@ export interface HistoryEntry {
   test?: TestSummary;
 }
 
-export interface InputRecord {
-  role: 'train' | 'test' | 'test_label' | 'replacing_data' | 'checkpoint' | string;
-  path: string;
-  bytes: number;
-  sha256: string;
-}
-
 export interface CheckpointRecord {
   step: number;
   /** Relative to the run directory. */
@@ -59,52 +51,7 @@ export interface CheckpointRecord {
   optimizer?: string;
 }
 
-export interface RunManifest {
-  format: 'anomaly-lab-run-v1';
-  created: string;
-  updated: string;
-  status: 'running' | 'finished';
-  library: Record<string, string>;
-  backend: string;
-  seed: number;
-  config: Record<string, unknown>;
-  inputs: InputRecord[];
-  /** Last summary and the best test F1 (without PA) so far. */
-  metrics: { last?: HistoryEntry; best_f1_without_pa?: { step: number; f1: number } };
-  checkpoints: CheckpointRecord[];
-  /** Checkpoint the run started from (transfer or resume), if any. */
-  parent?: string;
-}
-
 export const stepDirName = (step: number): string => `step_${step}`;
-
-/** sha256 of a file or of every file in a directory (sorted names), streamed in chunks. */
-export function sha256OfPath(p: string): { bytes: number; sha256: string } {
-  const hash = crypto.createHash('sha256');
-  let bytes = 0;
-  const files = fs.statSync(p).isDirectory()
-    ? fs.readdirSync(p).sort().map((f) => path.join(p, f)).filter((f) => fs.statSync(f).isFile())
-    : [p];
-  const buf = Buffer.alloc(1 << 20);
-  for (const f of files) {
-    if (files.length > 1) hash.update(path.basename(f) + '\0');
-    const fd = fs.openSync(f, 'r');
-    try {
-      let n: number;
-      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-        hash.update(buf.subarray(0, n));
-        bytes += n;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-export function describeInput(role: string, p: string): InputRecord {
-  return { role, path: path.resolve(p), ...sha256OfPath(p) };
-}
 
 function readJson<T>(file: string): T {
   try {
@@ -114,44 +61,57 @@ function readJson<T>(file: string): T {
   }
 }
 
-/** Writer for one run directory. Creating it on an existing run keeps its history (resume). */
+/**
+ * Writer for one run directory. `open` on an existing run with `resumeFrom` keeps its history
+ * before that step (resume). The manifest is the report area's format (report/manifest.ts):
+ * inputs are hashed once at open; metrics and checkpoints are refreshed at every summary.
+ */
 export class RunDirectory {
   readonly root: string;
   readonly stateDir: string;
   private history: HistoryEntry[] = [];
-  private manifest: RunManifest;
+  private manifest!: ExperimentManifest;
+  private checkpoints: CheckpointRecord[] = [];
+  private readonly startedAt = Date.now();
+  private previousElapsedS = 0;
 
-  constructor(root: string, init: Omit<RunManifest, 'format' | 'created' | 'updated' | 'status' | 'metrics' | 'checkpoints'>, opts: { resumeFrom?: number } = {}) {
+  private constructor(root: string) {
     this.root = path.resolve(root);
     this.stateDir = path.join(this.root, 'state');
-    fs.mkdirSync(this.stateDir, { recursive: true });
-    cleanAtomicLeftovers(this.root);
-    cleanAtomicLeftovers(this.stateDir);
-    const now = new Date().toISOString();
-    const histFile = path.join(this.root, 'history.json');
-    const manFile = path.join(this.root, 'manifest.json');
-    const resumeFrom = opts.resumeFrom;
-    let previous: RunManifest | undefined;
-    if (resumeFrom !== undefined && fs.existsSync(histFile)) {
-      // Entries at or after the resume step are recomputed by this process.
-      this.history = readJson<HistoryEntry[]>(histFile).filter((e) => e.step < resumeFrom);
-    }
-    if (resumeFrom !== undefined && fs.existsSync(manFile)) previous = readJson<RunManifest>(manFile);
-    this.manifest = {
-      format: 'anomaly-lab-run-v1',
-      created: previous?.created ?? now,
-      updated: now,
-      status: 'running',
-      ...init,
-      metrics: {},
-      checkpoints: (previous?.checkpoints ?? []).filter((c) => resumeFrom !== undefined && c.step <= resumeFrom),
-    };
-    this.refreshMetrics();
   }
 
-  /** Seconds already spent by earlier processes of this run (from the last kept history entry). */
-  get previousElapsed(): number {
-    return this.history.length > 0 ? this.history[this.history.length - 1].elapsed_s : 0;
+  /**
+   * Create (or reopen for resume) a run directory and write its first manifest.
+   * `init.checkpoints` / `metrics` are managed here; pass kind, config, seed, inputs, command.
+   */
+  static async open(root: string, init: ManifestInit, opts: { resumeFrom?: number } = {}): Promise<RunDirectory> {
+    const run = new RunDirectory(root);
+    fs.mkdirSync(run.stateDir, { recursive: true });
+    cleanAtomicLeftovers(run.root);
+    cleanAtomicLeftovers(run.stateDir);
+    const histFile = path.join(run.root, 'history.json');
+    const resumeFrom = opts.resumeFrom;
+    let created: string | undefined;
+    if (resumeFrom !== undefined && fs.existsSync(histFile)) {
+      // Entries at or after the resume step are recomputed by this process.
+      run.history = readJson<HistoryEntry[]>(histFile).filter((e) => e.step < resumeFrom);
+      run.previousElapsedS = run.history.length > 0 ? run.history[run.history.length - 1].elapsed_s : 0;
+      const manFile = path.join(run.root, 'manifest.json');
+      if (fs.existsSync(manFile)) {
+        const previous = readManifest(manFile);
+        created = previous.created;
+        run.checkpoints = (previous.checkpoints as CheckpointRecord[]).filter((c) => typeof c.step === 'number' && c.step < resumeFrom);
+      }
+    }
+    run.manifest = await createManifest(run.root, { ...init, created: created ?? init.created });
+    run.refreshManifest('running');
+    run.writeManifestNow();
+    return run;
+  }
+
+  /** Seconds of training by earlier processes of this run plus this one so far. */
+  get elapsedS(): number {
+    return this.previousElapsedS + (Date.now() - this.startedAt) / 1000;
   }
 
   get entries(): readonly HistoryEntry[] {
@@ -160,7 +120,6 @@ export class RunDirectory {
 
   writeConfig(config: Record<string, unknown>): void {
     writeFileAtomic(path.join(this.root, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    this.manifest.config = config;
   }
 
   checkpointPath(step: number): string {
@@ -198,30 +157,40 @@ export class RunDirectory {
     writeFileAtomic(path.join(this.root, 'history.json'), JSON.stringify(this.history, null, 2) + '\n');
     if (files.checkpoint) {
       const rel = (f?: string): string | undefined => (f ? path.relative(this.root, f) : undefined);
-      this.manifest.checkpoints = this.manifest.checkpoints.filter((c) => c.step !== entry.step);
-      this.manifest.checkpoints.push({ step: entry.step, path: rel(files.checkpoint)!, scores: rel(files.scores), optimizer: rel(files.optimizer) });
+      this.checkpoints = this.checkpoints.filter((c) => c.step !== entry.step);
+      const rec: CheckpointRecord = { step: entry.step, path: rel(files.checkpoint)! };
+      if (files.scores) rec.scores = rel(files.scores);
+      if (files.optimizer) rec.optimizer = rel(files.optimizer);
+      this.checkpoints.push(rec);
     }
-    this.refreshMetrics();
-    this.writeManifest();
+    this.refreshManifest('running');
+    this.writeManifestNow();
   }
 
-  private refreshMetrics(): void {
+  /** Mark the run finished (or record extra metrics, e.g. the final checkpoint). */
+  finish(extraMetrics: Record<string, unknown> = {}): void {
+    this.refreshManifest('finished', extraMetrics);
+    this.writeManifestNow();
+  }
+
+  private refreshManifest(status: 'running' | 'finished', extra: Record<string, unknown> = {}): void {
     const last = this.history[this.history.length - 1];
     let best: { step: number; f1: number } | undefined;
     for (const e of this.history) {
       if (e.test && (!best || e.test.without_pa.f1 > best.f1)) best = { step: e.step, f1: e.test.without_pa.f1 };
     }
-    this.manifest.metrics = { last, best_f1_without_pa: best };
+    this.manifest.metrics = { status, ...(last ? { last } : {}), ...(best ? { best_f1_without_pa: best } : {}), ...extra };
+    this.manifest.checkpoints = [...this.checkpoints].sort((a, b) => a.step - b.step);
+    this.manifest.elapsed_s = this.elapsedS;
   }
 
-  writeManifest(status?: RunManifest['status']): void {
-    if (status) this.manifest.status = status;
-    this.manifest.updated = new Date().toISOString();
-    writeFileAtomic(path.join(this.root, 'manifest.json'), JSON.stringify(this.manifest, null, 2) + '\n');
+  private writeManifestNow(): void {
+    // writeManifest writes a finished manifest as is (atomic).
+    void writeManifest(this.root, this.manifest);
   }
 
-  getManifest(): RunManifest {
-    return JSON.parse(JSON.stringify(this.manifest)) as RunManifest;
+  getManifest(): ExperimentManifest {
+    return JSON.parse(JSON.stringify(this.manifest)) as ExperimentManifest;
   }
 }
 
@@ -230,13 +199,6 @@ export function readRunHistory(runDir: string): HistoryEntry[] {
   const file = path.join(runDir, 'history.json');
   if (!fs.existsSync(file)) throw new Error(`${runDir}: not a training run directory (no history.json)`);
   return readJson<HistoryEntry[]>(file);
-}
-
-/** Read a run directory's manifest. */
-export function readRunManifest(runDir: string): RunManifest {
-  const file = path.join(runDir, 'manifest.json');
-  if (!fs.existsSync(file)) throw new Error(`${runDir}: not a training run directory (no manifest.json)`);
-  return readJson<RunManifest>(file);
 }
 
 /** Steps that have a checkpoint directory in `run/state`, ascending. */

@@ -1,0 +1,88 @@
+/**
+ * `anomaly-lab train`: the original `python3 train.py` with data given as paths.
+ *
+ *   anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] [--columns a,b,...]
+ *                     [original options] --out <run dir>
+ *
+ * A directory of parquet/CSV/npy files is one concatenated series (sorted by name). The min-max
+ * scaler is fitted on the training data, stored in each checkpoint and applied to the test data.
+ * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the result summary to
+ * stdout (JSON with --json).
+ */
+import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
+import { trainAnomalyBert, type ScaleMode } from '../../training/train';
+
+export const summary = 'train or fine-tune AnomalyBERT on normal data (original train.py options)';
+
+const SHAPE_KEYS = ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head'] as const;
+
+function specs(): OptionSpecs {
+  const s: OptionSpecs = {
+    train: { kind: 'string', required: true, help: 'training series: .parquet/.csv/.npy file or a directory of them' },
+    test: { kind: 'string', help: 'test series evaluated at every summary step' },
+    test_label: { kind: 'string', help: '.npy of 0/1 labels, one per test row' },
+    columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
+    out: { kind: 'string', required: true, help: 'run directory (config, history, state/step_<i>, manifest)' },
+    scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
+    backend: { kind: 'string', default: 'auto', help: 'tfjs backend: auto|wasm|cpu|tensorflow' },
+    json: { kind: 'boolean', default: false, help: 'print the result as JSON' },
+  };
+  for (const [name, spec] of Object.entries(TRAIN_OPTION_SPECS)) {
+    if ((SHAPE_KEYS as readonly string[]).includes(name)) {
+      // No parse-time default: with --checkpoint the shape comes from the checkpoint unless given.
+      s[name] = { ...spec, default: undefined, help: `${spec.help} (default ${String(TRAIN_DEFAULTS[name as keyof TrainOptions])}; from the checkpoint with --checkpoint)` };
+    } else s[name] = spec;
+  }
+  return s;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const sp = specs();
+  const { options, positional, help } = parseArgs(argv, sp);
+  if (help) {
+    process.stdout.write(formatHelp('anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] --out <run dir> [options]', summary, sp));
+    return 0;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  if (options.test !== undefined && options.test_label === undefined) throw new UsageError('--test needs --test_label');
+  if (options.test_label !== undefined && options.test === undefined) throw new UsageError('--test_label needs --test');
+
+  const trainOptions: Partial<TrainOptions> = {};
+  for (const name of Object.keys(TRAIN_OPTION_SPECS)) {
+    if (options[name] !== undefined) (trainOptions as Record<string, unknown>)[name] = options[name];
+  }
+  const result = await trainAnomalyBert({
+    train: options.train as string,
+    test: options.test as string | undefined,
+    testLabels: options.test_label as string | undefined,
+    replacingData: options.replacing_data as string | undefined,
+    columns: options.columns as string[] | undefined,
+    out: options.out as string,
+    options: trainOptions,
+    scale: options.scale as ScaleMode,
+    backend: options.backend as string,
+    command: { argv: ['train', ...argv], outputOption: 'out', cwd: process.cwd() },
+  });
+  const last = result.history[result.history.length - 1];
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        { run_dir: result.runDir, final_step: result.finalStep, final_checkpoint: result.finalCheckpoint, stopped: result.stopped, backend: result.backend, last },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else {
+    const lines = [`run: ${result.runDir}`, `final checkpoint: ${result.finalCheckpoint} (step ${result.finalStep})`];
+    if (last?.test) {
+      const t = last.test;
+      lines.push(
+        `test: best F1 ${t.without_pa.f1.toFixed(4)} without point adjustment; ${t.with_pa.f1.toFixed(4)} with PA ` +
+          `(random scores with PA: ${t.random_with_pa.f1.toFixed(4)}; PA%K AUC ${t.pa_k_auc?.toFixed(4)})`,
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return 0;
+}

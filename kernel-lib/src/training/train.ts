@@ -1,0 +1,449 @@
+/**
+ * The AnomalyBERT training loop (the original `train.py`, BCE loss), with checkpoints, exact
+ * resume, test-set evaluation at every summary step and transfer learning.
+ *
+ * Per step i (initial_iter ≤ i ≤ max_steps):
+ *   batch  = makeDegradedBatch(train)                 x (n, W, C) float32, y (n, W) 0/1
+ *   logits = model.apply(x, training)                 (n, W, 1)
+ *   loss   = BCE(sigmoid(logits), y)                  mean over n·W points
+ *   AdamW(clip by global norm, lr = schedule(i))      for i < max_steps
+ * Every `summary_steps` steps and at max_steps: state/step_<i> holds the weights after i
+ * updates (as the original saves before the update of step i), the test-set scores and metrics
+ * of those weights, the optimiser + RNG state; then the history entry (loss and accuracy of
+ * batch i, as the original prints them) is appended.
+ *
+ * Resume: `checkpoint = run/state/step_<i>`, `initial_iter = i` restores the weights and, when
+ * `step_<i>_optimizer.bin` is beside it, the AdamW moments, the batch RNG and the length table, so
+ * the continued run draws the same batches as an uninterrupted one. Dropout masks are seeded per
+ * step from (seed, step) for the same reason. Only the newest optimiser file is kept (it is twice
+ * the model's size); resuming from an older step restarts the moments (logged).
+ *
+ * BCE is computed from the logits in the stable form max(z, 0) − z·y + log(1 + e^−|z|), which
+ * equals torch's BCELoss(sigmoid(z), y) except where torch clamps log(p) at −100 (|z| > 100).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { createRng, restoreRng, type Rng, type RngState } from '../browser/random';
+import { prepareMetrics, randomScoresBaseline } from '../browser/metrics';
+import { loadSeries, type Series } from '../io/series';
+import { MinMaxScaler } from '../io/scaler';
+import { readNpy } from '../io/npy';
+import { saveCheckpoint } from '../anomalybert/checkpoint';
+import { estimateScores } from '../anomalybert/estimate';
+import type { ManifestCommand } from '../report/manifest';
+import { LIBRARY_VERSION } from '../version';
+import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from './degrade';
+import { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
+import { resolveTrainOptions, windowLength, type TrainOptions } from './options';
+import { lrForStep } from './schedule';
+import { RunDirectory, type HistoryEntry, type TestSummary } from './run-dir';
+import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
+import { prepareStartingPoint, selectTrainableVariables, trainedParts, type ModelShapeOptions } from './transfer';
+
+/** How the training data are scaled before degradation (which assumes values in [0, 1]). */
+export type ScaleMode = 'fit' | 'none' | 'checkpoint';
+
+export interface TrainInput {
+  /** Training series or a path (.npy/.parquet/.csv or a directory of them = one series). */
+  train: Series | string;
+  /** Test series (or path) for evaluation at summary steps. */
+  test?: Series | string;
+  /** Test labels (0/1 per test row), array or .npy path; required with `test`. */
+  testLabels?: ArrayLike<number> | string;
+  /** Series for soft replacement (option replacing_data), default the training series. */
+  replacingData?: Series | string;
+  /** Columns to use (files with named columns). */
+  columns?: string[];
+  /** Run directory. */
+  out: string;
+  /** Training options (original names); missing ones take the original defaults. */
+  options?: Partial<TrainOptions>;
+  /**
+   * 'fit' (default): min-max scaler fitted on the training series, applied to test and replacing
+   * data and stored in every checkpoint; 'checkpoint': reuse the starting checkpoint's scaler;
+   * 'none': data are already in [0, 1].
+   */
+  scale?: ScaleMode;
+  /** tfjs backend ('auto' by default, see backend.ts). */
+  backend?: string;
+  onProgress?: OnProgress;
+  onSummary?: OnSummary;
+  /** Log lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Checked before every step; true stops after the current step with a final checkpoint. */
+  shouldStop?: () => boolean;
+  /** How to re-run (recorded in the manifest for `anomaly-lab reproduce`). */
+  command?: ManifestCommand;
+  /** Paths recorded as inputs in the manifest when the data were given as arrays. */
+  inputPaths?: Array<{ path: string; role: string }>;
+}
+
+export interface TrainResult {
+  runDir: string;
+  /** The resolved options (model shape from the checkpoint when one was given). */
+  options: TrainOptions;
+  history: HistoryEntry[];
+  /** Step of the last checkpoint written. */
+  finalStep: number;
+  finalCheckpoint: string;
+  /** True when `shouldStop` ended the run early. */
+  stopped: boolean;
+  backend: string;
+}
+
+/** Per-step dropout seed from (seed, step): resumed runs draw the same masks. */
+function dropoutSeedFor(seed: number, step: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+async function asSeries(x: Series | string, columns: string[] | undefined, role: string): Promise<Series> {
+  if (typeof x !== 'string') return x;
+  if (!fs.existsSync(x)) throw new Error(`--${role}: ${x} does not exist`);
+  return loadSeries(x, columns ? { columns } : undefined);
+}
+
+function loadLabels(x: ArrayLike<number> | string, expected: number, testName: string): Uint8Array {
+  let values: ArrayLike<number>;
+  let name = 'test labels';
+  if (typeof x === 'string') {
+    name = x;
+    const arr = readNpy(x);
+    if (arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
+      throw new Error(`--test_label ${x}: expected shape (length,) or (length, 1), got (${arr.shape.join(', ')})`);
+    }
+    values = Array.from(arr.data as ArrayLike<number | bigint>, (v) => Number(v));
+  } else values = x;
+  if (values.length !== expected) throw new Error(`--test_label ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== 0 && v !== 1) throw new Error(`--test_label ${name}: labels must be 0/1, found ${v} at row ${i}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+function checkFinite(s: Series, role: string): void {
+  for (let i = 0; i < s.values.length; i++) {
+    if (!Number.isFinite(s.values[i])) {
+      const C = s.columns.length;
+      throw new Error(`--${role} ${s.source}: non-finite value at row ${Math.floor(i / C)}, column '${s.columns[i % C]}'`);
+    }
+  }
+}
+
+/** Test-set metrics of one summary: best F1 over the rate sweep with and without PA, random PA, PA%K AUC. */
+export function evaluateTestScores(scores: ArrayLike<number>, labels: ArrayLike<number>, seed = 0): TestSummary {
+  const ev = prepareMetrics(scores, labels);
+  const withoutPa = ev.sweep({ pointAdjust: false });
+  const withPa = ev.sweep({ pointAdjust: true });
+  const randomWithPa = randomScoresBaseline(labels, null, { seed, pointAdjust: true });
+  const paK = ev.paKCurve(withPa.anomaly_rate);
+  return { without_pa: withoutPa, with_pa: withPa, random_with_pa: randomWithPa, pa_k_auc: paK.auc };
+}
+
+interface TrainerState {
+  rng: RngState;
+  lengths: { index: number; values: number[] };
+}
+
+/** Train (or fine-tune, or resume) AnomalyBERT; writes the run directory. */
+export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> {
+  const log = input.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const partial = input.options ?? {};
+  const o = resolveTrainOptions(partial);
+  const explicitShape: ModelShapeOptions = {};
+  for (const k of ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head'] as const) {
+    if (partial[k] !== undefined) explicitShape[k] = partial[k];
+  }
+  const backend = await initBackend({ backend: input.backend, logger: log });
+
+  // ---- data -------------------------------------------------------------------------------
+  const train = await asSeries(input.train, input.columns, 'train');
+  checkFinite(train, 'train');
+  const C = train.columns.length;
+  let test: Series | undefined;
+  let labels: Uint8Array | undefined;
+  if (input.test !== undefined) {
+    if (input.testLabels === undefined) throw new Error('--test needs --test_label (0/1 per test row)');
+    test = await asSeries(input.test, input.columns ?? train.columns, 'test');
+    checkFinite(test, 'test');
+    if (test.columns.length !== C) {
+      throw new Error(`--test ${test.source}: ${test.columns.length} columns (${test.columns.join(',')}), the training data have ${C} (${train.columns.join(',')})`);
+    }
+    labels = loadLabels(input.testLabels, test.length, test.source);
+  } else if (input.testLabels !== undefined) throw new Error('--test_label given without --test');
+  let replacing: Series | undefined;
+  const replacingSource = input.replacingData ?? o.replacing_data;
+  if (replacingSource !== undefined) {
+    replacing = await asSeries(replacingSource, input.columns ?? train.columns, 'replacing_data');
+    checkFinite(replacing, 'replacing_data');
+  }
+
+  // ---- model --------------------------------------------------------------------------------
+  const start = await prepareStartingPoint(o, C, explicitShape, log);
+  const model = start.model;
+  const mc = model.config;
+  // The effective model shape (from the checkpoint when one was given).
+  Object.assign(o, { n_features: mc.nTokens, patch_size: mc.patchSize, d_embed: mc.dEmbed, n_layer: mc.nLayer, n_head: mc.nHead });
+  const W = windowLength(o);
+  if (W % o.window_sliding !== 0) {
+    model.dispose();
+    throw new Error(`option --window_sliding (${o.window_sliding}) must divide the window length ${W}`);
+  }
+  if (train.length <= W) {
+    model.dispose();
+    throw new Error(`--train ${train.source}: ${train.length} rows; the window needs more than ${W} (n_features ${o.n_features} × patch_size ${o.patch_size})`);
+  }
+  if (test && test.length < W) {
+    model.dispose();
+    throw new Error(`--test ${test.source}: ${test.length} rows, shorter than one window (${W})`);
+  }
+  const resuming = o.initial_iter > 0 && o.checkpoint !== undefined;
+
+  // ---- scaling ------------------------------------------------------------------------------
+  const scaleMode: ScaleMode = input.scale ?? 'fit';
+  let scaler: MinMaxScaler | undefined;
+  if (scaleMode === 'fit') scaler = MinMaxScaler.fit(train);
+  else if (scaleMode === 'checkpoint') {
+    if (!start.sourceScaler) {
+      model.dispose();
+      throw new Error(`--scale checkpoint: ${o.checkpoint ?? '(no --checkpoint)'} stores no scaler`);
+    }
+    scaler = MinMaxScaler.fromJSON(start.sourceScaler as never);
+    if (scaler.columns.length !== C) {
+      model.dispose();
+      throw new Error(`--scale checkpoint: the checkpoint's scaler has ${scaler.columns.length} columns, the data have ${C}`);
+    }
+  }
+  const scaled = (s: Series): DegradeSeries => ({
+    source: s.source,
+    columns: s.columns,
+    length: s.length,
+    values: scaler ? scaler.transform(s.values, C) : s.values,
+  });
+  const trainData = scaled(train);
+  const testData = test ? scaled(test) : undefined;
+  const replacingData = replacing ? scaled(replacing) : undefined;
+
+  // ---- run directory --------------------------------------------------------------------------
+  const parts = trainedParts(o);
+  const config: Record<string, unknown> = {
+    ...o,
+    window_length: W,
+    columns: train.columns,
+    data: {
+      train: train.source,
+      test: test?.source,
+      test_label: typeof input.testLabels === 'string' ? input.testLabels : input.testLabels ? '(array)' : undefined,
+      replacing_data: replacing?.source,
+      train_rows: train.length,
+      test_rows: test?.length,
+    },
+    scale: scaleMode,
+    scaler: scaler?.toJSON(),
+    trained_parts: parts,
+    start: o.checkpoint
+      ? {
+          checkpoint: path.resolve(o.checkpoint),
+          mode: resuming ? 'resume' : 'transfer',
+          embedding_reinitialized: start.embeddingReinitialized,
+          source_columns: start.sourceColumns,
+          notes: start.notes,
+        }
+      : { mode: 'scratch' },
+    backend: backend.name,
+    library_version: LIBRARY_VERSION,
+  };
+  const inputs: Array<{ path: string; role: string }> = [...(input.inputPaths ?? [])];
+  if (typeof input.train === 'string') inputs.push({ path: input.train, role: 'train' });
+  if (typeof input.test === 'string') inputs.push({ path: input.test, role: 'test' });
+  if (typeof input.testLabels === 'string') inputs.push({ path: input.testLabels, role: 'test_label' });
+  if (typeof replacingSource === 'string') inputs.push({ path: replacingSource, role: 'replacing_data' });
+  if (o.checkpoint && fs.existsSync(o.checkpoint)) inputs.push({ path: o.checkpoint, role: 'checkpoint' });
+  const run = await RunDirectory.open(
+    input.out,
+    { kind: o.checkpoint && !resuming ? 'anomalybert-transfer' : 'anomalybert-train', config, seed: o.seed, inputs, command: input.command },
+    { resumeFrom: resuming ? o.initial_iter : undefined },
+  );
+  run.writeConfig(config);
+  // Lineage: a transfer records the checkpoint it started from; a resume keeps the original's.
+  const parent = resuming ? start.sourceParent : o.checkpoint ? path.resolve(o.checkpoint) : undefined;
+
+  // ---- optimiser and random state ----------------------------------------------------------------
+  const trainVars = selectTrainableVariables(model, o);
+  const varList = [...trainVars.values()];
+  const optimizer = new AdamW(trainVars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm });
+  let rng: Rng = createRng(o.seed + 1);
+  let lengths = ReplacingLengthTable.create(W, o.replacing_rate_max, rng);
+  if (resuming) {
+    const optFile = path.join(path.dirname(path.resolve(o.checkpoint as string)), `${path.basename(o.checkpoint as string)}_optimizer.bin`);
+    if (fs.existsSync(optFile)) {
+      const { state, extra } = decodeAdamWState(new Uint8Array(fs.readFileSync(optFile)), optFile);
+      optimizer.setState(state);
+      const ts = extra as unknown as TrainerState;
+      rng = restoreRng(ts.rng);
+      lengths = ReplacingLengthTable.fromJSON(ts.lengths);
+      log(`resuming at step ${o.initial_iter}: restored weights, AdamW moments (step ${state.step}), batch RNG and length table from ${optFile}`);
+    } else {
+      log(`resuming at step ${o.initial_iter}: restored weights; no ${path.basename(optFile)} beside the checkpoint, so AdamW moments and the batch RNG start fresh`);
+    }
+  }
+  log(
+    `training ${model.countParameters()} parameters (${parts.join(', ')}${parts.length < 3 ? '; others frozen' : ''}) on ${train.length} rows × ${C} columns, ` +
+      `window ${W}, steps ${o.initial_iter}…${o.max_steps}, summaries every ${o.summary_steps}`,
+  );
+
+  const schedule = { lr: o.lr, totalSteps: o.max_steps };
+  const n = o.batch_size;
+  const probabilities = {
+    softReplacing: o.soft_replacing,
+    uniformReplacing: o.uniform_replacing,
+    peakNoising: o.peak_noising,
+    lengthAdjusting: o.length_adjusting,
+    whiteNoising: o.white_noising,
+  };
+  const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
+  const onProgress = input.onProgress ?? reporter?.onProgress;
+  const onSummary = input.onSummary ?? reporter?.onSummary;
+  const t0 = Date.now();
+  let lastCheckpoint = '';
+  let lastStep = o.initial_iter;
+  let stopped = false;
+  let previousOptimizerFile: string | undefined;
+
+  try {
+    for (let i = o.initial_iter; i <= o.max_steps; i++) {
+      const final = i === o.max_steps || (input.shouldStop?.() ?? false);
+      const summary = i % o.summary_steps === 0 || final;
+      let files: { checkpoint?: string; scores?: string; optimizer?: string } = {};
+      let test: TestSummary | undefined;
+      if (summary) {
+        // Snapshot before drawing batch i so a resume from step i redraws it.
+        const trainerState: TrainerState = { rng: rng.state(), lengths: lengths.toJSON() };
+        const ckpt = run.checkpointPath(i);
+        await saveCheckpoint(ckpt, model, { columns: train.columns, scaler: scaler?.toJSON(), parent, step: i, extra: { run: run.root } });
+        files.checkpoint = ckpt;
+        const optFile = run.writeOptimizer(i, encodeAdamWState(optimizer.getState(), trainerState as unknown as Record<string, unknown>));
+        files.optimizer = optFile;
+        if (previousOptimizerFile && previousOptimizerFile !== optFile) fs.rmSync(previousOptimizerFile, { force: true });
+        previousOptimizerFile = optFile;
+        if (testData && labels) {
+          // (length, 1) sigmoid scores of the weights after i updates, eval mode.
+          const scores = firstColumn(await estimateScores(model, testData.values, testData.length, { batchSize: n, windowSliding: o.window_sliding }), testData.length);
+          files.scores = run.writeScores(i, scores);
+          test = evaluateTestScores(scores, labels, o.seed);
+        }
+        lastCheckpoint = ckpt;
+      }
+
+      const batch = makeDegradedBatch(trainData, {
+        batchSize: n,
+        windowSize: W,
+        patchSize: o.patch_size,
+        replacingRateMax: o.replacing_rate_max,
+        probabilities,
+        flip: o.flip_replacing_interval,
+        replacingWeight: o.replacing_weight,
+        replacingData,
+        rng,
+        lengths,
+      });
+      const lr = lrForStep(i, schedule);
+      const dropoutSeed = dropoutSeedFor(o.seed, i);
+      let loss: number;
+      let accuracy = NaN;
+      let gradNorm = NaN;
+      const x = tf.tensor3d(batch.x, [n, W, C]);
+      const y = tf.tensor2d(Float32Array.from(batch.y), [n, W]);
+      try {
+        if (final) {
+          // The last summary evaluates the final weights; no update follows.
+          const [l, a] = tf.tidy(() => {
+            const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed }), [2]) as tf.Tensor2D;
+            return [bceWithLogits(z, y), accuracyOf(z, y)];
+          });
+          loss = (await l.data())[0];
+          accuracy = (await a.data())[0];
+          tf.dispose([l, a]);
+        } else {
+          let logits: tf.Tensor2D | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (n, W)
+            if (summary) logits = tf.keep(z);
+            return bceWithLogits(z, y);
+          }, varList);
+          gradNorm = optimizer.applyGradients(grads, lr);
+          loss = value.dataSync()[0];
+          tf.dispose(value);
+          tf.dispose(Object.values(grads));
+          if (logits) {
+            const a = accuracyOf(logits, y);
+            accuracy = a.dataSync()[0];
+            tf.dispose([a, logits]);
+          }
+        }
+      } finally {
+        tf.dispose([x, y]);
+      }
+      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
+      lastStep = i;
+
+      const elapsed = (Date.now() - t0) / 1000;
+      const done = i - o.initial_iter + 1;
+      onProgress?.({ step: i, maxSteps: o.max_steps, firstStep: o.initial_iter, loss, lr, gradNorm, stepsPerSec: done / Math.max(elapsed, 1e-9), elapsedS: elapsed });
+      if (summary) {
+        const entry: HistoryEntry = { step: i, loss, accuracy, lr, elapsed_s: run.elapsedS };
+        if (Number.isFinite(gradNorm)) entry.grad_norm = gradNorm;
+        if (test) entry.test = test;
+        run.recordSummary(entry, files);
+        onSummary?.(entry);
+        files = {};
+      }
+      if (final) {
+        stopped = i < o.max_steps;
+        break;
+      }
+      // Let callbacks render and signals arrive (notebooks, Ctrl-C) without slowing the loop.
+      if (i % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    reporter?.finish();
+    optimizer.dispose();
+  }
+  run.finish({ final_step: lastStep, final_checkpoint: path.relative(run.root, lastCheckpoint), stopped });
+  log(`${stopped ? 'stopped' : 'finished'} at step ${lastStep}; final checkpoint ${lastCheckpoint}`);
+  model.dispose();
+  return {
+    runDir: run.root,
+    options: o,
+    history: [...run.entries],
+    finalStep: lastStep,
+    finalCheckpoint: lastCheckpoint,
+    stopped,
+    backend: backend.name,
+  };
+}
+
+/** Column 0 of a (length, out) score array. */
+function firstColumn(scores: Float32Array, length: number): Float32Array {
+  if (scores.length === length) return scores;
+  const out = new Float32Array(length);
+  const k = scores.length / length;
+  for (let i = 0; i < length; i++) out[i] = scores[i * k];
+  return out;
+}
+
+/** Mean BCE of sigmoid(z) against y, from the logits (stable form). z, y: (n, W). */
+export function bceWithLogits(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar);
+}
+
+/** Fraction of points where (sigmoid(z) > 0.5) equals the label. */
+function accuracyOf(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y), 'float32')) as tf.Scalar);
+}

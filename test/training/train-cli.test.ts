@@ -1,0 +1,111 @@
+/**
+ * The real `anomaly-lab train` CLI: a run killed (SIGKILL) after its first checkpoint resumes
+ * with --checkpoint run/state/step_<i> --initial_iter i and finishes with a valid, loadable final
+ * checkpoint; bad input exits non-zero with a one-line message naming the file or option.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runCli } from '../helpers/cli';
+import { REPO_ROOT } from '../helpers/shared';
+import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
+import { readRunHistory } from '../../kernel-lib/src/training/run-dir';
+import { writeNpy } from '../../kernel-lib/src/io/npy';
+import { periodicSeries, labelledTestSet, tmpDir, writeSeriesNpy } from './train-helpers';
+
+const root = tmpDir('train-cli');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const trainFile = writeSeriesNpy(path.join(root, 'train.npy'), periodicSeries(600, 3));
+const { series: testSeries, labels } = labelledTestSet(200, 3);
+const testFile = writeSeriesNpy(path.join(root, 'test.npy'), testSeries);
+const labelFile = path.join(root, 'test_label.npy');
+writeNpy(labelFile, labels, [labels.length]);
+
+const MAX_STEPS = 400;
+const common = [
+  '--train', trainFile, '--test', testFile, '--test_label', labelFile,
+  '--n_features', '8', '--patch_size', '4', '--d_embed', '16', '--n_layer', '1', '--n_head', '2',
+  '--batch_size', '4', '--window_sliding', '8', '--replacing_rate_max', '0.3', '--lr', '1e-3',
+  '--max_steps', String(MAX_STEPS), '--summary-steps', '20', '--backend', 'cpu', '--seed', '2',
+];
+
+function lastRecordedStep(out: string): number | undefined {
+  try {
+    const h = readRunHistory(out);
+    return h.length > 0 ? h[h.length - 1].step : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('anomaly-lab train (real CLI)', () => {
+  test('killed after the first checkpoint, resumes and finishes with a loadable final checkpoint', async () => {
+    const out = path.join(root, 'run');
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'kernel-lib/bin/anomaly-lab.js'), 'train', ...common, '--out', out], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait until a checkpoint after step 0 is fully recorded, then kill without warning.
+    const deadline = Date.now() + 90000;
+    let killed = false;
+    while (Date.now() < deadline) {
+      const step = lastRecordedStep(out);
+      if (step !== undefined && step > 0) {
+        child.kill('SIGKILL');
+        killed = true;
+        break;
+      }
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await exited;
+    expect(killed).toBe(true);
+    const k = lastRecordedStep(out) as number;
+    expect(k).toBeGreaterThan(0);
+    expect(k).toBeLessThan(MAX_STEPS);
+
+    const r = runCli(['train', ...common, '--out', out, '--checkpoint', path.join(out, 'state', `step_${k}`), '--initial_iter', String(k), '--json']);
+    expect(r.stderr).toMatch(new RegExp(`resuming at step ${k}: restored weights, AdamW moments`));
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.final_step).toBe(MAX_STEPS);
+    expect(result.last.test.without_pa.f1).toBeGreaterThanOrEqual(0);
+
+    const history = readRunHistory(out);
+    const steps = history.map((e) => e.step);
+    expect(steps).toEqual(Array.from({ length: MAX_STEPS / 20 + 1 }, (_, i) => i * 20));
+    for (let i = 1; i < history.length; i++) expect(history[i].elapsed_s).toBeGreaterThanOrEqual(history[i - 1].elapsed_s);
+
+    const ckpt = await loadCheckpoint(path.join(out, 'state', `step_${MAX_STEPS}`));
+    expect(ckpt.meta.step).toBe(MAX_STEPS);
+    expect(ckpt.model.config.inputDim).toBe(3);
+    ckpt.model.dispose();
+    // No half-written leftovers from the killed process.
+    expect(fs.readdirSync(path.join(out, 'state')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  test('bad input: one line naming the file or option, non-zero exit', () => {
+    const out = path.join(root, 'bad');
+    const missing = runCli(['train', '--train', path.join(root, 'missing.parquet'), '--out', out]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/missing\.parquet/);
+
+    const noLabels = runCli(['train', '--train', trainFile, '--test', testFile, '--out', out]);
+    expect(noLabels.code).toBe(2);
+    expect(noLabels.stderr).toMatch(/--test needs --test_label/);
+
+    const shortLabels = path.join(root, 'short_label.npy');
+    writeNpy(shortLabels, new Uint8Array(7), [7]);
+    const wrongLen = runCli(['train', ...common.slice(0, 4), '--test_label', shortLabels, '--out', out, '--backend', 'cpu', '--max_steps', '1']);
+    expect(wrongLen.code).toBe(1);
+    expect(wrongLen.stderr).toMatch(/short_label\.npy: 7 labels for 200 rows/);
+
+    const badOpt = runCli(['train', '--train', trainFile, '--out', out, '--flip_replacing_interval', 'sideways']);
+    expect(badOpt.code).toBe(2);
+    expect(badOpt.stderr).toMatch(/--flip_replacing_interval/);
+
+    const help = runCli(['train', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--replacing_rate_max/);
+    expect(help.stdout).toMatch(/--soft_replacing/);
+  });
+});
