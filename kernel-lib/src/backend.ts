@@ -89,7 +89,9 @@ async function activate(choice: BackendChoice): Promise<BackendInfo> {
         return { name: 'tensorflow', provider, native: true };
       }
       if (provider === 'wasm') {
-        await import('@tensorflow/tfjs-backend-wasm');
+        // require, not import(): jest's CommonJS runtime rejects import() without --experimental-vm-modules.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('@tensorflow/tfjs-backend-wasm');
         if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
         patchWasmBatchMatMul();
         return { name: 'wasm', provider, native: false, hint: NATIVE_HINT };
