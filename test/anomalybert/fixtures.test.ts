@@ -1,0 +1,103 @@
+/**
+ * AnomalyBERT against the reference fixtures computed with the original PyTorch code
+ * (../shared/fixtures/anomalybert): raw logits within 1e-4 and sliding-window scores (batch 4,
+ * sliding 16) within 1e-5, on the wasm and the cpu backend, through the library and the real CLI.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../kernel-lib/src/backend';
+import { estimateScores, loadCheckpoint, predictWindows } from '../../kernel-lib/src/anomalybert';
+import { readNpy, toFloat32 } from '../../kernel-lib/src/io/npy';
+import { describeShared, sharedPath } from '../helpers/shared';
+import { runCli } from '../helpers/cli';
+
+const fx = (name: string): string => sharedPath('fixtures', 'anomalybert', name);
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describeShared('AnomalyBERT reference fixtures', () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-fixtures-'));
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    describe(`${backend} backend`, () => {
+      beforeAll(async () => {
+        await initBackend({ backend, log: false });
+      });
+
+      test('state_dict.pt loads with the configuration of expected.json', async () => {
+        const expected = JSON.parse(fs.readFileSync(fx('expected.json'), 'utf8')).config;
+        const { model, meta } = await loadCheckpoint(fx('state_dict.pt'));
+        try {
+          expect(meta.format).toBe('torch.state_dict');
+          expect(model.config).toMatchObject({
+            inputDim: expected.input_d_data,
+            outputDim: 1,
+            patchSize: expected.patch_size,
+            nTokens: expected.max_seq_len,
+            dEmbed: expected.d_embed,
+            nLayer: expected.n_layer,
+            nHead: expected.n_head,
+          });
+        } finally {
+          model.dispose();
+        }
+      });
+
+      test('predict matches expected_logits.npy within 1e-4', async () => {
+        const { model } = await loadCheckpoint(fx('state_dict.pt'));
+        try {
+          const windows = readNpy(fx('windows.npy'));
+          const expected = readNpy(fx('expected_logits.npy'));
+          const before = tf.memory().numTensors;
+          const logits = await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2 });
+          expect(tf.memory().numTensors).toBe(before);
+          expect(maxAbsDiff(logits, toFloat32(expected))).toBeLessThan(1e-4);
+        } finally {
+          model.dispose();
+        }
+      });
+
+      test('estimate (batch 4, sliding 16) matches expected_scores.npy within 1e-5', async () => {
+        const { model } = await loadCheckpoint(fx('state_dict.pt'));
+        try {
+          const series = readNpy(fx('series.npy'));
+          const expected = readNpy(fx('expected_scores.npy'));
+          const before = tf.memory().numTensors;
+          let progress = 0;
+          const scores = await estimateScores(model, toFloat32(series), series.shape[0], {
+            batchSize: 4,
+            windowSliding: 16,
+            onProgress: (done) => (progress = done),
+          });
+          expect(tf.memory().numTensors).toBe(before);
+          expect(progress).toBeGreaterThan(0);
+          expect(maxAbsDiff(scores, toFloat32(expected))).toBeLessThan(1e-5);
+        } finally {
+          model.dispose();
+        }
+      });
+
+      test('CLI predict writes logits matching the fixture', () => {
+        const out = path.join(tmp, `logits-${backend}.npy`);
+        const r = runCli(['predict', '--checkpoint', fx('state_dict.pt'), '--data', fx('windows.npy'), '--out', out, '--backend', backend]);
+        expect(r.stderr).toContain(`backend '${backend}'`);
+        expect(r.code).toBe(0);
+        const got = readNpy(out);
+        expect(got.dtype).toBe('float32');
+        expect(got.shape).toEqual(readNpy(fx('expected_logits.npy')).shape);
+        expect(maxAbsDiff(toFloat32(got), toFloat32(readNpy(fx('expected_logits.npy'))))).toBeLessThan(1e-4);
+      });
+    });
+  }
+});
