@@ -26,3 +26,17 @@ export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from './bas
 export type { BaselineStats, BaselineCombine } from './baselines';
 export { scoreSteps, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
 export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, StepScoresFile } from './score-steps';
+export { TRAIN_DEFAULTS, TRAIN_OPTION_SPECS, MODEL_PARTS, resolveTrainOptions, windowLength as trainingWindowLength } from './options';
+export type { TrainOptions, ModelPart } from './options';
+export { cosineWarmupLr, lrForStep, lrCurve } from './schedule';
+export type { CosineScheduleConfig } from './schedule';
+export { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
+export type { AdamWConfig, AdamWState } from './optimizer';
+export { RunDirectory, readRunHistory, listCheckpointSteps, stepDirName } from './run-dir';
+export type { HistoryEntry, TestSummary, CheckpointRecord } from './run-dir';
+export { createTerminalReporter, formatStepLine, formatSummaryLine } from './progress';
+export type { StepProgress, OnProgress, OnSummary, TerminalReporter, TerminalReporterOptions } from './progress';
+export { modelPartOf, trainedParts, selectTrainableVariables, prepareStartingPoint } from './transfer';
+export type { StartingPoint, ModelShapeOptions } from './transfer';
+export { trainAnomalyBert, evaluateTestScores, bceWithLogits } from './train';
+export type { TrainInput, TrainResult, ScaleMode } from './train';
