@@ -4,7 +4,7 @@
  * are transformed to CommonJS with babel just for the tests. The shipped library keeps real
  * `import()` (TypeScript `module: node16`), which Node and tslab load natively.
  */
-const ESM_PACKAGES = ['hyparquet', 'hyparquet-compressors', 'hyparquet-writer'];
+const ESM_PACKAGES = ['hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 'hysnappy' /* hyparquet-compressors' snappy */];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -12,7 +12,12 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: { ignoreCodes: [151002] } }],
+    '^.+\\.tsx?$': ['ts-jest', {
+      // tsconfig.json plus: compile to plain CommonJS for jest so `await import('hyparquet')` becomes
+      // require() of the babel-transformed package (module node16 would keep a real import(), which
+      // jest's CommonJS runtime rejects without --experimental-vm-modules).
+      tsconfig: { module: 'commonjs', moduleResolution: 'node10' },
+      isolatedModules: true, diagnostics: { ignoreCodes: [151002] } }],
     '^.+\\.m?js$': ['babel-jest', { plugins: ['@babel/plugin-transform-modules-commonjs'], babelrc: false, configFile: false }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],

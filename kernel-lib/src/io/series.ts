@@ -1,0 +1,540 @@
+/**
+ * Multivariate time series from files: `.npy` (1-D or 2-D), `.parquet`, `.csv`, or a directory of
+ * them (files sorted by name, concatenated — e.g. one file per day).
+ *
+ * Values are row-major float32 (length, C) — the layout the models consume. Time stamps:
+ * parquet TIMESTAMP columns and date/time text become epoch milliseconds (text without a zone is
+ * read as UTC, so results never depend on the machine's time zone); a purely numeric time column
+ * (e.g. the power CSV's `Time` in seconds) is kept as is.
+ *
+ * Errors name the file and, where it applies, the column and the row/line, and list the available
+ * columns when a requested one is missing. Non-finite or missing values are an error by default
+ * (`nan: 'drop'` drops those rows, `nan: 'ffill'` carries the last valid value forward).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { readNpy, toFloat64 } from './npy';
+import { writeFileAtomic } from './atomic';
+
+export interface Series {
+  /** File or directory the series came from. */
+  source: string;
+  columns: string[];
+  length: number;
+  /** row-major (length, C) */
+  values: Float32Array;
+  /** epoch ms (or the raw numbers of a numeric time column), when a time column exists */
+  time?: Float64Array;
+  /** Name of the time column, when one was used. */
+  timeColumn?: string;
+  /** For directory input: which rows came from which file (windows should not straddle them). */
+  segments?: Array<{ file: string; start: number; length: number }>;
+}
+
+export type NanPolicy = 'error' | 'drop' | 'ffill';
+
+export interface LoadSeriesOptions {
+  /** Columns to load, in this order. Default: every numeric column except the time column. */
+  columns?: string[];
+  /**
+   * Time column name. Default: the first of TIMESTAMP, datetime, timestamp, time, date (any case)
+   * that exists; `null` disables time handling.
+   */
+  timeColumn?: string | null;
+  /** What to do with NaN/inf/missing values in the selected columns (default 'error'). */
+  nan?: NanPolicy;
+}
+
+const TIME_NAMES = ['timestamp', 'datetime', 'time', 'date'];
+const SUPPORTED = ['.npy', '.parquet', '.csv'];
+
+/** A raw table: named float64 columns (NaN for missing) plus an optional time column. */
+interface Table {
+  file: string;
+  columns: string[];
+  data: Float64Array[];
+  time?: Float64Array;
+  timeColumn?: string;
+  /** describes row i for error messages */
+  rowLabel: (i: number) => string;
+}
+
+function pickTimeColumn(file: string, available: string[], opt: string | null | undefined): string | undefined {
+  if (opt === null) return undefined;
+  if (opt !== undefined) {
+    if (!available.includes(opt)) {
+      throw new Error(`${file}: time column '${opt}' not found; available columns: ${available.join(', ')}`);
+    }
+    return opt;
+  }
+  for (const n of TIME_NAMES) {
+    const hit = available.find((c) => c.toLowerCase() === n);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function checkRequested(file: string, requested: string[], available: string[]): void {
+  const missing = requested.filter((c) => !available.includes(c));
+  if (missing.length > 0) {
+    throw new Error(`${file}: column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not found; available columns: ${available.join(', ')}`);
+  }
+  const dup = requested.find((c, i) => requested.indexOf(c) !== i);
+  if (dup) throw new Error(`${file}: column '${dup}' requested twice`);
+}
+
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NAN_RE = /^[+-]?(?:nan|NaN|NAN|inf|Inf|INF|infinity|Infinity|INFINITY)$/;
+
+/** Strict number parsing: '' and NaN spellings → NaN (missing), garbage → undefined. */
+function parseNumber(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '') return NaN;
+  if (NUMBER_RE.test(s)) return Number(s);
+  if (NAN_RE.test(s)) {
+    const lower = s.toLowerCase();
+    if (lower.includes('nan')) return NaN;
+    return s.startsWith('-') ? -Infinity : Infinity;
+  }
+  return undefined;
+}
+
+/** Date/time text → epoch ms. `2022-05-10 00:00:00+09:00`, ISO 8601; no zone → UTC. */
+export function parseTimestamp(text: string): number {
+  let s = text.trim();
+  const num = NUMBER_RE.test(s) ? Number(s) : undefined;
+  if (num !== undefined) return num;
+  s = s.replace(/^(\d{4}-\d{2}-\d{2})[ T]/, '$1T');
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s += 'T00:00:00';
+  if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)) s += 'Z';
+  s = s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const t = Date.parse(s);
+  return t;
+}
+
+// ---------------------------------------------------------------- CSV
+
+/** RFC 4180 rows: quoted fields ("" escapes a quote, newlines allowed inside quotes), CRLF or LF. */
+function parseCsvRows(text: string, file: string): { rows: string[][]; lines: number[] } {
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  let row: string[] = [];
+  let field = '';
+  let inQuotes = false;
+  let line = 1;
+  let rowLine = 1;
+  let i = 0;
+  const n = text.length;
+  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
+  let fieldStart = true;
+  while (i < n) {
+    const ch = text[i];
+    if (inQuotes) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        inQuotes = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n') line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && fieldStart) {
+      inQuotes = true;
+      fieldStart = false;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      row.push(field);
+      field = '';
+      fieldStart = true;
+      i++;
+      continue;
+    }
+    if (ch === '\r' || ch === '\n') {
+      row.push(field);
+      if (!(row.length === 1 && row[0] === '')) {
+        rows.push(row);
+        lines.push(rowLine);
+      }
+      row = [];
+      field = '';
+      fieldStart = true;
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      i++;
+      line++;
+      rowLine = line;
+      continue;
+    }
+    field += ch;
+    fieldStart = false;
+    i++;
+  }
+  if (inQuotes) throw new Error(`${file}: unterminated quoted field starting on line ${rowLine}`);
+  row.push(field);
+  if (!(row.length === 1 && row[0] === '')) {
+    rows.push(row);
+    lines.push(rowLine);
+  }
+  return { rows, lines };
+}
+
+function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  const { rows, lines } = parseCsvRows(text, file);
+  if (rows.length === 0) throw new Error(`${file}: empty CSV (no header row)`);
+  const header = rows[0].map((h) => h.trim());
+  const dupHeader = header.find((h, i) => header.indexOf(h) !== i);
+  if (dupHeader !== undefined) throw new Error(`${file}: duplicate column name '${dupHeader}' in the header`);
+  const body = rows.slice(1);
+  const bodyLines = lines.slice(1);
+  body.forEach((r, i) => {
+    if (r.length !== header.length) {
+      throw new Error(`${file}: line ${bodyLines[i]} has ${r.length} fields, the header has ${header.length}`);
+    }
+  });
+  const timeColumn = pickTimeColumn(file, header, opts.timeColumn);
+  let selected: string[];
+  if (opts.columns) {
+    checkRequested(file, opts.columns, header);
+    selected = opts.columns;
+  } else {
+    // default: columns whose first non-empty cell is a number
+    selected = header.filter((h, j) => {
+      if (h === timeColumn) return false;
+      const first = body.find((r) => r[j].trim() !== '');
+      return first !== undefined && parseNumber(first[j]) !== undefined;
+    });
+    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${header.join(', ')}`);
+  }
+  const data = selected.map((name) => {
+    const j = header.indexOf(name);
+    const col = new Float64Array(body.length);
+    for (let i = 0; i < body.length; i++) {
+      const v = parseNumber(body[i][j]);
+      if (v === undefined) {
+        throw new Error(`${file}: column '${name}', row ${i + 1} (line ${bodyLines[i]}): '${body[i][j]}' is not a number`);
+      }
+      col[i] = v;
+    }
+    return col;
+  });
+  let time: Float64Array | undefined;
+  if (timeColumn !== undefined) {
+    const j = header.indexOf(timeColumn);
+    time = new Float64Array(body.length);
+    for (let i = 0; i < body.length; i++) {
+      const t = parseTimestamp(body[i][j]);
+      if (!Number.isFinite(t)) {
+        throw new Error(`${file}: time column '${timeColumn}', row ${i + 1} (line ${bodyLines[i]}): cannot parse '${body[i][j]}' as a date/time`);
+      }
+      time[i] = t;
+    }
+  }
+  return { file, columns: selected, data, time, timeColumn, rowLabel: (i) => `row ${i + 1} (line ${bodyLines[i]})` };
+}
+
+// ---------------------------------------------------------------- parquet
+
+// hyparquet is ESM-only: loaded with a real import() (kept as such in the CommonJS build).
+const importHyparquet = async () => {
+  const hp = await import('hyparquet');
+  const comp = await import('hyparquet-compressors');
+  return { hp, compressors: comp.compressors };
+};
+let hyparquetPromise: ReturnType<typeof importHyparquet> | undefined;
+function loadHyparquet(): ReturnType<typeof importHyparquet> {
+  hyparquetPromise ??= importHyparquet();
+  return hyparquetPromise;
+}
+
+function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v === null || v === undefined) return NaN;
+  if (v instanceof Date) return v.getTime();
+  return NaN;
+}
+
+const NUMERIC_PARQUET = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
+
+async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<Table> {
+  const { hp, compressors } = await loadHyparquet();
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  let metadata: ReturnType<typeof hp.parquetMetadata>;
+  try {
+    metadata = hp.parquetMetadata(ab);
+  } catch (e) {
+    throw new Error(`${file}: not a readable parquet file: ${(e as Error).message}`);
+  }
+  const tree = hp.parquetSchema(metadata);
+  const fields = tree.children.map((c) => c.element);
+  const available = fields.map((f) => f.name);
+  const isTimestamp = (f: (typeof fields)[number]): boolean =>
+    f.logical_type?.type === 'TIMESTAMP' || f.converted_type === 'TIMESTAMP_MILLIS' || f.converted_type === 'TIMESTAMP_MICROS' || f.type === 'INT96';
+  const timeColumn = pickTimeColumn(file, available, opts.timeColumn);
+  let selected: string[];
+  if (opts.columns) {
+    checkRequested(file, opts.columns, available);
+    selected = opts.columns;
+  } else {
+    selected = fields.filter((f) => f.name !== timeColumn && f.type !== undefined && NUMERIC_PARQUET.has(f.type) && !isTimestamp(f) && !f.logical_type?.type?.startsWith('DATE')).map((f) => f.name);
+    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${available.join(', ')}`);
+  }
+  for (const name of selected) {
+    const f = fields.find((x) => x.name === name);
+    if (!f || f.type === undefined || !NUMERIC_PARQUET.has(f.type) || isTimestamp(f)) {
+      throw new Error(`${file}: column '${name}' is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`);
+    }
+  }
+  const n = Number(metadata.num_rows);
+  const wanted = timeColumn !== undefined ? [...selected, timeColumn] : selected;
+  const chunks = new Map<string, Array<{ start: number; values: ArrayLike<unknown> }>>();
+  wanted.forEach((c) => chunks.set(c, []));
+  try {
+    await hp.parquetRead({
+      file: ab,
+      metadata,
+      columns: wanted,
+      compressors,
+      parsers: {
+        // keep timestamps as epoch-ms numbers (no Date objects: faster, and sub-ms precision stays)
+        timestampFromMilliseconds: (v: bigint) => Number(v),
+        timestampFromMicroseconds: (v: bigint) => Number(v) / 1e3,
+        timestampFromNanoseconds: (v: bigint) => Number(v / 1000n) / 1e3,
+        dateFromDays: (d: number) => d * 86400000,
+      },
+      onChunk: (c) => {
+        chunks.get(c.columnName)?.push({ start: c.rowStart, values: c.columnData as ArrayLike<unknown> });
+      },
+    });
+  } catch (e) {
+    throw new Error(`${file}: cannot decode parquet data: ${(e as Error).message}`);
+  }
+  const assemble = (name: string, convert: (v: unknown, row: number) => number): Float64Array => {
+    const out = new Float64Array(n).fill(NaN);
+    for (const { start, values } of chunks.get(name) ?? []) {
+      for (let i = 0; i < values.length && start + i < n; i++) out[start + i] = convert(values[i], start + i);
+    }
+    return out;
+  };
+  const data = selected.map((name) => assemble(name, toNumber));
+  let time: Float64Array | undefined;
+  if (timeColumn !== undefined) {
+    time = assemble(timeColumn, (v, row) => {
+      const t = typeof v === 'string' ? parseTimestamp(v) : toNumber(v);
+      if (!Number.isFinite(t)) {
+        throw new Error(`${file}: time column '${timeColumn}', row ${row} (0-based): cannot read ${JSON.stringify(String(v))} as a time`);
+      }
+      return t;
+    });
+  }
+  return { file, columns: selected, data, time, timeColumn, rowLabel: (i) => `row ${i} (0-based)` };
+}
+
+// ---------------------------------------------------------------- npy
+
+function readNpyTable(file: string, opts: LoadSeriesOptions): Table {
+  const arr = readNpy(file);
+  if (arr.shape.length !== 1 && arr.shape.length !== 2) {
+    throw new Error(`${file}: expected a 1-D (length,) or 2-D (length, columns) array, got shape (${arr.shape.join(', ')})`);
+  }
+  const length = arr.shape[0];
+  const C = arr.shape.length === 2 ? arr.shape[1] : 1;
+  const flat = toFloat64(arr);
+  const names = Array.from({ length: C }, (_, j) => `col${j}`);
+  const selected = opts.columns ?? names;
+  checkRequested(file, selected, names);
+  const data = selected.map((name) => {
+    const j = names.indexOf(name);
+    const col = new Float64Array(length);
+    for (let i = 0; i < length; i++) col[i] = flat[i * C + j];
+    return col;
+  });
+  return { file, columns: selected, data, rowLabel: (i) => `row ${i} (0-based)` };
+}
+
+// ---------------------------------------------------------------- assembly
+
+async function readTable(file: string, opts: LoadSeriesOptions): Promise<Table> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') return readCsvTable(file, opts);
+  if (ext === '.parquet') return readParquetTable(file, opts);
+  if (ext === '.npy') return readNpyTable(file, opts);
+  throw new Error(`${file}: unsupported file type '${ext}' (expected ${SUPPORTED.join(', ')})`);
+}
+
+/** Apply the NaN policy; returns the rows kept (or all). */
+function applyNanPolicy(t: Table, policy: NanPolicy): Table {
+  const n = t.data[0]?.length ?? 0;
+  if (policy === 'error') {
+    for (let j = 0; j < t.columns.length; j++) {
+      const col = t.data[j];
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(col[i]) || !Number.isFinite(Math.fround(col[i]))) {
+          const what = Number.isNaN(col[i]) ? 'missing or NaN value' : `non-finite value ${col[i]}`;
+          throw new Error(`${t.file}: column '${t.columns[j]}', ${t.rowLabel(i)}: ${what} (use nan: 'drop' or 'ffill' to accept)`);
+        }
+      }
+    }
+    return t;
+  }
+  if (policy === 'ffill') {
+    for (let j = 0; j < t.columns.length; j++) {
+      const col = t.data[j];
+      let first = -1;
+      for (let i = 0; i < n; i++) if (Number.isFinite(col[i])) { first = i; break; }
+      if (first < 0) throw new Error(`${t.file}: column '${t.columns[j]}' has no finite value to fill from`);
+      // leading gaps take the first valid value (there is nothing before it to carry forward)
+      for (let i = 0; i < first; i++) col[i] = col[first];
+      for (let i = first + 1; i < n; i++) if (!Number.isFinite(col[i])) col[i] = col[i - 1];
+    }
+    return t;
+  }
+  if (policy === 'drop') {
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) if (t.data.every((c) => Number.isFinite(c[i]))) keep.push(i);
+    if (keep.length === n) return t;
+    const pick = (a: Float64Array): Float64Array => Float64Array.from(keep, (i) => a[i]);
+    return { ...t, data: t.data.map(pick), time: t.time ? pick(t.time) : undefined, rowLabel: (i) => t.rowLabel(keep[i]) };
+  }
+  throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
+}
+
+function listDirectory(dir: string): string[] {
+  const files = fs.readdirSync(dir)
+    .filter((f) => SUPPORTED.includes(path.extname(f).toLowerCase()) && !f.startsWith('.'))
+    .sort()
+    .map((f) => path.join(dir, f));
+  if (files.length === 0) throw new Error(`${dir}: directory holds no ${SUPPORTED.join('/')} files`);
+  return files;
+}
+
+/**
+ * Load a series from a `.npy`, `.parquet` or `.csv` file or a directory of them.
+ * For `.npy` the columns are named col0, col1, …
+ */
+export async function loadSeries(pathOrDir: string, opts: LoadSeriesOptions = {}): Promise<Series> {
+  if (!fs.existsSync(pathOrDir)) throw new Error(`${pathOrDir}: no such file or directory`);
+  const policy = opts.nan ?? 'error';
+  if (!['error', 'drop', 'ffill'].includes(policy)) throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
+  const isDir = fs.statSync(pathOrDir).isDirectory();
+  const files = isDir ? listDirectory(pathOrDir) : [pathOrDir];
+  const tables: Table[] = [];
+  let columns = opts.columns;
+  let timeColumn = opts.timeColumn;
+  for (const f of files) {
+    const t = applyNanPolicy(await readTable(f, { ...opts, columns, timeColumn }), policy);
+    if (columns === undefined) columns = t.columns; // later files must provide the first file's columns
+    if (timeColumn === undefined) timeColumn = t.timeColumn ?? null;
+    tables.push(t);
+  }
+  const C = tables[0].columns.length;
+  const length = tables.reduce((s, t) => s + (t.data[0]?.length ?? 0), 0);
+  const values = new Float32Array(length * C);
+  const withTime = tables.every((t) => t.time !== undefined);
+  const time = withTime ? new Float64Array(length) : undefined;
+  const segments: Array<{ file: string; start: number; length: number }> = [];
+  let offset = 0;
+  for (const t of tables) {
+    const n = t.data[0]?.length ?? 0;
+    for (let j = 0; j < C; j++) {
+      const col = t.data[j];
+      for (let i = 0; i < n; i++) values[(offset + i) * C + j] = col[i];
+    }
+    if (time && t.time) time.set(t.time, offset);
+    segments.push({ file: t.file, start: offset, length: n });
+    offset += n;
+  }
+  const series: Series = { source: pathOrDir, columns: [...tables[0].columns], length, values };
+  if (time) {
+    series.time = time;
+    series.timeColumn = tables[0].timeColumn;
+  }
+  if (isDir) series.segments = segments;
+  return series;
+}
+
+/** Select columns of a loaded series by name (error lists the available ones). */
+export function selectColumns(series: Series, columns: string[]): Series {
+  checkRequested(series.source, columns, series.columns);
+  const C = series.columns.length;
+  const idx = columns.map((c) => series.columns.indexOf(c));
+  const values = new Float32Array(series.length * columns.length);
+  for (let i = 0; i < series.length; i++) for (let j = 0; j < idx.length; j++) values[i * idx.length + j] = series.values[i * C + idx[j]];
+  return { ...series, columns: [...columns], values };
+}
+
+// ---------------------------------------------------------------- writers (tests and tools)
+
+export interface WritableSeries {
+  columns: string[];
+  /** row-major (length, C) */
+  values: ArrayLike<number>;
+  length?: number;
+  /** epoch ms */
+  time?: ArrayLike<number>;
+  timeColumn?: string;
+}
+
+function seriesLength(s: WritableSeries): number {
+  const C = s.columns.length;
+  const n = s.length ?? (C === 0 ? 0 : s.values.length / C);
+  if (!Number.isInteger(n) || n * C !== s.values.length) throw new Error(`series values hold ${s.values.length} numbers, not a multiple of ${C} columns`);
+  if (s.time && s.time.length !== n) throw new Error(`series time has ${s.time.length} entries for ${n} rows`);
+  return n;
+}
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Write a CSV (header + rows, time as ISO-8601 UTC text) atomically. */
+export function writeCsv(file: string, s: WritableSeries): void {
+  const n = seriesLength(s);
+  const C = s.columns.length;
+  const header = [...(s.time ? [s.timeColumn ?? 'datetime'] : []), ...s.columns].map(csvField).join(',');
+  const lines = [header];
+  for (let i = 0; i < n; i++) {
+    const cells: string[] = [];
+    if (s.time) cells.push(new Date(s.time[i]).toISOString());
+    for (let j = 0; j < C; j++) cells.push(String(s.values[i * C + j]));
+    lines.push(cells.join(','));
+  }
+  writeFileAtomic(file, lines.join('\n') + '\n');
+}
+
+/** Write a parquet file (DOUBLE columns, TIMESTAMP (ms) time column) atomically. */
+export async function writeParquet(file: string, s: WritableSeries): Promise<void> {
+  const n = seriesLength(s);
+  const C = s.columns.length;
+  const writer = await import('hyparquet-writer');
+  const columnData: Array<{ name: string; data: Float64Array | Date[]; type: 'DOUBLE' | 'TIMESTAMP'; nullable: boolean }> = [];
+  if (s.time) columnData.push({ name: s.timeColumn ?? 'TIMESTAMP', data: Array.from({ length: n }, (_, i) => new Date((s.time as ArrayLike<number>)[i])), type: 'TIMESTAMP', nullable: false });
+  s.columns.forEach((name, j) => {
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = s.values[i * C + j];
+    columnData.push({ name, data: col, type: 'DOUBLE', nullable: false });
+  });
+  const buf = writer.parquetWriteBuffer({ columnData });
+  writeFileAtomic(file, new Uint8Array(buf));
+}
