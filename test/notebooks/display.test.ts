@@ -9,7 +9,7 @@ import { DisplayHandle, display, showTable, viewerMimeBundle } from '../../kerne
 import { escapeHtml, htmlTable, svgLineChart } from '../../kernel-lib/src/notebook/html';
 import { inNotebook, sendDisplayData } from '../../kernel-lib/src/notebook/kernel';
 import { ProgressBar, TrainingMonitor } from '../../kernel-lib/src/notebook/progress';
-import { predictedIndexIntervals, viewerSummaryHtml, viewerSummaryText } from '../../kernel-lib/src/notebook/summary';
+import { viewerSummaryHtml, viewerSummaryText } from '../../kernel-lib/src/notebook/summary';
 import { describeSeries, intervalsFrame, metricsFrame, frameCells, seriesFrame } from '../../kernel-lib/src/notebook/frames';
 
 const EVIL = '<img src=x onerror="alert(1)">';
@@ -79,7 +79,7 @@ describe('notebook layer outside a kernel', () => {
     const n = 400;
     const time = Float64Array.from({ length: n }, (_, i) => i * 5e-5);
     const values = new Float32Array(n * 6).map((_, k) => Math.sin(k / 7));
-    const mse = new Float32Array(n - 49).map((_, i) => (i > 100 && i < 120 ? 5 : 0.1));
+    const mse = new Float32Array(n - 49).map((_, i) => (i > 100 && i < 120 ? 5 + i / 100 : 0.1));
     const bundle = powerViewerBundle({
       time,
       columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'],
@@ -96,13 +96,6 @@ describe('notebook layer outside a kernel', () => {
     expect(html).toContain('0.87');
     expect(html).toContain('Feature importance');
     expect(viewerSummaryText(bundle)).toMatch(/windows of 50 rows/);
-  });
-
-  it('merges predicted runs across gaps of at most mergeGapSamples', () => {
-    const s = [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1];
-    expect(predictedIndexIntervals(s, 0.5, 0)).toEqual([[1, 3], [5, 6], [10, 11]]);
-    expect(predictedIndexIntervals(s, 0.5, 2)).toEqual([[1, 6], [10, 11]]);
-    expect(predictedIndexIntervals(s, 0.5, 4)).toEqual([[1, 11]]);
   });
 
   it('prints text outside a kernel; a handle prints changed content only', () => {

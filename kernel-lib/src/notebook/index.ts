@@ -3,7 +3,7 @@ export { inNotebook, sendDisplayData, newDisplayId } from './kernel';
 export type { MimeBundle } from './kernel';
 export { escapeHtml, formatNumber, htmlTable, textTable, svgLineChart, minMaxEnvelope, summaryWrapper, SUMMARY_CSS } from './html';
 export type { Cell, SvgLine, SvgChartOptions } from './html';
-export { viewerSummaryHtml, viewerSummaryText, bundleThreshold, bundleIntervals, predictedIndexIntervals } from './summary';
+export { viewerSummaryHtml, viewerSummaryText, initialDetection } from './summary';
 export type { SummaryOptions } from './summary';
 export { DisplayHandle, display, viewerMimeBundle, showViewer, showHtml, showTable } from './display';
 export type { DisplayHandleOptions, ShowOptions } from './display';

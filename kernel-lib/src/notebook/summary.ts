@@ -4,12 +4,11 @@
  * bundle, so a notebook reads well where the JupyterLab extension is absent (nbconvert HTML,
  * VS Code, GitHub) and in plain Node, where only the text is printed.
  *
- * Detected intervals: power bundles carry the producer's classified intervals; AnomalyBERT bundles
- * carry scores and a rate, and the intervals are derived here the same way the viewer does it:
- * threshold = quantile(scores, 1 − rate) (or the percentile), predicted = score > threshold, runs of
- * predicted points (browser metrics' `labelIntervals`), merged across gaps ≤ mergeGapSamples.
+ * Threshold, detected intervals and metrics come from the viewer's own `BundleDetector` with the
+ * bundle's initial settings, so the static summary says exactly what the widget shows first.
  */
-import { ewmaSmooth, labelIntervals, quantileLinear, thresholdAtRate } from '../browser/metrics';
+import { labelIntervals } from '../browser/metrics';
+import { BundleDetector, initialDetectionSettings, type DetectionResult } from '../browser/viewer/detection';
 import { decodeViewerBundle } from '../browser/viewer/validate';
 import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
 import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from './html';
@@ -21,48 +20,10 @@ export interface SummaryOptions {
   width?: number;
 }
 
-/** Threshold of a bundle's scores as the producer asked for it (value given, rate or percentile). */
-export function bundleThreshold(bundle: ViewerBundle, scores: ArrayLike<number>): number | null {
-  const t = bundle.threshold;
-  if (!t || scores.length === 0) return null;
-  if (t.mode === 'percentile' && t.percentile !== undefined) return t.value ?? quantileLinear(scores, t.percentile / 100);
-  if (t.mode === 'rate' && t.rate !== undefined) return thresholdAtRate(scores, t.rate);
-  return t.value ?? null;
-}
-
-/** Score series the threshold applies to: EWMA-smoothed when the bundle asks for it. */
-function effectiveScores(bundle: ViewerBundle, scores: Float32Array): Float32Array {
-  const w = bundle.threshold?.ewma;
-  return w && w > 0 ? ewmaSmooth(scores, w) : scores;
-}
-
-/** Predicted intervals as sample-index [start, end) pairs, merged across gaps ≤ mergeGapSamples. */
-export function predictedIndexIntervals(scores: ArrayLike<number>, threshold: number, mergeGapSamples: number): Array<[number, number]> {
-  const flags = new Uint8Array(scores.length);
-  for (let i = 0; i < scores.length; i++) flags[i] = scores[i] > threshold ? 1 : 0;
-  const runs = labelIntervals(flags);
-  const merged: Array<[number, number]> = [];
-  for (const r of runs) {
-    const last = merged[merged.length - 1];
-    // gap = samples strictly between the two runs
-    if (last && r[0] - last[1] <= mergeGapSamples) last[1] = r[1];
-    else merged.push([r[0], r[1]]);
-  }
-  return merged;
-}
-
-/** The intervals to list: the producer's, or derived from scores + threshold. */
-export function bundleIntervals(d: DecodedBundle, threshold: number | null): IntervalRow[] {
-  const b = d.bundle;
-  if (b.intervals && b.intervals.length > 0) return b.intervals;
-  if (!d.scores || threshold === null || !d.scoreX || !d.scoreXEnd) return [];
-  const s = effectiveScores(b, d.scores);
-  return predictedIndexIntervals(s, threshold, b.threshold?.mergeGapSamples ?? 0).map(([a, e]) => ({
-    start: d.scoreX![a],
-    end: d.scoreXEnd![e - 1],
-    startIndex: a,
-    endIndex: e,
-  }));
+/** The viewer's first detection on a bundle (null when the bundle has no scores). */
+export function initialDetection(d: DecodedBundle): DetectionResult | null {
+  const det = new BundleDetector(d);
+  return det.hasScores ? det.run(initialDetectionSettings(d)) : null;
 }
 
 function xText(v: number, unit: string | undefined): string {
@@ -120,8 +81,9 @@ function historyTable(history: HistoryRow[]): { columns: string[]; rows: Cell[][
 
 interface Facts {
   rows: Array<[string, string]>;
-  threshold: number | null;
+  detection: DetectionResult | null;
   intervals: IntervalRow[];
+  metrics: ViewerMetrics | undefined;
   decoded: DecodedBundle;
 }
 
@@ -131,33 +93,28 @@ function collectFacts(bundle: ViewerBundle): Facts {
   const p = bundle.provenance ?? {};
   for (const [k, v] of Object.entries(p)) if (v !== undefined && v !== '') rows.push([k, String(v)]);
   if (bundle.series) rows.push(['series', `${bundle.series.length} rows × ${bundle.series.columns.length} columns (${bundle.series.columns.join(', ')})`]);
-  let threshold: number | null = null;
-  if (d.scores) {
-    const s = effectiveScores(bundle, d.scores);
-    threshold = bundleThreshold(bundle, s);
+  const detection = initialDetection(d);
+  if (detection) {
+    const s = detection.scores;
     let lo = Infinity;
     let hi = -Infinity;
-    let over = 0;
     for (let i = 0; i < s.length; i++) {
       if (s[i] < lo) lo = s[i];
       if (s[i] > hi) hi = s[i];
-      if (threshold !== null && s[i] > threshold) over++;
     }
     const name = bundle.scores?.name ?? bundle.scores?.kind ?? 'scores';
     rows.push([name, `${s.length} ${bundle.scores?.alignment === 'window' ? `windows of ${bundle.scores.windowSize} rows` : 'points'}, range ${formatNumber(lo)} … ${formatNumber(hi)}`]);
-    const t = bundle.threshold;
-    if (t && threshold !== null) {
-      const rule = t.mode === 'percentile' ? `percentile ${formatNumber(t.percentile)}` : `anomaly rate ${formatNumber(t.rate)}`;
-      const extras = [t.ewma ? `EWMA ${t.ewma}` : '', t.pointAdjust ? 'point adjustment on' : '', t.mergeGapSamples ? `merge gap ${t.mergeGapSamples} samples` : ''].filter(Boolean);
-      rows.push(['threshold', `${formatNumber(threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${over} above`]);
-    }
+    const st = detection.settings;
+    const rule = st.mode === 'percentile' ? `percentile ${formatNumber(st.percentile)}` : `anomaly rate ${formatNumber(st.rate)}`;
+    const extras = [st.ewma ? `EWMA ${st.ewma}` : '', st.pointAdjust && d.labels ? 'point adjustment on' : '', st.mergeGapSamples ? `merge gap ${st.mergeGapSamples} samples` : ''].filter(Boolean);
+    rows.push(['threshold', `${formatNumber(detection.threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${detection.anomalousCount} above`]);
   }
   if (d.labels) {
     let pos = 0;
     for (let i = 0; i < d.labels.length; i++) pos += d.labels[i];
     rows.push(['labels', `${pos} anomalous of ${d.labels.length} (${labelIntervals(d.labels).length} labelled intervals)`]);
   }
-  const intervals = bundleIntervals(d, threshold);
+  const intervals: IntervalRow[] = detection ? detection.intervals : bundle.intervals ?? [];
   if (bundle.scores || bundle.intervals) rows.push(['detected intervals', String(intervals.length)]);
   if (bundle.training) {
     const h = bundle.training.history;
@@ -165,7 +122,10 @@ function collectFacts(bundle: ViewerBundle): Facts {
     const state = bundle.training.finished === false ? 'running' : 'finished';
     rows.push(['training', `${state}; ${h.length} summaries${last ? `, last step ${last.step}` : ''}${bundle.training.maxSteps ? ` of ${bundle.training.maxSteps}` : ''}`]);
   }
-  return { rows, threshold, intervals, decoded: d };
+  // The producer's metrics when it gave them; else what the viewer computes at its initial threshold.
+  let metrics = bundle.metrics;
+  if (!metrics && detection?.metrics) metrics = { without_pa: detection.metrics.withoutPA, with_pa: detection.metrics.withPA };
+  return { rows, detection, intervals, metrics, decoded: d };
 }
 
 function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
@@ -186,8 +146,8 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
       .map((r) => ({ start: r.startIndex!, end: r.endIndex!, color: 'rgba(214,39,40,0.18)' }));
     parts.push(svgLineChart(lines, { width, height: 170, title: 'Series (detected intervals shaded)', bands, xLabels: xl }));
   }
-  if (d.scores) {
-    const s = effectiveScores(bundle, d.scores);
+  if (facts.detection) {
+    const s = facts.detection.scores;
     const bands: Array<{ start: number; end: number; color: string }> = [];
     if (d.labels) for (const [a, e] of labelIntervals(d.labels)) bands.push({ start: a, end: e, color: 'rgba(44,160,44,0.22)' });
     parts.push(
@@ -195,7 +155,7 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
         width,
         height: 140,
         title: `${bundle.scores?.name ?? 'Score'}${d.labels ? ' (labelled anomalies shaded)' : ''}`,
-        hlines: facts.threshold !== null ? [{ y: facts.threshold, color: '#d62728', label: 'threshold' }] : [],
+        hlines: [{ y: facts.detection.threshold, color: '#d62728', label: 'threshold' }],
         bands,
         xLabels: xl,
       }),
@@ -231,7 +191,7 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   out.push(`<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Open in JupyterLab with the anomaly-lab extension for the interactive viewer; this is the static summary.</p>`);
   out.push(htmlTable(['', ''], facts.rows));
   out.push(chartHtml(bundle, facts, opts.width ?? 720));
-  const mt = metricTable(bundle.metrics);
+  const mt = metricTable(facts.metrics);
   if (mt) out.push(`<h4>Metrics</h4>${htmlTable(mt.columns, mt.rows)}`);
   if (facts.intervals.length) {
     const it = intervalTable(facts.intervals, bundle.axis?.unit);
@@ -256,7 +216,7 @@ export function viewerSummaryText(bundle: ViewerBundle, opts: SummaryOptions = {
   const maxIntervals = opts.maxIntervals ?? 20;
   const lines: string[] = [bundle.title, '='.repeat(Math.min(78, bundle.title.length))];
   for (const [k, v] of facts.rows) lines.push(`${k}: ${v}`);
-  const mt = metricTable(bundle.metrics);
+  const mt = metricTable(facts.metrics);
   if (mt) lines.push('', 'Metrics', textTable(mt.columns, mt.rows));
   if (facts.intervals.length) {
     const it = intervalTable(facts.intervals, bundle.axis?.unit);
