@@ -6,3 +6,14 @@ export {
 export type { PickleGlobal, PickleContext, UnpickleOptions, UnpickleLimits } from './unpickler';
 export { loadTorchStateDict, parseTorchStateDict } from './torch';
 export type { TorchTensor, LoadTorchOptions, ZipLimits } from './torch';
+export { NumpyArray, NumpyDtype, numpyGlobals, numpyAfterBuild, decodeNumpyBytes, parseDtypeString } from './numpy';
+export type { NumericData } from './numpy';
+export { loadJoblib, parseJoblib, joblibGlobals, joblibPickleBytes } from './joblib';
+export type { LoadJoblibOptions } from './joblib';
+export { sklearnGlobals } from './sklearn-globals';
+export {
+  StandardScalerModel, ForestClassifierModel, LabelEncoderModel, loadSklearn, mapSklearn,
+} from './sklearn';
+export type {
+  StandardScalerJSON, ForestClassifierJSON, LabelEncoderJSON, DecisionTreeArrays, SklearnValue,
+} from './sklearn';

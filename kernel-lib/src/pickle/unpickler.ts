@@ -167,7 +167,12 @@ export class Unpickler implements PickleContext {
   }
 
   fail(message: string): never {
-    throw new PickleError(`${this.name}: ${message}`);
+    throw this.error(message);
+  }
+
+  /** A PickleError prefixed with the source name (for `throw` in callbacks, where TS cannot narrow on fail()). */
+  error(message: string): PickleError {
+    return new PickleError(`${this.name}: ${message}`);
   }
 
   /** Reads n raw bytes (a view into the input) — for hooks such as joblib's inline arrays. */
@@ -443,8 +448,10 @@ export class Unpickler implements PickleContext {
           break;
         }
         case 0x46: { // FLOAT
-          const s = this.line();
-          const v = Number(s);
+          const s = this.line().trim();
+          // Python's repr spells the specials inf / -inf / nan.
+          const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN };
+          const v = s.toLowerCase() in special ? special[s.toLowerCase()] : Number(s);
           if (Number.isNaN(v) && !/nan/i.test(s)) this.fail(`invalid FLOAT literal '${s}'`);
           push(v);
           break;
