@@ -22,12 +22,12 @@ const testFile = writeSeriesNpy(path.join(root, 'test.npy'), testSeries);
 const labelFile = path.join(root, 'test_label.npy');
 writeNpy(labelFile, labels, [labels.length]);
 
-const MAX_STEPS = 400;
+const MAX_STEPS = 60;
 const common = [
   '--train', trainFile, '--test', testFile, '--test_label', labelFile,
   '--n_features', '8', '--patch_size', '4', '--d_embed', '16', '--n_layer', '1', '--n_head', '2',
   '--batch_size', '4', '--window_sliding', '8', '--replacing_rate_max', '0.3', '--lr', '1e-3',
-  '--max_steps', String(MAX_STEPS), '--summary-steps', '20', '--backend', 'cpu', '--seed', '2',
+  '--max_steps', String(MAX_STEPS), '--summary-steps', '10', '--backend', 'cpu', '--seed', '2',
 ];
 
 function lastRecordedStep(out: string): number | undefined {
@@ -72,7 +72,7 @@ describe('anomaly-lab train (real CLI)', () => {
 
     const history = readRunHistory(out);
     const steps = history.map((e) => e.step);
-    expect(steps).toEqual(Array.from({ length: MAX_STEPS / 20 + 1 }, (_, i) => i * 20));
+    expect(steps).toEqual(Array.from({ length: MAX_STEPS / 10 + 1 }, (_, i) => i * 10));
     for (let i = 1; i < history.length; i++) expect(history[i].elapsed_s).toBeGreaterThanOrEqual(history[i - 1].elapsed_s);
 
     const ckpt = await loadCheckpoint(path.join(out, 'state', `step_${MAX_STEPS}`));
