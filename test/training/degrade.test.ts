@@ -350,6 +350,30 @@ describe('makeDegradedBatch', () => {
     samples.forEach((s, j) => expect(Array.from(x.subarray(j * W * C, (j + 1) * W * C))).toEqual(Array.from(originalWindow(series, s.origin))));
   });
 
+  test('with segments (one file per day) windows and shortening stay inside one segment', () => {
+    const segments = [
+      { start: 0, length: 100, file: 'day1.parquet' }, // shorter than a window: never used
+      { start: 100, length: 1200, file: 'day2.parquet' },
+      { start: 1300, length: 700, file: 'day3.parquet' },
+    ];
+    const days = { ...smoothSeries(2000, 'days/'), segments };
+    const { samples } = batch(days, 81, { batchSize: 400, probabilities: ONLY({ lengthAdjusting: 1 }) });
+    const m = new Mismatches();
+    const used = new Set<number>();
+    for (const s of samples) {
+      const k = segments.findIndex((g) => s.origin >= g.start && s.origin + W < g.start + g.length + 1);
+      m.ok(k > 0, `window at ${s.origin} straddles a segment boundary`);
+      used.add(k);
+      if (s.lengthening === false) m.ok(s.origin - s.length * (s.scale! - 1) >= segments[k].start, `shortening at ${s.origin} reads the previous segment`);
+    }
+    expect(m.list).toEqual([]);
+    expect([...used].sort()).toEqual([1, 2]);
+    expect(samples.some((s) => s.lengthening === false)).toBe(true);
+    expect(() => batch({ ...smoothSeries(300, 'short-days/'), segments: [{ start: 0, length: 100 }, { start: 100, length: 100 }, { start: 200, length: 100 }] }, 1)).toThrow(
+      /short-days\/.*no file \(segment\) has more rows than the window size/,
+    );
+  });
+
   test('bad input names the series or the option', () => {
     expect(() => batch(smoothSeries(W, 'short.parquet'), 1)).toThrow(/short\.parquet.*window size/);
     const two = { source: 'two-cols.npy', columns: ['a', 'b'], length: 500, values: new Float32Array(1000) };

@@ -23,6 +23,7 @@
  *
  * Semantics follow /work/shared/README.md "Training degradation" (the original train.py):
  * - window starts uniform in [0, len − W) (the original's `arange(len − W)`, last start excluded);
+ *   with `series.segments`, uniform over the starts [s, s + len_s − W) of every segment instead;
  * - lengths from a table of 10,000 ints uniform in [⌊W·(r/10)⌋, ⌊W·r⌋), consumed cyclically;
  * - target start uniform in [0, W − L]; type draw u ~ U(0,1); per-column v ~ U(0,1), degrade the
  *   columns with v − max(min v, 0.3) ≤ 0.001 (all with v ≤ 0.3, at least the smallest);
@@ -41,6 +42,13 @@ export interface DegradeSeries {
   length: number;
   /** row-major (length, C) */
   values: Float32Array;
+  /**
+   * Rows that belong together (io's `Series.segments` for a directory of files, e.g. one file per
+   * day). When given, training windows never straddle two segments and shortening only reads earlier
+   * rows of the same segment: a window across the jump between two non-consecutive days would be
+   * an unlabelled anomaly. Without it the series is one stretch, as in the original.
+   */
+  segments?: ReadonlyArray<{ start: number; length: number; file?: string }>;
 }
 
 export type FlipMode = 'all' | 'vertical' | 'horizontal' | 'none';
@@ -330,6 +338,7 @@ interface ResolvedOptions {
   replacing: DegradeSeries;
   /** ⌊W·r⌋ */
   lenMax: number;
+  origins: OriginTable;
 }
 
 function describeSeries(s: DegradeSeries, fallback: string): string {
@@ -355,6 +364,7 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
   if (series.length <= o.windowSize) {
     throw new Error(`training series ${name} has ${series.length} rows; it needs more than the window size ${o.windowSize}`);
   }
+  const origins = windowOrigins(series, o.windowSize, name);
   replacingLengthBounds(o.windowSize, o.replacingRateMax);
   const probabilities: DegradationProbabilities = { ...DEFAULT_DEGRADATION_PROBABILITIES, ...(o.probabilities ?? {}) };
   const optionNames: Record<keyof DegradationProbabilities, string> = {
@@ -396,7 +406,47 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
     replacingWeight,
     replacing,
     lenMax,
+    origins,
   };
+}
+
+/** Where windows may start: per segment [start, start + length − W), as cumulative counts. */
+interface OriginTable {
+  segStarts: Int32Array;
+  /** number of valid starts in segments 0..k (inclusive prefix sums) */
+  cumulative: Float64Array;
+  total: number;
+}
+
+function windowOrigins(series: DegradeSeries, W: number, name: string): OriginTable {
+  const segs = series.segments && series.segments.length > 0 ? series.segments : [{ start: 0, length: series.length }];
+  const segStarts = new Int32Array(segs.length);
+  const cumulative = new Float64Array(segs.length);
+  let total = 0;
+  let covered = 0;
+  segs.forEach((seg, k) => {
+    if (!(Number.isInteger(seg.start) && Number.isInteger(seg.length) && seg.start >= 0 && seg.length >= 0 && seg.start + seg.length <= series.length)) {
+      throw new Error(`training series ${name}: segment ${k} [${seg.start}, ${seg.start + seg.length}) lies outside its ${series.length} rows`);
+    }
+    covered += seg.length;
+    segStarts[k] = seg.start;
+    total += Math.max(0, seg.length - W);
+    cumulative[k] = total;
+  });
+  if (total === 0) {
+    throw new Error(`training series ${name}: no ${segs.length > 1 ? 'file (segment)' : 'stretch'} has more rows than the window size ${W}`);
+  }
+  if (covered > series.length) throw new Error(`training series ${name}: segments overlap`);
+  return { segStarts, cumulative, total };
+}
+
+/** Draw a window start: uniform over every valid start of every segment. Returns [origin, segment start]. */
+function drawOrigin(t: OriginTable, rng: Rng): [number, number] {
+  const r = rng.int(0, t.total);
+  let k = 0;
+  while (t.cumulative[k] <= r) k++;
+  const before = k === 0 ? 0 : t.cumulative[k - 1];
+  return [t.segStarts[k] + (r - before), t.segStarts[k]];
 }
 
 /**
@@ -404,7 +454,7 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
  * original's inner loop. `origin` is the window's start in `series` (needed by shortening).
  * Draw order per sample: target start, type u, one v per column, then the type's own draws.
  */
-function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeSeries, origin: number, length: number, o: ResolvedOptions, rng: Rng): DegradationRecord {
+function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeSeries, origin: number, segmentStart: number, length: number, o: ResolvedOptions, rng: Rng): DegradationRecord {
   const C = series.columns.length;
   const W = o.windowSize;
   const start = rng.int(0, W - length + 1);
@@ -473,7 +523,7 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
         const adjusted = lengthenInterval(window, C, start, length, scale);
         Object.assign(record, { type, scale, lengthening: true });
         mark(start, start + adjusted);
-      } else if (origin > o.lenMax * 1.5) {
+      } else if (origin - segmentStart > o.lenMax * 1.5) {
         const scale = rng.int(2, 5);
         shortenInterval(window, series.values, C, origin, start, length, scale);
         Object.assign(record, { type, scale, lengthening: false });
@@ -497,8 +547,8 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
 }
 
 /**
- * A training batch: `batchSize` windows at uniform starts in [0, len − W) of `series`, each
- * degraded per the original script. See the module comment for the contract.
+ * A training batch: `batchSize` windows at uniform starts in [0, len − W) of `series` (within one
+ * segment when `series.segments` is set), each degraded per the original script. See the module comment for the contract.
  * Shapes: x (batchSize, W, C) float32 row-major, y (batchSize, W) uint8.
  */
 export function makeDegradedBatch(series: DegradeSeries, options: DegradedBatchOptions): DegradedBatch {
@@ -511,14 +561,15 @@ export function makeDegradedBatch(series: DegradeSeries, options: DegradedBatchO
   const y = new Uint8Array(n * W);
   // Same order as the original: all window starts, then the lengths for the batch.
   const origins = new Int32Array(n);
-  for (let j = 0; j < n; j++) origins[j] = rng.int(0, series.length - W);
+  const segmentStarts = new Int32Array(n);
+  for (let j = 0; j < n; j++) [origins[j], segmentStarts[j]] = drawOrigin(o.origins, rng);
   const lengths = options.lengths.take(n);
   const samples: DegradationRecord[] = [];
   for (let j = 0; j < n; j++) {
     const window = x.subarray(j * W * C, (j + 1) * W * C);
     window.set(series.values.subarray(origins[j] * C, (origins[j] + W) * C));
     const label = y.subarray(j * W, (j + 1) * W);
-    samples.push(degradeSample(window, label, series, origins[j], lengths[j], o, rng));
+    samples.push(degradeSample(window, label, series, origins[j], segmentStarts[j], lengths[j], o, rng));
   }
   return { x, y, samples };
 }
