@@ -8,8 +8,13 @@
  *   i+(n−1)W, so the chunk contributes every window starting at a multiple of s inside it.
  * - Phase 2 continues from there in steps of n·s up to `last`; a step [a, b) contributes windows
  *   a, a+s, … (below b − 1) plus one starting at b − 1. The final step ends at `last`, so the last
- *   possible window (start length − W) is always scored.
+ *   possible window (start length − W) is scored whenever phase 2 runs.
  * Each point's score is the mean over all windows covering it (counts tracked, not assumed).
+ *
+ * One deliberate deviation: when phase 1 ends exactly at `last` (length − W + 1 a multiple of
+ * n·W), phase 2 is empty and the original never scores the tail after the last phase-1 window; its
+ * 0/0 average leaves those points NaN. We score one extra window at length − W and use it ONLY for
+ * the points no scheduled window covered, so every value the original defines is unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnomalyBert } from './model';
@@ -89,8 +94,7 @@ export async function estimateScores(model: AnomalyBert, values: Float32Array, l
   const sums = new Float64Array(length * nOut);
   const counts = new Int32Array(length);
   const sigmoid = (opts.postActivation ?? 'sigmoid') === 'sigmoid';
-  let done = 0;
-  for (const starts of schedule) {
+  const runBatch = async (starts: Int32Array): Promise<Float32Array> => {
     const k = starts.length;
     const batch = new Float32Array(k * w * nCols);
     for (let b = 0; b < k; b++) batch.set(values.subarray(starts[b] * nCols, (starts[b] + w) * nCols), b * w * nCols);
@@ -98,21 +102,38 @@ export async function estimateScores(model: AnomalyBert, values: Float32Array, l
       const logits = model.apply(tf.tensor3d(batch, [k, w, nCols])); // (k, W, out)
       return sigmoid ? tf.sigmoid(logits) : logits;
     });
-    const y = (await out.data()) as Float32Array;
-    out.dispose();
-    for (let b = 0; b < k; b++) {
+    try {
+      return (await out.data()) as Float32Array; // (k, W, out)
+    } finally {
+      out.dispose();
+    }
+  };
+  let done = 0;
+  for (const starts of schedule) {
+    const y = await runBatch(starts);
+    for (let b = 0; b < starts.length; b++) {
       const s = starts[b];
       const src = b * w * nOut;
       const dst = s * nOut;
       for (let j = 0; j < w * nOut; j++) sums[dst + j] += y[src + j];
       for (let j = 0; j < w; j++) counts[s + j]++;
     }
-    done += k;
+    done += starts.length;
     opts.onProgress?.(done, total);
+  }
+  if (counts[length - 1] === 0) {
+    // The original leaves this tail NaN (see the module comment): fill only the uncovered points.
+    const lastStart = length - w;
+    const y = await runBatch(Int32Array.of(lastStart));
+    for (let j = 0; j < w; j++) {
+      if (counts[lastStart + j] !== 0) continue;
+      for (let o = 0; o < nOut; o++) sums[(lastStart + j) * nOut + o] = y[j * nOut + o];
+      counts[lastStart + j] = 1;
+    }
   }
   const scores = new Float32Array(length * nOut);
   for (let t = 0; t < length; t++) {
-    // Every point is covered (the last window is always scored); NaN would flag a schedule bug.
+    // Every point is covered by now; NaN would flag a schedule bug.
     const c = counts[t];
     for (let o = 0; o < nOut; o++) scores[t * nOut + o] = c > 0 ? sums[t * nOut + o] / c : NaN;
   }

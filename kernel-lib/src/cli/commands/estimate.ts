@@ -1,0 +1,85 @@
+/**
+ * `anomaly-lab estimate`: anomaly scores of a whole series by overlapping sliding windows, as the
+ * original `estimate.py` (same schedule and overlap averaging).
+ *
+ *   anomaly-lab estimate --checkpoint <dir|.pt> --data <series .npy|.parquet|.csv|dir> [--columns a,b]
+ *                        --batch_size 16 --window_sliding 16 --out scores.npy [--backend wasm|cpu|auto]
+ *
+ * Columns: --columns, else the checkpoint's recorded columns when the data have them, else every
+ * numeric column. The checkpoint's min-max scaler is applied when it has one (--scale none skips it).
+ * Output: (length, out) float32 sigmoid scores.
+ */
+import { BACKEND_CHOICES, initBackend } from '../../backend';
+import { loadCheckpoint } from '../../anomalybert/checkpoint';
+import { estimateScores } from '../../anomalybert/estimate';
+import { writeNpy } from '../../io/npy';
+import { MinMaxScaler } from '../../io/scaler';
+import { loadSeries, selectColumns } from '../../io/series';
+import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+
+export const summary = 'anomaly scores of a series by overlapping sliding windows (original estimate.py)';
+
+const SPECS: OptionSpecs = {
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours or a PyTorch state_dict.pt' },
+  data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
+  columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
+  out: { kind: 'string', required: true, help: '.npy to write, shaped (length, out), float32' },
+  batch_size: { kind: 'int', default: 16, help: 'windows per batch (as the original)' },
+  window_sliding: { kind: 'int', default: 16, help: 'stride between windows; must divide the window size' },
+  scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
+  patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
+  backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { options, positional, help } = parseArgs(argv, SPECS);
+  if (help) {
+    process.stdout.write(
+      formatHelp('anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]', summary, SPECS),
+    );
+    return 0;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const batchSize = options.batch_size as number;
+  const sliding = options.window_sliding as number;
+  if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
+  if (sliding < 1) throw new UsageError(`option --window_sliding must be ≥ 1, got ${sliding}`);
+  const dataPath = options.data as string;
+  const outFile = options.out as string;
+  const requested = options.columns as string[] | undefined;
+
+  let series = await loadSeries(dataPath, requested ? { columns: requested } : {});
+  await initBackend({ backend: options.backend as string });
+  const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size as number } : {};
+  const { model, columns: ckptColumns, scaler: scalerJson } = await loadCheckpoint(options.checkpoint as string, overrides);
+  try {
+    if (!requested && ckptColumns && ckptColumns.every((c) => series.columns.includes(c))) series = selectColumns(series, ckptColumns);
+    const { inputDim, outputDim } = model.config;
+    const nCols = series.columns.length;
+    if (nCols !== inputDim) {
+      const want = ckptColumns ? ` (${ckptColumns.join(', ')})` : '';
+      throw new Error(`${dataPath}: the model expects ${inputDim} input columns${want}, the data have ${nCols} (${series.columns.join(', ')}); choose them with --columns`);
+    }
+    if (series.length < model.windowSize) {
+      throw new Error(`${dataPath}: ${series.length} rows, fewer than one window of ${model.windowSize} points`);
+    }
+    if (model.windowSize % sliding !== 0) throw new UsageError(`option --window_sliding ${sliding} must divide the window size ${model.windowSize}`);
+    let values = series.values;
+    let scaled = false;
+    if (options.scale === 'auto' && scalerJson !== undefined) {
+      values = MinMaxScaler.fromJSON(scalerJson).transform(values, nCols);
+      scaled = true;
+    }
+    const t0 = Date.now();
+    let windows = 0;
+    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, onProgress: (done) => (windows = done) });
+    writeNpy(outFile, scores, [series.length, outputDim]);
+    const seconds = (Date.now() - t0) / 1000;
+    process.stdout.write(
+      `wrote ${outFile} (${series.length}, ${outputDim}) float32 scores from ${windows} windows in ${seconds.toFixed(1)} s${scaled ? ' (min-max scaled with the checkpoint scaler)' : ''}\n`,
+    );
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
