@@ -76,8 +76,13 @@ export class NumpyArray {
     /** numeric dtypes: a typed array; bool: Uint8Array; str/bytes: string[]; object: unknown[]; structured: raw record bytes (see `fields`). */
     public data: NumericData | unknown[],
     /** structured dtypes: one array per field, same shape as the array */
-    public fields?: Record<string, NumpyArray>,
-  ) {}
+    fields?: Record<string, NumpyArray>,
+  ) {
+    if (fields) this.fields = fields;
+  }
+
+  /** structured dtypes: one array per field, same shape as the array */
+  fields?: Record<string, NumpyArray>;
 
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);

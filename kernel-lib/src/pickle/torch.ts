@@ -54,12 +54,12 @@ const STORAGE_TYPES: Record<string, StorageType> = {
   BoolStorage: { dtype: 'bool', itemSize: 1 },
 };
 
-/** A storage decoded to element values (float storages to float64 for exact strided copies, ints kept). */
+/** A storage decoded to element values: float16/bfloat16/float32 as Float32Array (exact), float64 kept, ints kept. */
 interface Storage {
   type: StorageType;
   key: string;
   numel: number;
-  values: Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  values: Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 }
 
 class TensorValue {
@@ -87,8 +87,10 @@ function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, litt
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type.dtype) {
     case 'float32': {
-      const out = new Float64Array(numel);
-      for (let i = 0; i < numel; i++) out[i] = view.getFloat32(i * 4, littleEndian);
+      // Fast path: a copy is 4-byte aligned, so a little-endian storage maps straight onto a Float32Array.
+      if (littleEndian) return new Float32Array(bytes.slice(0, numel * 4).buffer);
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = view.getFloat32(i * 4, false);
       return out;
     }
     case 'float64': {
@@ -97,18 +99,15 @@ function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, litt
       return out;
     }
     case 'float16': {
-      const out = new Float64Array(numel);
+      const out = new Float32Array(numel);
       for (let i = 0; i < numel; i++) out[i] = halfToFloat(view.getUint16(i * 2, littleEndian));
       return out;
     }
     case 'bfloat16': {
       // bfloat16 is the top half of a float32.
-      const out = new Float64Array(numel);
-      const f = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < numel; i++) {
-        f.setUint32(0, view.getUint16(i * 2, littleEndian) << 16);
-        out[i] = f.getFloat32(0);
-      }
+      const out = new Float32Array(numel);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < numel; i++) bits[i] = view.getUint16(i * 2, littleEndian) << 16;
       return out;
     }
     case 'int64': {
@@ -127,7 +126,7 @@ function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, litt
       return out;
     }
     case 'int8':
-      return new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + numel));
+      return new Int8Array(bytes.slice(0, numel).buffer);
     default: // uint8, bool
       return bytes.slice(0, numel);
   }
@@ -154,12 +153,22 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
     throw new Error(`${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`);
   }
   const src = storage.values;
+  // Contiguous float32 views (the usual case for parameters) are one copy.
+  let expectedStride = 1;
+  let contiguous = true;
+  for (let d = size.length - 1; d >= 0; d--) {
+    if (size[d] !== 1 && stride[d] !== expectedStride) contiguous = false;
+    expectedStride *= size[d];
+  }
+  if (contiguous && src instanceof Float32Array) {
+    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: src.slice(offset, offset + numel) });
+  }
   const data = new Float32Array(numel);
   let intData: TorchTensor['intData'];
   let bigOut: BigInt64Array | undefined;
   let smallOut: Exclude<TorchTensor['intData'], BigInt64Array | undefined> | undefined;
   if (src instanceof BigInt64Array) intData = bigOut = new BigInt64Array(numel);
-  else if (!(src instanceof Float64Array)) {
+  else if (!(src instanceof Float64Array) && !(src instanceof Float32Array)) {
     const Ctor = src.constructor as new (n: number) => NonNullable<typeof smallOut>;
     intData = smallOut = new Ctor(numel);
   }

@@ -31,6 +31,11 @@ export class PyObject {
     Object.defineProperty(this, '__class__', { value: className, enumerable: false });
     if (args && args.length > 0) Object.defineProperty(this, '__args__', { value: args, enumerable: false, writable: true });
   }
+
+  /** Node's console/tslab display: show the Python class instead of a bare "PyObject". */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: unknown, inspect: (v: unknown, o: unknown) => string): string {
+    return `<${this.__class__}> ${inspect({ ...this }, options)}`;
+  }
 }
 
 /** Context handed to global implementations (for error messages and nested reads). */
@@ -335,10 +340,14 @@ export class Unpickler implements PickleContext {
         this.fail(`APPEND to ${describe(list)} is not supported`);
       }
     };
+    // Item counts per dict: protocol 0 adds items one SETITEM at a time, so counting keys each time would be quadratic.
+    const dictSizes = new WeakMap<object, number>();
     const setItems = (dict: unknown, items: unknown[]): void => {
       if (items.length % 2 !== 0) this.fail('SETITEMS with an odd number of items (malformed pickle)');
       if (!isPyDict(dict)) this.fail(`SETITEM on ${describe(dict)} is not supported`);
-      this.checkSize(Object.keys(dict).length + items.length / 2, 'dict');
+      const size = (dictSizes.get(dict) ?? 0) + items.length / 2; // upper bound (repeated keys count twice)
+      this.checkSize(size, 'dict');
+      dictSizes.set(dict, size);
       for (let i = 0; i < items.length; i += 2) pyDictSet(dict, items[i], items[i + 1]);
     };
     const makeDict = (items: unknown[]): Record<string, unknown> => {
@@ -364,9 +373,7 @@ export class Unpickler implements PickleContext {
           break;
         }
         case 0x2e: // STOP
-          if (stack.length !== 1 || marks.length !== 0) {
-            if (stack.length === 0) this.fail('STOP with an empty stack (malformed pickle)');
-          }
+          if (stack.length === 0) this.fail('STOP with an empty stack (malformed pickle)');
           return stack.pop();
         // ---- stack manipulation
         case 0x28: // MARK
