@@ -2,7 +2,10 @@
  * Baseline detectors (kernel-lib/src/training/baselines.ts): definitions checked against a direct
  * float64 computation, and behaviour on a synthetic test set (they must find what they are built for).
  */
-import { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from '../../kernel-lib/src/training/baselines';
+import { evaluateBaselines, fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from '../../kernel-lib/src/training/baselines';
+import { loadSeries } from '../../kernel-lib/src/io/series';
+import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
+import { describeShared, sharedPath } from '../helpers/shared';
 import { synthesizeTestSet } from '../../kernel-lib/src/training/synth-anomalies';
 import { randomScoresBaseline, sweepBestF1 } from '../../kernel-lib/src/browser/metrics';
 import { createRng } from '../../kernel-lib/src/browser/random';
@@ -92,5 +95,27 @@ describe('baselines', () => {
     expect(() => fitBaselineStats(new Float32Array(3), 3)).toThrow(/at least 2 rows/);
     expect(() => zScoreBaseline(new Float32Array(8), 2, stats)).toThrow(/fitted on 3 columns.*2/);
     expect(() => firstDifferenceBaseline(new Float32Array(9), 3, stats, { combine: 'mean' as never })).toThrow(/combine/);
+  });
+});
+
+describeShared('baselines on real ESS data (panli-clean)', () => {
+  test('evaluateBaselines: train day -> synthetic test day, beside random scores', async () => {
+    const columns = ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'];
+    const train = await loadSeries(sharedPath('data/ess/panli-clean/20220412.parquet'), { columns });
+    const day = await loadSeries(sharedPath('data/ess/panli-clean/20220826.parquet'), { columns });
+    const scaler = MinMaxScaler.fit(day);
+    const test = synthesizeTestSet({ ...day, values: scaler.transform(day.values, 5, { clip: true }) }, { seed: 2, anomalies: 6 });
+    // Back to the data's own units so the training statistics apply, as `anomaly-lab synth` writes it.
+    const testValues = scaler.inverseTransform(test.values, 5);
+    const report = evaluateBaselines(train.values, testValues, 5, test.labels, { randomTrials: 2 });
+    for (const b of [report.z_score, report.first_difference]) {
+      expect(b.best_without_pa.f1).toBeGreaterThan(0);
+      expect(b.best_with_pa.f1).toBeGreaterThanOrEqual(b.best_without_pa.f1 - 1e-12);
+      expect(b.pa_k_auc).toBeGreaterThanOrEqual(0);
+      expect(b.pa_k_auc).toBeLessThanOrEqual(1);
+    }
+    // The peaks alone make first differences beat chance without point adjustment.
+    expect(report.first_difference.best_without_pa.f1).toBeGreaterThan(report.random_without_pa.f1);
+    expect(report.random_with_pa.f1).toBeGreaterThan(report.random_without_pa.f1);
   });
 });

@@ -22,8 +22,8 @@ export {
 export type { DegradeSeries, FlipMode, DegradationType, DegradationProbabilities, DegradationRecord, DegradedBatch, DegradedBatchOptions } from './degrade';
 export { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH_ANOMALY_TYPES, SYNTH_SOFT_WEIGHT, SYNTH_UNIFORM_BAND, SYNTH_PEAK_MIN_SHIFT } from './synth-anomalies';
 export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
-export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from './baselines';
-export type { BaselineStats, BaselineCombine } from './baselines';
+export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, evaluateBaselines } from './baselines';
+export type { BaselineStats, BaselineCombine, BaselineEvaluation, BaselineReport } from './baselines';
 export { scoreSteps, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
 export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, StepScoresFile } from './score-steps';
 export { TRAIN_DEFAULTS, TRAIN_OPTION_SPECS, MODEL_PARTS, resolveTrainOptions, windowLength as trainingWindowLength } from './options';
