@@ -149,6 +149,11 @@ describe('parquet and npy round trips, directories, errors', () => {
     const f1 = path.join(tmp, 'one.npy');
     writeNpy(f1, new Float64Array([7, 8]));
     expect((await loadSeries(f1)).columns).toEqual(['col0']);
+    // names for every column are positional (a .npy has none); a wrong count is an error
+    const named = await loadSeries(f2, { columns: ['volt', 'amp'] });
+    expect(named.columns).toEqual(['volt', 'amp']);
+    expect(Array.from(named.values)).toEqual([1, 2, 3, 4, 5, 6]);
+    await expect(loadSeries(f2, { columns: ['volt', 'amp', 'soc'] })).rejects.toThrow(/two\.npy: a \.npy has no column names; 3 columns \(volt, amp, soc\) were requested but it has 2/);
     const f3 = path.join(tmp, 'three.npy');
     writeNpy(f3, new Float32Array(8), [2, 2, 2]);
     await expect(loadSeries(f3)).rejects.toThrow(/three\.npy: expected a 1-D .* got shape \(2, 2, 2\)/);

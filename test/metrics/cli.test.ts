@@ -139,6 +139,22 @@ describe('anomaly-lab metrics: bad input', () => {
     expect(r.stderr).toMatch(/missing\.npy: cannot read/);
   });
 
+  test('a .npy with a bad header or truncated data: one-line error naming the file, exit 1', () => {
+    const good = fs.readFileSync(s);
+    const badHeader = path.join(tmp, 'bad_header.npy');
+    fs.writeFileSync(badHeader, Buffer.concat([good.subarray(0, 10), Buffer.from("{'descr': '<f4', 'shape': (4,), }".padEnd(good.readUInt16LE(8) - 1) + '\n'), good.subarray(10 + good.readUInt16LE(8))]));
+    let r = runCli(['metrics', '--scores', badHeader, '--labels', l]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${badHeader}: not a supported .npy file: header has no 'fortran_order'`);
+    const truncated = path.join(tmp, 'truncated.npy');
+    fs.writeFileSync(truncated, good.subarray(0, good.length - 3));
+    r = runCli(['metrics', '--scores', truncated, '--labels', l]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${truncated}: not a supported .npy file: truncated data`);
+  });
+
   test('usage errors exit 2 and name the option', () => {
     let r = runCli(['metrics', '--labels', l]);
     expect(r.code).toBe(2);

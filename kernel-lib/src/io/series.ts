@@ -361,8 +361,16 @@ function readNpyTable(file: string, opts: LoadSeriesOptions): Table {
   const length = arr.shape[0];
   const C = arr.shape.length === 2 ? arr.shape[1] : 1;
   const flat = toFloat64(arr);
-  const names = Array.from({ length: C }, (_, j) => `col${j}`);
+  let names = Array.from({ length: C }, (_, j) => `col${j}`);
   const selected = opts.columns ?? names;
+  // .npy stores no column names. Names given for every column (e.g. a test set written by `synth`
+  // from a parquet series, loaded with the training columns) are taken positionally.
+  if (opts.columns && !opts.columns.every((c) => names.includes(c))) {
+    if (opts.columns.length !== C) {
+      throw new Error(`${file}: a .npy has no column names; ${opts.columns.length} columns (${opts.columns.join(', ')}) were requested but it has ${C} (select by position with col0…col${C - 1})`);
+    }
+    names = [...opts.columns];
+  }
   checkRequested(file, selected, names);
   const data = selected.map((name) => {
     const j = names.indexOf(name);
@@ -431,7 +439,8 @@ function listDirectory(dir: string): string[] {
 
 /**
  * Load a series from a `.npy`, `.parquet` or `.csv` file or a directory of them.
- * For `.npy` the columns are named col0, col1, …
+ * For `.npy` the columns are named col0, col1, …; a `columns` list naming every column of a .npy
+ * (same count) names them positionally.
  */
 export async function loadSeries(pathOrDir: string, opts: LoadSeriesOptions = {}): Promise<Series> {
   if (!fs.existsSync(pathOrDir)) throw new Error(`${pathOrDir}: no such file or directory`);
