@@ -1,2 +1,19 @@
 /** power: public API of this area (re-exported from the package root). */
-export {};
+export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame } from './data';
+export type { PowerData, PowerSignal, PowerDataOptions } from './data';
+export { loadKerasH5, parseKerasModelConfig, buildKerasModel } from './keras-h5';
+export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
+export { compileRecurrentInference } from './fast-inference';
+export type { CompiledInference } from './fast-inference';
+export { saveDetector, loadDetector, DETECTOR_FORMAT } from './detector-io';
+export type { DetectorMeta, LoadedDetector } from './detector-io';
+export { loadPowerScaler, loadPowerClassifier, loadClassNames } from './models';
+export { POWER_FEATURE_NAMES, FEATURE_STATS, CORRELATION_FEATURES, extractFeatures, featureMatrix, intervalRows, segmentMoments, pearson } from './features';
+export type { FeatureRow } from './features';
+export {
+  POWER_DEFAULTS, standardize, scaleSignals, windowCount, preprocessData, checkDetectorShape, reconstructionErrors, detectAnomalies, thresholdWindows,
+  mergeAnomalyIntervals, predictAnomalyIntervals, analyzePowerData,
+} from './pipeline';
+export type { PowerScaler, PowerClassifier, DetectOptions, PowerDetection, IntervalPrediction, PowerPredictOptions, PowerAnalysisOptions, PowerAnalysis } from './pipeline';
+export { powerResultsJson, powerAnomaliesCsv, faultDistribution, powerReportMarkdown, writePowerResults } from './report';
+export type { PowerResultsJSON } from './report';

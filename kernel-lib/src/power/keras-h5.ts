@@ -1,0 +1,511 @@
+/**
+ * Import of Keras models saved as HDF5 (`model.save('x.h5')`, Keras 2 and Keras 3) into tfjs.
+ *
+ * No Python at run time: the file is read with h5wasm, `model_config` (JSON attribute) is parsed
+ * and the graph is rebuilt with tf.layers for the layer kinds the dashboard's detectors use
+ * (InputLayer, LSTM, Bidirectional, RepeatVector, TimeDistributed, Dense, Dropout), in Sequential
+ * or Functional models. Weights are read in the order Keras wrote them:
+ *  - legacy HDF5 layout (Keras 2 and Keras 3 `.h5`): `model_weights/<layer>` carries a
+ *    `weight_names` attribute listing datasets under that group, in `layer.weights` order;
+ *  - Keras 3 weights layout (`.weights.h5`): `layers/<layer>/.../vars/<i>`, nested per sub-layer
+ *    (`forward_layer`, `backward_layer`, `cell`, `layer`).
+ * Both orders match tfjs `layer.getWeights()` for these layer kinds (LSTM: kernel, recurrent
+ * kernel, bias, gates i,f,c,o; Bidirectional: forward then backward; Dense: kernel, bias).
+ * Anything else gets an error naming the layer, its class and the file.
+ */
+import * as fs from 'fs';
+import { tf } from '../backend';
+
+/*
+ * The slice of h5wasm's API used here. h5wasm is ESM-only and this package compiles to CommonJS,
+ * so its types cannot be imported statically; these mirror src/hdf5_hl.d.ts of h5wasm 0.10.
+ */
+interface H5Attribute {
+  value: unknown;
+}
+interface H5Entity {
+  type: string;
+  attrs: Record<string, H5Attribute>;
+}
+interface H5Group extends H5Entity {
+  keys(): string[];
+  get(name: string): H5Entity | null;
+}
+interface H5Dataset extends H5Entity {
+  shape: number[] | null;
+  dtype: unknown;
+  value: unknown;
+}
+interface H5File extends H5Group {
+  close(): unknown;
+}
+interface H5Module {
+  ready: Promise<{ FS: H5FS }>;
+  File: new (path: string, mode: string) => H5File;
+}
+interface H5FS {
+  writeFile(p: string, d: Uint8Array): void;
+  unlink(p: string): void;
+}
+
+let h5Promise: Promise<{ h5: H5Module; FS: H5FS }> | undefined;
+
+/** h5wasm is ESM-only; load it once with a real dynamic import. */
+async function loadH5wasm(): Promise<{ h5: H5Module; FS: H5FS }> {
+  if (!h5Promise) {
+    h5Promise = (async () => {
+      const mod = (await import('h5wasm/node')) as unknown as H5Module & { default?: H5Module };
+      const h5 = mod.File ? mod : (mod.default as H5Module);
+      // The emscripten module (and its in-memory FS) is what `ready` resolves to.
+      const { FS } = await h5.ready;
+      return { h5, FS };
+    })();
+  }
+  return h5Promise;
+}
+
+/** The 8-byte HDF5 signature; it sits at offset 0, 512, 1024, 2048 … (user block). */
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function hasHdf5Signature(bytes: Uint8Array): boolean {
+  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
+    if (HDF5_SIGNATURE.every((b, i) => bytes[off + i] === b)) return true;
+    if (off > 1 << 20) break;
+  }
+  return false;
+}
+
+/** Keras layer description normalised from the Keras 2 / Keras 3 JSON. */
+interface KerasLayerSpec {
+  className: string;
+  name: string;
+  config: Record<string, unknown>;
+  /** Names of the layers whose first output feeds this one (functional models). */
+  inbound: string[];
+}
+
+export interface KerasModelInfo {
+  /** 'Sequential' or 'Functional' (Keras 2 'Model' is reported as 'Functional'). */
+  kind: 'Sequential' | 'Functional';
+  name: string;
+  kerasVersion?: string;
+  backend?: string;
+  layers: KerasLayerSpec[];
+  inputLayers: string[];
+  outputLayers: string[];
+}
+
+export interface LoadedKerasModel {
+  model: tf.LayersModel;
+  info: KerasModelInfo;
+  /** Input shape without the batch dimension, e.g. [50, 6]. */
+  inputShape: number[];
+  outputShape: number[];
+  source: string;
+}
+
+const SUPPORTED = ['InputLayer', 'LSTM', 'Bidirectional', 'RepeatVector', 'TimeDistributed', 'Dense', 'Dropout'];
+
+function asRecord(v: unknown, what: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+/** Names of the inbound layers from either inbound_nodes layout. */
+function inboundNames(layer: Record<string, unknown>, where: string): string[] {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes) || nodes.length === 0) return [];
+  if (nodes.length > 1) throw new Error(`${where}: layer '${String(layer.name)}' is called more than once (shared layers are not supported)`);
+  const node = nodes[0] as unknown;
+  const names: string[] = [];
+  if (Array.isArray(node)) {
+    // Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
+    for (const entry of node as unknown[]) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string') names.push(entry[0]);
+    }
+  } else if (node && typeof node === 'object') {
+    // Keras 3: { args: [ {class_name: '__keras_tensor__', config: { keras_history: [name, 0, 0] } } ], kwargs }
+    const visit = (v: unknown): void => {
+      if (Array.isArray(v)) {
+        v.forEach(visit);
+      } else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (o.class_name === '__keras_tensor__') {
+          const hist = (o.config as Record<string, unknown> | undefined)?.keras_history;
+          if (Array.isArray(hist) && typeof hist[0] === 'string') names.push(hist[0]);
+        } else {
+          Object.values(o).forEach(visit);
+        }
+      }
+    };
+    visit((node as Record<string, unknown>).args);
+  }
+  return names;
+}
+
+/** Parse the `model_config` JSON of a Keras 2 or Keras 3 HDF5 file. */
+export function parseKerasModelConfig(json: string, where = 'model_config'): KerasModelInfo {
+  let root: Record<string, unknown>;
+  try {
+    root = asRecord(JSON.parse(json), where);
+  } catch (e) {
+    throw new Error(`${where}: model_config is not valid JSON (${(e as Error).message})`);
+  }
+  const className = String(root.class_name);
+  let config = root.config as unknown;
+  if (className === 'Sequential') {
+    // Keras 2.0 stored a bare list of layers; later versions {name, layers}.
+    const layersRaw = Array.isArray(config) ? config : (asRecord(config, `${where}: config`).layers as unknown[]);
+    if (!Array.isArray(layersRaw)) throw new Error(`${where}: Sequential config has no layers`);
+    const name = Array.isArray(config) ? 'sequential' : String((config as Record<string, unknown>).name ?? 'sequential');
+    const layers: KerasLayerSpec[] = [];
+    for (const raw of layersRaw) {
+      const l = asRecord(raw, `${where}: layer`);
+      const cfg = asRecord(l.config, `${where}: layer config`);
+      const lname = String(cfg.name ?? l.name ?? `layer_${layers.length}`);
+      layers.push({ className: String(l.class_name), name: lname, config: cfg, inbound: layers.length ? [layers[layers.length - 1].name] : [] });
+    }
+    return { kind: 'Sequential', name, layers, inputLayers: layers.length ? [layers[0].name] : [], outputLayers: layers.length ? [layers[layers.length - 1].name] : [] };
+  }
+  if (className !== 'Functional' && className !== 'Model') {
+    throw new Error(`${where}: unsupported model class '${className}' (Sequential and Functional models are supported)`);
+  }
+  config = asRecord(config, `${where}: config`);
+  const c = config as Record<string, unknown>;
+  const layersRaw = c.layers;
+  if (!Array.isArray(layersRaw)) throw new Error(`${where}: Functional config has no layers`);
+  const layers: KerasLayerSpec[] = layersRaw.map((raw) => {
+    const l = asRecord(raw, `${where}: layer`);
+    const cfg = asRecord(l.config, `${where}: layer config`);
+    const name = String(l.name ?? cfg.name);
+    return { className: String(l.class_name), name, config: cfg, inbound: inboundNames(l, where) };
+  });
+  const ioNames = (v: unknown): string[] => {
+    if (!Array.isArray(v)) return [];
+    // Keras 2: [[name, 0, 0], ...]; Keras 3 single: [name, 0, 0] or list of those.
+    if (typeof v[0] === 'string') return [v[0] as string];
+    return v.map((e) => (Array.isArray(e) ? String(e[0]) : String(e)));
+  };
+  return { kind: 'Functional', name: String(c.name ?? 'model'), layers, inputLayers: ioNames(c.input_layers), outputLayers: ioNames(c.output_layers) };
+}
+
+const ACTIVATIONS: Record<string, string> = {
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  tanh: 'tanh',
+  sigmoid: 'sigmoid',
+  hard_sigmoid: 'hardSigmoid',
+  softmax: 'softmax',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  elu: 'elu',
+  selu: 'selu',
+  swish: 'swish',
+  silu: 'swish',
+  gelu: 'gelu',
+};
+
+function activationOf(cfg: Record<string, unknown>, key: string, layerName: string, dflt: string): string {
+  const raw = cfg[key] ?? dflt;
+  // Keras 3 may serialise an activation as {class_name, config}; only names are supported.
+  const name = typeof raw === 'string' ? raw : String((raw as Record<string, unknown>)?.config ?? raw);
+  const mapped = ACTIVATIONS[name];
+  if (!mapped) throw new Error(`layer '${layerName}': unsupported activation '${name}' for ${key}`);
+  return mapped;
+}
+
+function innerLayerSpec(cfg: Record<string, unknown>, key: string, outer: string): { className: string; config: Record<string, unknown> } {
+  const inner = asRecord(cfg[key], `layer '${outer}': ${key}`);
+  return { className: String(inner.class_name), config: asRecord(inner.config, `layer '${outer}': ${key}.config`) };
+}
+
+/**
+ * Initialisers of layers built for import: zeros, because the stored weights overwrite them and
+ * the orthogonal recurrent initialiser costs seconds for the seed's 32×128 kernels.
+ */
+let importInit: 'zeros' | undefined;
+
+function makeLstm(cfg: Record<string, unknown>, name: string, goBackwards?: boolean): tf.layers.Layer {
+  for (const k of ['stateful', 'return_state'] as const) {
+    if (cfg[k]) throw new Error(`layer '${name}': LSTM with ${k}=true is not supported`);
+  }
+  return tf.layers.lstm({
+    name,
+    units: Number(cfg.units),
+    activation: activationOf(cfg, 'activation', name, 'tanh') as never,
+    recurrentActivation: activationOf(cfg, 'recurrent_activation', name, 'sigmoid') as never,
+    useBias: cfg.use_bias !== false,
+    unitForgetBias: cfg.unit_forget_bias !== false,
+    returnSequences: Boolean(cfg.return_sequences),
+    goBackwards: goBackwards ?? Boolean(cfg.go_backwards),
+    dropout: Number(cfg.dropout ?? 0),
+    recurrentDropout: Number(cfg.recurrent_dropout ?? 0),
+    ...(importInit ? { kernelInitializer: importInit, recurrentInitializer: importInit, biasInitializer: importInit } : {}),
+  });
+}
+
+function makeDense(cfg: Record<string, unknown>, name: string): tf.layers.Layer {
+  return tf.layers.dense({
+    name,
+    units: Number(cfg.units),
+    activation: activationOf(cfg, 'activation', name, 'linear') as never,
+    useBias: cfg.use_bias !== false,
+    ...(importInit ? { kernelInitializer: importInit, biasInitializer: importInit } : {}),
+  });
+}
+
+/** One Keras layer spec → a tfjs layer (not yet applied). */
+function buildLayer(spec: { className: string; name: string; config: Record<string, unknown> }, file: string): tf.layers.Layer {
+  const { className, name, config: cfg } = spec;
+  switch (className) {
+    case 'LSTM':
+      return makeLstm(cfg, name);
+    case 'Dense':
+      return makeDense(cfg, name);
+    case 'Dropout':
+      return tf.layers.dropout({ name, rate: Number(cfg.rate ?? 0) });
+    case 'RepeatVector':
+      return tf.layers.repeatVector({ name, n: Number(cfg.n) });
+    case 'TimeDistributed': {
+      const inner = innerLayerSpec(cfg, 'layer', name);
+      if (inner.className !== 'Dense' && inner.className !== 'Dropout') {
+        throw new Error(`${file}: layer '${name}': TimeDistributed(${inner.className}) is not supported (TimeDistributed(Dense) and TimeDistributed(Dropout) are)`);
+      }
+      const innerName = String(inner.config.name ?? `${name}_inner`);
+      return tf.layers.timeDistributed({ name, layer: buildLayer({ className: inner.className, name: innerName, config: inner.config }, file) });
+    }
+    case 'Bidirectional': {
+      const fwd = innerLayerSpec(cfg, 'layer', name);
+      if (fwd.className !== 'LSTM') throw new Error(`${file}: layer '${name}': Bidirectional(${fwd.className}) is not supported (Bidirectional(LSTM) is)`);
+      const mergeMode = String(cfg.merge_mode ?? 'concat');
+      if (!['concat', 'sum', 'mul', 'ave'].includes(mergeMode)) throw new Error(`${file}: layer '${name}': Bidirectional merge_mode '${mergeMode}' is not supported`);
+      if (cfg.backward_layer) {
+        const bwd = innerLayerSpec(cfg, 'backward_layer', name);
+        const keys = ['units', 'activation', 'recurrent_activation', 'use_bias', 'return_sequences'];
+        for (const k of keys) {
+          if (JSON.stringify(bwd.config[k]) !== JSON.stringify(fwd.config[k])) {
+            throw new Error(`${file}: layer '${name}': backward layer differs from the forward layer in '${k}' (not supported)`);
+          }
+        }
+      }
+      // tfjs builds the backward copy itself (same config, go_backwards flipped), as Keras does.
+      const forward = makeLstm(fwd.config, String(fwd.config.name ?? `forward_${name}`), false) as unknown as tf.RNN;
+      return tf.layers.bidirectional({ name, layer: forward, mergeMode: mergeMode as 'concat' });
+    }
+    default:
+      throw new Error(`${file}: layer '${name}' has unsupported class '${className}' (supported: ${SUPPORTED.join(', ')})`);
+  }
+}
+
+/** Batch input shape of an InputLayer (Keras 3 `batch_shape`, Keras 2 `batch_input_shape`). */
+function inputShapeOf(cfg: Record<string, unknown>): number[] | undefined {
+  const shape = (cfg.batch_shape ?? cfg.batch_input_shape) as unknown;
+  if (!Array.isArray(shape)) return undefined;
+  return shape.slice(1).map((d) => (d === null ? -1 : Number(d)));
+}
+
+/**
+ * Build the tfjs graph for a parsed Keras model. With `init: 'random'` the layers get Keras's
+ * default initialisers (for training from scratch); the default 'zeros' is for loading weights.
+ */
+export function buildKerasModel(info: KerasModelInfo, file = 'model', opts: { init?: 'zeros' | 'random' } = {}): tf.LayersModel {
+  importInit = (opts.init ?? 'zeros') === 'zeros' ? 'zeros' : undefined;
+  try {
+    return buildKerasGraph(info, file);
+  } finally {
+    importInit = undefined;
+  }
+}
+
+function buildKerasGraph(info: KerasModelInfo, file: string): tf.LayersModel {
+  const tensors = new Map<string, tf.SymbolicTensor>();
+  const layersByName = new Map<string, tf.layers.Layer>();
+  const specs = [...info.layers];
+  if (specs.length === 0) throw new Error(`${file}: the model has no layers`);
+  // A Sequential model may omit the InputLayer and put batch_input_shape on its first layer.
+  if (specs[0].className !== 'InputLayer') {
+    const shape = inputShapeOf(specs[0].config);
+    if (!shape) throw new Error(`${file}: cannot tell the model's input shape (no InputLayer and no batch_input_shape)`);
+    const inputName = `${specs[0].name}_input`;
+    specs.unshift({ className: 'InputLayer', name: inputName, config: { batch_shape: [null, ...shape] }, inbound: [] });
+    specs[1] = { ...specs[1], inbound: [inputName] };
+    if (info.kind === 'Sequential') info.inputLayers = [inputName];
+  }
+  const inputs: tf.SymbolicTensor[] = [];
+  for (const spec of specs) {
+    if (spec.className === 'InputLayer') {
+      const shape = inputShapeOf(spec.config);
+      if (!shape) throw new Error(`${file}: InputLayer '${spec.name}' has no batch shape`);
+      if (shape.some((d) => d < 0)) throw new Error(`${file}: InputLayer '${spec.name}' has a variable dimension ${JSON.stringify(shape)} (fixed shapes only)`);
+      const t = tf.input({ shape, name: spec.name });
+      tensors.set(spec.name, t);
+      inputs.push(t);
+      continue;
+    }
+    if (spec.inbound.length !== 1) {
+      throw new Error(`${file}: layer '${spec.name}' (${spec.className}) has ${spec.inbound.length} inputs; only single-input layers are supported`);
+    }
+    const src = tensors.get(spec.inbound[0]);
+    if (!src) throw new Error(`${file}: layer '${spec.name}' refers to unknown input layer '${spec.inbound[0]}'`);
+    const layer = buildLayer(spec, file);
+    layersByName.set(spec.name, layer);
+    tensors.set(spec.name, layer.apply(src) as tf.SymbolicTensor);
+  }
+  const outName = info.outputLayers[info.outputLayers.length - 1] ?? specs[specs.length - 1].name;
+  if (info.outputLayers.length > 1) throw new Error(`${file}: models with ${info.outputLayers.length} outputs are not supported`);
+  const output = tensors.get(outName);
+  if (!output) throw new Error(`${file}: output layer '${outName}' not found`);
+  if (inputs.length !== 1) throw new Error(`${file}: models with ${inputs.length} inputs are not supported`);
+  return tf.model({ inputs: inputs[0], outputs: output, name: info.name });
+}
+
+function readDatasetF32(ds: H5Dataset, where: string): { shape: number[]; data: Float32Array } {
+  const v = ds.value as unknown;
+  const shape = (ds.shape ?? []).map(Number);
+  if (v instanceof Float32Array) return { shape, data: v };
+  if (v instanceof Float64Array) return { shape, data: Float32Array.from(v) };
+  throw new Error(`${where}: weight dataset has dtype ${String(ds.dtype)} (float expected)`);
+}
+
+function isGroup(e: unknown): e is H5Group {
+  return !!e && typeof e === 'object' && (e as { type?: string }).type === 'Group';
+}
+function isDataset(e: unknown): e is H5Dataset {
+  return !!e && typeof e === 'object' && (e as { type?: string }).type === 'Dataset';
+}
+
+function attrStrings(g: H5Group, name: string): string[] | undefined {
+  const a = g.attrs[name];
+  if (!a) return undefined;
+  const v = a.value as unknown;
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.map(String);
+  if (ArrayBuffer.isView(v)) return []; // an empty attribute array reads as an empty typed array
+  return undefined;
+}
+
+/** Keras 3 `.weights.h5` layout: depth-first over `vars`, forward before backward sub-layers. */
+function collectVars(g: H5Group, where: string, out: Array<{ name: string; shape: number[]; data: Float32Array }>, path: string): void {
+  const keys = g.keys();
+  if (keys.includes('vars')) {
+    const vars = g.get('vars');
+    if (isGroup(vars)) {
+      const idx = vars.keys().sort((a, b) => Number(a) - Number(b));
+      for (const k of idx) {
+        const ds = vars.get(k);
+        if (isDataset(ds)) out.push({ name: `${path}/vars/${k}`, ...readDatasetF32(ds, `${where}/${path}/vars/${k}`) });
+      }
+    }
+  }
+  const order = (k: string): number => (k === 'forward_layer' ? 0 : k === 'backward_layer' ? 1 : 2);
+  for (const k of keys.filter((k) => k !== 'vars').sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
+    const child = g.get(k);
+    if (isGroup(child)) collectVars(child, where, out, `${path}/${k}`);
+  }
+}
+
+/** Weights of one layer, in Keras order. */
+function layerWeights(file: H5File, layerName: string, source: string): Array<{ name: string; shape: number[]; data: Float32Array }> {
+  const out: Array<{ name: string; shape: number[]; data: Float32Array }> = [];
+  // Keras 2 `save_weights('x.h5')` files keep the layer groups at the root.
+  const legacyRoot = file.keys().includes('model_weights') ? file.get('model_weights') : attrStrings(file, 'layer_names') ? file : null;
+  if (isGroup(legacyRoot) && legacyRoot.keys().includes(layerName)) {
+    const g = legacyRoot.get(layerName);
+    if (isGroup(g)) {
+      const names = attrStrings(g, 'weight_names') ?? [];
+      for (const wn of names) {
+        const ds = g.get(wn);
+        if (!isDataset(ds)) throw new Error(`${source}: weight '${wn}' of layer '${layerName}' is missing (file truncated?)`);
+        out.push({ name: wn, ...readDatasetF32(ds, `${source}: ${layerName}/${wn}`) });
+      }
+      return out;
+    }
+  }
+  const layersRoot = file.keys().includes('layers') ? file.get('layers') : null;
+  if (isGroup(layersRoot) && layersRoot.keys().includes(layerName)) {
+    const g = layersRoot.get(layerName);
+    if (isGroup(g)) collectVars(g, source, out, layerName);
+  }
+  return out;
+}
+
+function readAttrString(g: H5Group, name: string): string | undefined {
+  const a = g.attrs[name];
+  if (!a) return undefined;
+  const v = a.value as unknown;
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return undefined;
+}
+
+/**
+ * Load a Keras HDF5 model file into a tfjs LayersModel with its trained weights.
+ * Errors name the file and, where it applies, the layer and the weight.
+ */
+export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!hasHdf5Signature(bytes)) throw new Error(`${file}: not an HDF5 file (no HDF5 signature); expected a Keras .h5 model`);
+  const { h5, FS } = await loadH5wasm();
+  // Work on a private copy inside h5wasm's in-memory FS: independent of the host FS mapping.
+  const memName = `/anomaly-lab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.h5`;
+  FS.writeFile(memName, bytes);
+  let f: H5File | undefined;
+  try {
+    try {
+      f = new h5.File(memName, 'r');
+      f.keys();
+    } catch (e) {
+      throw new Error(`${file}: HDF5 file cannot be opened (truncated or corrupt: ${(e as Error).message})`);
+    }
+    const configJson = readAttrString(f, 'model_config');
+    if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
+    const info = parseKerasModelConfig(configJson, file);
+    info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
+    info.backend = readAttrString(f, 'backend');
+    const model = buildKerasModel(info, file);
+    for (const layer of model.layers) {
+      // LayerVariable shapes only: getWeights() would hand out the live variables.
+      const expected = layer.weights.map((w) => w.shape);
+      if (expected.length === 0) continue;
+      let stored: Array<{ name: string; shape: number[]; data: Float32Array }>;
+      try {
+        stored = layerWeights(f, layer.name, file);
+      } catch (e) {
+        const msg = (e as Error).message;
+        throw new Error(msg.startsWith(file) ? msg : `${file}: cannot read the weights of layer '${layer.name}' (truncated or corrupt: ${msg})`);
+      }
+      if (stored.length !== expected.length) {
+        throw new Error(`${file}: layer '${layer.name}' has ${stored.length} stored weights, the architecture needs ${expected.length}`);
+      }
+      const values = stored.map((w, i) => {
+        const want = expected[i];
+        if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
+          throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' has shape [${w.shape}], expected [${want}]`);
+        }
+        return tf.tensor(w.data, w.shape, 'float32');
+      });
+      layer.setWeights(values);
+      tf.dispose(values);
+    }
+    const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1).map(Number);
+    const outputShape = (model.outputs[0].shape as Array<number | null>).slice(1).map(Number);
+    return { model, info, inputShape, outputShape, source: file };
+  } finally {
+    try {
+      f?.close();
+    } catch {
+      /* already closed */
+    }
+    try {
+      FS.unlink(memName);
+    } catch {
+      /* nothing to remove */
+    }
+  }
+}
