@@ -1,0 +1,607 @@
+/**
+ * The anomaly viewer: one lumino widget that owns its DOM and draws a viewer bundle —
+ * header, summary cards, threshold controls, signals + scores (linked zoom), interval table, fault
+ * distribution + timeline, feature importances, training monitor, exports.
+ *
+ * Re-thresholding runs in the browser with kernel-lib's browser code (`BundleDetector`), on the
+ * full-resolution scores; only drawing is downsampled. Calling `setBundle` again with a bundle of the
+ * same run (a live training update, a re-display) keeps the user's controls, channels and zoom.
+ */
+import { Widget } from '@lumino/widgets';
+import type { Message } from '@lumino/messaging';
+import {
+  BundleDetector,
+  anomaliesCsv,
+  decodeViewerBundle,
+  durationOf,
+  durationUnit,
+  initialDetectionSettings,
+  markdownReport,
+  parseViewerBundle,
+  summarizeDetection,
+  type DecodedBundle,
+  type DetectedInterval,
+  type DetectionResult,
+  type DetectionSettings,
+  type DetectionSummary,
+  type ViewerBundle,
+} from 'anomaly-lab/browser';
+import {
+  faultDistributionFigure,
+  featureImportanceFigure,
+  readTheme,
+  scoresFigure,
+  signalsFigure,
+  timelineFigure,
+  trainingFigure,
+  type XRange,
+} from './charts';
+import { clear, download, fileStem, fmtNumber, fmtPct, h } from './dom';
+import type { PlotData, PlotLayout, PlotlyApi, PlotlyElement } from './plotly-api';
+import { viewerSettings, type SettingsStore } from './settings';
+
+export interface AnomalyViewerOptions {
+  settings?: SettingsStore;
+  /** plotly.js; null draws no charts (jsdom, where plotly cannot lay out SVG). */
+  plotly: PlotlyApi | null;
+}
+
+type SortKey = 'index' | 'start' | 'duration' | 'peakScore' | 'fault' | 'confidence';
+
+const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
+
+/** Plotly reports date-axis ranges as "YYYY-MM-DD hh:mm:ss.sss" (UTC, since we plot epoch ms). */
+function rangeValue(v: unknown, dateAxis: boolean): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return dateAxis ? Date.parse(v.replace(' ', 'T') + (v.includes('Z') ? '' : 'Z')) : Number(v);
+  return NaN;
+}
+
+function sameRun(a: ViewerBundle | null, b: ViewerBundle): boolean {
+  if (!a) return false;
+  return a.kind === b.kind && a.title === b.title && a.series?.length === b.series?.length && a.series?.columns.join('\u0000') === b.series?.columns.join('\u0000');
+}
+
+export class AnomalyViewer extends Widget {
+  private readonly store: SettingsStore;
+  private readonly plotly: PlotlyApi | null;
+  private decoded: DecodedBundle | null = null;
+  private detector: BundleDetector | null = null;
+  private controls: DetectionSettings | null = null;
+  private result: DetectionResult | null = null;
+  private summary: DetectionSummary | null = null;
+  private channels: number[] = [];
+  private range: XRange = null;
+  private sortKey: SortKey = 'index';
+  private sortAsc = true;
+  private plotQueue: Promise<unknown> = Promise.resolve();
+  private readonly plotted = new Set<HTMLElement>();
+  private unsubscribe: () => void;
+
+  // DOM sections (created once; filled per bundle)
+  private readonly headerEl = h('div', { className: 'al-header' });
+  private readonly errorEl = h('div', { className: 'al-error al-hidden', attrs: { role: 'alert' } });
+  private readonly cardsEl = h('div', { className: 'al-cards' });
+  private readonly controlsEl = h('div', { className: 'al-controls' });
+  private readonly statusEl = h('div', { className: 'al-status', attrs: { 'aria-live': 'polite' } });
+  private readonly signalsEl = h('div', { className: 'al-chart al-chart-signals' });
+  private readonly scoresEl = h('div', { className: 'al-chart al-chart-scores' });
+  private readonly tableEl = h('div', { className: 'al-table-wrap' });
+  private readonly faultsEl = h('div', { className: 'al-chart al-chart-faults' });
+  private readonly timelineEl = h('div', { className: 'al-chart al-chart-timeline' });
+  private readonly importanceEl = h('div', { className: 'al-chart al-chart-importance' });
+  private readonly trainingStatusEl = h('div', { className: 'al-training-status' });
+  private readonly trainingEl = h('div', { className: 'al-chart al-chart-training' });
+  private readonly sections: Record<string, HTMLElement>;
+
+  constructor(options: AnomalyViewerOptions) {
+    super();
+    this.addClass('al-viewer');
+    this.store = options.settings ?? viewerSettings;
+    this.plotly = options.plotly;
+    this.sections = {
+      detection: h('section', { className: 'al-section al-detection' }, this.cardsEl, this.controlsEl, this.statusEl, this.signalsEl, this.scoresEl),
+      table: h('section', { className: 'al-section al-intervals' }, h('h4', {}, 'Anomalies'), this.tableEl),
+      faults: h('section', { className: 'al-section al-faults' }, h('div', { className: 'al-row' }, this.faultsEl, this.timelineEl)),
+      importance: h('section', { className: 'al-section al-importance' }, this.importanceEl),
+      training: h('section', { className: 'al-section al-training' }, h('h4', {}, 'Training monitor'), this.trainingStatusEl, this.trainingEl),
+    };
+    this.node.append(this.headerEl, this.errorEl, ...Object.values(this.sections));
+    this.unsubscribe = this.store.subscribe(() => this.redraw());
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.unsubscribe();
+    if (this.plotly) for (const el of this.plotted) this.plotly.purge(el);
+    this.plotted.clear();
+    super.dispose();
+  }
+
+  /** The current detection (null before a bundle with scores is shown). */
+  get detection(): DetectionResult | null {
+    return this.result;
+  }
+
+  get bundle(): ViewerBundle | null {
+    return this.decoded?.bundle ?? null;
+  }
+
+  get detectionSettings(): DetectionSettings | null {
+    return this.controls ? { ...this.controls } : null;
+  }
+
+  get xRange(): XRange {
+    return this.range;
+  }
+
+  /** Resolves when every pending chart update has been drawn. */
+  whenDrawn(): Promise<void> {
+    return this.plotQueue.then(() => undefined);
+  }
+
+  /** Show a bundle (object or JSON string). Errors are shown in the widget and rethrown. */
+  setBundle(input: unknown, source = 'display data'): void {
+    let bundle: ViewerBundle;
+    let decoded: DecodedBundle;
+    try {
+      bundle = parseViewerBundle(input, source);
+      decoded = decodeViewerBundle(bundle);
+    } catch (err) {
+      this.showError((err as Error).message);
+      throw err;
+    }
+    this.showError(null);
+    const keep = sameRun(this.decoded?.bundle ?? null, bundle) && this.controls !== null;
+    this.decoded = decoded;
+    this.detector = decoded.scores && decoded.scores.length ? new BundleDetector(decoded) : null;
+    if (!keep) {
+      this.controls = this.detector ? initialDetectionSettings(decoded, this.store.current.defaultAnomalyRate) : null;
+      this.channels = decoded.columns.map((_, i) => i).slice(0, 6);
+      this.range = null;
+      this.sortKey = 'index';
+      this.sortAsc = true;
+      this.buildControls();
+    }
+    this.renderHeader();
+    this.detect();
+    this.redraw();
+  }
+
+  /** Change detection controls programmatically (what the inputs do). */
+  applySettings(patch: Partial<DetectionSettings>): void {
+    if (!this.controls) return;
+    const next = { ...this.controls, ...patch };
+    try {
+      this.detector?.run(next); // validate before committing
+    } catch (err) {
+      this.setStatus((err as Error).message, true);
+      return;
+    }
+    this.controls = next;
+    this.syncControlInputs();
+    this.detect();
+    this.renderDetectionViews();
+  }
+
+  /** Zoom both linked charts to [start, end] (x units), with a margin. */
+  zoomTo(start: number, end: number): void {
+    const span = Math.max(end - start, 0);
+    const x = this.decoded?.x;
+    const dt = x && x.length > 1 ? x[1] - x[0] : 1;
+    const pad = Math.max(span * 0.25, 10 * dt);
+    this.range = [start - pad, end + pad];
+    this.drawLinked();
+  }
+
+  resetZoom(): void {
+    this.range = null;
+    this.drawLinked();
+  }
+
+  exportCsv(): string {
+    if (!this.decoded || !this.result) return '';
+    const text = anomaliesCsv(this.decoded.bundle, this.result);
+    download(`${fileStem(this.decoded.bundle.title)}-anomalies.csv`, text, 'text/csv');
+    return text;
+  }
+
+  exportMarkdown(): string {
+    if (!this.decoded || !this.result || !this.summary) return '';
+    const text = markdownReport(this.decoded.bundle, this.result, this.summary);
+    download(`${fileStem(this.decoded.bundle.title)}-report.md`, text, 'text/markdown');
+    return text;
+  }
+
+  async exportPng(): Promise<void> {
+    if (!this.plotly || !this.decoded) return;
+    const el = this.plotted.has(this.signalsEl) ? this.signalsEl : this.scoresEl;
+    const url = await this.plotly.toImage(el, { format: 'png', width: Math.max(800, el.clientWidth), height: el.clientHeight || 300, scale: 2 });
+    const bytes = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+    download(`${fileStem(this.decoded.bundle.title)}-chart.png`, new Blob([bytes], { type: 'image/png' }));
+  }
+
+  protected override onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.redraw();
+  }
+
+  protected override onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    if (!this.plotly) return;
+    for (const el of this.plotted) if (el.offsetParent !== null) void this.plotly.Plots.resize(el);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private detect(): void {
+    if (this.detector && this.controls) {
+      this.result = this.detector.run(this.controls);
+      this.summary = summarizeDetection(this.result);
+    } else {
+      this.result = null;
+      this.summary = null;
+    }
+  }
+
+  private showError(message: string | null): void {
+    this.errorEl.textContent = message ?? '';
+    this.errorEl.classList.toggle('al-hidden', message === null);
+  }
+
+  private setStatus(message: string, isError = false): void {
+    this.statusEl.textContent = message;
+    this.statusEl.classList.toggle('al-status-error', isError);
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  private renderHeader(): void {
+    const b = this.decoded!.bundle;
+    clear(this.headerEl);
+    this.headerEl.append(h('h3', { className: 'al-title' }, b.title));
+    const p = b.provenance ?? {};
+    const parts = Object.entries(p)
+      .filter(([, v]) => typeof v === 'string' && v.length > 0)
+      .map(([k, v]) => `${k}: ${v}`);
+    if (parts.length) this.headerEl.append(h('div', { className: 'al-provenance' }, parts.join(' · ')));
+  }
+
+  private buildControls(): void {
+    clear(this.controlsEl);
+    const d = this.decoded!;
+    if (!this.controls) return;
+    const c = this.controls;
+    const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, h('option', { attrs: { value: 'rate' } }, 'anomaly rate (%)'), h('option', { attrs: { value: 'percentile' } }, 'percentile'));
+    mode.value = c.mode;
+    const value = h('input', { className: 'al-input al-threshold', attrs: { type: 'number', step: 'any', 'aria-label': 'threshold value' } });
+    const slider = h('input', { className: 'al-slider', attrs: { type: 'range', 'aria-label': 'threshold slider' } });
+    const ewma = h('input', { className: 'al-input al-ewma', attrs: { type: 'number', min: '0', max: '0.99', step: '0.05', 'aria-label': 'EWMA smoothing weight' } });
+    const gap = h('input', { className: 'al-input al-gap', attrs: { type: 'number', min: '0', step: '1', 'aria-label': 'max merge gap (samples)' } });
+    const pa = h('input', { className: 'al-pa', attrs: { type: 'checkbox', 'aria-label': 'point adjustment' } });
+
+    const thresholdFromInput = (raw: string): Partial<DetectionSettings> | null => {
+      const v = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(v)) {
+        this.setStatus(`threshold: "${raw}" is not a number`, true);
+        return null;
+      }
+      if (mode.value === 'rate') {
+        if (!(v > 0 && v < 100)) {
+          this.setStatus(`anomaly rate: ${v}% is outside (0, 100)`, true);
+          return null;
+        }
+        return { mode: 'rate', rate: v / 100 };
+      }
+      if (!(v > 0 && v < 100)) {
+        this.setStatus(`percentile: ${v} is outside (0, 100)`, true);
+        return null;
+      }
+      return { mode: 'percentile', percentile: v };
+    };
+    mode.addEventListener('change', () => {
+      const cur = this.controls!;
+      // keep the same threshold when switching views of it
+      this.applySettings(mode.value === 'rate' ? { mode: 'rate', rate: cur.mode === 'rate' ? cur.rate : 1 - cur.percentile / 100 } : { mode: 'percentile', percentile: cur.mode === 'percentile' ? cur.percentile : 100 * (1 - cur.rate) });
+    });
+    value.addEventListener('change', () => {
+      const patch = thresholdFromInput(value.value);
+      if (patch) this.applySettings(patch);
+    });
+    let pending = 0;
+    slider.addEventListener('input', () => {
+      value.value = slider.value;
+      // coalesce slider moves to one detection per frame
+      if (pending) cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(() => {
+        pending = 0;
+        const patch = thresholdFromInput(slider.value);
+        if (patch) this.applySettings(patch);
+      });
+    });
+    ewma.addEventListener('change', () => {
+      const v = Number(ewma.value);
+      if (ewma.value.trim() === '' || !(v >= 0 && v < 1)) this.setStatus(`EWMA smoothing: weight must be in [0, 1), got "${ewma.value}"`, true);
+      else this.applySettings({ ewma: v });
+    });
+    gap.addEventListener('change', () => {
+      const v = Number(gap.value);
+      if (gap.value.trim() === '' || !(v >= 0) || !Number.isInteger(v)) this.setStatus(`max merge gap: expected a whole number of samples ≥ 0, got "${gap.value}"`, true);
+      else this.applySettings({ mergeGapSamples: v });
+    });
+    pa.addEventListener('change', () => this.applySettings({ pointAdjust: pa.checked }));
+
+    const field = (label: string, ...inputs: HTMLElement[]): HTMLElement => h('label', { className: 'al-field' }, h('span', { className: 'al-field-label' }, label), ...inputs);
+    this.controlsEl.append(
+      field('threshold', mode, value, slider),
+      field('EWMA', ewma),
+      field('merge gap (samples)', gap),
+    );
+    if (d.labels) this.controlsEl.append(field('point adjustment', pa));
+    if (d.columns.length) {
+      const picker = h('fieldset', { className: 'al-channels' }, h('legend', {}, 'channels'));
+      d.columns.forEach((name, i) => {
+        const box = h('input', { attrs: { type: 'checkbox', 'data-channel': String(i) } });
+        box.checked = this.channels.includes(i);
+        box.addEventListener('change', () => {
+          this.channels = box.checked ? [...this.channels, i].sort((a, b) => a - b) : this.channels.filter((k) => k !== i);
+          this.drawSignals();
+        });
+        picker.append(h('label', { className: 'al-channel' }, box, name));
+      });
+      this.controlsEl.append(picker);
+    }
+    const buttons = h(
+      'div',
+      { className: 'al-buttons' },
+      h('button', { className: 'al-button al-export-csv', onClick: () => this.exportCsv() }, 'Anomalies CSV'),
+      h('button', { className: 'al-button al-export-md', onClick: () => this.exportMarkdown() }, 'Markdown report'),
+      this.plotly ? h('button', { className: 'al-button al-export-png', onClick: () => void this.exportPng() }, 'Chart PNG') : null,
+      h('button', { className: 'al-button al-reset-zoom', onClick: () => this.resetZoom() }, 'Reset zoom'),
+    );
+    this.controlsEl.append(buttons);
+    this.syncControlInputs();
+  }
+
+  private syncControlInputs(): void {
+    const c = this.controls;
+    if (!c) return;
+    const q = <T extends HTMLElement>(sel: string): T | null => this.controlsEl.querySelector(sel) as T | null;
+    const mode = q<HTMLSelectElement>('.al-mode');
+    const value = q<HTMLInputElement>('.al-threshold');
+    const slider = q<HTMLInputElement>('.al-slider');
+    if (mode) mode.value = c.mode;
+    const v = c.mode === 'rate' ? Number((100 * c.rate).toPrecision(6)) : c.percentile;
+    if (value) value.value = String(v);
+    if (slider) {
+      if (c.mode === 'rate') Object.assign(slider, { min: '0.1', max: '30', step: '0.1' });
+      else Object.assign(slider, { min: '50', max: '99.9', step: '0.1' });
+      slider.value = String(v);
+    }
+    const ewma = q<HTMLInputElement>('.al-ewma');
+    if (ewma) ewma.value = String(c.ewma);
+    const gap = q<HTMLInputElement>('.al-gap');
+    if (gap) gap.value = String(c.mergeGapSamples);
+    const pa = q<HTMLInputElement>('.al-pa');
+    if (pa) pa.checked = c.pointAdjust;
+    this.setStatus('');
+  }
+
+  private renderCards(): void {
+    clear(this.cardsEl);
+    const r = this.result;
+    const s = this.summary;
+    const d = this.decoded!;
+    if (!r || !s) return;
+    const unit = d.bundle.axis?.unit ?? 'index';
+    const card = (label: string, value: string, cls: string): HTMLElement => h('div', { className: `al-card ${cls}` }, h('div', { className: 'al-card-value' }, value), h('div', { className: 'al-card-label' }, label));
+    this.cardsEl.append(
+      card('total anomalies', String(s.total), 'al-card-total'),
+      card(d.bundle.scores?.alignment === 'window' ? 'anomalous windows' : 'anomalous points', String(s.anomalousPoints), 'al-card-points'),
+      card('fault types', String(s.faultTypes), 'al-card-faults'),
+      card(`mean duration (${durationUnit(unit)})`, fmtNumber(durationOf(0, s.meanDuration, unit)), 'al-card-duration'),
+      card('threshold', fmtNumber(r.threshold), 'al-card-threshold'),
+    );
+    if (r.metrics) {
+      const row = (name: string, m: { precision: number; recall: number; f1: number; ess_score: number }, cls: string): HTMLElement =>
+        h('tr', { className: cls }, h('th', {}, name), h('td', { className: 'al-m-p' }, fmtPct(m.precision)), h('td', { className: 'al-m-r' }, fmtPct(m.recall)), h('td', { className: 'al-m-f1' }, fmtPct(m.f1)), h('td', { className: 'al-m-ess' }, fmtPct(m.ess_score)));
+      const table = h(
+        'table',
+        { className: 'al-metrics' },
+        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'precision'), h('th', {}, 'recall'), h('th', {}, 'F1'), h('th', {}, 'ESS score'))),
+        h('tbody', {}, row('without PA', r.metrics.withoutPA, 'al-metrics-raw'), row('with PA', r.metrics.withPA, 'al-metrics-pa')),
+      );
+      this.cardsEl.append(h('div', { className: 'al-card al-card-metrics' }, table));
+    }
+  }
+
+  private sortedIntervals(): Array<{ row: DetectedInterval; index: number }> {
+    const rows = (this.result?.intervals ?? []).map((row, index) => ({ row, index }));
+    const key = this.sortKey;
+    const val = (e: { row: DetectedInterval; index: number }): number | string => {
+      switch (key) {
+        case 'start':
+          return e.row.start;
+        case 'duration':
+          return e.row.end - e.row.start;
+        case 'peakScore':
+          return e.row.peakScore;
+        case 'fault':
+          return e.row.fault ?? '';
+        case 'confidence':
+          return e.row.confidence ?? -1;
+        default:
+          return e.index;
+      }
+    };
+    rows.sort((a, b) => {
+      const va = val(a);
+      const vb = val(b);
+      const c = typeof va === 'string' ? va.localeCompare(vb as string) : (va as number) - (vb as number);
+      return (this.sortAsc ? c : -c) || a.index - b.index;
+    });
+    return rows;
+  }
+
+  private renderTable(): void {
+    clear(this.tableEl);
+    const d = this.decoded!;
+    const r = this.result;
+    if (!r) return;
+    const unit = d.bundle.axis?.unit ?? 'index';
+    const fmtX = (v: number): string => (unit === 'epoch_ms' ? new Date(v).toISOString().replace('T', ' ').replace('Z', '') : fmtNumber(v, 6));
+    const hasFault = r.intervals.some((i) => i.fault !== undefined);
+    const cols: Array<[SortKey, string]> = [['index', '#'], ['start', 'start'], ['duration', `duration (${durationUnit(unit)})`], ['peakScore', 'peak score']];
+    if (hasFault) cols.push(['fault', 'fault'], ['confidence', 'confidence']);
+    const head = h('tr', {});
+    for (const [key, label] of cols) {
+      const th = h('th', { attrs: { 'data-sort': key, 'aria-sort': this.sortKey === key ? (this.sortAsc ? 'ascending' : 'descending') : 'none' } }, label + (this.sortKey === key ? (this.sortAsc ? ' ▲' : ' ▼') : ''));
+      th.addEventListener('click', () => {
+        if (this.sortKey === key) this.sortAsc = !this.sortAsc;
+        else {
+          this.sortKey = key;
+          this.sortAsc = key === 'index' || key === 'start' || key === 'fault';
+        }
+        this.renderTable();
+      });
+      head.append(th);
+    }
+    if (r.labelled.length) head.append(h('th', {}, 'labelled'));
+    const body = h('tbody', {});
+    const rows = this.sortedIntervals();
+    const max = this.store.current.maxTableRows;
+    for (const { row, index } of rows.slice(0, max)) {
+      const tr = h(
+        'tr',
+        { className: 'al-interval-row', attrs: { 'data-interval': String(index) }, title: 'click to zoom' },
+        h('td', {}, String(index + 1)),
+        h('td', {}, `${fmtX(row.start)} – ${fmtX(row.end)}`),
+        h('td', {}, fmtNumber(durationOf(row.start, row.end, unit))),
+        h('td', {}, fmtNumber(row.peakScore)),
+        hasFault ? h('td', { className: 'al-fault', title: row.classifiedBy === 'overlap' ? 'class of the overlapping interval the kernel classified' : '' }, (row.fault ?? '–') + (row.classifiedBy === 'overlap' ? ' ≈' : '')) : null,
+        hasFault ? h('td', {}, row.confidence !== undefined ? fmtPct(row.confidence) : '–') : null,
+        r.labelled.length ? h('td', {}, row.labelled ? 'yes' : 'no') : null,
+      );
+      tr.addEventListener('click', () => {
+        this.tableEl.querySelectorAll('tr.al-selected').forEach((e) => e.classList.remove('al-selected'));
+        tr.classList.add('al-selected');
+        this.zoomTo(row.start, row.end);
+      });
+      body.append(tr);
+    }
+    const note = rows.length > max ? h('div', { className: 'al-note' }, `showing ${max} of ${rows.length} intervals (the CSV export has all)`) : null;
+    this.tableEl.append(h('table', { className: 'al-table' }, h('thead', {}, head), body), note ?? '');
+    if (rows.length === 0) this.tableEl.append(h('div', { className: 'al-note' }, 'no anomalies at this threshold'));
+  }
+
+  // ---------------------------------------------------------------- charts
+
+  /** Redraw every chart (theme or settings changed). */
+  refresh(): void {
+    this.redraw();
+  }
+
+  private redraw(): void {
+    if (!this.decoded) return;
+    const b = this.decoded.bundle;
+    this.sections.detection.classList.toggle('al-hidden', !this.result && this.decoded.columns.length === 0);
+    this.sections.table.classList.toggle('al-hidden', !this.result);
+    this.sections.importance.classList.toggle('al-hidden', !b.featureImportances);
+    this.sections.training.classList.toggle('al-hidden', !b.training);
+    this.renderDetectionViews();
+    this.drawImportance();
+    this.drawTraining();
+  }
+
+  private renderDetectionViews(): void {
+    this.renderCards();
+    this.renderTable();
+    const hasFaults = !!this.result && this.result.intervals.some((i) => i.fault !== undefined);
+    this.sections.faults.classList.toggle('al-hidden', !hasFaults);
+    this.drawLinked();
+    if (hasFaults) this.drawFaults();
+  }
+
+  private plot(el: HTMLElement, fig: { data: PlotData[]; layout: PlotLayout }, onRelayout?: (ev: Record<string, unknown>) => void): void {
+    const plotly = this.plotly;
+    if (!plotly || !this.isAttached) return;
+    this.plotQueue = this.plotQueue
+      .then(async () => {
+        if (this.isDisposed) return;
+        if (!this.plotted.has(el)) {
+          const gd: PlotlyElement = await plotly.newPlot(el, fig.data, fig.layout, PLOT_CONFIG);
+          this.plotted.add(el);
+          if (onRelayout) gd.on('plotly_relayout', (ev) => onRelayout(ev as Record<string, unknown>));
+        } else {
+          await plotly.react(el, fig.data, fig.layout, PLOT_CONFIG);
+        }
+      })
+      .catch((err: Error) => this.showError(`chart: ${err.message}`));
+  }
+
+  private onZoom(ev: Record<string, unknown>): void {
+    const dateAxis = this.decoded?.bundle.axis?.unit === 'epoch_ms';
+    if (ev['xaxis.autorange'] === true) {
+      this.range = null;
+    } else if (ev['xaxis.range[0]'] !== undefined || Array.isArray(ev['xaxis.range'])) {
+      const r = (ev['xaxis.range'] as unknown[]) ?? [ev['xaxis.range[0]'], ev['xaxis.range[1]']];
+      const a = rangeValue(r[0], dateAxis);
+      const b = rangeValue(r[1], dateAxis);
+      if (!Number.isFinite(a) || !Number.isFinite(b)) return;
+      this.range = [Math.min(a, b), Math.max(a, b)];
+    } else {
+      return;
+    }
+    // redraw both at the new range: the one zoomed gets full-resolution points, the other follows
+    this.drawLinked();
+  }
+
+  private drawLinked(): void {
+    this.drawSignals();
+    this.drawScores();
+  }
+
+  private drawSignals(): void {
+    const d = this.decoded;
+    if (!d || d.columns.length === 0) {
+      this.signalsEl.classList.add('al-hidden');
+      return;
+    }
+    this.signalsEl.classList.remove('al-hidden');
+    this.plot(this.signalsEl, signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
+  }
+
+  private drawScores(): void {
+    const d = this.decoded;
+    if (!d || !this.result) {
+      this.scoresEl.classList.add('al-hidden');
+      return;
+    }
+    this.scoresEl.classList.remove('al-hidden');
+    this.plot(this.scoresEl, scoresFigure(d, this.result, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
+  }
+
+  private drawFaults(): void {
+    const theme = readTheme(this.node);
+    this.plot(this.faultsEl, faultDistributionFigure(this.summary!.faultCounts, theme));
+    this.plot(this.timelineEl, timelineFigure(this.decoded!, this.result!.intervals, theme));
+  }
+
+  private drawImportance(): void {
+    const fi = this.decoded?.bundle.featureImportances;
+    if (!fi) return;
+    this.plot(this.importanceEl, featureImportanceFigure(fi.names, fi.values, readTheme(this.node)));
+  }
+
+  private drawTraining(): void {
+    const t = this.decoded?.bundle.training;
+    if (!t) return;
+    const last = t.history[t.history.length - 1];
+    const state = t.finished === false ? 'live' : 'finished';
+    const progress = last ? `step ${last.step}${t.maxSteps ? ` of ${t.maxSteps}` : ''}` : 'no steps yet';
+    const lastF1 = [...t.history].reverse().find((r) => r.test?.with_pa)?.test?.with_pa?.f1;
+    this.trainingStatusEl.textContent = `${state} · ${progress}${last?.loss != null ? ` · loss ${fmtNumber(last.loss)}` : ''}${typeof lastF1 === 'number' ? ` · validation F1 (PA) ${fmtPct(lastF1)}` : ''}`;
+    this.trainingStatusEl.classList.toggle('al-live', t.finished === false);
+    this.plot(this.trainingEl, trainingFigure(t.history, readTheme(this.node)));
+  }
+}
