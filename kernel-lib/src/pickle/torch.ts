@@ -60,6 +60,8 @@ interface Storage {
   key: string;
   numel: number;
   values: Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  /** Set once a tensor owns `values` outright (so later views of the same storage copy). */
+  handedOut?: boolean;
 }
 
 class TensorValue {
@@ -161,7 +163,10 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
     expectedStride *= size[d];
   }
   if (contiguous && src instanceof Float32Array) {
-    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: src.slice(offset, offset + numel) });
+    // A tensor spanning its whole storage takes the decoded array itself: no second copy of big weights.
+    const whole = offset === 0 && numel === storage.numel && !storage.handedOut;
+    if (whole) storage.handedOut = true;
+    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: whole ? src : src.slice(offset, offset + numel) });
   }
   const data = new Float32Array(numel);
   let intData: TorchTensor['intData'];
