@@ -21,7 +21,7 @@
  * save `rng.state()` beside it (browser/random.ts `restoreRng`) and the continued run draws exactly
  * the batches the uninterrupted run would have drawn.
  *
- * Semantics follow /work/shared/README.md "Training degradation" (the original train.py):
+ * Semantics follow ../shared/README.md "Training degradation" (the original train.py):
  * - window starts uniform in [0, len − W) (the original's `arange(len − W)`, last start excluded);
  *   with `series.segments`, uniform over the starts [s, s + len_s − W) of every segment instead;
  * - lengths from a table of 10,000 ints uniform in [⌊W·(r/10)⌋, ⌊W·r⌋), consumed cyclically;

@@ -1,6 +1,6 @@
 /**
  * Synthetic evaluation anomalies: turn a normal series (values in [0, 1]) into a labelled test set,
- * as the ESS project built its evaluation sets (/work/shared/README.md "Test-set anomalies").
+ * as the ESS project built its evaluation sets (../shared/README.md "Test-set anomalies").
  *
  * Types (one per anomaly, drawn uniformly from `types`):
  * - soft_replacement: each degraded column is blended with an interval of the same column taken
