@@ -3,7 +3,12 @@
  * train.py as described in ../shared/README.md. Each check recomputes the expected window from the
  * untouched series and the sample's record, so nothing here is a hard-coded result.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { createRng, restoreRng } from '../../kernel-lib/src/browser/random';
+import { loadSeries } from '../../kernel-lib/src/io/series';
+import { describeShared, sharedPath } from '../helpers/shared';
 import {
   chooseDegradedColumns,
   degradationTypeFor,
@@ -384,5 +389,37 @@ describe('makeDegradedBatch', () => {
     expect(() => batch(series, 1, { batchSize: 0 })).toThrow(/batch_size/);
     const broken = { source: 'ragged.csv', columns: ['a', 'b', 'c'], length: 500, values: new Float32Array(1000) };
     expect(() => batch(broken, 1)).toThrow(/ragged\.csv/);
+  });
+});
+
+describeShared('makeDegradedBatch on real ESS days (panli-clean via loadSeries)', () => {
+  test('windows stay inside one day file, values stay in [0, 1], every type appears over a few batches', async () => {
+    const days = ['20220412.parquet', '20220419.parquet'].map((f) => sharedPath('data/ess/panli-clean', f));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panli-two-days-'));
+    for (const f of days) fs.symlinkSync(f, path.join(dir, path.basename(f)));
+    const series = await loadSeries(dir, { columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'] });
+    expect(series.segments!.length).toBe(2);
+    const Wr = 64 * 8;
+    const rng = createRng(5);
+    const lengths = ReplacingLengthTable.create(Wr, 0.15, rng);
+    const probabilities = { softReplacing: 0.5, uniformReplacing: 0.15, peakNoising: 0.15, lengthAdjusting: 0.1, whiteNoising: 0.05 };
+    const seen = new Set<string>();
+    const boundary = series.segments![1].start;
+    let straddling = 0;
+    let outside = 0;
+    for (let step = 0; step < 10; step++) {
+      const { x, y, samples } = makeDegradedBatch(series, { batchSize: 16, windowSize: Wr, patchSize: 8, replacingRateMax: 0.15, probabilities, rng, lengths });
+      for (const v of x) if (!(v >= 0 && v <= 1)) outside++;
+      samples.forEach((s, j) => {
+        seen.add(s.type);
+        if (s.origin < boundary && s.origin + Wr > boundary) straddling++;
+        let labelled = 0;
+        for (let r = 0; r < Wr; r++) labelled += y[j * Wr + r];
+        expect(labelled).toBe(s.labelEnd - s.labelStart);
+      });
+    }
+    expect(straddling).toBe(0);
+    expect(outside).toBe(0);
+    for (const t of ['soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting']) expect(seen.has(t)).toBe(true);
   });
 });
