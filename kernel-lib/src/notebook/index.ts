@@ -11,3 +11,5 @@ export { ProgressBar, TrainingMonitor } from './progress';
 export type { ProgressBarOptions, TrainingMonitorOptions } from './progress';
 export { danfojs, seriesFrame, describeSeries, intervalsFrame, metricsFrame, frameCells, showFrame } from './frames';
 export type { FrameSeries } from './frames';
+export { generateEssSiteA, generateEssSiteB } from './sample-data';
+export type { EssSiteOptions } from './sample-data';

@@ -20,3 +20,5 @@ export type {
   InputDrift,
   MetricDifference,
 } from './manifest';
+export { writeRunReport, readRunData, reportSections, plotlyInlineSource } from './run-report';
+export type { RunReportOptions, RunReportFiles, RunData } from './run-report';

@@ -1,0 +1,41 @@
+/**
+ * `anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]`: a self-contained offline HTML
+ * report (plotly embedded once, no network) and a markdown version of one run directory.
+ */
+import { writeRunReport } from '../../report/run-report';
+import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+
+export const summary = 'write an offline HTML report (charts, metrics, tables) and a markdown version of a run directory';
+
+const SPECS: OptionSpecs = {
+  run: { kind: 'string', required: true, help: 'run directory (manifest.json, history.json, state/, *.anomaly.json)' },
+  out: { kind: 'string', help: 'output directory (default <run>/report)' },
+  labels: { kind: 'string', help: 'test labels .npy for the step scores (default: from the run config/manifest)' },
+  title: { kind: 'string', help: 'report title' },
+  anomaly_rate: { kind: 'number', default: 0.05, help: 'anomaly rate of the per-step ESS score table' },
+  target: { kind: 'number', default: 0.9, help: 'ESS score (with PA) target of the "first step reaching" line' },
+  max_points: { kind: 'int', default: 4000, help: 'max points per drawn trace (min/max downsampling)' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { options, positional, help } = parseArgs(argv, SPECS);
+  if (help) {
+    process.stdout.write(formatHelp('anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]', summary, SPECS));
+    return 0;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const rate = options.anomaly_rate as number;
+  if (!(rate > 0 && rate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${rate}`);
+  const maxPoints = options.max_points as number;
+  if (!(maxPoints >= 10)) throw new UsageError(`option --max_points must be at least 10, got ${maxPoints}`);
+  const files = await writeRunReport(options.run as string, {
+    out: options.out as string | undefined,
+    labels: options.labels as string | undefined,
+    title: options.title as string | undefined,
+    anomalyRate: rate,
+    target: options.target as number,
+    maxPoints,
+  });
+  process.stdout.write(`report: ${files.html}\nmarkdown: ${files.markdown}\n`);
+  return 0;
+}
