@@ -78,6 +78,8 @@ function toInternal(spec: ParamSpec, torchData: Float32Array): Float32Array {
   return spec.linearWeight ? transpose2d(torchData, spec.torchShape[0], spec.torchShape[1]) : torchData;
 }
 
+const FLOAT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16'];
+
 const LAYER_KEY = /^transformer_encoder\.encoder_layers\.(\d+)\.(.+)$/;
 
 function sameShape(a: number[], b: number[]): boolean {
@@ -210,6 +212,7 @@ export class AnomalyBert {
       if (!sameShape(t.shape, spec.torchShape)) {
         throw new Error(`${source}: '${spec.name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(spec.torchShape)} for ${describeConfig(config)}`);
       }
+      if (!FLOAT_DTYPES.includes(t.dtype)) throw new Error(`${source}: '${spec.name}' has dtype ${t.dtype}, expected a floating-point tensor`);
       if (t.data.length !== size(spec.torchShape)) {
         throw new Error(`${source}: '${spec.name}' holds ${t.data.length} values, its shape ${fmtShape(t.shape)} needs ${size(spec.torchShape)}`);
       }
