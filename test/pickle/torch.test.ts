@@ -162,6 +162,14 @@ describe('loadTorchStateDict on generated archives', () => {
     expect(() => parseTorchStateDict(torchZip(pkl), 'missing.pt')).toThrow("missing.pt: storage '7' is missing from the archive");
   });
 
+  it('survives self-referencing dicts and fake storages in data.pkl', () => {
+    const cyclic = latin1Bytes('\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s.'); // d = {}; d['a'] = d
+    expect(() => parseTorchStateDict(torchZip(cyclic), 'cyclic.pt')).toThrow('cyclic.pt: the state dict holds no tensors');
+    // _rebuild_tensor_v2 handed a dict with a "values" key instead of a storage
+    const fake = latin1Bytes('\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(}X\x06\x00\x00\x00values]sK\x00K\x01\x85K\x01\x85\x89)tRs.');
+    expect(() => parseTorchStateDict(torchZip(fake), 'fake.pt')).toThrow('fake.pt: _rebuild_tensor_v2 without a storage');
+  });
+
   it('rejects a file that is not a zip', () => {
     expect(() => parseTorchStateDict(latin1Bytes('hello world'), 'text.pt')).toThrow('text.pt: not a torch zip archive');
   });

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  NumpyArray, PickleError, PyObject, joblibGlobals, numpyAfterBuild, pyDictItems, unpickle,
+  NumpyArray, PickleError, PyObject, joblibGlobals, mapSklearn, numpyAfterBuild, pyDictItems, unpickle,
 } from '../../kernel-lib/src/pickle';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -132,6 +132,16 @@ describe('unpickle safety', () => {
     expect(o.__class__).toBe('mymod.Thing');
     expect(o.a).toBe(5);
     expect(() => unpickle(bytes('\x80\x04\x8c\x05mymod\x8c\x05Thing\x93)R.'), { name: 'call.pkl', globals })).toThrow("call.pkl: pickle global 'mymod.Thing' cannot be called");
+  });
+
+  it('keeps cycles as cycles (no infinite recursion downstream) and refuses reserved attributes', () => {
+    const selfList = unpickle(bytes('\x80\x02]q\x00h\x00a.')) as unknown[]; // l = []; l.append(l)
+    expect(selfList[0]).toBe(selfList);
+    const mapped = mapSklearn(selfList, 'cycle.pkl') as unknown[];
+    expect(mapped[0]).toBe(mapped);
+    const globals = { 'mymod.Thing': { create: () => new PyObject('mymod.Thing') } };
+    const p = bytes('\x80\x04\x8c\x05mymod\x8c\x05Thing\x93)\x81}\x8c\x09__class__K\x05sb.');
+    expect(() => unpickle(p, { name: 'cls.pkl', globals })).toThrow("cls.pkl: BUILD state for mymod.Thing sets the reserved attribute '__class__'");
   });
 
   it('throws PickleError instances', () => {

@@ -532,23 +532,41 @@ const FOREST_CLASSES = new Set([
  * dicts and lists are mapped item by item; anything else is returned unchanged.
  */
 export function mapSklearn(value: unknown, where: string): SklearnValue {
+  return mapValue(value, where, new Map(), 0);
+}
+
+const MAX_MAP_DEPTH = 200;
+
+/** `seen` keeps shared (and cyclic) references shared in the mapped graph. */
+function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, depth: number): SklearnValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return seen.get(value);
+  if (depth > MAX_MAP_DEPTH) throw new Error(`${where}: object graph nested deeper than ${MAX_MAP_DEPTH} levels`);
   if (value instanceof PyObject) {
     const cls = value.__class__;
-    if (cls === 'sklearn.preprocessing._data.StandardScaler') return StandardScalerModel.fromSklearn(value, where);
-    if (FOREST_CLASSES.has(cls)) return ForestClassifierModel.fromSklearn(value, where);
-    if (cls === 'sklearn.preprocessing._label.LabelEncoder') return LabelEncoderModel.fromSklearn(value, where);
-    return value;
+    let mapped: unknown = value;
+    if (cls === 'sklearn.preprocessing._data.StandardScaler') mapped = StandardScalerModel.fromSklearn(value, where);
+    else if (FOREST_CLASSES.has(cls)) mapped = ForestClassifierModel.fromSklearn(value, where);
+    else if (cls === 'sklearn.preprocessing._label.LabelEncoder') mapped = LabelEncoderModel.fromSklearn(value, where);
+    seen.set(value, mapped);
+    return mapped;
   }
   if (value instanceof NumpyArray && !ArrayBuffer.isView(value.data) && value.shape.length === 1 && value.data.every((x) => typeof x === 'string')) {
     return value.data as string[];
   }
   if (Array.isArray(value)) {
     if (value.every((x) => typeof x === 'string')) return value as string[];
-    return value.map((v, i) => mapSklearn(v, `${where}[${i}]`));
+    const out: unknown[] = [];
+    seen.set(value, out);
+    value.forEach((v, i) => out.push(mapValue(v, `${where}[${i}]`, seen, depth + 1)));
+    return out;
   }
   if (isPyDict(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of pyDictItems(value)) out[String(k)] = mapSklearn(v, `${where}.${String(k)}`);
+    seen.set(value, out);
+    for (const [k, v] of pyDictItems(value)) {
+      Object.defineProperty(out, String(k), { value: mapValue(v, `${where}.${String(k)}`, seen, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return value;

@@ -54,14 +54,13 @@ const STORAGE_TYPES: Record<string, StorageType> = {
   BoolStorage: { dtype: 'bool', itemSize: 1 },
 };
 
+type StorageValues = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+
 /** A storage decoded to element values: float16/bfloat16/float32 as Float32Array (exact), float64 kept, ints kept. */
-interface Storage {
-  type: StorageType;
-  key: string;
-  numel: number;
-  values: Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+class Storage {
   /** Set once a tensor owns `values` outright (so later views of the same storage copy). */
-  handedOut?: boolean;
+  handedOut = false;
+  constructor(readonly type: StorageType, readonly key: string, readonly numel: number, readonly values: StorageValues) {}
 }
 
 class TensorValue {
@@ -85,7 +84,7 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, littleEndian: boolean): Storage['values'] {
+function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, littleEndian: boolean): StorageValues {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type.dtype) {
     case 'float32': {
@@ -144,7 +143,7 @@ function isIntList(v: unknown): v is number[] {
  */
 function rebuildTensor(name: string, args: unknown[]): TensorValue {
   const [storage, offset, size, stride] = args as [Storage, unknown, unknown, unknown];
-  if (!storage || !(storage as Storage).values) throw new Error(`${name}: _rebuild_tensor_v2 without a storage`);
+  if (!(storage instanceof Storage)) throw new Error(`${name}: _rebuild_tensor_v2 without a storage`);
   if (typeof offset !== 'number' || !isIntList(size) || !isIntList(stride) || size.length !== stride.length) {
     throw new Error(`${name}: _rebuild_tensor_v2 with malformed size/stride`);
   }
@@ -185,7 +184,7 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
       bigOut[i] = (src as BigInt64Array)[srcPos];
       data[i] = Number(bigOut[i]);
     } else {
-      const v = (src as Exclude<Storage['values'], BigInt64Array>)[srcPos];
+      const v = (src as Exclude<StorageValues, BigInt64Array>)[srcPos];
       data[i] = v;
       if (smallOut) smallOut[i] = v;
     }
@@ -213,15 +212,20 @@ export async function loadTorchStateDict(file: string, opts: LoadTorchOptions = 
 export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadTorchOptions = {}): Map<string, TorchTensor> {
   const root = readTorchArchive(bytes, name, opts);
   const out = new Map<string, TorchTensor>();
-  const visit = (prefix: string, v: unknown): void => {
+  const seen = new Set<unknown>();
+  const visit = (prefix: string, v: unknown, depth: number): void => {
     if (v instanceof TensorValue) {
       out.set(prefix, v.tensor);
     } else if (isPyDict(v)) {
-      for (const [k, child] of pyDictItems(v)) visit(prefix ? `${prefix}.${String(k)}` : String(k), child);
+      // A hostile pickle can make dicts contain themselves: visit each once, bounded depth.
+      if (seen.has(v)) return;
+      if (depth > 64) throw new Error(`${name}: state dict nested deeper than 64 levels`);
+      seen.add(v);
+      for (const [k, child] of pyDictItems(v)) visit(prefix ? `${prefix}.${String(k)}` : String(k), child, depth + 1);
     }
   };
   if (!isPyDict(root)) throw new Error(`${name}: the file does not hold a state dict (found ${root === null ? 'None' : typeof root})`);
-  visit('', root);
+  visit('', root, 0);
   if (out.size === 0) throw new Error(`${name}: the state dict holds no tensors`);
   return out;
 }
@@ -292,7 +296,7 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
     if (raw.length < numel * type.itemSize) {
       throw new Error(`${name}: storage '${key}' has ${raw.length} bytes, ${numel * type.itemSize} expected (${numel} × ${type.dtype})`);
     }
-    const storage: Storage = { type, key, numel, values: decodeStorage(raw, type, numel, littleEndian) };
+    const storage = new Storage(type, key, numel, decodeStorage(raw, type, numel, littleEndian));
     storages.set(key, storage);
     return storage;
   };

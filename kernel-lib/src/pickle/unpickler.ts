@@ -96,12 +96,17 @@ const utf8 = new TextDecoder('utf-8');
 const TWO53 = 2n ** 53n;
 
 /** Python repr-like text used as the property name of a non-str dict key. */
-function keyName(key: unknown): string {
+function keyName(key: unknown, depth = 0): string {
   if (key === null) return 'None';
   if (key === true) return 'True';
   if (key === false) return 'False';
   if (typeof key === 'number' || typeof key === 'bigint') return String(key);
-  if (Array.isArray(key)) return `(${key.map(keyName).join(', ')}${key.length === 1 ? ',' : ''})`;
+  if (typeof key === 'string') return `'${key}'`;
+  if (Array.isArray(key)) {
+    // Hashable keys are tuples; a hostile pickle may nest (or cycle) lists, so bound the depth.
+    if (depth > 32) return '(...)';
+    return `(${key.map((k) => keyName(k, depth + 1)).join(', ')}${key.length === 1 ? ',' : ''})`;
+  }
   if (key instanceof Uint8Array) return `b'${Array.from(key, (b) => String.fromCharCode(b)).join('')}'`;
   if (key instanceof GlobalRef) return key.fullName;
   return String(key);
@@ -286,6 +291,7 @@ export class Unpickler implements PickleContext {
         if (!isPyDict(part)) this.fail(`BUILD state for ${obj.__class__} is ${describe(part)}, expected a dict`);
         for (const [k, v] of pyDictItems(part)) {
           if (typeof k !== 'string') this.fail(`BUILD state for ${obj.__class__} has a non-str attribute name`);
+          if (k === '__class__' || k === '__args__') this.fail(`BUILD state for ${obj.__class__} sets the reserved attribute '${k}'`);
           Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
         }
       }
