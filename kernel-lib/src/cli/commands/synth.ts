@@ -27,7 +27,7 @@ const SPECS: OptionSpecs = {
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
   out: { kind: 'string', required: true, help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
-  anomalies: { kind: 'int', default: 5, help: 'number of anomalies to inject' },
+  anomalies: { kind: 'int', default: 5, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
   types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')})` },
   min_length: { kind: 'number', default: 0.0005, help: 'shortest anomaly as a fraction of the series' },
   max_length: { kind: 'number', default: 0.1, help: 'longest anomaly as a fraction of the series' },
