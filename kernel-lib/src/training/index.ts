@@ -38,5 +38,5 @@ export { createTerminalReporter, formatStepLine, formatSummaryLine } from './pro
 export type { StepProgress, OnProgress, OnSummary, TerminalReporter, TerminalReporterOptions } from './progress';
 export { modelPartOf, trainedParts, selectTrainableVariables, prepareStartingPoint } from './transfer';
 export type { StartingPoint, ModelShapeOptions } from './transfer';
-export { trainAnomalyBert, evaluateTestScores, bceWithLogits } from './train';
-export type { TrainInput, TrainResult, ScaleMode } from './train';
+export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';
+export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';

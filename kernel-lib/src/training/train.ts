@@ -31,6 +31,7 @@ import { loadSeries, type Series } from '../io/series';
 import { MinMaxScaler } from '../io/scaler';
 import { readNpy } from '../io/npy';
 import { saveCheckpoint } from '../anomalybert/checkpoint';
+import type { AnomalyBert } from '../anomalybert/model';
 import { estimateScores } from '../anomalybert/estimate';
 import type { ManifestCommand } from '../report/manifest';
 import { LIBRARY_VERSION } from '../version';
@@ -355,41 +356,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
       });
       const lr = lrForStep(i, schedule);
       const dropoutSeed = dropoutSeedFor(o.seed, i);
-      let loss: number;
-      let accuracy = NaN;
-      let gradNorm = NaN;
-      const x = tf.tensor3d(batch.x, [n, W, C]);
-      const y = tf.tensor2d(Float32Array.from(batch.y), [n, W]);
-      try {
-        if (final) {
-          // The last summary evaluates the final weights; no update follows.
-          const [l, a] = tf.tidy(() => {
-            const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed }), [2]) as tf.Tensor2D;
-            return [bceWithLogits(z, y), accuracyOf(z, y)];
-          });
-          loss = (await l.data())[0];
-          accuracy = (await a.data())[0];
-          tf.dispose([l, a]);
-        } else {
-          let logits: tf.Tensor2D | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (n, W)
-            if (summary) logits = tf.keep(z);
-            return bceWithLogits(z, y);
-          }, varList);
-          gradNorm = optimizer.applyGradients(grads, lr);
-          loss = value.dataSync()[0];
-          tf.dispose(value);
-          tf.dispose(Object.values(grads));
-          if (logits) {
-            const a = accuracyOf(logits, y);
-            accuracy = a.dataSync()[0];
-            tf.dispose([a, logits]);
-          }
-        }
-      } finally {
-        tf.dispose([x, y]);
-      }
+      const { loss, accuracy, gradNorm } = trainingStep(model, optimizer, varList, batch, { nRows: n, windowSize: W, nCols: C, lr, dropoutSeed, update: !final, accuracy: summary });
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
       lastStep = i;
 
@@ -427,6 +394,71 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
     stopped,
     backend: backend.name,
   };
+}
+
+export interface TrainingStepOptions {
+  /** Batch shape: nRows windows of windowSize points × nCols columns. */
+  nRows: number;
+  windowSize: number;
+  nCols: number;
+  lr: number;
+  /** Seed of this step's dropout masks. */
+  dropoutSeed?: number;
+  /** Apply the AdamW update (false: forward only, e.g. the final summary). Default true. */
+  update?: boolean;
+  /** Also compute the accuracy (one more small op; the loop does it on summary steps). */
+  accuracy?: boolean;
+}
+
+/**
+ * One optimisation step on a degraded batch: x (n, W, C), labels y (n, W) → BCE loss of the
+ * training-mode forward pass, gradients of `varList`, clipped AdamW update. Returns the loss (and
+ * accuracy, gradient norm) of the weights BEFORE the update, as the original prints them. Every
+ * tensor it creates is disposed.
+ */
+export function trainingStep(
+  model: AnomalyBert,
+  optimizer: AdamW,
+  varList: tf.Variable[],
+  batch: { x: Float32Array; y: Uint8Array },
+  o: TrainingStepOptions,
+): { loss: number; accuracy: number; gradNorm: number } {
+  const { nRows: n, windowSize: W, nCols: C } = o;
+  let loss: number;
+  let accuracy = NaN;
+  let gradNorm = NaN;
+  const x = tf.tensor3d(batch.x, [n, W, C]);
+  const y = tf.tensor2d(Float32Array.from(batch.y), [n, W]);
+  try {
+    if (o.update === false) {
+      const [l, a] = tf.tidy(() => {
+        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed }), [2]) as tf.Tensor2D;
+        return [bceWithLogits(z, y), accuracyOf(z, y)];
+      });
+      loss = l.dataSync()[0];
+      accuracy = a.dataSync()[0];
+      tf.dispose([l, a]);
+    } else {
+      let logits: tf.Tensor2D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed }), [2]) as tf.Tensor2D; // (n, W)
+        if (o.accuracy) logits = tf.keep(z);
+        return bceWithLogits(z, y);
+      }, varList);
+      gradNorm = optimizer.applyGradients(grads, o.lr);
+      loss = value.dataSync()[0];
+      tf.dispose(value);
+      tf.dispose(Object.values(grads));
+      if (logits) {
+        const a = accuracyOf(logits, y);
+        accuracy = a.dataSync()[0];
+        tf.dispose([a, logits]);
+      }
+    }
+  } finally {
+    tf.dispose([x, y]);
+  }
+  return { loss, accuracy, gradNorm };
 }
 
 /** Column 0 of a (length, out) score array. */
