@@ -144,6 +144,28 @@ describe('unpickle safety', () => {
     expect(() => unpickle(p, { name: 'cls.pkl', globals })).toThrow("cls.pkl: BUILD state for mymod.Thing sets the reserved attribute '__class__'");
   });
 
+  it('fails with a named error (never a crash or hang) on randomly corrupted pickles', () => {
+    // Deterministic mutation fuzzing: every failure must be an Error whose message names the source.
+    let state = 20261122;
+    const rnd = (): number => { state = (state * 1103515245 + 12345) & 0x7fffffff; return state / 0x7fffffff; };
+    let failures = 0;
+    for (const file of ['numpy1_protocol0.pkl', 'numpy1_protocol2.pkl', 'numpy2_protocol5.pkl']) {
+      const orig = new Uint8Array(fs.readFileSync(path.join(FIXTURES, file)));
+      for (let it = 0; it < 150; it++) {
+        const b = orig.slice();
+        for (let m = 0; m < 1 + Math.floor(rnd() * 3); m++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        try {
+          unpickle(b, { name: 'fuzz.pkl', globals: joblibGlobals(), afterBuild: numpyAfterBuild });
+        } catch (e) {
+          failures++;
+          expect(e).toBeInstanceOf(Error);
+          expect((e as Error).message).toMatch(/^fuzz\.pkl: /);
+        }
+      }
+    }
+    expect(failures).toBeGreaterThan(100);
+  });
+
   it('throws PickleError instances', () => {
     expect(() => unpickle(bytes(''), { name: 'empty.pkl' })).toThrow(PickleError);
   });
