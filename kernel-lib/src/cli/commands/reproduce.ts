@@ -1,0 +1,48 @@
+/**
+ * `anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]`: re-run the recorded
+ * command into a fresh directory on the recorded backend and compare the metrics. Exit 0 when every
+ * metric matches within tolerance, 1 otherwise (the differences are listed).
+ */
+import { reproduceRun } from '../../report/reproduce';
+import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+
+export const summary = 're-run an experiment from its manifest and check that the metrics reproduce';
+
+const SPECS: OptionSpecs = {
+  manifest: { kind: 'string', required: true, help: 'manifest.json or the run directory holding it' },
+  out: { kind: 'string', help: 'directory of the re-run (default <run dir>.reproduced; must not exist)' },
+  rtol: { kind: 'number', default: 1e-6, help: 'relative tolerance per metric' },
+  atol: { kind: 'number', default: 1e-9, help: 'absolute tolerance per metric' },
+  backend: { kind: 'string', help: 'tfjs backend instead of the recorded one (results may then differ slightly)' },
+  allow_changed_inputs: { kind: 'boolean', default: false, help: 'run even when input files no longer match their sha256' },
+  json: { kind: 'boolean', default: false, help: 'print the comparison as JSON' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { options, positional, help } = parseArgs(argv, SPECS);
+  if (help) {
+    process.stdout.write(formatHelp('anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]', summary, SPECS));
+    return 0;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const rtol = options.rtol as number;
+  const atol = options.atol as number;
+  if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');
+  const r = await reproduceRun(options.manifest as string, {
+    out: options.out as string | undefined,
+    rtol,
+    atol,
+    backend: options.backend as string | undefined,
+    allowChangedInputs: options.allow_changed_inputs as boolean,
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ reproduced: r.reproduced, out: r.outDir, argv: r.argv, differences: r.differences, input_drift: r.inputDrift }, null, 2) + '\n');
+  } else if (r.reproduced) {
+    process.stdout.write(`reproduced: every metric of ${r.manifestFile} matches the re-run in ${r.outDir}\n`);
+  } else {
+    process.stdout.write(`NOT reproduced: ${r.differences.length} metric(s) differ (re-run in ${r.outDir}):\n`);
+    for (const d of r.differences.slice(0, 50)) process.stdout.write(`  ${d.key}: recorded ${d.expected}, re-run ${d.actual}\n`);
+  }
+  return r.reproduced ? 0 : 1;
+}
