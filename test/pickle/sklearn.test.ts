@@ -177,6 +177,11 @@ describe('bad joblib input', () => {
     expect(() => parseJoblib(bytes('ZF0x1234'), 'old.joblib')).toThrow("old.joblib: old joblib (< 0.10) compressed format 'ZF' is not supported");
   });
 
+  it('reports the pre-0.10 multi-file joblib format plainly', () => {
+    const old = bytes('\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\n)\x81.');
+    expect(() => parseJoblib(old, 'old.pkl')).toThrow('old.pkl: old joblib (< 0.10) multi-file format');
+  });
+
   it('names a scikit-learn attribute that is missing (unfitted or foreign object)', () => {
     const scaler = new PyObject('sklearn.preprocessing._data.StandardScaler');
     expect(() => mapSklearn(scaler, 'unfitted.joblib')).toThrow("unfitted.joblib: StandardScaler has no attribute 'n_features_in_'");

@@ -146,6 +146,12 @@ describe('loadTorchStateDict on generated archives', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
+  it('explains that a whole pickled model must be saved as a state dict', () => {
+    const pkl = latin1Bytes('\x80\x02cmodels.anomaly_transformer\nAnomalyTransformer\n)\x81}b.');
+    expect(() => parseTorchStateDict(torchZip(pkl), 'model.pt'))
+      .toThrow("model.pt: pickle global 'models.anomaly_transformer.AnomalyTransformer' is not allowed (is this a whole pickled model? Save and load its state dict instead");
+  });
+
   it('rejects an entry whose declared uncompressed size is over the limit', async () => {
     const zip = torchZip(latin1Bytes('\x80\x02}.'));
     // Patch the central directory's uncompressed size of the entry (offset 24 in the record).

@@ -142,11 +142,21 @@ function builtinGlobals(): Record<string, PickleGlobal> {
 /** All globals a joblib'd scikit-learn/numpy object graph may use (the allowlist). */
 export function joblibGlobals(extra: Record<string, PickleGlobal> = {}): Record<string, PickleGlobal> {
   const wrapper: PickleGlobal = { create: () => new PyObject(JOBLIB_WRAPPER) };
+  // joblib < 0.10 kept arrays in sibling .npy/.z files referenced from the pickle: say so plainly.
+  const oldFormat: PickleGlobal = {
+    create: (_args, _kw, ctx) => {
+      throw ctx.vm.error('old joblib (< 0.10) multi-file format (arrays in separate files) is not supported; re-save it with a recent joblib');
+    },
+  };
   return {
     ...builtinGlobals(),
     ...numpyGlobals(),
     ...sklearnGlobals(),
     [JOBLIB_WRAPPER]: wrapper,
+    'joblib.numpy_pickle.NDArrayWrapper': oldFormat,
+    'joblib.numpy_pickle.ZNDArrayWrapper': oldFormat,
+    'sklearn.externals.joblib.numpy_pickle.NDArrayWrapper': oldFormat,
+    'sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper': oldFormat,
     ...extra,
   };
 }

@@ -322,6 +322,15 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
   for (const storageName of Object.keys(STORAGE_TYPES)) globals[`torch.${storageName}`] = storageMarker;
 
   const vm = new Unpickler(pkl, { name: `${name}`, globals, persistentLoad });
-  // OrderedDict attributes (the `_metadata` versions under PY_ATTRS) are not items: flattening ignores them.
-  return vm.load();
+  try {
+    // OrderedDict attributes (the `_metadata` versions under PY_ATTRS) are not items: flattening ignores them.
+    return vm.load();
+  } catch (e) {
+    // A whole pickled nn.Module names its own classes: say what to save instead.
+    const m = /pickle global '([\w.]+)' is not allowed/.exec((e as Error).message);
+    if (m && /^[A-Z]/.test(m[1].split('.').pop() ?? '') && !m[1].startsWith('torch.')) {
+      throw new Error(`${(e as Error).message} (is this a whole pickled model? Save and load its state dict instead: torch.save(model.state_dict(), path))`);
+    }
+    throw e;
+  }
 }
