@@ -82,9 +82,15 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
   const [i0, i1] = visibleRows(d.x, range);
   const stride = d.columns.length;
   const buckets = Math.max(50, Math.floor(s.maxPointsDrawn / 2));
-  const data: PlotData[] = channels.map((c, k) => {
+  // Two physical units (power: V and A, three orders of magnitude apart) get two y axes,
+  // otherwise the small one draws as a flat line.
+  const units = d.bundle.series?.units;
+  const unitList = units ? Array.from(new Set(channels.map((c) => units[c]))) : [];
+  const twoAxes = unitList.length === 2;
+  const data: PlotData[] = channels.map((c) => {
     const t = minMaxDownsample(d.x, d.values, stride, c, i0, i1, buckets);
-    return { type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], line: { width: 1, color: PALETTE[k % PALETTE.length] } };
+    const yaxis = twoAxes && units![c] === unitList[1] ? 'y3' : 'y';
+    return { type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], yaxis, line: { width: 1, color: PALETTE[c % PALETTE.length] } };
   });
   if (det) {
     data.push(intervalBand(det.intervals, 0, 1, 'y2', 'predicted anomaly', s.colors.predicted, 0.25));
@@ -92,8 +98,12 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
   }
   const layout = baseLayout(theme, 300);
   layout.xaxis = xAxis(d, theme, range);
-  layout.yaxis = { gridcolor: theme.grid, zeroline: false, title: { text: 'signal' } };
+  layout.yaxis = { gridcolor: theme.grid, zeroline: false, title: { text: twoAxes ? unitList[0] : units && unitList.length === 1 ? unitList[0] : 'signal' } };
   layout.yaxis2 = { overlaying: 'y', range: [0, 1], visible: false, fixedrange: true };
+  if (twoAxes) {
+    layout.yaxis3 = { overlaying: 'y', side: 'right', zeroline: false, showgrid: false, title: { text: unitList[1] } };
+    layout.margin = { ...layout.margin, r: 60 };
+  }
   return { data, layout };
 }
 

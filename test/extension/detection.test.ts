@@ -140,3 +140,22 @@ describe('min/max downsampling', () => {
     expect(Array.from(capped.y).every((y) => y === 9)).toBe(true);
   });
 });
+
+describe('point-aligned intervals', () => {
+  test('a run of k points lasts k sample times; runs merge when the gap is at most the merge gap', () => {
+    // flagged points (score 1) at 10, 11, 12 and 15 on a 0.5 s axis
+    const scores = new Float32Array(40).fill(0);
+    for (const i of [10, 11, 12, 15]) scores[i] = 1;
+    const b = buildViewerBundle({ title: 't', series: { columns: ['a'], values: new Float32Array(40) }, axis: { unit: 'seconds', start: 100, step: 0.5 }, scores: { values: scores }, threshold: { rate: 0.1, pointAdjust: false } });
+    const det = new BundleDetector(decodeViewerBundle(b));
+    const base = initialDetectionSettings(det.decoded);
+    const apart = det.run({ ...base, mergeGapSamples: 1 });
+    expect(apart.intervals.map((r) => [r.start, r.end, r.startIndex, r.endIndex, r.peakScore])).toEqual([
+      [105, 106.5, 10, 13, 1],
+      [107.5, 108, 15, 16, 1],
+    ]);
+    // two unflagged points (13, 14) between the runs: merged at gap 2, not at gap 1
+    const merged = det.run({ ...base, mergeGapSamples: 2 });
+    expect(merged.intervals.map((r) => [r.start, r.end, r.startIndex, r.endIndex])).toEqual([[105, 108, 10, 16]]);
+  });
+});

@@ -125,8 +125,10 @@ function intervalRows(rows: Array<IntervalRow | [number, number]> | undefined, p
     }
     const [a, b] = r;
     if (pairsAreIndices) {
-      // [a, b) in samples → drawn from the x of row a to the x of row b − 1 (the last anomalous row).
-      return { start: x ? x(a) : a, end: x ? x(Math.max(a, b - 1)) : Math.max(a, b - 1), startIndex: a, endIndex: b };
+      // [a, b) in samples → x of row a to x of row b − 1 plus one sample time (a point lasts one
+      // sample, the same convention the viewer uses for detected runs).
+      const last = Math.max(a, b - 1);
+      return { start: x ? x(a) : a, end: x ? x(last) + (x(1) - x(0) || 1) : last + 1, startIndex: a, endIndex: b };
     }
     return { start: a, end: b };
   });

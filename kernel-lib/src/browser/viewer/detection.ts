@@ -146,7 +146,8 @@ export class BundleDetector {
       }));
     }
     if (!d.labels || !d.scoreX || !d.scoreXEnd) return [];
-    return labelIntervals(d.labels).map(([s, e]) => ({ start: d.scoreX![s], end: d.scoreXEnd![e - 1], startIndex: s, endIndex: e, peakScore: NaN }));
+    const pointDt = d.bundle.scores?.alignment === 'window' ? 0 : d.x.length > 1 ? d.x[1] - d.x[0] : 1;
+    return labelIntervals(d.labels).map(([s, e]) => ({ start: d.scoreX![s], end: d.scoreXEnd![e - 1] + pointDt, startIndex: s, endIndex: e, peakScore: NaN }));
   }
 
   private intervalsOf(flags: Uint8Array, gapSamples: number, scores: Float32Array): DetectedInterval[] {
@@ -160,19 +161,28 @@ export class BundleDetector {
       // Power seed: each flagged window is (Time[i], Time[i+w−1]); merge when start ≤ end + gap·dt.
       pairs = mergeIntervals(intervalsFromFlags(flags, sx, sxe), gapSamples, sampleTime);
     } else {
-      // Runs of flagged points, drawn from the first to the last flagged point of the run.
-      const runs = labelIntervals(flags).map(([s, e]) => [sx[s], sx[e - 1]] as [number, number]);
+      // Runs of flagged points; a point covers one sample time, so a run [s, e) spans
+      // x[s] … x[e−1] + dt (a single anomalous point lasts dt, not 0), and two runs separated by
+      // k unflagged points merge exactly when k ≤ the merge gap.
+      const runs = labelIntervals(flags).map(([s, e]) => [sx[s], sx[e - 1] + sampleTime] as [number, number]);
       pairs = mergeIntervals(runs, gapSamples, sampleTime);
     }
+    const pointAligned = d.bundle.scores?.alignment !== 'window';
     const rows: DetectedInterval[] = pairs.map(([start, end]) => {
       const startIndex = searchSorted(x, start);
-      // last row whose x ≤ end, plus one (half-open)
-      let endIndex = searchSorted(x, end);
-      if (endIndex < x.length && x[endIndex] === end) endIndex++;
+      let endIndex: number;
+      if (pointAligned) {
+        // end = x[last] + dt: the rows before it (half a sample of slack for float time axes)
+        endIndex = searchSorted(x, end - 0.5 * sampleTime);
+      } else {
+        // end = x of the last covered row: that row, plus one (half-open)
+        endIndex = searchSorted(x, end);
+        if (endIndex < x.length && x[endIndex] === end) endIndex++;
+      }
       endIndex = Math.max(endIndex, startIndex + 1);
-      // peak score over the scores whose start lies in the interval
+      // peak over the scores whose x (point, or window start) lies in the interval
       const s0 = searchSorted(sx, start);
-      const s1 = Math.min(scores.length, Math.max(searchSorted(sx, end) + 1, s0 + 1));
+      const s1 = pointAligned ? Math.min(scores.length, endIndex) : Math.min(scores.length, Math.max(searchSorted(sx, end) + 1, s0 + 1));
       let peak = -Infinity;
       for (let i = s0; i < s1; i++) if (scores[i] > peak) peak = scores[i];
       return { start, end, startIndex, endIndex, peakScore: peak };

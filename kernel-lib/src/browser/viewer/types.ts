@@ -100,7 +100,11 @@ export interface ThresholdSpec {
 
 /** One detected (or labelled) interval. */
 export interface IntervalRow {
-  /** x-axis bounds (axis units); `end` is the last covered x value for window/time intervals. */
+  /**
+   * x-axis bounds (axis units). Window-aligned scores (power): `end` is the x of the last row of
+   * the last window (the seed's (Time[i], Time[i+w−1])). Point-aligned scores: a point lasts one
+   * sample time, so the run of rows [s, e) is [x[s], x[e−1] + step] — what the viewer computes.
+   */
   start: number;
   end: number;
   /** sample-index bounds, half-open [startIndex, endIndex). */

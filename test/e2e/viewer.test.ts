@@ -1,0 +1,240 @@
+/**
+ * End-to-end: the REAL renderer (extension AnomalyViewerRenderer: lumino + plotly.js, fed through
+ * JupyterLab's MimeModel) in headless Chromium, on bundles produced by kernel-lib — the power
+ * pipeline's reference output on simData2.csv, the AnomalyBERT reference scores/labels, and a real
+ * AnomalyBERT estimation run. Expected numbers are what kernel-lib computes in Node for the same
+ * settings. Screenshots go to test/artifacts/.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Page } from 'playwright-core';
+import {
+  BundleDetector,
+  anomaliesCsv,
+  decodeViewerBundle,
+  initialDetectionSettings,
+  scoreAtRate,
+  trainingViewerBundle,
+  viewerBundleToJSON,
+  buildViewerBundle,
+  type ViewerBundle,
+  type DetectionSettings,
+} from '../../kernel-lib/src/browser';
+import { fmtPct } from '../../extension/src/dom';
+import { describeWithTools } from '../helpers/tools';
+import { HAS_SHARED } from '../helpers/shared';
+import { anomalyBertBundleFromFixture, anomalyBertFixture, powerBundleFromFixture } from '../extension/bundles';
+import { ARTIFACTS, openViewerPage, type ViewerPage } from './harness';
+import { anomalyBertEstimationBundle } from './runs';
+
+interface AlTest {
+  render(data: unknown, opts?: { reuse?: boolean; path?: string }): Promise<{ ms: number }>;
+  clearAll(): void;
+  chartState(selector: string): { traces: Array<{ name?: string; points: number }>; xrange: unknown[] | null } | null;
+  viewer(): { xRange: [number, number] | null; detectionSettings: DetectionSettings | null; whenDrawn(): Promise<void> };
+  relayout(selector: string, update: Record<string, unknown>): Promise<void>;
+  setTheme(dark: boolean): void;
+}
+declare const alTest: AlTest;
+
+function nodeDetection(bundle: ViewerBundle, patch: Partial<DetectionSettings>) {
+  const decoded = decodeViewerBundle(bundle);
+  return new BundleDetector(decoded).run({ ...initialDetectionSettings(decoded), ...patch });
+}
+
+async function render(page: Page, bundle: ViewerBundle | string): Promise<void> {
+  const json = typeof bundle === 'string' ? bundle : viewerBundleToJSON(bundle);
+  await page.evaluate(async (j) => {
+    alTest.clearAll();
+    await alTest.render(j);
+  }, json);
+}
+
+async function setInput(page: Page, selector: string, value: string): Promise<void> {
+  await page.fill(selector, value);
+  await page.dispatchEvent(selector, 'change');
+  await page.evaluate(() => alTest.viewer().whenDrawn());
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+}
+
+const describeE2E = HAS_SHARED ? describeWithTools : (name: string, _tools: Record<string, string>, fn: () => void) => describe.skip(name, fn);
+
+describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () => {
+  let vp: ViewerPage;
+  let page: Page;
+
+  beforeAll(async () => {
+    vp = await openViewerPage();
+    page = vp.page;
+  });
+  afterAll(async () => {
+    await vp?.close();
+  });
+  afterEach(() => {
+    // no uncaught errors or console errors in the page, whatever the test did
+    const errors = vp.errors.splice(0);
+    expect(errors).toEqual([]);
+  });
+
+  test('power detection: re-threshold, table zoom (linked), CSV export', async () => {
+    const bundle = powerBundleFromFixture();
+    await render(page, bundle);
+    const initial = nodeDetection(bundle, {});
+    await expect(page.locator('.al-interval-row').count()).resolves.toBe(initial.intervals.length);
+    await expect(page.locator('.al-card-total .al-card-value').textContent()).resolves.toBe(String(initial.intervals.length));
+    await expect(page.locator('.al-interval-row .al-fault').allTextContents()).resolves.toEqual(initial.intervals.map((i) => i.fault));
+    await shot(page, 'power-initial.png');
+
+    // lower percentile → more anomalous windows and the interval count kernel-lib computes
+    await setInput(page, '.al-threshold', '90');
+    const p90 = nodeDetection(bundle, { percentile: 90 });
+    expect(p90.anomalousCount).toBeGreaterThan(initial.anomalousCount);
+    await expect(page.locator('.al-card-points .al-card-value').textContent()).resolves.toBe(String(p90.anomalousCount));
+    await expect(page.locator('.al-interval-row').count()).resolves.toBe(p90.intervals.length);
+    // merge gap 0 splits them further
+    await setInput(page, '.al-gap', '0');
+    const p90g0 = nodeDetection(bundle, { percentile: 90, mergeGapSamples: 0 });
+    await expect(page.locator('.al-card-total .al-card-value').textContent()).resolves.toBe(String(p90g0.intervals.length));
+    expect(p90g0.intervals.length).not.toBe(p90.intervals.length);
+    await setInput(page, '.al-gap', '1500');
+
+    // click the second row → both charts zoom to it
+    const target = p90.intervals[1];
+    await page.locator('.al-interval-row').nth(1).click();
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    const range = await page.evaluate(() => alTest.viewer().xRange);
+    expect(range).not.toBeNull();
+    expect(range![0]).toBeLessThanOrEqual(target.start);
+    expect(range![1]).toBeGreaterThanOrEqual(target.end);
+    expect(range![1] - range![0]).toBeLessThan(3 * (target.end - target.start) + 1e-2);
+    for (const sel of ['.al-chart-signals', '.al-chart-scores']) {
+      const st = await page.evaluate((s) => alTest.chartState(s), sel);
+      expect((st!.xrange as number[]).map(Number)).toEqual(range);
+    }
+    await shot(page, 'power-zoomed.png');
+
+    // a drag-zoom on the scores chart carries the signals chart with it
+    await page.evaluate(() => alTest.relayout('.al-chart-scores', { 'xaxis.range[0]': 0.1, 'xaxis.range[1]': 0.2 }));
+    const linked = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
+    expect((linked!.xrange as number[]).map(Number)).toEqual([0.1, 0.2]);
+
+    // export: the downloaded CSV is kernel-lib's anomaliesCsv for the current settings
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.al-export-csv')]);
+    expect(download.suggestedFilename()).toMatch(/-anomalies\.csv$/);
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    expect(csv).toBe(anomaliesCsv(bundle, p90));
+    fs.writeFileSync(path.join(ARTIFACTS, 'power-anomalies.csv'), csv);
+    const [md] = await Promise.all([page.waitForEvent('download'), page.click('.al-export-md')]);
+    expect(fs.readFileSync((await md.path())!, 'utf8')).toContain(`total anomalies (intervals): ${p90.intervals.length}`);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('.al-export-png')]);
+    const pngBytes = fs.readFileSync((await png.path())!);
+    expect(pngBytes.subarray(1, 4).toString('ascii')).toBe('PNG');
+  });
+
+  test('AnomalyBERT reference scores: rate change → interval count and F1 (with/without PA) from kernel-lib', async () => {
+    const { scores, labels } = anomalyBertFixture();
+    const bundle = anomalyBertBundleFromFixture(0.01);
+    await render(page, bundle);
+    for (const pct of ['5', '10']) {
+      const rate = Number(pct) / 100;
+      await setInput(page, '.al-threshold', pct);
+      const raw = scoreAtRate(scores, labels, rate, { pointAdjust: false });
+      const pa = scoreAtRate(scores, labels, rate, { pointAdjust: true });
+      await expect(page.locator('.al-metrics-raw .al-m-f1').textContent()).resolves.toBe(fmtPct(raw.f1));
+      await expect(page.locator('.al-metrics-pa .al-m-f1').textContent()).resolves.toBe(fmtPct(pa.f1));
+      await expect(page.locator('.al-metrics-raw .al-m-ess').textContent()).resolves.toBe(fmtPct(raw.ess_score));
+      const det = nodeDetection(bundle, { rate });
+      await expect(page.locator('.al-card-total .al-card-value').textContent()).resolves.toBe(String(det.intervals.length));
+    }
+    // PA off: predicted intervals are the raw runs (more, shorter ones than with PA)
+    await page.click('.al-pa');
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    const noPa = nodeDetection(bundle, { rate: 0.1, pointAdjust: false });
+    await expect(page.locator('.al-card-total .al-card-value').textContent()).resolves.toBe(String(noPa.intervals.length));
+    // invalid input is refused with a message naming the control; nothing changes
+    await setInput(page, '.al-threshold', '150');
+    await expect(page.locator('.al-status').textContent()).resolves.toMatch(/anomaly rate: 150% is outside/);
+    await expect(page.evaluate(() => alTest.viewer().detectionSettings!.rate)).resolves.toBeCloseTo(0.1, 12);
+    await shot(page, 'anomalybert-reference.png');
+  });
+
+  test('real AnomalyBERT estimation run: labelled vs predicted bands, channel picker, dark theme', async () => {
+    const { bundle } = await anomalyBertEstimationBundle();
+    await render(page, bundle);
+    const st = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
+    const names = st!.traces.map((t) => t.name);
+    expect(names).toEqual(['voltage', 'current', 'soc', 'temperature', 'voltage_gap', 'predicted anomaly', 'labelled anomaly']);
+    expect(st!.traces.find((t) => t.name === 'labelled anomaly')!.points).toBeGreaterThan(0);
+    await page.locator('.al-channels input[data-channel="1"]').uncheck();
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    const after = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
+    expect(after!.traces.map((t) => t.name)).not.toContain('current');
+    await shot(page, 'anomalybert-estimation-light.png');
+    await page.evaluate(() => alTest.setTheme(true));
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    await shot(page, 'anomalybert-estimation-dark.png');
+    await page.evaluate(() => alTest.setTheme(false));
+  });
+
+  test('training monitor updates in place when the display is updated', async () => {
+    const history = [
+      { step: 0, loss: 0.69, accuracy: 0.52 },
+      { step: 100, loss: 0.41, accuracy: 0.81, test: { without_pa: { anomaly_rate: 0.01, precision: 0.3, recall: 0.2, f1: 0.24, ess_score: 0.25 }, with_pa: { anomaly_rate: 0.01, precision: 0.6, recall: 0.7, f1: 0.646, ess_score: 0.65 } } },
+    ];
+    await render(page, trainingViewerBundle({ title: 'ESS training', history, finished: false, maxSteps: 300 }));
+    await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(/^live · step 100 of 300/);
+    const more = [...history, { step: 200, loss: 0.3, accuracy: 0.88 }, { step: 300, loss: 0.25, accuracy: 0.9, test: { with_pa: { anomaly_rate: 0.01, precision: 0.8, recall: 0.9, f1: 0.847, ess_score: 0.85 } } }];
+    // same renderer, new model: what update_display_data does
+    await page.evaluate(async (j) => {
+      await alTest.render(j, { reuse: true });
+    }, viewerBundleToJSON(trainingViewerBundle({ title: 'ESS training', history: more, finished: true, maxSteps: 300 })));
+    await expect(page.locator('.al-viewer').count()).resolves.toBe(1);
+    await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(/^finished · step 300 of 300 · loss 0\.25 · validation F1 \(PA\) 84\.7%/);
+    const st = await page.evaluate(() => alTest.chartState('.al-chart-training'));
+    expect(st!.traces.find((t) => t.name === 'loss')!.points).toBe(4);
+    await shot(page, 'training-monitor.png');
+  });
+
+  test('names from data are text: an <img onerror> title, column and fault name execute nothing', async () => {
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    const n = 400;
+    const values = new Float32Array(n * 2);
+    const scores = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      values[2 * i] = Math.sin(i / 10);
+      values[2 * i + 1] = Math.cos(i / 7);
+      scores[i] = i >= 200 && i < 210 ? 0.9 : 0.1 + 0.001 * (i % 7);
+    }
+    const bundle = buildViewerBundle({
+      kind: 'power',
+      title: evil,
+      provenance: { source: `${evil}.csv` },
+      series: { columns: [evil, 'Vb'], values },
+      axis: { unit: 'index' },
+      scores: { values: scores },
+      threshold: { rate: 0.025 },
+      intervals: [{ start: 200, end: 210, fault: evil, confidence: 0.9 }],
+      featureImportances: { names: [evil, 'rms_Va'], values: [0.7, 0.3] },
+    });
+    await render(page, bundle);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('.al-viewer img').count()).toBe(0);
+    await expect(page.locator('.al-title').textContent()).resolves.toBe(evil);
+    await expect(page.locator('.al-interval-row .al-fault').first().textContent()).resolves.toBe(evil);
+    await expect(page.locator('.al-channels label').first().textContent()).resolves.toBe(evil);
+    await shot(page, 'hostile-names.png');
+  });
+
+  test('an invalid bundle shows a readable error naming the field', async () => {
+    await page.evaluate(async () => {
+      alTest.clearAll();
+      await alTest.render('{"mime":"application/vnd.anomaly-lab.viewer.v1+json","version":1,"kind":"generic","title":"x","series":{"columns":["a"],"length":3,"values":[1,2]}}', { path: 'broken.anomaly.json' });
+    });
+    await expect(page.locator('.al-error').textContent()).resolves.toMatch(/^broken\.anomaly\.json: invalid viewer bundle: \/series\/values: holds 2 values, expected length 3 × 1 columns = 3/);
+  });
+});
