@@ -100,8 +100,31 @@ function parseNumber(text: string): number | undefined {
 }
 
 /** Date/time text → epoch ms. `2022-05-10 00:00:00+09:00`, ISO 8601; no zone → UTC. */
+const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
 export function parseTimestamp(text: string): number {
   let s = text.trim();
+  // fast path for the common 'YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z|±hh:mm]' (Date.parse is slow per row)
+  const m = DATETIME_RE.exec(s);
+  if (m) {
+    const [, y, mo, d, h, mi, sec, frac, zone] = m;
+    const month = +mo;
+    const day = +d;
+    const hour = h === undefined ? 0 : +h;
+    const minute = mi === undefined ? 0 : +mi;
+    const second = sec === undefined ? 0 : +sec;
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
+    let t = Date.UTC(+y, month - 1, day, hour, minute, second) + (frac ? Math.round(Number(frac) * 1e6) / 1e3 : 0);
+    const year = +y;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (day > (month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31)) return NaN; // e.g. 2022-02-30
+    if (zone && zone !== 'Z') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60000;
+    }
+    return t;
+  }
   const num = NUMBER_RE.test(s) ? Number(s) : undefined;
   if (num !== undefined) return num;
   s = s.replace(/^(\d{4}-\d{2}-\d{2})[ T]/, '$1T');
@@ -114,74 +137,84 @@ export function parseTimestamp(text: string): number {
 
 // ---------------------------------------------------------------- CSV
 
-/** RFC 4180 rows: quoted fields ("" escapes a quote, newlines allowed inside quotes), CRLF or LF. */
+/**
+ * RFC 4180 rows: quoted fields ("" escapes a quote, newlines allowed inside quotes), CRLF or LF,
+ * blank lines skipped. Lines without quotes (nearly all numeric data) take a split(',') fast path.
+ */
 function parseCsvRows(text: string, file: string): { rows: string[][]; lines: number[] } {
   const rows: string[][] = [];
   const lines: number[] = [];
-  let row: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let line = 1;
-  let rowLine = 1;
-  let i = 0;
   const n = text.length;
-  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
-  let fieldStart = true;
-  while (i < n) {
-    const ch = text[i];
-    if (inQuotes) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0; // BOM
+  let line = 1;
+  let nextQuote = text.indexOf('"', pos); // searched again only once passed (keeps parsing linear)
+  while (pos < n) {
+    if (nextQuote >= 0 && nextQuote < pos) nextQuote = text.indexOf('"', pos);
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = n;
+    let end = eol;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--; // CR of CRLF
+    const startLine = line;
+    if (nextQuote < 0 || nextQuote >= end) {
+      if (end > pos) {
+        rows.push(text.slice(pos, end).split(','));
+        lines.push(startLine);
+      }
+      pos = eol + 1;
+      line++;
+      continue;
+    }
+    // a record with quotes: character by character, possibly across lines
+    const row: string[] = [];
+    let field = '';
+    let inQuotes = false;
+    let fieldStart = true;
+    let i = pos;
+    for (;;) {
+      if (i >= n) {
+        if (inQuotes) throw new Error(`${file}: unterminated quoted field starting on line ${startLine}`);
+        row.push(field);
+        pos = n;
+        break;
+      }
+      const ch = text[i];
+      if (inQuotes) {
+        if (ch === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          inQuotes = false;
+        } else {
+          if (ch === '\n') line++;
+          field += ch;
         }
-        inQuotes = false;
         i++;
         continue;
       }
-      if (ch === '\n') line++;
-      field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && fieldStart) {
-      inQuotes = true;
-      fieldStart = false;
-      i++;
-      continue;
-    }
-    if (ch === ',') {
-      row.push(field);
-      field = '';
-      fieldStart = true;
-      i++;
-      continue;
-    }
-    if (ch === '\r' || ch === '\n') {
-      row.push(field);
-      if (!(row.length === 1 && row[0] === '')) {
-        rows.push(row);
-        lines.push(rowLine);
+      if (ch === '"' && fieldStart) {
+        inQuotes = true;
+        fieldStart = false;
+        i++;
+      } else if (ch === ',') {
+        row.push(field);
+        field = '';
+        fieldStart = true;
+        i++;
+      } else if (ch === '\n' || (ch === '\r' && text[i + 1] === '\n')) {
+        row.push(field);
+        pos = ch === '\r' ? i + 2 : i + 1;
+        line++;
+        break;
+      } else {
+        field += ch;
+        fieldStart = false;
+        i++;
       }
-      row = [];
-      field = '';
-      fieldStart = true;
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      i++;
-      line++;
-      rowLine = line;
-      continue;
     }
-    field += ch;
-    fieldStart = false;
-    i++;
-  }
-  if (inQuotes) throw new Error(`${file}: unterminated quoted field starting on line ${rowLine}`);
-  row.push(field);
-  if (!(row.length === 1 && row[0] === '')) {
     rows.push(row);
-    lines.push(rowLine);
+    lines.push(startLine);
   }
   return { rows, lines };
 }
