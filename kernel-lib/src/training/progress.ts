@@ -66,7 +66,8 @@ function eta(seconds: number): string {
 
 /** One line describing a step: `step 120/3000 loss 0.2310 lr 1.00e-4 2.31 step/s eta 20:47`. */
 export function formatStepLine(p: StepProgress): string {
-  const done = p.step + 1;
+  // Steps 0…max−1 update the weights; the final step max only evaluates them.
+  const done = Math.min(p.step + 1, p.maxSteps);
   const remaining = (p.maxSteps - done) / (p.stepsPerSec || Infinity);
   return `step ${done}/${p.maxSteps} loss ${fmt(p.loss)} lr ${p.lr.toExponential(2)} ${fmt(p.stepsPerSec, 2)} step/s eta ${eta(remaining)}`;
 }
@@ -101,6 +102,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions = {}): Term
   const drawBar = (p: StepProgress): void => {
     const width = Math.max(10, Math.min(40, ((stream as { columns?: number }).columns ?? 100) - 80));
     const frac = Math.min(1, (p.step + 1) / p.maxSteps);
+    // (the final, evaluation-only step max reports 100%)
     const filled = Math.round(frac * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     stream.write(`\r\x1b[2K${bar} ${(frac * 100).toFixed(1).padStart(5)}% ${formatStepLine(p)}`);

@@ -1,0 +1,110 @@
+/**
+ * Training throughput: steps/s and points/s (windows × window length per second) of the real
+ * training step (degraded batch → forward → BCE → gradients → clipped AdamW) at batch 16 for
+ *  - the workshop configuration (64 tokens × patch 8, width 64, 2 layers), and
+ *  - the seed's ESS configuration (512 tokens × patch 90, width 512, 6 layers),
+ * plus peak memory: process RSS (sampled after every step) and tf.memory() bytes / tensors.
+ *
+ * A few steps only (the ESS step is heavy); the first step is a warm-up and not timed.
+ * Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 2 ESS), BENCH_TRAIN_CONFIGS
+ * (comma list of workshop,ess). Input: a smooth generated 5-column series in [0, 1] (the data
+ * values do not change the cost of a step).
+ */
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../backend';
+import { createRng } from '../browser/random';
+import { AnomalyBert } from '../anomalybert/model';
+import { ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from '../anomalybert/config';
+import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../training/degrade';
+import { AdamW } from '../training/optimizer';
+import { trainingStep } from '../training/train';
+
+function series(length: number, nCols: number): DegradeSeries {
+  const values = new Float32Array(length * nCols);
+  for (let t = 0; t < length; t++) for (let c = 0; c < nCols; c++) values[t * nCols + c] = 0.5 + 0.4 * Math.sin(t / (300 + 70 * c) + c);
+  return { source: 'bench-generated', columns: Array.from({ length: nCols }, (_, c) => `c${c}`), length, values };
+}
+
+interface BenchResult {
+  config: AnomalyBertConfig;
+  parameters: number;
+  batch_size: number;
+  window_points: number;
+  timed_steps: number;
+  warmup_s: number;
+  steps_per_s: number;
+  points_per_s: number;
+  peak_rss_mb: number;
+  tf_bytes_mb_after_step: number;
+  tf_tensors_after_step: number;
+  tf_tensors_growth_over_timed_steps: number;
+  error?: string;
+}
+
+async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16): Promise<BenchResult> {
+  const W = config.nTokens * config.patchSize;
+  const data = series(Math.max(4 * W, 20000), config.inputDim);
+  const rng = createRng(1);
+  const lengths = ReplacingLengthTable.create(W, 0.15, rng);
+  const model = AnomalyBert.create(config, { seed: 1 });
+  const vars = new Map(model.namedVariables());
+  const optimizer = new AdamW(vars);
+  const varList = [...vars.values()];
+  let peakRss = process.memoryUsage().rss;
+  const step = (i: number): void => {
+    const batch = makeDegradedBatch(data, { batchSize, windowSize: W, patchSize: config.patchSize, replacingRateMax: 0.15, rng, lengths });
+    trainingStep(model, optimizer, varList, batch, { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i });
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  const result: BenchResult = {
+    config,
+    parameters: model.countParameters(),
+    batch_size: batchSize,
+    window_points: W,
+    timed_steps: steps,
+    warmup_s: NaN,
+    steps_per_s: NaN,
+    points_per_s: NaN,
+    peak_rss_mb: NaN,
+    tf_bytes_mb_after_step: NaN,
+    tf_tensors_after_step: NaN,
+    tf_tensors_growth_over_timed_steps: NaN,
+  };
+  try {
+    let t = Date.now();
+    step(0);
+    result.warmup_s = (Date.now() - t) / 1000;
+    const tensorsBefore = tf.memory().numTensors;
+    t = Date.now();
+    for (let i = 1; i <= steps; i++) step(i);
+    const seconds = (Date.now() - t) / 1000;
+    result.steps_per_s = steps / seconds;
+    result.points_per_s = (steps * batchSize * W) / seconds;
+    result.tf_tensors_after_step = tf.memory().numTensors;
+    result.tf_tensors_growth_over_timed_steps = result.tf_tensors_after_step - tensorsBefore;
+    result.tf_bytes_mb_after_step = tf.memory().numBytes / 2 ** 20;
+  } catch (e) {
+    result.error = (e as Error).message;
+  } finally {
+    result.peak_rss_mb = peakRss / 2 ** 20;
+    optimizer.dispose();
+    model.dispose();
+  }
+  return result;
+}
+
+export async function run(): Promise<object> {
+  const which = (process.env.BENCH_TRAIN_CONFIGS ?? 'workshop,ess').split(',').map((s) => s.trim());
+  const envSteps = process.env.BENCH_TRAIN_STEPS ? Number(process.env.BENCH_TRAIN_STEPS) : undefined;
+  const out: Record<string, unknown> = {
+    backend: activeBackend()?.name,
+    cpus: os.cpus().length,
+    loadavg_1min_at_start: os.loadavg()[0],
+    note: 'timings on a shared machine are pessimistic; see loadavg',
+  };
+  if (which.includes('workshop')) out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+  if (which.includes('ess')) out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 2);
+  out.loadavg_1min_at_end = os.loadavg()[0];
+  return out;
+}
