@@ -49,7 +49,7 @@ export interface ProgressBarOptions {
 
 /** A progress bar: one updating output in a notebook, a redrawn line (TTY) or sparse lines elsewhere. */
 export class ProgressBar {
-  readonly total: number;
+  private totalCount: number;
   private done = 0;
   private readonly label: string;
   private readonly started = Date.now();
@@ -62,7 +62,7 @@ export class ProgressBar {
 
   constructor(total: number, opts: ProgressBarOptions = {}) {
     if (!(Number.isInteger(total) && total >= 0)) throw new Error(`ProgressBar: total must be a non-negative integer, got ${total}`);
-    this.total = total;
+    this.totalCount = total;
     this.label = opts.label ?? 'progress';
     this.minIntervalMs = opts.minIntervalMs ?? 250;
     this.stream = opts.stream ?? process.stderr;
@@ -74,12 +74,22 @@ export class ProgressBar {
     return this.done;
   }
 
+  get total(): number {
+    return this.totalCount;
+  }
+
+  /** Progress callback shape of estimateScores and friends: (done, total). The total may change. */
+  update(done: number, total: number): void {
+    if (Number.isInteger(total) && total >= 0) this.totalCount = total;
+    this.set(done);
+  }
+
   tick(n = 1, info?: string): void {
     this.set(this.done + n, info);
   }
 
   set(done: number, info?: string): void {
-    this.done = Math.min(this.total, Math.max(0, done));
+    this.done = Math.min(this.totalCount, Math.max(0, done));
     this.draw(false, info);
   }
 
