@@ -25,7 +25,8 @@ function specs(): OptionSpecs {
     columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
     out: { kind: 'string', required: true, help: 'run directory (config, history, state/step_<i>, manifest)' },
     scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
-    backend: { kind: 'string', default: 'auto', help: 'tfjs backend: auto|wasm|cpu|tensorflow' },
+    // No parse-time default, so ANOMALY_LAB_BACKEND (e.g. set by `anomaly-lab reproduce`) applies.
+    backend: { kind: 'string', help: 'tfjs backend: auto|wasm|cpu|tensorflow|tensorflow-gpu (default: $ANOMALY_LAB_BACKEND or auto)' },
     json: { kind: 'boolean', default: false, help: 'print the result as JSON' },
   };
   for (const [name, spec] of Object.entries(TRAIN_OPTION_SPECS)) {
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     out: options.out as string,
     options: trainOptions,
     scale: options.scale as ScaleMode,
-    backend: options.backend as string,
+    backend: options.backend as string | undefined,
     command: { argv: ['train', ...argv], outputOption: 'out', cwd: process.cwd() },
   });
   const last = result.history[result.history.length - 1];
