@@ -143,6 +143,20 @@ describe('parquet and npy round trips, directories, errors', () => {
     expect(Array.from(selectColumns(s, ['i']).values)).toEqual([2, 4, 6]);
   });
 
+  test('parquet NaN and null cells: error names file, column and row; ffill repairs them', async () => {
+    const f = path.join(tmp, 'nan.parquet');
+    await writeParquet(f, { columns: ['a', 'b'], values: [1, 2, 3, NaN, 5, 6] });
+    await expect(loadSeries(f)).rejects.toThrow(/nan\.parquet: column 'b', row 1 \(0-based\): missing or NaN value/);
+    expect(Array.from((await loadSeries(f, { nan: 'ffill' })).values)).toEqual([1, 2, 3, 2, 5, 6]);
+    // a real parquet null (OPTIONAL column without a value)
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const g = path.join(tmp, 'null.parquet');
+    fs.writeFileSync(g, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1.5, null, 2.5], type: 'DOUBLE', nullable: true }] })));
+    await expect(loadSeries(g)).rejects.toThrow(/null\.parquet: column 'x', row 1 \(0-based\): missing or NaN value/);
+    expect(Array.from((await loadSeries(g, { nan: 'drop' })).values)).toEqual([1.5, 2.5]);
+    await expect(loadSeries(g, { timeColumn: 'TIMESTAMP' })).rejects.toThrow(/null\.parquet: time column 'TIMESTAMP' not found; available columns: x/);
+  });
+
   test('npy: 2-D columns are col0.., 1-D is one column; 3-D is rejected', async () => {
     const f2 = path.join(tmp, 'two.npy');
     writeNpy(f2, new Float32Array([1, 2, 3, 4, 5, 6]), [3, 2]);
