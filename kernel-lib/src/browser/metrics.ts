@@ -3,14 +3,18 @@
  * original AnomalyBERT / ESS `estimate.py`):
  *
  * - threshold = numpy `quantile(scores, 1 − rate)` with linear interpolation (numpy's `_lerp`,
- *   computed in float64 — what numpy 2 does for float64 scores or a numpy-float64 rate);
+ *   computed in float64 — what numpy 1.x always does and numpy 2 does for float64 scores or for the
+ *   numpy-float64 rates of the reference sweep; numpy 2 with float32 scores and a plain Python
+ *   float rate would round the threshold to float32, which can differ when it lands on a score);
  * - predicted = score > threshold (strict);
  * - point adjustment (PA): a labelled interval counts as fully detected when any of its points is;
  * - precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = 2PR/(P+R), ESS score = (P+R)/2.
  *   Division by zero gives 0 (no predictions → precision 0; no labelled points → recall 0;
  *   P + R = 0 → F1 0), as the reference `ess_score` does;
  * - the rate sweep is numpy's `arange(0.001, 0.301, 0.001)` (300 rates, same float values) and keeps
- *   the first rate with a strictly higher F1.
+ *   the first rate with a strictly higher F1 (the reference starts from F1 0 and would report rate 0
+ *   with zeros when no rate scores; we report the first rate's real row instead).
+ * - EWMA smoothing is the reference `ewma` of AnomalyBERT's compute_metrics.py / the ESS estimate.py.
  *
  * Everything is computed from sorted arrays prepared once (`prepareMetrics`), so one rate costs a
  * few binary searches: a full 300-rate sweep on 1,000,000 points is dominated by one sort.
