@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- plotly.js-dist-min ships no types; the extension declares the slice it uses
+/// <reference path="../../extension/src/plotly.d.ts" />
 /**
  * Test page (bundled with esbuild for headless Chromium): hosts the REAL renderer — the extension's
  * AnomalyViewerRenderer (lumino widget + plotly.js) fed through JupyterLab's real MimeModel, exactly
