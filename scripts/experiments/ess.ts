@@ -429,6 +429,21 @@ ${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch*
 Both curves (test metrics at every summary step):
 
 ${curveTable({ name: 'transfer', points: b.transfer_curve }, { name: 'scratch', points: b.scratch_curve })}
+
+## Caveats
+
+- One run per arm and one seed; no hyper-parameter search was done (lr ${a.options.lr} was chosen once for the
+  small model). Differences of a few F1 points are within what another seed could change.
+- All figures are for the final step: the test set was not used to pick a step. The curves show how much a
+  test-selected step would add.
+- Test sets: ${a.anomalies} anomalies of 0.05%…2% of the series each. The synthesis default (up to 10% each)
+  labels a large part of a day, where F1 without point adjustment mainly reflects the label fraction.
+- Peak-noise anomalies label single points; training labels ±patch_size around a peak, so a window model
+  pays false positives next to each detected peak, while the first-difference baseline marks exactly
+  the moved point.
+
+Reproduce: \`npm run build:lib && scripts/experiments/run.sh ess\` (writes \`runs/experiments/ess/\`, this file and
+\`experiments.json\`); \`scripts/experiments/run.sh ess --render runs/experiments/ess/results.json\` re-renders it.
 `;
 }
 
