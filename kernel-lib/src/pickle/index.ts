@@ -4,8 +4,9 @@ export {
   pyDictItems, pyDictSet, isPyDict,
 } from './unpickler';
 export type { PickleGlobal, PickleContext, UnpickleOptions, UnpickleLimits } from './unpickler';
-export { loadTorchStateDict, parseTorchStateDict } from './torch';
-export type { TorchTensor, LoadTorchOptions, ZipLimits } from './torch';
+export { loadTorchStateDict, parseTorchStateDict, loadTorchCheckpoint, parseTorchCheckpoint } from './torch';
+export type { TorchTensor, TorchCheckpoint, LoadTorchOptions, LoadTorchCheckpointOptions, ZipLimits } from './torch';
+export { omegaconfGlobals, omegaconfToPlain, isOmegaConf, pythonTypeRefs } from './omegaconf';
 export { NumpyArray, NumpyDtype, numpyGlobals, numpyAfterBuild, decodeNumpyBytes, parseDtypeString } from './numpy';
 export type { NumericData } from './numpy';
 export { loadJoblib, parseJoblib, joblibGlobals, joblibPickleBytes } from './joblib';

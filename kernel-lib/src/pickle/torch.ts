@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { unzipSync } from 'fflate';
 import { GlobalRef, PickleGlobal, Unpickler, isPyDict, pyDictItems } from './unpickler';
+import { isOmegaConf, omegaconfGlobals, omegaconfToPlain } from './omegaconf';
 
 /** One tensor of a state dict. `data` is always float32 (ints/bools widened); `intData` keeps integer storages exactly. */
 export interface TorchTensor {
@@ -199,18 +200,25 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
   return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data, ...(intData ? { intData } : {}) });
 }
 
-/**
- * Loads a `torch.save(model.state_dict())` file: tensor name → tensor, in file order.
- * Nested dicts are flattened with '.' (as `model.state_dict()` names them); non-tensor entries are skipped.
- */
-export async function loadTorchStateDict(file: string, opts: LoadTorchOptions = {}): Promise<Map<string, TorchTensor>> {
-  const bytes = await fs.promises.readFile(file);
-  return parseTorchStateDict(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(file), opts);
+/** Keys under which training scripts commonly nest the weights in a checkpoint dict. */
+const STATE_DICT_KEYS = ['model_state_dict', 'state_dict', 'model'];
+
+/** A torch checkpoint: the weights plus whatever else the dict held (options, step, …). */
+export interface TorchCheckpoint {
+  stateDict: Map<string, TorchTensor>;
+  /** The entry the weights came from ('model_state_dict', …), or undefined when the file is a bare state dict. */
+  stateDictKey?: string;
+  /** Other top-level entries as plain values: OmegaConf configs become plain objects, tensors TorchTensors. */
+  extra: Record<string, unknown>;
 }
 
-/** Same as `loadTorchStateDict` on bytes already in memory; `name` labels errors. */
-export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadTorchOptions = {}): Map<string, TorchTensor> {
-  const root = readTorchArchive(bytes, name, opts);
+export interface LoadTorchCheckpointOptions extends LoadTorchOptions {
+  /** Top-level key that holds the weights (default: the first of model_state_dict, state_dict, model that holds tensors). */
+  key?: string;
+}
+
+/** Flattens nested dicts of tensors into 'a.b.c' names (as `model.state_dict()` names them). */
+function flattenTensors(root: unknown, name: string): Map<string, TorchTensor> {
   const out = new Map<string, TorchTensor>();
   const seen = new Set<unknown>();
   const visit = (prefix: string, v: unknown, depth: number): void => {
@@ -224,10 +232,79 @@ export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadT
       for (const [k, child] of pyDictItems(v)) visit(prefix ? `${prefix}.${String(k)}` : String(k), child, depth + 1);
     }
   };
-  if (!isPyDict(root)) throw new Error(`${name}: the file does not hold a state dict (found ${root === null ? 'None' : typeof root})`);
   visit('', root, 0);
-  if (out.size === 0) throw new Error(`${name}: the state dict holds no tensors`);
   return out;
+}
+
+/** Non-weight entries → plain values (tensors unwrapped, OmegaConf configs converted). */
+function plainExtra(v: unknown, seen = new Map<unknown, unknown>(), depth = 0): unknown {
+  if (v instanceof TensorValue) return v.tensor;
+  if (v === null || typeof v !== 'object') return v;
+  if (seen.has(v)) return seen.get(v);
+  if (depth > 64) return v;
+  if (isOmegaConf(v)) return omegaconfToPlain(v);
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    seen.set(v, out);
+    for (const x of v) out.push(plainExtra(x, seen, depth + 1));
+    return out;
+  }
+  if (isPyDict(v)) {
+    const out: Record<string, unknown> = {};
+    seen.set(v, out);
+    for (const [k, x] of pyDictItems(v)) {
+      Object.defineProperty(out, String(k), { value: plainExtra(x, seen, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Same as `loadTorchCheckpoint` on bytes already in memory; `name` labels errors. */
+export function parseTorchCheckpoint(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions = {}): TorchCheckpoint {
+  const root = readTorchArchive(bytes, name, opts);
+  if (!isPyDict(root)) throw new Error(`${name}: the file does not hold a state dict (found ${root === null ? 'None' : typeof root})`);
+  const holdsTensors = (v: unknown): boolean => isPyDict(v) && flattenTensors(v, name).size > 0;
+  let key: string | undefined;
+  if (opts.key !== undefined) {
+    if (!holdsTensors(root[opts.key])) throw new Error(`${name}: no state dict under key '${opts.key}' (top-level keys: ${Object.keys(root).join(', ')})`);
+    key = opts.key;
+  } else if (!Object.values(root).some((v) => v instanceof TensorValue)) {
+    key = STATE_DICT_KEYS.find((k) => holdsTensors(root[k]));
+  }
+  const stateDict = flattenTensors(key === undefined ? root : root[key], name);
+  if (stateDict.size === 0) throw new Error(`${name}: the state dict holds no tensors`);
+  const extra: Record<string, unknown> = {};
+  if (key !== undefined) {
+    for (const [k, v] of pyDictItems(root)) {
+      if (k !== key) Object.defineProperty(extra, String(k), { value: plainExtra(v), enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return { stateDict, stateDictKey: key, extra };
+}
+
+/**
+ * Loads a torch checkpoint: a bare `torch.save(model.state_dict())` file, or a dict holding the
+ * weights under 'model_state_dict' / 'state_dict' / 'model' (or `opts.key`) next to other entries
+ * — e.g. the AnomalyBERT ESS fork's `{'model_state_dict': ..., 'options': <OmegaConf config>}`.
+ */
+export async function loadTorchCheckpoint(file: string, opts: LoadTorchCheckpointOptions = {}): Promise<TorchCheckpoint> {
+  const bytes = await fs.promises.readFile(file);
+  return parseTorchCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path.basename(file), opts);
+}
+
+/**
+ * Loads the weights of a torch checkpoint: tensor name → tensor, in file order. Nested dicts are
+ * flattened with '.'; non-tensor entries are skipped. Checkpoint dicts ({'model_state_dict': …,
+ * 'options': …}) yield their state dict (see `loadTorchCheckpoint` for the other entries).
+ */
+export async function loadTorchStateDict(file: string, opts: LoadTorchCheckpointOptions = {}): Promise<Map<string, TorchTensor>> {
+  return (await loadTorchCheckpoint(file, opts)).stateDict;
+}
+
+/** Same as `loadTorchStateDict` on bytes already in memory; `name` labels errors. */
+export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions = {}): Map<string, TorchTensor> {
+  return parseTorchCheckpoint(bytes, name, opts).stateDict;
 }
 
 /** Unzips a torch archive (with size checks) and unpickles `data.pkl`; tensors come back as opaque values. */
@@ -303,6 +380,8 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
 
   const storageMarker: PickleGlobal = {}; // referenced only as a type tag inside persistent ids
   const globals: Record<string, PickleGlobal> = {
+    // Checkpoint dicts may carry an OmegaConf config (inert objects, converted by omegaconfToPlain).
+    ...omegaconfGlobals(),
     'collections.OrderedDict': { call: () => ({}) },
     'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(name, args) },
     'torch._utils._rebuild_tensor': { call: (args) => rebuildTensor(name, args) },
