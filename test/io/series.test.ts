@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSeries, writeCsv, writeParquet, parseTimestamp, selectColumns } from '../../kernel-lib/src/io/series';
+import { loadSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -79,6 +79,8 @@ describeShared('real jecheon CSV files', () => {
     expect(one.columns).toEqual(['voltage', 'current', 'dischargeAh']);
     expect(one.timeColumn).toBe('datetime');
     expect(new Date((one.time as Float64Array)[0]).toISOString()).toBe('2022-05-17T10:27:28.000Z');
+    const kst = await loadSeries(sharedPath('data/ess/jecheon/data_1_20220517.csv'), { utcOffset: '+09:00' });
+    expect(new Date((kst.time as Float64Array)[0]).toISOString()).toBe('2022-05-17T01:27:28.000Z');
     const all = await loadSeries(sharedPath('data/ess/jecheon'), { columns: ['voltage', 'current'] });
     expect(all.segments).toHaveLength(4);
     expect(all.length).toBe(all.segments?.reduce((s, g) => s + g.length, 0));
@@ -200,6 +202,13 @@ describe('parquet and npy round trips, directories, errors', () => {
     expect(parseTimestamp('2022-05-10 01:02:03+0900')).toBe(Date.UTC(2022, 4, 9, 16, 2, 3));
     expect(parseTimestamp('0.00005')).toBe(0.00005);
     expect(Number.isNaN(parseTimestamp('soon'))).toBe(true);
+    expect(Number.isNaN(parseTimestamp('May 10, 2022'))).toBe(true); // locale formats would depend on the machine
+    expect(parseTimestamp('2022/05/10 09:00:00')).toBe(Date.UTC(2022, 4, 10, 9));
+    // zone-less text at a given offset; explicit zones win
+    expect(parseTimestamp('2022-05-10 09:00:00', parseUtcOffset('+09:00'))).toBe(Date.UTC(2022, 4, 10, 0));
+    expect(parseTimestamp('2022-05-10 09:00:00Z', parseUtcOffset('+09:00'))).toBe(Date.UTC(2022, 4, 10, 9));
+    expect(parseUtcOffset('-0530')).toBe(-330);
+    expect(() => parseUtcOffset('KST')).toThrow(/utcOffset must look like '\+09:00', got 'KST'/);
     expect(Number.isNaN(parseTimestamp('2022-02-30 00:00:00'))).toBe(true);
     expect(Number.isNaN(parseTimestamp('2022-13-01'))).toBe(true);
     // the fast path agrees with Date.parse on ISO text with zones and fractions

@@ -4,7 +4,7 @@
  *
  * Values are row-major float32 (length, C) — the layout the models consume. Time stamps:
  * parquet TIMESTAMP columns and date/time text become epoch milliseconds (text without a zone is
- * read as UTC, so results never depend on the machine's time zone); a purely numeric time column
+ * read as UTC unless `utcOffset` says otherwise — never the machine's zone); a numeric time column
  * (e.g. the power CSV's `Time` in seconds) is kept as is.
  *
  * Errors name the file and, where it applies, the column and the row/line, and list the available
@@ -43,6 +43,11 @@ export interface LoadSeriesOptions {
   timeColumn?: string | null;
   /** What to do with NaN/inf/missing values in the selected columns (default 'error'). */
   nan?: NanPolicy;
+  /**
+   * Zone of date/time text that carries none, e.g. '+09:00' for the Korean ESS logs
+   * (default UTC). Text with its own zone and parquet TIMESTAMP columns are not affected.
+   */
+  utcOffset?: string | number;
 }
 
 const TIME_NAMES = ['timestamp', 'datetime', 'time', 'date'];
@@ -99,40 +104,43 @@ function parseNumber(text: string): number | undefined {
   return undefined;
 }
 
-/** Date/time text → epoch ms. `2022-05-10 00:00:00+09:00`, ISO 8601; no zone → UTC. */
-const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const DATETIME_RE = /^(\d{4})[-/](\d{2})[-/](\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-export function parseTimestamp(text: string): number {
-  let s = text.trim();
-  // fast path for the common 'YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z|±hh:mm]' (Date.parse is slow per row)
-  const m = DATETIME_RE.exec(s);
-  if (m) {
-    const [, y, mo, d, h, mi, sec, frac, zone] = m;
-    const month = +mo;
-    const day = +d;
-    const hour = h === undefined ? 0 : +h;
-    const minute = mi === undefined ? 0 : +mi;
-    const second = sec === undefined ? 0 : +sec;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NaN;
-    let t = Date.UTC(+y, month - 1, day, hour, minute, second) + (frac ? Math.round(Number(frac) * 1e6) / 1e3 : 0);
-    const year = +y;
-    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-    if (day > (month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31)) return NaN; // e.g. 2022-02-30
-    if (zone && zone !== 'Z') {
-      const sign = zone[0] === '-' ? -1 : 1;
-      const digits = zone.slice(1).replace(':', '');
-      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60000;
-    }
-    return t;
+/** '+09:00' / '-0530' / 'Z' / minutes → minutes east of UTC. */
+export function parseUtcOffset(offset: string | number): number {
+  if (typeof offset === 'number') {
+    if (!Number.isFinite(offset) || Math.abs(offset) > 18 * 60) throw new Error(`utcOffset must be within ±18 h in minutes, got ${offset}`);
+    return offset;
   }
-  const num = NUMBER_RE.test(s) ? Number(s) : undefined;
-  if (num !== undefined) return num;
-  s = s.replace(/^(\d{4}-\d{2}-\d{2})[ T]/, '$1T');
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s += 'T00:00:00';
-  if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)) s += 'Z';
-  s = s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const t = Date.parse(s);
-  return t;
+  if (offset === 'Z' || offset === 'UTC') return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})$/.exec(offset.trim());
+  if (!m) throw new Error(`utcOffset must look like '+09:00', got '${offset}'`);
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/**
+ * Date/time text → epoch ms: 'YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z|±hh:mm]' (also with '/' between
+ * date parts) or a plain number (kept as is). Text without a zone is read at `defaultOffsetMinutes`
+ * east of UTC (default 0 = UTC, never the machine's zone, so results are reproducible). Anything
+ * else → NaN (callers turn that into an error naming file, column and row).
+ */
+export function parseTimestamp(text: string, defaultOffsetMinutes = 0): number {
+  const s = text.trim();
+  const m = DATETIME_RE.exec(s);
+  if (!m) return NUMBER_RE.test(s) ? Number(s) : NaN;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const year = +y;
+  const month = +mo;
+  const day = +d;
+  const hour = h === undefined ? 0 : +h;
+  const minute = mi === undefined ? 0 : +mi;
+  const second = sec === undefined ? 0 : +sec;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const monthDays = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) return NaN;
+  const t = Date.UTC(year, month - 1, day, hour, minute, second) + (frac ? Math.round(Number(frac) * 1e6) / 1e3 : 0);
+  const offset = zone === undefined ? defaultOffsetMinutes : parseUtcOffset(zone);
+  return t - offset * 60000;
 }
 
 // ---------------------------------------------------------------- CSV
@@ -266,10 +274,11 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
   });
   let time: Float64Array | undefined;
   if (timeColumn !== undefined) {
+    const offset = parseUtcOffset(opts.utcOffset ?? 0);
     const j = header.indexOf(timeColumn);
     time = new Float64Array(body.length);
     for (let i = 0; i < body.length; i++) {
-      const t = parseTimestamp(body[i][j]);
+      const t = parseTimestamp(body[i][j], offset);
       if (!Number.isFinite(t)) {
         throw new Error(`${file}: time column '${timeColumn}', row ${i + 1} (line ${bodyLines[i]}): cannot parse '${body[i][j]}' as a date/time`);
       }
@@ -373,8 +382,9 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
   const data = selected.map((name) => assemble(name, toNumber));
   let time: Float64Array | undefined;
   if (timeColumn !== undefined) {
+    const offset = parseUtcOffset(opts.utcOffset ?? 0);
     time = assemble(timeColumn, (v, row) => {
-      const t = typeof v === 'string' ? parseTimestamp(v) : toNumber(v);
+      const t = typeof v === 'string' ? parseTimestamp(v, offset) : toNumber(v);
       if (!Number.isFinite(t)) {
         throw new Error(`${file}: time column '${timeColumn}', row ${row} (0-based): cannot read ${JSON.stringify(String(v))} as a time`);
       }
