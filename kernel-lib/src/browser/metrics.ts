@@ -3,9 +3,9 @@
  * original AnomalyBERT / ESS `estimate.py`):
  *
  * - threshold = numpy `quantile(scores, 1 − rate)` with linear interpolation (numpy's `_lerp`,
- *   computed in float64 — what numpy 1.x always does and numpy 2 does for float64 scores or for the
- *   numpy-float64 rates of the reference sweep; numpy 2 with float32 scores and a plain Python
- *   float rate would round the threshold to float32, which can differ when it lands on a score);
+ *   computed in float64 — what numpy 2 does for float64 scores and for the numpy-float64 rates of
+ *   the reference sweep; numpy 2 with float32 scores and a plain Python float rate returns a
+ *   float32 threshold, which can differ when the interpolation rounds onto a score);
  * - predicted = score > threshold (strict);
  * - point adjustment (PA): a labelled interval counts as fully detected when any of its points is;
  * - precision = TP/(TP+FP), recall = TP/(TP+FN), F1 = 2PR/(P+R), ESS score = (P+R)/2.
