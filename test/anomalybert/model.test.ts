@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../kernel-lib/src/backend';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { AnomalyBert, estimateScores, predictWindows, slidingWindowSchedule, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert';
-import { relativePositionBias } from '../../kernel-lib/src/anomalybert/attention';
+import { relativePositionBias, usesPerHeadAttention } from '../../kernel-lib/src/anomalybert/attention';
 
 const SMALL: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 5, dEmbed: 16, nLayer: 2, nHead: 4, dropout: 0.3 };
 
@@ -204,6 +204,44 @@ test('estimateScores and predictWindows reject bad series with the problem named
     await expect(estimateScores(model, new Float32Array(10 * 3), 10, { windowSliding: 5 })).rejects.toThrow('10 points, fewer than one window (20 points)');
     await expect(estimateScores(model, new Float32Array(100 * 3), 100, { windowSliding: 3 })).rejects.toThrow('--window_sliding 3 must divide the window size 20');
     await expect(predictWindows(model, new Float32Array(2 * 20 * 4), 2)).rejects.toThrow('2 windows of 20 points × 3 columns need 120');
+  } finally {
+    model.dispose();
+  }
+});
+
+test('long windows on wasm (per-head attention path) agree with the cpu backend, in inference and training', async () => {
+  // 256 tokens × d_k 32 takes the per-(window, head) path on wasm; cpu always runs batched products.
+  const config: AnomalyBertConfig = { inputDim: 2, outputDim: 1, patchSize: 1, nTokens: 256, dEmbed: 64, nLayer: 1, nHead: 2, dropout: 0 };
+  const model = AnomalyBert.create(config, { seed: 8, identicalLayers: false });
+  try {
+    const sd = model.toStateDict();
+    const rng = createRng(9);
+    for (const t of sd.values()) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.05 * rng.normal();
+    model.loadStateDict(sd);
+    const values = randomValues(2 * 256 * 2, 10);
+    expect(usesPerHeadAttention(256, 32)).toBe(true);
+    const wasmEval = await predictWindows(model, values, 2);
+    const x = tf.tensor3d(values, [2, 256, 2]);
+    const trainOut = model.apply(x, { training: true }); // dropout 0: the differentiable slice path
+    const wasmTrain = trainOut.dataSync();
+    trainOut.dispose();
+    const grads = tf.variableGrads(() => tf.sum(model.apply(x, { training: true })) as tf.Scalar, model.trainableVariables());
+    for (const g of Object.values(grads.grads)) expect(g.dataSync().every(Number.isFinite)).toBe(true);
+    tf.dispose([grads.value, ...Object.values(grads.grads)]);
+
+    await initBackend({ backend: 'cpu', log: false });
+    expect(usesPerHeadAttention(256, 32)).toBe(false);
+    const cpuEval = await predictWindows(model, values, 2);
+    await initBackend({ backend: 'wasm', log: false });
+    x.dispose();
+    let maxEval = 0;
+    let maxTrain = 0;
+    for (let i = 0; i < cpuEval.length; i++) {
+      maxEval = Math.max(maxEval, Math.abs(wasmEval[i] - cpuEval[i]));
+      maxTrain = Math.max(maxTrain, Math.abs(wasmTrain[i] - cpuEval[i]));
+    }
+    expect(maxEval).toBeLessThan(1e-5);
+    expect(maxTrain).toBeLessThan(1e-5);
   } finally {
     model.dispose();
   }

@@ -48,9 +48,87 @@ export function relativePositionBias(table: tf.Tensor, nTokens: number): tf.Tens
 }
 
 /**
+ * Large token counts on wasm: wasm's BatchMatMul falls back to a slow generic loop for a batch of
+ * different right-hand sides, while a 2-D product runs XNNPACK (measured 4–10× faster from N = 256
+ * tokens). So each (window, head) is computed with 2-D products, reading Q, K, V straight out of the
+ * fused projection and concatenating heads back into the (token, head·d_k) layout.
+ */
+export function usesPerHeadAttention(nTokens: number, dk: number): boolean {
+  return nTokens * nTokens * dk >= 2_000_000 && tf.getBackend() === 'wasm';
+}
+
+/**
+ * Per-(window, head) operands: Q (N, d_k), Kᵀ (d_k, N), V (N, d_k) for window w, head h.
+ * Training slices tensors (differentiable). Inference reads the projection once and cuts it in
+ * JS: wasm's Slice copies its WHOLE input for every slice (readSync), which made 3·n·H slices cost
+ * more than the attention products themselves.
+ */
+function headOperands(qkv: tf.Tensor2D, nTokens: number, nHead: number, differentiable: boolean): (w: number, h: number) => [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const d = qkv.shape[1] / 3;
+  const dk = d / nHead;
+  const n = qkv.shape[0] / nTokens;
+  if (differentiable) {
+    // (n·3H·N, d_k): every head's Q, K, V a contiguous block.
+    const blocks = tf.reshape(tf.transpose(tf.reshape(qkv, [n, nTokens, 3 * nHead, dk]), [0, 2, 1, 3]), [n * 3 * nHead * nTokens, dk]);
+    const block = (w: number, i: number): tf.Tensor2D => tf.slice(blocks, [(w * 3 * nHead + i) * nTokens, 0], [nTokens, dk]) as tf.Tensor2D;
+    return (w, h) => [block(w, h), tf.transpose(block(w, nHead + h)), block(w, 2 * nHead + h)];
+  }
+  const data = qkv.dataSync() as Float32Array; // (n·N, 3D)
+  const width = 3 * d;
+  return (w, h) => {
+    const q = new Float32Array(nTokens * dk);
+    const kT = new Float32Array(dk * nTokens);
+    const v = new Float32Array(nTokens * dk);
+    for (let t = 0; t < nTokens; t++) {
+      const row = (w * nTokens + t) * width + h * dk;
+      for (let c = 0; c < dk; c++) {
+        q[t * dk + c] = data[row + c];
+        kT[c * nTokens + t] = data[row + d + c];
+        v[t * dk + c] = data[row + 2 * d + c];
+      }
+    }
+    return [tf.tensor2d(q, [nTokens, dk]), tf.tensor2d(kT, [dk, nTokens]), tf.tensor2d(v, [nTokens, dk])];
+  };
+}
+
+/** qkv: (n·N, 3D) → (n·N, D); biasHeads: H tensors (N, N). */
+function perHeadAttention(qkv: tf.Tensor2D, biasHeads: tf.Tensor2D[], nTokens: number, nHead: number, differentiable: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = qkv.shape[0] / nTokens;
+    const operands = headOperands(qkv, nTokens, nHead, differentiable);
+    const windows: tf.Tensor2D[] = [];
+    for (let w = 0; w < n; w++) {
+      const heads: tf.Tensor2D[] = [];
+      for (let h = 0; h < nHead; h++) {
+        const [q, kT, v] = operands(w, h);
+        const probs = tf.softmax(tf.add(tf.matMul(q, kT), biasHeads[h]), -1) as tf.Tensor2D; // (N, N)
+        heads.push(tf.matMul(probs, v)); // (N, d_k)
+      }
+      windows.push(tf.concat(heads, 1)); // (N, D): heads side by side, the torch layout
+    }
+    return tf.concat(windows, 0);
+  });
+}
+
+/** Bias for one layer: the full (H, N, N) tensor and, for the per-head path, its H slices. */
+export interface LayerBias {
+  full: tf.Tensor3D;
+  heads?: tf.Tensor2D[];
+}
+
+export interface AttentionOptions {
+  /**
+   * Inference only: the bias of this layer's current table, computed once and cached by the model
+   * (the table cannot change between optimiser steps there). Absent in training: the bias is
+   * rebuilt in the differentiable path.
+   */
+  cachedBias?: (prefix: string, table: tf.Tensor) => LayerBias;
+}
+
+/**
  * x: (n·N, D) normalised tokens of n windows → (n·N, D) attention output (before dropout/residual).
  */
-export function multiHeadAttention(x: tf.Tensor2D, p: Params, prefix: string, nTokens: number, nHead: number): tf.Tensor2D {
+export function multiHeadAttention(x: tf.Tensor2D, p: Params, prefix: string, nTokens: number, nHead: number, opts: AttentionOptions = {}): tf.Tensor2D {
   return tf.tidy(() => {
     const [rows, d] = x.shape;
     const n = rows / nTokens;
@@ -69,16 +147,25 @@ export function multiHeadAttention(x: tf.Tensor2D, p: Params, prefix: string, nT
       [tf.mul(param(p, `${prefix}.word_fc_layers.0.bias`), scale), param(p, `${prefix}.word_fc_layers.1.bias`), param(p, `${prefix}.word_fc_layers.2.bias`)],
       0,
     ); // (3D)
-    const qkv = tf.fused.matMul({ a: x, b: w, bias: b }); // (n·N, 3D)
-    // (n, N, 3H, d_k) → (n, 3H, N, d_k); heads of Q, K, V are consecutive groups of H.
-    const heads = tf.transpose(tf.reshape(qkv, [n, nTokens, 3 * nHead, dk]), [0, 2, 1, 3]);
-    const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[]; // each (n, H, N, d_k)
-    const kT = tf.transpose(k, [0, 1, 3, 2]); // (n, H, d_k, N): plain matMul below, no transpose flag
-    const bias = relativePositionBias(param(p, `${prefix}.relative_position_embedding_table`), nTokens); // (H, N, N)
-    const scores = tf.add(tf.matMul(q, kT), bias); // (n, H, N, N)
-    const probs = tf.softmax(scores, -1);
-    const attended = tf.matMul(probs, v); // (n, H, N, d_k)
-    const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D; // (n·N, D)
+    const qkv = tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D; // (n·N, 3D)
+    const table = param(p, `${prefix}.relative_position_embedding_table`);
+    const perHead = usesPerHeadAttention(nTokens, dk);
+    let merged: tf.Tensor2D;
+    if (perHead) {
+      const cached = opts.cachedBias?.(prefix, table).heads;
+      const heads = cached ?? (tf.unstack(relativePositionBias(table, nTokens)) as tf.Tensor2D[]); // H × (N, N)
+      merged = perHeadAttention(qkv, heads, nTokens, nHead, opts.cachedBias === undefined);
+    } else {
+      const bias = opts.cachedBias?.(prefix, table).full ?? relativePositionBias(table, nTokens); // (H, N, N)
+      // (n, N, 3H, d_k) → (n, 3H, N, d_k); heads of Q, K, V are consecutive groups of H.
+      const heads = tf.transpose(tf.reshape(qkv, [n, nTokens, 3 * nHead, dk]), [0, 2, 1, 3]);
+      const [q, k, v] = tf.split(heads, 3, 1) as tf.Tensor4D[]; // each (n, H, N, d_k)
+      const kT = tf.transpose(k, [0, 1, 3, 2]); // (n, H, d_k, N): plain matMul below, no transpose flag
+      const scores = tf.add(tf.matMul(q, kT), bias); // (n, H, N, N)
+      const probs = tf.softmax(scores, -1);
+      const attended = tf.matMul(probs, v); // (n, H, N, d_k)
+      merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [rows, d]) as tf.Tensor2D; // (n·N, D)
+    }
     return linear(merged, p, `${prefix}.output_fc_layer`);
   });
 }

@@ -27,7 +27,9 @@ export function encoderLayerParamSpecs(layer: number, dEmbed: number, hiddenDim:
 export function encoderLayer(x: tf.Tensor2D, p: Params, layer: number, nTokens: number, nHead: number, ctx: ForwardContext): tf.Tensor2D {
   return tf.tidy(() => {
     const prefix = encoderLayerPrefix(layer);
-    const attended = multiHeadAttention(layerNorm(x, p, `${prefix}.norm_layers.0`), p, attentionPrefix(layer), nTokens, nHead);
+    const attended = multiHeadAttention(layerNorm(x, p, `${prefix}.norm_layers.0`), p, attentionPrefix(layer), nTokens, nHead, {
+      cachedBias: ctx.training ? undefined : ctx.cachedBias,
+    });
     const h = tf.add(dropout(attended, ctx), x) as tf.Tensor2D;
     const ff = `${prefix}.feed_forward_layer`;
     const inner = dropout(gelu(linear(layerNorm(h, p, `${prefix}.norm_layers.1`), p, `${ff}.first_fc_layer`)), ctx);

@@ -77,6 +77,8 @@ export interface ForwardContext {
   dropout: number;
   /** Seed source for dropout masks (deterministic runs); unseeded when absent. */
   nextSeed?: () => number;
+  /** Inference: the model's cache of relative position biases (see AttentionOptions). */
+  cachedBias?: (prefix: string, table: tf.Tensor) => { full: tf.Tensor3D; heads?: tf.Tensor2D[] };
 }
 
 export function dropout<T extends tf.Tensor>(x: T, ctx: ForwardContext): T {

@@ -13,6 +13,7 @@ import { validateConfig, windowSize, type AnomalyBertConfig } from './config';
 import { EMBEDDING_PREFIX, embedPatches, embeddingParamSpecs } from './embedding';
 import { encoderLayerParamSpecs, transformerEncoder } from './encoder';
 import { headParamSpecs, mlpHead } from './head';
+import { attentionPrefix, relativePositionBias, usesPerHeadAttention, type LayerBias } from './attention';
 import { internalShape, type ForwardContext, type ParamSpec } from './layers';
 
 /** One tensor of a torch-layout state dict (what `loadTorchStateDict` returns). */
@@ -95,6 +96,11 @@ let modelCounter = 0;
 export class AnomalyBert {
   readonly config: Required<AnomalyBertConfig>;
   private readonly vars = new Map<string, tf.Variable>();
+  /**
+   * Inference-time relative position biases per layer, keyed by the table's data id: assigning a
+   * variable (optimiser step, loadStateDict) gives it a new data id, which invalidates the entry.
+   */
+  private readonly biasCache = new Map<string, { dataId: object; bias: LayerBias }>();
   private readonly id = ++modelCounter;
   private generation = 0;
   private disposed = false;
@@ -102,7 +108,27 @@ export class AnomalyBert {
   private constructor(config: AnomalyBertConfig, values: Map<string, Float32Array>) {
     this.config = validateConfig(config);
     for (const spec of parameterSpecs(this.config)) this.addVariable(spec, values.get(spec.name) as Float32Array);
+    // Built now rather than on first use, so a forward pass never changes the tensor count.
+    for (let l = 0; l < this.config.nLayer; l++) {
+      const prefix = attentionPrefix(l);
+      this.cachedBias(prefix, this.variable(`${prefix}.relative_position_embedding_table`));
+    }
   }
+
+  private readonly cachedBias = (prefix: string, table: tf.Tensor): LayerBias => {
+    const hit = this.biasCache.get(prefix);
+    if (hit && hit.dataId === table.dataId) return hit.bias;
+    if (hit) tf.dispose([hit.bias.full, ...(hit.bias.heads ?? [])]);
+    const { nTokens, dEmbed, nHead } = this.config;
+    const bias = tf.tidy(() => {
+      const full = relativePositionBias(table, nTokens);
+      return { full, heads: usesPerHeadAttention(nTokens, dEmbed / nHead) ? (tf.unstack(full) as tf.Tensor2D[]) : undefined };
+    });
+    tf.keep(bias.full);
+    bias.heads?.forEach((t) => tf.keep(t));
+    this.biasCache.set(prefix, { dataId: table.dataId, bias });
+    return bias;
+  };
 
   /** A freshly initialised model (the original's xavier-uniform / zero init). */
   static create(config: AnomalyBertConfig, opts: CreateOptions = {}): AnomalyBert {
@@ -242,7 +268,7 @@ export class AnomalyBert {
       const rng = createRng(opts.dropoutSeed);
       nextSeed = () => rng.nextUint32();
     }
-    const ctx: ForwardContext = { training: opts.training ?? false, dropout, nextSeed };
+    const ctx: ForwardContext = { training: opts.training ?? false, dropout, nextSeed, cachedBias: this.cachedBias };
     const p = this.vars as ReadonlyMap<string, tf.Tensor>;
     return tf.tidy(() => {
       const tokens = embedPatches(x, p, nTokens, patchSize); // (n·N, D)
@@ -337,6 +363,8 @@ export class AnomalyBert {
     if (this.disposed) return;
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    for (const { bias } of this.biasCache.values()) tf.dispose([bias.full, ...(bias.heads ?? [])]);
+    this.biasCache.clear();
     this.disposed = true;
   }
 
