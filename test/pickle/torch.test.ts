@@ -176,6 +176,13 @@ describe('loadTorchStateDict on generated archives', () => {
     expect(() => parseTorchStateDict(torchZip(fake), 'fake.pt')).toThrow('fake.pt: _rebuild_tensor_v2 without a storage');
   });
 
+  it('refuses stride-0 views that would expand a tiny storage into a huge tensor', () => {
+    // size (2**25,), stride (0,) over a one-element storage: 128 MiB of output from 4 bytes.
+    const pkl = latin1Bytes('\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tRs.');
+    const zip = torchZip(pkl, { 'archive/data/0': new Uint8Array(4) });
+    expect(() => parseTorchStateDict(zip, 'expand.pt')).toThrow("expand.pt: tensor view (size [33554432], stride [0]) expands storage '0' of 1 elements to 33554432; refusing");
+  });
+
   it('rejects a file that is not a zip', () => {
     expect(() => parseTorchStateDict(latin1Bytes('hello world'), 'text.pt')).toThrow('text.pt: not a torch zip archive');
   });

@@ -166,6 +166,15 @@ describe('unpickle safety', () => {
     expect(failures).toBeGreaterThan(100);
   });
 
+  it('bounds arrays of zero-size items (a shape of 10**9 from no data)', () => {
+    const p0 = bytes([
+      'cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntS\'b\'\ntR',
+      '(I1\n(I1000000000\ntcnumpy\ndtype\n(S\'V0\'\nI00\nI01\ntR(I3\nS\'|\'\nNNNI0\nI1\nI0\ntbI00\nS\'\'\ntb.',
+    ].join(''));
+    expect(() => unpickle(p0, { name: 'void.pkl', globals: joblibGlobals(), afterBuild: numpyAfterBuild }))
+      .toThrow('void.pkl: numpy array shape (1000000000) of void has too many elements');
+  });
+
   it('throws PickleError instances', () => {
     expect(() => unpickle(bytes(''), { name: 'empty.pkl' })).toThrow(PickleError);
   });

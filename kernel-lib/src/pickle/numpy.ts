@@ -225,6 +225,10 @@ export function decodeNumpyBytes(raw: Uint8Array, dtype: NumpyDtype, shape: numb
   }
   const count = shape.reduce((a, b) => a * b, 1);
   if (dtype.kind === 'O') throw new Error(`${where}: object arrays carry no raw bytes`);
+  // Zero-size items (e.g. 'U0', 'V0') pass the byte-length check for any shape: bound the count itself.
+  if (count > 2 ** 31 || (dtype.itemSize === 0 && count > 1 << 20)) {
+    throw new Error(`${where}: numpy array shape (${shape.join(', ')}) of ${dtype.name} has too many elements`);
+  }
   const expected = count * dtype.itemSize;
   if (raw.length < expected) {
     throw new Error(`${where}: numpy array data has ${raw.length} bytes, ${expected} expected for shape (${shape.join(', ')}) of ${dtype.name}`);

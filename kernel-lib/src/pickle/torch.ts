@@ -134,6 +134,9 @@ function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, litt
   }
 }
 
+/** Largest element count a broadcast (stride-0) view may expand to. */
+const MAX_EXPANDED_ELEMENTS = 1 << 24;
+
 function isIntList(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0);
 }
@@ -153,6 +156,10 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
   for (let d = 0; d < size.length; d++) if (size[d] > 0) maxIndex += (size[d] - 1) * stride[d];
   if (numel > 0 && (offset < 0 || maxIndex >= storage.numel)) {
     throw new Error(`${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`);
+  }
+  // Zero strides (expanded views) could make a tiny file allocate gigabytes: allow modest ones only.
+  if (numel > storage.numel && numel > MAX_EXPANDED_ELEMENTS) {
+    throw new Error(`${name}: tensor view (size [${size}], stride [${stride}]) expands storage '${storage.key}' of ${storage.numel} elements to ${numel}; refusing`);
   }
   const src = storage.values;
   // Contiguous float32 views (the usual case for parameters) are one copy.
