@@ -12,6 +12,7 @@ import type { Message } from '@lumino/messaging';
 import {
   BundleDetector,
   anomaliesCsv,
+  checkDetectionSettings,
   decodeViewerBundle,
   durationOf,
   durationUnit,
@@ -173,7 +174,7 @@ export class AnomalyViewer extends Widget {
     if (!this.controls) return;
     const next = { ...this.controls, ...patch };
     try {
-      this.detector?.run(next); // validate before committing
+      checkDetectionSettings(next); // refuse bad values before anything changes
     } catch (err) {
       this.setStatus((err as Error).message, true);
       return;

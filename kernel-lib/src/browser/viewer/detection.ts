@@ -75,6 +75,15 @@ function sortedFloat64(values: ArrayLike<number>): Float64Array {
   return s;
 }
 
+/** Validate control values; returns the effective anomaly rate. Throws naming the control. */
+export function checkDetectionSettings(settings: DetectionSettings): number {
+  const rate = settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
+  if (!(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
+  if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
+  if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
+  return rate;
+}
+
 /**
  * Stateful detector over one decoded bundle. `run(settings)` is cheap to call on every control
  * change; the expensive parts are cached per EWMA weight.
@@ -108,10 +117,7 @@ export class BundleDetector {
   run(settings: DetectionSettings): DetectionResult {
     if (!this.hasScores) throw new Error('this bundle has no scores to threshold');
     const d = this.decoded;
-    const rate = settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
-    if (!(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
-    if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
-    if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
+    const rate = checkDetectionSettings(settings);
     this.prepare(settings.ewma);
     const scores = this.smoothed as Float32Array;
     // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses.

@@ -26,6 +26,7 @@ export {
 export {
   BundleDetector,
   initialDetectionSettings,
+  checkDetectionSettings,
   summarizeDetection,
   searchSorted,
   type DetectionSettings,
