@@ -17,3 +17,13 @@ export {
 export type { PowerScaler, PowerClassifier, DetectOptions, PowerDetection, IntervalPrediction, PowerPredictOptions, PowerAnalysisOptions, PowerAnalysis } from './pipeline';
 export { powerResultsJson, powerAnomaliesCsv, faultDistribution, powerReportMarkdown, writePowerResults } from './report';
 export type { PowerResultsJSON } from './report';
+export { FAULT_TYPES, generatePowerData, generateNormalPowerData } from './synth';
+export type { FaultType, InjectedFault, PowerSynthOptions, PowerSynthResult } from './synth';
+export { trainRandomForest, classifierAccuracy, permutationImportance } from './forest';
+export type { ForestOptions, PermutationImportance } from './forest';
+export { createLstmAutoencoder, trainDetector, SEED_AUTOENCODER, WORKSHOP_AUTOENCODER } from './train-detector';
+export type { AutoencoderConfig, TrainDetectorOptions, TrainedDetector } from './train-detector';
+export { trainFaultClassifier } from './train-classifier';
+export type { LabelledRecording, TrainClassifierOptions, TrainedClassifier } from './train-classifier';
+export { runPowerExperiment, matchFaults, powerExperimentMarkdown } from './experiment';
+export type { PowerExperimentOptions, PowerExperimentResult, FaultMatch } from './experiment';

@@ -109,6 +109,11 @@ export interface DetectOptions {
   onProgress?: (done: number, total: number) => void;
   /** Use the time-major recurrent fast path when the model allows it (default true). */
   fast?: boolean;
+  /**
+   * A fixed MSE threshold instead of the percentile (e.g. from the detector's validation
+   * errors): the seed's percentile always flags a fixed share of windows, fault or not.
+   */
+  threshold?: number;
 }
 
 export interface PowerDetection {
@@ -182,13 +187,14 @@ export async function detectAnomalies(data: PowerData, detector: tf.LayersModel,
   checkDetectorShape(detector, L, POWER_SIGNALS.length);
   const scaled = scaleSignals(data, scaler);
   const mse = await reconstructionErrors(detector, scaled, data.length, L, opts);
-  return thresholdWindows(data, mse, L, percentile);
+  return thresholdWindows(data, mse, L, percentile, opts.threshold);
 }
 
 /** Threshold, flags, window times and raw intervals from per-window errors. */
-export function thresholdWindows(data: PowerData, mse: Float64Array, sequenceLength: number, percentile: number): PowerDetection {
+export function thresholdWindows(data: PowerData, mse: Float64Array, sequenceLength: number, percentile: number, fixedThreshold?: number): PowerDetection {
   const n = mse.length;
-  const threshold = quantileLinear(mse, percentile / 100);
+  if (fixedThreshold !== undefined && !(fixedThreshold >= 0)) throw new Error(`threshold must be a number ≥ 0, got ${fixedThreshold}`);
+  const threshold = fixedThreshold ?? quantileLinear(mse, percentile / 100);
   const flags = new Uint8Array(n);
   const windowStart = new Float64Array(n);
   const windowEnd = new Float64Array(n);

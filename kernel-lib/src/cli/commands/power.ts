@@ -18,7 +18,52 @@ const SUBCOMMANDS: Record<string, { summary: string; run: (argv: string[]) => Pr
   detect: { summary: 'detect, merge, describe and classify anomalies in a Time,Va,Vb,Vc,Ia,Ib,Ic file', run: runDetect },
   synth: { summary: 'generate three-phase data with injected LG/LL/LLG/LLL/LLLG faults', run: (argv) => lazy('synth', argv) },
   train: { summary: 'train a detector (LSTM autoencoder) and/or a fault classifier (random forest)', run: (argv) => lazy('train', argv) },
+  inspect: { summary: 'print a detector\'s architecture (Keras .h5 or detector dir) as JSON', run: runInspect },
 };
+
+const INSPECT_SPECS: OptionSpecs = {
+  detector: { kind: 'string', required: true, help: 'Keras .h5 file or detector directory' },
+  backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
+};
+
+async function runInspect(argv: string[]): Promise<number> {
+  const { options, positional, help } = parseArgs(argv, INSPECT_SPECS);
+  if (help) {
+    process.stdout.write(formatHelp('anomaly-lab power inspect --detector <.h5|dir>', SUBCOMMANDS.inspect.summary, INSPECT_SPECS));
+    return 0;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { initBackend, tf } = require('../../backend') as typeof Backend;
+  const { loadDetector } = require('../../power/detector-io') as typeof import('../../power/detector-io');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  await initBackend({ backend: options.backend as string, log: false });
+  const d = await loadDetector(options.detector as string);
+  const layers = d.model.layers.map((l) => {
+    const weights = l.getWeights();
+    const summary = {
+      name: l.name,
+      class_name: l.getClassName(),
+      output_shape: l.outputShape,
+      weight_shapes: weights.map((w) => w.shape),
+      // Sum of |w| shows trained values arrived (a zero-initialised import would print 0).
+      weight_abs_sum: weights.reduce((s, w) => s + tf.tidy(() => tf.sum(tf.abs(w)).dataSync()[0]), 0),
+    };
+    return summary;
+  });
+  const report = {
+    source: d.source,
+    sequence_length: d.sequenceLength,
+    input_shape: d.model.inputs[0].shape,
+    output_shape: d.model.outputs[0].shape,
+    parameters: d.model.countParams(),
+    has_scaler: Boolean(d.scaler),
+    layers,
+  };
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  d.model.dispose();
+  return 0;
+}
 
 async function lazy(name: 'synth' | 'train', argv: string[]): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,6 +94,7 @@ const DETECT_SPECS: OptionSpecs = {
   class_names: { kind: 'string', help: 'names for numeric classes: .joblib/.json list or "LG,LL,..."' },
   sequence_length: { kind: 'int', help: 'window length in samples (default: the detector\'s input length, 50 for the seed)' },
   percentile: { kind: 'number', default: 95, help: 'anomaly threshold percentile of the reconstruction MSE' },
+  threshold: { kind: 'string', help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)" },
   max_gap: { kind: 'number', default: 1500, help: 'merge anomalies at most this many samples apart' },
   batch_size: { kind: 'int', default: 512, help: 'windows per model call' },
   time_tolerance: { kind: 'number', default: 0.01, help: 'allowed relative jitter of the time step' },
@@ -101,6 +147,14 @@ async function runDetect(argv: string[]): Promise<number> {
   const scaler = scalerFromFile ?? detector.scaler;
   if (!scaler) throw new UsageError(`option --scaler is required: ${options.detector} carries no scaler`);
   const sequenceLength = (options.sequence_length as number | undefined) ?? detector.sequenceLength;
+  let threshold: number | undefined;
+  if (options.threshold !== undefined) {
+    const raw = options.threshold as string;
+    const suggested = Number((detector.meta?.training as { suggested_threshold?: number } | undefined)?.suggested_threshold);
+    threshold = raw === 'suggested' ? suggested : Number(raw);
+    if (raw === 'suggested' && !Number.isFinite(suggested)) throw new UsageError(`option --threshold suggested: ${options.detector} has no suggested threshold (only detectors trained by \`power train\` do)`);
+    if (!Number.isFinite(threshold) || threshold < 0) throw new UsageError(`option --threshold expects a number ≥ 0 or 'suggested', got '${raw}'`);
+  }
   const t0 = Date.now();
   const analysis = await analyzePowerData(
     data,
@@ -108,6 +162,7 @@ async function runDetect(argv: string[]): Promise<number> {
     {
       sequenceLength,
       percentile,
+      threshold,
       maxGap,
       batchSize: options.batch_size as number,
       classNames,

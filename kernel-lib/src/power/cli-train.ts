@@ -1,0 +1,124 @@
+/**
+ * `anomaly-lab power train`: train the detector (LSTM autoencoder + StandardScaler) on normal
+ * recordings and/or the fault classifier (random forest + feature scaler) on labelled fault
+ * recordings. Without data files it trains on generated data (the workshop default).
+ *
+ * Writes into --out: detector/ (tfjs model dir with detector.json incl. scaler and a suggested
+ * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../cli/args';
+import { writeFileAtomic } from '../io/atomic';
+
+const SPECS: OptionSpecs = {
+  out: { kind: 'string', required: true, help: 'output directory' },
+  what: { kind: 'string', default: 'both', choices: ['both', 'detector', 'classifier'], help: 'what to train' },
+  data: { kind: 'list', help: 'normal (fault-free) CSV/parquet recordings for the detector (default: generated)' },
+  fault_data: { kind: 'list', help: 'recordings with faults for the classifier (default: generated)' },
+  fault_labels: { kind: 'list', help: 'fault JSON per --fault_data file ({faults: [{type, start, end}]}, as `power synth` writes)' },
+  seed: { kind: 'int', default: 1, help: 'random seed' },
+  sample_rate: { kind: 'number', default: 5000, help: 'generated data: samples per second' },
+  frequency: { kind: 'number', default: 50, help: 'generated data: nominal frequency, Hz' },
+  normal_duration: { kind: 'number', default: 2, help: 'generated normal data, seconds' },
+  classifier_recordings: { kind: 'int', default: 20, help: 'generated fault recordings (10 faults each)' },
+  sequence_length: { kind: 'int', default: 50, help: 'window length in samples' },
+  units: { kind: 'list', default: ['16', '8'], help: 'encoder LSTM widths (the seed uses 32,16 with --bidirectional)' },
+  bidirectional: { kind: 'boolean', default: false, help: 'bidirectional LSTMs (the seed architecture)' },
+  epochs: { kind: 'int', default: 10, help: 'maximum epochs' },
+  batch_size: { kind: 'int', default: 64, help: 'training batch size' },
+  learning_rate: { kind: 'number', default: 0.005, help: 'Adam learning rate' },
+  patience: { kind: 'int', default: 3, help: 'early stopping: epochs without validation improvement' },
+  validation_split: { kind: 'number', default: 0.1, help: 'held-out share of training windows' },
+  stride: { kind: 'int', default: 4, help: 'step between training windows, samples' },
+  max_windows: { kind: 'int', default: 1000, help: 'cap on training windows' },
+  n_estimators: { kind: 'int', default: 100, help: 'trees in the random forest' },
+  backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { options: o, positional, help } = parseArgs(argv, SPECS);
+  if (help) {
+    process.stdout.write(formatHelp('anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', 'train a detector and/or a fault classifier', SPECS));
+    return 0;
+  }
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const units = (o.units as string[]).map((u) => Number(u));
+  if (units.some((u) => !Number.isInteger(u) || u < 1)) throw new UsageError(`option --units expects positive integers, got ${(o.units as string[]).join(',')}`);
+  const faultData = (o.fault_data as string[] | undefined) ?? [];
+  const faultLabels = (o.fault_labels as string[] | undefined) ?? [];
+  if (faultData.length !== faultLabels.length) throw new UsageError(`options --fault_data (${faultData.length} files) and --fault_labels (${faultLabels.length}) must pair up`);
+  const out = o.out as string;
+  const what = o.what as string;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { loadPowerData } = require('./data') as typeof import('./data');
+  const { generateNormalPowerData, generatePowerData } = require('./synth') as typeof import('./synth');
+  const { initBackend } = require('../backend') as typeof import('../backend');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const seed = o.seed as number;
+  const synth = { sampleRate: o.sample_rate as number, frequency: o.frequency as number };
+  const summary: Record<string, unknown> = { options: o };
+  const L = o.sequence_length as number;
+
+  if (what !== 'classifier') {
+    const normal = o.data ? await Promise.all((o.data as string[]).map((f) => loadPowerData(f))) : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration as number })];
+    await initBackend({ backend: o.backend as string });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { trainDetector } = require('./train-detector') as typeof import('./train-detector');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { saveDetector } = require('./detector-io') as typeof import('./detector-io');
+    const trained = await trainDetector(normal, {
+      sequenceLength: L,
+      units,
+      bidirectional: o.bidirectional as boolean,
+      epochs: o.epochs as number,
+      batchSize: o.batch_size as number,
+      learningRate: o.learning_rate as number,
+      patience: o.patience as number,
+      validationSplit: o.validation_split as number,
+      stride: o.stride as number,
+      maxWindows: o.max_windows as number,
+      seed,
+      onEpoch: (e) => process.stderr.write(`power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)\n`),
+    });
+    const training = { history: trained.history, best_epoch: trained.bestEpoch, stopped_early: trained.stoppedEarly, validation_mse: trained.validationMse, suggested_threshold: 2 * trained.validationMse.max, data: normal.map((d) => d.source) };
+    await saveDetector(path.join(out, 'detector'), trained.model, {
+      sequence_length: L,
+      scaler: { mean: Array.from(trained.scaler.mean), scale: Array.from(trained.scaler.scale), feature_names: trained.scaler.featureNames },
+      origin: 'trained',
+      training,
+    });
+    trained.model.dispose();
+    summary.detector = training;
+    process.stderr.write(`power train: detector → ${path.join(out, 'detector')} (best epoch ${trained.bestEpoch}, suggested --threshold ${training.suggested_threshold.toExponential(4)})\n`);
+  }
+
+  if (what !== 'detector') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { trainFaultClassifier } = require('./train-classifier') as typeof import('./train-classifier');
+    const recordings: Array<{ data: import('./data').PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
+    for (let i = 0; i < faultData.length; i++) {
+      let labels: { faults?: Array<{ type: string; start: number; end: number }> };
+      try {
+        labels = JSON.parse(fs.readFileSync(faultLabels[i], 'utf8'));
+      } catch (e) {
+        throw new Error(`${faultLabels[i]}: cannot read fault labels (${(e as Error).message})`);
+      }
+      if (!Array.isArray(labels.faults)) throw new Error(`${faultLabels[i]}: no 'faults' list`);
+      recordings.push({ data: await loadPowerData(faultData[i]), faults: labels.faults });
+    }
+    if (recordings.length === 0) {
+      for (let r = 0; r < (o.classifier_recordings as number); r++) {
+        const g = generatePowerData({ ...synth, seed: seed * 1000 + 100 + r, duration: 4, nFaults: 10 });
+        recordings.push({ data: g.data, faults: g.faults });
+      }
+    }
+    const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators as number, seed });
+    writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
+    writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+    summary.classifier = { intervals: t.rows.length, classes: t.classifier.classes, train_accuracy: t.trainAccuracy, n_estimators: t.classifier.trees.length };
+    process.stderr.write(`power train: classifier on ${t.rows.length} intervals (training accuracy ${(100 * t.trainAccuracy).toFixed(1)}%) → ${path.join(out, 'classifier.json')}\n`);
+  }
+  writeFileAtomic(path.join(out, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
+  return 0;
+}
