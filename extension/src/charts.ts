@@ -212,7 +212,8 @@ export function trainingFigure(history: HistoryRow[], theme: Theme): { data: Plo
   }
   const layout = baseLayout(theme, 320);
   layout.grid = { rows: 2, columns: 1, subplots: [['xy'], ['xy2']], roworder: 'top to bottom' };
-  layout.xaxis = { gridcolor: theme.grid, title: { text: 'step' } };
+  // one shared step axis, drawn under the lower plot
+  layout.xaxis = { gridcolor: theme.grid, title: { text: 'step' }, anchor: 'y2' };
   layout.yaxis = { gridcolor: theme.grid, title: { text: 'loss' }, domain: [0.55, 1] };
   layout.yaxis2 = { gridcolor: theme.grid, title: { text: 'accuracy / F1' }, domain: [0, 0.45], range: [0, 1.02], anchor: 'x' };
   delete layout.grid;

@@ -399,7 +399,7 @@ export class AnomalyViewer extends Widget {
     this.cardsEl.append(
       card('total anomalies', String(s.total), 'al-card-total'),
       card(d.bundle.scores?.alignment === 'window' ? 'anomalous windows' : 'anomalous points', String(s.anomalousPoints), 'al-card-points'),
-      card('fault types', String(s.faultTypes), 'al-card-faults'),
+      s.faultTypes > 0 || d.bundle.classes ? card('fault types', String(s.faultTypes), 'al-card-faults') : '',
       card(`mean duration (${durationUnit(unit)})`, fmtNumber(durationOf(0, s.meanDuration, unit)), 'al-card-duration'),
       card('threshold', fmtNumber(r.threshold), 'al-card-threshold'),
     );
