@@ -6,6 +6,8 @@ export {
 export type { PickleGlobal, PickleContext, UnpickleOptions, UnpickleLimits } from './unpickler';
 export { loadTorchStateDict, parseTorchStateDict, loadTorchCheckpoint, parseTorchCheckpoint } from './torch';
 export type { TorchTensor, TorchCheckpoint, LoadTorchOptions, LoadTorchCheckpointOptions, ZipLimits } from './torch';
+export { encodeTorchStateDict, saveTorchStateDict } from './torch-writer';
+export type { TorchTensorInput } from './torch-writer';
 export { omegaconfGlobals, omegaconfToPlain, isOmegaConf, pythonTypeRefs } from './omegaconf';
 export { NumpyArray, NumpyDtype, numpyGlobals, numpyAfterBuild, decodeNumpyBytes, parseDtypeString } from './numpy';
 export type { NumericData } from './numpy';
