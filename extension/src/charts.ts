@@ -29,6 +29,19 @@ export function readTheme(el: HTMLElement): Theme {
 
 export type XRange = [number, number] | null;
 
+/**
+ * Plotly reports date-axis ranges as UTC strings it shortens ("2022-05-12", "2022-05-12 01:30",
+ * "2022-05-12 01:30:05.1234"); we plot epoch milliseconds, so read them back as UTC.
+ */
+export function plotlyDateToMs(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return NaN;
+  const m = /^(-?\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2})(?::(\d{2})(?::(\d{2})(\.\d+)?)?)?)?Z?$/.exec(v.trim());
+  if (!m) return NaN;
+  const frac = m[7] ? Number(m[7]) * 1000 : 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + frac;
+}
+
 export function baseLayout(theme: Theme, height: number): PlotLayout {
   return {
     height,

@@ -30,6 +30,7 @@ import {
 import {
   faultDistributionFigure,
   featureImportanceFigure,
+  plotlyDateToMs,
   readTheme,
   scoresFigure,
   signalsFigure,
@@ -51,11 +52,9 @@ type SortKey = 'index' | 'start' | 'duration' | 'peakScore' | 'fault' | 'confide
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
 
-/** Plotly reports date-axis ranges as "YYYY-MM-DD hh:mm:ss.sss" (UTC, since we plot epoch ms). */
 function rangeValue(v: unknown, dateAxis: boolean): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return dateAxis ? Date.parse(v.replace(' ', 'T') + (v.includes('Z') ? '' : 'Z')) : Number(v);
-  return NaN;
+  if (dateAxis) return plotlyDateToMs(v);
+  return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
 }
 
 function sameRun(a: ViewerBundle | null, b: ViewerBundle): boolean {

@@ -230,6 +230,26 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     await shot(page, 'hostile-names.png');
   });
 
+  test('epoch-ms time axis: a drag-zoom on the scores chart (date strings from plotly) moves both charts', async () => {
+    const n = 5000;
+    const t0 = Date.UTC(2022, 4, 10);
+    const values = new Float32Array(n);
+    const scores = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      values[i] = Math.sin(i / 50);
+      scores[i] = (i * 7919) % 1000 / 1000;
+    }
+    const time = Float64Array.from({ length: n }, (_, i) => t0 + 1000 * i);
+    await render(page, buildViewerBundle({ title: 'epoch axis', series: { columns: ['soc'], values, time }, scores: { values: scores }, threshold: { rate: 0.01 } }));
+    await page.evaluate(() => alTest.relayout('.al-chart-scores', { 'xaxis.range[0]': '2022-05-10 00:10', 'xaxis.range[1]': '2022-05-10 00:20:30.5' }));
+    const range = await page.evaluate(() => alTest.viewer().xRange);
+    expect(range).toEqual([t0 + 600_000, t0 + 1_230_500]);
+    const st = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
+    // the signals chart shows exactly the rows of the zoomed range, at full resolution
+    expect(st!.traces[0].points).toBeGreaterThanOrEqual(630);
+    expect(st!.traces[0].points).toBeLessThanOrEqual(634);
+  });
+
   test('an invalid bundle shows a readable error naming the field', async () => {
     await page.evaluate(async () => {
       alTest.clearAll();

@@ -25,6 +25,7 @@ import { AnomalyViewerRenderer } from '../../extension/src/renderer';
 import { AnomalyViewer } from '../../extension/src/viewer';
 import { DEFAULT_SETTINGS, SettingsStore, normalizeSettings } from '../../extension/src/settings';
 import { fmtPct } from '../../extension/src/dom';
+import { plotlyDateToMs } from '../../extension/src/charts';
 import { REPO_ROOT } from '../helpers/shared';
 
 /** A labelled generated series: sine channels, scores high inside three labelled intervals. */
@@ -184,5 +185,16 @@ describe('settings schema', () => {
     expect(s.maxPointsDrawn).toBe(DEFAULT_SETTINGS.maxPointsDrawn);
     expect(s.colors.predicted).toBe(DEFAULT_SETTINGS.colors.predicted);
     expect(s.colors.score).toBe('#123456');
+  });
+});
+
+describe('plotly date ranges', () => {
+  test('every shortened form plotly emits reads back as UTC epoch ms', () => {
+    expect(plotlyDateToMs('2022-05-12')).toBe(Date.UTC(2022, 4, 12));
+    expect(plotlyDateToMs('2022-05-12 01:30')).toBe(Date.UTC(2022, 4, 12, 1, 30));
+    expect(plotlyDateToMs('2022-05-12 01:30:05')).toBe(Date.UTC(2022, 4, 12, 1, 30, 5));
+    expect(plotlyDateToMs('2022-05-12 01:30:05.1234')).toBeCloseTo(Date.UTC(2022, 4, 12, 1, 30, 5) + 123.4, 6);
+    expect(plotlyDateToMs(1652317200000)).toBe(1652317200000);
+    expect(plotlyDateToMs('yesterday')).toBeNaN();
   });
 });
