@@ -176,6 +176,16 @@ describe('loadTorchStateDict on generated archives', () => {
     expect(() => parseTorchStateDict(torchZip(fake), 'fake.pt')).toThrow('fake.pt: _rebuild_tensor_v2 without a storage');
   });
 
+  it('unwraps _rebuild_from_type_v2 (tensor subclasses such as Parameter) but only around torch rebuilds', () => {
+    const inner = '((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)t';
+    const wrap = (func: string): Uint8Array => latin1Bytes(`\x80\x02}X\x01\x00\x00\x00wctorch._tensor\n_rebuild_from_type_v2\n(${func}ctorch.nn.parameter\nParameter\n${inner}}tRs.`);
+    const zip = (pkl: Uint8Array): Uint8Array => torchZip(pkl, { 'archive/data/0': new Uint8Array(new Float32Array([1.5, -2]).buffer) });
+    const sd = parseTorchStateDict(zip(wrap('ctorch._utils\n_rebuild_tensor_v2\n')), 'param.pt');
+    expect(Array.from(sd.get('w')!.data)).toEqual([1.5, -2]);
+    expect(() => parseTorchStateDict(zip(wrap('ccollections\nOrderedDict\n')), 'sneaky.pt'))
+      .toThrow('sneaky.pt: _rebuild_from_type_v2 with a function other than a torch tensor rebuild');
+  });
+
   it('refuses stride-0 views that would expand a tiny storage into a huge tensor', () => {
     // size (2**25,), stride (0,) over a one-element storage: 128 MiB of output from 4 bytes.
     const pkl = latin1Bytes('\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tRs.');

@@ -404,6 +404,21 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
         return args[0];
       },
     },
+    // Tensor subclasses / tensors with Python state: _rebuild_from_type_v2(func, new_type, args, state).
+    // Only our own rebuild functions may be `func`; the type and state are ignored (plain tensors come back).
+    'torch._tensor._rebuild_from_type_v2': {
+      call: (args, ctx) => {
+        const [func, , inner] = args;
+        if (!(func instanceof GlobalRef) || !func.impl.call || !func.fullName.startsWith('torch._utils._rebuild_')) {
+          throw ctx.vm.error('_rebuild_from_type_v2 with a function other than a torch tensor rebuild');
+        }
+        if (!Array.isArray(inner)) throw ctx.vm.error('_rebuild_from_type_v2 arguments are not a tuple');
+        return func.impl.call(inner, ctx);
+      },
+    },
+    'torch._tensor.Tensor': {},
+    'torch.Tensor': {},
+    'torch.nn.parameter.Parameter': {},
   };
   for (const storageName of Object.keys(STORAGE_TYPES)) globals[`torch.${storageName}`] = storageMarker;
 
