@@ -29,6 +29,8 @@ import {
   zScoreBaseline,
   firstDifferenceBaseline,
   prepareMetrics,
+  thresholdAtRate,
+  writeNpy,
   randomScoresBaseline,
   trainAnomalyBert,
   createTerminalReporter,
@@ -38,6 +40,7 @@ import {
   type Series,
   type MetricRow,
   type HistoryEntry,
+  type SynthTestSet,
   type TrainResult,
 } from '../../kernel-lib/src/index';
 
@@ -63,6 +66,8 @@ interface Args {
   docs: boolean;
   /** Re-render docs/experiments.md from an existing results.json (no training). */
   render?: string;
+  /** Add the per-anomaly-type analysis to an existing results.json (no training), then render. */
+  analyze?: string;
 }
 
 function parseCli(argv: string[]): Args {
@@ -75,7 +80,8 @@ function parseCli(argv: string[]): Args {
     else if (k === '--steps_b') a.stepsB = Number(argv[++i]);
     else if (k === '--no_docs') a.docs = false;
     else if (k === '--render') a.render = path.resolve(argv[++i]);
-    else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>)`);
+    else if (k === '--analyze') a.analyze = path.resolve(argv[++i]);
+    else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>, --analyze <results.json>)`);
   }
   if (a.quick) {
     a.stepsA = Math.min(a.stepsA, 40);
@@ -148,6 +154,47 @@ function randomRow(labels: Uint8Array, seed: number): DetectorRow & { library_ra
   return { ...evaluate('random scores', scores, labels), library_random_with_pa: randomScoresBaseline(labels, null, { seed, pointAdjust: true }) };
 }
 
+interface TypeRow {
+  type: string;
+  anomalies: number;
+  /** intervals with at least one labelled point flagged */
+  detected: number;
+  /** flagged fraction of the labelled points, averaged over the intervals of this type */
+  mean_point_recall: number;
+}
+
+/**
+ * Which anomaly types a detector finds, at its own best no-PA rate: per synthetic interval, the
+ * flagged fraction of its labelled points (peak noise labels only the moved points).
+ */
+function perTypeDetection(scores: ArrayLike<number>, labels: Uint8Array, synth: SynthTestSet, rate: number): { rate: number; false_positives: number; types: TypeRow[] } {
+  const thr = thresholdAtRate(scores, rate);
+  const byType = new Map<string, TypeRow>();
+  for (const iv of synth.intervals) {
+    let n = 0;
+    let hit = 0;
+    for (let t = iv.start; t < iv.end; t++) {
+      if (labels[t] !== 1) continue;
+      n++;
+      if (scores[t] > thr) hit++;
+    }
+    const row = byType.get(iv.type) ?? { type: iv.type, anomalies: 0, detected: 0, mean_point_recall: 0 };
+    row.anomalies++;
+    if (hit > 0) row.detected++;
+    row.mean_point_recall += n > 0 ? hit / n : 0;
+    byType.set(iv.type, row);
+  }
+  let fp = 0;
+  for (let t = 0; t < labels.length; t++) if (labels[t] === 0 && scores[t] > thr) fp++;
+  const types = [...byType.values()].map((r) => ({ ...r, mean_point_recall: r.mean_point_recall / r.anomalies }));
+  return { rate, false_positives: fp, types };
+}
+
+function scoresOfRun(runDir: string, step: number): Float32Array {
+  const arr = readNpy(path.join(REPO, runDir, 'state', `step_${step}_scores.npy`));
+  return arr.data as Float32Array;
+}
+
 function scoresOf(run: TrainResult, step: number): Float32Array {
   const arr = readNpy(path.join(run.runDir, 'state', `step_${step}_scores.npy`));
   return arr.data as Float32Array;
@@ -155,6 +202,72 @@ function scoresOf(run: TrainResult, step: number): Float32Array {
 
 function log(line: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data of both parts; deterministic, so --analyze rebuilds exactly the test sets a run used.
+
+interface Prepared {
+  train: Series;
+  scaler: MinMaxScaler;
+  /** synthetic test set in the scaled [0, 1] space */
+  synth: SynthTestSet;
+  /** the same test set in raw units (what training receives) */
+  test: Series;
+}
+
+async function prepareA(trainDays: string[], testDay: string): Promise<Prepared> {
+  const train = await concatFiles(trainDays.map((d) => path.join(PANLI, d)), PANLI_COLUMNS);
+  const testRaw = await loadSeries(path.join(PANLI, testDay), { columns: PANLI_COLUMNS });
+  const scaler = MinMaxScaler.fit(train);
+  const C = PANLI_COLUMNS.length;
+  const synth = synthesizeTestSet(withValues(testRaw, scaler.transform(testRaw.values, C), testDay), { seed: 2024, ...SYNTH });
+  return { train, scaler, synth, test: withValues(testRaw, scaler.inverseTransform(synth.values, C), `synth(${testDay})`) };
+}
+
+async function prepareB(trainFiles: string[], testFile: string): Promise<Prepared> {
+  const train = await concatFiles(trainFiles.map((f) => path.join(JECHEON, f)), JECHEON_COLUMNS);
+  const testRaw = await loadSeries(path.join(JECHEON, testFile), { columns: JECHEON_COLUMNS });
+  const scaler = MinMaxScaler.fit(train);
+  const synth = synthesizeTestSet(withValues(testRaw, scaler.transform(testRaw.values, 2), testFile), { seed: 2025, ...SYNTH });
+  return { train, scaler, synth, test: withValues(testRaw, scaler.inverseTransform(synth.values, 2), `synth(${testFile})`) };
+}
+
+/** Detector scores of a part, in the order of its `detectors` rows (model runs first, then baselines, random). */
+function detectorScores(p: Prepared, modelScores: Float32Array[], columns: string[]): Array<ArrayLike<number>> {
+  const C = columns.length;
+  const stats = fitBaselineStats(p.scaler.transform(p.train.values, C), C, columns);
+  const rng = createRng(1);
+  const random = new Float64Array(p.synth.labels.length);
+  for (let i = 0; i < random.length; i++) random[i] = rng.uniform();
+  return [...modelScores, zScoreBaseline(p.synth.values, C, stats), firstDifferenceBaseline(p.synth.values, C, stats), random];
+}
+
+/**
+ * Post-hoc analysis of a finished run (cheap: no training): which anomaly types each detector finds
+ * at its best no-PA rate; also saves the test labels and intervals beside the runs (for
+ * `anomaly-lab score-steps`). Updates results.json and re-renders the docs.
+ */
+async function analyze(resultsFile: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r: any = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+  const pa = await prepareA(r.a.train_days, r.a.test_day);
+  const finalA = r.a.final.step as number;
+  const scoresA = detectorScores(pa, [scoresOfRun(r.a.run_dir, finalA)], PANLI_COLUMNS);
+  r.a.per_type = (r.a.detectors as DetectorRow[]).map((d, i) => ({ detector: d.detector, ...perTypeDetection(scoresA[i], pa.synth.labels, pa.synth, d.without_pa.anomaly_rate) }));
+  const pb = await prepareB(r.b.train_files, r.b.test_file);
+  const last = (c: Array<{ step: number }>): number => c[c.length - 1].step;
+  const scoresB = detectorScores(pb, [scoresOfRun(r.b.transfer_run, last(r.b.transfer_curve)), scoresOfRun(r.b.scratch_run, last(r.b.scratch_curve))], JECHEON_COLUMNS);
+  r.b.per_type = (r.b.detectors as DetectorRow[]).map((d, i) => ({ detector: d.detector, ...perTypeDetection(scoresB[i], pb.synth.labels, pb.synth, d.without_pa.anomaly_rate) }));
+  for (const [dir, p] of [[r.a.run_dir, pa], [r.b.transfer_run, pb], [r.b.scratch_run, pb]] as Array<[string, Prepared]>) {
+    writeNpy(path.join(REPO, dir, 'test_label.npy'), p.synth.labels, [p.synth.labels.length]);
+    writeFileAtomic(path.join(REPO, dir, 'test_intervals.json'), JSON.stringify(p.synth.intervals, null, 1) + '\n');
+  }
+  const json = JSON.stringify(r, null, 2) + '\n';
+  writeFileAtomic(resultsFile, json);
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+  log(`analysis added to ${resultsFile}; rendered docs/experiments.md`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,6 +281,10 @@ async function main(): Promise<void> {
     log(`rendered docs/experiments.md from ${args.render}`);
     return;
   }
+  if (args.analyze) {
+    await analyze(args.analyze);
+    return;
+  }
   const backend = await initBackend({ backend: process.env.ANOMALY_LAB_BACKEND ?? 'wasm' });
   fs.mkdirSync(args.out, { recursive: true });
   const startedAt = new Date().toISOString();
@@ -179,13 +296,8 @@ async function main(): Promise<void> {
   const trainDays = args.quick ? days.slice(0, 1) : days.slice(0, days.length - 2);
   const testDay = days[days.length - 1];
   log(`(a) train days ${trainDays.join(', ')}; test day ${testDay}`);
-  const panliTrain = await concatFiles(trainDays.map((d) => path.join(PANLI, d)), PANLI_COLUMNS);
-  const panliTestRaw = await loadSeries(path.join(PANLI, testDay), { columns: PANLI_COLUMNS });
-  const scalerA = MinMaxScaler.fit(panliTrain);
+  const { train: panliTrain, scaler: scalerA, synth: synthA, test: testA } = await prepareA(trainDays, testDay);
   const C = PANLI_COLUMNS.length;
-  const testScaled = withValues(panliTestRaw, scalerA.transform(panliTestRaw.values, C), testDay);
-  const synthA = synthesizeTestSet(testScaled, { seed: 2024, ...SYNTH });
-  const testA = withValues(panliTestRaw, scalerA.inverseTransform(synthA.values, C), `synth(${testDay})`);
   const anomalousA = synthA.labels.reduce((n, v) => n + v, 0);
   log(`(a) test set: ${testA.length} rows, ${synthA.intervals.length} anomalies, ${anomalousA} anomalous points (${((100 * anomalousA) / testA.length).toFixed(2)}%)`);
 
@@ -253,11 +365,7 @@ async function main(): Promise<void> {
   const jTestFile = jFiles[jFiles.length - 1];
   const jTrainFiles = jFiles.slice(0, jFiles.length - 1);
   log(`(b) jecheon train ${jTrainFiles.join(', ')}; test ${jTestFile}`);
-  const jTrain = await concatFiles(jTrainFiles.map((f) => path.join(JECHEON, f)), JECHEON_COLUMNS);
-  const jTestRaw = await loadSeries(path.join(JECHEON, jTestFile), { columns: JECHEON_COLUMNS });
-  const scalerB = MinMaxScaler.fit(jTrain);
-  const synthB = synthesizeTestSet(withValues(jTestRaw, scalerB.transform(jTestRaw.values, 2), jTestFile), { seed: 2025, ...SYNTH });
-  const testB = withValues(jTestRaw, scalerB.inverseTransform(synthB.values, 2), `synth(${jTestFile})`);
+  const { train: jTrain, scaler: scalerB, synth: synthB, test: testB } = await prepareB(jTrainFiles, jTestFile);
   const summaryB = args.quick ? args.stepsB : Math.max(1, Math.round(args.stepsB / 6));
   const common = {
     train: jTrain,
@@ -328,10 +436,8 @@ async function main(): Promise<void> {
   };
   const json = JSON.stringify(results, null, 2) + '\n';
   writeFileAtomic(path.join(args.out, 'results.json'), json);
-  if (args.docs) {
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(results));
-  }
+  // Per-type analysis, test labels beside the runs, docs (results.json is updated in place).
+  if (args.docs) await analyze(path.join(args.out, 'results.json'));
   log(`done: ${path.join(args.out, 'results.json')}${args.docs ? ' and docs/experiments.md' : ''}`);
 }
 
@@ -346,6 +452,21 @@ function table(rows: DetectorRow[]): string {
       `| ${r.detector} | **${f4(r.without_pa.f1)}** | ${f4(r.without_pa.precision)} | ${f4(r.without_pa.recall)} | ${r.without_pa.anomaly_rate.toFixed(3)} | ${f4(r.with_pa.f1)} | ${f4(r.pa_k_auc)} |`,
   );
   return [head, ...body].join('\n');
+}
+
+function perTypeTable(rows: Array<{ detector: string; rate: number; false_positives: number; types: TypeRow[] }> | undefined): string {
+  if (!rows || rows.length === 0) return '';
+  const types = [...new Set(rows.flatMap((r) => r.types.map((t) => t.type)))].sort();
+  const head = `| detector (at its best no-PA rate) | false positives | ${types.map((t) => `${t}: found / mean point recall`).join(' | ')} |`;
+  const sep = `| --- | --- | ${types.map(() => '---').join(' | ')} |`;
+  const body = rows.map((r) => {
+    const cells = types.map((t) => {
+      const x = r.types.find((q) => q.type === t);
+      return x ? `${x.detected}/${x.anomalies} / ${x.mean_point_recall.toFixed(2)}` : '–';
+    });
+    return `| ${r.detector} (rate ${r.rate.toFixed(3)}) | ${r.false_positives} | ${cells.join(' | ')} |`;
+  });
+  return ['Which anomaly types each detector finds (per synthetic interval: flagged at all / flagged fraction of its labelled points):', '', head, sep, ...body, ''].join('\n');
 }
 
 function curveTable(...curves: Array<{ name: string; points: Array<{ step: number; loss: number; f1?: number; f1_pa?: number }> }>): string {
@@ -409,6 +530,7 @@ ${f4(d.without_pa.f1)} → ${beatsA ? '**AnomalyBERT beats both baselines.**' : 
 Point adjustment flatters every detector here: random scores reach F1 ${f4(a.detectors[3].with_pa.f1)} with PA on these labels,
 which is why the PA%K area (F1 averaged over K = 0…100% of an interval required) is reported beside it.
 
+${perTypeTable(a.per_type)}
 Training curve (history.json of \`${a.run_dir}\`):
 
 ${curveTable({ name: 'panli', points: a.curve })}
@@ -426,6 +548,7 @@ ${table(b.detectors)}
 Final best F1 without PA: fine-tuned ${f4(tr.without_pa.f1)} vs scratch ${f4(sc.without_pa.f1)} →
 ${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch**' : '**transfer does NOT beat training from scratch in this run**'} for the same number of steps.
 
+${perTypeTable(b.per_type)}
 Both curves (test metrics at every summary step):
 
 ${curveTable({ name: 'transfer', points: b.transfer_curve }, { name: 'scratch', points: b.scratch_curve })}
