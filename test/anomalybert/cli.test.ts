@@ -84,6 +84,28 @@ test('estimate on a CSV picks the checkpoint columns by name and applies its sca
   expect(maxDiff).toBeLessThan(1e-6);
 });
 
+test('estimate --data_division file scores each file of a directory on its own', async () => {
+  const dir = path.join(tmp, 'days');
+  fs.mkdirSync(dir);
+  const day1 = raw(40, 3);
+  const day2 = raw(35, 4);
+  writeCsv(path.join(dir, 'day1.csv'), { columns: COLUMNS, values: day1 });
+  writeCsv(path.join(dir, 'day2.csv'), { columns: COLUMNS, values: day2 });
+  const out = path.join(tmp, 'days.npy');
+  const r = runCli(['estimate', '--checkpoint', ckpt, '--data', dir, '--data_division', 'file', '--batch_size', '2', '--window_sliding', '4', '--out', out, '--backend', 'wasm']);
+  expect(r.stderr).not.toMatch(/anomaly-lab estimate:/);
+  expect(r.code).toBe(0);
+  const got = toFloat32(readNpy(out));
+  expect(got.length).toBe(75);
+  const scale = (v: Float32Array): Float32Array => Float32Array.from(v, (x, k) => (x - SCALER.min[k % 3]) / (SCALER.max[k % 3] - SCALER.min[k % 3]));
+  const e1 = await estimateScores(model, scale(day1), 40, { batchSize: 2, windowSliding: 4 });
+  const e2 = await estimateScores(model, scale(day2), 35, { batchSize: 2, windowSliding: 4 });
+  let maxDiff = 0;
+  for (let i = 0; i < 40; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - e1[i]));
+  for (let i = 0; i < 35; i++) maxDiff = Math.max(maxDiff, Math.abs(got[40 + i] - e2[i]));
+  expect(maxDiff).toBeLessThan(1e-6);
+});
+
 test('predict: wrong rank, wrong column count, missing files', () => {
   const series = path.join(tmp, 'series2d.npy');
   writeNpy(series, raw(40, 2), [40, 3]);

@@ -246,3 +246,24 @@ test('long windows on wasm (per-head attention path) agree with the cpu backend,
     model.dispose();
   }
 });
+
+test('divisions are estimated independently, like the original data divisions', async () => {
+  const model = AnomalyBert.create(SMALL, { seed: 13, identicalLayers: false });
+  try {
+    const length = 130;
+    const values = randomValues(length * 3, 14);
+    const divisions: Array<[number, number]> = [[0, 47], [50, 130]];
+    const scores = await estimateScores(model, values, length, { batchSize: 2, windowSliding: 4, divisions });
+    for (const [a, b] of divisions) {
+      const alone = await estimateScores(model, values.slice(a * 3, b * 3), b - a, { batchSize: 2, windowSliding: 4 });
+      expect(Array.from(scores.subarray(a, b))).toEqual(Array.from(alone));
+    }
+    expect(Array.from(scores.subarray(47, 50))).toEqual([0, 0, 0]); // outside every division: 0, as the original
+    await expect(estimateScores(model, values, length, { divisions: [[0, 60], [50, 130]] })).rejects.toThrow('sorted, non-overlapping');
+    await expect(estimateScores(model, values, length, { windowSliding: 4, divisions: [[0, 10], [10, 130]] })).rejects.toThrow(
+      'division [0, 10): the series has 10 points, fewer than one window (20 points)',
+    );
+  } finally {
+    model.dispose();
+  }
+});

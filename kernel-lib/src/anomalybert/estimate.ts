@@ -61,6 +61,11 @@ export interface EstimateOptions {
   postActivation?: 'sigmoid' | 'none';
   /** Called after each batch with windows done and the total. */
   onProgress?: (windowsDone: number, windowsTotal: number) => void;
+  /**
+   * Estimate each [start, end) range on its own (the original's data divisions, e.g. one per file
+   * or day, so no window straddles two of them). Default: the whole series.
+   */
+  divisions?: Array<[number, number]>;
 }
 
 /** Throw naming the first row/column holding NaN or ±Infinity. */
@@ -89,53 +94,77 @@ export async function estimateScores(model: AnomalyBert, values: Float32Array, l
     );
   }
   checkFinite(values, nCols, 'series');
-  const schedule = slidingWindowSchedule(length, w, opts.batchSize ?? 16, opts.windowSliding ?? 16);
-  const total = schedule.reduce((a, b) => a + b.length, 0);
-  const sums = new Float64Array(length * nOut);
-  const counts = new Int32Array(length);
+  const divisions = opts.divisions ?? [[0, length]];
+  let previousEnd = 0;
+  for (const [a, b] of divisions) {
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < previousEnd || b > length || b <= a) {
+      throw new Error(`divisions must be sorted, non-overlapping [start, end) ranges inside [0, ${length}); got [${a}, ${b})`);
+    }
+    previousEnd = b;
+  }
+  const batchSize = opts.batchSize ?? 16;
+  const sliding = opts.windowSliding ?? 16;
+  const schedules = divisions.map(([a, b]) => {
+    try {
+      return slidingWindowSchedule(b - a, w, batchSize, sliding);
+    } catch (e) {
+      throw divisions.length > 1 ? new Error(`division [${a}, ${b}): ${(e as Error).message}`) : e;
+    }
+  });
+  const total = schedules.reduce((sum, sch) => sum + sch.reduce((x, batch) => x + batch.length, 0), 0);
   const sigmoid = (opts.postActivation ?? 'sigmoid') === 'sigmoid';
-  const runBatch = async (starts: Int32Array): Promise<Float32Array> => {
+  // Points outside every division keep 0, as in the original (its output starts as zeros).
+  const scores = new Float32Array(length * nOut);
+  let done = 0;
+
+  /** Outputs (k, W, out) of the windows starting at `starts` (relative to `offset`). */
+  const runBatch = async (offset: number, starts: Int32Array): Promise<Float32Array> => {
     const k = starts.length;
     const batch = new Float32Array(k * w * nCols);
-    for (let b = 0; b < k; b++) batch.set(values.subarray(starts[b] * nCols, (starts[b] + w) * nCols), b * w * nCols);
+    for (let b = 0; b < k; b++) batch.set(values.subarray((offset + starts[b]) * nCols, (offset + starts[b] + w) * nCols), b * w * nCols);
     const out = tf.tidy(() => {
       const logits = model.apply(tf.tensor3d(batch, [k, w, nCols])); // (k, W, out)
       return sigmoid ? tf.sigmoid(logits) : logits;
     });
     try {
-      return (await out.data()) as Float32Array; // (k, W, out)
+      return (await out.data()) as Float32Array;
     } finally {
       out.dispose();
     }
   };
-  let done = 0;
-  for (const starts of schedule) {
-    const y = await runBatch(starts);
-    for (let b = 0; b < starts.length; b++) {
-      const s = starts[b];
-      const src = b * w * nOut;
-      const dst = s * nOut;
-      for (let j = 0; j < w * nOut; j++) sums[dst + j] += y[src + j];
-      for (let j = 0; j < w; j++) counts[s + j]++;
+
+  for (let d = 0; d < divisions.length; d++) {
+    const [offset, end] = divisions[d];
+    const len = end - offset;
+    const sums = new Float64Array(len * nOut);
+    const counts = new Int32Array(len);
+    for (const starts of schedules[d]) {
+      const y = await runBatch(offset, starts);
+      for (let b = 0; b < starts.length; b++) {
+        const s = starts[b];
+        const src = b * w * nOut;
+        const dst = s * nOut;
+        for (let j = 0; j < w * nOut; j++) sums[dst + j] += y[src + j];
+        for (let j = 0; j < w; j++) counts[s + j]++;
+      }
+      done += starts.length;
+      opts.onProgress?.(done, total);
     }
-    done += starts.length;
-    opts.onProgress?.(done, total);
-  }
-  if (counts[length - 1] === 0) {
-    // The original leaves this tail NaN (see the module comment): fill only the uncovered points.
-    const lastStart = length - w;
-    const y = await runBatch(Int32Array.of(lastStart));
-    for (let j = 0; j < w; j++) {
-      if (counts[lastStart + j] !== 0) continue;
-      for (let o = 0; o < nOut; o++) sums[(lastStart + j) * nOut + o] = y[j * nOut + o];
-      counts[lastStart + j] = 1;
+    if (counts[len - 1] === 0) {
+      // The original leaves this tail NaN (see the module comment): fill only the uncovered points.
+      const lastStart = len - w;
+      const y = await runBatch(offset, Int32Array.of(lastStart));
+      for (let j = 0; j < w; j++) {
+        if (counts[lastStart + j] !== 0) continue;
+        for (let o = 0; o < nOut; o++) sums[(lastStart + j) * nOut + o] = y[j * nOut + o];
+        counts[lastStart + j] = 1;
+      }
     }
-  }
-  const scores = new Float32Array(length * nOut);
-  for (let t = 0; t < length; t++) {
-    // Every point is covered by now; NaN would flag a schedule bug.
-    const c = counts[t];
-    for (let o = 0; o < nOut; o++) scores[t * nOut + o] = c > 0 ? sums[t * nOut + o] / c : NaN;
+    for (let t = 0; t < len; t++) {
+      // Every point is covered by now; NaN would flag a schedule bug.
+      const c = counts[t];
+      for (let o = 0; o < nOut; o++) scores[(offset + t) * nOut + o] = c > 0 ? sums[t * nOut + o] / c : NaN;
+    }
   }
   return scores;
 }

@@ -5,6 +5,7 @@
  *   anomaly-lab estimate --checkpoint <dir|.pt> --data <series .npy|.parquet|.csv|dir> [--columns a,b]
  *                        --batch_size 16 --window_sliding 16 --out scores.npy [--backend wasm|cpu|auto]
  *
+ * --data_division file estimates each file of a directory on its own (the original's divisions).
  * Columns: --columns, else the checkpoint's recorded columns when the data have them, else every
  * numeric column. The checkpoint's min-max scaler is applied when it has one (--scale none skips it).
  * Output: (length, out) float32 sigmoid scores.
@@ -26,6 +27,12 @@ const SPECS: OptionSpecs = {
   out: { kind: 'string', required: true, help: '.npy to write, shaped (length, out), float32' },
   batch_size: { kind: 'int', default: 16, help: 'windows per batch (as the original)' },
   window_sliding: { kind: 'int', default: 16, help: 'stride between windows; must divide the window size' },
+  data_division: {
+    kind: 'string',
+    default: 'total',
+    choices: ['total', 'file'],
+    help: 'total: one series; file: estimate each file of a --data directory separately (no window straddles two files)',
+  },
   scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
@@ -72,7 +79,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     const t0 = Date.now();
     let windows = 0;
-    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, onProgress: (done) => (windows = done) });
+    let divisions: Array<[number, number]> | undefined;
+    if (options.data_division === 'file' && series.segments) {
+      divisions = series.segments.map((seg) => [seg.start, seg.start + seg.length] as [number, number]);
+      const short = series.segments.find((seg) => seg.length < model.windowSize);
+      if (short) throw new Error(`${short.file}: ${short.length} rows, fewer than one window of ${model.windowSize} points (--data_division file)`);
+    }
+    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress: (done) => (windows = done) });
     writeNpy(outFile, scores, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(
