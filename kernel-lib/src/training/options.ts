@@ -170,7 +170,8 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
   }
   if (o.d_embed % o.n_head !== 0) throw new Error(`option --d_embed (${o.d_embed}) must be divisible by --n_head (${o.n_head})`);
   const window = o.n_features * o.patch_size;
-  if (window % o.window_sliding !== 0) {
+  // With a checkpoint the window comes from it; the training loop checks the stride then.
+  if (!o.checkpoint && window % o.window_sliding !== 0) {
     throw new Error(`option --window_sliding (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`);
   }
   const overlap = o.train_parts.filter((p) => o.freeze.includes(p));
