@@ -85,7 +85,17 @@ export async function run(argv: string[]): Promise<number> {
       const short = series.segments.find((seg) => seg.length < model.windowSize);
       if (short) throw new Error(`${short.file}: ${short.length} rows, fewer than one window of ${model.windowSize} points (--data_division file)`);
     }
-    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress: (done) => (windows = done) });
+    let lastReport = t0;
+    const onProgress = (done: number, total: number): void => {
+      windows = done;
+      // Long runs (the ESS model takes seconds per window on wasm) report every 10 s on stderr.
+      const now = Date.now();
+      if (now - lastReport >= 10000 && done < total) {
+        lastReport = now;
+        process.stderr.write(`estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`);
+      }
+    };
+    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress });
     writeNpy(outFile, scores, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(
