@@ -103,6 +103,15 @@ describe('anomaly-lab train (real CLI)', () => {
     expect(badOpt.code).toBe(2);
     expect(badOpt.stderr).toMatch(/--flip_replacing_interval/);
 
+    const csv = path.join(root, 'small.csv');
+    fs.writeFileSync(csv, 'time,a,b\n1,0.1,0.2\n2,0.2,0.3\n');
+    const missingColumn = runCli(['train', '--train', csv, '--columns', 'a,nope', '--out', out]);
+    expect(missingColumn.code).toBe(1);
+    expect(missingColumn.stderr).toMatch(/small\.csv: column 'nope' not found/);
+    const tooShort = runCli(['train', '--train', csv, '--out', out, '--backend', 'cpu']);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toMatch(/--train .*small\.csv: 2 rows; the window needs more than 2048/);
+
     const help = runCli(['train', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--replacing_rate_max/);
