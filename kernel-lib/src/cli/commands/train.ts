@@ -11,7 +11,7 @@
  */
 import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
-import { trainAnomalyBert, type ScaleMode } from '../../training/train';
+import type { ScaleMode } from '../../training/train';
 
 export const summary = 'train or fine-tune AnomalyBERT on normal data (original train.py options)';
 
@@ -53,6 +53,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const name of Object.keys(TRAIN_OPTION_SPECS)) {
     if (options[name] !== undefined) (trainOptions as Record<string, unknown>)[name] = options[name];
   }
+  // Loaded only now, so --help and option errors do not pay for starting tfjs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { trainAnomalyBert } = require('../../training/train') as typeof import('../../training/train');
   const result = await trainAnomalyBert({
     train: options.train as string,
     test: options.test as string | undefined,
