@@ -8,7 +8,8 @@
  * A few steps only: the first step is a warm-up and not timed; one ESS step is ~1 TFLOP (minutes
  * on wasm). If batch 16 does not fit (wasm's 4 GB heap), the error is recorded and the ESS
  * configuration is measured again at batch 4 so there is still a number (marked by batch_size).
- * Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS), BENCH_TRAIN_CONFIGS
+ * Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS), BENCH_TRAIN_ESS_WARMUP=0
+ * (time the first ESS step, no warm-up), BENCH_TRAIN_CONFIGS
  * (comma list of workshop,ess). Input: a smooth generated 5-column series in [0, 1] (the data
  * values do not change the cost of a step).
  */
@@ -44,7 +45,7 @@ interface BenchResult {
   error?: string;
 }
 
-async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16): Promise<BenchResult> {
+async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
   const rng = createRng(1);
@@ -75,8 +76,10 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
   };
   try {
     let t = Date.now();
-    step(0);
-    result.warmup_s = (Date.now() - t) / 1000;
+    if (warmup) {
+      step(0);
+      result.warmup_s = (Date.now() - t) / 1000;
+    }
     const tensorsBefore = tf.memory().numTensors;
     t = Date.now();
     for (let i = 1; i <= steps; i++) step(i);
@@ -99,6 +102,8 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
 export async function run(): Promise<object> {
   const which = (process.env.BENCH_TRAIN_CONFIGS ?? 'workshop,ess').split(',').map((s) => s.trim());
   const envSteps = process.env.BENCH_TRAIN_STEPS ? Number(process.env.BENCH_TRAIN_STEPS) : undefined;
+  // BENCH_TRAIN_ESS_WARMUP=0 times the first ESS step itself (one step is minutes on a loaded CPU).
+  const essWarmup = process.env.BENCH_TRAIN_ESS_WARMUP !== '0';
   const out: Record<string, unknown> = {
     backend: activeBackend()?.name,
     cpus: os.cpus().length,
@@ -107,9 +112,9 @@ export async function run(): Promise<object> {
   };
   if (which.includes('workshop')) out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
   if (which.includes('ess')) {
-    const ess = await benchConfig(ESS_CONFIG, envSteps ?? 1);
+    const ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, 16, essWarmup);
     out.ess = ess;
-    if (ess.error) out.ess_batch4 = await benchConfig(ESS_CONFIG, envSteps ?? 1, 4);
+    if (ess.error) out.ess_batch4 = await benchConfig(ESS_CONFIG, envSteps ?? 1, 4, essWarmup);
   }
   out.loadavg_1min_at_end = os.loadavg()[0];
   return out;
