@@ -12,6 +12,7 @@ import { AnomalyBert, estimateScores, saveCheckpoint, type AnomalyBertConfig } f
 import { readNpy, toFloat32, writeNpy } from '../../kernel-lib/src/io/npy';
 import { writeCsv } from '../../kernel-lib/src/io/series';
 import { runCli, type CliResult } from '../helpers/cli';
+import { zipSync } from 'fflate';
 import { encodeTorchStateDictForTest } from './torch-zip-writer';
 
 const CONFIG: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 4, dEmbed: 16, nLayer: 1, nHead: 4, dropout: 0.1 };
@@ -157,4 +158,27 @@ test('estimate: wrong column count, bad sliding, truncated .pt, missing option',
   expect(r.code).toBe(2);
   expect(errorLine(r, 'estimate')).toContain('missing required option --out');
   expect(fs.existsSync(path.join(tmp, 's.npy'))).toBe(false);
+});
+
+test('a .pt whose pickle calls os.system is refused without running anything', () => {
+  const marker = path.join(tmp, 'pwned');
+  const cmd = Buffer.from(`touch ${marker}`);
+  // PROTO 2; GLOBAL os.system; BINUNICODE cmd; TUPLE1; REDUCE; STOP
+  const pickle = Buffer.concat([
+    Buffer.from([0x80, 2]),
+    Buffer.from('cos\nsystem\n', 'latin1'),
+    Buffer.from('X'),
+    Buffer.from(Uint32Array.of(cmd.length).buffer),
+    cmd,
+    Buffer.from([0x85]),
+    Buffer.from('R.'),
+  ]);
+  const pt = path.join(tmp, 'hostile.pt');
+  fs.writeFileSync(pt, zipSync({ 'archive/data.pkl': pickle, 'archive/version': Buffer.from('3\n') }, { level: 0 }));
+  const windows = path.join(tmp, 'hostile-windows.npy');
+  writeNpy(windows, new Float32Array(W * 3), [1, W, 3]);
+  const r = runCli(['predict', '--checkpoint', pt, '--data', windows, '--out', path.join(tmp, 'h.npy'), '--backend', 'wasm']);
+  expect(r.code).toBe(1);
+  expect(errorLine(r, 'predict')).toMatch(/os\.system/);
+  expect(fs.existsSync(marker)).toBe(false);
 });
