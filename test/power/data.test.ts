@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPowerData, parsePowerCsv, powerDataToCsv, POWER_SIGNALS } from '../../kernel-lib/src/power/data';
+import { loadPowerData, parsePowerCsv, powerDataToCsv, powerDataToDataFrame, POWER_SIGNALS } from '../../kernel-lib/src/power/data';
 import { FAULT_TYPES, generatePowerData } from '../../kernel-lib/src/power/synth';
 import { runCli } from '../helpers/cli';
 
@@ -61,6 +61,14 @@ describe('loadPowerData and the CLI on malformed files', () => {
     const back = await loadPowerData(f);
     expect(back.length).toBe(g.data.length);
     for (let c = 0; c < 6; c++) expect(Array.from(back.signals[c])).toEqual(Array.from(g.data.signals[c]));
+  });
+
+  test('danfojs-node DataFrame for notebooks has Time and the six signals', () => {
+    const g = generatePowerData({ seed: 4, duration: 0.05, sampleRate: 2000, nFaults: 0 });
+    const df = powerDataToDataFrame(g.data) as { shape: number[]; columns: string[]; column(name: string): { values: number[] } };
+    expect(df.shape).toEqual([g.data.length, 7]);
+    expect(df.columns).toEqual(['Time', ...POWER_SIGNALS]);
+    expect(df.column('Ib').values).toEqual(Array.from(g.data.signals[4]));
   });
 
   test('missing file and directory are named', async () => {

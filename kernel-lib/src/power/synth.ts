@@ -15,7 +15,9 @@
  *  - LLL: all voltages ×(1 − d) staying balanced; all currents ×g, balanced (zero sum).
  *  - LLLG: as LLL with unequal per-phase depths (fault resistances differ) and, through the
  *    ground path, zero-sequence components common to the three phases: voltage
- *    v0 = 0.4·V·d·sin(ωt − θ) and current i0 = 0.5·g·I·sin(ωt − θ − 1.4).
+ *    v0 = 0.7·V·d·sin(ωt − θ) and current i0 = 1.2·g·I·sin(ωt − θ − 1.4). (Real LLL and LLLG
+ *    faults can be nearly indistinguishable from the 46 features; the generator makes the ground
+ *    path visible on purpose, so the classes are learnable in a workshop.)
  * Transitions use a short ramp (~0.5 ms) so the onset is abrupt but not a single-sample jump.
  */
 import { createRng, type Rng } from '../browser/random';
@@ -172,7 +174,6 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
   // Per-fault constants: LLLG per-phase depths, DC offset sign and zero-sequence angle.
   const extras = faults.map((f) => ({
     phaseDepth: [0, 1, 2].map(() => (f.type === 'LLLG' ? Math.min(0.98, f.depth * (0.75 + 0.5 * rng.uniform())) : f.depth)),
-    dcSign: rng.uniform() < 0.5 ? -1 : 1,
     theta: 2 * Math.PI * rng.uniform(),
   }));
   for (let i = 0; i < n; i++) {
@@ -189,8 +190,13 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
       labels[i] = 1;
       const ex = extras[k];
       const since = t - f.start;
-      // Fault current: larger, more inductive (lags ~80°), with a DC offset decaying over ~1 cycle.
-      const faultI = (p: number): number => f.gain * I * (Math.sin(w * t + phase0 - PHASE_SHIFT[p] - 1.4) + 0.5 * ex.dcSign * Math.exp(-since * f0));
+      // Fault current: larger, more inductive (lags ~80°), plus the DC offset that keeps each phase
+      // current continuous at inception (−the steady-state value then), decaying over ~1 cycle.
+      // The three offsets sum to zero, so a balanced fault stays zero-sequence free.
+      const faultI = (p: number): number => {
+        const angle = phase0 - PHASE_SHIFT[p] - 1.4;
+        return f.gain * I * (Math.sin(w * t + angle) - Math.sin(w * f.start + angle) * Math.exp(-since * f0));
+      };
       const mix = (a: number, b: number): number => a + (b - a) * e;
       switch (f.type) {
         case 'LG': {
@@ -219,8 +225,8 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
         case 'LLL':
         case 'LLLG': {
           const ground = f.type === 'LLLG';
-          const v0 = ground ? 0.4 * V * f.depth * Math.sin(w * t + phase0 - ex.theta) : 0;
-          const i0 = ground ? 0.5 * f.gain * I * Math.sin(w * t + phase0 - ex.theta - 1.4) : 0;
+          const v0 = ground ? 0.7 * V * f.depth * Math.sin(w * t + phase0 - ex.theta) : 0;
+          const i0 = ground ? 1.2 * f.gain * I * Math.sin(w * t + phase0 - ex.theta - 1.4) : 0;
           for (let p = 0; p < 3; p++) {
             const d = ex.phaseDepth[p];
             v[p] = mix(v[p], v[p] * (1 - d) + v0);

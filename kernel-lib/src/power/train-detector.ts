@@ -68,7 +68,7 @@ export interface TrainDetectorOptions extends AutoencoderConfig {
   learningRate?: number;
   validationSplit?: number;
   patience?: number;
-  onEpoch?: (e: { epoch: number; loss: number; val_loss: number; elapsed_s: number }) => void;
+  onEpoch?: (e: { epoch: number; loss: number; val_loss: number; elapsed_s: number; tensors: number }) => void;
 }
 
 export interface TrainedDetector {
@@ -132,7 +132,8 @@ export async function trainDetector(normal: PowerData | PowerData[], opts: Train
     seed,
   };
   const model = createLstmAutoencoder(config);
-  model.compile({ optimizer: tf.train.adam(opts.learningRate ?? 1e-3), loss: 'meanSquaredError' });
+  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  model.compile({ optimizer, loss: 'meanSquaredError' });
   const xTrain = tf.tensor3d(X.subarray(0, nTrain * L * C), [nTrain, L, C]);
   const xVal = tf.tensor3d(X.subarray(nTrain * L * C), [nVal, L, C]);
   const history: TrainedDetector['history'] = [];
@@ -160,7 +161,7 @@ export async function trainDetector(normal: PowerData | PowerData[], opts: Train
       const valLoss = Number(h.history.val_loss[0]);
       const rec = { epoch: epoch + 1, loss, val_loss: valLoss, elapsed_s: (Date.now() - t0) / 1000 };
       history.push(rec);
-      opts.onEpoch?.(rec);
+      opts.onEpoch?.({ ...rec, tensors: tf.memory().numTensors });
       if (valLoss < best) {
         best = valLoss;
         bestEpoch = epoch + 1;
@@ -176,6 +177,8 @@ export async function trainDetector(normal: PowerData | PowerData[], opts: Train
     if (bestWeights) tf.dispose(bestWeights);
     xTrain.dispose();
     xVal.dispose();
+    // The model does not own an optimizer passed as an instance; its moment slots would leak.
+    optimizer.dispose();
   }
   // Validation reconstruction errors with the restored weights (float64 MSE as in detection).
   const valRows = new Float64Array(nVal * L * C);
