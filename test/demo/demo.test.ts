@@ -1,0 +1,51 @@
+/**
+ * `npm run demo` (the README's first command) in its quick mode: the real built demo on generated
+ * data — train, transfer, detect, score, the power pipeline — and every promised artefact on disk.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { validateViewerBundle } from '../../kernel-lib/src/browser/viewer/index';
+import { readManifest } from '../../kernel-lib/src/report/manifest';
+import { REPO_ROOT } from '../helpers/shared';
+
+describe('npm run demo (quick)', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'al-demo-'));
+  let stdout = '';
+
+  beforeAll(() => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'kernel-lib/dist/demo.js'), '--quick', '--out', out, '--backend', 'wasm'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 15 * 60 * 1000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    stdout = r.stdout;
+    if (r.status !== 0) throw new Error(`demo exited with ${r.status}: ${r.stderr.slice(-2000)}`);
+  }, 15 * 60 * 1000);
+
+  it('prints each stage and where the reports are', () => {
+    for (const stage of ['1/6 data', '2/6 training', '3/6 transfer', '4/6 detection', '5/6 power', '6/6 reports']) expect(stdout).toContain(stage);
+    const reports = stdout.split('\n').filter((l) => /report\.html$/.test(l.trim()));
+    expect(reports).toHaveLength(4);
+    for (const r of reports) expect(fs.existsSync(path.resolve(REPO_ROOT, r.trim()))).toBe(true);
+  });
+
+  it('leaves manifests that pin inputs and metrics, a transfer lineage and valid viewer bundles', () => {
+    const runs = path.join(out, 'runs');
+    const a = readManifest(path.join(runs, 'site-a'));
+    expect(a.command?.argv[0]).toBe('train');
+    expect(a.inputs.find((i) => i.role === 'train')?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const t = readManifest(path.join(runs, 'site-b-transfer'));
+    expect(JSON.stringify(t.config)).toContain(path.join('site-a', 'state'));
+    const p = readManifest(path.join(runs, 'power'));
+    expect(p.kind).toBe('power-detect');
+    expect(typeof (p.metrics as { faults_found?: number }).faults_found).toBe('number');
+    for (const f of [path.join(runs, 'site-b-transfer', 'detection.anomaly.json'), path.join(runs, 'power', 'detection.anomaly.json')]) {
+      expect(validateViewerBundle(JSON.parse(fs.readFileSync(f, 'utf8'))).errors).toEqual([]);
+    }
+    expect(fs.existsSync(path.join(runs, 'power', 'anomalies.csv'))).toBe(true);
+    expect(fs.readFileSync(path.join(runs, 'site-a', 'report', 'report.md'), 'utf8')).toMatch(/First step whose ESS score with point adjustment exceeds 0\.9/);
+  });
+});
