@@ -166,7 +166,8 @@ async function runDetect(argv: string[]): Promise<number> {
       maxGap,
       batchSize: options.batch_size as number,
       classNames,
-      onProgress: quiet ? undefined : (done, total) => process.stderr.write(`\rpower detect: ${done}/${total} windows` + (done === total ? '\n' : '')),
+      // A carriage-return progress line only makes sense on a terminal.
+      onProgress: quiet || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\rpower detect: ${done}/${total} windows` + (done === total ? '\n' : '')),
     },
   );
   detector.model.dispose();
