@@ -52,6 +52,12 @@ type SortKey = 'index' | 'start' | 'duration' | 'peakScore' | 'fault' | 'confide
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
 
+/** Hide with the attribute too, so a section stays hidden even before the stylesheet loads. */
+function setHidden(el: HTMLElement, hidden: boolean): void {
+  el.classList.toggle('al-hidden', hidden);
+  el.hidden = hidden;
+}
+
 function rangeValue(v: unknown, dateAxis: boolean): number {
   if (dateAxis) return plotlyDateToMs(v);
   return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
@@ -80,7 +86,7 @@ export class AnomalyViewer extends Widget {
 
   // DOM sections (created once; filled per bundle)
   private readonly headerEl = h('div', { className: 'al-header' });
-  private readonly errorEl = h('div', { className: 'al-error al-hidden', attrs: { role: 'alert' } });
+  private readonly errorEl = h('div', { className: 'al-error al-hidden', attrs: { role: 'alert', hidden: '' } });
   private readonly cardsEl = h('div', { className: 'al-cards' });
   private readonly controlsEl = h('div', { className: 'al-controls' });
   private readonly statusEl = h('div', { className: 'al-status', attrs: { 'aria-live': 'polite' } });
@@ -246,7 +252,7 @@ export class AnomalyViewer extends Widget {
 
   private showError(message: string | null): void {
     this.errorEl.textContent = message ?? '';
-    this.errorEl.classList.toggle('al-hidden', message === null);
+    setHidden(this.errorEl, message === null);
   }
 
   private setStatus(message: string, isError = false): void {
@@ -504,10 +510,10 @@ export class AnomalyViewer extends Widget {
   private redraw(): void {
     if (!this.decoded) return;
     const b = this.decoded.bundle;
-    this.sections.detection.classList.toggle('al-hidden', !this.result && this.decoded.columns.length === 0);
-    this.sections.table.classList.toggle('al-hidden', !this.result);
-    this.sections.importance.classList.toggle('al-hidden', !b.featureImportances);
-    this.sections.training.classList.toggle('al-hidden', !b.training);
+    setHidden(this.sections.detection, !this.result && this.decoded.columns.length === 0);
+    setHidden(this.sections.table, !this.result);
+    setHidden(this.sections.importance, !b.featureImportances);
+    setHidden(this.sections.training, !b.training);
     this.renderDetectionViews();
     this.drawImportance();
     this.drawTraining();
@@ -517,7 +523,7 @@ export class AnomalyViewer extends Widget {
     this.renderCards();
     this.renderTable();
     const hasFaults = !!this.result && this.result.intervals.some((i) => i.fault !== undefined);
-    this.sections.faults.classList.toggle('al-hidden', !hasFaults);
+    setHidden(this.sections.faults, !hasFaults);
     this.drawLinked();
     if (hasFaults) this.drawFaults();
   }
@@ -564,20 +570,20 @@ export class AnomalyViewer extends Widget {
   private drawSignals(): void {
     const d = this.decoded;
     if (!d || d.columns.length === 0) {
-      this.signalsEl.classList.add('al-hidden');
+      setHidden(this.signalsEl, true);
       return;
     }
-    this.signalsEl.classList.remove('al-hidden');
+    setHidden(this.signalsEl, false);
     this.plot(this.signalsEl, signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
   }
 
   private drawScores(): void {
     const d = this.decoded;
     if (!d || !this.result) {
-      this.scoresEl.classList.add('al-hidden');
+      setHidden(this.scoresEl, true);
       return;
     }
-    this.scoresEl.classList.remove('al-hidden');
+    setHidden(this.scoresEl, false);
     this.plot(this.scoresEl, scoresFigure(d, this.result, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
   }
 
