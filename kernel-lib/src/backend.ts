@@ -77,6 +77,59 @@ function patchWasmBatchMatMul(): void {
   matMulPatched = true;
 }
 
+let slicePatched = false;
+/**
+ * Replace wasm Slice: the stock kernel copies its WHOLE input (readSync) before every slice, so
+ * cutting k pieces from a tensor costs k full copies (split, unstack and gather-free attention
+ * suffer). This one reads heap views — taken after the output is allocated, since allocating may
+ * grow (and detach) the heap — and copies only the selected runs.
+ */
+function patchWasmSlice(): void {
+  if (slicePatched) return;
+  const orig = tf.getKernel('Slice', 'wasm');
+  if (!orig) return;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    setupFunc: orig.setupFunc,
+    disposeFunc: orig.disposeFunc,
+    kernelFunc: (args) => {
+      const { inputs, attrs, backend } = args as unknown as {
+        inputs: { x: tf.TensorInfo };
+        attrs: { begin: number | number[]; size?: number | number[] };
+        backend: { makeOutput(shape: number[], dtype: string): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray };
+      };
+      const x = inputs.x;
+      if (x.dtype === 'string') return orig.kernelFunc(args);
+      const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+      const out = backend.makeOutput(size, x.dtype);
+      if (tf.util.sizeFromShape(size) === 0) return out;
+      const xVals = backend.typedArrayFromHeap(x);
+      const outVals = backend.typedArrayFromHeap(out);
+      const shape = x.shape;
+      const r = shape.length;
+      const strides = tf.util.computeStrides(shape);
+      // Innermost axis k that is not taken whole: each run of `run` elements is contiguous in x.
+      let k = r - 1;
+      while (k > 0 && size[k] === shape[k]) k--;
+      const stride = (j: number): number => (j < r - 1 ? strides[j] : 1);
+      const run = size[k] * stride(k);
+      const idx = new Array<number>(k).fill(0);
+      for (let outOff = 0; ; outOff += run) {
+        let off = begin[k] * stride(k);
+        for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
+        outVals.set(xVals.subarray(off, off + run), outOff);
+        let j = k - 1;
+        while (j >= 0 && ++idx[j] === size[j]) idx[j--] = 0;
+        if (j < 0) break;
+      }
+      return out;
+    },
+  });
+  slicePatched = true;
+}
+
 async function activate(choice: BackendChoice): Promise<BackendInfo> {
   const order: BackendName[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   const errors: string[] = [];
@@ -94,6 +147,7 @@ async function activate(choice: BackendChoice): Promise<BackendInfo> {
         require('@tensorflow/tfjs-backend-wasm');
         if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
         patchWasmBatchMatMul();
+        patchWasmSlice();
         return { name: 'wasm', provider, native: false, hint: NATIVE_HINT };
       }
       if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');

@@ -267,3 +267,26 @@ test('divisions are estimated independently, like the original data divisions', 
     model.dispose();
   }
 });
+
+test("wasm Slice (backend.ts's heap-view kernel, used by the per-head attention) matches cpu, gradient included", async () => {
+  const rng = createRng(15);
+  const cases = Array.from({ length: 60 }, () => {
+    const rank = rng.int(1, 5);
+    const shape = Array.from({ length: rank }, () => rng.int(1, 6));
+    const begin = shape.map((d) => rng.int(0, d));
+    const size = shape.map((d, i) => (rng.uniform() < 0.2 ? -1 : rng.int(1, d - begin[i] + 1)));
+    const n = shape.reduce((a, b) => a * b, 1);
+    return { shape, begin, size, values: randomValues(n, rng.int(0, 1000)) };
+  });
+  const run = (): string[] => cases.map((c) => JSON.stringify(tf.tidy(() => tf.slice(tf.tensor(c.values, c.shape), c.begin, c.size).arraySync())));
+  const grad = (): number[] =>
+    tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(v, [1, 2, 0], [2, 3, 3]), tf.range(1, 10).reshape([1, 3, 3]))))(tf.ones([4, 6, 3])).dataSync()));
+  const onWasm = run();
+  const gradWasm = grad();
+  await initBackend({ backend: 'cpu', log: false });
+  const onCpu = run();
+  const gradCpu = grad();
+  await initBackend({ backend: 'wasm', log: false });
+  expect(onWasm).toEqual(onCpu);
+  expect(gradWasm).toEqual(gradCpu);
+});
