@@ -136,15 +136,25 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
   if (d.values.length && d.columns.length) {
     const C = d.columns.length;
     const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+    // Columns differ in scale (volts vs. %), so each is min-max scaled for this overview.
     const lines = d.columns.slice(0, 8).map((name, j) => {
       const col = new Float32Array(d.length);
-      for (let i = 0; i < d.length; i++) col[i] = d.values[i * C + j];
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < d.length; i++) {
+        const v = d.values[i * C + j];
+        col[i] = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const span = hi > lo ? hi - lo : 1;
+      for (let i = 0; i < d.length; i++) col[i] = (col[i] - lo) / span;
       return { name, values: col, color: colors[j % colors.length] };
     });
     const bands = facts.intervals
       .filter((r) => r.startIndex !== undefined && r.endIndex !== undefined)
       .map((r) => ({ start: r.startIndex!, end: r.endIndex!, color: 'rgba(214,39,40,0.18)' }));
-    parts.push(svgLineChart(lines, { width, height: 170, title: 'Series (detected intervals shaded)', bands, xLabels: xl }));
+    parts.push(svgLineChart(lines, { width, height: 170, title: C > 1 ? 'Series, each column min-max scaled (detected intervals shaded)' : 'Series (detected intervals shaded)', bands, xLabels: xl }));
   }
   if (facts.detection) {
     const s = facts.detection.scores;
