@@ -4,14 +4,14 @@
  *   <dir>/weights.bin     float32 weights
  *   <dir>/detector.json   { format, sequence_length, signals, scaler?: {mean, scale}, ... }
  * so a detector trained here, or imported from Keras .h5 once, reloads without h5wasm.
- * `loadDetector` accepts such a directory, its model.json, or a Keras .h5 file.
+ * `loadDetector` accepts such a directory, its model.json, a Keras .h5 file or a Keras 3 .keras archive.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend';
 import { writeDirAtomic } from '../io/atomic';
 import { POWER_SIGNALS } from './data';
-import { loadKerasH5 } from './keras-h5';
+import { loadKerasArchive, loadKerasH5 } from './keras-h5';
 import type { PowerScaler } from './pipeline';
 
 export const DETECTOR_FORMAT = 'anomaly-lab.power-detector.v1';
@@ -107,8 +107,7 @@ export async function loadDetector(file: string): Promise<LoadedDetector> {
   if (!fs.existsSync(file)) throw new Error(`${file}: detector not found`);
   const stat = fs.statSync(file);
   if (stat.isFile() && /\.(h5|hdf5|keras)$/i.test(file)) {
-    if (/\.keras$/i.test(file)) throw new Error(`${file}: Keras v3 .keras zip archives are not supported; save the model with model.save('x.h5')`);
-    const k = await loadKerasH5(file);
+    const k = /\.keras$/i.test(file) ? await loadKerasArchive(file) : await loadKerasH5(file);
     return { model: k.model, sequenceLength: k.inputShape[0], source: file, meta: undefined };
   }
   const dir = stat.isDirectory() ? file : path.dirname(file);

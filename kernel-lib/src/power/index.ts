@@ -1,7 +1,7 @@
 /** power: public API of this area (re-exported from the package root). */
 export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame } from './data';
 export type { PowerData, PowerSignal, PowerDataOptions } from './data';
-export { loadKerasH5, parseKerasModelConfig, buildKerasModel } from './keras-h5';
+export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel } from './keras-h5';
 export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
 export { compileRecurrentInference } from './fast-inference';
 export type { CompiledInference } from './fast-inference';

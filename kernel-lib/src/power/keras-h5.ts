@@ -14,6 +14,7 @@
  * Anything else gets an error naming the layer, its class and the file.
  */
 import * as fs from 'fs';
+import { strFromU8, unzipSync } from 'fflate';
 import { tf } from '../backend';
 
 /*
@@ -439,20 +440,10 @@ function readAttrString(g: H5Group, name: string): string | undefined {
   return undefined;
 }
 
-/**
- * Load a Keras HDF5 model file into a tfjs LayersModel with its trained weights.
- * Errors name the file and, where it applies, the layer and the weight.
- */
-export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (!hasHdf5Signature(bytes)) throw new Error(`${file}: not an HDF5 file (no HDF5 signature); expected a Keras .h5 model`);
+/** Open HDF5 bytes in h5wasm's in-memory FS (independent of the host FS), run fn, clean up. */
+async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T): Promise<T> {
+  if (!hasHdf5Signature(bytes)) throw new Error(`${where}: not an HDF5 file (no HDF5 signature); expected a Keras .h5 model`);
   const { h5, FS } = await loadH5wasm();
-  // Work on a private copy inside h5wasm's in-memory FS: independent of the host FS mapping.
   const memName = `/anomaly-lab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.h5`;
   FS.writeFile(memName, bytes);
   let f: H5File | undefined;
@@ -461,14 +452,27 @@ export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
       f = new h5.File(memName, 'r');
       f.keys();
     } catch (e) {
-      throw new Error(`${file}: HDF5 file cannot be opened (truncated or corrupt: ${(e as Error).message})`);
+      throw new Error(`${where}: HDF5 file cannot be opened (truncated or corrupt: ${(e as Error).message})`);
     }
-    const configJson = readAttrString(f, 'model_config');
-    if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
-    const info = parseKerasModelConfig(configJson, file);
-    info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
-    info.backend = readAttrString(f, 'backend');
-    const model = buildKerasModel(info, file);
+    return fn(f);
+  } finally {
+    try {
+      f?.close();
+    } catch {
+      /* already closed */
+    }
+    try {
+      FS.unlink(memName);
+    } catch {
+      /* nothing to remove */
+    }
+  }
+}
+
+/** Build the graph of `info` and fill every layer's weights from the open HDF5 file. */
+function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKerasModel {
+  const model = buildKerasModel(info, file);
+  try {
     for (const layer of model.layers) {
       // LayerVariable shapes only: getWeights() would hand out the live variables.
       const expected = layer.weights.map((w) => w.shape);
@@ -493,19 +497,60 @@ export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
       layer.setWeights(values);
       tf.dispose(values);
     }
-    const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1).map(Number);
-    const outputShape = (model.outputs[0].shape as Array<number | null>).slice(1).map(Number);
-    return { model, info, inputShape, outputShape, source: file };
-  } finally {
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1).map(Number);
+  const outputShape = (model.outputs[0].shape as Array<number | null>).slice(1).map(Number);
+  return { model, info, inputShape, outputShape, source: file };
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Load a Keras HDF5 model file (`model.save('x.h5')`, Keras 2 or 3) into a tfjs LayersModel
+ * with its trained weights. Errors name the file and, where it applies, the layer and the weight.
+ */
+export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
+  return withH5(readBytes(file), file, (f) => {
+    const configJson = readAttrString(f, 'model_config');
+    if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
+    const info = parseKerasModelConfig(configJson, file);
+    info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
+    info.backend = readAttrString(f, 'backend');
+    return assembleModel(f, info, file);
+  });
+}
+
+/**
+ * Load a Keras 3 `.keras` archive (zip: config.json, metadata.json, model.weights.h5 whose
+ * weights sit under `layers/<name>/…/vars/<i>`).
+ */
+export async function loadKerasArchive(file: string): Promise<LoadedKerasModel> {
+  const bytes = readBytes(file);
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes, { filter: (e) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(e.name) });
+  } catch (e) {
+    throw new Error(`${file}: not a readable .keras archive (${(e as Error).message})`);
+  }
+  for (const need of ['config.json', 'model.weights.h5']) {
+    if (!entries[need]) throw new Error(`${file}: .keras archive has no ${need}`);
+  }
+  const info = parseKerasModelConfig(strFromU8(entries['config.json']), `${file}:config.json`);
+  if (entries['metadata.json']) {
     try {
-      f?.close();
+      info.kerasVersion = String(JSON.parse(strFromU8(entries['metadata.json'])).keras_version ?? '') || undefined;
     } catch {
-      /* already closed */
-    }
-    try {
-      FS.unlink(memName);
-    } catch {
-      /* nothing to remove */
+      /* metadata is informative only */
     }
   }
+  return withH5(entries['model.weights.h5'], `${file}:model.weights.h5`, (f) => assembleModel(f, info, file));
 }
