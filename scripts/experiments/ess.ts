@@ -535,6 +535,17 @@ function curveTable(...curves: Array<{ name: string; points: Array<{ step: numbe
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+function transferWins(b: any): number {
+  let wins = 0;
+  for (const p of b.transfer_curve as Array<{ step: number; f1?: number }>) {
+    if (p.step === 0) continue;
+    const q = (b.scratch_curve as Array<{ step: number; f1?: number }>).find((x) => x.step === p.step);
+    if (q && (p.f1 ?? 0) > (q.f1 ?? 0)) wins++;
+  }
+  return wins;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function renderVariant(r: any): string {
   const v = r.a_variant;
   if (!v) return '';
@@ -620,7 +631,9 @@ ${renderVariant(r)}
 ${table(b.detectors)}
 
 Final best F1 without PA: fine-tuned ${f4(tr.without_pa.f1)} vs scratch ${f4(sc.without_pa.f1)} →
-${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch**' : '**transfer does NOT beat training from scratch in this run**'} for the same number of steps.
+${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch**' : '**transfer does NOT beat training from scratch in this run**'} for the same number of steps
+(margin ${f4(tr.without_pa.f1 - sc.without_pa.f1)}${Math.abs(tr.without_pa.f1 - sc.without_pa.f1) < 0.02 ? ', within what another seed could change' : ''}).
+Over the whole curve the fine-tuned model is ahead at ${transferWins(b)} of the ${b.transfer_curve.length - 1} summary steps after step 0.
 
 ${perTypeTable(b.per_type)}
 Both curves (test metrics at every summary step):
