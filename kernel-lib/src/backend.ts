@@ -151,6 +151,9 @@ async function activate(choice: BackendChoice): Promise<BackendInfo> {
         return { name: 'wasm', provider, native: false, hint: NATIVE_HINT };
       }
       if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+      // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on first use; we already
+      // said which backend runs and how to get a native one, in one line.
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       return { name: 'cpu', provider, native: false, hint: NATIVE_HINT };
     } catch (e) {
       errors.push(`${provider}: ${(e as Error).message}`);
