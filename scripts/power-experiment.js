@@ -5,6 +5,7 @@
  * faults, runs the whole pipeline on unseen recordings and writes
  *   docs/power-experiment.md    (recall, accuracy, confusion matrix, importances, training curve)
  *   docs/power-experiment.json  (the same numbers, machine-readable)
+ * (seed N ≠ 1 writes docs/power-experiment-seedN.{md,json})
  *
  *   npm run build:lib && node scripts/power-experiment.js [--seed 1] [--epochs 8] [--test_recordings 3]
  *
@@ -41,10 +42,11 @@ function arg(name, dflt) {
   const md = powerExperimentMarkdown(res, { command, backend: info.name });
   const { models, ...numbers } = res;
   fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'docs/power-experiment.md'), md);
-  fs.writeFileSync(path.join(root, 'docs/power-experiment.json'), JSON.stringify({ command, backend: info.name, date: new Date().toISOString(), ...numbers }, null, 2) + '\n');
+  const base = seed === 1 ? 'docs/power-experiment' : `docs/power-experiment-seed${seed}`;
+  fs.writeFileSync(path.join(root, `${base}.md`), md);
+  fs.writeFileSync(path.join(root, `${base}.json`), JSON.stringify({ command, backend: info.name, date: new Date().toISOString(), ...numbers }, null, 2) + '\n');
   models.detector.dispose();
-  process.stderr.write(`recall ${res.recall}, accuracy ${res.accuracy}, false alarms ${res.falseAlarms} → docs/power-experiment.md\n`);
+  process.stderr.write(`recall ${res.recall}, accuracy ${res.accuracy}, false alarms ${res.falseAlarms} → ${base}.md\n`);
 })().catch((e) => {
   process.stderr.write(`power-experiment: ${e.stack || e.message}\n`);
   process.exitCode = 1;

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPowerData, parsePowerCsv, powerDataToCsv, powerDataToDataFrame, POWER_SIGNALS } from '../../kernel-lib/src/power/data';
+import { loadPowerData, parsePowerCsv, powerDataToCsv, powerDataToDataFrame, POWER_SIGNALS, writePowerParquet } from '../../kernel-lib/src/power/data';
 import { FAULT_TYPES, generatePowerData } from '../../kernel-lib/src/power/synth';
 import { runCli } from '../helpers/cli';
 
@@ -61,6 +61,25 @@ describe('loadPowerData and the CLI on malformed files', () => {
     const back = await loadPowerData(f);
     expect(back.length).toBe(g.data.length);
     for (let c = 0; c < 6; c++) expect(Array.from(back.signals[c])).toEqual(Array.from(g.data.signals[c]));
+  });
+
+  test('parquet: same values as written; a missing column and a NaN are named', async () => {
+    const g = generatePowerData({ seed: 6, duration: 0.1, sampleRate: 2000, nFaults: 0 });
+    const f = path.join(dir, 'gen.parquet');
+    await writePowerParquet(f, g.data);
+    const back = await loadPowerData(f);
+    expect(back.sampleTime).toBe(g.data.sampleTime);
+    for (let c = 0; c < 6; c++) expect(Array.from(back.signals[c])).toEqual(Array.from(g.data.signals[c]));
+    const noIc = { ...g.data, signals: g.data.signals.slice(0, 5) };
+    const writer = await import('hyparquet-writer');
+    const cols = [{ name: 'Time', data: g.data.time, type: 'DOUBLE' as const, nullable: false }, ...['Va', 'Vb', 'Vc', 'Ia', 'Ib'].map((name, c) => ({ name, data: noIc.signals[c], type: 'DOUBLE' as const, nullable: false }))];
+    const f2 = path.join(dir, 'noic.parquet');
+    fs.writeFileSync(f2, new Uint8Array(writer.parquetWriteBuffer({ columnData: cols })));
+    await expect(loadPowerData(f2)).rejects.toThrow(`${f2}: missing column 'Ic'`);
+    const withNaN = { ...g.data, signals: g.data.signals.map((s, c) => (c === 2 ? Float64Array.from(s, (v, i) => (i === 9 ? NaN : v)) : s)) };
+    const f3 = path.join(dir, 'nan.parquet');
+    await writePowerParquet(f3, withNaN);
+    await expect(loadPowerData(f3)).rejects.toThrow(`${f3}: row 10, column 'Vc': NaN`);
   });
 
   test('danfojs-node DataFrame for notebooks has Time and the six signals', () => {

@@ -5,11 +5,11 @@
 import * as path from 'path';
 import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../cli/args';
 import { writeFileAtomic } from '../io/atomic';
-import { powerDataToCsv } from './data';
+import { powerDataToCsv, writePowerParquet } from './data';
 import { FAULT_TYPES, generatePowerData, type FaultType } from './synth';
 
 const SPECS: OptionSpecs = {
-  out: { kind: 'string', required: true, help: 'CSV file to write (Time,Va,Vb,Vc,Ia,Ib,Ic)' },
+  out: { kind: 'string', required: true, help: 'file to write: .csv or .parquet (Time,Va,Vb,Vc,Ia,Ib,Ic)' },
   faults_out: { kind: 'string', help: 'JSON of the injected faults (default: <out>.faults.json)' },
   seed: { kind: 'int', default: 1, help: 'random seed' },
   frequency: { kind: 'number', default: 50, help: 'nominal frequency, Hz' },
@@ -42,8 +42,9 @@ export async function run(argv: string[]): Promise<number> {
     faultTypes: types as FaultType[],
   });
   const out = options.out as string;
-  const faultsOut = (options.faults_out as string | undefined) ?? out.replace(/\.csv$/i, '') + '.faults.json';
-  writeFileAtomic(out, powerDataToCsv(res.data));
+  const faultsOut = (options.faults_out as string | undefined) ?? out.replace(/\.(csv|parquet)$/i, '') + '.faults.json';
+  if (/\.parquet$/i.test(out)) await writePowerParquet(out, res.data);
+  else writeFileAtomic(out, powerDataToCsv(res.data));
   writeFileAtomic(faultsOut, JSON.stringify({ source: path.basename(out), options: res.options, faults: res.faults }, null, 2) + '\n');
   process.stderr.write(`power synth: ${res.data.length} rows (${res.options.duration} s at ${res.options.sampleRate} Hz), ${res.faults.length} faults (${res.faults.map((f) => f.type).join(', ') || 'none'}) → ${out}, ${faultsOut}\n`);
   return 0;

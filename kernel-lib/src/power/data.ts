@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../io/atomic';
 
 /** The six signals, in the order the detector and its scaler expect them. */
 export const POWER_SIGNALS = ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'] as const;
@@ -171,7 +172,10 @@ async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<P
     for (let k = 0; k < want.length; k++) {
       const raw = rows[i][want[k]];
       const v = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
-      if (Number.isNaN(v)) throw new Error(`${file}: row ${i + 1}, column '${want[k]}': ${raw === null || raw === undefined ? 'missing value' : `'${String(raw)}' is not a number`}`);
+      if (Number.isNaN(v)) {
+        const what = raw === null || raw === undefined ? 'missing value' : typeof raw === 'number' ? 'NaN' : `'${String(raw)}' is not a number`;
+        throw new Error(`${file}: row ${i + 1}, column '${want[k]}': ${what}`);
+      }
       cols[k][i] = v;
     }
   }
@@ -210,6 +214,17 @@ export function powerDataToCsv(data: PowerData): string {
     lines.push(row.map((v) => String(v)).join(','));
   }
   return lines.join('\n') + '\n';
+}
+
+/** Write the data as parquet (Time and Va..Ic as DOUBLE columns), atomically. */
+export async function writePowerParquet(file: string, data: PowerData, extra: Record<string, Float64Array> = {}): Promise<void> {
+  const writer = await import('hyparquet-writer');
+  const columnData = [
+    { name: POWER_TIME_COLUMN, data: data.time, type: 'DOUBLE' as const, nullable: false },
+    ...POWER_SIGNALS.map((name, c) => ({ name, data: data.signals[c], type: 'DOUBLE' as const, nullable: false })),
+    ...Object.entries(extra).map(([name, col]) => ({ name, data: col, type: 'DOUBLE' as const, nullable: false })),
+  ];
+  writeFileAtomic(file, new Uint8Array(writer.parquetWriteBuffer({ columnData })));
 }
 
 /**

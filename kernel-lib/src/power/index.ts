@@ -1,5 +1,5 @@
 /** power: public API of this area (re-exported from the package root). */
-export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame } from './data';
+export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame, writePowerParquet } from './data';
 export type { PowerData, PowerSignal, PowerDataOptions } from './data';
 export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel } from './keras-h5';
 export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
