@@ -87,6 +87,8 @@ interface Args {
   variantA?: string;
   /** white_noising probability of the variant. */
   whiteNoising: number;
+  /** With --render: merge `npm run bench -- train` output (.bench/results.json) into the results. */
+  bench?: string;
 }
 
 function parseCli(argv: string[]): Args {
@@ -102,6 +104,7 @@ function parseCli(argv: string[]): Args {
     else if (k === '--analyze') a.analyze = path.resolve(argv[++i]);
     else if (k === '--variant_a') a.variantA = path.resolve(argv[++i]);
     else if (k === '--white_noising') a.whiteNoising = Number(argv[++i]);
+    else if (k === '--bench') a.bench = path.resolve(argv[++i]);
     else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>, --analyze <results.json>, --variant_a <results.json> [--white_noising p])`);
   }
   if (a.quick) {
@@ -336,6 +339,11 @@ async function main(): Promise<void> {
   const args = parseCli(process.argv.slice(2));
   if (args.render) {
     const saved = JSON.parse(fs.readFileSync(args.render, 'utf8'));
+    if (args.bench) {
+      const b = JSON.parse(fs.readFileSync(args.bench, 'utf8'));
+      saved.bench = { started: b.started, backend: b.backend, node: b.node, ...(b.results?.train ?? b) };
+      writeFileAtomic(args.render, JSON.stringify(saved, null, 2) + '\n');
+    }
     writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), JSON.stringify(saved, null, 2) + '\n');
     writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(saved));
     log(`rendered docs/experiments.md from ${args.render}`);
@@ -535,6 +543,32 @@ function curveTable(...curves: Array<{ name: string; points: Array<{ step: numbe
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+function renderBench(bench: any): string {
+  if (!bench) return '';
+  const rows: string[] = [];
+  for (const key of ['workshop', 'ess', 'ess_batch4']) {
+    const x = bench[key];
+    if (!x) continue;
+    const c = x.config;
+    const name = `${key === 'workshop' ? 'workshop' : 'seed ESS'}: ${c.nTokens} tokens × patch ${c.patchSize}, width ${c.dEmbed}, ${c.nLayer} layers`;
+    rows.push(
+      `| ${name} | ${x.batch_size} | ${x.parameters} | ${x.timed_steps} | ${Number.isFinite(x.steps_per_s) ? x.steps_per_s.toFixed(3) : '–'} | ` +
+        `${Number.isFinite(x.points_per_s) ? Math.round(x.points_per_s) : '–'} | ${Math.round(x.peak_rss_mb)} | ${Number.isFinite(x.tf_bytes_mb_after_step) ? x.tf_bytes_mb_after_step.toFixed(1) : '–'} | ` +
+        `${Number.isFinite(x.tf_tensors_growth_over_timed_steps) ? x.tf_tensors_growth_over_timed_steps : '–'} | ${x.error ?? ''} |`,
+    );
+  }
+  return `## Training throughput (\`npm run bench -- train\`, ${bench.started})
+
+Backend ${bench.backend}, 1-minute load average ${Number(bench.loadavg_1min_at_start).toFixed(1)} at the start and
+${Number(bench.loadavg_1min_at_end).toFixed(1)} at the end (2 shared cores: pessimistic). Points/s = windows × window length per second.
+
+| configuration | batch | parameters | timed steps | steps/s | points/s | peak RSS MB | tf MB after a step | tensor growth | error |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function transferWins(b: any): number {
   let wins = 0;
   for (const p of b.transfer_curve as Array<{ step: number; f1?: number }>) {
@@ -640,6 +674,7 @@ Both curves (test metrics at every summary step):
 
 ${curveTable({ name: 'transfer', points: b.transfer_curve }, { name: 'scratch', points: b.scratch_curve })}
 
+${renderBench(r.bench)}
 ## Caveats
 
 - One run per arm and one seed; no hyper-parameter search was done (lr ${a.options.lr} was chosen once for the
