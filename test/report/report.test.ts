@@ -10,6 +10,10 @@ import { anomalyBertViewerBundle, viewerBundleToJSON } from '../../kernel-lib/sr
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { writeManifest } from '../../kernel-lib/src/report/manifest';
+import { generatePowerData } from '../../kernel-lib/src/power/synth';
+import { mergeAnomalyIntervals, thresholdWindows, windowCount } from '../../kernel-lib/src/power/pipeline';
+import { extractFeatures } from '../../kernel-lib/src/power/features';
+import { writePowerResults } from '../../kernel-lib/src/power/report';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';
@@ -79,11 +83,31 @@ describe('anomaly-lab report', () => {
     expect(md).toMatch(/\| 100 \| [0-9.]+ \|/);
   });
 
+  it('reports a power detect output directory (results.json + mse.npy written by the power area)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-report-power-'));
+    const { data, faults } = generatePowerData({ seed: 2, duration: 1, sampleRate: 2000, nFaults: 2 });
+    const L = 20;
+    // Stand-in for the autoencoder's error (the model is not the subject here): high inside faults.
+    const mse = new Float64Array(windowCount(data.length, L)).map((_, i) => (faults.some((f) => data.time[i] < f.end && f.start < data.time[i + L - 1]) ? 5 : 0.1) + 0.001 * (i % 7));
+    const detection = thresholdWindows(data, mse, L, 95);
+    const merged = mergeAnomalyIntervals(detection.intervals, 50, data.sampleTime);
+    const analysis = { source: data.source, params: { sequence_length: L, percentile: 95, max_gap_samples: 50 }, sampleTime: data.sampleTime, detection, mergedIntervals: merged, features: merged.map((iv) => extractFeatures(data, iv)), predictions: [] };
+    writePowerResults(dir, analysis, data);
+    const r = runCli(['report', '--run', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const md = fs.readFileSync(path.join(dir, 'report', 'report.md'), 'utf8');
+    expect(md).toContain('## Power-system detection');
+    expect(md).toContain(`| anomalous windows | ${detection.flags.reduce((a, b) => a + b, 0)} of ${mse.length} |`);
+    expect(md.match(/^\| \d+ \| /gm)?.length).toBe(merged.length);
+    expect(fs.existsSync(path.join(dir, 'report', 'report-assets', 'power-mse.svg'))).toBe(true);
+  });
+
   it('names the broken input', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'al-report-empty-'));
     const r = runCli(['report', '--run', empty]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--run .*: not a run directory \(no manifest.json, history.json or \*\.anomaly\.json\)/);
+    expect(r.stderr).toMatch(/--run .*: not a run directory \(no manifest.json, history.json, results.json or \*\.anomaly\.json\)/);
     const bad = runCli(['report', '--run', run.dir, '--labels', path.join(empty, 'nope.npy')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/labels: .*nope\.npy does not exist/);

@@ -63,6 +63,22 @@ export interface RunData {
   labels?: Uint8Array;
   labelsSource?: string;
   bundles: Array<{ file: string; bundle: ViewerBundle }>;
+  /** `anomaly-lab power detect` output (results.json + mse.npy), when present. */
+  power?: { results: PowerResultsFile; mse?: Float32Array };
+}
+
+/** The fields of the power area's results.json this report reads (power/report.ts writes it). */
+interface PowerResultsFile {
+  source: string;
+  params: { sequence_length: number; percentile: number; max_gap_samples: number };
+  threshold: number;
+  n_windows: number;
+  n_anomalous_windows: number;
+  sample_time: number;
+  merged_intervals: Array<[number, number]>;
+  classes?: string[];
+  predictions: Array<{ start_time: number; end_time: number; predicted_fault: string; confidence: number; proba: number[] }>;
+  models?: Record<string, string | undefined>;
 }
 
 function readJson(file: string): unknown {
@@ -129,13 +145,21 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
     .filter((f) => f.endsWith(VIEWER_FILE_SUFFIX))
     .sort()
     .map((f) => ({ file: path.join(dir, f), bundle: parseViewerBundle(readJson(path.join(dir, f)), path.join(dir, f)) }));
-  if (!manifest && !history && bundles.length === 0) {
-    throw new Error(`--run ${runDir}: not a run directory (no manifest.json, history.json or *${VIEWER_FILE_SUFFIX})`);
+  let power: RunData['power'];
+  if (has('results.json')) {
+    const r = readJson(path.join(dir, 'results.json')) as Partial<PowerResultsFile>;
+    if (r && Array.isArray(r.merged_intervals) && r.params && typeof r.threshold === 'number') {
+      power = { results: r as PowerResultsFile };
+      if (has('mse.npy')) power.mse = toFloat32(readNpy(path.join(dir, 'mse.npy')));
+    }
+  }
+  if (!manifest && !history && bundles.length === 0 && !power) {
+    throw new Error(`--run ${runDir}: not a run directory (no manifest.json, history.json, results.json or *${VIEWER_FILE_SUFFIX})`);
   }
   const found: { labels?: Uint8Array; source?: string } = stepScores.length ? findLabels(dir, config, manifest, opts.labels) : {};
   const { labels, source } = found;
-  const title = opts.title ?? `${manifest?.kind ?? (history ? 'training run' : 'detection')} — ${path.basename(dir)}`;
-  return { dir, title, manifest, config, history, stepScores, labels, labelsSource: source, bundles };
+  const title = opts.title ?? `${manifest?.kind ?? (history ? 'training run' : power ? 'power-system detection' : 'detection')} — ${path.basename(dir)}`;
+  return { dir, title, manifest, config, history, stepScores, labels, labelsSource: source, bundles, power };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,6 +506,41 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   return { title: bundle.title, html: html.join(''), markdown, charts };
 }
 
+/** A `power detect` output directory without a viewer bundle: MSE, threshold, classified intervals. */
+function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number): Section {
+  const r = p.results;
+  const charts: Chart[] = [];
+  const bands = r.merged_intervals.slice(0, 500).map(([a, b]) => ({ x0: a, x1: b, color: 'rgba(214,39,40,0.2)' }));
+  if (p.mse) {
+    // Window i starts at sample i: x = i · sample time from the recording's first sample.
+    const x = Float64Array.from({ length: p.mse.length }, (_, i) => i * r.sample_time);
+    const ds = downsampled(x, p.mse, 1, 0, maxPoints);
+    charts.push({ id: 'power-mse', title: 'Reconstruction MSE per window (merged intervals shaded)', xTitle: 'window start (s after the first sample)', traces: [{ name: 'MSE', x: ds.x, y: ds.y, color: '#1f77b4' }], bands, hline: { y: r.threshold, label: 'threshold' } });
+  }
+  const counts: Record<string, number> = {};
+  for (const pr of r.predictions) counts[pr.predicted_fault] = (counts[pr.predicted_fault] ?? 0) + 1;
+  const faults = Object.keys(counts);
+  if (faults.length) {
+    const c: Chart & { categories?: string[] } = { id: 'power-faults', title: 'Fault distribution', traces: [{ name: 'intervals', x: faults.map((_, i) => i), y: faults.map((f) => counts[f]), kind: 'bar' }], height: 260 };
+    c.categories = faults;
+    charts.push(c);
+  }
+  const facts = table(['', ''], [
+    ['data', r.source],
+    ['sequence length', r.params.sequence_length],
+    ['threshold', `${formatNumber(r.threshold, 6)} (percentile ${r.params.percentile})`],
+    ['anomalous windows', `${r.n_anomalous_windows} of ${r.n_windows}`],
+    ['merge gap', `${r.params.max_gap_samples} samples`],
+    ...Object.entries(r.models ?? {}).map(([k, v]) => [`model: ${k}`, v ?? ''] as Cell[]),
+  ]);
+  const rows: Cell[][] = r.merged_intervals.map(([a, b], i) => {
+    const pr = r.predictions.find((q) => q.start_time === a && q.end_time === b);
+    return [i + 1, a, b, b - a, pr?.predicted_fault ?? '', pr?.confidence ?? null];
+  });
+  const iv = table(['#', 'start (s)', 'end (s)', 'duration (s)', 'fault', 'confidence'], rows, 200);
+  return { title: 'Power-system detection', html: `${facts.html}<h4>Merged intervals</h4>${iv.html}`, markdown: `${facts.md}\n\n#### Merged intervals\n\n${iv.md}`, charts };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
@@ -576,6 +635,8 @@ export function reportSections(d: RunData, opts: RunReportOptions = {}): Section
   const steps = stepScoresSection(d, opts);
   if (steps) sections.push(steps);
   d.bundles.forEach((b, k) => sections.push(bundleSection(b.file, b.bundle, k, opts.maxPoints ?? 4000)));
+  // A power viewer bundle already shows the detection; the bare results only when there is none.
+  if (d.power && !d.bundles.some((b) => b.bundle.kind === 'power')) sections.push(powerResultsSection(d.power, opts.maxPoints ?? 4000));
   const prov = provenanceSection(d);
   if (prov) sections.push(prov);
   return sections;
