@@ -543,17 +543,17 @@ function curveTable(...curves: Array<{ name: string; points: Array<{ step: numbe
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function renderBench(bench: any): string {
+function renderBench(bench: any, workshopSteps: number): string {
   if (!bench) return '';
   const rows: string[] = [];
-  for (const key of ['workshop', 'ess', 'ess_batch4']) {
+  for (const key of ['workshop', 'ess', 'ess_batch1', 'ess_batch2', 'ess_batch4']) {
     const x = bench[key];
     if (!x) continue;
     const c = x.config;
     const name = `${key === 'workshop' ? 'workshop' : 'seed ESS'}: ${c.nTokens} tokens × patch ${c.patchSize}, width ${c.dEmbed}, ${c.nLayer} layers`;
     rows.push(
       `| ${name} | ${x.batch_size} | ${x.parameters} | ${x.timed_steps} | ${Number.isFinite(x.steps_per_s) ? x.steps_per_s.toFixed(3) : '–'} | ` +
-        `${Number.isFinite(x.points_per_s) ? Math.round(x.points_per_s) : '–'} | ${Math.round(x.peak_rss_mb)} | ${Number.isFinite(x.tf_bytes_mb_after_step) ? x.tf_bytes_mb_after_step.toFixed(1) : '–'} | ` +
+        `${Number.isFinite(x.points_per_s) ? Math.round(x.points_per_s) : '–'} | ${x.error ? '–' : Math.round(x.peak_rss_mb)} | ${Number.isFinite(x.tf_bytes_mb_after_step) ? x.tf_bytes_mb_after_step.toFixed(1) : '–'} | ` +
         `${Number.isFinite(x.tf_tensors_growth_over_timed_steps) ? x.tf_tensors_growth_over_timed_steps : '–'} | ${x.error ?? ''} |`,
     );
   }
@@ -561,11 +561,19 @@ function renderBench(bench: any): string {
 
 Backend ${bench.backend}, 1-minute load average ${Number(bench.loadavg_1min_at_start).toFixed(1)} at the start and
 ${Number(bench.loadavg_1min_at_end).toFixed(1)} at the end (2 shared cores: pessimistic). Points/s = windows × window length per second.
+Smaller ESS batches run as separate processes (\`BENCH_TRAIN_CONFIGS=ess BENCH_TRAIN_ESS_BATCH=1\`): after a wasm abort
+the backend is unusable in that process.
 
 | configuration | batch | parameters | timed steps | steps/s | points/s | peak RSS MB | tf MB after a step | tensor growth | error |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
-`;
+${
+  bench.workshop && Number.isFinite(bench.workshop.steps_per_s)
+    ? `\nAt the measured workshop rate, the ${workshopSteps} steps of (a) take ${(workshopSteps / bench.workshop.steps_per_s / 60).toFixed(1)} min of training on this machine when it is nearly idle (${
+        workshopSteps / bench.workshop.steps_per_s < 900 ? 'under' : 'over'
+      } the 15-minute target), against the loaded wall time reported in (a).\n`
+    : ''
+}`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -589,7 +597,7 @@ function renderVariant(r: any): string {
   return `### (a′) Same model with white-noise degradation in training (white_noising ${v.white_noising})
 
 The original's default \`white_noising 0.0\` never shows the model the N(0, 0.003) noise that the test set
-contains. Same data, test set, seed and ${v.options.max_steps} steps, with \`--white_noising ${v.white_noising}\`
+contains. Same data, test set and seed, ${v.options.max_steps} steps (the base run: ${r.a.options.max_steps}), with \`--white_noising ${v.white_noising}\`
 (${(v.training_wall_s / 60).toFixed(1)} min wall under load median ${Number(v.load.loadavg_1min_median).toFixed(1)}); run \`${v.run_dir}\`.
 
 ${table([row, ...base.slice(1)])}
@@ -674,7 +682,7 @@ Both curves (test metrics at every summary step):
 
 ${curveTable({ name: 'transfer', points: b.transfer_curve }, { name: 'scratch', points: b.scratch_curve })}
 
-${renderBench(r.bench)}
+${renderBench(r.bench, r.a.options.max_steps)}
 ## Caveats
 
 - One run per arm and one seed; no hyper-parameter search was done (lr ${a.options.lr} was chosen once for the
