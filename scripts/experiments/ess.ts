@@ -89,10 +89,13 @@ interface Args {
   whiteNoising: number;
   /** With --render: merge `npm run bench -- train` output (.bench/results.json) into the results. */
   bench?: string;
+  /** Repeat (b) with other seeds (comma list) and merge into this results.json. */
+  repeatB?: string;
+  seedsB: number[];
 }
 
 function parseCli(argv: string[]): Args {
-  const a: Args = { quick: false, out: path.join(REPO, 'runs', 'experiments', 'ess'), stepsA: 2000, stepsB: 400, docs: true, whiteNoising: 0.15 };
+  const a: Args = { quick: false, out: path.join(REPO, 'runs', 'experiments', 'ess'), stepsA: 2000, stepsB: 400, docs: true, whiteNoising: 0.15, seedsB: [9, 10] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -105,6 +108,8 @@ function parseCli(argv: string[]): Args {
     else if (k === '--variant_a') a.variantA = path.resolve(argv[++i]);
     else if (k === '--white_noising') a.whiteNoising = Number(argv[++i]);
     else if (k === '--bench') a.bench = path.resolve(argv[++i]);
+    else if (k === '--repeat_b') a.repeatB = path.resolve(argv[++i]);
+    else if (k === '--seeds_b') a.seedsB = argv[++i].split(',').map(Number);
     else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>, --analyze <results.json>, --variant_a <results.json> [--white_noising p])`);
   }
   if (a.quick) {
@@ -333,6 +338,36 @@ async function variantA(resultsFile: string, args: Args): Promise<void> {
   log(`variant merged into ${resultsFile}; rendered docs/experiments.md`);
 }
 
+/**
+ * (b) again with other seeds (training seed of both arms; same data, test set, steps, lr and
+ * parent checkpoint): is "transfer beats scratch" more than one seed's luck?
+ */
+async function repeatB(resultsFile: string, args: Args): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r: any = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+  const backend = await initBackend({ backend: process.env.ANOMALY_LAB_BACKEND ?? 'wasm' });
+  const p = await prepareB(r.b.train_files, r.b.test_file);
+  const steps = r.b.steps as number;
+  const base = { lr: WORKSHOP.lr, batch_size: 16, window_sliding: 64, max_steps: steps, summary_steps: Math.max(1, Math.round(steps / 6)) };
+  const common = { train: p.train, test: p.test, testLabels: p.synth.labels, backend: backend.name, log };
+  r.b_repeats = r.b_repeats ?? [];
+  for (const seed of args.seedsB) {
+    const dir = path.join(path.dirname(resultsFile), `b-seed-${seed}`);
+    const transfer = await trainAnomalyBert({ ...common, out: path.join(dir, 'transfer'), options: { ...base, seed, checkpoint: path.join(REPO, r.a.run_dir, 'state', `step_${r.a.final.step}`) } });
+    const scratch = await trainAnomalyBert({ ...common, out: path.join(dir, 'scratch'), options: { ...base, seed, n_features: 64, patch_size: 8, d_embed: 64, n_layer: 2, n_head: 8 } });
+    const f1 = (run: TrainResult): number => evaluate('', scoresOf(run, run.finalStep), p.synth.labels).without_pa.f1;
+    const curve = (h: HistoryEntry[]) => h.map((e) => ({ step: e.step, loss: e.loss, f1: e.test?.without_pa.f1, f1_pa: e.test?.with_pa.f1 }));
+    r.b_repeats = (r.b_repeats as Array<{ seed: number }>).filter((x) => x.seed !== seed);
+    r.b_repeats.push({ seed, transfer_f1: f1(transfer), scratch_f1: f1(scratch), transfer_curve: curve(transfer.history), scratch_curve: curve(scratch.history), dir: path.relative(REPO, dir) });
+    writeFileAtomic(resultsFile, JSON.stringify(r, null, 2) + '\n');
+    log(`(b) seed ${seed}: transfer ${f1(transfer).toFixed(4)} vs scratch ${f1(scratch).toFixed(4)}`);
+  }
+  const json = JSON.stringify(r, null, 2) + '\n';
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+  log('repeats merged; rendered docs/experiments.md');
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -355,6 +390,10 @@ async function main(): Promise<void> {
   }
   if (args.variantA) {
     await variantA(args.variantA, args);
+    return;
+  }
+  if (args.repeatB) {
+    await repeatB(args.repeatB, args);
     return;
   }
   const backend = await initBackend({ backend: process.env.ANOMALY_LAB_BACKEND ?? 'wasm' });
@@ -577,6 +616,25 @@ ${
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+function renderRepeats(r: any): string {
+  const reps = r.b_repeats as Array<{ seed: number; transfer_f1: number; scratch_f1: number; transfer_curve: unknown[]; scratch_curve: unknown[] }> | undefined;
+  if (!reps || reps.length === 0) return '';
+  const rows = [
+    { seed: r.b.options_seed ?? 8, transfer_f1: (r.b.detectors[0] as DetectorRow).without_pa.f1, scratch_f1: (r.b.detectors[1] as DetectorRow).without_pa.f1, wins: transferWins(r.b), n: r.b.transfer_curve.length - 1 },
+    ...reps.map((x) => ({ seed: x.seed, transfer_f1: x.transfer_f1, scratch_f1: x.scratch_f1, wins: transferWins(x), n: x.transfer_curve.length - 1 })),
+  ];
+  const better = rows.filter((x) => x.transfer_f1 > x.scratch_f1).length;
+  return `Repeated with other training seeds (same data, test set, steps, lr and parent checkpoint):
+
+| seed | fine-tuned final F1 (no PA) | scratch final F1 (no PA) | summary steps with fine-tuned ahead |
+| --- | --- | --- | --- |
+${rows.map((x) => `| ${x.seed} | ${f4(x.transfer_f1)} | ${f4(x.scratch_f1)} | ${x.wins}/${x.n} |`).join('\n')}
+
+Fine-tuned ahead at the final step in ${better} of ${rows.length} seeds.
+`;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function transferWins(b: any): number {
   let wins = 0;
   for (const p of b.transfer_curve as Array<{ step: number; f1?: number }>) {
@@ -677,6 +735,7 @@ ${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch*
 (margin ${f4(tr.without_pa.f1 - sc.without_pa.f1)}${Math.abs(tr.without_pa.f1 - sc.without_pa.f1) < 0.02 ? ', within what another seed could change' : ''}).
 Over the whole curve the fine-tuned model is ahead at ${transferWins(b)} of the ${b.transfer_curve.length - 1} summary steps after step 0.
 
+${renderRepeats(r)}
 ${perTypeTable(b.per_type)}
 Both curves (test metrics at every summary step):
 
