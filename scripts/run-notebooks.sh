@@ -3,6 +3,7 @@
 #
 #   scripts/run-notebooks.sh                 # all notebooks/*.ipynb, in name order (02 uses 01's checkpoint)
 #   scripts/run-notebooks.sh notebooks/03-power-system-dashboard.ipynb
+#   scripts/run-notebooks.sh --install-only  # just the kernel spec; prints JUPYTER_PATH=… and PYTHON=…
 #
 # Needs Debian's Jupyter (apt-get install -y jupyter-nbconvert python3-nbclient jupyter-client
 # python3-ipykernel; .ci/run installs them) and `npm install` (tslab is a root devDependency).
@@ -39,6 +40,11 @@ if ! grep -qF "\"$TSLAB_BIN\"" "$KERNEL_JSON" 2>/dev/null; then
   grep -qF "\"$TSLAB_BIN\"" "$KERNEL_JSON" || die "tslab kernel spec was not installed at $KERNEL_JSON"
 fi
 export JUPYTER_PATH="$PREFIX/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+if [ "${1:-}" = "--install-only" ]; then
+  echo "JUPYTER_PATH=$PREFIX/share/jupyter"
+  echo "PYTHON=$PY"
+  exit 0
+fi
 
 # The notebooks import the built library (workspace package `anomaly-lab` → kernel-lib/dist).
 [ -f "$ROOT/kernel-lib/dist/index.js" ] || npm run -s build:lib
