@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeDirAtomic } from '../io/atomic';
+import { writeDirAtomic, writeFileSynced } from '../io/atomic';
 import { loadTorchStateDict } from '../pickle/torch';
 import { LIBRARY_VERSION } from '../version';
 import type { AnomalyBertConfig } from './config';
@@ -70,16 +70,6 @@ function assertLittleEndianHost(): void {
   if (os.endianness() !== 'LE') throw new Error('checkpoints are little-endian; this big-endian host is not supported');
 }
 
-function writeSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Save a model (and its data context) as a checkpoint directory, atomically. */
 export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: SaveCheckpointOptions = {}): Promise<void> {
   assertLittleEndianHost();
@@ -100,8 +90,8 @@ export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: Save
       const t = sd.get(e.name) as { data: Float32Array };
       bin.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), e.offset);
     }
-    writeSynced(path.join(tmp, 'weights.bin'), bin);
-    writeSynced(path.join(tmp, 'weights.json'), JSON.stringify({ byteOrder: 'little', totalBytes: offset, tensors }, null, 1));
+    writeFileSynced(path.join(tmp, 'weights.bin'), bin);
+    writeFileSynced(path.join(tmp, 'weights.json'), JSON.stringify({ byteOrder: 'little', totalBytes: offset, tensors }, null, 1));
     const config = {
       format: CHECKPOINT_FORMAT,
       formatVersion: CHECKPOINT_FORMAT_VERSION,
@@ -115,7 +105,7 @@ export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: Save
       extra: opts.extra,
     };
     // Written last: a directory with config.json is complete (the swap in is atomic anyway).
-    writeSynced(path.join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    writeFileSynced(path.join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   });
 }
 

@@ -11,17 +11,25 @@ function tmpSibling(target: string): string {
   return path.join(dir, `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
 }
 
-/** Write a file atomically (temp file + fsync + rename). Creates parent directories. */
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = tmpSibling(target);
-  const fd = fs.openSync(tmp, 'w');
+/**
+ * Write a file and fsync it before returning, so a later rename publishes complete contents.
+ * Used for files inside a directory that `writeDirAtomic` publishes as a whole.
+ */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Write a file atomically (temp file + fsync + rename). Creates parent directories. */
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = tmpSibling(target);
+  writeFileSynced(tmp, data);
   try {
     fs.renameSync(tmp, target);
   } catch (e) {

@@ -1,5 +1,5 @@
 /** io: public API of this area (re-exported from the package root). */
-export { writeFileAtomic, writeDirAtomic, cleanAtomicLeftovers } from './atomic';
+export { writeFileAtomic, writeFileSynced, writeDirAtomic, cleanAtomicLeftovers } from './atomic';
 export { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, toFloat64 } from './npy';
 export type { NdArray, NdArrayData } from './npy';
 export { loadSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';
