@@ -744,8 +744,9 @@ ${curveTable({ name: 'transfer', points: b.transfer_curve }, { name: 'scratch', 
 ${renderBench(r.bench, r.a.options.max_steps)}
 ## Caveats
 
-- One run per arm and one seed; no hyper-parameter search was done (lr ${a.options.lr} was chosen once for the
-  small model). Differences of a few F1 points are within what another seed could change.
+- (a) is one run with one seed${r.b_repeats ? `; (b) was repeated with ${r.b_repeats.length + 1} seeds (table above)` : ''}. No
+  hyper-parameter search was done (lr ${a.options.lr} was chosen once for the small model). Differences of a few F1
+  points are within what another seed changes${r.b_repeats ? ' — the repeats of (b) show swings of ±0.05' : ''}.
 - All figures are for the final step: the test set was not used to pick a step. The curves show how much a
   test-selected step would add.
 - Test sets: ${a.anomalies} anomalies of 0.05%…2% of the series each. The synthesis default (up to 10% each)
