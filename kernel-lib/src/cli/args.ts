@@ -135,3 +135,17 @@ export function formatHelp(usageLine: string, summary: string, specs: OptionSpec
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The start of every command: parse `argv` against `specs`, print the help and return undefined
+ * for `--help`, reject stray positional arguments. Commands do `if (!options) return 0;`.
+ */
+export function parseCommandArgs(argv: string[], specs: OptionSpecs, usageLine: string, summary: string): ParsedOptions | undefined {
+  const { options, positional, help } = parseArgs(argv, specs);
+  if (help) {
+    process.stdout.write(formatHelp(usageLine, summary, specs));
+    return undefined;
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  return options;
+}

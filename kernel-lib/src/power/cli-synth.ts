@@ -3,7 +3,7 @@
  * fault intervals (JSON) — the demo / workshop data set.
  */
 import * as path from 'path';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../cli/args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../cli/args';
 import { writeFileAtomic } from '../io/atomic';
 import { powerDataToCsv, writePowerParquet } from './data';
 import { FAULT_TYPES, generatePowerData, type FaultType } from './synth';
@@ -22,12 +22,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]', 'generate three-phase data with injected LG/LL/LLG/LLL/LLLG faults', SPECS));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]', 'generate three-phase data with injected LG/LL/LLG/LLL/LLLG faults');
+  if (!options) return 0;
   const types = options.fault_types as string[];
   for (const t of types) if (!(FAULT_TYPES as readonly string[]).includes(t)) throw new UsageError(`option --fault_types: unknown fault type '${t}' (choose from ${FAULT_TYPES.join(',')})`);
   if ((options.n_faults as number) < 0) throw new UsageError('option --n_faults must be ≥ 0');

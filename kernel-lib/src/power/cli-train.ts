@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../cli/args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../cli/args';
 import { writeFileAtomic } from '../io/atomic';
 
 const SPECS: OptionSpecs = {
@@ -37,12 +37,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options: o, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', 'train a detector and/or a fault classifier', SPECS));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const o = parseCommandArgs(argv, SPECS, 'anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', 'train a detector and/or a fault classifier');
+  if (!o) return 0;
   const units = (o.units as string[]).map((u) => Number(u));
   if (units.some((u) => !Number.isInteger(u) || u < 1)) throw new UsageError(`option --units expects positive integers, got ${(o.units as string[]).join(',')}`);
   const faultData = (o.fault_data as string[] | undefined) ?? [];

@@ -16,7 +16,7 @@ import { estimateScores } from '../../anomalybert/estimate';
 import { writeNpy } from '../../io/npy';
 import { MinMaxScaler } from '../../io/scaler';
 import { loadSeries, selectColumns } from '../../io/series';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'anomaly scores of a series by overlapping sliding windows (original estimate.py)';
 
@@ -39,14 +39,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(
-      formatHelp('anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]', summary, SPECS),
-    );
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]', summary);
+  if (!options) return 0;
   const batchSize = options.batch_size as number;
   const sliding = options.window_sliding as number;
   if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);

@@ -12,7 +12,7 @@
 import { readNpy, type NdArray } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
 import { ewmaSmooth, prepareMetrics, randomScoresBaseline, sweepRates, type MetricRow, type MetricEvaluator, type PaKCurve } from '../../browser/metrics';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'precision/recall/F1/ESS score with and without point adjustment, PA%K and a random baseline';
 
@@ -155,12 +155,8 @@ export function metricsReport(opts: {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab metrics --scores s.npy --labels l.npy [--anomaly_rate R] [--json]', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab metrics --scores s.npy --labels l.npy [--anomaly_rate R] [--json]', summary);
+  if (!options) return 0;
   const rate = options.anomaly_rate as number | undefined;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new UsageError(`option --anomaly_rate must be in [0, 1], got ${rate}`);
   const minRate = options.min_anomaly_rate as number;

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as Backend from '../../backend';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { formatHelp, parseArgs, UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'power-system faults: detect (LSTM autoencoder + classifier), train, synth';
 
@@ -27,12 +27,8 @@ const INSPECT_SPECS: OptionSpecs = {
 };
 
 async function runInspect(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, INSPECT_SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab power inspect --detector <.h5|dir>', SUBCOMMANDS.inspect.summary, INSPECT_SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, INSPECT_SPECS, 'anomaly-lab power inspect --detector <.h5|dir>', SUBCOMMANDS.inspect.summary);
+  if (!options) return 0;
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { initBackend, tf } = require('../../backend') as typeof Backend;
   const { loadDetector } = require('../../power/detector-io') as typeof import('../../power/detector-io');

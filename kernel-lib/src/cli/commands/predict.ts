@@ -10,7 +10,7 @@ import { BACKEND_CHOICES, initBackend } from '../../backend';
 import { loadCheckpoint } from '../../anomalybert/checkpoint';
 import { predictWindows } from '../../anomalybert/estimate';
 import { readNpy, toFloat32, writeNpy } from '../../io/npy';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'raw AnomalyBERT outputs (logits) for windows shaped (n, window, columns)';
 
@@ -24,12 +24,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab predict --checkpoint <dir|.pt> --data windows.npy --out logits.npy', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab predict --checkpoint <dir|.pt> --data windows.npy --out logits.npy', summary);
+  if (!options) return 0;
   const batchSize = options.batch_size as number;
   if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
   const dataFile = options.data as string;

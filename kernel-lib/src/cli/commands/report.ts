@@ -3,7 +3,7 @@
  * report (plotly embedded once, no network) and a markdown version of one run directory.
  */
 import { writeRunReport } from '../../report/run-report';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'write an offline HTML report (charts, metrics, tables) and a markdown version of a run directory';
 
@@ -18,12 +18,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]', summary);
+  if (!options) return 0;
   const rate = options.anomaly_rate as number;
   if (!(rate > 0 && rate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${rate}`);
   const maxPoints = options.max_points as number;

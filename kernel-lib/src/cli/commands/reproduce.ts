@@ -4,7 +4,7 @@
  * metric matches within tolerance, 1 otherwise (the differences are listed).
  */
 import { reproduceRun } from '../../report/reproduce';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 're-run an experiment from its manifest and check that the metrics reproduce';
 
@@ -19,12 +19,8 @@ const SPECS: OptionSpecs = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]', summary);
+  if (!options) return 0;
   const rtol = options.rtol as number;
   const atol = options.atol as number;
   if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');

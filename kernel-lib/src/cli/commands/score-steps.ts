@@ -9,7 +9,7 @@
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
 import { scoreSteps } from '../../training/score-steps';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = "ESS score (point-adjusted) per saved step of a run and the first step above a target, with F1 and baselines";
 
@@ -25,12 +25,8 @@ const SPECS: OptionSpecs = {
 const pct = (v: number): string => (100 * v).toFixed(2);
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab score-steps --run <run dir> --labels <npy> [--anomaly_rate 0.05] [--target 0.9] [--json]', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab score-steps --run <run dir> --labels <npy> [--anomaly_rate 0.05] [--target 0.9] [--json]', summary);
+  if (!options) return 0;
   const anomalyRate = options.anomaly_rate as number;
   const target = options.target as number;
   if (!(anomalyRate > 0 && anomalyRate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${anomalyRate}`);

@@ -18,7 +18,7 @@ import { MinMaxScaler } from '../../io/scaler';
 import { writeNpy } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
 import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, type SynthAnomalyType } from '../../training/synth-anomalies';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'inject labelled synthetic anomalies into normal data (test.npy, test_label.npy)';
 
@@ -54,12 +54,8 @@ function toRawUnits(unit: Float32Array, scaler: MinMaxScaler): Float32Array {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary, SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary);
+  if (!options) return 0;
   const anomalies = options.anomalies as number;
   if (anomalies < 1) throw new UsageError(`option --anomalies must be ≥ 1, got ${anomalies}`);
   const types = options.types as string[];

@@ -9,7 +9,7 @@
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the result summary to
  * stdout (JSON with --json).
  */
-import { formatHelp, parseArgs, UsageError, type OptionSpecs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
 import type { ScaleMode } from '../../training/train';
 
@@ -40,12 +40,8 @@ function specs(): OptionSpecs {
 
 export async function run(argv: string[]): Promise<number> {
   const sp = specs();
-  const { options, positional, help } = parseArgs(argv, sp);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] --out <run dir> [options]', summary, sp));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, sp, 'anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] --out <run dir> [options]', summary);
+  if (!options) return 0;
   if (options.test !== undefined && options.test_label === undefined) throw new UsageError('--test needs --test_label');
   if (options.test_label !== undefined && options.test === undefined) throw new UsageError('--test_label needs --test');
 
