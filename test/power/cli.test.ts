@@ -39,6 +39,17 @@ describe('power synth / train / detect CLI', () => {
     for (const f of truth.faults) expect(res.merged_intervals.some(([s, e]) => Math.min(e, f.end) > Math.max(s, f.start))).toBe(true);
     expect(res.predictions).toHaveLength(res.merged_intervals.length);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('## Fault distribution');
+
+    // The detection run records a manifest; re-running it from the manifest reproduces the results.
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.kind).toBe('power-detect');
+    expect(manifest.metrics.threshold).toBe(res.threshold);
+    expect(manifest.metrics.n_intervals).toBe(res.merged_intervals.length);
+    expect(manifest.inputs.map((i: { role: string }) => i.role)).toEqual(expect.arrayContaining(['data', 'detector', 'classifier', 'classifier_scaler']));
+    const again = path.join(dir, 'out-again');
+    const rep = runCli(['reproduce', '--manifest', out, '--out', again]);
+    expect(rep.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(again, 'results.json'), 'utf8')).merged_intervals).toEqual(res.merged_intervals);
   });
 
   test('bad options are named', () => {

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as Backend from '../../backend';
-import { formatHelp, parseArgs, UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { UsageError, parseCommandArgs, type OptionSpecs } from '../args';
 
 export const summary = 'power-system faults: detect (LSTM autoencoder + classifier), train, synth';
 
@@ -100,12 +100,8 @@ const DETECT_SPECS: OptionSpecs = {
 };
 
 async function runDetect(argv: string[]): Promise<number> {
-  const { options, positional, help } = parseArgs(argv, DETECT_SPECS);
-  if (help) {
-    process.stdout.write(formatHelp('anomaly-lab power detect --data <csv> --detector <.h5|dir> --scaler <file> [--classifier ...] --out <dir>', SUBCOMMANDS.detect.summary, DETECT_SPECS));
-    return 0;
-  }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  const options = parseCommandArgs(argv, DETECT_SPECS, 'anomaly-lab power detect --data <csv> --detector <.h5|dir> --scaler <file> [--classifier ...] --out <dir>', SUBCOMMANDS.detect.summary);
+  if (!options) return 0;
   const percentile = options.percentile as number;
   if (percentile < 0 || percentile > 100) throw new UsageError(`option --percentile must be within [0, 100], got ${percentile}`);
   const maxGap = options.max_gap as number;
@@ -126,6 +122,7 @@ async function runDetect(argv: string[]): Promise<number> {
   const { loadPowerScaler, loadPowerClassifier, loadClassNames } = require('../../power/models') as typeof import('../../power/models');
   const { analyzePowerData } = require('../../power/pipeline') as typeof import('../../power/pipeline');
   const { writePowerResults } = require('../../power/report') as typeof import('../../power/report');
+  const { writeManifest } = require('../../report/manifest') as typeof import('../../report/manifest');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   // Cheap inputs first: a bad CSV or scaler fails before tfjs starts.
@@ -175,6 +172,30 @@ async function runDetect(argv: string[]): Promise<number> {
     class_names: options.class_names as string | undefined,
   };
   const files = writePowerResults(outDir, analysis, data, models);
+  // A detection run is an experiment like a training run: record what produced it, so
+  // `anomaly-lab reproduce --manifest <out>` can re-run it and compare the results.
+  const faults: Record<string, number> = {};
+  for (const p of analysis.predictions) faults[p.predicted_fault] = (faults[p.predicted_fault] ?? 0) + 1;
+  await writeManifest(outDir, {
+    kind: 'power-detect',
+    config: { sequence_length: sequenceLength, percentile, threshold: options.threshold ?? null, max_gap: maxGap, batch_size: options.batch_size, models },
+    inputs: [
+      { path: options.data as string, role: 'data' },
+      ...Object.entries(models)
+        .filter(([, p]) => p !== undefined && !p.endsWith('(embedded)'))
+        .map(([role, p]) => ({ path: p as string, role })),
+    ],
+    metrics: {
+      threshold: analysis.detection.threshold,
+      n_windows: analysis.detection.mse.length,
+      n_anomalous_windows: analysis.detection.flags.reduce((a: number, f: number) => a + (f ? 1 : 0), 0),
+      n_intervals: analysis.mergedIntervals.length,
+      faults,
+    },
+    outputs: files.map((f) => path.basename(f)),
+    command: { argv: ['power', 'detect', ...argv], outputOption: 'out', cwd: process.cwd() },
+    elapsed_s: (Date.now() - t0) / 1000,
+  });
   log(
     `power detect: ${analysis.detection.mse.length} windows in ${((Date.now() - t0) / 1000).toFixed(1)} s, threshold ${analysis.detection.threshold.toPrecision(6)}, ` +
       `${analysis.mergedIntervals.length} anomal${analysis.mergedIntervals.length === 1 ? 'y' : 'ies'}` +
