@@ -122,7 +122,8 @@ export function parseDtypeString(spec: string, where: string): NumpyDtype {
   return new NumpyDtype(kind, n, n <= 1 && kind !== 'U' ? '|' : order);
 }
 
-function halfToFloat(h: number): number {
+/** IEEE 754 half-precision bits → number (numpy float16, torch HalfStorage). */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { unzipSync } from 'fflate';
 import { GlobalRef, PickleGlobal, Unpickler, isPyDict, pyDictItems } from './unpickler';
 import { isOmegaConf, omegaconfGlobals, omegaconfToPlain } from './omegaconf';
+import { halfToFloat } from './numpy';
 
 /** One tensor of a state dict. `data` is always float32 (ints/bools widened); `intData` keeps integer storages exactly. */
 export interface TorchTensor {
@@ -73,16 +74,6 @@ const ZIP_EMPTY_MAGIC = [0x50, 0x4b, 0x05, 0x06];
 
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return magic.every((b, i) => bytes[i] === b);
-}
-
-/** Half-precision bits → number. */
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, littleEndian: boolean): StorageValues {
