@@ -15,15 +15,15 @@ export const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-/** Bundle the test page into `outDir` (page.js + html + css). */
-export async function buildTestPage(outDir = path.join(ARTIFACTS, 'e2e-page')): Promise<string> {
+/** Bundle a TypeScript entry for the browser (one IIFE script; the browser-safe kernel-lib from source). */
+export async function bundleForBrowser(entry: string, outfile: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  fs.mkdirSync(outDir, { recursive: true });
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
   await esbuild.build({
-    entryPoints: [path.join(__dirname, 'page.ts')],
+    entryPoints: [entry],
     bundle: true,
-    outfile: path.join(outDir, 'page.js'),
+    outfile,
     platform: 'browser',
     format: 'iife',
     target: 'es2020',
@@ -33,6 +33,11 @@ export async function buildTestPage(outDir = path.join(ARTIFACTS, 'e2e-page')): 
     logLevel: 'error',
     sourcemap: false,
   });
+}
+
+/** Bundle the test page into `outDir` (page.js + html + css). */
+export async function buildTestPage(outDir = path.join(ARTIFACTS, 'e2e-page')): Promise<string> {
+  await bundleForBrowser(path.join(__dirname, 'page.ts'), path.join(outDir, 'page.js'));
   fs.copyFileSync(path.join(__dirname, 'page.html'), path.join(outDir, 'index.html'));
   fs.copyFileSync(path.join(REPO_ROOT, 'style/index.css'), path.join(outDir, 'index.css'));
   fs.copyFileSync(path.join(REPO_ROOT, 'node_modules/@lumino/widgets/style/widget.css'), path.join(outDir, 'lumino-widgets.css'));

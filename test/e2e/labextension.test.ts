@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 import { VIEWER_MIME, buildViewerBundle, viewerBundleToJSON } from '../../kernel-lib/src/browser';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serveDir } from './harness';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, bundleForBrowser, serveDir } from './harness';
 
 const LABEXT = path.join(REPO_ROOT, 'extension/labextension');
 const built = fs.existsSync(path.join(LABEXT, 'package.json'));
@@ -37,19 +37,7 @@ describeBuilt('built labextension loads as a federated JupyterLab extension', { 
     const dir = path.join(ARTIFACTS, 'federation');
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    await esbuild.build({
-      entryPoints: [path.join(__dirname, 'federation-host.ts')],
-      bundle: true,
-      outfile: path.join(dir, 'host.js'),
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2020',
-      define: { 'process.env.NODE_ENV': '"production"' },
-      loader: { '.css': 'empty', '.svg': 'text' },
-      logLevel: 'error',
-    });
+    await bundleForBrowser(path.join(__dirname, 'federation-host.ts'), path.join(dir, 'host.js'));
     fs.cpSync(path.join(LABEXT, 'static'), path.join(dir, 'static'), { recursive: true });
     fs.copyFileSync(path.join(REPO_ROOT, 'node_modules/@lumino/widgets/style/widget.css'), path.join(dir, 'lumino-widgets.css'));
     fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="lumino-widgets.css"></head><body><div id="host" style="width:1000px"></div><script src="host.js"></script></body></html>');
