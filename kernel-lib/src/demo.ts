@@ -27,7 +27,7 @@ import { loadCheckpoint } from './anomalybert/checkpoint';
 import { estimateScores } from './anomalybert/estimate';
 import { writeNpy } from './io/npy';
 import { MinMaxScaler } from './io/scaler';
-import type { Series } from './io/series';
+import { sliceSeries, type Series } from './io/series';
 import { generateEssSiteA, generateEssSiteB } from './notebook/sample-data';
 import { formatNumber, textTable, type Cell } from './notebook/html';
 import { POWER_SIGNALS } from './power/data';
@@ -67,17 +67,12 @@ const say = (line: string): void => {
   process.stdout.write(line + '\n');
 };
 
-function sliceRows(s: Series, start: number, end: number): Series {
-  const C = s.columns.length;
-  return { source: s.source, columns: s.columns, length: end - start, values: s.values.slice(start * C, end * C), time: s.time?.slice(start, end) };
-}
-
 /** Write one site's train/test/labels as .npy files (scaled to [0, 1] by the training part). */
 function prepareSite(site: Series, dir: string, name: string, seed: number): { train: string; test: string; labels: string; testSeries: Series; testRaw: Series; labelValues: Uint8Array; anomalies: number } {
   const C = site.columns.length;
   const split = Math.floor((site.length * 2) / 3);
-  const trainRaw = sliceRows(site, 0, split);
-  const testRaw = sliceRows(site, split, site.length);
+  const trainRaw = sliceSeries(site, 0, split);
+  const testRaw = sliceSeries(site, split, site.length);
   const scaler = MinMaxScaler.fit(trainRaw);
   const train = scaler.transform(trainRaw.values, C);
   const testClean = { ...testRaw, values: scaler.transform(testRaw.values, C) };

@@ -49,15 +49,10 @@ al.showFrame(al.seriesFrame(siteA, { maxRows: 5 }), { title: 'First rows' });
 // fitted on the training part only (degradation and synthetic anomalies assume values in [0, 1]).
 
 // %%
-/** Rows [start, end) of a series (values and time sliced together). */
-function sliceRows(s: al.Series, start: number, end: number): al.Series {
-  const C = s.columns.length;
-  return { source: s.source, columns: s.columns, length: end - start, values: s.values.slice(start * C, end * C), time: s.time?.slice(start, end) };
-}
 const nCols = siteA.columns.length;
 const splitRow = Math.floor((siteA.length * 2) / 3);
-const trainRaw = sliceRows(siteA, 0, splitRow);
-const testRaw = sliceRows(siteA, splitRow, siteA.length);
+const trainRaw = al.sliceSeries(siteA, 0, splitRow);
+const testRaw = al.sliceSeries(siteA, splitRow, siteA.length);
 const scalerA = al.MinMaxScaler.fit(trainRaw);
 const trainA: al.Series = { ...trainRaw, values: scalerA.transform(trainRaw.values, nCols) };
 const testClean: al.Series = { ...testRaw, values: scalerA.transform(testRaw.values, nCols) };

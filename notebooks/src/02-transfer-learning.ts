@@ -39,15 +39,10 @@ if (DATA_DIR) {
 al.showFrame(al.describeSeries(siteB), { title: `Site B — ${siteB.source}` });
 
 // %%
-/** Rows [start, end) of a series (values and time sliced together). */
-function sliceRows(s: al.Series, start: number, end: number): al.Series {
-  const C = s.columns.length;
-  return { source: s.source, columns: s.columns, length: end - start, values: s.values.slice(start * C, end * C), time: s.time?.slice(start, end) };
-}
 const nColsB = siteB.columns.length;
 const splitB = Math.floor((siteB.length * 2) / 3);
-const trainRawB = sliceRows(siteB, 0, splitB);
-const testRawB = sliceRows(siteB, splitB, siteB.length);
+const trainRawB = al.sliceSeries(siteB, 0, splitB);
+const testRawB = al.sliceSeries(siteB, splitB, siteB.length);
 const scalerB = al.MinMaxScaler.fit(trainRawB);
 const trainB: al.Series = { ...trainRawB, values: scalerB.transform(trainRawB.values, nColsB) };
 const testCleanB: al.Series = { ...testRawB, values: scalerB.transform(testRawB.values, nColsB) };

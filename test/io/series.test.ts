@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
+import { loadSeries, sliceSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -241,5 +241,39 @@ describe('MinMaxScaler', () => {
     expect(() => sc.transform([1, 2], 2)).toThrow(/data have 2 columns, the scaler was fitted on 3 \(a, b, k\)/);
     expect(() => MinMaxScaler.fit({ ...series, values: new Float32Array([0, NaN, 1, 1, 1, 1, 1, 1, 1]) })).toThrow(/non-finite value at row 0, column 'b'/);
     expect(() => sc.transformSeries({ columns: ['b', 'a', 'k'], values: series.values })).toThrow(/differ from the fitted columns/);
+  });
+});
+
+describe('sliceSeries', () => {
+  const series = {
+    source: 'two-days',
+    columns: ['a', 'b'],
+    length: 6,
+    values: Float32Array.from([0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15]),
+    time: Float64Array.from([100, 101, 102, 103, 104, 105]),
+    timeColumn: 'TIMESTAMP',
+    segments: [
+      { file: 'day1.parquet', start: 0, length: 4 },
+      { file: 'day2.parquet', start: 4, length: 2 },
+    ],
+  };
+
+  test('cuts values and time together and clips file segments to the range', () => {
+    const s = sliceSeries(series, 3, 6);
+    expect(s.length).toBe(3);
+    expect(Array.from(s.values)).toEqual([3, 13, 4, 14, 5, 15]);
+    expect(Array.from(s.time!)).toEqual([103, 104, 105]);
+    expect(s.timeColumn).toBe('TIMESTAMP');
+    expect(s.segments).toEqual([
+      { file: 'day1.parquet', start: 0, length: 1 },
+      { file: 'day2.parquet', start: 1, length: 2 },
+    ]);
+    s.values[0] = -1;
+    expect(series.values[6]).toBe(3); // a copy, not a view
+  });
+
+  test('a range outside the series names the source', () => {
+    expect(() => sliceSeries(series, 4, 7)).toThrow(/two-days: row range \[4, 7\) is outside the series \(0\.\.6\)/);
+    expect(() => sliceSeries(series, 3, 2)).toThrow(/row range/);
   });
 });

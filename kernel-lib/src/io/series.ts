@@ -33,6 +33,27 @@ export interface Series {
 
 export type NanPolicy = 'error' | 'drop' | 'ffill';
 
+/**
+ * Rows [start, end) of a series: values and time sliced together; file segments are clipped to
+ * the range (so degradation still never straddles two files). Copies, never views.
+ */
+export function sliceSeries(series: Series, start: number, end: number): Series {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= series.length)) {
+    throw new Error(`${series.source}: row range [${start}, ${end}) is outside the series (0..${series.length})`);
+  }
+  const C = series.columns.length;
+  const out: Series = { source: series.source, columns: series.columns, length: end - start, values: series.values.slice(start * C, end * C) };
+  if (series.time) out.time = series.time.slice(start, end);
+  if (series.timeColumn !== undefined) out.timeColumn = series.timeColumn;
+  if (series.segments) {
+    out.segments = series.segments
+      .map((g) => ({ file: g.file, start: Math.max(g.start, start) - start, end: Math.min(g.start + g.length, end) - start }))
+      .filter((g) => g.end > g.start)
+      .map((g) => ({ file: g.file, start: g.start, length: g.end - g.start }));
+  }
+  return out;
+}
+
 export interface LoadSeriesOptions {
   /** Columns to load, in this order. Default: every numeric column except the time column. */
   columns?: string[];
