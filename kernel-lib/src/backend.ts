@@ -39,45 +39,47 @@ function tryRequire(name: string): boolean {
   }
 }
 
-let matMulPatched = false;
-/** Replace wasm BatchMatMul with transpose-then-multiply when a transpose flag is set. */
-function patchWasmBatchMatMul(): void {
-  if (matMulPatched) return;
-  const orig = tf.getKernel('BatchMatMul', 'wasm');
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!orig || !transpose) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: orig.setupFunc,
-    disposeFunc: orig.disposeFunc,
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args as unknown as {
-        inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
-        backend: { disposeData(id: object): void };
-        attrs: { transposeA: boolean; transposeB: boolean };
-      };
-      if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args);
-      const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
-        const r = x.shape.length;
-        const perm = [...Array(r).keys()];
-        perm[r - 1] = r - 2;
-        perm[r - 2] = r - 1;
-        return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } } as never) as tf.TensorInfo;
-      };
-      const a = attrs.transposeA ? swapLast(inputs.a) : inputs.a;
-      const b = attrs.transposeB ? swapLast(inputs.b) : inputs.b;
-      const out = orig.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never);
-      if (a !== inputs.a) backend.disposeData(a.dataId);
-      if (b !== inputs.b) backend.disposeData(b.dataId);
-      return out;
-    },
-  });
-  matMulPatched = true;
+/**
+ * Swap a wasm kernel for `makeKernelFunc(original)`, once per process. The replacement may fall
+ * back to the original kernel; its setup/dispose hooks stay registered.
+ */
+const patchedKernels = new Set<string>();
+function overrideWasmKernel(name: string, makeKernelFunc: (orig: tf.KernelConfig) => tf.KernelFunc): void {
+  if (patchedKernels.has(name)) return;
+  const orig = tf.getKernel(name, 'wasm');
+  if (!orig) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: orig.setupFunc, disposeFunc: orig.disposeFunc, kernelFunc: makeKernelFunc(orig) });
+  patchedKernels.add(name);
 }
 
-let slicePatched = false;
+/** Replace wasm BatchMatMul with transpose-then-multiply when a transpose flag is set. */
+function patchWasmBatchMatMul(): void {
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!transpose) return;
+  overrideWasmKernel('BatchMatMul', (orig) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as {
+      inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+      backend: { disposeData(id: object): void };
+      attrs: { transposeA: boolean; transposeB: boolean };
+    };
+    if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args);
+    const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+      const r = x.shape.length;
+      const perm = [...Array(r).keys()];
+      perm[r - 1] = r - 2;
+      perm[r - 2] = r - 1;
+      return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } } as never) as tf.TensorInfo;
+    };
+    const a = attrs.transposeA ? swapLast(inputs.a) : inputs.a;
+    const b = attrs.transposeB ? swapLast(inputs.b) : inputs.b;
+    const out = orig.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never);
+    if (a !== inputs.a) backend.disposeData(a.dataId);
+    if (b !== inputs.b) backend.disposeData(b.dataId);
+    return out;
+  });
+}
+
 /**
  * Replace wasm Slice: the stock kernel copies its WHOLE input (readSync) before every slice, so
  * cutting k pieces from a tensor costs k full copies (split, unstack and gather-free attention
@@ -85,49 +87,38 @@ let slicePatched = false;
  * grow (and detach) the heap — and copies only the selected runs.
  */
 function patchWasmSlice(): void {
-  if (slicePatched) return;
-  const orig = tf.getKernel('Slice', 'wasm');
-  if (!orig) return;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    setupFunc: orig.setupFunc,
-    disposeFunc: orig.disposeFunc,
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: { x: tf.TensorInfo };
-        attrs: { begin: number | number[]; size?: number | number[] };
-        backend: { makeOutput(shape: number[], dtype: string): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray };
-      };
-      const x = inputs.x;
-      if (x.dtype === 'string') return orig.kernelFunc(args);
-      const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
-      const out = backend.makeOutput(size, x.dtype);
-      if (tf.util.sizeFromShape(size) === 0) return out;
-      const xVals = backend.typedArrayFromHeap(x);
-      const outVals = backend.typedArrayFromHeap(out);
-      const shape = x.shape;
-      const r = shape.length;
-      const strides = tf.util.computeStrides(shape);
-      // Innermost axis k that is not taken whole: each run of `run` elements is contiguous in x.
-      let k = r - 1;
-      while (k > 0 && size[k] === shape[k]) k--;
-      const stride = (j: number): number => (j < r - 1 ? strides[j] : 1);
-      const run = size[k] * stride(k);
-      const idx = new Array<number>(k).fill(0);
-      for (let outOff = 0; ; outOff += run) {
-        let off = begin[k] * stride(k);
-        for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
-        outVals.set(xVals.subarray(off, off + run), outOff);
-        let j = k - 1;
-        while (j >= 0 && ++idx[j] === size[j]) idx[j--] = 0;
-        if (j < 0) break;
-      }
-      return out;
-    },
+  overrideWasmKernel('Slice', (orig) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { x: tf.TensorInfo };
+      attrs: { begin: number | number[]; size?: number | number[] };
+      backend: { makeOutput(shape: number[], dtype: string): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray };
+    };
+    const x = inputs.x;
+    if (x.dtype === 'string') return orig.kernelFunc(args);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const out = backend.makeOutput(size, x.dtype);
+    if (tf.util.sizeFromShape(size) === 0) return out;
+    const xVals = backend.typedArrayFromHeap(x);
+    const outVals = backend.typedArrayFromHeap(out);
+    const shape = x.shape;
+    const r = shape.length;
+    const strides = tf.util.computeStrides(shape);
+    // Innermost axis k that is not taken whole: each run of `run` elements is contiguous in x.
+    let k = r - 1;
+    while (k > 0 && size[k] === shape[k]) k--;
+    const stride = (j: number): number => (j < r - 1 ? strides[j] : 1);
+    const run = size[k] * stride(k);
+    const idx = new Array<number>(k).fill(0);
+    for (let outOff = 0; ; outOff += run) {
+      let off = begin[k] * stride(k);
+      for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
+      outVals.set(xVals.subarray(off, off + run), outOff);
+      let j = k - 1;
+      while (j >= 0 && ++idx[j] === size[j]) idx[j--] = 0;
+      if (j < 0) break;
+    }
+    return out;
   });
-  slicePatched = true;
 }
 
 async function activate(choice: BackendChoice): Promise<BackendInfo> {
