@@ -208,7 +208,11 @@ export async function loadCheckpoint(dirOrPt: string, overrides: Partial<Anomaly
       throw new Error(`${dirOrPt}: the model has ${what} ${String(saved[k])}, ${String(overrides[k])} requested`);
     }
   }
-  const model = AnomalyBert.fromStateDict(sd, { patchSize: saved.patchSize, outputDim: saved.outputDim, dropout: overrides.dropout ?? saved.dropout }, dirOrPt);
+  const model = AnomalyBert.fromStateDict(
+    sd,
+    { patchSize: saved.patchSize, outputDim: saved.outputDim, dropout: overrides.dropout ?? saved.dropout, diffScales: saved.diffScales ?? undefined },
+    dirOrPt,
+  );
   const columns = Array.isArray(cfg.columns) ? (cfg.columns as unknown[]).map(String) : undefined;
   if (columns && columns.length !== model.config.inputDim) {
     model.dispose();

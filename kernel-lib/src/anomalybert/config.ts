@@ -24,7 +24,17 @@ export interface AnomalyBertConfig {
   dropout: number;
   /** Hidden width of the feed-forward blocks and the MLP head; default 4·D (hidden_dim_rate 4). */
   hiddenDim?: number;
+  /**
+   * First-difference input features (this toolkit's addition; absent in the original). When set —
+   * one positive scale per input column — every point also carries asinh((x_t − x_(t−1)) / scale_c)
+   * per column, so the embedding reads P·2C numbers per token. Scales are statistics of the
+   * training data (`fitDiffScales`), stored with the model like the scaler.
+   */
+  diffScales?: number[];
 }
+
+/** A validated configuration: every field filled except the optional input features. */
+export type ResolvedAnomalyBertConfig = Required<Omit<AnomalyBertConfig, 'diffScales'>> & Pick<AnomalyBertConfig, 'diffScales'>;
 
 /** The ESS configuration of the seed report: patch 90, 512 tokens, width 512, 6 layers, 8 heads. */
 export const ESS_CONFIG: AnomalyBertConfig = {
@@ -59,7 +69,7 @@ export function hiddenDimOf(config: AnomalyBertConfig): number {
 }
 
 /** Throws an Error naming the first invalid field. Returns a normalised copy (hiddenDim filled). */
-export function validateConfig(config: AnomalyBertConfig, where = 'model config'): Required<AnomalyBertConfig> {
+export function validateConfig(config: AnomalyBertConfig, where = 'model config'): ResolvedAnomalyBertConfig {
   const ints: Array<keyof AnomalyBertConfig> = ['inputDim', 'outputDim', 'patchSize', 'nTokens', 'dEmbed', 'nLayer', 'nHead'];
   for (const k of ints) {
     const v = config[k];
@@ -73,7 +83,13 @@ export function validateConfig(config: AnomalyBertConfig, where = 'model config'
   }
   const hiddenDim = hiddenDimOf(config);
   if (!Number.isInteger(hiddenDim) || hiddenDim < 1) throw new Error(`${where}: hiddenDim must be a positive integer, got ${String(hiddenDim)}`);
-  return {
+  const scales = config.diffScales;
+  if (scales !== undefined && scales !== null) {
+    if (!Array.isArray(scales) || scales.length !== config.inputDim || !scales.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+      throw new Error(`${where}: diffScales must hold ${config.inputDim} positive numbers (one per input column), got ${JSON.stringify(scales)?.slice(0, 80)}`);
+    }
+  }
+  const resolved: ResolvedAnomalyBertConfig = {
     inputDim: config.inputDim,
     outputDim: config.outputDim,
     patchSize: config.patchSize,
@@ -84,4 +100,11 @@ export function validateConfig(config: AnomalyBertConfig, where = 'model config'
     dropout: config.dropout,
     hiddenDim,
   };
+  if (scales) resolved.diffScales = scales.slice();
+  return resolved;
+}
+
+/** Numbers per point the embedding reads: C, or 2C with first-difference features. */
+export function featuresPerPoint(config: Pick<AnomalyBertConfig, 'inputDim' | 'diffScales'>): number {
+  return config.diffScales ? 2 * config.inputDim : config.inputDim;
 }

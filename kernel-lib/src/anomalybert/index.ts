@@ -2,7 +2,8 @@
 export { AnomalyBert, parameterSpecs as anomalyBertParameterSpecs, describeConfig as describeAnomalyBertConfig } from './model';
 export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './model';
 export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig as validateAnomalyBertConfig, windowSize as anomalyBertWindowSize } from './config';
-export type { AnomalyBertConfig } from './config';
+export type { AnomalyBertConfig, ResolvedAnomalyBertConfig } from './config';
+export { fitDiffScales, withFirstDifferences } from './input-features';
 export type { ParamSpec } from './layers';
 export { slidingWindowSchedule, estimateScores, predictWindows } from './estimate';
 export type { EstimateOptions, PredictOptions } from './estimate';

@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../browser/random';
-import { validateConfig, windowSize, type AnomalyBertConfig } from './config';
+import { featuresPerPoint, validateConfig, windowSize, type AnomalyBertConfig, type ResolvedAnomalyBertConfig } from './config';
+import { withFirstDifferences } from './input-features';
 import { EMBEDDING_PREFIX, embedPatches, embeddingParamSpecs } from './embedding';
 import { encoderLayerParamSpecs, transformerEncoder } from './encoder';
 import { headParamSpecs, mlpHead } from './head';
@@ -44,7 +45,7 @@ export interface CreateOptions {
 /** Every parameter of a configuration, in torch state-dict order. */
 export function parameterSpecs(config: AnomalyBertConfig): ParamSpec[] {
   const c = validateConfig(config);
-  const specs: ParamSpec[] = [...embeddingParamSpecs(c.patchSize, c.inputDim, c.dEmbed)];
+  const specs: ParamSpec[] = [...embeddingParamSpecs(c.patchSize, featuresPerPoint(c), c.dEmbed)];
   for (let l = 0; l < c.nLayer; l++) specs.push(...encoderLayerParamSpecs(l, c.dEmbed, c.hiddenDim, c.nTokens, c.nHead));
   specs.push(...headParamSpecs(c.dEmbed, c.hiddenDim, c.patchSize, c.outputDim));
   return specs;
@@ -94,7 +95,7 @@ function fmtShape(s: number[]): string {
 let modelCounter = 0;
 
 export class AnomalyBert {
-  readonly config: Required<AnomalyBertConfig>;
+  readonly config: ResolvedAnomalyBertConfig;
   private readonly vars = new Map<string, tf.Variable>();
   /**
    * Inference-time relative position biases per layer, keyed by the table's data id: assigning a
@@ -154,9 +155,10 @@ export class AnomalyBert {
    * Infer the configuration from a torch-layout state dict's shapes. `overrides` settle what
    * shapes cannot: the patch size P is only known through P·C (embedding) and P·out (head), so
    * P = patchSize ?? P·C / inputDim ?? P·out / outputDim, with outputDim 1 (the anomaly score)
-   * when nothing is given. Heads come from the relative position table (2N − 1, H).
+   * when nothing is given. Heads come from the relative position table (2N − 1, H). Shapes cannot
+   * tell first-difference features either: `overrides.diffScales` says the embedding reads 2C per point.
    */
-  static inferConfig(sd: StateDict, overrides: Partial<AnomalyBertConfig> = {}, source = 'state dict'): Required<AnomalyBertConfig> {
+  static inferConfig(sd: StateDict, overrides: Partial<AnomalyBertConfig> = {}, source = 'state dict'): ResolvedAnomalyBertConfig {
     const need = (name: string, rank: number): number[] => {
       const t = sd.get(name);
       if (!t) throw new Error(`${source}: missing key '${name}' (not an AnomalyBERT state dict?)`);
@@ -182,18 +184,19 @@ export class AnomalyBert {
     if (overrides.nHead !== undefined && overrides.nHead !== nHead) {
       throw new Error(`${source}: n_head ${overrides.nHead} was requested but the relative position table has ${nHead} heads`);
     }
+    const perColumn = overrides.diffScales ? 2 : 1;
     let patchSize: number;
     if (overrides.patchSize !== undefined) patchSize = overrides.patchSize;
-    else if (overrides.inputDim !== undefined) patchSize = patchTimesIn / overrides.inputDim;
+    else if (overrides.inputDim !== undefined) patchSize = patchTimesIn / (overrides.inputDim * perColumn);
     else patchSize = patchTimesOut / (overrides.outputDim ?? 1);
-    if (!Number.isInteger(patchSize) || patchSize < 1 || patchTimesIn % patchSize !== 0 || patchTimesOut % patchSize !== 0) {
+    if (!Number.isInteger(patchSize) || patchSize < 1 || patchTimesIn % (patchSize * perColumn) !== 0 || patchTimesOut % patchSize !== 0) {
       throw new Error(
         `${source}: cannot split embedding input ${patchTimesIn} and head output ${patchTimesOut} by patch size ${patchSize}; pass the patch size (--patch_size) explicitly`,
       );
     }
-    const config: Required<AnomalyBertConfig> = validateConfig(
+    const config = validateConfig(
       {
-        inputDim: patchTimesIn / patchSize,
+        inputDim: patchTimesIn / (patchSize * perColumn),
         outputDim: patchTimesOut / patchSize,
         patchSize,
         nTokens,
@@ -202,6 +205,7 @@ export class AnomalyBert {
         nHead,
         dropout: overrides.dropout ?? 0.1,
         hiddenDim,
+        diffScales: overrides.diffScales,
       },
       source,
     );
@@ -270,8 +274,10 @@ export class AnomalyBert {
     }
     const ctx: ForwardContext = { training: opts.training ?? false, dropout, nextSeed, cachedBias: this.cachedBias };
     const p = this.vars as ReadonlyMap<string, tf.Tensor>;
+    const scales = this.config.diffScales;
     return tf.tidy(() => {
-      const tokens = embedPatches(x, p, nTokens, patchSize); // (n·N, D)
+      const features = scales ? withFirstDifferences(x, scales) : x; // (n, W, C) or (n, W, 2C)
+      const tokens = embedPatches(features, p, nTokens, patchSize); // (n·N, D)
       const encoded = transformerEncoder(tokens, p, nLayer, nTokens, nHead, ctx); // (n·N, D)
       return mlpHead(encoded, p, n, w, outputDim); // (n, W, out)
     });
@@ -310,24 +316,37 @@ export class AnomalyBert {
   /**
    * Transfer learning to a data set with another column count: replace the input embedding by a
    * freshly initialised Linear(P·inputDim → D) (xavier / zeros, as the original); everything else
-   * is kept.
+   * is kept. A model with first-difference features needs the new columns' scales (`diffScales`).
    */
-  reinitializeEmbedding(inputDim: number, seed = 0): void {
+  reinitializeEmbedding(inputDim: number, seed = 0, diffScales?: number[]): void {
     this.checkAlive();
     if (!Number.isInteger(inputDim) || inputDim < 1) throw new Error(`reinitializeEmbedding: inputDim must be a positive integer, got ${inputDim}`);
+    if (this.config.diffScales && !diffScales) throw new Error('reinitializeEmbedding: this model reads first differences; give the new columns\' diffScales');
+    const next = validateConfig({ ...this.config, inputDim, diffScales: this.config.diffScales ? diffScales : undefined }, 'reinitializeEmbedding');
     const rng = createRng(seed);
-    const specs = embeddingParamSpecs(this.config.patchSize, inputDim, this.config.dEmbed);
+    const specs = embeddingParamSpecs(this.config.patchSize, featuresPerPoint(next), this.config.dEmbed);
     for (const spec of specs) {
       this.vars.get(spec.name)?.dispose();
       this.vars.delete(spec.name);
     }
     (this.config as { inputDim: number }).inputDim = inputDim;
+    if (next.diffScales) this.config.diffScales = next.diffScales;
     this.generation++;
     const rest = new Map(this.vars);
     this.vars.clear();
     // Keep state-dict order: embedding first.
     for (const spec of specs) this.addVariable(spec, toInternal(spec, initValues(spec, rng)));
     for (const [k, v] of rest) this.vars.set(k, v);
+  }
+
+  /**
+   * Replace the first-difference scales (same column count): a fresh or transferred model takes
+   * them from its training data. Weights are unchanged.
+   */
+  setDiffScales(scales: number[]): void {
+    this.checkAlive();
+    if (!this.config.diffScales) throw new Error('setDiffScales: this model has no first-difference features');
+    this.config.diffScales = validateConfig({ ...this.config, diffScales: scales }, 'setDiffScales').diffScales;
   }
 
   /** Parameters in torch layout (Linear weights [out, in]), copies. */
@@ -345,7 +364,7 @@ export class AnomalyBert {
   /** Overwrite every parameter from a torch-layout state dict of the same configuration. */
   loadStateDict(sd: StateDict, source = 'state dict'): void {
     this.checkAlive();
-    const other = AnomalyBert.inferConfig(sd, { patchSize: this.config.patchSize }, source);
+    const other = AnomalyBert.inferConfig(sd, { patchSize: this.config.patchSize, diffScales: this.config.diffScales }, source);
     for (const k of ['inputDim', 'outputDim', 'nTokens', 'dEmbed', 'nLayer', 'nHead', 'hiddenDim'] as const) {
       if (other[k] !== this.config[k]) throw new Error(`${source}: ${k} is ${other[k]}, this model has ${this.config[k]}`);
     }
@@ -387,7 +406,7 @@ export class AnomalyBert {
 }
 
 export function describeConfig(c: AnomalyBertConfig): string {
-  return `AnomalyBERT(columns ${c.inputDim}→${c.outputDim}, patch ${c.patchSize}, tokens ${c.nTokens}, width ${c.dEmbed}, layers ${c.nLayer}, heads ${c.nHead})`;
+  return `AnomalyBERT(columns ${c.inputDim}${c.diffScales ? ' + first differences' : ''}→${c.outputDim}, patch ${c.patchSize}, tokens ${c.nTokens}, width ${c.dEmbed}, layers ${c.nLayer}, heads ${c.nHead})`;
 }
 
 export { EMBEDDING_PREFIX };

@@ -38,6 +38,12 @@ export interface TrainOptions {
   n_layer: number;
   n_head: number;
   dropout: number;
+  /**
+   * This toolkit's addition: the model also reads each column's first difference, scaled by the
+   * training data's difference spread (see anomalybert/input-features.ts). Default false (the
+   * original model). With --checkpoint the checkpoint decides; giving it explicitly must agree.
+   */
+  diff_features: boolean;
   // synthetic degradation
   replacing_rate_max: number;
   soft_replacing: number;
@@ -73,6 +79,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   n_layer: 6,
   n_head: 8,
   dropout: 0.1,
+  diff_features: false,
   replacing_rate_max: 0.15,
   soft_replacing: 0.5,
   uniform_replacing: 0.15,
@@ -103,6 +110,11 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
   n_layer: { kind: 'int', default: TRAIN_DEFAULTS.n_layer, help: 'encoder layers' },
   n_head: { kind: 'int', default: TRAIN_DEFAULTS.n_head, help: 'attention heads' },
   dropout: { kind: 'number', default: TRAIN_DEFAULTS.dropout, help: 'dropout rate' },
+  diff_features: {
+    kind: 'boolean',
+    default: TRAIN_DEFAULTS.diff_features,
+    help: 'also feed each column\'s scaled first difference to the model (not in the original; see docs/experiments.md)',
+  },
   replacing_rate_max: { kind: 'number', default: TRAIN_DEFAULTS.replacing_rate_max, help: 'max degraded fraction of a window' },
   soft_replacing: { kind: 'number', default: TRAIN_DEFAULTS.soft_replacing, help: 'probability of soft replacement' },
   uniform_replacing: { kind: 'number', default: TRAIN_DEFAULTS.uniform_replacing, help: 'probability of uniform replacement' },
@@ -137,6 +149,12 @@ function checkParts(name: string, parts: unknown): ModelPart[] {
   return parts as ModelPart[];
 }
 
+function toBoolean(name: string, v: unknown): boolean {
+  if (v === true || v === 1 || v === 'true' || v === '1') return true;
+  if (v === false || v === 0 || v === 'false' || v === '0') return false;
+  throw new Error(`option --${name} must be true or false, got ${JSON.stringify(v)}`);
+}
+
 /**
  * Fill defaults and validate. Errors name the option. Unknown keys are rejected so a typo in a
  * notebook (`batchSize`) does not silently train with the default.
@@ -151,6 +169,7 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [] };
   o.train_parts = checkParts('train_parts', partial.train_parts);
   o.freeze = checkParts('freeze', partial.freeze);
+  o.diff_features = toBoolean('diff_features', o.diff_features);
   for (const k of positiveInt) {
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`option --${k} must be a positive integer, got ${o[k]}`);
   }

@@ -33,6 +33,7 @@ import { readNpy } from '../io/npy';
 import { saveCheckpoint } from '../anomalybert/checkpoint';
 import type { AnomalyBert } from '../anomalybert/model';
 import { estimateScores } from '../anomalybert/estimate';
+import { fitDiffScales } from '../anomalybert/input-features';
 import type { ManifestCommand } from '../report/manifest';
 import { LIBRARY_VERSION } from '../version';
 import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from './degrade';
@@ -161,6 +162,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   for (const k of ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head'] as const) {
     if (partial[k] !== undefined) explicitShape[k] = partial[k];
   }
+  if (partial.diff_features !== undefined) explicitShape.diff_features = o.diff_features;
   const backend = await initBackend({ backend: input.backend, logger: log });
 
   // ---- data -------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   const model = start.model;
   const mc = model.config;
   // The effective model shape (from the checkpoint when one was given).
-  Object.assign(o, { n_features: mc.nTokens, patch_size: mc.patchSize, d_embed: mc.dEmbed, n_layer: mc.nLayer, n_head: mc.nHead });
+  Object.assign(o, { n_features: mc.nTokens, patch_size: mc.patchSize, d_embed: mc.dEmbed, n_layer: mc.nLayer, n_head: mc.nHead, diff_features: Boolean(mc.diffScales) });
   const W = windowLength(o);
   if (W % o.window_sliding !== 0) {
     model.dispose();
@@ -230,6 +232,11 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   const trainData = scaled(train);
   const testData = test ? scaled(test) : undefined;
   const replacingData = replacing ? scaled(replacing) : undefined;
+  if (start.needsDiffScales) {
+    const scales = fitDiffScales(trainData.values, trainData.length, C);
+    model.setDiffScales(scales);
+    log(`first-difference features: scales ${scales.map((v) => v.toPrecision(3)).join(', ')} (std of each column's first difference in the scaled training data)`);
+  }
 
   // ---- run directory --------------------------------------------------------------------------
   const parts = trainedParts(o);
@@ -247,6 +254,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
     },
     scale: scaleMode,
     scaler: scaler?.toJSON(),
+    diff_scales: model.config.diffScales,
     trained_parts: parts,
     start: o.checkpoint
       ? {

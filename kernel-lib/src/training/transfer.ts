@@ -53,12 +53,18 @@ export interface StartingPoint {
   sourceStep?: number;
   /** True when the input embedding was re-initialised for a new column count. */
   embeddingReinitialized: boolean;
+  /**
+   * The model reads first differences and their scales must come from this run's (scaled)
+   * training data: a fresh model, or a transfer (the checkpoint's scales describe its own data,
+   * like its scaler). A resume keeps the checkpoint's.
+   */
+  needsDiffScales: boolean;
   /** Human-readable notes (also logged and recorded in config.json). */
   notes: string[];
 }
 
 /** Model-shape options given explicitly by the caller (they must agree with a checkpoint). */
-export type ModelShapeOptions = Partial<Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head'>>;
+export type ModelShapeOptions = Partial<Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'diff_features'>>;
 
 /**
  * Build the model a run starts from.
@@ -83,8 +89,10 @@ export async function prepareStartingPoint(
       nLayer: o.n_layer,
       nHead: o.n_head,
       dropout: o.dropout,
+      // Placeholder scales: the training loop sets them from the scaled training data.
+      diffScales: o.diff_features ? new Array<number>(nColumns).fill(1) : undefined,
     };
-    return { model: AnomalyBert.create(config, { seed: o.seed }), embeddingReinitialized: false, notes: [] };
+    return { model: AnomalyBert.create(config, { seed: o.seed }), embeddingReinitialized: false, needsDiffScales: o.diff_features, notes: [] };
   }
   const overrides: Partial<AnomalyBertConfig> = { dropout: o.dropout };
   if (explicitShape.patch_size !== undefined) overrides.patchSize = explicitShape.patch_size;
@@ -101,6 +109,9 @@ export async function prepareStartingPoint(
   check('d_embed', c.dEmbed);
   check('n_layer', c.nLayer);
   check('n_head', c.nHead);
+  if (explicitShape.diff_features !== undefined && explicitShape.diff_features !== Boolean(c.diffScales)) {
+    mismatch.push(`--diff_features ${explicitShape.diff_features} (checkpoint: ${Boolean(c.diffScales)})`);
+  }
   if (mismatch.length > 0) {
     model.dispose();
     throw new Error(`checkpoint ${o.checkpoint} does not match the options: ${mismatch.join(', ')}`);
@@ -111,12 +122,15 @@ export async function prepareStartingPoint(
   }
   const notes: string[] = [`loaded ${describeConfig(c)} from ${o.checkpoint}`];
   let embeddingReinitialized = false;
+  const resuming = o.initial_iter > 0;
   if (c.inputDim !== nColumns) {
     const from = c.inputDim;
-    model.reinitializeEmbedding(nColumns, o.seed);
+    model.reinitializeEmbedding(nColumns, o.seed, c.diffScales ? new Array<number>(nColumns).fill(1) : undefined);
     embeddingReinitialized = true;
     notes.push(`re-initialised the input embedding only (checkpoint has ${from} input columns, the data has ${nColumns}); all other weights are kept`);
   }
+  const needsDiffScales = Boolean(model.config.diffScales) && (embeddingReinitialized || !resuming);
+  if (needsDiffScales) notes.push('first-difference scales will be fitted on this run\'s training data (as the scaler is)');
   for (const n of notes) log(n);
   const meta = loaded.meta;
   return {
@@ -127,6 +141,7 @@ export async function prepareStartingPoint(
     sourceParent: meta.parent,
     sourceStep: meta.step,
     embeddingReinitialized,
+    needsDiffScales,
     notes,
   };
 }
