@@ -31,6 +31,13 @@ export interface TrainOptions {
   grad_clip_norm: number;
   /** Decoupled weight decay of AdamW (fixed at 1e-4 in the original). */
   weight_decay: number;
+  /**
+   * This toolkit's addition: gradient accumulation. 0 (default) processes the batch at once;
+   * k > 0 processes it in chunks of k windows (k divides batch_size) whose gradients are summed,
+   * so the update is the full-batch one (up to rounding and dropout masks) with the activation
+   * memory of k windows.
+   */
+  micro_batch: number;
   // model
   n_features: number;
   patch_size: number;
@@ -73,6 +80,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   batch_size: 16,
   grad_clip_norm: 1.0,
   weight_decay: 1e-4,
+  micro_batch: 0,
   n_features: 512,
   patch_size: 4,
   d_embed: 512,
@@ -104,6 +112,11 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
   batch_size: { kind: 'int', default: TRAIN_DEFAULTS.batch_size, help: 'windows per step' },
   grad_clip_norm: { kind: 'number', default: TRAIN_DEFAULTS.grad_clip_norm, help: 'global gradient-norm clipping' },
   weight_decay: { kind: 'number', default: TRAIN_DEFAULTS.weight_decay, help: 'AdamW decoupled weight decay' },
+  micro_batch: {
+    kind: 'int',
+    default: TRAIN_DEFAULTS.micro_batch,
+    help: 'gradient accumulation: windows per forward/backward pass (divides batch_size; 0 = whole batch); same update, less memory',
+  },
   n_features: { kind: 'int', default: TRAIN_DEFAULTS.n_features, help: 'tokens per window (original: window_size)' },
   patch_size: { kind: 'int', default: TRAIN_DEFAULTS.patch_size, help: 'points per token' },
   d_embed: { kind: 'int', default: TRAIN_DEFAULTS.d_embed, help: 'model width' },
@@ -174,6 +187,10 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`option --${k} must be a positive integer, got ${o[k]}`);
   }
   if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new Error(`option --initial_iter must be a non-negative integer, got ${o.initial_iter}`);
+  if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0) throw new Error(`option --micro_batch must be a non-negative integer, got ${o.micro_batch}`);
+  if (o.micro_batch > 0 && o.batch_size % o.micro_batch !== 0) {
+    throw new Error(`option --micro_batch (${o.micro_batch}) must divide --batch_size (${o.batch_size}); 0 processes the whole batch at once`);
+  }
   if (o.initial_iter > o.max_steps) throw new Error(`option --initial_iter (${o.initial_iter}) is beyond --max_steps (${o.max_steps})`);
   for (const k of probabilities) {
     if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new Error(`option --${k} must be in [0, 1], got ${o[k]}`);

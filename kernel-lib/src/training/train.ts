@@ -364,7 +364,16 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
       });
       const lr = lrForStep(i, schedule);
       const dropoutSeed = dropoutSeedFor(o.seed, i);
-      const { loss, accuracy, gradNorm } = trainingStep(model, optimizer, varList, batch, { nRows: n, windowSize: W, nCols: C, lr, dropoutSeed, update: !final, accuracy: summary });
+      const { loss, accuracy, gradNorm } = trainingStep(model, optimizer, varList, batch, {
+        nRows: n,
+        windowSize: W,
+        nCols: C,
+        lr,
+        dropoutSeed,
+        update: !final,
+        accuracy: summary,
+        microBatch: o.micro_batch,
+      });
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
       lastStep = i;
 
@@ -416,15 +425,46 @@ export interface TrainingStepOptions {
   update?: boolean;
   /** Also compute the accuracy (one more small op; the loop does it on summary steps). */
   accuracy?: boolean;
+  /**
+   * Gradient accumulation: process the batch in chunks of this many windows (must divide nRows)
+   * and sum their gradients weighted by chunk/n, so one update equals the full-batch one up to
+   * float rounding (and dropout masks, which are drawn per chunk). Peak activation memory scales
+   * with the chunk, not the batch. 0 / undefined / nRows: the whole batch at once.
+   */
+  microBatch?: number;
+}
+
+/** Dropout seed of micro-batch k: chunk 0 keeps the step's seed, later chunks get distinct masks. */
+function chunkDropoutSeed(seed: number | undefined, k: number): number | undefined {
+  if (seed === undefined || k === 0) return seed;
+  return (seed + Math.imul(k, 0x9e3779b9)) >>> 0;
 }
 
 /**
  * One optimisation step on a degraded batch: x (n, W, C), labels y (n, W) → BCE loss of the
  * training-mode forward pass, gradients of `varList`, clipped AdamW update. Returns the loss (and
- * accuracy, gradient norm) of the weights BEFORE the update, as the original prints them. Every
- * tensor it creates is disposed.
+ * accuracy, gradient norm) of the weights BEFORE the update, as the original prints them, always
+ * the mean over the whole batch (also with micro-batches). Every tensor it creates is disposed.
  */
 export function trainingStep(
+  model: AnomalyBert,
+  optimizer: AdamW,
+  varList: tf.Variable[],
+  batch: { x: Float32Array; y: Uint8Array },
+  o: TrainingStepOptions,
+): { loss: number; accuracy: number; gradNorm: number } {
+  const { nRows: n } = o;
+  const mb = o.microBatch ?? 0;
+  if (!Number.isInteger(mb) || mb < 0) throw new Error(`trainingStep: microBatch must be a non-negative integer, got ${mb}`);
+  if (mb > 0 && mb < n) {
+    if (n % mb !== 0) throw new Error(`trainingStep: microBatch ${mb} must divide the batch size ${n}`);
+    return microBatchedStep(model, optimizer, varList, batch, o, mb);
+  }
+  return wholeBatchStep(model, optimizer, varList, batch, o);
+}
+
+/** The step on the whole batch at once (micro_batch 0): unchanged so existing runs stay bit-identical. */
+function wholeBatchStep(
   model: AnomalyBert,
   optimizer: AdamW,
   varList: tf.Variable[],
@@ -467,6 +507,83 @@ export function trainingStep(
     tf.dispose([x, y]);
   }
   return { loss, accuracy, gradNorm };
+}
+
+/**
+ * Gradient accumulation over n/mb chunks of mb windows. Chunk k's loss is its mean BCE × mb/n, so
+ * the summed losses and gradients are the full-batch mean and its gradient. Only one chunk's
+ * activations (and tape) are alive at a time; the accumulated gradients (one copy of the trained
+ * parameters) are disposed after the update.
+ */
+function microBatchedStep(
+  model: AnomalyBert,
+  optimizer: AdamW,
+  varList: tf.Variable[],
+  batch: { x: Float32Array; y: Uint8Array },
+  o: TrainingStepOptions,
+  mb: number,
+): { loss: number; accuracy: number; gradNorm: number } {
+  const { nRows: n, windowSize: W, nCols: C } = o;
+  const weight = mb / n;
+  const chunkValues = mb * W * C;
+  const chunkPoints = mb * W;
+  let lossSum: tf.Scalar = tf.scalar(0);
+  let accuracySum: tf.Scalar = tf.scalar(0);
+  let summed: tf.NamedTensorMap | undefined; // variable name → Σ weighted chunk gradients
+  let gradNorm = NaN;
+  try {
+    for (let k = 0; k < n / mb; k++) {
+      // Chunk tensors straight from the host arrays (no slice of a full-batch tensor).
+      const xk = tf.tensor3d(batch.x.subarray(k * chunkValues, (k + 1) * chunkValues), [mb, W, C]); // (mb, W, C)
+      const yk = tf.tensor2d(Float32Array.from(batch.y.subarray(k * chunkPoints, (k + 1) * chunkPoints)), [mb, W]); // (mb, W)
+      const dropoutSeed = chunkDropoutSeed(o.dropoutSeed, k);
+      let logits: tf.Tensor2D | undefined;
+      try {
+        let value: tf.Scalar;
+        if (o.update === false) {
+          value = tf.tidy(() => {
+            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (mb, W)
+            logits = tf.keep(z);
+            return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
+          });
+        } else {
+          const r = tf.variableGrads(() => {
+            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (mb, W)
+            if (o.accuracy) logits = tf.keep(z);
+            return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
+          }, varList);
+          value = r.value;
+          if (summed === undefined) summed = r.grads;
+          else {
+            const previous = summed;
+            summed = {};
+            for (const name of Object.keys(previous)) summed[name] = tf.add(previous[name], r.grads[name]);
+            tf.dispose(Object.values(previous));
+            tf.dispose(Object.values(r.grads));
+          }
+        }
+        const nextLoss = tf.add(lossSum, value) as tf.Scalar;
+        tf.dispose([lossSum, value]);
+        lossSum = nextLoss;
+        if (logits && (o.accuracy || o.update === false)) {
+          const chunkLogits = logits;
+          const nextAccuracy = tf.tidy(() => tf.add(accuracySum, tf.mul(accuracyOf(chunkLogits, yk), weight)) as tf.Scalar);
+          accuracySum.dispose();
+          accuracySum = nextAccuracy;
+        }
+      } finally {
+        tf.dispose([xk, yk]);
+        if (logits) tf.dispose(logits);
+      }
+    }
+    if (summed) gradNorm = optimizer.applyGradients(summed, o.lr);
+    const loss = lossSum.dataSync()[0];
+    const accuracy = o.accuracy || o.update === false ? accuracySum.dataSync()[0] : NaN;
+    return { loss, accuracy, gradNorm };
+  } finally {
+    tf.dispose([lossSum, accuracySum]);
+    if (summed) tf.dispose(Object.values(summed));
+  }
 }
 
 /** Column 0 of a (length, out) score array. */
