@@ -1,17 +1,23 @@
 /**
  * Training throughput: steps/s and points/s (windows × window length per second) of the real
  * training step (degraded batch → forward → BCE → gradients → clipped AdamW) at batch 16 for
- *  - the workshop configuration (64 tokens × patch 8, width 64, 2 layers), and
- *  - the seed's ESS configuration (512 tokens × patch 90, width 512, 6 layers),
- * plus peak memory: process RSS (sampled after every step) and tf.memory() bytes / tensors.
+ *  - the workshop configuration (64 tokens × patch 8, width 64, 2 layers), whole batch at once, and
+ *  - the seed's ESS configuration (512 tokens × patch 90, width 512, 6 layers) with gradient
+ *    accumulation (`micro_batch`, default 1 window per forward/backward pass: the update is the
+ *    batch-16 one),
+ * plus peak memory: process RSS (sampled after every step), the wasm heap size (it only grows, so
+ * it is the high-water mark) and tf.memory() bytes / tensors.
  *
- * A few steps only: the first step is a warm-up and not timed; one ESS step is ~1 TFLOP (minutes
- * on wasm). If batch 16 does not fit (wasm's 4 GB heap), the error is recorded; measure a smaller
- * batch in another process with BENCH_TRAIN_ESS_BATCH (points/s stays comparable).
- * Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS), BENCH_TRAIN_ESS_WARMUP=0
- * (time the first ESS step, no warm-up), BENCH_TRAIN_CONFIGS
- * (comma list of workshop,ess). Input: a smooth generated 5-column series in [0, 1] (the data
- * values do not change the cost of a step).
+ * Why micro-batches for ESS: tfjs keeps every intermediate gradient of a backward pass alive until
+ * the pass ends (its tape frees nothing earlier), so one ESS window already peaks near 3.9 GB of
+ * wasm heap; 2 windows per pass abort (wasm's 4 GB limit), and so does the whole batch of 16.
+ *
+ * A few steps only: the first step is a warm-up and not timed; one ESS step at batch 16 is minutes
+ * on wasm. Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS),
+ * BENCH_TRAIN_ESS_WARMUP=0 (time the first ESS step, no warm-up), BENCH_TRAIN_ESS_BATCH (default
+ * 16), BENCH_TRAIN_ESS_MICRO_BATCH (default 1; 0 = whole batch), BENCH_TRAIN_CONFIGS (comma list
+ * of workshop,ess). Input: a smooth generated 5-column series in [0, 1] (the data values do not
+ * change the cost of a step).
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
@@ -33,19 +39,29 @@ interface BenchResult {
   config: AnomalyBertConfig;
   parameters: number;
   batch_size: number;
+  /** Windows per forward/backward pass (0 = the whole batch at once). */
+  micro_batch: number;
   window_points: number;
   timed_steps: number;
   warmup_s: number;
   steps_per_s: number;
   points_per_s: number;
   peak_rss_mb: number;
+  /** wasm backend only: heap size after the run (never shrinks, so its high-water mark). */
+  wasm_heap_mb?: number;
   tf_bytes_mb_after_step: number;
   tf_tensors_after_step: number;
   tf_tensors_growth_over_timed_steps: number;
   error?: string;
 }
 
-async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true): Promise<BenchResult> {
+/** Size of the wasm backend's heap in bytes (undefined on other backends). */
+function wasmHeapBytes(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.buffer.byteLength;
+}
+
+async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true, microBatch = 0): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
   const rng = createRng(1);
@@ -55,6 +71,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     config,
     parameters: NaN,
     batch_size: batchSize,
+    micro_batch: microBatch,
     window_points: W,
     timed_steps: steps,
     warmup_s: NaN,
@@ -77,7 +94,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     const opt = optimizer;
     const step = (i: number): void => {
       const batch = makeDegradedBatch(data, { batchSize, windowSize: W, patchSize: config.patchSize, replacingRateMax: 0.15, rng, lengths });
-      trainingStep(m, opt, varList, batch, { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i });
+      trainingStep(m, opt, varList, batch, { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i, microBatch });
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     };
     let t = Date.now();
@@ -98,6 +115,8 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     result.error = (e as Error).message;
   } finally {
     result.peak_rss_mb = peakRss / 2 ** 20;
+    const heap = wasmHeapBytes();
+    if (heap !== undefined) result.wasm_heap_mb = heap / 2 ** 20;
     try {
       optimizer?.dispose();
       model?.dispose();
@@ -121,10 +140,11 @@ export async function run(): Promise<object> {
   };
   if (which.includes('workshop')) out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
   if (which.includes('ess')) {
-    // BENCH_TRAIN_ESS_BATCH: batch 16 needs more than wasm's 4 GB heap (the module aborts, and the
-    // backend is unusable afterwards in that process), so smaller batches run as a separate bench.
+    // Batch 16 through micro-batches of 1 window: 2 windows per pass already exceed wasm's 4 GB
+    // heap (the module aborts and the backend is unusable afterwards in that process).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
-    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
+    const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 1);
+    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro);
   }
   out.loadavg_1min_at_end = os.loadavg()[0];
   return out;
