@@ -149,6 +149,21 @@ describe('trainingStep with micro-batches', () => {
   });
 });
 
+describe('AdamW memory', () => {
+  test('dispose frees both moments: no tensor or byte is left behind', () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3, 4]), true, 'micro_batch_adamw_leak');
+    const before = tf.memory();
+    const opt = new AdamW([w]);
+    const g = { [w.name]: tf.tensor1d([0.1, -0.2, 0.3, -0.4]) };
+    opt.applyGradients(g, 1e-3);
+    tf.dispose(g[w.name]);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    w.dispose();
+  });
+});
+
 describe('option micro_batch', () => {
   test('defaults to 0, parses from the command line, and bad values name the option', () => {
     expect(resolveTrainOptions({}).micro_batch).toBe(0);

@@ -59,8 +59,10 @@ export class AdamW {
     this.weightDecay = cfg.weightDecay ?? 1e-4;
     this.clipNorm = cfg.clipNorm ?? 1.0;
     this.vars = variables;
-    this.m = variables.map((x) => tf.variable(tf.zeros(x.shape), false, undefined, 'float32'));
-    this.v = variables.map((x) => tf.variable(tf.zeros(x.shape), false, undefined, 'float32'));
+    // tf.variable shares its initial tensor's data: tidy frees the zeros tensor (the variable
+    // keeps the data), otherwise every moment leaked one tensor of its size after dispose().
+    this.m = variables.map((x) => tf.tidy(() => tf.variable(tf.zeros(x.shape), false, undefined, 'float32')));
+    this.v = variables.map((x) => tf.tidy(() => tf.variable(tf.zeros(x.shape), false, undefined, 'float32')));
   }
 
   /** Names of the variables this optimiser updates, in order. */
