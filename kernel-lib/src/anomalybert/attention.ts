@@ -68,9 +68,12 @@ function headOperands(qkv: tf.Tensor2D, nTokens: number, nHead: number, differen
   const dk = d / nHead;
   const n = qkv.shape[0] / nTokens;
   if (differentiable) {
-    // (n·3H·N, d_k): every head's Q, K, V a contiguous block.
-    const blocks = tf.reshape(tf.transpose(tf.reshape(qkv, [n, nTokens, 3 * nHead, dk]), [0, 2, 1, 3]), [n * 3 * nHead * nTokens, dk]);
-    const block = (w: number, i: number): tf.Tensor2D => tf.slice(blocks, [(w * 3 * nHead + i) * nTokens, 0], [nTokens, dk]) as tf.Tensor2D;
+    // n·3H blocks (N, d_k): every head's Q, K, V of every window, cut by ONE unstack. Its gradient
+    // is one stack; separate slices would each back-propagate a zero-padded copy of the whole
+    // (n·3H·N, d_k) tensor, all alive until tfjs's backward pass ends (~0.85 GB per ESS window).
+    const heads = tf.transpose(tf.reshape(qkv, [n, nTokens, 3 * nHead, dk]), [0, 2, 1, 3]); // (n, 3H, N, d_k)
+    const blocks = tf.unstack(tf.reshape(heads, [n * 3 * nHead, nTokens, dk])) as tf.Tensor2D[];
+    const block = (w: number, i: number): tf.Tensor2D => blocks[w * 3 * nHead + i];
     return (w, h) => [block(w, h), tf.transpose(block(w, nHead + h)), block(w, 2 * nHead + h)];
   }
   const data = qkv.dataSync() as Float32Array; // (n·N, 3D)
