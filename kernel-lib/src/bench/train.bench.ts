@@ -9,8 +9,9 @@
  * it is the high-water mark) and tf.memory() bytes / tensors.
  *
  * Why micro-batches for ESS: tfjs keeps every intermediate gradient of a backward pass alive until
- * the pass ends (its tape frees nothing earlier), so one ESS window already peaks near 3.9 GB of
- * wasm heap; 2 windows per pass abort (wasm's 4 GB limit), and so does the whole batch of 16.
+ * the pass ends (its tape frees nothing earlier), so one ESS window already peaks near 3 GB of
+ * wasm heap (0.36 GB of it weights and AdamW moments); 2 windows per pass abort (wasm's 4 GB
+ * limit), and so does the whole batch of 16.
  *
  * A few steps only: the first step is a warm-up and not timed; one ESS step at batch 16 is minutes
  * on wasm. Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS),
