@@ -17,7 +17,7 @@
  * on wasm. Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS),
  * BENCH_TRAIN_ESS_WARMUP=0 (time the first ESS step, no warm-up), BENCH_TRAIN_ESS_BATCH (default
  * 16), BENCH_TRAIN_ESS_MICRO_BATCH (default 1; 0 = whole batch), BENCH_TRAIN_CONFIGS (comma list
- * of workshop,ess). Input: a smooth generated 5-column series in [0, 1] (the data values do not
+ * of workshop,workshop_diff,ess). Input: a smooth generated 5-column series in [0, 1] (the data values do not
  * change the cost of a step).
  */
 import * as os from 'os';
@@ -129,7 +129,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
 }
 
 export async function run(): Promise<object> {
-  const which = (process.env.BENCH_TRAIN_CONFIGS ?? 'workshop,ess').split(',').map((s) => s.trim());
+  const which = (process.env.BENCH_TRAIN_CONFIGS ?? 'workshop,workshop_diff,ess').split(',').map((s) => s.trim());
   const envSteps = process.env.BENCH_TRAIN_STEPS ? Number(process.env.BENCH_TRAIN_STEPS) : undefined;
   // BENCH_TRAIN_ESS_WARMUP=0 times the first ESS step itself (one step is minutes on a loaded CPU).
   const essWarmup = process.env.BENCH_TRAIN_ESS_WARMUP !== '0';
@@ -140,6 +140,10 @@ export async function run(): Promise<object> {
     note: 'timings on a shared machine are pessimistic; see loadavg',
   };
   if (which.includes('workshop')) out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+  // The workshop model of docs/experiments.md reads first differences too (2C numbers per point).
+  if (which.includes('workshop_diff')) {
+    out.workshop_diff = await benchConfig({ ...WORKSHOP_CONFIG, diffScales: new Array<number>(WORKSHOP_CONFIG.inputDim).fill(0.01) }, envSteps ?? 3);
+  }
   if (which.includes('ess')) {
     // Batch 16 through micro-batches of 1 window: 2 windows per pass already exceed wasm's 4 GB
     // heap (the module aborts and the backend is unusable afterwards in that process).
