@@ -118,3 +118,17 @@ describe('anomaly-lab train (real CLI)', () => {
     expect(help.stdout).toMatch(/--soft_replacing/);
   });
 });
+
+test('--diff_features: the CLI trains a first-difference model whose checkpoint carries the scales', async () => {
+  const out = path.join(root, 'diff-run');
+  const r = runCli(['train', ...common.slice(0, 6), ...common.slice(6, 24), '--max_steps', '4', '--summary_steps', '2', '--backend', 'cpu', '--diff_features', '--out', out, '--json']);
+  expect(r.stderr).toMatch(/first-difference features: scales/);
+  expect(r.code).toBe(0);
+  const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+  expect(config.diff_features).toBe(true);
+  const { model } = await loadCheckpoint(path.join(out, 'state', 'step_4'));
+  expect(model.config.diffScales).toEqual(config.diff_scales);
+  expect(model.config.diffScales).toHaveLength(3);
+  model.dispose();
+  expect(runCli(['train', '--help']).stdout).toMatch(/--diff_features/);
+});
