@@ -2,15 +2,21 @@
  * Import of Keras models saved as HDF5 (`model.save('x.h5')`, Keras 2 and Keras 3) into tfjs.
  *
  * No Python at run time: the file is read with h5wasm, `model_config` (JSON attribute) is parsed
- * and the graph is rebuilt with tf.layers for the layer kinds the dashboard's detectors use
- * (InputLayer, LSTM, Bidirectional, RepeatVector, TimeDistributed, Dense, Dropout), in Sequential
- * or Functional models. Weights are read in the order Keras wrote them:
+ * and the graph is rebuilt with tf.layers for the layer kinds the dashboard's models use
+ * (InputLayer, LSTM, Bidirectional, RepeatVector, TimeDistributed, Dense, Dropout for the
+ * detectors; MultiHeadAttention, LayerNormalization, Add, Concatenate, GlobalAveragePooling1D for
+ * the later transformer fault classifier), in Sequential or Functional models (several inputs,
+ * one output). Keras's MultiHeadAttention has no tfjs-layers equivalent: `KerasMultiHeadAttention`
+ * below is its forward pass in tf ops with Keras's weight layout. Weights are read in the order
+ * Keras wrote them:
  *  - legacy HDF5 layout (Keras 2 and Keras 3 `.h5`): `model_weights/<layer>` carries a
  *    `weight_names` attribute listing datasets under that group, in `layer.weights` order;
  *  - Keras 3 weights layout (`.weights.h5`): `layers/<layer>/.../vars/<i>`, nested per sub-layer
  *    (`forward_layer`, `backward_layer`, `cell`, `layer`).
  * Both orders match tfjs `layer.getWeights()` for these layer kinds (LSTM: kernel, recurrent
- * kernel, bias, gates i,f,c,o; Bidirectional: forward then backward; Dense: kernel, bias).
+ * kernel, bias, gates i,f,c,o; Bidirectional: forward then backward; Dense: kernel, bias;
+ * LayerNormalization: gamma, beta; MultiHeadAttention: query, key, value, attention_output,
+ * each kernel then bias).
  * Anything else gets an error naming the layer, its class and the file.
  */
 import * as fs from 'fs';
@@ -81,8 +87,10 @@ interface KerasLayerSpec {
   className: string;
   name: string;
   config: Record<string, unknown>;
-  /** Names of the layers whose first output feeds this one (functional models). */
+  /** Names of the layers whose first output feeds this one (functional models), in call order. */
   inbound: string[];
+  /** Keyword arguments of the call (Keras 3 functional models), checked by layers that take some. */
+  kwargs?: Record<string, unknown>;
 }
 
 export interface KerasModelInfo {
@@ -99,17 +107,32 @@ export interface KerasModelInfo {
 export interface LoadedKerasModel {
   model: tf.LayersModel;
   info: KerasModelInfo;
-  /** Input shape without the batch dimension, e.g. [50, 6]. */
+  /** Input shape without the batch dimension, e.g. [50, 6] (the first input's). */
   inputShape: number[];
+  /** Every input's shape without the batch dimension, in `model.inputs` order, e.g. [[128, 6], [57]]. */
+  inputShapes: number[][];
   outputShape: number[];
   source: string;
 }
 
-const SUPPORTED = ['InputLayer', 'LSTM', 'Bidirectional', 'RepeatVector', 'TimeDistributed', 'Dense', 'Dropout'];
+const SUPPORTED = [
+  'InputLayer', 'LSTM', 'Bidirectional', 'RepeatVector', 'TimeDistributed', 'Dense', 'Dropout',
+  'MultiHeadAttention', 'LayerNormalization', 'GlobalAveragePooling1D', 'Add', 'Concatenate',
+];
 
 function asRecord(v: unknown, what: string): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${what} is not an object`);
   return v as Record<string, unknown>;
+}
+
+/** Keyword arguments of a Keras 3 call node (Keras 2 nodes keep them per tensor; none are used). */
+function inboundKwargs(layer: Record<string, unknown>): Record<string, unknown> | undefined {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes) || nodes.length !== 1) return undefined;
+  const node = nodes[0] as unknown;
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  const kw = (node as Record<string, unknown>).kwargs;
+  return kw && typeof kw === 'object' && !Array.isArray(kw) ? (kw as Record<string, unknown>) : undefined;
 }
 
 /** Names of the inbound layers from either inbound_nodes layout. */
@@ -179,7 +202,7 @@ export function parseKerasModelConfig(json: string, where = 'model_config'): Ker
     const l = asRecord(raw, `${where}: layer`);
     const cfg = asRecord(l.config, `${where}: layer config`);
     const name = String(l.name ?? cfg.name);
-    return { className: String(l.class_name), name, config: cfg, inbound: inboundNames(l, where) };
+    return { className: String(l.class_name), name, config: cfg, inbound: inboundNames(l, where), kwargs: inboundKwargs(l) };
   });
   const ioNames = (v: unknown): string[] => {
     if (!Array.isArray(v)) return [];
@@ -256,10 +279,177 @@ function makeDense(cfg: Record<string, unknown>, name: string): tf.layers.Layer 
   });
 }
 
+
+/** Per-head size of MultiHeadAttention's projections. */
+interface MultiHeadAttentionArgs {
+  name: string;
+  numHeads: number;
+  keyDim: number;
+  valueDim: number;
+  useBias: boolean;
+}
+
+/**
+ * Keras 3 `MultiHeadAttention` (inference) over rank-3 inputs with attention along axis 1:
+ *   query [B, Tq, Eq], value [B, Tv, Ev], key [B, Tv, Ek] (key defaults to value)
+ *   Q = query·Wq + bq → [B, Tq, H, Dk]   (Wq [Eq, H, Dk], bq [H, Dk]); K, V likewise
+ *   P = softmax(Q·Kᵀ / √Dk) over the key axis → [B, H, Tq, Tv]
+ *   out = (P·V)·Wo + bo → [B, Tq, Eq]    (Wo [H, Dv, Eq], bo [Eq])
+ * Attention dropout is a training-time operation and is not applied. Weights are created in
+ * Keras's order (query, key, value, attention_output; kernel then bias) so `setWeights` takes
+ * the stored list as is. tfjs-layers 4.22 has no public equivalent.
+ */
+export class KerasMultiHeadAttention extends tf.layers.Layer {
+  static className = 'KerasMultiHeadAttention';
+  readonly numHeads: number;
+  readonly keyDim: number;
+  readonly valueDim: number;
+  readonly useBias: boolean;
+  private kernels: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = { query: undefined, key: undefined, value: undefined, output: undefined };
+  private biases: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = { query: undefined, key: undefined, value: undefined, output: undefined };
+
+  constructor(args: MultiHeadAttentionArgs) {
+    super({ name: args.name });
+    this.numHeads = args.numHeads;
+    this.keyDim = args.keyDim;
+    this.valueDim = args.valueDim;
+    this.useBias = args.useBias;
+  }
+
+  private shapesOf(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
+    if (shapes.length < 2 || shapes.length > 3) throw new Error(`layer '${this.name}': MultiHeadAttention takes query, value and optionally key; got ${shapes.length} inputs`);
+    for (const s of shapes) {
+      if (s.length !== 3) throw new Error(`layer '${this.name}': MultiHeadAttention inputs must be [batch, time, features]; got shape [${s.map(String)}]`);
+    }
+    return shapes;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const [q, v, k = v] = this.shapesOf(inputShape);
+    const H = this.numHeads;
+    const init = tf.initializers.glorotUniform({});
+    const zeros = tf.initializers.zeros();
+    const add = (part: 'query' | 'key' | 'value' | 'output', kernelShape: number[], biasShape: number[]): void => {
+      const prefix = part === 'output' ? 'attention_output' : part;
+      this.kernels[part] = this.addWeight(`${prefix}/kernel`, kernelShape, 'float32', init);
+      if (this.useBias) this.biases[part] = this.addWeight(`${prefix}/bias`, biasShape, 'float32', zeros);
+    };
+    add('query', [Number(q[2]), H, this.keyDim], [H, this.keyDim]);
+    add('key', [Number(k[2]), H, this.keyDim], [H, this.keyDim]);
+    add('value', [Number(v[2]), H, this.valueDim], [H, this.valueDim]);
+    add('output', [H, this.valueDim, Number(q[2])], [Number(q[2])]);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return this.shapesOf(inputShape)[0];
+  }
+
+  /** [B, T, E] → [B, H, T, D] with a head-split dense projection. */
+  private project(x: tf.Tensor, part: 'query' | 'key' | 'value', headDim: number): tf.Tensor4D {
+    const [B, T, E] = x.shape;
+    const kernel = (this.kernels[part] as tf.LayerVariable).read().reshape([E, this.numHeads * headDim]);
+    let y = tf.matMul(x.reshape([B * T, E]) as tf.Tensor2D, kernel as tf.Tensor2D);
+    const bias = this.biases[part];
+    if (bias) y = y.add(bias.read().reshape([this.numHeads * headDim]));
+    return y.reshape([B, T, this.numHeads, headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      const [query, value, key = value] = list;
+      const [B, Tq, Eq] = query.shape;
+      // Keras scales the query (not the scores) by 1/√key_dim before the dot product.
+      const q = this.project(query, 'query', this.keyDim).mul(1 / Math.sqrt(this.keyDim)) as tf.Tensor4D; // [B, H, Tq, Dk]
+      const k = this.project(key, 'key', this.keyDim); // [B, H, Tv, Dk]
+      const v = this.project(value, 'value', this.valueDim); // [B, H, Tv, Dv]
+      const probs = tf.softmax(tf.matMul(q, k, false, true), -1); // [B, H, Tq, Tv]
+      const context = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([B * Tq, this.numHeads * this.valueDim]); // [B·Tq, H·Dv]
+      const wo = (this.kernels.output as tf.LayerVariable).read().reshape([this.numHeads * this.valueDim, Eq]);
+      let out = tf.matMul(context as tf.Tensor2D, wo as tf.Tensor2D);
+      if (this.biases.output) out = out.add(this.biases.output.read());
+      return out.reshape([B, Tq, Eq]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), numHeads: this.numHeads, keyDim: this.keyDim, valueDim: this.valueDim, useBias: this.useBias };
+  }
+}
+tf.serialization.registerClass(KerasMultiHeadAttention);
+
+/** How many tensors a layer kind is called with: [min, max]. */
+function arityOf(className: string): [number, number] {
+  switch (className) {
+    case 'Add':
+    case 'Concatenate':
+      return [2, Infinity];
+    case 'MultiHeadAttention':
+      return [2, 3];
+    default:
+      return [1, 1];
+  }
+}
+
+/** Keras MultiHeadAttention config → our layer; anything beyond the plain self/cross attention fails. */
+function makeMultiHeadAttention(cfg: Record<string, unknown>, name: string, kwargs: Record<string, unknown> | undefined, file: string): tf.layers.Layer {
+  const where = `${file}: layer '${name}' (MultiHeadAttention)`;
+  const numHeads = Number(cfg.num_heads);
+  const keyDim = Number(cfg.key_dim);
+  const valueDim = cfg.value_dim === null || cfg.value_dim === undefined ? keyDim : Number(cfg.value_dim);
+  for (const [k, v] of [['num_heads', numHeads], ['key_dim', keyDim], ['value_dim', valueDim]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${JSON.stringify(cfg[k])}`);
+  }
+  if (cfg.output_shape !== null && cfg.output_shape !== undefined) throw new Error(`${where}: output_shape ${JSON.stringify(cfg.output_shape)} is not supported (only the default: the query's feature size)`);
+  const axes = cfg.attention_axes;
+  if (axes !== null && axes !== undefined && JSON.stringify(axes) !== '[1]' && JSON.stringify(axes) !== '1') {
+    throw new Error(`${where}: attention_axes ${JSON.stringify(axes)} is not supported (only attention over the time axis, [1])`);
+  }
+  for (const k of ['attention_mask', 'query_mask', 'value_mask', 'key_mask', 'key']) {
+    if (kwargs && kwargs[k] !== null && kwargs[k] !== undefined) throw new Error(`${where}: call argument '${k}' is not supported (pass key positionally; masks are not supported)`);
+  }
+  for (const k of ['use_causal_mask', 'return_attention_scores']) {
+    if (kwargs && kwargs[k]) throw new Error(`${where}: call argument ${k}=true is not supported`);
+  }
+  return new KerasMultiHeadAttention({ name, numHeads, keyDim, valueDim, useBias: cfg.use_bias !== false });
+}
+
+/** Keras LayerNormalization over the last axis: (x − mean)/√(var + ε)·γ + β, weights [gamma, beta]. */
+function makeLayerNormalization(cfg: Record<string, unknown>, name: string, file: string): tf.layers.Layer {
+  const where = `${file}: layer '${name}' (LayerNormalization)`;
+  const axis = cfg.axis ?? -1;
+  if (JSON.stringify(axis) !== '[-1]' && JSON.stringify(axis) !== '-1') throw new Error(`${where}: axis ${JSON.stringify(axis)} is not supported (only the last axis, -1)`);
+  if (cfg.rms_scaling) throw new Error(`${where}: rms_scaling=true is not supported`);
+  const epsilon = Number(cfg.epsilon ?? 1e-3);
+  if (!(epsilon >= 0)) throw new Error(`${where}: epsilon ${JSON.stringify(cfg.epsilon)} is not a number ≥ 0`);
+  return tf.layers.layerNormalization({ name, axis: -1, epsilon, center: cfg.center !== false, scale: cfg.scale !== false });
+}
+
+/** Keras GlobalAveragePooling1D, channels_last: [B, T, C] → [B, C]. */
+function makeGlobalAveragePooling1D(cfg: Record<string, unknown>, name: string, kwargs: Record<string, unknown> | undefined, file: string): tf.layers.Layer {
+  const where = `${file}: layer '${name}' (GlobalAveragePooling1D)`;
+  if ((cfg.data_format ?? 'channels_last') !== 'channels_last') throw new Error(`${where}: data_format '${String(cfg.data_format)}' is not supported (channels_last only)`);
+  if (cfg.keepdims) throw new Error(`${where}: keepdims=true is not supported`);
+  if (kwargs && kwargs.mask !== null && kwargs.mask !== undefined) throw new Error(`${where}: a mask is not supported`);
+  return tf.layers.globalAveragePooling1d({ name });
+}
+
 /** One Keras layer spec → a tfjs layer (not yet applied). */
-function buildLayer(spec: { className: string; name: string; config: Record<string, unknown> }, file: string): tf.layers.Layer {
+function buildLayer(spec: { className: string; name: string; config: Record<string, unknown>; kwargs?: Record<string, unknown> }, file: string): tf.layers.Layer {
   const { className, name, config: cfg } = spec;
   switch (className) {
+    case 'MultiHeadAttention':
+      return makeMultiHeadAttention(cfg, name, spec.kwargs, file);
+    case 'LayerNormalization':
+      return makeLayerNormalization(cfg, name, file);
+    case 'GlobalAveragePooling1D':
+      return makeGlobalAveragePooling1D(cfg, name, spec.kwargs, file);
+    case 'Add':
+      return tf.layers.add({ name });
+    case 'Concatenate':
+      return tf.layers.concatenate({ name, axis: Number(cfg.axis ?? -1) });
     case 'LSTM':
       return makeLstm(cfg, name);
     case 'Dense':
@@ -344,21 +534,29 @@ function buildKerasGraph(info: KerasModelInfo, file: string): tf.LayersModel {
       inputs.push(t);
       continue;
     }
-    if (spec.inbound.length !== 1) {
-      throw new Error(`${file}: layer '${spec.name}' (${spec.className}) has ${spec.inbound.length} inputs; only single-input layers are supported`);
+    const [minIn, maxIn] = arityOf(spec.className);
+    if (spec.inbound.length < minIn || spec.inbound.length > maxIn) {
+      const want = minIn === maxIn ? `${minIn}` : maxIn === Infinity ? `at least ${minIn}` : `${minIn} to ${maxIn}`;
+      throw new Error(`${file}: layer '${spec.name}' (${spec.className}) has ${spec.inbound.length} inputs; it takes ${want}`);
     }
-    const src = tensors.get(spec.inbound[0]);
-    if (!src) throw new Error(`${file}: layer '${spec.name}' refers to unknown input layer '${spec.inbound[0]}'`);
+    const srcs = spec.inbound.map((n) => {
+      const t = tensors.get(n);
+      if (!t) throw new Error(`${file}: layer '${spec.name}' refers to unknown input layer '${n}'`);
+      return t;
+    });
     const layer = buildLayer(spec, file);
     layersByName.set(spec.name, layer);
-    tensors.set(spec.name, layer.apply(src) as tf.SymbolicTensor);
+    tensors.set(spec.name, layer.apply(srcs.length === 1 ? srcs[0] : srcs) as tf.SymbolicTensor);
   }
   const outName = info.outputLayers[info.outputLayers.length - 1] ?? specs[specs.length - 1].name;
   if (info.outputLayers.length > 1) throw new Error(`${file}: models with ${info.outputLayers.length} outputs are not supported`);
   const output = tensors.get(outName);
   if (!output) throw new Error(`${file}: output layer '${outName}' not found`);
-  if (inputs.length !== 1) throw new Error(`${file}: models with ${inputs.length} inputs are not supported`);
-  return tf.model({ inputs: inputs[0], outputs: output, name: info.name });
+  // Inputs in the model's declared order (a Functional model may list them unlike the layers).
+  const ordered = info.inputLayers.length === inputs.length ? info.inputLayers.map((n) => tensors.get(n)) : inputs;
+  if (ordered.some((t) => !t)) throw new Error(`${file}: input layers ${JSON.stringify(info.inputLayers)} do not match the model's InputLayers`);
+  const modelInputs = ordered as tf.SymbolicTensor[];
+  return tf.model({ inputs: modelInputs.length === 1 ? modelInputs[0] : modelInputs, outputs: output, name: info.name });
 }
 
 function readDatasetF32(ds: H5Dataset, where: string): { shape: number[]; data: Float32Array } {
@@ -501,9 +699,9 @@ function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKer
     model.dispose();
     throw e;
   }
-  const inputShape = (model.inputs[0].shape as Array<number | null>).slice(1).map(Number);
+  const inputShapes = model.inputs.map((t) => (t.shape as Array<number | null>).slice(1).map(Number));
   const outputShape = (model.outputs[0].shape as Array<number | null>).slice(1).map(Number);
-  return { model, info, inputShape, outputShape, source: file };
+  return { model, info, inputShape: inputShapes[0], inputShapes, outputShape, source: file };
 }
 
 function readBytes(file: string): Uint8Array {
