@@ -1,7 +1,7 @@
 /** power: public API of this area (re-exported from the package root). */
 export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame, writePowerParquet } from './data';
 export type { PowerData, PowerSignal, PowerDataOptions } from './data';
-export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel } from './keras-h5';
+export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel, KerasMultiHeadAttention } from './keras-h5';
 export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
 export { compileRecurrentInference } from './fast-inference';
 export type { CompiledInference } from './fast-inference';
@@ -27,3 +27,8 @@ export { trainFaultClassifier } from './train-classifier';
 export type { LabelledRecording, TrainClassifierOptions, TrainedClassifier } from './train-classifier';
 export { runPowerExperiment, matchFaults, powerExperimentMarkdown } from './experiment';
 export type { PowerExperimentOptions, PowerExperimentResult, FaultMatch } from './experiment';
+export {
+  TRANSFORMER_CLASSIFIER_FILES, TRANSFORMER_FEATURE_NAMES, loadTransformerClassifier, transformerWindowStarts, transformerFeatures,
+  classifyIntervalsTransformer, transformerPredictionsJson,
+} from './transformer-classifier';
+export type { TransformerClassifier, TransformerClassifierMetadata, TransformerPrediction, TransformerClassifyOptions } from './transformer-classifier';

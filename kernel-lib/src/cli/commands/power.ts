@@ -3,7 +3,8 @@
  *
  *   anomaly-lab power detect --data simData2.csv --detector lstm.h5 --scaler scaler.save \
  *       [--classifier fault_classifier.joblib --classifier_scaler classifier_scaler.joblib \
- *        --class_names class_names.joblib] --sequence_length 50 --percentile 95 --max_gap 1500 --out out/
+ *        --class_names class_names.joblib] [--classifier_transformer classifier_transformer/] \
+ *       --sequence_length 50 --percentile 95 --max_gap 1500 --out out/
  *   anomaly-lab power synth --out data.csv [--n_faults 10 --seed 1 ...]
  *   anomaly-lab power train --out models/ [--data normal.csv | generated data] ...
  */
@@ -88,6 +89,7 @@ const DETECT_SPECS: OptionSpecs = {
   classifier: { kind: 'string', help: 'fault classifier (.joblib RandomForest/DecisionTree or forest .json)' },
   classifier_scaler: { kind: 'string', help: 'StandardScaler of the 46 interval features (.joblib or .json)' },
   class_names: { kind: 'string', help: 'names for numeric classes: .joblib/.json list or "LG,LL,..."' },
+  classifier_transformer: { kind: 'string', help: 'directory of the seed\'s Keras transformer fault classifier (best_fault_classifier.h5 + scalers + label encoder); writes transformer_predictions.json' },
   sequence_length: { kind: 'int', help: 'window length in samples (default: the detector\'s input length, 50 for the seed)' },
   percentile: { kind: 'number', default: 95, help: 'anomaly threshold percentile of the reconstruction MSE' },
   threshold: { kind: 'string', help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)" },
@@ -132,6 +134,8 @@ async function runDetect(argv: string[]): Promise<number> {
   const classifier = options.classifier ? await loadPowerClassifier(options.classifier as string) : undefined;
   const classifierScaler = options.classifier_scaler ? await loadPowerScaler(options.classifier_scaler as string, 'classifier scaler') : undefined;
   const classNames = options.class_names ? await loadClassNames(options.class_names as string) : undefined;
+  const transformerDir = options.classifier_transformer as string | undefined;
+  if (transformerDir && !fs.existsSync(transformerDir)) throw new Error(`${transformerDir}: transformer classifier directory not found (--classifier_transformer)`);
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { initBackend } = require('../../backend') as typeof Backend;
@@ -164,14 +168,33 @@ async function runDetect(argv: string[]): Promise<number> {
     },
   );
   detector.model.dispose();
+  let transformer: { file: string; predictions: import('../../power/transformer-classifier').TransformerPrediction[] } | undefined;
+  if (transformerDir) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const tc = require('../../power/transformer-classifier') as typeof import('../../power/transformer-classifier');
+    const { writeFileAtomic } = require('../../io/atomic') as typeof import('../../io/atomic'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const clf = await tc.loadTransformerClassifier(transformerDir);
+    try {
+      const predictions = tc.classifyIntervalsTransformer(clf, data, analysis.mergedIntervals);
+      fs.mkdirSync(outDir, { recursive: true });
+      const file = path.join(outDir, 'transformer_predictions.json');
+      writeFileAtomic(file, JSON.stringify(tc.transformerPredictionsJson(clf, predictions), null, 2) + '\n');
+      transformer = { file, predictions };
+      log(`power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${p.confidence.toFixed(3)}`).join(', ') || 'no intervals'}`);
+    } finally {
+      clf.model.dispose();
+    }
+  }
   const models = {
     detector: options.detector as string,
     scaler: (options.scaler as string | undefined) ?? `${options.detector} (embedded)`,
     classifier: options.classifier as string | undefined,
     classifier_scaler: options.classifier_scaler as string | undefined,
     class_names: options.class_names as string | undefined,
+    classifier_transformer: transformerDir,
   };
   const files = writePowerResults(outDir, analysis, data, models);
+  if (transformer) files.push(transformer.file);
   // A detection run is an experiment like a training run: record what produced it, so
   // `anomaly-lab reproduce --manifest <out>` can re-run it and compare the results.
   const faults: Record<string, number> = {};
@@ -191,6 +214,7 @@ async function runDetect(argv: string[]): Promise<number> {
       n_anomalous_windows: analysis.detection.flags.reduce((a: number, f: number) => a + (f ? 1 : 0), 0),
       n_intervals: analysis.mergedIntervals.length,
       faults,
+      ...(transformer ? { transformer_faults: transformer.predictions.map((p) => p.predicted_fault) } : {}),
     },
     outputs: files.map((f) => path.basename(f)),
     command: { argv: ['power', 'detect', ...argv], outputOption: 'out', cwd: process.cwd() },
@@ -199,7 +223,7 @@ async function runDetect(argv: string[]): Promise<number> {
   log(
     `power detect: ${analysis.detection.mse.length} windows in ${((Date.now() - t0) / 1000).toFixed(1)} s, threshold ${analysis.detection.threshold.toPrecision(6)}, ` +
       `${analysis.mergedIntervals.length} anomal${analysis.mergedIntervals.length === 1 ? 'y' : 'ies'}` +
-      (analysis.predictions.length ? ` (${analysis.predictions.map((p) => p.predicted_fault).join(', ')})` : ''),
+      (analysis.predictions.length ? ` (forest classifier: ${analysis.predictions.map((p) => p.predicted_fault).join(', ')})` : ''),
   );
   log(`power detect: wrote ${files.map((f) => path.basename(f)).join(', ')} to ${outDir}`);
   return 0;
