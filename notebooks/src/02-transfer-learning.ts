@@ -61,7 +61,7 @@ console.log(`site B: ${trainB.length} training rows, ${testB.length} test rows w
 // %%
 const STEPS_B = 200;
 const COMMON = { max_steps: STEPS_B, summary_steps: 25, batch_size: 16, window_sliding: 16, seed: SEED };
-const SHAPE = { n_features: 32, patch_size: 4, d_embed: 32, n_layer: 2, n_head: 4 };
+const SHAPE = { n_features: 32, patch_size: 4, d_embed: 32, n_layer: 2, n_head: 4, diff_features: true };
 
 async function trainSiteB(name: string, extra: Partial<al.TrainOptions>): Promise<al.TrainResult> {
   const out = path.join(RUNS_DIR, name);
