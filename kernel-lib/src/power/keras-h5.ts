@@ -534,6 +534,7 @@ function buildKerasGraph(info: KerasModelInfo, file: string): tf.LayersModel {
       inputs.push(t);
       continue;
     }
+    if (!SUPPORTED.includes(spec.className)) throw new Error(`${file}: layer '${spec.name}' has unsupported class '${spec.className}' (supported: ${SUPPORTED.join(', ')})`);
     const [minIn, maxIn] = arityOf(spec.className);
     if (spec.inbound.length < minIn || spec.inbound.length > maxIn) {
       const want = minIn === maxIn ? `${minIn}` : maxIn === Infinity ? `at least ${minIn}` : `${minIn} to ${maxIn}`;

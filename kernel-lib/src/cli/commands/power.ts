@@ -141,6 +141,16 @@ async function runDetect(argv: string[]): Promise<number> {
   const { initBackend } = require('../../backend') as typeof Backend;
   await initBackend({ backend: options.backend as string, log: !quiet });
   const detector = await loadDetector(options.detector as string);
+  // The transformer classifier loads before the detection run so a bad directory fails fast.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tc = transformerDir ? (require('../../power/transformer-classifier') as typeof import('../../power/transformer-classifier')) : undefined;
+  let clf: import('../../power/transformer-classifier').TransformerClassifier | undefined;
+  try {
+    clf = tc && transformerDir ? await tc.loadTransformerClassifier(transformerDir) : undefined;
+  } catch (e) {
+    detector.model.dispose();
+    throw e;
+  }
   const scaler = scalerFromFile ?? detector.scaler;
   if (!scaler) throw new UsageError(`option --scaler is required: ${options.detector} carries no scaler`);
   const sequenceLength = (options.sequence_length as number | undefined) ?? detector.sequenceLength;
@@ -169,11 +179,8 @@ async function runDetect(argv: string[]): Promise<number> {
   );
   detector.model.dispose();
   let transformer: { file: string; predictions: import('../../power/transformer-classifier').TransformerPrediction[] } | undefined;
-  if (transformerDir) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tc = require('../../power/transformer-classifier') as typeof import('../../power/transformer-classifier');
+  if (tc && clf) {
     const { writeFileAtomic } = require('../../io/atomic') as typeof import('../../io/atomic'); // eslint-disable-line @typescript-eslint/no-require-imports
-    const clf = await tc.loadTransformerClassifier(transformerDir);
     try {
       const predictions = tc.classifyIntervalsTransformer(clf, data, analysis.mergedIntervals);
       fs.mkdirSync(outDir, { recursive: true });
