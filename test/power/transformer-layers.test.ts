@@ -103,7 +103,7 @@ describe('transformer classifier layers vs a direct computation', () => {
     const ln = model.getLayer('ln');
     expect(mha.weights.map((w) => w.shape)).toEqual([[E, H, DK], [H, DK], [E, H, DK], [H, DK], [E, H, DK], [H, DK], [H, DK, E], [E]]);
     expect(ln.weights.map((w) => w.shape)).toEqual([[E], [E]]);
-    const values = [...mha.weights, ...ln.weights].map((w, i) => tf.randomNormal(w.shape, 0, 0.7, 'float32', 10 + i));
+    const values = [...mha.weights, ...ln.weights].map((w, i) => tf.randomNormal(w.shape as number[], 0, 0.7, 'float32', 10 + i));
     mha.setWeights(values.slice(0, 8));
     ln.setWeights(values.slice(8));
     const w: Record<string, Float64Array> = {};
