@@ -119,7 +119,8 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   say(`1/6 data: site A ${siteA.length} rows × ${siteA.columns.length} (${siteA.columns.join(', ')}), site B ${siteB.length} rows × ${siteB.columns.length} (${siteB.columns.join(', ')}); ${a.anomalies} + ${b.anomalies} synthetic test anomalies`);
 
   // 2 · train on site A (the CLI command: the manifest records it for `anomaly-lab reproduce`)
-  const shape = ['--n_features', '32', '--patch_size', '4', '--d_embed', '32', '--n_layer', '2', '--n_head', '4'];
+  // First-difference features (not in the original): what lets a small model beat simple baselines on BMS data (docs/experiments.md).
+  const shape = ['--n_features', '32', '--patch_size', '4', '--d_embed', '32', '--n_layer', '2', '--n_head', '4', '--diff_features'];
   const common = ['--batch_size', '16', '--window_sliding', '16', '--scale', 'none'];
   const runA = path.join(runs, 'site-a');
   say(`2/6 training AnomalyBERT on site A (${steps} steps)…`);

@@ -15,7 +15,7 @@ import type { ScaleMode } from '../../training/train';
 
 export const summary = 'train or fine-tune AnomalyBERT on normal data (original train.py options)';
 
-const SHAPE_KEYS = ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head'] as const;
+const SHAPE_KEYS = ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'diff_features'] as const;
 
 function specs(): OptionSpecs {
   const s: OptionSpecs = {
