@@ -86,6 +86,49 @@ export function intervalRows(data: PowerData, interval: [number, number]): [numb
   return [searchSorted(data.time, interval[0]), searchSorted(data.time, interval[1])];
 }
 
+/** The seven per-signal statistics of the dashboard (and of the transformer classifier's features). */
+export interface SignalStatistics {
+  mean: number;
+  /** population std */
+  std: number;
+  /** biased skew (scipy default); NaN for a numerically constant signal */
+  skew: number;
+  /** Fisher kurtosis (biased); NaN for a numerically constant signal */
+  kurt: number;
+  rms: number;
+  peak2peak: number;
+  /** max |x| / (rms + 1e-9) */
+  crest: number;
+}
+
+/** Statistics of rows [a, b) of one signal. */
+export function signalStatistics(x: Float64Array, a: number, b: number): SignalStatistics {
+  const { mean, m2, m3, m4 } = segmentMoments(x, a, b);
+  let sumSq = 0;
+  let mx = -Infinity;
+  let mn = Infinity;
+  let absMax = 0;
+  for (let i = a; i < b; i++) {
+    const v = x[i];
+    sumSq += v * v;
+    if (v > mx) mx = v;
+    if (v < mn) mn = v;
+    const av = Math.abs(v);
+    if (av > absMax) absMax = av;
+  }
+  const rms = Math.sqrt(sumSq / (b - a));
+  const constant = isConstant(m2, mean);
+  return {
+    mean,
+    std: Math.sqrt(m2),
+    skew: constant ? NaN : m3 / m2 ** 1.5,
+    kurt: constant ? NaN : m4 / (m2 * m2) - 3,
+    rms,
+    peak2peak: mx - mn,
+    crest: absMax / (rms + 1e-9),
+  };
+}
+
 /**
  * Features of one interval (start, end) in seconds. Rows are Time ∈ [start, end) — the end
  * sample itself is excluded, exactly like the seed's `data.iloc[searchsorted(a):searchsorted(b)]`.
@@ -97,29 +140,14 @@ export function extractFeatures(data: PowerData, interval: [number, number]): Fe
   }
   const f: FeatureRow = { duration: interval[1] - interval[0] };
   POWER_SIGNALS.forEach((name, c) => {
-    const x = data.signals[c];
-    const { mean: mu, m2, m3, m4 } = segmentMoments(x, a, b);
-    let sumSq = 0;
-    let mx = -Infinity;
-    let mn = Infinity;
-    let absMax = 0;
-    for (let i = a; i < b; i++) {
-      const v = x[i];
-      sumSq += v * v;
-      if (v > mx) mx = v;
-      if (v < mn) mn = v;
-      const av = Math.abs(v);
-      if (av > absMax) absMax = av;
-    }
-    const rms = Math.sqrt(sumSq / (b - a));
-    const constant = isConstant(m2, mu);
-    f[`${name}_mean`] = mu;
-    f[`${name}_std`] = Math.sqrt(m2);
-    f[`${name}_skew`] = constant ? NaN : m3 / m2 ** 1.5;
-    f[`${name}_kurt`] = constant ? NaN : m4 / (m2 * m2) - 3;
-    f[`${name}_rms`] = rms;
-    f[`${name}_peak2peak`] = mx - mn;
-    f[`${name}_crest`] = absMax / (rms + 1e-9);
+    const st = signalStatistics(data.signals[c], a, b);
+    f[`${name}_mean`] = st.mean;
+    f[`${name}_std`] = st.std;
+    f[`${name}_skew`] = st.skew;
+    f[`${name}_kurt`] = st.kurt;
+    f[`${name}_rms`] = st.rms;
+    f[`${name}_peak2peak`] = st.peak2peak;
+    f[`${name}_crest`] = st.crest;
   });
   const [va, vb, vc, ia] = [0, 1, 2, 3].map((c) => data.signals[c]);
   f.corr_VaVb = pearson(va, vb, a, b);

@@ -27,7 +27,7 @@ import { NumpyArray } from '../pickle/numpy';
 import { LabelEncoderModel, StandardScalerModel } from '../pickle/sklearn';
 import { PyObject } from '../pickle/unpickler';
 import { POWER_SIGNALS, type PowerData } from './data';
-import { FEATURE_STATS, intervalRows, pearson, segmentMoments } from './features';
+import { FEATURE_STATS, intervalRows, pearson, signalStatistics } from './features';
 import { loadKerasH5 } from './keras-h5';
 import { loadPowerScaler } from './models';
 
@@ -201,28 +201,8 @@ export function transformerFeatures(data: PowerData, a: number, b: number): Floa
   const out = new Float64Array(TRANSFORMER_FEATURE_NAMES.length);
   let o = 0;
   for (const x of data.signals) {
-    const { mean, m2, m3, m4 } = segmentMoments(x, a, b);
-    let sumSq = 0;
-    let mx = -Infinity;
-    let mn = Infinity;
-    let absMax = 0;
-    for (let i = a; i < b; i++) {
-      const v = x[i];
-      sumSq += v * v;
-      if (v > mx) mx = v;
-      if (v < mn) mn = v;
-      absMax = Math.max(absMax, Math.abs(v));
-    }
-    const rms = Math.sqrt(sumSq / (b - a));
-    // scipy's "numerically constant" rule, as in features.ts.
-    const constant = m2 <= (2.220446049250313e-16 * mean) ** 2;
-    out[o++] = mean;
-    out[o++] = Math.sqrt(m2);
-    out[o++] = constant ? NaN : m3 / m2 ** 1.5;
-    out[o++] = constant ? NaN : m4 / (m2 * m2) - 3;
-    out[o++] = rms;
-    out[o++] = mx - mn;
-    out[o++] = absMax / (rms + 1e-9);
+    const st = signalStatistics(x, a, b);
+    for (const v of [st.mean, st.std, st.skew, st.kurt, st.rms, st.peak2peak, st.crest]) out[o++] = v;
   }
   for (const [i, j] of SIGNAL_PAIRS) out[o++] = pearson(data.signals[i], data.signals[j], a, b);
   return out;
