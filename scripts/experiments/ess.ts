@@ -576,7 +576,10 @@ async function main(): Promise<void> {
           const beside = path.join(path.dirname(args.render), path.basename(v.run_dir));
           if (fs.existsSync(beside)) v.run_dir = path.relative(REPO, beside);
           // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          saved.a_variants = [...((saved.a_variants ?? []) as any[]).filter((x) => x.name !== v.name), v];
+          const list = (saved.a_variants ?? []) as any[];
+          const at = list.findIndex((x) => x.name === v.name);
+          // Replace in place (the order is the order the variants ran in), append new ones.
+          saved.a_variants = at >= 0 ? list.map((x, i) => (i === at ? v : x)) : [...list, v];
         }
       }
       writeFileAtomic(args.render, JSON.stringify(saved, null, 2) + '\n');
@@ -976,8 +979,6 @@ ${(r.a_edge_profile.intervals as Array<{ start: number; end: number; columns: nu
 `;
 }
 
-const PRIMES = ['″', '‴', '⁗'];
-
 /** Sections of the named variants of (a) (`--variant`), in the order they were merged. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function renderVariants(r: any): string {
@@ -991,7 +992,7 @@ function renderVariants(r: any): string {
       const o = v.options;
       const sets = Object.entries(v.overrides as Record<string, unknown>).map(([k, x]) => `\`--${k} ${x}\``).join(', ');
       const trainMin = v.training_only_s_estimate / 60;
-      return `### (a${PRIMES[i] ?? `-${i + 2}`}) Variant \`${v.name}\`: ${sets}
+      return `### Variant ${i + 1}: \`${v.name}\` — ${sets}
 
 ${v.why ? `${v.why}\n\n` : ''}Same training days, test set (recipe and seed unchanged) and baselines as (a); training seed ${o.seed}; model ${o.n_features} tokens × patch ${o.patch_size}
 (window ${o.n_features * o.patch_size}), width ${o.d_embed}, ${o.n_layer} layers, lr ${o.lr}, ${o.max_steps} steps, degradation soft ${o.soft_replacing} / uniform ${o.uniform_replacing} /
