@@ -187,8 +187,6 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const C = rec.data.signals.length;
   const vals = new Float32Array(rec.data.length * C);
   for (let i = 0; i < rec.data.length; i++) for (let j = 0; j < C; j++) vals[i * C + j] = rec.data.signals[j][i];
-  let flagged = 0;
-  for (let i = 0; i < analysis.detection.flags.length; i++) flagged += analysis.detection.flags[i];
   const powerBundle = powerViewerBundle({
     title: 'Demo: generated three-phase recording',
     time: rec.data.time,
@@ -196,10 +194,11 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     values: vals,
     mse: analysis.detection.mse,
     sequenceLength: analysis.detection.sequenceLength,
-    // the viewer thresholds by percentile: the one that flags the same windows as the fixed threshold
-    percentile: 100 * (1 - flagged / analysis.detection.mse.length),
+    percentile: analysis.params.percentile,
     maxGapSamples: analysis.params.max_gap_samples,
+    // the experiment's fixed MSE threshold: the viewer applies it as is
     threshold: analysis.detection.threshold,
+    thresholdMode: 'value',
     intervals: analysis.predictions.map((p) => ({ start: p.start_time, end: p.end_time, fault: p.predicted_fault, confidence: p.confidence })),
     classes: analysis.classes,
     featureImportances: { names: experiment.featureImportance.map((f) => f.feature), values: experiment.featureImportance.map((f) => f.permutation) },

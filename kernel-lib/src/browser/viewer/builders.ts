@@ -204,7 +204,10 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
     const mode = t.mode ?? (t.percentile !== undefined && t.rate === undefined ? 'percentile' : 'rate');
     const threshold: ThresholdSpec = { mode, pointAdjust: t.pointAdjust ?? true, mergeGapSamples: t.mergeGapSamples ?? 0 };
     if (mode === 'rate') threshold.rate = t.rate ?? (t.percentile !== undefined ? 1 - t.percentile / 100 : 0.01);
-    else threshold.percentile = t.percentile ?? (t.rate !== undefined ? 100 * (1 - t.rate) : 95);
+    else if (mode === 'value') {
+      // a fixed threshold: only the value; a missing or non-finite one fails validation below, naming /threshold
+      if (t.value !== undefined && !Number.isFinite(t.value)) throw new Error(`threshold.value: mode 'value' needs a finite number, got ${t.value}`);
+    } else threshold.percentile = t.percentile ?? (t.rate !== undefined ? 100 * (1 - t.rate) : 95);
     if (t.value !== undefined && Number.isFinite(t.value)) threshold.value = t.value;
     if (t.ewma !== undefined && t.ewma > 0) threshold.ewma = t.ewma;
     bundle.threshold = threshold;
@@ -276,10 +279,17 @@ export interface PowerViewerInput {
   /** reconstruction MSE per window (window i covers rows i … i+sequenceLength−1). */
   mse: Float32Array | Float64Array | ArrayLike<number>;
   sequenceLength: number;
+  /** the percentile the detector was configured with (the threshold when thresholdMode is 'percentile'). */
   percentile: number;
   maxGapSamples: number;
-  /** the threshold the detector used. */
+  /** the threshold the detector used (required when thresholdMode is 'value'). */
   threshold?: number;
+  /**
+   * where the threshold came from: 'percentile' (default; the viewer recomputes it from `percentile`)
+   * or 'value' — a fixed MSE threshold (`power detect --threshold`, `analyzePowerData({ threshold })`),
+   * which the viewer then applies as is, so it opens with the intervals the detector found.
+   */
+  thresholdMode?: 'percentile' | 'value';
   /** merged, classified intervals in seconds. */
   intervals: Array<IntervalRow | [number, number]>;
   classes?: string[];
@@ -291,6 +301,15 @@ export interface PowerViewerInput {
 
 /** A power-system detection (LSTM autoencoder MSE per window + classified intervals). */
 export function powerViewerBundle(input: PowerViewerInput): ViewerBundle {
+  const mode = input.thresholdMode ?? 'percentile';
+  if (mode !== 'percentile' && mode !== 'value') throw new Error(`thresholdMode: expected 'percentile' or 'value', got '${String(mode)}'`);
+  if (mode === 'value' && !(typeof input.threshold === 'number' && Number.isFinite(input.threshold))) {
+    throw new Error(`threshold: thresholdMode 'value' needs the fixed threshold as a finite number, got ${String(input.threshold)}`);
+  }
+  const threshold: ThresholdSpec =
+    mode === 'value'
+      ? { mode: 'value', value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples }
+      : { mode: 'percentile', percentile: input.percentile, value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples };
   return buildViewerBundle({
     kind: 'power',
     title: input.title ?? 'Power-system fault detection',
@@ -299,7 +318,7 @@ export function powerViewerBundle(input: PowerViewerInput): ViewerBundle {
     axis: { unit: 'seconds', label: 'Time (s)' },
     scores: { values: input.mse, kind: 'reconstruction_error', name: 'Reconstruction MSE', alignment: 'window', windowSize: input.sequenceLength },
     labels: input.labels,
-    threshold: { mode: 'percentile', percentile: input.percentile, value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples },
+    threshold,
     intervals: input.intervals,
     classes: input.classes,
     featureImportances: input.featureImportances,

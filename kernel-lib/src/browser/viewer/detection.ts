@@ -1,11 +1,12 @@
 /**
- * Re-thresholding a decoded bundle in the browser: the viewer's controls (rate or percentile, EWMA,
+ * Re-thresholding a decoded bundle in the browser: the viewer's controls (rate, percentile or a fixed
+ * threshold value, EWMA,
  * point adjustment, merge gap) → threshold, anomalous points, merged intervals, metrics. All the
  * numerics are kernel-lib's browser metrics and interval code; this module only wires them to the
  * bundle's coordinates, and caches what does not change between slider moves (the smoothed scores,
  * their sorted copy, the prepared metric evaluator) so a new rate costs O(n) for the flags, not a sort.
  */
-import { MetricEvaluator, ewmaSmooth, labelIntervals, pointAdjust as pointAdjustPred, quantileSorted, type MetricRow } from '../metrics';
+import { MetricEvaluator, ewmaSmooth, labelIntervals, metricRow, pointAdjust as pointAdjustPred, quantileSorted, type MetricRow } from '../metrics';
 import { intervalsFromFlags, mergeIntervals } from '../intervals';
 import type { DecodedBundle, IntervalRow, ThresholdMode } from './types';
 
@@ -15,6 +16,8 @@ export interface DetectionSettings {
   rate: number;
   /** percentile in [0, 100] (used when mode is 'percentile'). */
   percentile: number;
+  /** fixed threshold on the (smoothed) scores (used when mode is 'value'); NaN when the bundle has none. */
+  value: number;
   /** EWMA weight in [0, 1); 0 = off. */
   ewma: number;
   pointAdjust: boolean;
@@ -34,7 +37,7 @@ export interface DetectedInterval extends IntervalRow {
 
 export interface DetectionResult {
   settings: DetectionSettings;
-  /** effective anomaly rate (1 − percentile/100 in percentile mode). */
+  /** effective anomaly rate (1 − percentile/100 in percentile mode; the fraction of scores above the threshold in value mode). */
   rate: number;
   threshold: number;
   /** scores after EWMA (the input scores when EWMA is off). */
@@ -54,7 +57,14 @@ export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): 
   const mode: ThresholdMode = t?.mode ?? 'rate';
   const rate = t?.rate ?? (t?.percentile !== undefined ? 1 - t.percentile / 100 : defaultRate);
   const percentile = t?.percentile ?? 100 * (1 - rate);
-  return { mode, rate, percentile, ewma: t?.ewma ?? 0, pointAdjust: t?.pointAdjust ?? true, mergeGapSamples: t?.mergeGapSamples ?? 0 };
+  const value = typeof t?.value === 'number' && Number.isFinite(t.value) ? t.value : NaN;
+  return { mode, rate, percentile, value, ewma: t?.ewma ?? 0, pointAdjust: t?.pointAdjust ?? true, mergeGapSamples: t?.mergeGapSamples ?? 0 };
+}
+
+/** Metrics at a threshold already found (score > threshold), reported with its anomaly rate. */
+function metricsAt(ev: MetricEvaluator, threshold: number, rate: number, pointAdjust: boolean): MetricRow {
+  const c = ev.confusionAt(threshold, pointAdjust);
+  return metricRow(rate, c.tp, c.fp, c.fn);
 }
 
 /** Index of the first x ≥ value (numpy searchsorted, side 'left'); x ascending. */
@@ -75,10 +85,18 @@ function sortedFloat64(values: ArrayLike<number>): Float64Array {
   return s;
 }
 
-/** Validate control values; returns the effective anomaly rate. Throws naming the control. */
+/**
+ * Validate control values; returns the effective anomaly rate, or NaN in mode 'value' (there the
+ * rate is only known after thresholding). Throws naming the control.
+ */
 export function checkDetectionSettings(settings: DetectionSettings): number {
-  const rate = settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
-  if (!(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
+  if (settings.mode === 'value') {
+    if (!Number.isFinite(settings.value)) throw new Error(`threshold value must be a finite number, got ${settings.value}`);
+  } else if (settings.mode !== 'rate' && settings.mode !== 'percentile') {
+    throw new Error(`threshold mode must be 'rate', 'percentile' or 'value', got '${String(settings.mode)}'`);
+  }
+  const rate = settings.mode === 'value' ? NaN : settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
+  if (settings.mode !== 'value' && !(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
   if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
   if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
   return rate;
@@ -117,11 +135,17 @@ export class BundleDetector {
   run(settings: DetectionSettings): DetectionResult {
     if (!this.hasScores) throw new Error('this bundle has no scores to threshold');
     const d = this.decoded;
-    const rate = checkDetectionSettings(settings);
+    const fixed = settings.mode === 'value';
+    const requestedRate = checkDetectionSettings(settings);
     this.prepare(settings.ewma);
     const scores = this.smoothed as Float32Array;
-    // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses.
-    const threshold = this.evaluator ? this.evaluator.thresholdAtRate(rate) : quantileSorted(this.sorted as Float64Array, 1 - rate);
+    // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses; or the fixed value
+    // as given (the power CLI's --threshold: anomalous = mse > threshold, no quantile involved).
+    const threshold = fixed
+      ? settings.value
+      : this.evaluator
+        ? this.evaluator.thresholdAtRate(requestedRate)
+        : quantileSorted(this.sorted as Float64Array, 1 - requestedRate);
     let flags = new Uint8Array(scores.length);
     let count = 0;
     for (let i = 0; i < scores.length; i++) {
@@ -130,13 +154,16 @@ export class BundleDetector {
         count++;
       }
     }
+    // a fixed threshold's rate is what it flags (before point adjustment, like the rate it replaces)
+    const rate = fixed ? count / scores.length : requestedRate;
     if (settings.pointAdjust && d.labels) flags = pointAdjustPred(flags, d.labels);
     const intervals = this.intervalsOf(flags, settings.mergeGapSamples, scores);
     const labelled = this.labelledIntervals();
     if (labelled.length > 0) {
       for (const iv of intervals) iv.labelled = labelled.some((l) => l.startIndex < iv.endIndex && iv.startIndex < l.endIndex);
     }
-    const metrics = this.evaluator ? { withoutPA: this.evaluator.atRate(rate, false), withPA: this.evaluator.atRate(rate, true) } : null;
+    const ev = this.evaluator;
+    const metrics = ev ? { withoutPA: metricsAt(ev, threshold, rate, false), withPA: metricsAt(ev, threshold, rate, true) } : null;
     return { settings: { ...settings }, rate, threshold, scores, flags, anomalousCount: count, intervals, labelled, metrics };
   }
 

@@ -71,7 +71,8 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   const p = bundle.provenance ?? {};
   for (const [k, v] of Object.entries(p)) if (v) out.push(`- ${k}: ${mdText(String(v))}`);
   out.push('', '## Detection settings', '');
-  out.push(s.mode === 'rate' ? `- anomaly rate: ${s.rate}` : `- threshold percentile: ${s.percentile}`);
+  if (s.mode === 'value') out.push(`- fixed threshold: ${s.value} (anomaly rate ${result.rate.toPrecision(6)})`);
+  else out.push(s.mode === 'rate' ? `- anomaly rate: ${s.rate}` : `- threshold percentile: ${s.percentile}`);
   out.push(`- threshold value: ${result.threshold.toPrecision(6)}`);
   out.push(`- EWMA smoothing: ${s.ewma > 0 ? s.ewma : 'off'}`);
   out.push(`- point adjustment: ${s.pointAdjust ? 'on' : 'off'}`);

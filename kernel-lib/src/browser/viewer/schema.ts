@@ -125,7 +125,7 @@ export const viewerSchemaV1 = {
       required: ['mode', 'pointAdjust', 'mergeGapSamples'],
       additionalProperties: false,
       properties: {
-        mode: { enum: ['rate', 'percentile'] },
+        mode: { enum: ['rate', 'percentile', 'value'] },
         rate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
         percentile: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
         value: num,
@@ -133,6 +133,9 @@ export const viewerSchemaV1 = {
         pointAdjust: { type: 'boolean' },
         mergeGapSamples: { type: 'number', minimum: 0 },
       },
+      // a fixed threshold is meaningless without its value
+      if: { properties: { mode: { const: 'value' } } },
+      then: { required: ['value'] },
     },
     labelledIntervals: { type: 'array', items: { $ref: '#/definitions/interval' } },
     intervals: { type: 'array', items: { $ref: '#/definitions/interval' } },

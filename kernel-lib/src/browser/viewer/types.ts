@@ -75,12 +75,14 @@ export interface ScoresSpec {
   values: ArrayField;
 }
 
-export type ThresholdMode = 'rate' | 'percentile';
+export type ThresholdMode = 'rate' | 'percentile' | 'value';
 
 /**
  * How the producer thresholded; the viewer starts from these and lets the user change them.
  * rate r and percentile p are the same rule seen two ways: threshold = quantile(scores, 1 − r)
  * = percentile(scores, p) with p = 100·(1 − r); a score is anomalous when it is strictly above.
+ * Mode 'value' is a fixed threshold (e.g. `power detect --threshold 0.02`): threshold = `value`,
+ * and the anomaly rate is whatever fraction of the scores lies above it.
  */
 export interface ThresholdSpec {
   mode: ThresholdMode;
@@ -88,7 +90,10 @@ export interface ThresholdSpec {
   rate?: number;
   /** percentile in (0, 100) (mode 'percentile'). */
   percentile?: number;
-  /** the threshold value the producer used, for display (recomputed in the browser). */
+  /**
+   * the threshold value: required and used as is in mode 'value' (a finite number); in the
+   * other modes the value the producer found, for display (recomputed in the browser).
+   */
   value?: number;
   /** EWMA smoothing weight in [0, 1); 0 or absent = no smoothing. */
   ewma?: number;
