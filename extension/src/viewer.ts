@@ -278,7 +278,7 @@ export class AnomalyViewer extends Widget {
     const d = this.decoded!;
     if (!this.controls) return;
     const c = this.controls;
-    const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, h('option', { attrs: { value: 'rate' } }, 'anomaly rate (%)'), h('option', { attrs: { value: 'percentile' } }, 'percentile'));
+    const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, h('option', { attrs: { value: 'rate' } }, 'anomaly rate (%)'), h('option', { attrs: { value: 'percentile' } }, 'percentile'), h('option', { attrs: { value: 'value' } }, 'fixed value'));
     mode.value = c.mode;
     const value = h('input', { className: 'al-input al-threshold', attrs: { type: 'number', step: 'any', 'aria-label': 'threshold value' } });
     const slider = h('input', { className: 'al-slider', attrs: { type: 'range', 'aria-label': 'threshold slider' } });
@@ -299,6 +299,8 @@ export class AnomalyViewer extends Widget {
         }
         return { mode: 'rate', rate: v / 100 };
       }
+      // any finite number is a threshold (scores may be negative); the rate follows from it
+      if (mode.value === 'value') return { mode: 'value', value: v };
       if (!(v > 0 && v < 100)) {
         this.setStatus(`percentile: ${v} is outside (0, 100)`, true);
         return null;
@@ -307,8 +309,12 @@ export class AnomalyViewer extends Widget {
     };
     mode.addEventListener('change', () => {
       const cur = this.controls!;
-      // keep the same threshold when switching views of it
-      this.applySettings(mode.value === 'rate' ? { mode: 'rate', rate: cur.mode === 'rate' ? cur.rate : 1 - cur.percentile / 100 } : { mode: 'percentile', percentile: cur.mode === 'percentile' ? cur.percentile : 100 * (1 - cur.rate) });
+      // keep the same threshold when switching views of it: a fixed value starts at the threshold now
+      // in effect, and leaving a fixed value keeps the share of scores it flags
+      const curRate = cur.mode === 'value' ? (this.result?.rate ?? cur.rate) : cur.mode === 'rate' ? cur.rate : 1 - cur.percentile / 100;
+      if (mode.value === 'value') this.applySettings({ mode: 'value', value: this.result?.threshold ?? cur.value });
+      else if (mode.value === 'rate') this.applySettings({ mode: 'rate', rate: curRate });
+      else this.applySettings({ mode: 'percentile', percentile: cur.mode === 'percentile' ? cur.percentile : 100 * (1 - curRate) });
     });
     value.addEventListener('change', () => {
       const patch = thresholdFromInput(value.value);
@@ -377,12 +383,17 @@ export class AnomalyViewer extends Widget {
     const value = q<HTMLInputElement>('.al-threshold');
     const slider = q<HTMLInputElement>('.al-slider');
     if (mode) mode.value = c.mode;
-    const v = c.mode === 'rate' ? Number((100 * c.rate).toPrecision(6)) : c.percentile;
-    if (value) value.value = String(v);
+    const v = c.mode === 'rate' ? Number((100 * c.rate).toPrecision(6)) : c.mode === 'value' ? c.value : c.percentile;
+    if (value) {
+      value.value = String(v);
+      value.classList.toggle('al-threshold-fixed', c.mode === 'value');
+    }
     if (slider) {
+      // a fixed value has no natural range to slide over: type it (the slider is hidden)
+      slider.hidden = c.mode === 'value';
       if (c.mode === 'rate') Object.assign(slider, { min: '0.1', max: '30', step: '0.1' });
-      else Object.assign(slider, { min: '50', max: '99.9', step: '0.1' });
-      slider.value = String(v);
+      else if (c.mode === 'percentile') Object.assign(slider, { min: '50', max: '99.9', step: '0.1' });
+      if (c.mode !== 'value') slider.value = String(v);
     }
     const ewma = q<HTMLInputElement>('.al-ewma');
     if (ewma) ewma.value = String(c.ewma);

@@ -135,6 +135,49 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     expect(pngBytes.subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
+  test('power detection with a fixed threshold opens with the fixed-value intervals; switching to "fixed value" re-thresholds', async () => {
+    const pct = powerBundleFromFixture();
+    // a fixed threshold the percentile does not give: the reference threshold lowered by a fifth
+    const fixed = pct.threshold!.value! * 0.8;
+    const bundle: ViewerBundle = { ...pct, title: 'simData2.csv — fixed threshold', threshold: { mode: 'value', value: fixed, pointAdjust: false, mergeGapSamples: pct.threshold!.mergeGapSamples } };
+    await render(page, bundle);
+    const opened = nodeDetection(bundle, {});
+    expect(opened.threshold).toBe(fixed);
+    expect(opened.anomalousCount).toBeGreaterThan(nodeDetection(pct, {}).anomalousCount);
+    await expect(page.locator('.al-mode').inputValue()).resolves.toBe('value');
+    await expect(page.locator('.al-threshold').inputValue()).resolves.toBe(String(fixed));
+    await expect(page.locator('.al-slider').isHidden()).resolves.toBe(true);
+    await expect(page.locator('.al-card-points .al-card-value').textContent()).resolves.toBe(String(opened.anomalousCount));
+    await expect(page.locator('.al-interval-row').count()).resolves.toBe(opened.intervals.length);
+    const [csv0] = await Promise.all([page.waitForEvent('download'), page.click('.al-export-csv')]);
+    expect(fs.readFileSync((await csv0.path())!, 'utf8')).toBe(anomaliesCsv(bundle, opened));
+    await shot(page, 'power-fixed-threshold.png');
+
+    // the percentile bundle: switch to "fixed value" (starts at the threshold in effect), then type one
+    await render(page, pct);
+    const atPct = nodeDetection(pct, {});
+    await page.selectOption('.al-mode', 'value');
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    await expect(page.evaluate(() => alTest.viewer().detectionSettings)).resolves.toMatchObject({ mode: 'value', value: atPct.threshold });
+    await expect(page.locator('.al-card-points .al-card-value').textContent()).resolves.toBe(String(atPct.anomalousCount));
+    const typed = Number((atPct.threshold * 0.7).toPrecision(6));
+    await setInput(page, '.al-threshold', String(typed));
+    const lowered = nodeDetection(pct, { mode: 'value', value: typed });
+    expect(lowered.anomalousCount).toBeGreaterThan(atPct.anomalousCount);
+    await expect(page.locator('.al-card-points .al-card-value').textContent()).resolves.toBe(String(lowered.anomalousCount));
+    await expect(page.locator('.al-interval-row').count()).resolves.toBe(lowered.intervals.length);
+    const [csv1] = await Promise.all([page.waitForEvent('download'), page.click('.al-export-csv')]);
+    expect(fs.readFileSync((await csv1.path())!, 'utf8')).toBe(anomaliesCsv(pct, lowered));
+    // an empty (or unparsable: the number input reports it as empty) value is refused with the status message; the threshold stays
+    await setInput(page, '.al-threshold', '');
+    await expect(page.locator('.al-status').textContent()).resolves.toBe('threshold: "" is not a number');
+    await expect(page.evaluate(() => alTest.viewer().detectionSettings!.value)).resolves.toBe(typed);
+    // back to percentile: keeps the share of windows the fixed value flagged
+    await page.selectOption('.al-mode', 'percentile');
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    await expect(page.evaluate(() => alTest.viewer().detectionSettings!.percentile)).resolves.toBeCloseTo(100 * (1 - lowered.rate), 9);
+  });
+
   test('AnomalyBERT reference scores: rate change → interval count and F1 (with/without PA) from kernel-lib', async () => {
     const { scores, labels } = anomalyBertFixture();
     const bundle = anomalyBertBundleFromFixture(0.01);
