@@ -483,7 +483,7 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     const s = result.settings;
     html.push(
       htmlTable(['', ''], [
-        ['threshold', `${formatNumber(result.threshold, 6)} (${s.mode === 'rate' ? `anomaly rate ${s.rate}` : `percentile ${s.percentile}`})`],
+        ['threshold', `${formatNumber(result.threshold, 6)} (${s.mode === 'rate' ? `anomaly rate ${s.rate}` : s.mode === 'value' ? `fixed value, anomaly rate ${formatNumber(result.rate, 6)}` : `percentile ${s.percentile}`})`],
         ['anomalous scores', result.anomalousCount],
         ['intervals', result.intervals.length],
       ]),
