@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
+import { BundleDetector, decodeViewerBundle, initialDetectionSettings, parseViewerBundle } from '../../kernel-lib/src/browser';
 
 describe('power synth / train / detect CLI', () => {
   let dir: string;
@@ -39,12 +40,22 @@ describe('power synth / train / detect CLI', () => {
     for (const f of truth.faults) expect(res.merged_intervals.some(([s, e]) => Math.min(e, f.end) > Math.max(s, f.start))).toBe(true);
     expect(res.predictions).toHaveLength(res.merged_intervals.length);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('## Fault distribution');
+    // The viewer bundle carries the fixed threshold as mode 'value': re-thresholded by the viewer's
+    // browser code it flags the windows and merges the intervals this run found.
+    const bundle = parseViewerBundle(fs.readFileSync(path.join(out, 'detection.anomaly.json'), 'utf8'));
+    expect(bundle.threshold).toEqual({ mode: 'value', value: res.threshold, pointAdjust: false, mergeGapSamples: 100 });
+    const decoded = decodeViewerBundle(bundle);
+    const viewed = new BundleDetector(decoded).run(initialDetectionSettings(decoded));
+    expect(viewed.threshold).toBe(res.threshold);
+    expect(viewed.intervals.map((iv) => [iv.start, iv.end])).toEqual(res.merged_intervals);
+    expect(viewed.intervals.map((iv) => iv.fault)).toEqual(res.predictions.map((p) => p.predicted_fault));
 
     // The detection run records a manifest; re-running it from the manifest reproduces the results.
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.kind).toBe('power-detect');
     expect(manifest.metrics.threshold).toBe(res.threshold);
     expect(manifest.metrics.n_intervals).toBe(res.merged_intervals.length);
+    expect(viewed.anomalousCount).toBe(manifest.metrics.n_anomalous_windows);
     expect(manifest.inputs.map((i: { role: string }) => i.role)).toEqual(expect.arrayContaining(['data', 'detector', 'classifier', 'classifier_scaler']));
     const again = path.join(dir, 'out-again');
     const rep = runCli(['reproduce', '--manifest', out, '--out', again]);

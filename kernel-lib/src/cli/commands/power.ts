@@ -96,10 +96,46 @@ const DETECT_SPECS: OptionSpecs = {
   max_gap: { kind: 'number', default: 1500, help: 'merge anomalies at most this many samples apart' },
   batch_size: { kind: 'int', default: 512, help: 'windows per model call' },
   time_tolerance: { kind: 'number', default: 0.01, help: 'allowed relative jitter of the time step' },
-  out: { kind: 'string', required: true, help: 'output directory (results.json, mse.npy, anomalies.csv, report.md)' },
+  out: { kind: 'string', required: true, help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
   backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
   quiet: { kind: 'boolean', default: false, help: 'no progress on stderr' },
 };
+
+/**
+ * The run as a viewer bundle (detection.anomaly.json, opens in JupyterLab): a fixed --threshold
+ * travels as threshold mode 'value', so the viewer flags exactly the windows this run flagged;
+ * otherwise the viewer re-derives the threshold from the percentile.
+ */
+function writeDetectionBundle(outDir: string, analysis: import('../../power/pipeline').PowerAnalysis, data: import('../../power/data').PowerData, fixedThreshold: boolean): string {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } = require('../../browser/viewer') as typeof import('../../browser/viewer');
+  const { POWER_SIGNALS } = require('../../power/data') as typeof import('../../power/data');
+  const { writeFileAtomic } = require('../../io/atomic') as typeof import('../../io/atomic');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const C = data.signals.length;
+  const values = new Float32Array(data.length * C); // (rows, Va..Ic) row-major
+  for (let i = 0; i < data.length; i++) for (let j = 0; j < C; j++) values[i * C + j] = data.signals[j][i];
+  const bundle = powerViewerBundle({
+    title: `${path.basename(data.source)} — power detect`,
+    time: data.time,
+    columns: [...POWER_SIGNALS],
+    values,
+    mse: analysis.detection.mse,
+    sequenceLength: analysis.detection.sequenceLength,
+    percentile: analysis.params.percentile,
+    maxGapSamples: analysis.params.max_gap_samples,
+    threshold: analysis.detection.threshold,
+    thresholdMode: fixedThreshold ? 'value' : 'percentile',
+    intervals: analysis.predictions.length
+      ? analysis.predictions.map((p) => ({ start: p.start_time, end: p.end_time, fault: p.predicted_fault, confidence: p.confidence }))
+      : analysis.mergedIntervals,
+    classes: analysis.classes,
+    provenance: { source: data.source, tool: 'anomaly-lab power detect' },
+  });
+  const file = path.join(outDir, `detection${VIEWER_FILE_SUFFIX}`);
+  writeFileAtomic(file, viewerBundleToJSON(bundle));
+  return file;
+}
 
 async function runDetect(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, DETECT_SPECS, 'anomaly-lab power detect --data <csv> --detector <.h5|dir> --scaler <file> [--classifier ...] --out <dir>', SUBCOMMANDS.detect.summary);
@@ -201,6 +237,7 @@ async function runDetect(argv: string[]): Promise<number> {
     classifier_transformer: transformerDir,
   };
   const files = writePowerResults(outDir, analysis, data, models);
+  files.push(writeDetectionBundle(outDir, analysis, data, threshold !== undefined));
   if (transformer) files.push(transformer.file);
   // A detection run is an experiment like a training run: record what produced it, so
   // `anomaly-lab reproduce --manifest <out>` can re-run it and compare the results.
