@@ -55,7 +55,8 @@ export function loadPowerFixture(): PowerFixture {
   return { time, columns: csv.header.slice(1), values, mse, expected };
 }
 
-export function powerBundleFromFixture(f: PowerFixture = loadPowerFixture()): ViewerBundle {
+/** The reference power run as a bundle; `overrides` change single inputs (title, threshold, mode, …). */
+export function powerBundleFromFixture(f: PowerFixture = loadPowerFixture(), overrides: Partial<Parameters<typeof powerViewerBundle>[0]> = {}): ViewerBundle {
   const e = f.expected;
   return powerViewerBundle({
     title: 'simData2.csv — LSTM autoencoder (reference MSE)',
@@ -76,6 +77,7 @@ export function powerBundleFromFixture(f: PowerFixture = loadPowerFixture()): Vi
     classes: e.rf_classes,
     units: ['V', 'V', 'V', 'A', 'A', 'A'],
     provenance: { source: 'simData2.csv', notes: 'MSE and classes from the reference Python pipeline (fixtures/power-system)' },
+    ...overrides,
   });
 }
 

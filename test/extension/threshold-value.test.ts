@@ -25,7 +25,7 @@ import { createRng } from '../../kernel-lib/src/browser/random';
 import { parsePowerCsv } from '../../kernel-lib/src/power/data';
 import { mergeAnomalyIntervals, thresholdWindows } from '../../kernel-lib/src/power/pipeline';
 import { describeShared, sharedPath } from '../helpers/shared';
-import { loadPowerFixture } from './bundles';
+import { loadPowerFixture, powerBundleFromFixture } from './bundles';
 
 /** Point scores: noise with a few raised stretches, labels on some of them. */
 function generated(n: number, seed: number): { scores: Float32Array; labels: Uint8Array } {
@@ -178,19 +178,7 @@ describeShared('power bundle with a fixed threshold opens with the intervals the
   const fixed = e.threshold * 0.8;
 
   function bundle(mode?: 'percentile' | 'value'): ViewerBundle {
-    return powerViewerBundle({
-      title: 'fixed',
-      time: f.time,
-      columns: f.columns,
-      values: f.values,
-      mse: f.mse,
-      sequenceLength: e.params.sequence_length,
-      percentile: e.params.percentile,
-      maxGapSamples: e.params.max_gap_samples,
-      threshold: fixed,
-      thresholdMode: mode,
-      intervals: [],
-    });
+    return powerBundleFromFixture(f, { title: 'fixed', threshold: fixed, thresholdMode: mode, intervals: [] });
   }
 
   test("thresholdMode 'value' → mode value; default stays percentile", () => {
