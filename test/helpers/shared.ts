@@ -18,7 +18,6 @@ export function describeShared(name: string, fn: () => void): void {
   if (HAS_SHARED) {
     describe(name, fn);
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${name}": ${SHARED_DIR} is absent (reference fixtures and real data live there)`);
     describe.skip(name, fn);
   }

@@ -29,7 +29,6 @@ export function describeWithTools(name: string, commands: Record<string, string>
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${name}": missing ${why}`);
     describe.skip(name, fn);
   }
