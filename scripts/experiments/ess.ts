@@ -109,10 +109,6 @@ interface Args {
   render?: string;
   /** Add the per-anomaly-type analysis to an existing results.json (no training), then render. */
   analyze?: string;
-  /** Train a variant of (a) (other degradation settings) and merge it into this results.json. */
-  variantA?: string;
-  /** white_noising probability of the variant. */
-  whiteNoising: number;
   /** With --render: merge `npm run bench -- train` output (.bench/results.json) into the results. */
   bench?: string;
   /** Repeat (b) with other seeds (comma list) and merge into this results.json. */
@@ -141,7 +137,7 @@ interface Args {
 }
 
 function parseCli(argv: string[]): Args {
-  const a: Args = { quick: false, out: path.join(REPO, 'runs', 'experiments', 'ess'), stepsA: 2500, stepsB: 400, docs: true, whiteNoising: 0.15, seedsB: [9, 10], overrides: {}, summaries: 8 };
+  const a: Args = { quick: false, out: path.join(REPO, 'runs', 'experiments', 'ess'), stepsA: 2500, stepsB: 400, docs: true, seedsB: [9, 10], overrides: {}, summaries: 8 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -151,8 +147,6 @@ function parseCli(argv: string[]): Args {
     else if (k === '--no_docs') a.docs = false;
     else if (k === '--render') a.render = path.resolve(argv[++i]);
     else if (k === '--analyze') a.analyze = path.resolve(argv[++i]);
-    else if (k === '--variant_a') a.variantA = path.resolve(argv[++i]);
-    else if (k === '--white_noising') a.whiteNoising = Number(argv[++i]);
     else if (k === '--bench') a.bench = path.resolve(argv[++i]);
     else if (k === '--repeat_b') a.repeatB = path.resolve(argv[++i]);
     else if (k === '--seeds_b') a.seedsB = argv[++i].split(',').map(Number);
@@ -172,7 +166,7 @@ function parseCli(argv: string[]): Args {
         a.overrides[key] = Number.isFinite(Number(value)) ? Number(value) : value;
       }
     }
-    else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>, --analyze <results.json>, --variant_a <results.json> [--white_noising p], --variant <results.json> --name <slug> --set k=v,… [--summaries n], --measure <results.json> --set k=v,…)`);
+    else throw new Error(`unknown option ${k} (known: --quick, --out, --steps_a, --steps_b, --no_docs, --render <results.json>, --analyze <results.json>, --variant <results.json> --name <slug> --set k=v,… [--summaries n], --measure <results.json> --set k=v,…)`);
   }
   if (a.quick) {
     a.stepsA = Math.min(a.stepsA, 40);
@@ -291,6 +285,22 @@ function scoresOf(run: TrainResult, step: number): Float32Array {
   return arr.data as Float32Array;
 }
 
+/** Write results.json and, unless `docs` is false, docs/experiments.json (the same JSON) and the rendered docs/experiments.md. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveResults(resultsFile: string, r: any, docs = true): void {
+  const json = JSON.stringify(r, null, 2) + '\n';
+  writeFileAtomic(resultsFile, json);
+  if (!docs) return;
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+}
+
+/** A variant entry replaces the one of the same name in place (the list keeps the order the variants ran in); new names append. */
+function upsertVariant<T extends { name: string }>(list: T[] | undefined, v: T): T[] {
+  const all = list ?? [];
+  return all.some((x) => x.name === v.name) ? all.map((x) => (x.name === v.name ? v : x)) : [...all, v];
+}
+
 function log(line: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
@@ -354,50 +364,8 @@ async function analyze(resultsFile: string): Promise<void> {
     writeNpy(path.join(REPO, dir, 'test_label.npy'), p.synth.labels, [p.synth.labels.length]);
     writeFileAtomic(path.join(REPO, dir, 'test_intervals.json'), JSON.stringify(p.synth.intervals, null, 1) + '\n');
   }
-  const json = JSON.stringify(r, null, 2) + '\n';
-  writeFileAtomic(resultsFile, json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+  saveResults(resultsFile, r);
   log(`analysis added to ${resultsFile}; rendered docs/experiments.md`);
-}
-
-/**
- * Variant of (a): the same model, data, test set, steps budget and seed, with white-noise
- * degradation enabled in training (the original's default is 0; the test set contains white noise).
- */
-async function variantA(resultsFile: string, args: Args): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const r: any = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-  const backend = await initBackend({ backend: process.env.ANOMALY_LAB_BACKEND ?? 'wasm' });
-  loadSamples.push(os.loadavg()[0]);
-  const p = await prepareA(r.a.train_days, r.a.test_day);
-  const out = path.join(path.dirname(resultsFile), `a-panli-white-noising-${args.whiteNoising}`);
-  const run = await trainAnomalyBert({
-    train: p.train,
-    test: p.test,
-    testLabels: p.synth.labels,
-    out,
-    options: { ...WORKSHOP, white_noising: args.whiteNoising, max_steps: args.stepsA, summary_steps: Math.max(1, Math.round(args.stepsA / 8)) },
-    backend: backend.name,
-    log,
-  });
-  const scores = scoresOfRun(path.relative(REPO, run.runDir), run.finalStep);
-  const row = evaluate(`AnomalyBERT workshop, white_noising ${args.whiteNoising} (final step ${run.finalStep})`, scores, p.synth.labels);
-  r.a_variant = {
-    white_noising: args.whiteNoising,
-    options: run.options,
-    run_dir: path.relative(REPO, run.runDir),
-    training_wall_s: run.history[run.history.length - 1].elapsed_s,
-    load: loadConditions(),
-    detectors: [row],
-    per_type: [{ detector: row.detector, ...perTypeDetection(scores, p.synth.labels, p.synth, row.without_pa.anomaly_rate) }],
-    curve: run.history.map((e) => ({ step: e.step, loss: e.loss, f1: e.test?.without_pa.f1, f1_pa: e.test?.with_pa.f1 })),
-  };
-  const json = JSON.stringify(r, null, 2) + '\n';
-  writeFileAtomic(resultsFile, json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
-  log(`variant merged into ${resultsFile}; rendered docs/experiments.md`);
 }
 
 /**
@@ -421,12 +389,10 @@ async function repeatB(resultsFile: string, args: Args): Promise<void> {
     const curve = (h: HistoryEntry[]) => h.map((e) => ({ step: e.step, loss: e.loss, f1: e.test?.without_pa.f1, f1_pa: e.test?.with_pa.f1 }));
     r.b_repeats = (r.b_repeats as Array<{ seed: number }>).filter((x) => x.seed !== seed);
     r.b_repeats.push({ seed, transfer_f1: f1(transfer), scratch_f1: f1(scratch), transfer_curve: curve(transfer.history), scratch_curve: curve(scratch.history), dir: path.relative(REPO, dir) });
-    writeFileAtomic(resultsFile, JSON.stringify(r, null, 2) + '\n');
+    saveResults(resultsFile, r, false);
     log(`(b) seed ${seed}: transfer ${f1(transfer).toFixed(4)} vs scratch ${f1(scratch).toFixed(4)}`);
   }
-  const json = JSON.stringify(r, null, 2) + '\n';
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+  saveResults(resultsFile, r);
   log('repeats merged; rendered docs/experiments.md');
 }
 
@@ -545,13 +511,8 @@ async function namedVariant(resultsFile: string, args: Args): Promise<void> {
   // Re-read: another variant may have been merged while this one trained.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const r: any = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-  r.a_variants = [...((r.a_variants ?? []) as Array<{ name: string }>).filter((v) => v.name !== args.variantName), entry];
-  const json = JSON.stringify(r, null, 2) + '\n';
-  writeFileAtomic(resultsFile, json);
-  if (args.docs) {
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
-  }
+  r.a_variants = upsertVariant(r.a_variants, entry);
+  saveResults(resultsFile, r, args.docs);
   log(`variant ${args.variantName}: F1 (no PA) ${row.without_pa.f1.toFixed(4)}; merged into ${resultsFile}${args.docs ? '; rendered docs/experiments.md' : ''}`);
 }
 
@@ -561,10 +522,7 @@ async function main(): Promise<void> {
   const args = parseCli(process.argv.slice(2));
   if (args.render) {
     const saved = JSON.parse(fs.readFileSync(args.render, 'utf8'));
-    if (args.earlier) {
-      saved.earlier = summariseEarlier(args.earlier);
-      writeFileAtomic(args.render, JSON.stringify(saved, null, 2) + '\n');
-    }
+    if (args.earlier) saved.earlier = summariseEarlier(args.earlier);
     if (args.mergeVariants) {
       // Variants trained into other results files (e.g. side by side, before this run): keep their
       // entries; their run directories are looked up beside the rendered results first.
@@ -575,31 +533,20 @@ async function main(): Promise<void> {
           if (Boolean(v.options?.diff_features) !== Boolean(saved.a.options.diff_features)) continue;
           const beside = path.join(path.dirname(args.render), path.basename(v.run_dir));
           if (fs.existsSync(beside)) v.run_dir = path.relative(REPO, beside);
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          const list = (saved.a_variants ?? []) as any[];
-          const at = list.findIndex((x) => x.name === v.name);
-          // Replace in place (the order is the order the variants ran in), append new ones.
-          saved.a_variants = at >= 0 ? list.map((x, i) => (i === at ? v : x)) : [...list, v];
+          saved.a_variants = upsertVariant(saved.a_variants, v);
         }
       }
-      writeFileAtomic(args.render, JSON.stringify(saved, null, 2) + '\n');
     }
     if (args.bench) {
       const b = JSON.parse(fs.readFileSync(args.bench, 'utf8'));
       saved.bench = { started: b.started, backend: b.backend, node: b.node, ...(b.results?.train ?? b) };
-      writeFileAtomic(args.render, JSON.stringify(saved, null, 2) + '\n');
     }
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), JSON.stringify(saved, null, 2) + '\n');
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(saved));
+    saveResults(args.render, saved);
     log(`rendered docs/experiments.md from ${args.render}`);
     return;
   }
   if (args.analyze) {
     await analyze(args.analyze);
-    return;
-  }
-  if (args.variantA) {
-    await variantA(args.variantA, args);
     return;
   }
   if (args.repeatB) {
@@ -616,10 +563,7 @@ async function main(): Promise<void> {
     const p = await prepareA(r.a.train_days, r.a.test_day);
     r.a_data_stats = firstDifferenceStats(p.scaler.transform(p.train.values, PANLI_COLUMNS.length), PANLI_COLUMNS);
     r.a_edge_profile = edgeProfile(scoresOfRun(r.a.run_dir, r.a.final.step), p.synth);
-    const json = JSON.stringify(r, null, 2) + '\n';
-    writeFileAtomic(args.dataStats, json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+    saveResults(args.dataStats, r);
     log('first-difference statistics added; rendered docs/experiments.md');
     return;
   }
@@ -631,10 +575,7 @@ async function main(): Promise<void> {
     const v = (r.a_variants ?? []).find((x: any) => x.name === args.variantName);
     if (!v) throw new Error(`--annotate: ${args.annotate} has no variant named "${args.variantName}"`);
     v.why = args.why;
-    const json = JSON.stringify(r, null, 2) + '\n';
-    writeFileAtomic(args.annotate, json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-    writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+    saveResults(args.annotate, r);
     log(`annotated ${args.variantName}; rendered docs/experiments.md`);
     return;
   }
@@ -892,28 +833,6 @@ function transferWins(b: any): number {
   return wins;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function renderVariant(r: any): string {
-  const v = r.a_variant;
-  if (!v) return '';
-  const base = r.a.detectors as DetectorRow[];
-  const row = v.detectors[0] as DetectorRow;
-  const beats = row.without_pa.f1 > base[1].without_pa.f1 && row.without_pa.f1 > base[2].without_pa.f1;
-  return `### (a′) Same model with white-noise degradation in training (white_noising ${v.white_noising})
-
-The original's default \`white_noising 0.0\` never shows the model the N(0, 0.003) noise that the test set
-contains. Same data, test set and seed, ${v.options.max_steps} steps (the base run: ${r.a.options.max_steps}), with \`--white_noising ${v.white_noising}\`
-(${(v.training_wall_s / 60).toFixed(1)} min wall under load median ${Number(v.load.loadavg_1min_median).toFixed(1)}); run \`${v.run_dir}\`.
-
-${table([row, ...base.slice(1)])}
-
-→ ${beats ? '**this variant beats both baselines without point adjustment.**' : '**this variant does not beat both baselines either.**'}
-
-${perTypeTable(v.per_type)}
-${curveTable({ name: 'white-noising', points: v.curve })}
-`;
-}
-
 /**
  * How smooth the scaled training data are at 1 Hz: per column, the fraction of exactly-zero first
  * differences and quantiles of |x_t − x_(t−1)|. Explains why N(0, 0.003) white noise (mean
@@ -1160,7 +1079,6 @@ Training curve (history.json of \`${a.run_dir}\`):
 
 ${curveTable({ name: 'panli', points: a.curve })}
 
-${renderVariant(r)}
 ${
   r.a_variants && r.a.options.diff_features
     ? `### How the settings of (a) were chosen
