@@ -173,13 +173,48 @@ function isZip(file: string): boolean {
 }
 
 /**
- * Load a model from our checkpoint directory, or from a PyTorch `state_dict.pt` (zip format
- * written by `torch.save`). `overrides` fix what shapes cannot tell (patch size when the output
- * has several columns) and must agree with the weights; `dropout` applies to later training.
+ * Where a checkpoint is expected, a training run directory means its final checkpoint: the one its
+ * manifest records as `final_checkpoint` when it finished, else its highest `state/step_<i>` (a
+ * run that was interrupted). Anything else is returned unchanged. A run directory is recognised by
+ * its `state/` folder and a `config.json` that is not a checkpoint's (the run's own configuration).
  */
-export async function loadCheckpoint(dirOrPt: string, overrides: Partial<AnomalyBertConfig> = {}): Promise<LoadedCheckpoint> {
+export function resolveCheckpointPath(dirOrPt: string): string {
+  const dir = path.resolve(dirOrPt);
+  const stateDir = path.join(dir, 'state');
+  if (!fs.existsSync(stateDir) || !fs.statSync(stateDir).isDirectory()) return dirOrPt;
+  const configFile = path.join(dir, 'config.json');
+  if (fs.existsSync(configFile)) {
+    const cfg = readJson(configFile);
+    if (isPlainObject(cfg) && cfg.format === CHECKPOINT_FORMAT) return dirOrPt;
+  }
+  const isCheckpoint = (p: string): boolean => fs.existsSync(path.join(p, 'config.json')) && fs.existsSync(path.join(p, 'weights.bin'));
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (fs.existsSync(manifestFile)) {
+    const man = readJson(manifestFile);
+    const metrics = isPlainObject(man) && isPlainObject(man.metrics) ? man.metrics : undefined;
+    const final = metrics && typeof metrics.final_checkpoint === 'string' ? path.resolve(dir, metrics.final_checkpoint) : undefined;
+    if (final && isCheckpoint(final)) return final;
+  }
+  const steps = fs
+    .readdirSync(stateDir)
+    .map((f) => /^step_(\d+)$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null && isCheckpoint(path.join(stateDir, m[0])))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  if (steps.length === 0) throw new Error(`${dirOrPt}: a run directory without any checkpoint in state/ (no complete step_<i>)`);
+  return path.join(stateDir, `step_${steps[steps.length - 1]}`);
+}
+
+/**
+ * Load a model from our checkpoint directory, a training run directory (its final checkpoint, see
+ * resolveCheckpointPath), or a PyTorch `state_dict.pt` (zip format written by `torch.save`).
+ * `overrides` fix what shapes cannot tell (patch size when the output has several columns) and
+ * must agree with the weights; `dropout` applies to later training.
+ */
+export async function loadCheckpoint(dirOrPtOrRun: string, overrides: Partial<AnomalyBertConfig> = {}): Promise<LoadedCheckpoint> {
+  if (!fs.existsSync(path.resolve(dirOrPtOrRun))) throw new Error(`checkpoint not found: ${dirOrPtOrRun}`);
+  const dirOrPt = resolveCheckpointPath(dirOrPtOrRun);
   const source = path.resolve(dirOrPt);
-  if (!fs.existsSync(source)) throw new Error(`checkpoint not found: ${dirOrPt}`);
   const stat = fs.statSync(source);
   if (stat.isFile()) {
     if (!isZip(source)) {

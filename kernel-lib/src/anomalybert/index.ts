@@ -7,5 +7,5 @@ export { fitDiffScales, withFirstDifferences } from './input-features';
 export type { ParamSpec } from './layers';
 export { slidingWindowSchedule, estimateScores, predictWindows } from './estimate';
 export type { EstimateOptions, PredictOptions } from './estimate';
-export { saveCheckpoint, loadCheckpoint, readCheckpointWeights, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, readCheckpointWeights, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';

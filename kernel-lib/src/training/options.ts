@@ -107,7 +107,7 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
   lr: { kind: 'number', default: TRAIN_DEFAULTS.lr, help: 'peak learning rate (the seed fine-tunes with 1e-5)' },
   max_steps: { kind: 'int', default: TRAIN_DEFAULTS.max_steps, help: 'number of optimisation steps' },
   summary_steps: { kind: 'int', default: TRAIN_DEFAULTS.summary_steps, help: 'summary/checkpoint every N steps' },
-  checkpoint: { kind: 'string', help: 'start from this checkpoint (run/state/step_<i>, a checkpoint dir or a PyTorch .pt)' },
+  checkpoint: { kind: 'string', help: 'start from this checkpoint (a run directory = its final checkpoint, run/state/step_<i>, a checkpoint dir or a PyTorch .pt)' },
   initial_iter: { kind: 'int', default: TRAIN_DEFAULTS.initial_iter, help: 'first step (resume: the step of --checkpoint)' },
   batch_size: { kind: 'int', default: TRAIN_DEFAULTS.batch_size, help: 'windows per step' },
   grad_clip_norm: { kind: 'number', default: TRAIN_DEFAULTS.grad_clip_norm, help: 'global gradient-norm clipping' },

@@ -30,7 +30,7 @@ import { prepareMetrics, randomScoresBaseline } from '../browser/metrics';
 import { loadSeries, type Series } from '../io/series';
 import { MinMaxScaler } from '../io/scaler';
 import { readNpy } from '../io/npy';
-import { saveCheckpoint } from '../anomalybert/checkpoint';
+import { saveCheckpoint, resolveCheckpointPath } from '../anomalybert/checkpoint';
 import type { AnomalyBert } from '../anomalybert/model';
 import { estimateScores } from '../anomalybert/estimate';
 import { fitDiffScales } from '../anomalybert/input-features';
@@ -40,7 +40,7 @@ import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from './d
 import { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
 import { resolveTrainOptions, windowLength, type TrainOptions } from './options';
 import { lrForStep } from './schedule';
-import { RunDirectory, type HistoryEntry, type TestSummary } from './run-dir';
+import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from './run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, selectTrainableVariables, trainedParts, type ModelShapeOptions } from './transfer';
 
@@ -60,6 +60,12 @@ export interface TrainInput {
   columns?: string[];
   /** Run directory. */
   out: string;
+  /**
+   * When `out` already holds a run: 'refuse' (default; an explicit resume from one of its own
+   * checkpoints is allowed), 'resume' (continue from its newest complete checkpoint unless
+   * `options.checkpoint` says where) or 'overwrite' (delete its run files first).
+   */
+  existing?: ExistingRunPolicy;
   /** Training options (original names); missing ones take the original defaults. */
   options?: Partial<TrainOptions>;
   /**
@@ -153,11 +159,34 @@ interface TrainerState {
   lengths: { index: number; values: number[] };
 }
 
-/** Train (or fine-tune, or resume) AnomalyBERT; writes the run directory. */
+/**
+ * Train (or fine-tune, or resume) AnomalyBERT; writes the run directory, which stays locked
+ * against other runs until this returns (see run-dir.ts `claimRunDirectory`).
+ */
 export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> {
+  const partial = input.options ?? {};
+  const inside = (p: string): boolean => path.resolve(p).startsWith(path.resolve(input.out) + path.sep);
+  // An explicit resume from the run's own checkpoint (checkpoint run/state/step_i, initial_iter i).
+  const resumingInside = partial.checkpoint !== undefined && (partial.initial_iter ?? 0) > 0 && inside(partial.checkpoint);
+  const claim = claimRunDirectory(input.out, { existing: input.existing, resumingInside, purpose: 'anomaly-lab train' });
+  try {
+    let resumed = input;
+    if (input.existing === 'resume' && partial.checkpoint === undefined && claim.previousSteps.length > 0) {
+      const step = claim.previousSteps[claim.previousSteps.length - 1];
+      resumed = { ...input, options: { ...partial, checkpoint: path.join(claim.root, 'state', stepDirName(step)), initial_iter: step } };
+    }
+    return await trainInClaimedDirectory(resumed, claim);
+  } finally {
+    claim.release();
+  }
+}
+
+async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): Promise<TrainResult> {
   const log = input.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const partial = input.options ?? {};
   const o = resolveTrainOptions(partial);
+  // A run directory given as the starting point means its final checkpoint.
+  if (o.checkpoint !== undefined && fs.existsSync(o.checkpoint)) o.checkpoint = resolveCheckpointPath(o.checkpoint);
   const explicitShape: ModelShapeOptions = {};
   for (const k of ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head'] as const) {
     if (partial[k] !== undefined) explicitShape[k] = partial[k];
@@ -277,7 +306,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   const run = await RunDirectory.open(
     input.out,
     { kind: o.checkpoint && !resuming ? 'anomalybert-transfer' : 'anomalybert-train', config, seed: o.seed, inputs, command: input.command },
-    { resumeFrom: resuming ? o.initial_iter : undefined },
+    { resumeFrom: resuming ? o.initial_iter : undefined, claim },
   );
   run.writeConfig(config);
   // Lineage: a transfer records the checkpoint it started from; a resume keeps the original's.
@@ -324,6 +353,7 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   let lastStep = o.initial_iter;
   let stopped = false;
   let previousOptimizerFile: string | undefined;
+  let supersededOptimizerFile: string | undefined;
 
   try {
     for (let i = o.initial_iter; i <= o.max_steps; i++) {
@@ -339,7 +369,9 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
         files.checkpoint = ckpt;
         const optFile = run.writeOptimizer(i, encodeAdamWState(optimizer.getState(), trainerState as unknown as Record<string, unknown>));
         files.optimizer = optFile;
-        if (previousOptimizerFile && previousOptimizerFile !== optFile) fs.rmSync(previousOptimizerFile, { force: true });
+        // The previous optimiser file goes only after this summary is recorded (below): until then
+        // it is the last good resume point.
+        if (previousOptimizerFile && previousOptimizerFile !== optFile) supersededOptimizerFile = previousOptimizerFile;
         previousOptimizerFile = optFile;
         if (testData && labels) {
           // (length, 1) sigmoid scores of the weights after i updates, eval mode.
@@ -385,6 +417,8 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
         if (Number.isFinite(gradNorm)) entry.grad_norm = gradNorm;
         if (test) entry.test = test;
         run.recordSummary(entry, files);
+        if (supersededOptimizerFile) fs.rmSync(supersededOptimizerFile, { force: true });
+        supersededOptimizerFile = undefined;
         onSummary?.(entry);
         files = {};
       }

@@ -21,7 +21,7 @@ import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 export const summary = 'anomaly scores of a series by overlapping sliding windows (original estimate.py)';
 
 const SPECS: OptionSpecs = {
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours or a PyTorch state_dict.pt' },
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
   out: { kind: 'string', required: true, help: '.npy to write, shaped (length, out), float32' },

@@ -15,7 +15,7 @@ import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 export const summary = 'raw AnomalyBERT outputs (logits) for windows shaped (n, window, columns)';
 
 const SPECS: OptionSpecs = {
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours or a PyTorch state_dict.pt' },
+  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: '.npy of windows shaped (n, window, columns)' },
   out: { kind: 'string', required: true, help: '.npy to write, shaped (n, window, out), float32' },
   batch_size: { kind: 'int', default: 16, help: 'windows per forward pass' },
