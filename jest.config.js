@@ -8,7 +8,8 @@ const ESM_PACKAGES = ['hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // node, sharing typed arrays with the main realm (native addons: onnxruntime-node), see the file.
+  testEnvironment: '<rootDir>/test/helpers/node-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
@@ -24,6 +25,7 @@ module.exports = {
   moduleNameMapper: {
     '^anomaly-lab$': '<rootDir>/kernel-lib/src/index.ts',
     '^anomaly-lab/browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
+    '^anomaly-lab-browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
   },
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/global-setup.js',

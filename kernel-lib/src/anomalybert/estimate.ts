@@ -18,6 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AnomalyBert } from './model';
+import { resolveEngine, type EngineOptions } from '../onnx/runtime';
+import { onnxRunnerFor } from './onnx';
 
 /**
  * Window starts per model batch, in the reference order. Batches of phase 1 hold n windows,
@@ -52,7 +54,7 @@ export function slidingWindowSchedule(length: number, windowSize: number, batchS
   return batches;
 }
 
-export interface EstimateOptions {
+export interface EstimateOptions extends EngineOptions {
   /** Windows per model batch (the original's --batch_size). Default 16. */
   batchSize?: number;
   /** Stride between windows (the original's --window_sliding); must divide W. Default 16. */
@@ -116,12 +118,15 @@ export async function estimateScores(model: AnomalyBert, values: Float32Array, l
   // Points outside every division keep 0, as in the original (its output starts as zeros).
   const scores = new Float32Array(length * nOut);
   let done = 0;
+  const engine = resolveEngine(opts);
+  const onnxRunner = engine.name === 'onnx' ? await onnxRunnerFor(model, engine.threads) : undefined;
 
   /** Outputs (k, W, out) of the windows starting at `starts` (relative to `offset`). */
   const runBatch = async (offset: number, starts: Int32Array): Promise<Float32Array> => {
     const k = starts.length;
     const batch = new Float32Array(k * w * nCols);
     for (let b = 0; b < k; b++) batch.set(values.subarray((offset + starts[b]) * nCols, (offset + starts[b] + w) * nCols), b * w * nCols);
+    if (onnxRunner) return onnxRunner.run(batch, k, sigmoid ? 'scores' : 'logits');
     const out = tf.tidy(() => {
       const logits = model.apply(tf.tensor3d(batch, [k, w, nCols])); // (k, W, out)
       return sigmoid ? tf.sigmoid(logits) : logits;
@@ -169,7 +174,7 @@ export async function estimateScores(model: AnomalyBert, values: Float32Array, l
   return scores;
 }
 
-export interface PredictOptions {
+export interface PredictOptions extends EngineOptions {
   /** Windows per forward pass (memory bound). Default 16. */
   batchSize?: number;
 }
@@ -186,8 +191,14 @@ export async function predictWindows(model: AnomalyBert, windows: Float32Array, 
   const batchSize = opts.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch_size must be a positive integer, got ${batchSize}`);
   const out = new Float32Array(n * w * nOut);
+  const engine = resolveEngine(opts);
+  const onnxRunner = engine.name === 'onnx' && n > 0 ? await onnxRunnerFor(model, engine.threads) : undefined;
   for (let first = 0; first < n; first += batchSize) {
     const k = Math.min(batchSize, n - first);
+    if (onnxRunner) {
+      out.set(await onnxRunner.run(windows.slice(first * w * nCols, (first + k) * w * nCols), k), first * w * nOut);
+      continue;
+    }
     const y = tf.tidy(() => model.apply(tf.tensor3d(windows.subarray(first * w * nCols, (first + k) * w * nCols), [k, w, nCols])));
     out.set((await y.data()) as Float32Array, first * w * nOut);
     y.dispose();

@@ -15,6 +15,8 @@ import { mergeIntervals } from '../browser/intervals';
 import { quantileLinear } from '../browser/metrics';
 import { POWER_SIGNALS, type PowerData } from './data';
 import { compileRecurrentInference } from './fast-inference';
+import { OnnxDetector } from './onnx';
+import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { extractFeatures, featureMatrix, POWER_FEATURE_NAMES, type FeatureRow } from './features';
 
 export const POWER_DEFAULTS = { sequenceLength: 50, percentile: 95, maxGap: 1500 } as const;
@@ -101,7 +103,7 @@ export function checkDetectorShape(model: tf.LayersModel, sequenceLength: number
   }
 }
 
-export interface DetectOptions {
+export interface DetectOptions extends EngineOptions {
   sequenceLength?: number;
   percentile?: number;
   /** Windows per model call (memory bound: batch × L × 6 floats). Default 512. */
@@ -140,7 +142,7 @@ export async function reconstructionErrors(
   scaled: Float64Array,
   length: number,
   sequenceLength: number,
-  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; fast?: boolean } = {},
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; fast?: boolean } & EngineOptions = {},
 ): Promise<Float64Array> {
   const C = POWER_SIGNALS.length;
   const L = sequenceLength;
@@ -148,18 +150,25 @@ export async function reconstructionErrors(
   const batch = Math.max(1, opts.batchSize ?? 512);
   const mse = new Float64Array(n);
   const per = L * C;
-  // Time-major fast path for chain-shaped recurrent models; model.predict otherwise.
-  const fast = opts.fast === false ? undefined : compileRecurrentInference(model);
+  // onnxruntime when the engine is onnx (the model exported in memory); else the time-major
+  // tfjs fast path for chain-shaped recurrent models; model.predict otherwise.
+  const engine = resolveEngine(opts);
+  const onnxRunner = engine.name === 'onnx' ? await OnnxDetector.fromModel(model, { threads: engine.threads }) : undefined;
+  const fast = onnxRunner || opts.fast === false ? undefined : compileRecurrentInference(model);
   try {
     for (let first = 0; first < n; first += batch) {
       const count = Math.min(batch, n - first);
       const block = windowBlock(scaled, C, L, first, count);
-      const recon = tf.tidy(() => {
-        const x = tf.tensor3d(block, [count, L, C]);
-        return fast ? fast.run(x) : (model.predict(x) as tf.Tensor);
-      });
-      const r = (await recon.data()) as Float32Array;
-      recon.dispose();
+      let r: Float32Array;
+      if (onnxRunner) r = await onnxRunner.run(block, count);
+      else {
+        const recon = tf.tidy(() => {
+          const x = tf.tensor3d(block, [count, L, C]);
+          return fast ? fast.run(x) : (model.predict(x) as tf.Tensor);
+        });
+        r = (await recon.data()) as Float32Array;
+        recon.dispose();
+      }
       for (let w = 0; w < count; w++) {
         const base = (first + w) * C;
         let s = 0;
@@ -173,6 +182,7 @@ export async function reconstructionErrors(
     }
   } finally {
     fast?.dispose();
+    await onnxRunner?.dispose();
   }
   return mse;
 }

@@ -1,0 +1,114 @@
+/**
+ * Inference engine selection: onnxruntime-node (native, multi-threaded) or tfjs.
+ *
+ * onnxruntime-node ships its CPU binary inside the npm package, but a platform without a build
+ * (or a broken install) cannot load it, so it is probed at run time like tfjs-node is. 'auto'
+ * takes onnx where it loads and falls back to tfjs; the choice is printed once, as the backend is.
+ */
+import * as os from 'os';
+import type * as Ort from 'onnxruntime-node';
+import { describeOnnxModel } from './graph';
+
+export const ENGINE_CHOICES = ['auto', 'onnx', 'tfjs'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+export type EngineName = 'onnx' | 'tfjs';
+
+export interface EngineOptions {
+  /** 'auto' (default; env ANOMALY_LAB_ENGINE), 'onnx' or 'tfjs'. */
+  engine?: EngineChoice | string;
+  /** Intra-op threads of onnxruntime sessions; default: every core (os.availableParallelism). */
+  threads?: number;
+}
+
+export interface EngineInfo {
+  name: EngineName;
+  /** onnxruntime threads (onnx only). */
+  threads?: number;
+  /** Why onnx is not used (auto fell back to tfjs). */
+  reason?: string;
+}
+
+let ortModule: typeof Ort | undefined;
+let ortError: string | undefined;
+
+/** onnxruntime-node, or undefined with the reason in `onnxUnavailableReason()`. */
+export function loadOnnxRuntime(): typeof Ort | undefined {
+  if (ortModule || ortError) return ortModule;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ortModule = require('onnxruntime-node') as typeof Ort;
+  } catch (e) {
+    ortError = (e as Error).message.split('\n')[0];
+  }
+  return ortModule;
+}
+
+export function onnxUnavailableReason(): string | undefined {
+  loadOnnxRuntime();
+  return ortError;
+}
+
+export function defaultThreads(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+const announced = new Set<string>();
+
+/**
+ * Resolve the engine for one run. Throws naming the option when 'onnx' is asked for and cannot
+ * load, or the thread count is not a positive integer. Prints the choice once per distinct
+ * outcome (stderr) unless `log` is false.
+ */
+export function resolveEngine(opts: EngineOptions & { log?: boolean; logger?: (line: string) => void } = {}): EngineInfo {
+  const choice = (opts.engine ?? process.env.ANOMALY_LAB_ENGINE ?? 'auto') as EngineChoice;
+  if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`engine: unknown engine '${choice}' (choose one of ${ENGINE_CHOICES.join(', ')})`);
+  const threads = opts.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine: threads must be a positive integer, got ${String(opts.threads)}`);
+  let info: EngineInfo;
+  if (choice === 'tfjs') info = { name: 'tfjs' };
+  else if (loadOnnxRuntime()) info = { name: 'onnx', threads };
+  else if (choice === 'onnx') throw new Error(`engine onnx: onnxruntime-node cannot be loaded (${ortError})`);
+  else info = { name: 'tfjs', reason: `onnxruntime-node cannot be loaded: ${ortError}` };
+  const line =
+    info.name === 'onnx'
+      ? `anomaly-lab: inference engine 'onnx' (onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''})`
+      : `anomaly-lab: inference engine 'tfjs'${info.reason ? ` (${info.reason})` : ''}`;
+  if ((opts.log ?? true) && !announced.has(line)) {
+    announced.add(line);
+    (opts.logger ?? ((l: string) => process.stderr.write(l + '\n')))(line);
+  }
+  return info;
+}
+
+/**
+ * An onnxruntime session over ONNX bytes. A corrupt or foreign model is reported in one line
+ * naming `source` (our decoder runs first: onnxruntime's own messages span several lines).
+ */
+export async function createOnnxSession(bytes: Uint8Array, source: string, threads = defaultThreads()): Promise<Ort.InferenceSession> {
+  const ort = loadOnnxRuntime();
+  if (!ort) throw new Error(`engine onnx: onnxruntime-node cannot be loaded (${ortError})`);
+  describeOnnxModel(bytes, source);
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (e) {
+    throw new Error(`${source}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Run a session with one float32 input; returns the named output's data (copied out of the result). */
+export async function runFloat(session: Ort.InferenceSession, input: string, data: Float32Array, dims: number[], output: string): Promise<Float32Array> {
+  const ort = loadOnnxRuntime() as typeof Ort;
+  const feed = { [input]: new ort.Tensor('float32', data, dims) };
+  const result = await session.run(feed, [output]);
+  const t = result[output];
+  // The binding may hand back a typed array of another realm (jest): read it through its buffer.
+  const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+  const out = new Float32Array(d.buffer, d.byteOffset, d.length).slice();
+  t.dispose?.();
+  return out;
+}

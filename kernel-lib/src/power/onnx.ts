@@ -1,0 +1,229 @@
+/**
+ * The power dashboard's recurrent autoencoder (a chain of Keras layers) as an ONNX graph, and its
+ * inference through onnxruntime.
+ *
+ * Same layer kinds as fast-inference.ts: InputLayer, Dropout (identity at inference), LSTM,
+ * Bidirectional(LSTM), RepeatVector, Dense and TimeDistributed(Dense). Activations stay
+ * time-major (T, batch, F) as onnx's LSTM reads them. Keras keeps LSTM gates in the order
+ * i, f, c, o with kernels (in, 4U); ONNX wants i, o, f, c with (4U, in), and a second bias for
+ * the recurrent product, which Keras does not have (zeros). Anything else is refused, naming the
+ * layer.
+ */
+import { tf } from '../backend';
+import { GraphBuilder, type AttrValue } from '../onnx/graph';
+import { createOnnxSession, defaultThreads, runFloat } from '../onnx/runtime';
+import { LIBRARY_VERSION } from '../version';
+import type * as Ort from 'onnxruntime-node';
+
+export const DETECTOR_ONNX_INPUT = 'x';
+export const DETECTOR_ONNX_OUTPUT = 'reconstruction';
+
+/** Keras activation → ONNX operator (elementwise); 'linear' is the identity. */
+const ACTIVATION_OPS: Record<string, { op: string; attrs?: Record<string, AttrValue> } | null> = {
+  linear: null,
+  tanh: { op: 'Tanh' },
+  sigmoid: { op: 'Sigmoid' },
+  relu: { op: 'Relu' },
+  elu: { op: 'Elu', attrs: { alpha: { float: 1 } } },
+  selu: { op: 'Selu' },
+  softplus: { op: 'Softplus' },
+  // tfjs/Keras hard sigmoid: clip(0.2·x + 0.5, 0, 1), ONNX HardSigmoid's defaults.
+  hard_sigmoid: { op: 'HardSigmoid', attrs: { alpha: { float: 0.2 }, beta: { float: 0.5 } } },
+  hardSigmoid: { op: 'HardSigmoid', attrs: { alpha: { float: 0.2 }, beta: { float: 0.5 } } },
+};
+/** Activations onnx's LSTM takes by name (f, g, h); HardSigmoid uses its default 0.2 / 0.5. */
+const LSTM_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu', hard_sigmoid: 'HardSigmoid', hardSigmoid: 'HardSigmoid' };
+
+function unsupported(layer: tf.layers.Layer, why: string): Error {
+  return new Error(`ONNX export: layer '${layer.name}' (${layer.getClassName()}) is not supported: ${why}`);
+}
+
+interface Value {
+  name: string;
+  /** 3: time-major (T, batch, F); 2: (batch, F). */
+  rank: 2 | 3;
+  width: number;
+}
+
+/** Gate blocks of a Keras (rows, 4U) matrix in ONNX order i, o, f, c, each transposed to (U, rows). */
+function onnxGates(w: Float32Array, rows: number, units: number): Float32Array {
+  const out = new Float32Array(4 * units * rows);
+  const order = [0, 3, 1, 2]; // keras i, f, c, o → onnx i, o, f, c
+  order.forEach((k, slot) => {
+    for (let u = 0; u < units; u++) for (let r = 0; r < rows; r++) out[(slot * units + u) * rows + r] = w[r * 4 * units + k * units + u];
+  });
+  return out;
+}
+
+function lstmWeights(g: GraphBuilder, layer: tf.layers.Layer, inWidth: number): { W: Float32Array; R: Float32Array; B: Float32Array; units: number; acts: string[]; goBackwards: boolean; returnSequences: boolean } {
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  if (cfg.stateful || cfg.returnState) throw unsupported(layer, 'stateful LSTMs and returned states');
+  const act = LSTM_ACTIVATIONS[String(cfg.activation)];
+  const recAct = LSTM_ACTIVATIONS[String(cfg.recurrentActivation)];
+  if (!act || !recAct) throw unsupported(layer, `activation ${String(cfg.activation)} / recurrent activation ${String(cfg.recurrentActivation)}`);
+  const units = Number(cfg.units);
+  const weights = layer.getWeights();
+  const useBias = cfg.useBias !== false;
+  if (weights.length !== (useBias ? 3 : 2)) throw unsupported(layer, `expected ${useBias ? 3 : 2} weight tensors, found ${weights.length}`);
+  const kernel = weights[0].dataSync() as Float32Array;
+  const recurrent = weights[1].dataSync() as Float32Array;
+  const B = new Float32Array(8 * units);
+  if (useBias) B.set(onnxGates(weights[2].dataSync() as Float32Array, 1, units), 0);
+  void g;
+  return {
+    W: onnxGates(kernel, inWidth, units),
+    R: onnxGates(recurrent, units, units),
+    B,
+    units,
+    acts: [recAct, act, act],
+    goBackwards: Boolean(cfg.goBackwards),
+    returnSequences: Boolean(cfg.returnSequences),
+  };
+}
+
+function activation(g: GraphBuilder, layer: tf.layers.Layer, x: string): string {
+  const name = String((layer.getConfig() as Record<string, unknown>).activation ?? 'linear');
+  if (!(name in ACTIVATION_OPS)) throw unsupported(layer, `activation '${name}'`);
+  const spec = ACTIVATION_OPS[name];
+  return spec ? g.node(spec.op, [x], spec.attrs) : x;
+}
+
+function dense(g: GraphBuilder, layer: tf.layers.Layer, x: Value, outer: tf.layers.Layer): Value {
+  const w = layer.getWeights();
+  const kernel = w[0];
+  if (!kernel || kernel.shape.length !== 2) throw unsupported(outer, 'a Dense layer without a 2-D kernel');
+  const [inW, outW] = kernel.shape as [number, number];
+  if (inW !== x.width) throw unsupported(outer, `kernel expects ${inW} inputs, the previous layer gives ${x.width}`);
+  let y = g.node('MatMul', [x.name, g.weight(`${outer.name}/kernel`, kernel.dataSync() as Float32Array, [inW, outW])]);
+  if (w[1]) y = g.node('Add', [y, g.weight(`${outer.name}/bias`, w[1].dataSync() as Float32Array, [outW])]);
+  return { name: activation(g, layer, y), rank: x.rank, width: outW };
+}
+
+function lstm(g: GraphBuilder, layer: tf.layers.Layer, x: Value, backward?: tf.layers.Layer, mergeMode?: string): Value {
+  if (x.rank !== 3) throw unsupported(layer, 'an LSTM needs a sequence input');
+  const f = lstmWeights(g, layer, x.width);
+  const b = backward ? lstmWeights(g, backward, x.width) : undefined;
+  if (!b && f.goBackwards && f.returnSequences) throw unsupported(layer, 'go_backwards with return_sequences outside Bidirectional');
+  const dirs = b ? 2 : 1;
+  const cat = (a: Float32Array, c?: Float32Array): Float32Array => {
+    if (!c) return a;
+    const out = new Float32Array(a.length + c.length);
+    out.set(a);
+    out.set(c, a.length);
+    return out;
+  };
+  const U = f.units;
+  const W = g.weight(`${layer.name}/W`, cat(f.W, b?.W), [dirs, 4 * U, x.width]);
+  const R = g.weight(`${layer.name}/R`, cat(f.R, b?.R), [dirs, 4 * U, U]);
+  const B = g.weight(`${layer.name}/B`, cat(f.B, b?.B), [dirs, 8 * U]);
+  const direction = b ? 'bidirectional' : f.goBackwards ? 'reverse' : 'forward';
+  const [Y, Yh] = g.nodeOutputs('LSTM', [x.name, W, R, B], { hidden_size: U, direction, activations: { strings: [...f.acts, ...(b?.acts ?? [])] } }, 2);
+  if (!b) {
+    if (f.returnSequences) return { name: g.node('Squeeze', [Y, g.ints('axis', [1])]), rank: 3, width: U }; // (T, batch, U)
+    return { name: g.node('Squeeze', [Yh, g.ints('axis', [0])]), rank: 2, width: U }; // (batch, U)
+  }
+  const seq = f.returnSequences;
+  const dirAxis = seq ? 1 : 0;
+  const src = seq ? Y : Yh; // (T, 2, batch, U) or (2, batch, U)
+  if (mergeMode === 'concat') {
+    const perm = seq ? [0, 2, 1, 3] : [1, 0, 2];
+    const shape = seq ? [0, 0, 2 * U] : [0, 2 * U]; // 0: copy that dimension (T, batch)
+    return { name: g.node('Reshape', [g.node('Transpose', [src], { perm }), g.ints('merged', shape)]), rank: seq ? 3 : 2, width: 2 * U };
+  }
+  const reduce = { sum: 'ReduceSum', mul: 'ReduceProd', ave: 'ReduceMean' }[mergeMode ?? ''];
+  if (!reduce) throw unsupported(layer, `merge mode '${String(mergeMode)}'`);
+  return { name: g.node(reduce, [src, g.ints('dir_axis', [dirAxis])], { keepdims: 0 }), rank: seq ? 3 : 2, width: U };
+}
+
+/**
+ * ONNX bytes of a chain-shaped Keras/tfjs autoencoder with input (batch, T, F): output
+ * `reconstruction` shaped as the model's output, batch axis dynamic.
+ */
+export function exportDetectorOnnx(model: tf.LayersModel, opts: { name?: string } = {}): Uint8Array {
+  const layers = model.layers;
+  for (let i = 1; i < layers.length; i++) {
+    const nodes = layers[i].inboundNodes;
+    if (nodes.length !== 1 || nodes[0].inboundLayers.length !== 1 || nodes[0].inboundLayers[0] !== layers[i - 1]) {
+      throw unsupported(layers[i], 'only a chain of layers (each reading the previous one) can be exported');
+    }
+  }
+  const inShape = model.inputs[0].shape;
+  if (inShape.length !== 3 || !inShape[1] || !inShape[2]) throw new Error(`ONNX export: detector input must be (batch, time, features) with fixed time and features, got ${JSON.stringify(inShape)}`);
+  const T = Number(inShape[1]);
+  const F = Number(inShape[2]);
+  const g = new GraphBuilder();
+  let x: Value = { name: g.node('Transpose', [DETECTOR_ONNX_INPUT], { perm: [1, 0, 2] }), rank: 3, width: F };
+  for (const layer of layers) {
+    const cls = layer.getClassName();
+    switch (cls) {
+      case 'InputLayer':
+      case 'Dropout':
+      case 'SpatialDropout1D':
+      case 'GaussianNoise':
+      case 'GaussianDropout':
+        break; // identity at inference
+      case 'LSTM':
+        x = lstm(g, layer, x);
+        break;
+      case 'Bidirectional': {
+        const inner = layer as unknown as { forwardLayer: tf.layers.Layer; backwardLayer: tf.layers.Layer; mergeMode: string };
+        if (inner.forwardLayer?.getClassName() !== 'LSTM') throw unsupported(layer, `wrapping ${inner.forwardLayer?.getClassName()}`);
+        x = lstm(g, inner.forwardLayer, x, inner.backwardLayer, inner.mergeMode);
+        break;
+      }
+      case 'RepeatVector': {
+        if (x.rank !== 2) throw unsupported(layer, 'RepeatVector needs a (batch, features) input');
+        const n = Number((layer.getConfig() as Record<string, unknown>).n);
+        x = { name: g.node('Expand', [g.node('Unsqueeze', [x.name, g.ints('axis', [0])]), g.ints('repeat', [n, 1, 1])]), rank: 3, width: x.width };
+        break;
+      }
+      case 'TimeDistributed': {
+        const inner = (layer as unknown as { layer: tf.layers.Layer }).layer;
+        if (inner.getClassName() === 'Dropout') break;
+        if (inner.getClassName() !== 'Dense') throw unsupported(layer, `wrapping ${inner.getClassName()}`);
+        x = dense(g, inner, x, layer);
+        break;
+      }
+      case 'Dense':
+        x = dense(g, layer, x, layer);
+        break;
+      default:
+        throw unsupported(layer, 'no ONNX translation for this layer class');
+    }
+  }
+  const outShape = model.outputs[0].shape;
+  const out = x.rank === 3 ? g.node('Transpose', [x.name], { perm: [1, 0, 2] }) : x.name;
+  g.output(out, DETECTOR_ONNX_OUTPUT);
+  return g.build({
+    name: opts.name ?? model.name ?? 'detector',
+    inputs: [{ name: DETECTOR_ONNX_INPUT, shape: ['batch', T, F] }],
+    outputs: [{ name: DETECTOR_ONNX_OUTPUT, shape: ['batch', ...outShape.slice(1).map((d) => Number(d))] }],
+    producerVersion: LIBRARY_VERSION,
+    docString: 'power-system detector exported by anomaly-lab: x (batch, time, signals) float32 → reconstruction',
+    metadata: { 'anomaly-lab.model': 'power-detector', 'anomaly-lab.input': JSON.stringify([T, F]) },
+  });
+}
+
+/** A detector running in onnxruntime. */
+export class OnnxDetector {
+  private constructor(
+    private readonly session: Ort.InferenceSession,
+    readonly timeSteps: number,
+    readonly features: number,
+  ) {}
+
+  static async fromModel(model: tf.LayersModel, opts: { threads?: number } = {}): Promise<OnnxDetector> {
+    const bytes = exportDetectorOnnx(model);
+    const [, T, F] = model.inputs[0].shape as number[];
+    return new OnnxDetector(await createOnnxSession(bytes, `detector '${model.name}' export`, opts.threads ?? defaultThreads()), T, F);
+  }
+
+  /** windows (k, T, F) row-major → reconstruction, row-major. */
+  run(windows: Float32Array, k: number): Promise<Float32Array> {
+    return runFloat(this.session, DETECTOR_ONNX_INPUT, windows, [k, this.timeSteps, this.features], DETECTOR_ONNX_OUTPUT);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
