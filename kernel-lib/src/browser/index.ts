@@ -10,4 +10,5 @@ export {
 } from './metrics';
 export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions } from './metrics';
 export { mergeIntervals, intervalsFromFlags } from './intervals';
+export { escapeControl, quoteName, mdCode } from './text';
 export * from './viewer/index';

@@ -6,6 +6,9 @@
  * Errors name the option and what was wrong, so the CLI can print one line and exit non-zero.
  */
 
+import { assertOutputPath } from '../io/atomic';
+import { escapeControl, quoteName } from '../browser/text';
+
 export type OptionKind = 'string' | 'number' | 'int' | 'boolean' | 'list';
 
 export interface OptionSpec {
@@ -15,6 +18,16 @@ export interface OptionSpec {
   required?: boolean;
   /** Allowed values for a string option. */
   choices?: readonly string[];
+  /** Numeric options: inclusive bounds (checked at parse time, the error names the option). */
+  min?: number;
+  max?: number;
+  /** Numeric options: the value must be strictly greater than this. */
+  above?: number;
+  /**
+   * The option names a path this command writes: a new path or an existing regular file
+   * ('file') / directory ('dir'). FIFOs, devices and sockets are refused (io/atomic.ts).
+   */
+  output?: 'file' | 'dir';
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -29,29 +42,41 @@ export class UsageError extends Error {
 
 const toSnake = (name: string): string => name.replace(/-/g, '_');
 
+/** A user-given value in a message: quoted, control characters escaped, long values cut. */
+const shown = (raw: string): string => quoteName(raw, 80);
+
+function checkRange(name: string, spec: OptionSpec, v: number): number {
+  const lo = spec.min !== undefined ? `≥ ${spec.min}` : spec.above !== undefined ? `> ${spec.above}` : undefined;
+  const range = [lo, spec.max !== undefined ? `≤ ${spec.max}` : undefined].filter(Boolean).join(' and ');
+  if ((spec.min !== undefined && v < spec.min) || (spec.above !== undefined && !(v > spec.above)) || (spec.max !== undefined && v > spec.max)) {
+    throw new UsageError(`option --${name} must be ${range}, got ${v}`);
+  }
+  return v;
+}
+
 function convert(name: string, spec: OptionSpec, raw: string): string | number | boolean | string[] {
   switch (spec.kind) {
     case 'number': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`option --${name} expects a number, got '${raw}'`);
-      return v;
+      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`option --${name} expects a number, got ${shown(raw)}`);
+      return checkRange(name, spec, v);
     }
     case 'int': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isInteger(v)) throw new UsageError(`option --${name} expects an integer, got '${raw}'`);
-      return v;
+      if (raw.trim() === '' || !Number.isSafeInteger(v)) throw new UsageError(`option --${name} expects an integer, got ${shown(raw)}`);
+      return checkRange(name, spec, v);
     }
     case 'boolean': {
       const lower = raw.toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
       if (['0', 'false', 'no', 'off'].includes(lower)) return false;
-      throw new UsageError(`option --${name} expects true/false, got '${raw}'`);
+      throw new UsageError(`option --${name} expects true/false, got ${shown(raw)}`);
     }
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     default:
       if (spec.choices && !spec.choices.includes(raw)) {
-        throw new UsageError(`option --${name} must be one of ${spec.choices.join('|')}, got '${raw}'`);
+        throw new UsageError(`option --${name} must be one of ${spec.choices.join('|')}, got ${shown(raw)}`);
       }
       return raw;
   }
@@ -91,7 +116,7 @@ export function parseArgs(argv: string[], specs: OptionSpecs): { options: Parsed
     const spec = specs[name];
     if (!spec) {
       const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
-      throw new UsageError(`unknown option --${body} (known: ${known || 'none'})`);
+      throw new UsageError(`unknown option --${escapeControl(body.slice(0, 80))} (known: ${known || 'none'})`);
     }
     if (spec.kind === 'boolean' && inline === undefined) {
       const next = argv[i + 1];
@@ -146,6 +171,31 @@ export function parseCommandArgs(argv: string[], specs: OptionSpecs, usageLine: 
     process.stdout.write(formatHelp(usageLine, summary, specs));
     return undefined;
   }
-  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (options start with --)`);
+  if (positional.length > 0) throw new UsageError(`unexpected argument ${shown(positional[0])} (options start with --)`);
+  for (const [name, spec] of Object.entries(specs)) {
+    const v = options[name];
+    if (spec.output && typeof v === 'string') {
+      try {
+        assertOutputPath(v, spec.output, `option --${name}`);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+  }
   return options;
+}
+
+/**
+ * Ctrl-C for long loops: the first SIGINT asks the loop to stop cleanly (it checks `stopped()`
+ * and writes what it has); a second one exits at once with 130. `dispose()` restores the default.
+ */
+export function stopOnSigint(what: string): { stopped: () => boolean; dispose: () => void } {
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write(`\n${what}: interrupted; stopping cleanly (Ctrl-C again to abort)\n`);
+  };
+  process.on('SIGINT', onSigint);
+  return { stopped: () => stop, dispose: () => process.off('SIGINT', onSigint) };
 }

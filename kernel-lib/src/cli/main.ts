@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LIBRARY_VERSION } from '../version';
 import { UsageError } from './args';
+import { escapeControl, quoteName } from '../browser/text';
 
 export interface CommandModule {
   summary: string;
@@ -49,16 +50,57 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!commandNames().includes(cmd)) {
-    process.stderr.write(`anomaly-lab: unknown command '${cmd}'. Run 'anomaly-lab --help'.\n`);
+    process.stderr.write(`anomaly-lab: unknown command ${quoteName(cmd)}. Run 'anomaly-lab --help'.\n`);
     return 2;
   }
   try {
     return await loadCommand(cmd).run(rest);
   } catch (e) {
-    const err = e as Error;
-    // One line, naming the problem; stack traces only on request.
-    process.stderr.write(`anomaly-lab ${cmd}: ${err.message}\n`);
-    if (process.env.ANOMALY_LAB_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    // The one error boundary: one line, naming the problem; stack traces only on request.
+    process.stderr.write(`anomaly-lab ${cmd}: ${errorLine(e, rest)}\n`);
+    if (process.env.ANOMALY_LAB_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * JavaScript's own errors (a RangeError "Invalid typed array length", "Maximum call stack size
+ * exceeded", a TypeError) name no input: wrap them with the inputs of the command line, so the
+ * user knows which file or option led there.
+ */
+function isInternal(e: unknown): boolean {
+  return e instanceof RangeError || e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError || !(e instanceof Error);
+}
+
+/** `--opt value` pairs of argv whose value is an existing path (the inputs the command read). */
+function inputsOf(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const value = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
+    if (value === undefined || value.startsWith('--') || name === '--out') continue;
+    let exists = false;
+    try {
+      exists = fs.existsSync(value);
+    } catch {
+      exists = false;
+    }
+    if (exists) out.push(`${name} ${quoteName(value)}`);
+  }
+  return out;
+}
+
+/** The one-line message of an error: control characters escaped, internal errors wrapped. */
+export function errorLine(e: unknown, argv: string[] = []): string {
+  const raw = e instanceof Error ? e.message : String(e);
+  let msg = escapeControl(raw.length > 2000 ? `${raw.slice(0, 2000)}… (${raw.length} chars)` : raw);
+  if (isInternal(e)) {
+    const inputs = inputsOf(argv);
+    const kind = e instanceof Error ? e.name : 'error';
+    msg = `internal error (${kind}: ${msg}) while processing ${inputs.length ? inputs.join(', ') : 'the options given'}; please report it with that input`;
+  }
+  return msg;
 }

@@ -1,71 +1,206 @@
 /**
  * Atomic writes: a reader (or a crash) never sees a half-written file or checkpoint directory.
- * Files are written to a temporary sibling and renamed; directories are assembled in a temporary
- * sibling and swapped in with renames (the old one is removed only after the new one is in place).
+ * Files are written to a temporary sibling, checked for their full size, fsynced and renamed;
+ * the parent directory is fsynced after the rename so the new name survives a power cut.
+ * Directories are assembled in a temporary sibling and swapped in with renames (the old one is
+ * removed only after the new one is in place; `cleanAtomicLeftovers` puts an old one back when a
+ * crash fell between the two renames).
+ *
+ * Nothing here deletes the last good copy before the new one is complete: on any error (ENOSPC,
+ * EIO, a short write) the temporary is removed, the target is untouched, and the error names the
+ * target file.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
+/** Leftover names: `.<target>.tmp-<pid>-<ms>-<rand>` (and `…-old` for a directory being replaced). */
+const LEFTOVER = /^\.(.+)\.tmp-\d+-\d+-[a-z0-9]+(-old)?$/;
 
 function tmpSibling(target: string): string {
   const dir = path.dirname(target);
   return path.join(dir, `.${path.basename(target)}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
 }
 
-/**
- * Write a file and fsync it before returning, so a later rename publishes complete contents.
- * Used for files inside a directory that `writeDirAtomic` publishes as a whole.
- */
-export function writeFileSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a parent is not a directory',
+  EISDIR: 'is a directory',
+};
+
+/** An error while writing one file: the message names the file the caller asked for. */
+export class WriteError extends Error {
+  readonly file: string;
+  readonly code?: string;
+  constructor(file: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    const what = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : (cause as Error)?.message ?? String(cause);
+    super(`cannot write ${file}: ${what}`);
+    this.name = 'WriteError';
+    this.file = file;
+    this.code = code;
   }
 }
 
-/** Write a file atomically (temp file + fsync + rename). Creates parent directories. */
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = tmpSibling(target);
-  writeFileSynced(tmp, data);
+function asWriteError(file: string, e: unknown): WriteError {
+  return e instanceof WriteError ? e : new WriteError(file, e);
+}
+
+/** fsync a directory so renames/creations inside it are durable (no-op where directories can't be opened). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
   try {
-    fs.renameSync(tmp, target);
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    // Some file systems refuse fsync on a directory (EINVAL/EISDIR/EPERM); the rename is still atomic.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EBADF') throw e;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * What an output path is now: 'missing', 'file', 'dir' or the kind of special file. Follows
+ * symlinks (a link to /dev/null is a device).
+ */
+export function pathKind(p: string): 'missing' | 'file' | 'dir' | 'fifo' | 'socket' | 'character device' | 'block device' | 'other' {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw e;
+  }
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  return 'other';
+}
+
+/**
+ * The one check of an output path, for every writer and every `--out`: it must be a new path or
+ * an existing regular file (`kind` 'file') / directory (`kind` 'dir'). FIFOs, devices and sockets
+ * are refused: writing would block, or (renaming over them) replace e.g. /dev/null as root.
+ * `label` names the field or option in the message.
+ */
+export function assertOutputPath(p: string, kind: 'file' | 'dir', label = 'output'): void {
+  const k = pathKind(p);
+  if (k === 'missing') return;
+  if (k === kind) return;
+  if (k === 'file' || k === 'dir') {
+    throw new Error(`${label} ${JSON.stringify(p)} is an existing ${k === 'dir' ? 'directory' : 'file'}; expected a ${kind === 'dir' ? 'directory' : 'regular file'} or a new path`);
+  }
+  throw new Error(`${label} ${JSON.stringify(p)} is a ${k}, not a ${kind === 'dir' ? 'directory' : 'regular file'}; give a new path or a ${kind === 'dir' ? 'directory' : 'regular file'}`);
+}
+
+/**
+ * Write a file, check that every byte arrived (a short write on a full disk must not publish a
+ * truncated file) and fsync it before returning, so a later rename publishes complete contents.
+ * Used for files inside a directory that `writeDirAtomic` publishes as a whole. Errors name `file`.
+ */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'w');
+    let written = 0;
+    while (written < bytes.byteLength) {
+      const n = fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+      if (n <= 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      written += n;
+    }
+    fs.fsyncSync(fd);
+    const size = fs.fstatSync(fd).size;
+    if (size !== bytes.byteLength) throw new Error(`wrote ${size} of ${bytes.byteLength} bytes`);
+  } catch (e) {
+    throw asWriteError(file, e);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Write a file atomically (temp file + size check + fsync + rename + fsync of the directory).
+ * Creates parent directories. Refuses to replace anything but a regular file. On error the
+ * previous file is untouched and the error names `target`.
+ */
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  assertOutputPath(target, 'file');
+  const dir = path.dirname(target);
+  let tmp: string | undefined;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    tmp = tmpSibling(target);
+    writeFileSynced(tmp, data);
+    fs.renameSync(tmp, target);
+    tmp = undefined;
+    fsyncDir(dir);
+  } catch (e) {
+    if (tmp) fs.rmSync(tmp, { force: true });
+    throw asWriteError(target, e);
   }
 }
 
 /**
  * Build a directory atomically: `fill(tmpDir)` writes the contents into a fresh temporary
- * directory, which then replaces `target`. If `fill` throws, `target` is untouched.
+ * directory (use `writeFileSynced`), which then replaces `target`. If `fill` throws (e.g. a full
+ * disk), `target` is untouched and the temporary is removed.
  */
 export async function writeDirAtomic(target: string, fill: (tmpDir: string) => void | Promise<void>): Promise<void> {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  assertOutputPath(target, 'dir');
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
   const tmp = tmpSibling(target);
   fs.mkdirSync(tmp);
   try {
     await fill(tmp);
+    fsyncDir(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw e instanceof WriteError ? e : asWriteError(target, e);
   }
-  if (fs.existsSync(target)) {
-    const old = tmpSibling(target) + '-old';
-    fs.renameSync(target, old);
-    fs.renameSync(tmp, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } else {
-    fs.renameSync(tmp, target);
+  try {
+    if (fs.existsSync(target)) {
+      // Two renames: a crash between them leaves `old` and `tmp`; cleanAtomicLeftovers restores `old`.
+      const old = tmpSibling(target) + '-old';
+      fs.renameSync(target, old);
+      fs.renameSync(tmp, target);
+      fsyncDir(parent);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(tmp, target);
+      fsyncDir(parent);
+    }
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw asWriteError(target, e);
   }
 }
 
-/** Remove leftovers of interrupted atomic writes inside a directory. */
+/**
+ * Remove leftovers of interrupted atomic writes inside a directory. A `-old` copy whose target is
+ * missing (a crash between the two renames of `writeDirAtomic`) is renamed back, not deleted: it
+ * is the last good copy.
+ */
 export function cleanAtomicLeftovers(dir: string): void {
   if (!fs.existsSync(dir)) return;
+  const names = fs.readdirSync(dir);
+  for (const f of names) {
+    const m = LEFTOVER.exec(f);
+    if (!m || !m[2]) continue;
+    const target = path.join(dir, m[1]);
+    if (!fs.existsSync(target)) fs.renameSync(path.join(dir, f), target);
+  }
   for (const f of fs.readdirSync(dir)) {
-    if (/^\..+\.tmp-\d+-\d+-[a-z0-9]+(-old)?$/.test(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    if (LEFTOVER.test(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
   }
 }

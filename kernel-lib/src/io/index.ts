@@ -1,5 +1,8 @@
 /** io: public API of this area (re-exported from the package root). */
-export { writeFileAtomic, writeFileSynced, writeDirAtomic, cleanAtomicLeftovers } from './atomic';
+export { writeFileAtomic, writeFileSynced, writeDirAtomic, cleanAtomicLeftovers, assertOutputPath, pathKind, fsyncDir, WriteError } from './atomic';
+export { acquireDirLock, processStartTime, describeOwner, LockedError, LOCK_FILE } from './lock';
+export type { DirLock, LockOwner } from './lock';
+export { verifySha256 } from './hash';
 export { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, toFloat64 } from './npy';
 export type { NdArray, NdArrayData } from './npy';
 export { loadSeries, sliceSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';

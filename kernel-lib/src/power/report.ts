@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
 import { writeNpy } from '../io/npy';
+import { csvCell, mdCode, mdText } from '../browser/text';
 import { POWER_SIGNALS, type PowerData } from './data';
 import { POWER_FEATURE_NAMES } from './features';
 import type { PowerAnalysis } from './pipeline';
@@ -49,10 +50,6 @@ export function powerResultsJson(a: PowerAnalysis, models?: Record<string, strin
   };
 }
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** anomalies.csv: one row per merged interval (fault columns empty without a classifier). */
 export function powerAnomaliesCsv(a: PowerAnalysis): string {
@@ -82,9 +79,9 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   const dist = faultDistribution(a);
   let nAnomWin = 0;
   for (const f of a.detection.flags) nAnomWin += f;
-  out.push(`# ${opts.title ?? 'Power system anomaly report'}`, '');
+  out.push(`# ${mdText(opts.title ?? 'Power system anomaly report')}`, '');
   out.push('## Data', '');
-  out.push(`- file: \`${data.source}\``);
+  out.push(`- file: ${mdCode(data.source)}`);
   out.push(`- rows: ${data.length}, time ${fmt(data.time[0])} … ${fmt(data.time[data.length - 1])} s (${fmt(data.time[data.length - 1] - data.time[0])} s)`);
   out.push(`- sample time: ${fmt(data.sampleTime)} s (${fmt(1 / data.sampleTime)} Hz)`, '');
   out.push('| signal | min | max | mean |', '| --- | --- | --- | --- |');
@@ -104,11 +101,11 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   out.push(`- sequence length: ${a.params.sequence_length} samples`);
   out.push(`- threshold percentile: ${a.params.percentile}`);
   out.push(`- max merge gap: ${a.params.max_gap_samples} samples (${fmt(a.params.max_gap_samples * a.sampleTime)} s)`);
-  if (opts.models) for (const [k, v] of Object.entries(opts.models)) if (v) out.push(`- ${k}: \`${v}\``);
+  if (opts.models) for (const [k, v] of Object.entries(opts.models)) if (v) out.push(`- ${mdText(k)}: ${mdCode(v)}`);
   out.push('', '## Metrics', '');
   out.push(`- windows: ${a.detection.mse.length}, anomalous: ${nAnomWin} (threshold ${fmt(a.detection.threshold, 8)} reconstruction MSE)`);
   out.push(`- total anomalies (merged intervals): ${nAnom}`);
-  out.push(`- fault types: ${dist.length ? dist.map((d) => d.fault).join(', ') : a.predictions.length === 0 && nAnom > 0 ? 'not classified (no classifier given)' : 'none'}`);
+  out.push(`- fault types: ${dist.length ? dist.map((d) => mdText(d.fault)).join(', ') : a.predictions.length === 0 && nAnom > 0 ? 'not classified (no classifier given)' : 'none'}`);
   out.push(`- mean duration: ${fmt(meanDuration)} s`, '');
   out.push('## Anomalies', '');
   if (nAnom === 0) {
@@ -117,7 +114,7 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
     out.push('| # | start (s) | end (s) | duration (s) | fault | confidence |', '| --- | --- | --- | --- | --- | --- |');
     a.mergedIntervals.forEach(([s, e], i) => {
       const p = a.predictions[i];
-      out.push(`| ${i + 1} | ${fmt(s)} | ${fmt(e)} | ${fmt(e - s)} | ${p ? p.predicted_fault : '—'} | ${p ? fmt(p.confidence, 4) : '—'} |`);
+      out.push(`| ${i + 1} | ${fmt(s)} | ${fmt(e)} | ${fmt(e - s)} | ${p ? mdText(p.predicted_fault) : '—'} | ${p ? fmt(p.confidence, 4) : '—'} |`);
     });
   }
   out.push('', '## Fault distribution', '');
@@ -125,7 +122,7 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
     out.push(nAnom === 0 ? 'No faults.' : 'Not classified.');
   } else {
     out.push('| fault | count | share |', '| --- | --- | --- |');
-    for (const d of dist) out.push(`| ${d.fault} | ${d.count} | ${fmt((100 * d.count) / a.predictions.length, 3)}% |`);
+    for (const d of dist) out.push(`| ${mdText(d.fault)} | ${d.count} | ${fmt((100 * d.count) / a.predictions.length, 3)}% |`);
   }
   return out.join('\n') + '\n';
 }

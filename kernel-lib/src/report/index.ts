@@ -22,5 +22,5 @@ export type {
 } from './manifest';
 export { writeRunReport, readRunData, reportSections, plotlyInlineSource } from './run-report';
 export type { RunReportOptions, RunReportFiles, RunData } from './run-report';
-export { reproduceRun, replaceOption } from './reproduce';
-export type { ReproduceOptions, ReproduceResult } from './reproduce';
+export { reproduceRun, replaceOption, boundedReplayArgv, REPLAYABLE } from './reproduce';
+export type { ReproduceOptions, ReproduceResult, CommandRunner } from './reproduce';

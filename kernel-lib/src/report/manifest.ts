@@ -17,12 +17,12 @@
  * Paths inside the manifest are stored as given; relative checkpoint/output paths are relative to
  * the run directory. Inputs are hashed when the manifest is written.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { activeBackend } from '../backend';
 import { writeFileAtomic } from '../io/atomic';
+import { sha256File as sha256Regular } from '../io/hash';
 import { LIBRARY_VERSION } from '../version';
 
 export const MANIFEST_VERSION = 1;
@@ -106,16 +106,13 @@ export interface ManifestInit {
   created?: string;
 }
 
-/** sha256 of a file, hex. Streams, so large parquet files do not need to fit in memory twice. */
+/** sha256 of a regular file, hex (io/hash.ts; errors name the file). */
 export async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    const s = fs.createReadStream(file);
-    s.on('data', (chunk) => hash.update(chunk));
-    s.on('error', (e) => reject(new Error(`manifest: cannot read input '${file}': ${e.message}`)));
-    s.on('end', () => resolve());
-  });
-  return hash.digest('hex');
+  try {
+    return await sha256Regular(file);
+  } catch (e) {
+    throw new Error(`manifest: input ${(e as Error).message}`);
+  }
 }
 
 function listFilesSorted(dir: string): string[] {
@@ -309,7 +306,14 @@ export async function verifyInputs(m: ExperimentManifest, baseDir = process.cwd(
   const drift: InputDrift[] = [];
   for (const inp of m.inputs) {
     const abs = path.isAbsolute(inp.path) ? inp.path : path.join(baseDir, inp.path);
-    const actual = fs.existsSync(abs) ? await sha256File(abs) : null;
+    // Only regular files are read: a crafted manifest naming a FIFO or /dev/zero must not hang.
+    let isFile = false;
+    try {
+      isFile = fs.statSync(abs).isFile();
+    } catch {
+      isFile = false;
+    }
+    const actual = isFile ? await sha256File(abs) : null;
     if (actual !== inp.sha256) drift.push({ path: inp.path, expected: inp.sha256, actual });
   }
   return drift;

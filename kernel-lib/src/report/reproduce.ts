@@ -2,18 +2,39 @@
  * Re-run an experiment from its manifest and check that it reproduces.
  *
  * The manifest's `command` holds the CLI arguments that produced the run and the option naming its
- * output directory. We (1) check the inputs still have the recorded sha256, (2) run the same
- * command in-process into a fresh directory on the recorded backend, and (3) compare every numeric
- * metric of the new manifest with the recorded one (wall-clock fields ignored). tfjs kernels are
- * deterministic for a given backend and seed, so the same backend must give the same numbers;
- * a different backend (e.g. wasm vs cpu) may differ in the last float bits, hence the tolerance.
+ * output directory. We (1) check the inputs still have the recorded sha256, (2) create a fresh
+ * directory and run the same command into it on the recorded backend, through the `runner` the
+ * caller injects (the CLI spawns `anomaly-lab`; this module never loads the CLI and never touches
+ * process.env or the working directory), and (3) compare every numeric metric of the new manifest
+ * with the recorded one (wall-clock fields ignored). tfjs kernels are deterministic for a given
+ * backend and seed, so the same backend must give the same numbers; a different backend (e.g.
+ * wasm vs cpu) may differ in the last float bits, hence the tolerance.
+ *
+ * A manifest is data from anywhere, so the replay is bounded: only the commands in `REPLAYABLE`
+ * run, and every option through which such a command writes is pointed into the fresh directory;
+ * a manifest whose output option is anything else is refused.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { escapeControl, quoteName } from '../browser/text';
 import { compareMetrics, readManifest, verifyInputs, type ExperimentManifest, type InputDrift, type MetricDifference } from './manifest';
 
+/** How a command is run: argv for `anomaly-lab`, its working directory and extra environment. Returns the exit code. */
+export type CommandRunner = (argv: string[], ctx: { cwd: string; env: Record<string, string> }) => Promise<number>;
+
+/**
+ * The commands reproduce replays (those that write a manifest into their output directory), with
+ * every option through which each writes. Anything else in a manifest is refused.
+ */
+export const REPLAYABLE: Readonly<Record<string, { outputs: readonly string[] }>> = {
+  train: { outputs: ['out'] },
+  'power detect': { outputs: ['out'] },
+};
+
 export interface ReproduceOptions {
-  /** output directory of the re-run (default `<run dir>.reproduced`); must not exist yet. */
+  /** runs the recorded command (the CLI passes one that spawns `anomaly-lab`). */
+  runner: CommandRunner;
+  /** output directory of the re-run (default `<run dir>.reproduced`); must not exist yet; created here. */
   out?: string;
   rtol?: number;
   atol?: number;
@@ -59,8 +80,43 @@ function manifestFileOf(p: string): string {
   return fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, 'manifest.json') : p;
 }
 
+const optionName = (arg: string): string | undefined => {
+  if (!arg.startsWith('--')) return undefined;
+  const eq = arg.indexOf('=');
+  return (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-/g, '_');
+};
+
+/**
+ * The argv of a bounded replay: the command must be in REPLAYABLE, its output option must be
+ * one it writes through, and every such option is set to `outDir`. Throws one line naming the
+ * manifest field otherwise.
+ */
+export function boundedReplayArgv(argv: unknown, outputOption: unknown, outDir: string, where = 'manifest'): string[] {
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+    throw new Error(`${where}: field command.argv must be a non-empty list of strings`);
+  }
+  const key = argv[0] === 'power' ? `power ${String(argv[1])}` : String(argv[0]);
+  const spec = REPLAYABLE[key];
+  if (!spec) {
+    throw new Error(`${where}: field command.argv runs ${quoteName(key)}, which reproduce does not replay (only ${Object.keys(REPLAYABLE).join(', ')})`);
+  }
+  if (typeof outputOption !== 'string' || !spec.outputs.includes(outputOption.replace(/-/g, '_'))) {
+    throw new Error(`${where}: field command.outputOption is ${quoteName(String(outputOption))}; '${key}' writes through ${spec.outputs.map((o) => `--${o}`).join(', ')} only`);
+  }
+  let out = argv as string[];
+  for (const o of spec.outputs) out = replaceOption(out, o, outDir);
+  // After the redirection no argument may still name an output option with another value.
+  for (let i = 0; i < out.length; i++) {
+    const name = optionName(out[i]);
+    if (name && spec.outputs.includes(name) && (out[i].includes('=') || out[i + 1] !== outDir)) {
+      throw new Error(`${where}: field command.argv writes through ${quoteName(out[i])} outside the re-run directory`);
+    }
+  }
+  return out;
+}
+
 /** Re-run the command recorded in a manifest and compare the metrics. */
-export async function reproduceRun(manifestPath: string, opts: ReproduceOptions = {}): Promise<ReproduceResult> {
+export async function reproduceRun(manifestPath: string, opts: ReproduceOptions): Promise<ReproduceResult> {
   const manifestFile = path.resolve(manifestFileOf(manifestPath));
   const original = readManifest(manifestFile);
   const cmd = original.command;
@@ -68,6 +124,8 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions 
     throw new Error(`--manifest ${manifestPath}: no command recorded (field command.argv), so the run cannot be re-run; runs made by the CLI and by trainAnomalyBert with a command record one`);
   }
   if (!cmd.outputOption) throw new Error(`--manifest ${manifestPath}: field command.outputOption is missing (which option names the output directory?)`);
+  // Checked before anything is hashed or created.
+  boundedReplayArgv(cmd.argv, cmd.outputOption, '/', `--manifest ${manifestPath}`);
   const baseDir = cmd.cwd ?? path.dirname(manifestFile);
   const inputDrift = await verifyInputs(original, baseDir);
   if (inputDrift.length > 0 && !opts.allowChangedInputs) {
@@ -75,27 +133,18 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions 
     throw new Error(`--manifest ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass --allow_changed_inputs to run anyway)`);
   }
   const outDir = path.resolve(opts.out ?? `${path.dirname(manifestFile)}.reproduced`);
+  const argv = boundedReplayArgv(cmd.argv, cmd.outputOption, outDir, `--manifest ${manifestPath}`);
   if (fs.existsSync(outDir)) throw new Error(`--out ${outDir} already exists; give a new directory for the re-run`);
-  const argv = replaceOption(cmd.argv, cmd.outputOption, outDir);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;
-
-  // Run in-process with the recorded working directory and backend; restore both afterwards.
-  const prevCwd = process.cwd();
-  const prevBackend = process.env.ANOMALY_LAB_BACKEND;
-  let code: number;
-  try {
-    if (backend && backend !== 'none' && backend !== 'unknown') process.env.ANOMALY_LAB_BACKEND = backend;
-    if (fs.existsSync(baseDir)) process.chdir(baseDir);
-    opts.log?.(`reproduce: anomaly-lab ${argv.join(' ')}  (cwd ${baseDir}, backend ${backend})`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { main } = require('../cli/main') as { main(argv: string[]): Promise<number> };
-    code = await main(argv);
-  } finally {
-    process.chdir(prevCwd);
-    if (prevBackend === undefined) delete process.env.ANOMALY_LAB_BACKEND;
-    else process.env.ANOMALY_LAB_BACKEND = prevBackend;
-  }
-  if (code !== 0) throw new Error(`reproduce: the re-run 'anomaly-lab ${argv.join(' ')}' exited with code ${code}`);
+  // The fresh directory: created here (exclusively), so the re-run cannot write into anything older.
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  fs.mkdirSync(outDir);
+  const env: Record<string, string> = {};
+  if (backend && backend !== 'none' && backend !== 'unknown') env.ANOMALY_LAB_BACKEND = backend;
+  const cwd = fs.existsSync(baseDir) && fs.statSync(baseDir).isDirectory() ? baseDir : path.dirname(manifestFile);
+  opts.log?.(`reproduce: anomaly-lab ${escapeControl(argv.join(' '))}  (cwd ${escapeControl(cwd)}, backend ${escapeControl(String(backend))})`);
+  const code = await opts.runner(argv, { cwd, env });
+  if (code !== 0) throw new Error(`reproduce: the re-run 'anomaly-lab ${escapeControl(argv.join(' '))}' (in ${outDir}) exited with code ${code}`);
   const rerun = readManifest(outDir);
   const differences = compareMetrics(original.metrics, rerun.metrics, { rtol: opts.rtol, atol: opts.atol });
   return { manifestFile, original, rerun, outDir, argv, inputDrift, differences, reproduced: differences.length === 0 };

@@ -25,6 +25,7 @@ import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validat
 import { writeFileAtomic } from '../io/atomic';
 import { readNpy, toFloat32 } from '../io/npy';
 import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '../notebook/html';
+import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
 import { readManifest, type ExperimentManifest } from './manifest';
 
@@ -254,9 +255,8 @@ interface Section {
   charts: Chart[];
 }
 
-function mdEscape(s: unknown): string {
-  return String(s).replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-}
+/** The shared markdown escaping (browser/text.ts). */
+const mdEscape = mdText;
 
 function mdTable(columns: string[], rows: Cell[][]): string {
   const cell = (c: Cell): string => (typeof c === 'number' ? formatNumber(c) : mdEscape(c ?? ''));

@@ -12,12 +12,19 @@
  *
  * Every file is written atomically (temp + rename), so a run killed at any moment leaves only
  * complete files; `history.json` and `manifest.json` are rewritten whole each summary.
+ *
+ * A run directory belongs to one process at a time: `claimRunDirectory` takes its lock
+ * (`.anomaly-lab.lock`, see io/lock.ts) before anything is read or written, and refuses a
+ * directory that already holds a run unless the caller says `existing: 'resume'` (continue it) or
+ * `'overwrite'` (delete its run files first). Without that, two trainings into one directory, or a
+ * new training over a finished one, would interleave their checkpoints.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic, cleanAtomicLeftovers } from '../io/atomic';
+import { writeFileAtomic, cleanAtomicLeftovers, assertOutputPath } from '../io/atomic';
+import { acquireDirLock, LOCK_FILE, type DirLock } from '../io/lock';
 import { writeNpy } from '../io/npy';
-import { createManifest, writeManifest, readManifest, type ManifestInit, type ExperimentManifest } from '../report/manifest';
+import { createManifest, readManifest, MANIFEST_FILE, type ManifestInit, type ExperimentManifest } from '../report/manifest';
 import type { MetricRow } from '../browser/metrics';
 
 /** Test-set evaluation at one summary step. */
@@ -53,6 +60,84 @@ export interface CheckpointRecord {
 
 export const stepDirName = (step: number): string => `step_${step}`;
 
+/** What to do when the run directory already holds a run (library field `existing`). */
+export type ExistingRunPolicy = 'refuse' | 'resume' | 'overwrite';
+export const EXISTING_RUN_POLICIES: readonly ExistingRunPolicy[] = ['refuse', 'resume', 'overwrite'];
+
+/** Files and directories a training run writes; the only ones `existing: 'overwrite'` deletes. */
+const RUN_ENTRIES = ['state', 'history.json', 'manifest.json', 'config.json', 'report'];
+
+/** The run directory already holds a run and the policy is 'refuse' (field `existing`). */
+export class RunExistsError extends Error {
+  readonly field = 'existing';
+  readonly dir: string;
+  /** What was found, e.g. 'already holds a run (checkpoints up to step 100)'. */
+  readonly what: string;
+  /** True when the directory holds other files, not a run: no policy allows it. */
+  readonly notARun: boolean;
+  constructor(dir: string, what: string, notARun = false) {
+    super(`out: run directory ${JSON.stringify(dir)} ${what}${notARun ? '' : "; set existing: 'resume' to continue it or 'overwrite' to replace it"}`);
+    this.notARun = notARun;
+    this.name = 'RunExistsError';
+    this.dir = dir;
+    this.what = what;
+  }
+}
+
+/** A claimed (locked) run directory. Release it when the run ends (also released at process exit). */
+export interface RunDirClaim {
+  readonly root: string;
+  readonly lock: DirLock;
+  /** Steps with a complete checkpoint found when it was claimed (before any overwrite). */
+  readonly previousSteps: number[];
+  release(): void;
+}
+
+function visibleEntries(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f !== LOCK_FILE && !f.startsWith(`${LOCK_FILE}.stale-`));
+}
+
+/** Steps whose checkpoint directory is complete (config.json is written last), ascending. */
+export function completeCheckpointSteps(runDir: string): number[] {
+  return listCheckpointSteps(runDir).filter((s) => fs.existsSync(path.join(runDir, 'state', stepDirName(s), 'config.json')));
+}
+
+/**
+ * Claim a run directory before a run reads or writes anything in it: checks that the path is a
+ * directory or new, takes the exclusive lock, then applies `existing` when it already holds a run
+ * (any of config/history/manifest/state): 'refuse' throws RunExistsError, 'resume' keeps it,
+ * 'overwrite' deletes the run's own files (never other files: a non-empty directory that is not a
+ * run is refused in every mode). `resumingInside` marks an explicit resume from one of its own
+ * checkpoints (`checkpoint: run/state/step_<i>`, `initial_iter: i`), which needs no policy.
+ */
+export function claimRunDirectory(root: string, opts: { existing?: ExistingRunPolicy; resumingInside?: boolean; purpose?: string } = {}): RunDirClaim {
+  const dir = path.resolve(root);
+  const existing = opts.existing ?? 'refuse';
+  if (!EXISTING_RUN_POLICIES.includes(existing)) throw new Error(`existing must be one of ${EXISTING_RUN_POLICIES.join('|')}, got ${JSON.stringify(existing)}`);
+  assertOutputPath(root, 'dir', 'out');
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = acquireDirLock(dir, opts.purpose ?? 'anomaly-lab training run');
+  try {
+    const entries = visibleEntries(dir);
+    const isRun = entries.some((e) => RUN_ENTRIES.includes(e));
+    const previousSteps = isRun ? completeCheckpointSteps(dir) : [];
+    if (entries.length > 0 && !isRun) {
+      throw new RunExistsError(dir, `exists, is not empty and is not a run directory (holds ${entries.slice(0, 3).map((e) => JSON.stringify(e)).join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty directory`, true);
+    }
+    if (isRun && existing === 'refuse' && !opts.resumingInside) {
+      const last = previousSteps[previousSteps.length - 1];
+      throw new RunExistsError(dir, `already holds a run${last !== undefined ? ` (checkpoints up to step ${last})` : ''}`);
+    }
+    if (isRun && existing === 'overwrite') {
+      for (const e of RUN_ENTRIES) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+    }
+    return { root: dir, lock, previousSteps, release: () => lock.release() };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
 function readJson<T>(file: string): T {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -74,6 +159,8 @@ export class RunDirectory {
   private checkpoints: CheckpointRecord[] = [];
   private readonly startedAt = Date.now();
   private previousElapsedS = 0;
+  private claim?: RunDirClaim;
+  private ownsClaim = false;
 
   private constructor(root: string) {
     this.root = path.resolve(root);
@@ -83,14 +170,35 @@ export class RunDirectory {
   /**
    * Create (or reopen for resume) a run directory and write its first manifest.
    * `init.checkpoints` / `metrics` are managed here; pass kind, config, seed, inputs, command.
+   * Pass the `claim` of `claimRunDirectory` when the caller took it earlier; otherwise the
+   * directory is claimed here (a resume keeps an existing run, anything else must find none) and
+   * released by `close()`.
    */
-  static async open(root: string, init: ManifestInit, opts: { resumeFrom?: number } = {}): Promise<RunDirectory> {
+  static async open(root: string, init: ManifestInit, opts: { resumeFrom?: number; claim?: RunDirClaim } = {}): Promise<RunDirectory> {
     const run = new RunDirectory(root);
+    run.claim = opts.claim ?? claimRunDirectory(root, { existing: opts.resumeFrom !== undefined ? 'resume' : 'refuse' });
+    run.ownsClaim = opts.claim === undefined;
+    try {
+      await run.init(init, opts.resumeFrom);
+    } catch (e) {
+      run.close();
+      throw e;
+    }
+    return run;
+  }
+
+  /** Release the directory's lock if `open` took it (idempotent). */
+  close(): void {
+    if (this.ownsClaim) this.claim?.release();
+  }
+
+  private async init(init: ManifestInit, resumeFrom: number | undefined): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const run = this;
     fs.mkdirSync(run.stateDir, { recursive: true });
     cleanAtomicLeftovers(run.root);
     cleanAtomicLeftovers(run.stateDir);
     const histFile = path.join(run.root, 'history.json');
-    const resumeFrom = opts.resumeFrom;
     let created: string | undefined;
     if (resumeFrom !== undefined && fs.existsSync(histFile)) {
       // Entries at or after the resume step are recomputed by this process.
@@ -100,13 +208,13 @@ export class RunDirectory {
       if (fs.existsSync(manFile)) {
         const previous = readManifest(manFile);
         created = previous.created;
-        run.checkpoints = (previous.checkpoints as CheckpointRecord[]).filter((c) => typeof c.step === 'number' && c.step < resumeFrom);
+        // The checkpoint resumed from stays listed until its rewrite is recorded (a failed rewrite keeps it).
+        run.checkpoints = (previous.checkpoints as CheckpointRecord[]).filter((c) => typeof c.step === 'number' && c.step <= resumeFrom);
       }
     }
     run.manifest = await createManifest(run.root, { ...init, created: created ?? init.created });
     run.refreshManifest('running');
     run.writeManifestNow();
-    return run;
   }
 
   /** Seconds of training by earlier processes of this run plus this one so far. */
@@ -185,8 +293,9 @@ export class RunDirectory {
   }
 
   private writeManifestNow(): void {
-    // writeManifest writes a finished manifest as is (atomic).
-    void writeManifest(this.root, this.manifest);
+    // Synchronous, so a failed write (a full disk) throws here, naming the file, instead of
+    // becoming an unhandled rejection.
+    writeFileAtomic(path.join(this.root, MANIFEST_FILE), JSON.stringify(this.manifest, null, 2) + '\n');
   }
 
   getManifest(): ExperimentManifest {

@@ -31,7 +31,7 @@ import { loadSeries, type Series } from '../io/series';
 import { MinMaxScaler } from '../io/scaler';
 import { readNpy } from '../io/npy';
 import { saveCheckpoint, resolveCheckpointPath } from '../anomalybert/checkpoint';
-import type { AnomalyBert } from '../anomalybert/model';
+import type { AnomalyBert, ApplyOptions } from '../anomalybert/model';
 import { estimateScores } from '../anomalybert/estimate';
 import { fitDiffScales } from '../anomalybert/input-features';
 import type { ManifestCommand } from '../report/manifest';
@@ -40,9 +40,12 @@ import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from './d
 import { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
 import { resolveTrainOptions, windowLength, type TrainOptions } from './options';
 import { lrForStep } from './schedule';
+import { checkTrainingMemory } from './budget';
 import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from './run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
-import { prepareStartingPoint, selectTrainableVariables, trainedParts, type ModelShapeOptions } from './transfer';
+import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
+import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
+import { LoraAdapters } from './lora';
 
 /** How the training data are scaled before degradation (which assumes values in [0, 1]). */
 export type ScaleMode = 'fit' | 'none' | 'checkpoint';
@@ -192,6 +195,8 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     if (partial[k] !== undefined) explicitShape[k] = partial[k];
   }
   if (partial.diff_features !== undefined) explicitShape.diff_features = o.diff_features;
+  // Refuse a shape that cannot fit before anything is built (a checkpoint brings its own shape).
+  if (!o.checkpoint) checkTrainingMemory(o, input.columns?.length ?? 1);
   const backend = await initBackend({ backend: input.backend, logger: log });
 
   // ---- data -------------------------------------------------------------------------------
@@ -217,7 +222,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   }
 
   // ---- model --------------------------------------------------------------------------------
-  const start = await prepareStartingPoint(o, C, explicitShape, log);
+  const start = await prepareStartingPoint(o, C, explicitShape, log, train.columns);
   const model = start.model;
   const mc = model.config;
   // The effective model shape (from the checkpoint when one was given).
@@ -267,6 +272,17 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     log(`first-difference features: scales ${scales.map((v) => v.toPrecision(3)).join(', ')} (std of each column's first difference in the scaled training data)`);
   }
 
+  // ---- fine-tuning strategy (freeze schedule, layer-wise lr, LoRA) --------------------------------
+  const recipe: ResolvedRecipe = resolveTransferRecipe(o, { transfer: Boolean(o.checkpoint) && !resuming, nLayer: mc.nLayer });
+  let lora: LoraAdapters | undefined;
+  try {
+    lora = recipe.lora_rank !== undefined ? new LoraAdapters(model, recipe.lora_rank, o.lora_alpha, o.seed) : undefined;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  for (const line of recipe.notes) log(line);
+
   // ---- run directory --------------------------------------------------------------------------
   const parts = trainedParts(o);
   const config: Record<string, unknown> = {
@@ -285,6 +301,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     scaler: scaler?.toJSON(),
     diff_scales: model.config.diffScales,
     trained_parts: parts,
+    fine_tuning: recipe.record,
     start: o.checkpoint
       ? {
           checkpoint: path.resolve(o.checkpoint),
@@ -292,6 +309,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
           embedding_reinitialized: start.embeddingReinitialized,
           source_columns: start.sourceColumns,
           notes: start.notes,
+          transfer: start.transfer,
         }
       : { mode: 'scratch' },
     backend: backend.name,
@@ -313,16 +331,30 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   const parent = resuming ? start.sourceParent : o.checkpoint ? path.resolve(o.checkpoint) : undefined;
 
   // ---- optimiser and random state ----------------------------------------------------------------
-  const trainVars = selectTrainableVariables(model, o);
-  const varList = [...trainVars.values()];
-  const optimizer = new AdamW(trainVars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm });
+  // One optimiser per freeze stage (a stage change starts the newly trained parts' moments fresh).
+  const stageAt = (step: number): number => recipe.stages.findIndex((st) => step < st.until);
+  const buildOptimizer = (stage: number): { optimizer: AdamW; varList: tf.Variable[] } => {
+    if (trainedParts(o).length === 0) throw new Error('options --train_parts/--freeze leave no part of the model to train');
+    const allowed = trainedParts(o).filter((p) => recipe.stages[stage].parts.includes(p));
+    if (allowed.length === 0) throw new Error(`option --freeze_schedule: stage '${recipe.stages[stage].name}' trains nothing that --train_parts/--freeze allow`);
+    const vars = stageVariables(model, allowed, lora?.variables);
+    const scales = [...vars.keys()].map((name) => layerLrScale(name, mc.nLayer, recipe.layer_lr_decay));
+    return { optimizer: new AdamW(vars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm, lrScales: scales }), varList: [...vars.values()] };
+  };
+  let stage = stageAt(o.initial_iter);
+  let { optimizer, varList } = buildOptimizer(stage);
   let rng: Rng = createRng(o.seed + 1);
   let lengths = ReplacingLengthTable.create(W, o.replacing_rate_max, rng);
   if (resuming) {
     const optFile = path.join(path.dirname(path.resolve(o.checkpoint as string)), `${path.basename(o.checkpoint as string)}_optimizer.bin`);
     if (fs.existsSync(optFile)) {
       const { state, extra } = decodeAdamWState(new Uint8Array(fs.readFileSync(optFile)), optFile);
-      optimizer.setState(state);
+      try {
+        optimizer.setState(state);
+      } catch (e) {
+        // Saved at a freeze-stage boundary (other variables): the new stage's moments start fresh.
+        log(`resuming at step ${o.initial_iter}: AdamW moments not restored (${(e as Error).message})`);
+      }
       const ts = extra as unknown as TrainerState;
       rng = restoreRng(ts.rng);
       lengths = ReplacingLengthTable.fromJSON(ts.lengths);
@@ -332,7 +364,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     }
   }
   log(
-    `training ${model.countParameters()} parameters (${parts.join(', ')}${parts.length < 3 ? '; others frozen' : ''}) on ${train.length} rows × ${C} columns, ` +
+    `training ${model.countParameters()} parameters${lora ? ` + ${lora.countParameters()} LoRA` : ''} (${parts.join(', ')}${parts.length < 3 ? '; others frozen' : ''}) on ${train.length} rows × ${C} columns, ` +
       `window ${W}, steps ${o.initial_iter}…${o.max_steps}, summaries every ${o.summary_steps}`,
   );
 
@@ -365,7 +397,10 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         // Snapshot before drawing batch i so a resume from step i redraws it.
         const trainerState: TrainerState = { rng: rng.state(), lengths: lengths.toJSON() };
         const ckpt = run.checkpointPath(i);
-        await saveCheckpoint(ckpt, model, { columns: train.columns, scaler: scaler?.toJSON(), parent, step: i, extra: { run: run.root } });
+        const extra = { run: run.root, ...(start.transfer ? { transfer: start.transfer } : {}), fine_tuning: recipe.record };
+        // With LoRA every checkpoint holds the merged plain weights (exportable as is).
+        const merged = <T>(fn: () => Promise<T>): Promise<T> => (lora ? lora.merged(model, fn) : fn());
+        await merged(() => saveCheckpoint(ckpt, model, { columns: train.columns, scaler: scaler?.toJSON(), parent, step: i, extra }));
         files.checkpoint = ckpt;
         const optFile = run.writeOptimizer(i, encodeAdamWState(optimizer.getState(), trainerState as unknown as Record<string, unknown>));
         files.optimizer = optFile;
@@ -375,7 +410,10 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         previousOptimizerFile = optFile;
         if (testData && labels) {
           // (length, 1) sigmoid scores of the weights after i updates, eval mode.
-          const scores = firstColumn(await estimateScores(model, testData.values, testData.length, { batchSize: n, windowSliding: o.window_sliding }), testData.length);
+          const scores = firstColumn(
+            await merged(() => estimateScores(model, testData.values, testData.length, { batchSize: n, windowSliding: o.window_sliding })),
+            testData.length,
+          );
           files.scores = run.writeScores(i, scores);
           test = evaluateTestScores(scores, labels, o.seed);
         }
@@ -396,6 +434,12 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       });
       const lr = lrForStep(i, schedule);
       const dropoutSeed = dropoutSeedFor(o.seed, i);
+      if (stageAt(i) !== stage) {
+        optimizer.dispose();
+        stage = stageAt(i);
+        ({ optimizer, varList } = buildOptimizer(stage));
+        log(`step ${i}: freeze schedule stage '${recipe.stages[stage].name}' (${recipe.stages[stage].parts.join(', ')} train)`);
+      }
       const { loss, accuracy, gradNorm } = trainingStep(model, optimizer, varList, batch, {
         nRows: n,
         windowSize: W,
@@ -405,6 +449,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         update: !final,
         accuracy: summary,
         microBatch: o.micro_batch,
+        adaptParams: lora?.adaptParams,
       });
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
       lastStep = i;
@@ -432,6 +477,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   } finally {
     reporter?.finish();
     optimizer.dispose();
+    lora?.dispose();
   }
   run.finish({ final_step: lastStep, final_checkpoint: path.relative(run.root, lastCheckpoint), stopped });
   log(`${stopped ? 'stopped' : 'finished'} at step ${lastStep}; final checkpoint ${lastCheckpoint}`);
@@ -459,6 +505,8 @@ export interface TrainingStepOptions {
   update?: boolean;
   /** Also compute the accuracy (one more small op; the loop does it on summary steps). */
   accuracy?: boolean;
+  /** Parameter hook of the forward pass (LoRA adapters, see lora.ts). */
+  adaptParams?: ApplyOptions['adaptParams'];
   /**
    * Gradient accumulation: process the batch in chunks of this many windows (must divide nRows)
    * and sum their gradients weighted by chunk/n, so one update equals the full-batch one up to
@@ -514,7 +562,7 @@ function wholeBatchStep(
   try {
     if (o.update === false) {
       const [l, a] = tf.tidy(() => {
-        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed }), [2]) as tf.Tensor2D;
+        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D;
         return [bceWithLogits(z, y), accuracyOf(z, y)];
       });
       loss = l.dataSync()[0];
@@ -523,7 +571,7 @@ function wholeBatchStep(
     } else {
       let logits: tf.Tensor2D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed }), [2]) as tf.Tensor2D; // (n, W)
+        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (n, W)
         if (o.accuracy) logits = tf.keep(z);
         return bceWithLogits(z, y);
       }, varList);
@@ -576,13 +624,13 @@ function microBatchedStep(
         let value: tf.Scalar;
         if (o.update === false) {
           value = tf.tidy(() => {
-            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (mb, W)
+            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (mb, W)
             logits = tf.keep(z);
             return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
           });
         } else {
           const r = tf.variableGrads(() => {
-            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D; // (mb, W)
+            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (mb, W)
             if (o.accuracy) logits = tf.keep(z);
             return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
           }, varList);

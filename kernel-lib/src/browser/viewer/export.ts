@@ -3,18 +3,13 @@
  * extended with index bounds, peak score, class probabilities and features) and a markdown summary
  * report. Pure string builders, used by the viewer's export buttons and by the report generator.
  */
+import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
 import type { AxisUnit, ViewerBundle } from './types';
 
-/** Quote a CSV cell when needed; neutralise spreadsheet formulas (=, +, -, @) in text cells. */
-export function csvCell(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  let s = value;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+// The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
+// re-exported here where the viewer's API always offered them.
+export { csvCell, mdText } from '../text';
 
 export function formatX(value: number, unit: AxisUnit): string | number {
   if (unit === 'epoch_ms') return Number.isFinite(value) ? new Date(value).toISOString() : '';
@@ -50,11 +45,6 @@ export function anomaliesCsv(bundle: ViewerBundle, result: DetectionResult): str
     lines.push(row.map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';
-}
-
-/** Markdown text: escape the characters that would change the table or inject markup. */
-export function mdText(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
 
 function pct(v: number | null | undefined): string {

@@ -3,14 +3,28 @@
  * command into a fresh directory on the recorded backend and compare the metrics. Exit 0 when every
  * metric matches within tolerance, 1 otherwise (the differences are listed).
  */
-import { reproduceRun } from '../../report/reproduce';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { reproduceRun, type CommandRunner } from '../../report/reproduce';
 import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+
+/**
+ * The re-run is a separate `anomaly-lab` process: its working directory, backend variable and
+ * any crash stay its own. Its stdout goes to our stderr, so ours holds only the comparison.
+ */
+const spawnCli: CommandRunner = (argv, ctx) =>
+  new Promise((resolve, reject) => {
+    const bin = path.join(__dirname, '..', '..', '..', 'bin', 'anomaly-lab.js');
+    const child = spawn(process.execPath, [bin, ...argv], { cwd: ctx.cwd, env: { ...process.env, ...ctx.env }, stdio: ['ignore', process.stderr, process.stderr] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
 
 export const summary = 're-run an experiment from its manifest and check that the metrics reproduce';
 
 const SPECS: OptionSpecs = {
   manifest: { kind: 'string', required: true, help: 'manifest.json or the run directory holding it' },
-  out: { kind: 'string', help: 'directory of the re-run (default <run dir>.reproduced; must not exist)' },
+  out: { kind: 'string', output: 'dir', help: 'directory of the re-run (default <run dir>.reproduced; must not exist; created by reproduce)' },
   rtol: { kind: 'number', default: 1e-6, help: 'relative tolerance per metric' },
   atol: { kind: 'number', default: 1e-9, help: 'absolute tolerance per metric' },
   backend: { kind: 'string', help: 'tfjs backend instead of the recorded one (results may then differ slightly)' },
@@ -25,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   const atol = options.atol as number;
   if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');
   const r = await reproduceRun(options.manifest as string, {
+    runner: spawnCli,
     out: options.out as string | undefined,
     rtol,
     atol,

@@ -9,7 +9,7 @@
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the result summary to
  * stdout (JSON with --json).
  */
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { UsageError, type OptionSpecs, parseCommandArgs, stopOnSigint } from '../args';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
 import type { ScaleMode } from '../../training/train';
 
@@ -23,7 +23,9 @@ function specs(): OptionSpecs {
     test: { kind: 'string', help: 'test series evaluated at every summary step' },
     test_label: { kind: 'string', help: '.npy of 0/1 labels, one per test row' },
     columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
-    out: { kind: 'string', required: true, help: 'run directory (config, history, state/step_<i>, manifest)' },
+    out: { kind: 'string', required: true, output: 'dir', help: 'run directory (config, history, state/step_<i>, manifest); locked while training' },
+    resume: { kind: 'boolean', default: false, help: 'continue the run in --out from its newest checkpoint (or --checkpoint)' },
+    overwrite: { kind: 'boolean', default: false, help: 'delete the run files in --out and start over' },
     scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
     // No parse-time default, so ANOMALY_LAB_BACKEND (e.g. set by `anomaly-lab reproduce`) applies.
     backend: { kind: 'string', help: 'tfjs backend: auto|wasm|cpu|tensorflow|tensorflow-gpu (default: $ANOMALY_LAB_BACKEND or auto)' },
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   if (options.test !== undefined && options.test_label === undefined) throw new UsageError('--test needs --test_label');
   if (options.test_label !== undefined && options.test === undefined) throw new UsageError('--test_label needs --test');
+  if (options.resume && options.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
 
   const trainOptions: Partial<TrainOptions> = {};
   for (const name of Object.keys(TRAIN_OPTION_SPECS)) {
@@ -52,6 +55,9 @@ export async function run(argv: string[]): Promise<number> {
   // Loaded only now, so --help and option errors do not pay for starting tfjs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { trainAnomalyBert } = require('../../training/train') as typeof import('../../training/train');
+  const { RunExistsError } = require('../../training/run-dir') as typeof import('../../training/run-dir'); // eslint-disable-line @typescript-eslint/no-require-imports
+  // Ctrl-C: finish the current step, write a final checkpoint, release the run's lock; twice: abort.
+  const interrupt = stopOnSigint('train');
   const result = await trainAnomalyBert({
     train: options.train as string,
     test: options.test as string | undefined,
@@ -59,11 +65,19 @@ export async function run(argv: string[]): Promise<number> {
     replacingData: options.replacing_data as string | undefined,
     columns: options.columns as string[] | undefined,
     out: options.out as string,
+    existing: options.resume ? 'resume' : options.overwrite ? 'overwrite' : 'refuse',
+    shouldStop: interrupt.stopped,
     options: trainOptions,
     scale: options.scale as ScaleMode,
     backend: options.backend as string | undefined,
     command: { argv: ['train', ...argv], outputOption: 'out', cwd: process.cwd() },
-  });
+  })
+    .catch((e: unknown) => {
+      // The library names its field (existing); here it is the flag.
+      if (e instanceof RunExistsError) throw new UsageError(`option --out ${JSON.stringify(e.dir)} ${e.what}${e.notARun ? '' : '; pass --resume to continue it or --overwrite to replace it'}`);
+      throw e;
+    })
+    .finally(() => interrupt.dispose());
   const last = result.history[result.history.length - 1];
   if (options.json) {
     process.stdout.write(
@@ -84,5 +98,5 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stdout.write(lines.join('\n') + '\n');
   }
-  return 0;
+  return interrupt.stopped() ? 130 : 0;
 }
