@@ -6,9 +6,9 @@ export { createRng, restoreRng } from './random';
 export type { Rng, RngState } from './random';
 export {
   quantileLinear, quantileSorted, thresholdAtRate, labelIntervals, pointAdjust, metricRow, scoreAtRate,
-  sweepBestF1, sweepRates, arangeLike, ewmaSmooth, paKCurve, randomScoresBaseline, prepareMetrics, MetricEvaluator,
+  sweepBestF1, sweepRates, arangeLike, ewmaSmooth, paKCurve, randomScoresBaseline, randomScoresBaselineAsync, prepareMetrics, MetricEvaluator,
 } from './metrics';
-export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions } from './metrics';
+export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions, RandomBaselineProgressOptions } from './metrics';
 export { mergeIntervals, intervalsFromFlags } from './intervals';
 export { escapeControl, quoteName, mdCode } from './text';
 export * from './viewer/index';

@@ -401,21 +401,75 @@ export interface RandomBaselineOptions {
  * With several trials the rows are averaged (anomaly_rate too, for a sweep).
  */
 export function randomScoresBaseline(labels: ArrayLike<number>, rate: number | null, opts: RandomBaselineOptions = {}): MetricRow {
+  const run = randomTrials(labels, rate, opts);
+  while (run.done < run.total) run.next();
+  return run.row();
+}
+
+/**
+ * The trials of `randomScoresBaseline` one at a time, for callers that report progress or stop
+ * early (the sync function and the async one share it, so their numbers are identical).
+ */
+function randomTrials(labels: ArrayLike<number>, rate: number | null, opts: RandomBaselineOptions): { total: number; done: number; next(): void; row(): MetricRow } {
   const trials = opts.trials ?? 1;
   if (!(Number.isInteger(trials) && trials >= 1)) throw new Error(`random baseline trials must be a positive integer, got ${trials}`);
   const rng = createRng(opts.seed ?? 0);
   const acc: MetricRow = { anomaly_rate: 0, precision: 0, recall: 0, f1: 0, ess_score: 0 };
   const scores = new Float64Array(labels.length);
-  for (let t = 0; t < trials; t++) {
-    for (let i = 0; i < scores.length; i++) scores[i] = rng.uniform();
-    const ev = new MetricEvaluator(scores, labels);
-    const row = rate === null ? ev.sweep({ pointAdjust: opts.pointAdjust ?? true, rates: opts.rates }) : ev.atRate(rate, opts.pointAdjust ?? true);
-    acc.anomaly_rate += row.anomaly_rate / trials;
-    acc.precision += row.precision / trials;
-    acc.recall += row.recall / trials;
-    acc.f1 += row.f1 / trials;
-    acc.ess_score += row.ess_score / trials;
+  const state = {
+    total: trials,
+    done: 0,
+    next(): void {
+      for (let i = 0; i < scores.length; i++) scores[i] = rng.uniform();
+      const ev = new MetricEvaluator(scores, labels);
+      const row = rate === null ? ev.sweep({ pointAdjust: opts.pointAdjust ?? true, rates: opts.rates }) : ev.atRate(rate, opts.pointAdjust ?? true);
+      acc.anomaly_rate += row.anomaly_rate / trials;
+      acc.precision += row.precision / trials;
+      acc.recall += row.recall / trials;
+      acc.f1 += row.f1 / trials;
+      acc.ess_score += row.ess_score / trials;
+      state.done++;
+    },
+    row(): MetricRow {
+      // Stopped early: the sums were divided by the planned count; rescale to the trials done.
+      const k = state.done === trials ? 1 : trials / Math.max(state.done, 1);
+      const out: MetricRow = { anomaly_rate: acc.anomaly_rate * k, precision: acc.precision * k, recall: acc.recall * k, f1: acc.f1 * k, ess_score: acc.ess_score * k };
+      if (trials === 1 || rate !== null) out.anomaly_rate = rate ?? cleanRate(out.anomaly_rate);
+      return out;
+    },
+  };
+  return state;
+}
+
+export interface RandomBaselineProgressOptions extends RandomBaselineOptions {
+  /** Called about every `progressMs` (default 1000) with trials done and planned. */
+  onProgress?: (done: number, total: number) => void;
+  progressMs?: number;
+  /** Checked between trials; true stops early (the row averages the trials done). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * `randomScoresBaseline` for many trials: yields to the event loop between trials (so Ctrl-C and
+ * progress output get through), reports progress and can stop early. Same numbers as the sync
+ * function when it runs to the end. Returns the row and the number of trials done.
+ */
+export async function randomScoresBaselineAsync(labels: ArrayLike<number>, rate: number | null, opts: RandomBaselineProgressOptions = {}): Promise<{ row: MetricRow; trials: number }> {
+  const run = randomTrials(labels, rate, opts);
+  const every = opts.progressMs ?? 1000;
+  let lastYield = Date.now();
+  let lastProgress = lastYield;
+  while (run.done < run.total && !(opts.shouldStop?.() ?? false)) {
+    run.next();
+    const now = Date.now();
+    if (now - lastYield > 50) {
+      await new Promise((r) => setTimeout(r, 0));
+      lastYield = Date.now();
+    }
+    if (opts.onProgress && now - lastProgress >= every) {
+      opts.onProgress(run.done, run.total);
+      lastProgress = now;
+    }
   }
-  if (trials === 1 || rate !== null) acc.anomaly_rate = rate ?? cleanRate(acc.anomaly_rate);
-  return acc;
+  return { row: run.row(), trials: run.done };
 }

@@ -9,8 +9,8 @@ import { powerDataToCsv, writePowerParquet } from './data';
 import { FAULT_TYPES, generatePowerData, type FaultType } from './synth';
 
 const SPECS: OptionSpecs = {
-  out: { kind: 'string', required: true, help: 'file to write: .csv or .parquet (Time,Va,Vb,Vc,Ia,Ib,Ic)' },
-  faults_out: { kind: 'string', help: 'JSON of the injected faults (default: <out>.faults.json)' },
+  out: { kind: 'string', required: true, output: 'file', help: 'file to write: .csv or .parquet (Time,Va,Vb,Vc,Ia,Ib,Ic)' },
+  faults_out: { kind: 'string', output: 'file', help: 'JSON of the injected faults (default: <out>.faults.json)' },
   seed: { kind: 'int', default: 1, help: 'random seed' },
   frequency: { kind: 'number', default: 50, help: 'nominal frequency, Hz' },
   sample_rate: { kind: 'number', default: 10000, help: 'samples per second' },

@@ -12,7 +12,7 @@ import { UsageError, type OptionSpecs, parseCommandArgs } from '../cli/args';
 import { writeFileAtomic } from '../io/atomic';
 
 const SPECS: OptionSpecs = {
-  out: { kind: 'string', required: true, help: 'output directory' },
+  out: { kind: 'string', required: true, output: 'dir', help: 'output directory' },
   what: { kind: 'string', default: 'both', choices: ['both', 'detector', 'classifier'], help: 'what to train' },
   data: { kind: 'list', help: 'normal (fault-free) CSV/parquet recordings for the detector (default: generated)' },
   fault_data: { kind: 'list', help: 'recordings with faults for the classifier (default: generated)' },

@@ -24,7 +24,7 @@ const SPECS: OptionSpecs = {
   checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
-  out: { kind: 'string', required: true, help: '.npy to write, shaped (length, out), float32' },
+  out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (length, out), float32' },
   batch_size: { kind: 'int', default: 16, help: 'windows per batch (as the original)' },
   window_sliding: { kind: 'int', default: 16, help: 'stride between windows; must divide the window size' },
   data_division: {

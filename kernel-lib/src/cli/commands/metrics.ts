@@ -11,10 +11,13 @@
  */
 import { readNpy, type NdArray } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
-import { ewmaSmooth, prepareMetrics, randomScoresBaseline, sweepRates, type MetricRow, type MetricEvaluator, type PaKCurve } from '../../browser/metrics';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { ewmaSmooth, prepareMetrics, randomScoresBaseline, randomScoresBaselineAsync, sweepRates, type MetricRow, type MetricEvaluator, type PaKCurve } from '../../browser/metrics';
+import { UsageError, type OptionSpecs, parseCommandArgs, stopOnSigint } from '../args';
 
 export const summary = 'precision/recall/F1/ESS score with and without point adjustment, PA%K and a random baseline';
+
+/** Upper bound of --random_trials: each draw costs one sweep over the data. */
+export const MAX_RANDOM_TRIALS = 100000;
 
 const SPECS: OptionSpecs = {
   scores: { kind: 'string', required: true, help: 'anomaly scores .npy, shape (length,) or (length, 1)' },
@@ -26,9 +29,10 @@ const SPECS: OptionSpecs = {
   smoothing_weight: { kind: 'number', default: 0.9, help: 'EWMA weight of the previous smoothed value' },
   point_adjust_k: { kind: 'list', help: 'K values (percent) for PA%K, e.g. 0,10,20,...,100 (default 0…100 step 1)' },
   random_seed: { kind: 'int', default: 0, help: 'seed of the random-score baseline' },
-  random_trials: { kind: 'int', default: 1, help: 'average the random baseline over this many draws' },
+  // Each draw is a full sweep over the data: bounded, with progress and a clean Ctrl-C stop.
+  random_trials: { kind: 'int', default: 1, min: 1, max: MAX_RANDOM_TRIALS, help: 'average the random baseline over this many draws (progress on stderr; Ctrl-C stops early and reports the draws done)' },
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of a table' },
-  out: { kind: 'string', help: 'also write the JSON object to this file (atomically)' },
+  out: { kind: 'string', output: 'file', help: 'also write the JSON object to this file (atomically)' },
 };
 
 /** A (length,) or (length, 1) array as numbers; anything else names the file and option. */
@@ -126,6 +130,8 @@ export function metricsReport(opts: {
   ks?: number[];
   randomSeed?: number;
   randomTrials?: number;
+  /** The random baseline computed already (e.g. by the async, interruptible loop), with the draws it used. */
+  randomBaseline?: { row: MetricRow; trials: number };
 }): MetricsReport {
   const rates = sweepRates(opts.minRate ?? 0.001, opts.maxRate ?? 0.3);
   if (rates.length === 0) throw new UsageError(`--min_anomaly_rate ${opts.minRate} is above --max_anomaly_rate ${opts.maxRate}`);
@@ -136,7 +142,7 @@ export function metricsReport(opts: {
   const main = evaluate(ev, rate, rates);
   const report: MetricsReport = {
     ...main,
-    random_with_pa: randomScoresBaseline(opts.labels, rate ?? null, { seed: opts.randomSeed ?? 0, pointAdjust: true, trials: opts.randomTrials ?? 1, rates }),
+    random_with_pa: opts.randomBaseline?.row ?? randomScoresBaseline(opts.labels, rate ?? null, { seed: opts.randomSeed ?? 0, pointAdjust: true, trials: opts.randomTrials ?? 1, rates }),
     pa_k: rate !== undefined ? ev.paKCurve(rate, opts.ks) : ev.paKCurveSweep({ rates, ks: opts.ks }),
     input: {
       scores: opts.scoresName ?? 'scores',
@@ -147,7 +153,7 @@ export function metricsReport(opts: {
       mode: rate !== undefined ? 'fixed_rate' : 'sweep',
       smoothing_weight: smooth,
       random_seed: opts.randomSeed ?? 0,
-      random_trials: opts.randomTrials ?? 1,
+      random_trials: opts.randomBaseline?.trials ?? opts.randomTrials ?? 1,
     },
   };
   if (smooth !== null) report.unsmoothed = evaluate(prepareMetrics(opts.scores, opts.labels), rate, rates);
@@ -189,13 +195,32 @@ export async function run(argv: string[]): Promise<number> {
   checkScores(scoresFile, scores);
   const labels = checkLabels(labelsFile, asNumbers(l));
 
+  // The random baseline is the long loop (one sweep per draw): progress on stderr, Ctrl-C stops it.
+  const interrupt = stopOnSigint('metrics');
+  const tty = process.stderr.isTTY;
+  let randomBaseline: { row: MetricRow; trials: number };
+  try {
+    randomBaseline = await randomScoresBaselineAsync(labels, rate ?? null, {
+      seed: options.random_seed as number,
+      pointAdjust: true,
+      trials,
+      rates: sweepRates(minRate, maxRate),
+      shouldStop: interrupt.stopped,
+      progressMs: tty ? 500 : 10000,
+      onProgress: (done, total) => process.stderr.write(`${tty ? '\r' : ''}metrics: random baseline draw ${done}/${total}${tty ? '' : '\n'}`),
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  if (tty && trials > 1) process.stderr.write('\n');
+  if (randomBaseline.trials < trials) process.stderr.write(`metrics: interrupted after ${randomBaseline.trials} of ${trials} random draws; the baseline averages those\n`);
   const report = metricsReport({
     scores, labels, scoresName: scoresFile, labelsName: labelsFile, anomalyRate: rate, minRate, maxRate,
     smoothingWeight: options.smooth_scores ? weight : null, ks,
-    randomSeed: options.random_seed as number, randomTrials: trials,
+    randomSeed: options.random_seed as number, randomTrials: trials, randomBaseline,
   });
   const json = JSON.stringify(report);
   if (options.out) writeFileAtomic(options.out as string, JSON.stringify(report, null, 1) + '\n');
   process.stdout.write(options.json ? json + '\n' : table(report));
-  return 0;
+  return randomBaseline.trials < trials ? 130 : 0;
 }

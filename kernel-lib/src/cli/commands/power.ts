@@ -95,8 +95,8 @@ const DETECT_SPECS: OptionSpecs = {
   threshold: { kind: 'string', help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)" },
   max_gap: { kind: 'number', default: 1500, help: 'merge anomalies at most this many samples apart' },
   batch_size: { kind: 'int', default: 512, help: 'windows per model call' },
-  time_tolerance: { kind: 'number', default: 0.01, help: 'allowed relative jitter of the time step' },
-  out: { kind: 'string', required: true, help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
+  time_tolerance: { kind: 'number', default: 0.01, min: 0, max: 1, help: 'allowed relative jitter of the time step' },
+  out: { kind: 'string', required: true, output: 'dir', help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
   backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
   quiet: { kind: 'boolean', default: false, help: 'no progress on stderr' },
 };

@@ -17,7 +17,7 @@ export const summary = 'raw AnomalyBERT outputs (logits) for windows shaped (n, 
 const SPECS: OptionSpecs = {
   checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: '.npy of windows shaped (n, window, columns)' },
-  out: { kind: 'string', required: true, help: '.npy to write, shaped (n, window, out), float32' },
+  out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (n, window, out), float32' },
   batch_size: { kind: 'int', default: 16, help: 'windows per forward pass' },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },

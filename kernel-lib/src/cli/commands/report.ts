@@ -9,7 +9,7 @@ export const summary = 'write an offline HTML report (charts, metrics, tables) a
 
 const SPECS: OptionSpecs = {
   run: { kind: 'string', required: true, help: 'run directory (manifest.json, history.json, state/, *.anomaly.json)' },
-  out: { kind: 'string', help: 'output directory (default <run>/report)' },
+  out: { kind: 'string', output: 'dir', help: 'output directory (default <run>/report)' },
   labels: { kind: 'string', help: 'test labels .npy for the step scores (default: from the run config/manifest)' },
   title: { kind: 'string', help: 'report title' },
   anomaly_rate: { kind: 'number', default: 0.05, help: 'anomaly rate of the per-step ESS score table' },

@@ -25,7 +25,7 @@ export const summary = 'inject labelled synthetic anomalies into normal data (te
 const SPECS: OptionSpecs = {
   data: { kind: 'string', required: true, help: 'normal series: .npy, .parquet, .csv or a directory of them' },
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
-  out: { kind: 'string', required: true, help: 'output directory (created if missing)' },
+  out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
   anomalies: { kind: 'int', default: 5, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
   types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')})` },
