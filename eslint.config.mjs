@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/lib/**', '**/node_modules/**', 'extension/labextension/**', 'test/artifacts/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/dist/**', '**/lib/**', '**/node_modules/**', 'extension/anomaly_lab_jupyterlab/labextension/**', 'test/artifacts/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -4,22 +4,20 @@
  * Python JupyterLab (build-labextension.js --core-path). Its dependencies are the dependencies of
  * @jupyterlab/metapackage (passed as JSON on stdin, from
  *   npm view @jupyterlab/metapackage@4.6.3 dependencies --json
- * ), with the range of every package installed here lowered to ^<installed version>, so the shared
- * singletons accept the JupyterLab 4.5 we compile against as well as newer 4.x. The singleton list is
- * JupyterLab 4's dev_mode `jupyterlab.singletonPackages`. Re-run only to move to another JupyterLab.
+ * ), with every range lowered to the start of its major version (^4.6.3 → ^4.0.0, ^2.7.1 → ^2.0.0;
+ * 0.x ranges are kept): these are the `requiredVersion`s of the shared singletons, so the built
+ * extension accepts every JupyterLab 4.x release (4.0 … 4.6 as shipped) without "Unsatisfied
+ * version" warnings. The singleton list is JupyterLab 4's dev_mode `jupyterlab.singletonPackages`.
+ * Re-run to move to another major JupyterLab; to refresh from the current file:
+ *   node -p "JSON.stringify(require('./core-path/package.json').dependencies)" | node scripts/make-core-path.js
  */
 const fs = require('fs');
 const path = require('path');
 
 const deps = JSON.parse(fs.readFileSync(0, 'utf8'));
-const root = path.resolve(__dirname, '../..');
-for (const name of Object.keys(deps)) {
-  try {
-    const v = require(path.join(root, 'node_modules', name, 'package.json')).version;
-    deps[name] = `^${v}`;
-  } catch {
-    // not installed here: keep the metapackage's range
-  }
+for (const [name, range] of Object.entries(deps)) {
+  const m = /^[~^]?(\d+)\./.exec(range);
+  if (m && Number(m[1]) >= 1) deps[name] = `^${m[1]}.0.0`;
 }
 const singletonPackages = [
   '@codemirror/language', '@codemirror/state', '@codemirror/view',

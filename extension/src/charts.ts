@@ -4,7 +4,7 @@
  * min/max-downsampled for the visible range (kernel-lib's `minMaxDownsample`); the detection itself
  * always runs on the full-resolution scores.
  */
-import { flaggedPoints, minMaxDownsample, searchSorted, type DecodedBundle, type DetectedInterval, type DetectionResult, type HistoryRow } from 'anomaly-lab/browser';
+import { flaggedPoints, minMaxDownsample, searchSorted, type DecodedBundle, type DetectedInterval, type DetectionResult, type HistoryRow } from 'anomaly-lab-browser';
 import type { PlotData, PlotLayout } from './plotly-api';
 import type { ViewerSettings } from './settings';
 

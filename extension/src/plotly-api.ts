@@ -19,3 +19,6 @@ export interface PlotlyApi {
   toImage(el: HTMLElement, opts: { format: 'png' | 'svg'; width?: number; height?: number; scale?: number }): Promise<string>;
   Plots: { resize(el: HTMLElement): Promise<void> | void };
 }
+
+/** plotly.js itself, a loader that fetches it on first use (the JupyterLab build), or null: no charts (jsdom). */
+export type PlotlySource = PlotlyApi | (() => Promise<PlotlyApi>) | null;

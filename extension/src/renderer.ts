@@ -5,9 +5,10 @@
  * from a training loop) updates the existing viewer in place, keeping zoom and controls.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import type { Message } from '@lumino/messaging';
 import { PanelLayout, Widget } from '@lumino/widgets';
-import { VIEWER_MIME } from 'anomaly-lab/browser';
-import type { PlotlyApi } from './plotly-api';
+import { VIEWER_MIME } from 'anomaly-lab-browser';
+import type { PlotlyApi, PlotlySource } from './plotly-api';
 import { AnomalyViewer } from './viewer';
 import type { SettingsStore } from './settings';
 
@@ -18,7 +19,7 @@ export class AnomalyViewerRenderer extends Widget implements IRenderMime.IRender
   private readonly viewer: AnomalyViewer;
   private readonly mimeType: string;
 
-  constructor(options: { mimeType?: string; plotly: PlotlyApi | null; settings?: SettingsStore }) {
+  constructor(options: { mimeType?: string; plotly: PlotlySource; settings?: SettingsStore }) {
     super();
     this.mimeType = options.mimeType ?? VIEWER_MIME;
     this.addClass('al-renderer');
@@ -27,6 +28,26 @@ export class AnomalyViewerRenderer extends Widget implements IRenderMime.IRender
     layout.addWidget(this.viewer);
     this.layout = layout;
     liveViewers.add(this.viewer);
+  }
+
+  /**
+   * As a document (`*.anomaly.json` in a MimeDocument tab) the renderer is sized to the tab and
+   * scrolls (style: `.al-document`); it takes focus when the tab is activated or clicked, so the
+   * wheel, PageUp/PageDown, arrows, Home and End reach every section.
+   */
+  protected override onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    const host = this.node.parentElement;
+    if (host?.classList.contains('jp-MimeDocument') && !this.hasClass('al-document')) {
+      this.addClass('al-document');
+      this.node.tabIndex = 0;
+      host.addEventListener('focus', () => this.node.focus({ preventScroll: true }));
+    }
+  }
+
+  protected override onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (this.hasClass('al-document') && !this.node.contains(document.activeElement)) this.node.focus({ preventScroll: true });
   }
 
   get anomalyViewer(): AnomalyViewer {
@@ -51,12 +72,26 @@ export class AnomalyViewerRenderer extends Widget implements IRenderMime.IRender
   }
 }
 
-/** Renderer factory for the rendermime registry. */
-export function createRendererFactory(plotly: PlotlyApi | null, settings?: SettingsStore): IRenderMime.IRendererFactory {
+let plotlyPromise: Promise<PlotlyApi> | null = null;
+
+/**
+ * plotly.js on first use: a dynamic import, so webpack puts it in its own chunk that JupyterLab
+ * fetches when the first viewer draws a chart (not at start-up). One load per page.
+ */
+export function loadPlotly(): Promise<PlotlyApi> {
+  plotlyPromise ??= import(/* webpackChunkName: "plotly" */ 'plotly.js-dist-min').then((m) => ((m as { default?: PlotlyApi }).default ?? (m as unknown as PlotlyApi)));
+  return plotlyPromise;
+}
+
+/**
+ * Renderer factory for the rendermime registry. Rank 0 (see mime.ts): the viewer must win over the
+ * `text/html` fallback (rank 50) that travels in the same output.
+ */
+export function createRendererFactory(plotly: PlotlySource, settings?: SettingsStore): IRenderMime.IRendererFactory {
   return {
     safe: true,
     mimeTypes: [VIEWER_MIME],
-    defaultRank: 50,
+    defaultRank: 0,
     createRenderer: (options) => new AnomalyViewerRenderer({ mimeType: options.mimeType, plotly, settings }),
   };
 }

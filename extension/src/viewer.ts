@@ -26,7 +26,7 @@ import {
   type DetectionSettings,
   type DetectionSummary,
   type ViewerBundle,
-} from 'anomaly-lab/browser';
+} from 'anomaly-lab-browser';
 import {
   faultDistributionFigure,
   featureImportanceFigure,
@@ -39,13 +39,16 @@ import {
   type XRange,
 } from './charts';
 import { clear, download, fileStem, fmtNumber, fmtPct, h } from './dom';
-import type { PlotData, PlotLayout, PlotlyApi, PlotlyElement } from './plotly-api';
+import type { PlotData, PlotLayout, PlotlyApi, PlotlyElement, PlotlySource } from './plotly-api';
 import { viewerSettings, type SettingsStore } from './settings';
 
 export interface AnomalyViewerOptions {
   settings?: SettingsStore;
-  /** plotly.js; null draws no charts (jsdom, where plotly cannot lay out SVG). */
-  plotly: PlotlyApi | null;
+  /**
+   * plotly.js, or a loader called when the first chart draws (JupyterLab: a lazy chunk); null draws
+   * no charts (jsdom, where plotly cannot lay out SVG).
+   */
+  plotly: PlotlySource;
 }
 
 type SortKey = 'index' | 'start' | 'duration' | 'peakScore' | 'fault' | 'confidence';
@@ -70,7 +73,8 @@ function sameRun(a: ViewerBundle | null, b: ViewerBundle): boolean {
 
 export class AnomalyViewer extends Widget {
   private readonly store: SettingsStore;
-  private readonly plotly: PlotlyApi | null;
+  private plotly: PlotlyApi | null;
+  private plotlyLoader: (() => Promise<PlotlyApi>) | null;
   private decoded: DecodedBundle | null = null;
   private detector: BundleDetector | null = null;
   private controls: DetectionSettings | null = null;
@@ -104,7 +108,8 @@ export class AnomalyViewer extends Widget {
     super();
     this.addClass('al-viewer');
     this.store = options.settings ?? viewerSettings;
-    this.plotly = options.plotly;
+    this.plotly = typeof options.plotly === 'function' ? null : options.plotly;
+    this.plotlyLoader = typeof options.plotly === 'function' ? options.plotly : null;
     this.sections = {
       detection: h('section', { className: 'al-section al-detection' }, this.cardsEl, this.controlsEl, this.statusEl, this.signalsEl, this.scoresEl),
       table: h('section', { className: 'al-section al-intervals' }, h('h4', {}, 'Anomalies'), this.tableEl),
@@ -220,7 +225,9 @@ export class AnomalyViewer extends Widget {
   }
 
   async exportPng(): Promise<void> {
-    if (!this.plotly || !this.decoded) return;
+    if (!this.chartsEnabled || !this.decoded) return;
+    await this.whenDrawn();
+    if (!this.plotly) return;
     const el = this.plotted.has(this.signalsEl) ? this.signalsEl : this.scoresEl;
     const url = await this.plotly.toImage(el, { format: 'png', width: Math.max(800, el.clientWidth), height: el.clientHeight || 300, scale: 2 });
     const bytes = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));
@@ -368,7 +375,7 @@ export class AnomalyViewer extends Widget {
       { className: 'al-buttons' },
       h('button', { className: 'al-button al-export-csv', onClick: () => this.exportCsv() }, 'Anomalies CSV'),
       h('button', { className: 'al-button al-export-md', onClick: () => this.exportMarkdown() }, 'Markdown report'),
-      this.plotly ? h('button', { className: 'al-button al-export-png', onClick: () => void this.exportPng() }, 'Chart PNG') : null,
+      this.chartsEnabled ? h('button', { className: 'al-button al-export-png', onClick: () => void this.exportPng() }, 'Chart PNG') : null,
       h('button', { className: 'al-button al-reset-zoom', onClick: () => this.resetZoom() }, 'Reset zoom'),
     );
     this.controlsEl.append(buttons);
@@ -539,12 +546,22 @@ export class AnomalyViewer extends Widget {
     if (hasFaults) this.drawFaults();
   }
 
+  /** Whether this viewer draws charts (plotly given or loadable). */
+  private get chartsEnabled(): boolean {
+    return this.plotly !== null || this.plotlyLoader !== null;
+  }
+
+  private async getPlotly(): Promise<PlotlyApi | null> {
+    if (!this.plotly && this.plotlyLoader) this.plotly = await this.plotlyLoader();
+    return this.plotly;
+  }
+
   private plot(el: HTMLElement, fig: { data: PlotData[]; layout: PlotLayout }, onRelayout?: (ev: Record<string, unknown>) => void): void {
-    const plotly = this.plotly;
-    if (!plotly || !this.isAttached) return;
+    if (!this.chartsEnabled || !this.isAttached) return;
     this.plotQueue = this.plotQueue
       .then(async () => {
-        if (this.isDisposed) return;
+        const plotly = await this.getPlotly();
+        if (this.isDisposed || !plotly) return;
         if (!this.plotted.has(el)) {
           const gd: PlotlyElement = await plotly.newPlot(el, fig.data, fig.layout, PLOT_CONFIG);
           this.plotted.add(el);

@@ -27,7 +27,7 @@ export async function bundleForBrowser(entry: string, outfile: string): Promise<
     platform: 'browser',
     format: 'iife',
     target: 'es2020',
-    alias: { 'anomaly-lab/browser': path.join(REPO_ROOT, 'kernel-lib/src/browser/index.ts') },
+    alias: { 'anomaly-lab-browser': path.join(REPO_ROOT, 'kernel-lib/src/browser/index.ts') },
     define: { 'process.env.NODE_ENV': '"production"' },
     loader: { '.css': 'empty', '.svg': 'text' },
     logLevel: 'error',
@@ -39,7 +39,7 @@ export async function bundleForBrowser(entry: string, outfile: string): Promise<
 export async function buildTestPage(outDir = path.join(ARTIFACTS, 'e2e-page')): Promise<string> {
   await bundleForBrowser(path.join(__dirname, 'page.ts'), path.join(outDir, 'page.js'));
   fs.copyFileSync(path.join(__dirname, 'page.html'), path.join(outDir, 'index.html'));
-  fs.copyFileSync(path.join(REPO_ROOT, 'style/index.css'), path.join(outDir, 'index.css'));
+  fs.copyFileSync(path.join(REPO_ROOT, 'extension/style/index.css'), path.join(outDir, 'index.css'));
   fs.copyFileSync(path.join(REPO_ROOT, 'node_modules/@lumino/widgets/style/widget.css'), path.join(outDir, 'lumino-widgets.css'));
   return outDir;
 }

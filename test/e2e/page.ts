@@ -8,7 +8,7 @@
 import { MimeModel } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 import Plotly from 'plotly.js-dist-min';
-import { VIEWER_MIME } from 'anomaly-lab/browser';
+import { VIEWER_MIME } from 'anomaly-lab-browser';
 import { AnomalyViewerRenderer } from '../../extension/src/renderer';
 import { viewerSettings, normalizeSettings } from '../../extension/src/settings';
 

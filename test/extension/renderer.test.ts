@@ -176,8 +176,8 @@ describe('AnomalyViewer in jsdom', () => {
 });
 
 describe('settings schema', () => {
-  test('schema/settings/plugin.json defaults are the code defaults; bad values fall back', () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'schema/settings/plugin.json'), 'utf8'));
+  test('extension/schema/plugin.json defaults are the code defaults; bad values fall back', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'extension/schema/plugin.json'), 'utf8'));
     const defaults = Object.fromEntries(Object.entries(schema.properties as Record<string, { default: unknown }>).map(([k, p]) => [k, p.default]));
     expect(defaults).toEqual(DEFAULT_SETTINGS);
     const s = normalizeSettings({ defaultAnomalyRate: 2, maxPointsDrawn: 'x', colors: { predicted: 'red;background:url(x)', score: '#123456' } });

@@ -59,13 +59,13 @@ async function buildPage(dir: string): Promise<void> {
     platform: 'browser',
     format: 'iife',
     target: 'es2020',
-    alias: { 'anomaly-lab/browser': path.join(REPO, 'kernel-lib/src/browser/index.ts') },
+    alias: { 'anomaly-lab-browser': path.join(REPO, 'kernel-lib/src/browser/index.ts') },
     define: { 'process.env.NODE_ENV': '"production"' },
     loader: { '.css': 'empty', '.svg': 'text' },
     logLevel: 'error',
   });
   fs.copyFileSync(path.join(REPO, 'test/e2e/page.html'), path.join(dir, 'index.html'));
-  fs.copyFileSync(path.join(REPO, 'style/index.css'), path.join(dir, 'index.css'));
+  fs.copyFileSync(path.join(REPO, 'extension/style/index.css'), path.join(dir, 'index.css'));
   fs.copyFileSync(path.join(REPO, 'node_modules/@lumino/widgets/style/widget.css'), path.join(dir, 'lumino-widgets.css'));
 }
 
