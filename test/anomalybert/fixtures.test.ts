@@ -2,6 +2,7 @@
  * AnomalyBERT against the reference fixtures computed with the original PyTorch code
  * (../shared/fixtures/anomalybert): raw logits within 1e-4 and sliding-window scores (batch 4,
  * sliding 16) within 1e-5, on the wasm and the cpu backend, through the library and the real CLI.
+ * These run the tfjs engine; onnx.test.ts runs the same fixtures on the onnx engine.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -60,7 +61,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
           const windows = readNpy(fx('windows.npy'));
           const expected = readNpy(fx('expected_logits.npy'));
           const before = tf.memory().numTensors;
-          const logits = await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2 });
+          const logits = await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2, engine: 'tfjs' });
           expect(tf.memory().numTensors).toBe(before);
           expect(maxAbsDiff(logits, toFloat32(expected))).toBeLessThan(1e-4);
         } finally {
@@ -80,6 +81,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
           const scores = await estimateScores(model, toFloat32(series), series.shape[0], {
             batchSize: 4,
             windowSliding: 16,
+            engine: 'tfjs',
             onProgress: (done) => (progress = done),
           });
           expect(tf.memory().numTensors).toBe(before);
@@ -92,7 +94,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
 
       test('CLI estimate (batch 4, sliding 16) writes scores matching the fixture', () => {
         const out = path.join(tmp, `scores-${backend}.npy`);
-        const r = runCli(['estimate', '--checkpoint', fx('state_dict.pt'), '--data', fx('series.npy'), '--batch-size', '4', '--window_sliding', '16', '--out', out, '--backend', backend]);
+        const r = runCli(['estimate', '--checkpoint', fx('state_dict.pt'), '--data', fx('series.npy'), '--batch-size', '4', '--window_sliding', '16', '--out', out, '--backend', backend, '--engine', 'tfjs']);
         expect(r.stderr).toContain(`backend '${backend}'`);
         expect(r.code).toBe(0);
         const got = readNpy(out);
@@ -103,7 +105,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
 
       test('CLI predict writes logits matching the fixture', () => {
         const out = path.join(tmp, `logits-${backend}.npy`);
-        const r = runCli(['predict', '--checkpoint', fx('state_dict.pt'), '--data', fx('windows.npy'), '--out', out, '--backend', backend]);
+        const r = runCli(['predict', '--checkpoint', fx('state_dict.pt'), '--data', fx('windows.npy'), '--out', out, '--backend', backend, '--engine', 'tfjs']);
         expect(r.stderr).toContain(`backend '${backend}'`);
         expect(r.code).toBe(0);
         const got = readNpy(out);

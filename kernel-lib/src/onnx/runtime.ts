@@ -18,6 +18,8 @@ export interface EngineOptions {
   engine?: EngineChoice | string;
   /** Intra-op threads of onnxruntime sessions; default: every core (os.availableParallelism). */
   threads?: number;
+  /** Print which engine runs, once per process (default true). */
+  logEngine?: boolean;
 }
 
 export interface EngineInfo {
@@ -73,7 +75,7 @@ export function resolveEngine(opts: EngineOptions & { log?: boolean; logger?: (l
     info.name === 'onnx'
       ? `anomaly-lab: inference engine 'onnx' (onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''})`
       : `anomaly-lab: inference engine 'tfjs'${info.reason ? ` (${info.reason})` : ''}`;
-  if ((opts.log ?? true) && !announced.has(line)) {
+  if ((opts.log ?? opts.logEngine ?? true) && !announced.has(line)) {
     announced.add(line);
     (opts.logger ?? ((l: string) => process.stderr.write(l + '\n')))(line);
   }

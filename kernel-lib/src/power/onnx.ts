@@ -10,7 +10,7 @@
  * layer.
  */
 import { tf } from '../backend';
-import { GraphBuilder, type AttrValue } from '../onnx/graph';
+import { describeOnnxModel, GraphBuilder, type AttrValue } from '../onnx/graph';
 import { createOnnxSession, defaultThreads, runFloat } from '../onnx/runtime';
 import { LIBRARY_VERSION } from '../version';
 import type * as Ort from 'onnxruntime-node';
@@ -216,6 +216,15 @@ export class OnnxDetector {
     const bytes = exportDetectorOnnx(model);
     const [, T, F] = model.inputs[0].shape as number[];
     return new OnnxDetector(await createOnnxSession(bytes, `detector '${model.name}' export`, opts.threads ?? defaultThreads()), T, F);
+  }
+
+  /** Open an .onnx file written by `exportDetectorOnnx` (its input shape is in the metadata). */
+  static async fromBytes(bytes: Uint8Array, source: string, opts: { threads?: number } = {}): Promise<OnnxDetector> {
+    const summary = describeOnnxModel(bytes, source);
+    const input = summary.metadata['anomaly-lab.input'];
+    if (summary.metadata['anomaly-lab.model'] !== 'power-detector' || !input) throw new Error(`${source}: not a power detector exported by anomaly-lab (no anomaly-lab.input metadata)`);
+    const [T, F] = JSON.parse(input) as [number, number];
+    return new OnnxDetector(await createOnnxSession(bytes, source, opts.threads ?? defaultThreads()), T, F);
   }
 
   /** windows (k, T, F) row-major → reconstruction, row-major. */

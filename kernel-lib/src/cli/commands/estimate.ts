@@ -36,6 +36,8 @@ const SPECS: OptionSpecs = {
   scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
+  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
+  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -45,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const sliding = options.window_sliding as number;
   if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
   if (sliding < 1) throw new UsageError(`option --window_sliding must be ≥ 1, got ${sliding}`);
+  if (options.threads !== undefined && (options.threads as number) < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
   const dataPath = options.data as string;
   const outFile = options.out as string;
   const requested = options.columns as string[] | undefined;
@@ -89,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`);
       }
     };
-    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress });
+    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress, engine: options.engine as string, threads: options.threads as number | undefined });
     writeNpy(outFile, scores, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(

@@ -98,6 +98,8 @@ const DETECT_SPECS: OptionSpecs = {
   time_tolerance: { kind: 'number', default: 0.01, min: 0, max: 1, help: 'allowed relative jitter of the time step' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
   backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
+  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
+  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
   quiet: { kind: 'boolean', default: false, help: 'no progress on stderr' },
 };
 
@@ -145,6 +147,7 @@ async function runDetect(argv: string[]): Promise<number> {
   const maxGap = options.max_gap as number;
   if (maxGap < 0) throw new UsageError(`option --max_gap must be ≥ 0, got ${maxGap}`);
   if ((options.batch_size as number) < 1) throw new UsageError(`option --batch_size must be ≥ 1`);
+  if (options.threads !== undefined && (options.threads as number) < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
   if (options.classifier_scaler && !options.classifier) throw new UsageError('option --classifier_scaler needs --classifier');
   const outDir = options.out as string;
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new UsageError(`option --out: ${outDir} exists and is not a directory`);
@@ -209,6 +212,9 @@ async function runDetect(argv: string[]): Promise<number> {
       maxGap,
       batchSize: options.batch_size as number,
       classNames,
+      engine: options.engine as string,
+      threads: options.threads as number | undefined,
+      logEngine: !quiet,
       // A carriage-return progress line only makes sense on a terminal.
       onProgress: quiet || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\rpower detect: ${done}/${total} windows` + (done === total ? '\n' : '')),
     },

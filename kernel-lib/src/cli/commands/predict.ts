@@ -21,6 +21,8 @@ const SPECS: OptionSpecs = {
   batch_size: { kind: 'int', default: 16, help: 'windows per forward pass' },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
+  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
+  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -28,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   const batchSize = options.batch_size as number;
   if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
+  if (options.threads !== undefined && (options.threads as number) < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
   const dataFile = options.data as string;
   const outFile = options.out as string;
   // Read the input before starting tfjs: a bad file fails fast.
@@ -53,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     let logits: Float32Array;
     try {
-      logits = await predictWindows(model, values, n, { batchSize });
+      logits = await predictWindows(model, values, n, { batchSize, engine: options.engine as string, threads: options.threads as number | undefined });
     } catch (e) {
       throw new Error(`${dataFile}: ${(e as Error).message}`);
     }
