@@ -7,6 +7,7 @@ export { LIBRARY_VERSION } from './version';
 export { initBackend, activeBackend, BACKEND_CHOICES } from './backend';
 export type { BackendInfo, BackendChoice, InitBackendOptions } from './backend';
 export * from './io/index';
+export * from './onnx/index';
 export * from './pickle/index';
 export * from './anomalybert/index';
 export * from './training/index';

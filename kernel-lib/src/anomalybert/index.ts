@@ -9,3 +9,4 @@ export { slidingWindowSchedule, estimateScores, predictWindows } from './estimat
 export type { EstimateOptions, PredictOptions } from './estimate';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, readCheckpointWeights, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';
+export { exportAnomalyBertOnnx, OnnxAnomalyBert, onnxRunnerFor } from './onnx';

@@ -5,6 +5,7 @@ export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel, 
 export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
 export { compileRecurrentInference } from './fast-inference';
 export type { CompiledInference } from './fast-inference';
+export { exportDetectorOnnx, OnnxDetector } from './onnx';
 export { saveDetector, loadDetector, DETECTOR_FORMAT } from './detector-io';
 export type { DetectorMeta, LoadedDetector } from './detector-io';
 export { loadPowerScaler, loadPowerClassifier, loadClassNames } from './models';
