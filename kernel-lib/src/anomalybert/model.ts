@@ -15,7 +15,7 @@ import { EMBEDDING_PREFIX, embedPatches, embeddingParamSpecs } from './embedding
 import { encoderLayerParamSpecs, transformerEncoder } from './encoder';
 import { headParamSpecs, mlpHead } from './head';
 import { attentionPrefix, relativePositionBias, usesPerHeadAttention, type LayerBias } from './attention';
-import { internalShape, type ForwardContext, type ParamSpec } from './layers';
+import { internalShape, type ForwardContext, type ParamSpec, type Params } from './layers';
 
 /** One tensor of a torch-layout state dict (what `loadTorchStateDict` returns). */
 export interface StateTensor {
@@ -30,6 +30,11 @@ export interface ApplyOptions {
   training?: boolean;
   /** Seed for this pass's dropout masks (reproducible training); unseeded when absent. */
   dropoutSeed?: number;
+  /**
+   * Replace some parameters for this pass, e.g. LoRA adapters (W + s·A·B, training/lora.ts):
+   * called inside the pass's tidy with the model's parameters, returns the ones to use.
+   */
+  adaptParams?: (params: Params) => Params;
 }
 
 export interface CreateOptions {
@@ -273,9 +278,9 @@ export class AnomalyBert {
       nextSeed = () => rng.nextUint32();
     }
     const ctx: ForwardContext = { training: opts.training ?? false, dropout, nextSeed, cachedBias: this.cachedBias };
-    const p = this.vars as ReadonlyMap<string, tf.Tensor>;
     const scales = this.config.diffScales;
     return tf.tidy(() => {
+      const p = opts.adaptParams ? opts.adaptParams(this.vars) : (this.vars as ReadonlyMap<string, tf.Tensor>);
       const features = scales ? withFirstDifferences(x, scales) : x; // (n, W, C) or (n, W, 2C)
       const tokens = embedPatches(features, p, nTokens, patchSize); // (n·N, D)
       const encoded = transformerEncoder(tokens, p, nLayer, nTokens, nHead, ctx); // (n·N, D)

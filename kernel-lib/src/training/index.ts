@@ -39,5 +39,12 @@ export { createTerminalReporter, formatStepLine, formatSummaryLine } from './pro
 export type { StepProgress, OnProgress, OnSummary, TerminalReporter, TerminalReporterOptions } from './progress';
 export { modelPartOf, trainedParts, selectTrainableVariables, prepareStartingPoint } from './transfer';
 export type { StartingPoint, ModelShapeOptions } from './transfer';
+export { stageVariables, layerLrScale, remapEmbedding, DROPPED_COLUMN_VALUE } from './transfer';
+export type { TransferRecord } from './transfer';
+export { LoraAdapters, loraTargets } from './lora';
+export { resolveTransferRecipe } from './recipe';
+export type { ResolvedRecipe } from './recipe';
+export { RECOMMENDED_TRANSFER, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
+export type { FreezeStage } from './options';
 export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';
 export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';

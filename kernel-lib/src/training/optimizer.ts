@@ -23,6 +23,11 @@ export interface AdamWConfig {
   weightDecay?: number;
   /** Global gradient-norm clipping threshold; 0 or Infinity disables (default 1.0). */
   clipNorm?: number;
+  /**
+   * Per-variable learning-rate multipliers, in variable order (layer-wise learning rates); the
+   * step of variable i uses lr · lrScales[i] (weight decay too, as torch param groups do). Default all 1.
+   */
+  lrScales?: number[];
 }
 
 /** Serializable optimiser state: step count and both moments per variable (by name). */
@@ -44,6 +49,7 @@ export class AdamW {
   private readonly names: string[];
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
+  private readonly lrScales: number[] | undefined;
 
   /**
    * `variables`: an array (state keyed by `variable.name`) or a Map from stable names (e.g.
@@ -59,6 +65,9 @@ export class AdamW {
     this.weightDecay = cfg.weightDecay ?? 1e-4;
     this.clipNorm = cfg.clipNorm ?? 1.0;
     this.vars = variables;
+    if (cfg.lrScales && cfg.lrScales.length !== variables.length) throw new Error(`AdamW: ${cfg.lrScales.length} lr scales for ${variables.length} variables`);
+    // Undefined when every scale is 1, so the common path stays exactly the original update.
+    this.lrScales = cfg.lrScales && cfg.lrScales.some((x) => x !== 1) ? cfg.lrScales.slice() : undefined;
     // tf.variable shares its initial tensor's data: tidy frees the zeros tensor (the variable
     // keeps the data), otherwise every moment leaked one tensor of its size after dispose().
     this.m = variables.map((x) => tf.tidy(() => tf.variable(tf.zeros(x.shape), false, undefined, 'float32')));
@@ -103,7 +112,10 @@ export class AdamW {
         this.m[i].assign(m);
         this.v[i].assign(v);
         const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
-        const p = tf.sub(tf.mul(this.vars[i], decay), tf.mul(stepSize, tf.div(m, denom)));
+        const k = this.lrScales?.[i];
+        const decayI = k === undefined ? decay : tf.scalar(1 - lr * k * this.weightDecay);
+        const stepI = k === undefined ? stepSize : tf.scalar((lr * k) / (1 - Math.pow(this.beta1, t)));
+        const p = tf.sub(tf.mul(this.vars[i], decayI), tf.mul(stepI, tf.div(m, denom)));
         this.vars[i].assign(p);
       }
       return total;

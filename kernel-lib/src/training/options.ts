@@ -70,6 +70,105 @@ export interface TrainOptions {
   train_parts: ModelPart[];
   /** Freeze these parts. */
   freeze: ModelPart[];
+  /**
+   * Column-aware transfer (this toolkit): target column → source (checkpoint) column, e.g.
+   * { voltage: 'BANK_DC_VOLT' }. Mapped columns keep their learned embedding weights (values and
+   * first differences); unmapped target columns are initialised fresh. CLI: `voltage=BANK_DC_VOLT,…`.
+   */
+  column_map: Record<string, string>;
+  /**
+   * Freeze schedule of a transfer: `<stage>:<steps>,…,<last stage>`, stages embedding, head,
+   * encoder, embedding+head, all (e.g. `embedding:100,all`: only the embedding trains for the first
+   * 100 steps, then everything). '' = no schedule. Undefined = the recommended transfer recipe.
+   */
+  freeze_schedule?: string;
+  /** Layer-wise lr decay: head × 1, encoder layer l × d^(L−l), embedding × d^(L+1). 1 = off. */
+  layer_lr_decay?: number;
+  /** LoRA adapters of this rank on the attention and feed-forward projections (base weights frozen). */
+  lora_rank?: number;
+  /** LoRA scaling alpha (update = alpha / rank · B·A; loralib's default 1). */
+  lora_alpha: number;
+  // ESS degradations of the 2025 OpenESS code (probabilities, names as there)
+  /** Probability of the temperature anomaly (a ramp ×1.1–1.2 on the temperature column at the end of a charge). */
+  temperature_anomaly: number;
+  /** Probability of the voltage-gap anomaly (|voltage-gap curve| added to the voltage-gap column over the window). */
+  voltage_gap: number;
+}
+
+/**
+ * The recommended transfer recipe: what `--checkpoint … --column_map …` applies when the options
+ * below are not given. Chosen on jecheon 2022-05-17 only (docs/experiments.md, "Transfer protocol").
+ */
+export const RECOMMENDED_TRANSFER: Required<Pick<TrainOptions, 'freeze_schedule' | 'layer_lr_decay'>> & { lora_rank: number | undefined } = {
+  freeze_schedule: '',
+  layer_lr_decay: 1,
+  lora_rank: undefined,
+};
+
+/** Stages of a freeze schedule: the parts that train. */
+export const FREEZE_STAGES: Record<string, readonly ModelPart[]> = {
+  embedding: ['embedding'],
+  head: ['head'],
+  encoder: ['encoder'],
+  'embedding+head': ['embedding', 'head'],
+  all: MODEL_PARTS,
+};
+
+export interface FreezeStage {
+  name: string;
+  parts: readonly ModelPart[];
+  /** First step after this stage (Infinity for the last). */
+  until: number;
+}
+
+/** Parse `embedding:100,all` into stages; errors name the option and list the stages. */
+export function parseFreezeSchedule(spec: string): FreezeStage[] {
+  if (spec.trim() === '') return [];
+  const stages: FreezeStage[] = [];
+  const items = spec.split(',').map((x) => x.trim());
+  let last = 0;
+  items.forEach((item, i) => {
+    const [name, steps, ...rest] = item.split(':');
+    if (!(name in FREEZE_STAGES) || rest.length > 0) {
+      throw new Error(`option --freeze_schedule: unknown stage '${item}' (stages: ${Object.keys(FREEZE_STAGES).join(', ')}; e.g. embedding:100,all)`);
+    }
+    const isLast = i === items.length - 1;
+    if (steps === undefined) {
+      if (!isLast) throw new Error(`option --freeze_schedule: stage '${name}' needs a step count (<stage>:<steps>) unless it is the last`);
+      stages.push({ name, parts: FREEZE_STAGES[name], until: Infinity });
+      return;
+    }
+    const n = Number(steps);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`option --freeze_schedule: '${item}' needs a positive integer step count`);
+    last += n;
+    stages.push({ name, parts: FREEZE_STAGES[name], until: isLast ? Infinity : last });
+  });
+  return stages;
+}
+
+/** Parse `voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT` (or take an object as is). */
+export function parseColumnMap(v: unknown): Record<string, string> {
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof x !== 'string' || x === '' || k === '') throw new Error(`option --column_map: '${k}' must map to a column name, got ${JSON.stringify(x)}`);
+      out[k] = x;
+    }
+    return out;
+  }
+  const items = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  const out: Record<string, string> = {};
+  for (const raw of items) {
+    const item = raw.trim();
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) throw new Error(`option --column_map: '${item}' is not target=source (e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT)`);
+    const target = item.slice(0, eq).trim();
+    if (target in out) throw new Error(`option --column_map: target column '${target}' is mapped twice`);
+    out[target] = item.slice(eq + 1).trim();
+  }
+  return out;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
@@ -100,6 +199,10 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   seed: 0,
   train_parts: [],
   freeze: [],
+  column_map: {},
+  lora_alpha: 1,
+  temperature_anomaly: 0,
+  voltage_gap: 0,
 };
 
 /** CLI declarations of the options above (names, kinds, defaults, help). */
@@ -146,10 +249,36 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
   seed: { kind: 'int', default: TRAIN_DEFAULTS.seed, help: 'random seed (batches, degradation, init, dropout)' },
   train_parts: { kind: 'list', help: `train only these parts (${MODEL_PARTS.join(',')}); others frozen` },
   freeze: { kind: 'list', help: `freeze these parts (${MODEL_PARTS.join(',')})` },
+  column_map: {
+    kind: 'string',
+    help: 'column-aware transfer: target=source column pairs, e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT (mapped columns keep their embedding weights)',
+  },
+  freeze_schedule: {
+    kind: 'string',
+    help: `transfer freeze schedule, e.g. embedding:100,all (stages ${Object.keys(FREEZE_STAGES).join(', ')}; '' none; default: the recommended transfer recipe)`,
+  },
+  layer_lr_decay: { kind: 'number', help: 'layer-wise lr decay d: head ×1, encoder layer l ×d^(L−l), embedding ×d^(L+1) (default: the recommended recipe; 1 = off)' },
+  lora_rank: { kind: 'int', help: 'LoRA adapters of this rank on the attention and feed-forward projections, merged into plain weights in every checkpoint' },
+  lora_alpha: { kind: 'number', default: TRAIN_DEFAULTS.lora_alpha, help: 'LoRA scaling: update = alpha/rank · B·A' },
+  temperature_anomaly: { kind: 'number', default: TRAIN_DEFAULTS.temperature_anomaly, help: 'probability of the OpenESS temperature anomaly (needs MAX_CELL_TEMPERATURE_OF_BANK and BANK_SOC)' },
+  voltage_gap: { kind: 'number', default: TRAIN_DEFAULTS.voltage_gap, help: 'probability of the OpenESS voltage-gap anomaly (needs VOLTAGE_GAP; curve from VOLTAGE_GAP_CURVE when the training file has it)' },
 };
 
 const positiveInt = ['max_steps', 'summary_steps', 'batch_size', 'n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'window_sliding'] as const;
-const probabilities = ['dropout', 'replacing_rate_max', 'soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting', 'white_noising', 'replacing_weight'] as const;
+const probabilities = [
+  'dropout',
+  'replacing_rate_max',
+  'soft_replacing',
+  'uniform_replacing',
+  'peak_noising',
+  'length_adjusting',
+  'white_noising',
+  'replacing_weight',
+  'temperature_anomaly',
+  'voltage_gap',
+] as const;
+/** Options without a default (absent = not set / the recommended recipe decides). */
+const OPTIONAL_KEYS = ['checkpoint', 'replacing_data', 'freeze_schedule', 'layer_lr_decay', 'lora_rank'];
 
 function checkParts(name: string, parts: unknown): ModelPart[] {
   if (parts === undefined) return [];
@@ -174,12 +303,23 @@ function toBoolean(name: string, v: unknown): boolean {
  */
 export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainOptions {
   for (const key of Object.keys(partial)) {
-    if (!(key in TRAIN_DEFAULTS) && key !== 'checkpoint' && key !== 'replacing_data') {
+    if (!(key in TRAIN_DEFAULTS) && !OPTIONAL_KEYS.includes(key)) {
       throw new Error(`unknown training option '${key}' (options use the original snake_case names, e.g. batch_size)`);
     }
   }
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [] };
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [], column_map: parseColumnMap(partial.column_map) };
+  if (o.freeze_schedule !== undefined) {
+    if (typeof o.freeze_schedule !== 'string') throw new Error('option --freeze_schedule expects text like embedding:100,all');
+    parseFreezeSchedule(o.freeze_schedule);
+  }
+  if (o.layer_lr_decay !== undefined && !(o.layer_lr_decay > 0 && o.layer_lr_decay <= 1)) {
+    throw new Error(`option --layer_lr_decay must be in (0, 1], got ${o.layer_lr_decay}`);
+  }
+  if (o.lora_rank !== undefined && (!Number.isInteger(o.lora_rank) || o.lora_rank < 1)) {
+    throw new Error(`option --lora_rank must be a positive integer (at most the model width), got ${o.lora_rank}`);
+  }
+  if (!(o.lora_alpha > 0) || !Number.isFinite(o.lora_alpha)) throw new Error(`option --lora_alpha must be a positive number, got ${o.lora_alpha}`);
   o.train_parts = checkParts('train_parts', partial.train_parts);
   o.freeze = checkParts('freeze', partial.freeze);
   o.diff_features = toBoolean('diff_features', o.diff_features);
@@ -195,8 +335,8 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
   for (const k of probabilities) {
     if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new Error(`option --${k} must be in [0, 1], got ${o[k]}`);
   }
-  if (o.soft_replacing + o.uniform_replacing + o.peak_noising + o.length_adjusting > 1 + 1e-9) {
-    throw new Error('options --soft_replacing + --uniform_replacing + --peak_noising + --length_adjusting must not exceed 1');
+  if (o.soft_replacing + o.uniform_replacing + o.peak_noising + o.length_adjusting + o.temperature_anomaly + o.voltage_gap > 1 + 1e-9) {
+    throw new Error('options --soft_replacing + --uniform_replacing + --peak_noising + --length_adjusting + --temperature_anomaly + --voltage_gap must not exceed 1');
   }
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`option --lr must be a positive number, got ${o.lr}`);
   if (!(o.grad_clip_norm > 0)) throw new Error(`option --grad_clip_norm must be positive, got ${o.grad_clip_norm}`);

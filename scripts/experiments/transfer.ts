@@ -1,0 +1,545 @@
+/**
+ * Issue 14: a transfer-learning protocol that cannot flatter us.
+ *
+ *   npm run build:lib   # not needed: run.sh bundles this file with the library sources
+ *   scripts/experiments/run.sh transfer --source <panli run dir> --select            # choose settings on jecheon 05-17 only
+ *   scripts/experiments/run.sh transfer --source <panli run dir> --report            # held-out days, 5 seeds, both arms
+ *   scripts/experiments/run.sh transfer --render runs/experiments/transfer/results.json
+ *
+ * Settings are chosen on jecheon 2022-05-17 only (train rack 1, validate on rack 2 with synthetic
+ * anomalies, two selection seeds that the report does not use). The report trains on both racks of
+ * 05-17 and evaluates on 05-18, 05-23 and 05-24 (both racks each), never used for a choice; the
+ * source model is evaluated on panli days it was neither trained nor selected on. Every number in
+ * the generated docs section comes from results.json written here.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  initBackend,
+  createRng,
+  loadSeries,
+  loadCheckpoint,
+  estimateScores,
+  MinMaxScaler,
+  synthesizeTestSet,
+  fitBaselineStats,
+  firstDifferenceBaseline,
+  prepareMetrics,
+  scoreStepSeries,
+  trainAnomalyBert,
+  listCheckpointSteps,
+  writeFileAtomic,
+  RECOMMENDED_TRANSFER,
+  LIBRARY_VERSION,
+  type Series,
+  type TrainOptions,
+  type StepProgress,
+} from '../../kernel-lib/src/index';
+
+const REPO = process.cwd();
+const SHARED = process.env.ANOMALY_LAB_SHARED ?? path.resolve(REPO, '..', 'shared');
+const ESS = path.join(SHARED, 'data', 'ess');
+const PANLI_COLUMNS = ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'];
+const JECHEON_COLUMNS = ['voltage', 'current'];
+const COLUMN_MAP = { voltage: 'BANK_DC_VOLT', current: 'BANK_DC_CURRENT' };
+/** Test sets: 12 anomalies of 0.05%…2% of a day each (as the issue-3 experiments). */
+const SYNTH = { anomalies: 12, minLengthFraction: 0.0005, maxLengthFraction: 0.02 };
+const WORKSHOP_MODEL = { n_features: 64, patch_size: 8, d_embed: 64, n_layer: 2, n_head: 8, diff_features: true };
+/** What both arms share: the workshop recipe's lr, batch and degradation (docs/experiments.md (a)). */
+const COMMON: Partial<TrainOptions> = { lr: 1e-3, batch_size: 16, white_noising: 0.15, replacing_rate_max: 0.5, window_sliding: 64 };
+/** Estimation stride of the evaluation (64, not 16: 4× fewer windows on the shared 2-core machine). */
+const EVAL_SLIDING = 64;
+/** The seed's step scoring: ESS score with PA at anomaly rate 0.05 against target 0.9. */
+const STEP_SCORING = { anomalyRate: 0.05, target: 0.9 };
+
+const SELECT_TRAIN = ['jecheon/data_1_20220517.csv'];
+const SELECT_VALID = ['jecheon/data_2_20220517.csv'];
+const REPORT_TRAIN = ['jecheon/data_1_20220517.csv', 'jecheon/data_2_20220517.csv'];
+const REPORT_TEST = [
+  'jecheon/data_1_20220518.csv',
+  'jecheon/data_2_20220518.csv',
+  'jecheon-extra/data_1_20220523.csv',
+  'jecheon-extra/data_2_20220523.csv',
+  'jecheon-extra/data_1_20220524.csv',
+  'jecheon-extra/data_2_20220524.csv',
+];
+/** panli days the source model (README recipe, 4 days 04-12…05-08) neither trained nor was chosen on (09-07 chose the recipe). */
+const PANLI_HELD_OUT = ['20220620.parquet', '20220723.parquet', '20220826.parquet'];
+const PANLI_SOURCE_DAYS = ['20220412.parquet', '20220419.parquet', '20220505.parquet', '20220508.parquet'];
+
+/** Candidates of the selection (strategy options on top of --checkpoint --column_map, or scratch). */
+const CANDIDATES: Record<string, Partial<TrainOptions> | 'scratch'> = {
+  scratch: 'scratch',
+  'reinit-embedding': { freeze_schedule: '', layer_lr_decay: 1 },
+  'map-full': { column_map: COLUMN_MAP, freeze_schedule: '', layer_lr_decay: 1 },
+  'map-freeze-embedding-50': { column_map: COLUMN_MAP, freeze_schedule: 'embedding:50,all', layer_lr_decay: 1 },
+  'map-lora-8': { column_map: COLUMN_MAP, freeze_schedule: '', layer_lr_decay: 1, lora_rank: 8, lora_alpha: 16 },
+  'map-llrd-0.5': { column_map: COLUMN_MAP, freeze_schedule: '', layer_lr_decay: 0.5 },
+};
+
+interface Args {
+  mode: 'select' | 'report' | 'render';
+  out: string;
+  source?: string;
+  seeds: number[];
+  steps: number;
+  summary: number;
+  candidates: string[];
+  results?: string;
+  quick: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    if (k === '--select') a.mode = 'select';
+    else if (k === '--report') a.mode = 'report';
+    else if (k === '--render') {
+      a.mode = 'render';
+      a.results = v();
+    } else if (k === '--out') a.out = v();
+    else if (k === '--source') a.source = v();
+    else if (k === '--seeds') a.seeds = v().split(',').map(Number);
+    else if (k === '--steps') a.steps = Number(v());
+    else if (k === '--summary') a.summary = Number(v());
+    else if (k === '--candidates') a.candidates = v().split(',');
+    else if (k === '--quick') a.quick = true;
+    else throw new Error(`unknown option ${k}`);
+  }
+  for (const c of a.candidates) if (!(c in CANDIDATES)) throw new Error(`--candidates: unknown '${c}' (known: ${Object.keys(CANDIDATES).join(', ')})`);
+  if (a.quick) {
+    a.seeds = a.seeds.slice(0, 2);
+    a.steps = 20;
+    a.summary = 10;
+  }
+  return a;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+const loadSamples: number[] = [];
+setInterval(() => loadSamples.push(os.loadavg()[0]), 15000).unref();
+
+async function concat(files: string[], columns: string[]): Promise<Series> {
+  const parts: Series[] = [];
+  for (const f of files) parts.push(await loadSeries(path.join(ESS, f), { columns }));
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const values = new Float32Array(length * columns.length);
+  let off = 0;
+  for (const p of parts) {
+    values.set(p.values, off);
+    off += p.values.length;
+  }
+  return { source: files.map((f) => path.basename(f)).join('+'), columns, length, values };
+}
+
+interface TestSet {
+  name: string;
+  /** scaled values (the training scaler), synthetic anomalies inserted */
+  values: Float32Array;
+  length: number;
+  labels: Uint8Array;
+  fd: Float32Array;
+}
+
+/** Synthetic test sets from raw days, in the scaled space of `scaler`; the first-difference baseline's scores beside. */
+async function testSets(files: string[], columns: string[], scaler: MinMaxScaler, trainScaled: Float32Array, seed0: number): Promise<TestSet[]> {
+  const C = columns.length;
+  const stats = fitBaselineStats(trainScaled, C, columns);
+  const out: TestSet[] = [];
+  for (let k = 0; k < files.length; k++) {
+    const raw = await loadSeries(path.join(ESS, files[k]), { columns });
+    const synth = synthesizeTestSet({ source: files[k], columns, length: raw.length, values: scaler.transform(raw.values, C) }, { seed: seed0 + k, ...SYNTH });
+    out.push({ name: path.basename(files[k]).replace(/\.(csv|parquet)$/, ''), values: synth.values, length: raw.length, labels: synth.labels, fd: firstDifferenceBaseline(synth.values, C, stats) });
+  }
+  return out;
+}
+
+function bestF1(scores: ArrayLike<number>, labels: Uint8Array, pointAdjust: boolean): number {
+  return prepareMetrics(scores, labels).sweep({ pointAdjust }).f1;
+}
+
+function randomScores(n: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  const r = new Float64Array(n);
+  for (let i = 0; i < n; i++) r[i] = rng.uniform();
+  return r;
+}
+
+interface StepEval {
+  step: number;
+  /** per test set, best F1 over the rate sweep without PA */
+  f1: number[];
+  /** per test set, the seed's ESS score with PA at the step-scoring rate */
+  ess_pa: number[];
+}
+
+interface RunRecord {
+  arm: string;
+  seed: number;
+  run_dir: string;
+  steps: StepEval[];
+  /** cumulative training seconds (estimations and checkpoints excluded) at each summary step */
+  train_s: Record<string, number>;
+  /** per test set: first summary step whose ESS score with PA exceeds the target (null: never) */
+  first_step_reaching_target: Array<number | null>;
+}
+
+/** Train one arm, then score every summary checkpoint on every test set. */
+async function runArm(arm: string, opts: Partial<TrainOptions> | 'scratch', seed: number, train: Series, sets: TestSet[], a: Args, source: string): Promise<RunRecord> {
+  const out = path.join(a.out, a.mode, `${arm}-s${seed}`);
+  fs.rmSync(out, { recursive: true, force: true });
+  const options: Partial<TrainOptions> =
+    opts === 'scratch' ? { ...COMMON, ...WORKSHOP_MODEL, seed, max_steps: a.steps, summary_steps: a.summary } : { ...COMMON, ...opts, checkpoint: source, seed, max_steps: a.steps, summary_steps: a.summary };
+  // Training-only time: per-step deltas, a summary step (checkpoint + nothing else here) counted at the median step.
+  const deltas: number[] = [];
+  let last = 0;
+  const t0 = Date.now();
+  await trainAnomalyBert({
+    train,
+    out,
+    backend: 'wasm',
+    options,
+    log: (l) => log(`  ${arm} s${seed}: ${l}`),
+    onProgress: (p: StepProgress) => {
+      deltas[p.step] = p.elapsedS - last;
+      last = p.elapsedS;
+    },
+    onSummary: () => undefined,
+  });
+  const median = [...deltas.filter((d) => d !== undefined)].sort((x, y) => x - y)[Math.floor(deltas.length / 2)] ?? 0;
+  const trainS: Record<string, number> = {};
+  let cum = 0;
+  for (let i = 0; i <= a.steps; i++) {
+    if (i % a.summary === 0) trainS[i] = cum;
+    const d = deltas[i] ?? median;
+    cum += i % a.summary === 0 ? Math.min(d, median) : d;
+  }
+  log(`  ${arm} s${seed}: trained in ${((Date.now() - t0) / 1000).toFixed(0)} s; scoring checkpoints`);
+  const steps: StepEval[] = [];
+  const perSetScores: Array<Array<{ step: number; scores: Float32Array }>> = sets.map(() => []);
+  for (const step of listCheckpointSteps(out)) {
+    const { model } = await loadCheckpoint(path.join(out, 'state', `step_${step}`));
+    const ev: StepEval = { step, f1: [], ess_pa: [] };
+    for (let k = 0; k < sets.length; k++) {
+      const s = sets[k];
+      const scores = await estimateScores(model, s.values, s.length, { batchSize: 16, windowSliding: EVAL_SLIDING });
+      ev.f1.push(bestF1(scores, s.labels, false));
+      perSetScores[k].push({ step, scores });
+    }
+    model.dispose();
+    steps.push(ev);
+  }
+  const first: Array<number | null> = [];
+  for (let k = 0; k < sets.length; k++) {
+    const rep = scoreStepSeries(perSetScores[k], sets[k].labels, STEP_SCORING);
+    rep.steps.forEach((row, j) => (steps[j].ess_pa[k] = row.ess_score_pa));
+    first.push(rep.first_step_reaching_target);
+  }
+  log(`  ${arm} s${seed}: final mean F1 (no PA) ${mean(steps[steps.length - 1].f1).toFixed(4)}`);
+  return { arm, seed, run_dir: path.relative(REPO, out), steps, train_s: trainS, first_step_reaching_target: first };
+}
+
+function mean(x: number[]): number {
+  return x.length ? x.reduce((s, v) => s + v, 0) / x.length : NaN;
+}
+
+function sd(x: number[]): number {
+  if (x.length < 2) return NaN;
+  const m = mean(x);
+  return Math.sqrt(x.reduce((s, v) => s + (v - m) * (v - m), 0) / (x.length - 1));
+}
+
+function baselineRows(sets: TestSet[]): Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }> {
+  return sets.map((s, k) => {
+    const rnd = randomScores(s.length, 1 + k);
+    const rep = scoreStepSeries([{ step: 0, scores: rnd }], s.labels, STEP_SCORING);
+    return { set: s.name, fd_f1: bestF1(s.fd, s.labels, false), random_f1: bestF1(rnd, s.labels, false), random_ess_pa: rep.random_with_pa.ess_score, label_rate: rep.label_rate };
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Results = any;
+
+function loadResults(file: string): Results {
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+}
+
+function saveResults(file: string, r: Results): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
+}
+
+function conditions(): Record<string, unknown> {
+  const s = [...loadSamples].sort((x, y) => x - y);
+  return { cpus: os.cpus().length, loadavg_1min_median: s.length ? s[Math.floor(s.length / 2)] : os.loadavg()[0], loadavg_1min_max: s.length ? s[s.length - 1] : os.loadavg()[0], samples: s.length };
+}
+
+async function select(a: Args, results: Results, file: string): Promise<void> {
+  const train = await concat(SELECT_TRAIN, JECHEON_COLUMNS);
+  const scaler = MinMaxScaler.fit(train);
+  const sets = await testSets(SELECT_VALID, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 3001);
+  const seeds = a.quick ? [91] : [91, 92];
+  const runs: RunRecord[] = [];
+  for (const name of a.candidates) for (const seed of seeds) runs.push(await runArm(name, CANDIDATES[name], seed, train, sets, { ...a, mode: 'select' }, a.source as string));
+  const table = a.candidates.map((name) => {
+    const rs = runs.filter((r) => r.arm === name);
+    const finals = rs.map((r) => mean(r.steps[r.steps.length - 1].f1));
+    return { candidate: name, options: CANDIDATES[name], final_f1: finals, mean_final_f1: mean(finals) };
+  });
+  const transferOnly = table.filter((t) => t.candidate !== 'scratch' && t.candidate !== 'reinit-embedding');
+  const best = transferOnly.reduce((x, y) => (y.mean_final_f1 > x.mean_final_f1 ? y : x), transferOnly[0]);
+  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds, steps: a.steps, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
+  saveResults(file, results);
+  log(`selection: ${table.map((t) => `${t.candidate} ${t.mean_final_f1.toFixed(4)}`).join('; ')} → ${best?.candidate}`);
+}
+
+async function report(a: Args, results: Results, file: string): Promise<void> {
+  const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
+  const scaler = MinMaxScaler.fit(train);
+  const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 5001);
+  const runs: RunRecord[] = [];
+  for (const seed of a.seeds) {
+    // Default recipe = only --checkpoint and --column_map: what `anomaly-lab train` applies by default.
+    runs.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    runs.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    results.report = { partial: true, runs };
+    saveResults(file, results);
+  }
+  results.report = {
+    train: REPORT_TRAIN,
+    test: REPORT_TEST,
+    seeds: a.seeds,
+    steps: a.steps,
+    summary: a.summary,
+    recipe: RECOMMENDED_TRANSFER,
+    baselines: baselineRows(sets),
+    runs,
+    conditions: conditions(),
+    finished: new Date().toISOString(),
+  };
+  results.panli = await panli(a.source as string);
+  saveResults(file, results);
+}
+
+/** The source model on held-out panli days vs the first-difference baseline (no PA). */
+async function panli(source: string): Promise<Results> {
+  const loaded = await loadCheckpoint(source);
+  const scaler = MinMaxScaler.fromJSON(loaded.scaler as never);
+  const train = await concat(PANLI_SOURCE_DAYS.map((d) => `panli-clean/${d}`), PANLI_COLUMNS);
+  const sets = await testSets(
+    PANLI_HELD_OUT.map((d) => `panli-clean/${d}`),
+    PANLI_COLUMNS,
+    scaler,
+    scaler.transform(train.values, PANLI_COLUMNS.length),
+    7001,
+  );
+  const rows = [];
+  for (const s of sets) {
+    const scores = await estimateScores(loaded.model, s.values, s.length, { batchSize: 16, windowSliding: EVAL_SLIDING });
+    rows.push({ set: s.name, model_f1: bestF1(scores, s.labels, false), fd_f1: bestF1(s.fd, s.labels, false) });
+  }
+  loaded.model.dispose();
+  return { source: path.relative(REPO, source), step: loaded.meta.step, days: PANLI_HELD_OUT, rows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// rendering (docs/experiments.md, between the markers; nothing typed by hand)
+
+export const BEGIN = '<!-- transfer-protocol:begin (generated by scripts/experiments/transfer.ts) -->';
+export const END = '<!-- transfer-protocol:end -->';
+
+const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '–');
+
+function pairedT(d: number[]): { t: number; df: number } {
+  return { t: mean(d) / (sd(d) / Math.sqrt(d.length)), df: d.length - 1 };
+}
+
+/** Two-sided exact sign-test p-value for `wins` of n. */
+function signTestP(wins: number, n: number): number {
+  const k = Math.min(wins, n - wins);
+  let p = 0;
+  const choose = (nn: number, kk: number): number => {
+    let c = 1;
+    for (let i = 1; i <= kk; i++) c = (c * (nn - i + 1)) / i;
+    return c;
+  };
+  for (let i = 0; i <= k; i++) p += choose(n, i);
+  return Math.min(1, (2 * p) / Math.pow(2, n));
+}
+
+function armRuns(r: Results, arm: string): RunRecord[] {
+  return (r.report?.runs ?? []).filter((x: RunRecord) => x.arm === arm);
+}
+
+/** F1 (no PA, mean over held-out sets) of a run at the last summary step within `budgetS` training seconds. */
+function atBudget(run: RunRecord, budgetS: number): { step: number; f1: number } {
+  let best = run.steps[0];
+  for (const s of run.steps) if (run.train_s[s.step] <= budgetS + 1e-9) best = s;
+  return { step: best.step, f1: mean(best.f1) };
+}
+
+export function renderSection(r: Results): string {
+  const L: string[] = [BEGIN, '', '## Transfer protocol (issue 14): held-out days, 5 seeds, equal budgets', ''];
+  const rep = r.report;
+  const sel = r.select;
+  L.push(
+    `Generated by \`scripts/experiments/run.sh transfer\` (anomaly-lab ${LIBRARY_VERSION}); raw numbers in \`${r.results_file ?? 'results.json'}\`. ` +
+      'Nothing in this section is typed by hand.',
+    '',
+    '**Protocol.**',
+    `- Source: the README workshop recipe on panli ${PANLI_SOURCE_DAYS.join(', ')} (first differences, 2,500 steps, seed 11): \`${r.panli?.source ?? '(source run)'}\`.`,
+    `- Settings are chosen on jecheon 2022-05-17 only: train ${sel?.train?.join(', ') ?? SELECT_TRAIN.join(', ')}, validate on ${sel?.validation?.join(', ') ?? SELECT_VALID.join(', ')} with 12 synthetic anomalies, selection seeds ${sel?.seeds?.join(', ') ?? '91, 92'} (not used below).`,
+    `- Reported: train on ${REPORT_TRAIN.join(', ')}; held out for reporting (never used for a choice): ${REPORT_TEST.map((f) => path.basename(f, '.csv')).join(', ')} — 3 days × 2 racks, each with 12 synthetic anomalies (0.05%…2% of the day each).`,
+    `- Arms: **transfer** = \`anomaly-lab train --checkpoint <source run> --column_map voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT\` with no other new option (the default recipe); **scratch** = the same architecture freshly initialised. Both: lr 0.001 (cosine, 10% warm-up), batch 16, white_noising 0.15, replacing_rate_max 0.5, ${rep?.steps ?? 400} steps, the same seed per pair; seeds ${rep?.seeds?.join(', ') ?? '1…5'}.`,
+    `- Metrics: best F1 over the anomaly-rate sweep **without** point adjustment, averaged over the 6 held-out sets; the seed's ESS score with PA at rate ${STEP_SCORING.anomalyRate} beside random scores' ESS score with PA; "first step reaching the target" = first summary step whose ESS score with PA exceeds ${STEP_SCORING.target}. Estimation stride ${EVAL_SLIDING}.`,
+    '- Equal wall-clock: each pair gets the scratch run\'s training time (estimations and checkpoints excluded); an arm is scored at its last summary step within that time.',
+    '',
+  );
+  if (sel) {
+    L.push('### Selection on jecheon 2022-05-17 (validation only)', '', '| candidate | options | final F1 per seed (no PA) | mean |', '| --- | --- | --- | --- |');
+    for (const t of sel.table) L.push(`| ${t.candidate} | \`${JSON.stringify(t.options)}\` | ${t.final_f1.map(f4).join(', ')} | **${f4(t.mean_final_f1)}** |`);
+    const b = sel.baselines[0];
+    L.push('', `Validation baselines: first-difference F1 ${f4(b.fd_f1)}, random ${f4(b.random_f1)}. Chosen (best mean among the column-mapped transfer candidates): **${sel.chosen}**; it is the default recipe below.`, '');
+  }
+  if (rep && !rep.partial) {
+    const tr = armRuns(r, 'transfer');
+    const sc = armRuns(r, 'scratch');
+    const base = rep.baselines as Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }>;
+    const fdMean = mean(base.map((b) => b.fd_f1));
+    const rndPa = mean(base.map((b) => b.random_ess_pa));
+    L.push('### Held-out jecheon days: equal steps', '', '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |', '| --- | --- | --- | --- | --- |');
+    const diffs: number[] = [];
+    let wins = 0;
+    for (const t of tr) {
+      const s = sc.find((x) => x.seed === t.seed) as RunRecord;
+      const a1 = mean(t.steps[t.steps.length - 1].f1);
+      const b1 = mean(s.steps[s.steps.length - 1].f1);
+      diffs.push(a1 - b1);
+      if (a1 > b1) wins++;
+      L.push(`| ${t.seed} | ${f4(a1)} | ${f4(b1)} | ${f4(a1 - b1)} | ${a1 > b1 ? 'transfer' : 'scratch'} |`);
+    }
+    const tFinal = tr.map((t) => mean(t.steps[t.steps.length - 1].f1));
+    const sFinal = sc.map((t) => mean(t.steps[t.steps.length - 1].f1));
+    const pt = pairedT(diffs);
+    L.push(
+      `| mean ± sd | ${f4(mean(tFinal))} ± ${f4(sd(tFinal))} | ${f4(mean(sFinal))} ± ${f4(sd(sFinal))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
+      '',
+      `Paired comparison (transfer − scratch, per seed): mean ${f4(mean(diffs))}, paired t = ${pt.t.toFixed(2)} (df ${pt.df}), sign test p = ${signTestP(wins, tr.length).toFixed(3)}.`,
+      '',
+      '| held-out set | label rate | first-difference F1 (no PA) | random F1 (no PA) | random ESS score with PA | transfer F1 (mean of seeds) | scratch F1 (mean of seeds) |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    base.forEach((b, k) => {
+      const tk = mean(tr.map((t) => t.steps[t.steps.length - 1].f1[k]));
+      const sk = mean(sc.map((t) => t.steps[t.steps.length - 1].f1[k]));
+      L.push(`| ${b.set} | ${f4(b.label_rate)} | ${f4(b.fd_f1)} | ${f4(b.random_f1)} | ${f4(b.random_ess_pa)} | ${f4(tk)}${tk < b.fd_f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.fd_f1 ? ' (below first-difference)' : ''} |`);
+    });
+    const beatsScratch = mean(tFinal) > mean(sFinal) && wins >= 4;
+    const beatsFd = mean(tFinal) > fdMean;
+    L.push(
+      '',
+      `**Acceptance (held-out jecheon, no PA, equal steps).** Transfer mean F1 ${f4(mean(tFinal))} vs scratch ${f4(mean(sFinal))}, ahead in ${wins} of ${tr.length} seeds → ` +
+        `${beatsScratch ? '**met**' : '**NOT met**'} (needs a higher mean and ≥ 4 of 5). Transfer vs the first-difference baseline (mean over the same sets) ${f4(mean(tFinal))} vs ${f4(fdMean)} → ${beatsFd ? '**met**' : '**NOT met**'}.`,
+      '',
+    );
+    // equal wall-clock
+    L.push('### Equal wall-clock budget', '', '| seed | budget (s, scratch\'s 400 steps) | transfer: step reached / F1 | scratch: step / F1 |', '| --- | --- | --- | --- |');
+    const wcT: number[] = [];
+    const wcS: number[] = [];
+    for (const t of tr) {
+      const s = sc.find((x) => x.seed === t.seed) as RunRecord;
+      const budget = s.train_s[String(rep.steps)];
+      const a1 = atBudget(t, budget);
+      const b1 = atBudget(s, budget);
+      wcT.push(a1.f1);
+      wcS.push(b1.f1);
+      L.push(`| ${t.seed} | ${budget.toFixed(1)} | ${a1.step} / ${f4(a1.f1)} | ${b1.step} / ${f4(b1.f1)} |`);
+    }
+    L.push(`| mean ± sd | | ${f4(mean(wcT))} ± ${f4(sd(wcT))} | ${f4(mean(wcS))} ± ${f4(sd(wcS))} |`, '');
+    // learning curves
+    L.push(
+      '### Learning curves (mean over seeds and held-out sets)',
+      '',
+      `| step | transfer F1 (no PA) | scratch F1 (no PA) | transfer ESS score (PA) | scratch ESS score (PA) | random ESS score (PA) |`,
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    const stepsList = tr[0].steps.map((s: StepEval) => s.step);
+    stepsList.forEach((step: number, j: number) => {
+      const tf1 = mean(tr.map((t) => mean(t.steps[j].f1)));
+      const sf1 = mean(sc.map((t) => mean(t.steps[j].f1)));
+      const tpa = mean(tr.map((t) => mean(t.steps[j].ess_pa)));
+      const spa = mean(sc.map((t) => mean(t.steps[j].ess_pa)));
+      const flag = (x: number): string => (x <= rndPa ? ' (≤ random with PA)' : '');
+      L.push(`| ${step} | ${f4(tf1)}${tf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(sf1)}${sf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(tpa)}${flag(tpa)} | ${f4(spa)}${flag(spa)} | ${f4(rndPa)} |`);
+    });
+    L.push('', `First-difference baseline, mean over the held-out sets: F1 ${f4(fdMean)} (no PA).`, '');
+    // first step reaching target
+    L.push(`### First step reaching the target (ESS score with PA > ${STEP_SCORING.target} at rate ${STEP_SCORING.anomalyRate})`, '', '| seed | transfer (per held-out set) | scratch (per held-out set) |', '| --- | --- | --- |');
+    const fmtFirst = (x: Array<number | null>): string => x.map((v) => (v === null ? 'never' : String(v))).join(', ');
+    let reachedT = 0;
+    let reachedS = 0;
+    let total = 0;
+    for (const t of tr) {
+      const s = sc.find((x) => x.seed === t.seed) as RunRecord;
+      reachedT += t.first_step_reaching_target.filter((v) => v !== null).length;
+      reachedS += s.first_step_reaching_target.filter((v) => v !== null).length;
+      total += t.first_step_reaching_target.length;
+      L.push(`| ${t.seed} | ${fmtFirst(t.first_step_reaching_target)} | ${fmtFirst(s.first_step_reaching_target)} |`);
+    }
+    L.push('', `Reached at all: transfer ${reachedT}/${total}, scratch ${reachedS}/${total} (seed × set). Random scores' ESS score with PA on these sets: ${f4(rndPa)} — a PA figure near it says little.`, '');
+    const c = rep.conditions;
+    L.push(`Load: ${c.cpus} cores shared with other work; 1-minute load average median ${Number(c.loadavg_1min_median).toFixed(1)}, max ${Number(c.loadavg_1min_max).toFixed(1)}.`, '');
+  } else if (rep?.partial) {
+    L.push(`Report runs incomplete (${rep.runs.length} of ${2 * 5} finished when this was rendered).`, '');
+  }
+  if (r.panli) {
+    L.push('### Source recipe on held-out panli days (no PA)', '', '| day | source model F1 | first-difference F1 | |', '| --- | --- | --- | --- |');
+    for (const row of r.panli.rows) L.push(`| ${row.set} | ${f4(row.model_f1)} | ${f4(row.fd_f1)} | ${row.model_f1 > row.fd_f1 ? 'model ahead' : '**model below the baseline**'} |`);
+    const m = mean(r.panli.rows.map((x: { model_f1: number }) => x.model_f1));
+    const b = mean(r.panli.rows.map((x: { fd_f1: number }) => x.fd_f1));
+    L.push('', `Mean: source ${f4(m)} vs first-difference ${f4(b)} → ${m > b ? '**met**' : '**NOT met**'}.`, '');
+  }
+  L.push(END);
+  return L.join('\n');
+}
+
+function writeDocs(r: Results): void {
+  const file = path.join(REPO, 'docs', 'experiments.md');
+  const text = fs.readFileSync(file, 'utf8');
+  const section = renderSection(r);
+  const i = text.indexOf(BEGIN);
+  const j = text.indexOf(END);
+  const next = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + END.length) : text.replace(/\n*$/, '\n\n') + section + '\n';
+  writeFileAtomic(file, next);
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const file = a.results ?? path.join(a.out, 'results.json');
+  const results = loadResults(file);
+  results.results_file = path.relative(REPO, file);
+  if (a.mode !== 'render') {
+    if (!a.source) throw new Error('--source <panli run dir or checkpoint> is required to train');
+    await initBackend({ backend: 'wasm', logger: log });
+    if (a.mode === 'select') await select(a, results, file);
+    else await report(a, results, file);
+  }
+  if (a.quick) return log(`--quick: results in ${file}; docs not written`);
+  writeDocs(results);
+  log(`wrote docs/experiments.md section from ${file}`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`transfer experiment: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
