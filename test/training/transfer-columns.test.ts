@@ -7,6 +7,7 @@ import * as path from 'path';
 import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
 import { saveCheckpoint, loadCheckpoint, resolveCheckpointPath } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
+import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
 import { periodicSeries, tmpDir } from './train-helpers';
 
 const quiet = (): void => undefined;
@@ -54,4 +55,172 @@ describe('a run directory where a checkpoint is expected', () => {
   });
 });
 
-export { AnomalyBert, saveCheckpoint };
+
+describe('column-aware transfer (column_map)', () => {
+  const root = tmpDir('colmap');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const P = 4;
+  const D = 16;
+
+  async function source(diff: boolean): Promise<string> {
+    const dir = path.join(root, `src-${diff}`);
+    if (fs.existsSync(dir)) return dir;
+    const m = AnomalyBert.create(
+      { inputDim: 3, outputDim: 1, patchSize: P, nTokens: 8, dEmbed: D, nLayer: 1, nHead: 2, dropout: 0.1, diffScales: diff ? [1, 1, 1] : undefined },
+      { seed: 3 },
+    );
+    await saveCheckpoint(dir, m, { columns: ['VOLT', 'CURR', 'SOC'], step: 10 });
+    m.dispose();
+    return dir;
+  }
+
+  test.each([true, false])('mapped columns keep their embedding rows (first differences: %s), the rest is fresh or folded; recorded', async (diff) => {
+    const src = await source(diff);
+    const { model: s } = await loadCheckpoint(src);
+    const sw = s.variable('linear_embedding.weight').dataSync() as Float32Array; // (P·Fs, D), [in, out]
+    const sb = s.variable('linear_embedding.bias').dataSync() as Float32Array;
+    const before = s.toStateDict();
+    s.dispose();
+    const out = path.join(root, `ft-${diff}`);
+    const series = periodicSeries(300, 2);
+    series.columns = ['current', 'temp'];
+    const r = await trainAnomalyBert({
+      train: series,
+      out,
+      backend: 'cpu',
+      // max_steps 1 with lr tiny: step 0's checkpoint is the starting point.
+      options: { batch_size: 4, window_sliding: 8, max_steps: 1, summary_steps: 1, checkpoint: src, column_map: { current: 'CURR' } },
+      log: quiet,
+      onProgress: quiet,
+    });
+    const { model: t, meta } = await loadCheckpoint(path.join(r.runDir, 'state', 'step_0'));
+    const tw = t.variable('linear_embedding.weight').dataSync() as Float32Array;
+    const tb = t.variable('linear_embedding.bias').dataSync() as Float32Array;
+    const Fs = diff ? 6 : 3;
+    const Ft = diff ? 4 : 2;
+    for (let p = 0; p < P; p++) {
+      for (let d = 0; d < D; d++) {
+        // target column 0 (current) ← source column 1 (CURR); its difference row likewise
+        expect(tw[(p * Ft + 0) * D + d]).toBe(sw[(p * Fs + 1) * D + d]);
+        if (diff) expect(tw[(p * Ft + 2 + 0) * D + d]).toBe(sw[(p * Fs + 3 + 1) * D + d]);
+      }
+    }
+    // bias: source bias + 0.5 · Σ_p rows of the dropped value columns VOLT (0) and SOC (2)
+    for (let d = 0; d < D; d++) {
+      let want = sb[d];
+      for (let p = 0; p < P; p++) want += 0.5 * (sw[(p * Fs + 0) * D + d] + sw[(p * Fs + 2) * D + d]);
+      expect(tb[d]).toBeCloseTo(want, 5);
+    }
+    // the encoder and head are the source's
+    const after = t.toStateDict();
+    for (const [name, v] of before) if (!name.startsWith('linear_embedding.')) expect(Array.from(after.get(name)?.data as Float32Array)).toEqual(Array.from(v.data));
+    t.dispose();
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config.start.transfer).toMatchObject({
+      column_map: { current: 'CURR' },
+      mapped_columns: [{ target: 'current', source: 'CURR' }],
+      reinitialized_columns: ['temp'],
+      dropped_source_columns: ['VOLT', 'SOC'],
+      embedding: 'remapped',
+    });
+    expect(config.fine_tuning.freeze_schedule[0]).toMatchObject({ stage: 'all' });
+    expect((meta.extra as { transfer: { mapped_columns: unknown[] } }).transfer.mapped_columns).toHaveLength(1);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(JSON.stringify(manifest)).toContain('"mapped_columns"');
+  });
+
+  test('a column_map naming a missing column is a one-line error listing the available names', async () => {
+    const src = await source(true);
+    const series = periodicSeries(300, 2);
+    series.columns = ['current', 'temp'];
+    const run = (column_map: Record<string, string>, out: string): Promise<unknown> =>
+      trainAnomalyBert({ train: series, out: path.join(root, out), backend: 'cpu', options: { batch_size: 4, window_sliding: 8, max_steps: 1, checkpoint: src, column_map }, log: quiet, onProgress: quiet });
+    await expect(run({ voltage: 'VOLT' }, 'e1')).rejects.toThrow(/^option --column_map: 'voltage' is not a column of the training data \(available: current, temp\)$/);
+    await expect(run({ current: 'BANK_X' }, 'e2')).rejects.toThrow(/^option --column_map: 'BANK_X' is not a column of checkpoint .* \(available: VOLT, CURR, SOC\)$/);
+    expect(() => resolveTrainOptions({ column_map: 'voltage:VOLT' as never })).toThrow(/option --column_map: 'voltage:VOLT' is not target=source/);
+    expect(resolveTrainOptions({ column_map: 'voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT' as never }).column_map).toEqual({ voltage: 'BANK_DC_VOLT', current: 'BANK_DC_CURRENT' });
+  });
+});
+
+describe('fine-tuning strategies', () => {
+  const root = tmpDir('strategies');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('LoRA: base encoder weights stay, checkpoints hold merged weights that equal the adapted forward pass', async () => {
+    const src = path.join(root, 'src');
+    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 }, { seed: 4 });
+    await saveCheckpoint(src, m, { columns: ['a', 'b'], step: 1 });
+    const base = m.toStateDict();
+    m.dispose();
+    const r = await trainAnomalyBert({
+      train: periodicSeries(300, 2),
+      out: path.join(root, 'lora'),
+      backend: 'cpu',
+      options: { batch_size: 4, window_sliding: 8, max_steps: 4, summary_steps: 4, lr: 1e-2, checkpoint: src, lora_rank: 2, lora_alpha: 4, dropout: 0 },
+      log: quiet,
+      onProgress: quiet,
+    });
+    const { model } = await loadCheckpoint(r.finalCheckpoint);
+    const after = model.toStateDict();
+    model.dispose();
+    const q = 'transformer_encoder.encoder_layers.0.attention_layer.word_fc_layers.0.weight';
+    const ln = 'transformer_encoder.encoder_layers.0.norm_layers.0.weight';
+    // adapted projections changed (merged A·B), encoder non-adapted parameters frozen
+    expect(Array.from(after.get(q)?.data as Float32Array)).not.toEqual(Array.from(base.get(q)?.data as Float32Array));
+    expect(Array.from(after.get(ln)?.data as Float32Array)).toEqual(Array.from(base.get(ln)?.data as Float32Array));
+    const config = JSON.parse(fs.readFileSync(path.join(root, 'lora', 'config.json'), 'utf8'));
+    expect(config.fine_tuning.lora).toMatchObject({ rank: 2, alpha: 4, merged_in_checkpoints: true });
+  });
+
+  test('LoRA merge equals the adapter forward pass', async () => {
+    const { LoraAdapters } = await import('../../kernel-lib/src/training/lora');
+    const tf = await import('@tensorflow/tfjs');
+    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 }, { seed: 4 });
+    const lora = new LoraAdapters(m, 3, 6, 1);
+    for (const [name, v] of lora.variables) if (name.endsWith('lora_B')) v.assign(tf.randomUniform(v.shape, -0.2, 0.2, 'float32', 5));
+    const x = tf.randomUniform([2, 32, 2], 0, 1, 'float32', 9) as never;
+    const adapted = (m.apply(x, { adaptParams: lora.adaptParams }).dataSync() as Float32Array).slice();
+    const plain = (m.apply(x).dataSync() as Float32Array).slice();
+    const merged = await lora.merged(m, async () => (m.apply(x).dataSync() as Float32Array).slice());
+    const restored = (m.apply(x).dataSync() as Float32Array).slice();
+    for (let i = 0; i < adapted.length; i++) expect(merged[i]).toBeCloseTo(adapted[i], 4);
+    expect(Array.from(restored)).toEqual(Array.from(plain));
+    expect(Math.max(...adapted.map((v, i) => Math.abs(v - plain[i])))).toBeGreaterThan(1e-3);
+    expect(() => new LoraAdapters(m, 17, 1, 0)).toThrow(/^option --lora_rank must be an integer in 1…16 \(the model width\), got 17$/);
+    lora.dispose();
+    m.dispose();
+  });
+
+  test('freeze schedule: only the embedding moves before the boundary; bad stages and ranks are one-line errors', async () => {
+    const src = path.join(root, 'src2');
+    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 4 });
+    await saveCheckpoint(src, m, { columns: ['a', 'b'], step: 1 });
+    const base = m.toStateDict();
+    m.dispose();
+    const out = path.join(root, 'sched');
+    const lines: string[] = [];
+    await trainAnomalyBert({
+      train: periodicSeries(300, 2),
+      out,
+      backend: 'cpu',
+      options: { batch_size: 4, window_sliding: 8, max_steps: 5, summary_steps: 3, lr: 1e-2, checkpoint: src, freeze_schedule: 'embedding:3,all' },
+      log: (l) => lines.push(l),
+      onProgress: quiet,
+    });
+    const { model: at3 } = await loadCheckpoint(path.join(out, 'state', 'step_3'));
+    const s3 = at3.toStateDict();
+    at3.dispose();
+    const { model: at5 } = await loadCheckpoint(path.join(out, 'state', 'step_5'));
+    const s5 = at5.toStateDict();
+    at5.dispose();
+    const h = 'mlp_layers.2.weight';
+    const e = 'linear_embedding.weight';
+    expect(Array.from(s3.get(e)?.data as Float32Array)).not.toEqual(Array.from(base.get(e)?.data as Float32Array));
+    expect(Array.from(s3.get(h)?.data as Float32Array)).toEqual(Array.from(base.get(h)?.data as Float32Array));
+    expect(Array.from(s5.get(h)?.data as Float32Array)).not.toEqual(Array.from(base.get(h)?.data as Float32Array));
+    expect(lines.join('\n')).toMatch(/step 3: freeze schedule stage 'all'/);
+    expect(() => resolveTrainOptions({ freeze_schedule: 'bogus:10,all' })).toThrow(/^option --freeze_schedule: unknown stage 'bogus:10' \(stages: embedding, head, encoder, embedding\+head, all; e\.g\. embedding:100,all\)$/);
+    expect(() => resolveTrainOptions({ lora_rank: 0 })).toThrow(/^option --lora_rank must be a positive integer/);
+    expect(() => resolveTrainOptions({ layer_lr_decay: 0 })).toThrow(/option --layer_lr_decay must be in \(0, 1\]/);
+  });
+});
