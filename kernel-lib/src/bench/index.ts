@@ -2,14 +2,17 @@
  * `npm run bench`: runs every `*.bench.js` module beside this file and prints one JSON object
  * { backend, node, started, results: { <module>: <its JSON> } } to stdout (progress to stderr),
  * also written to `.bench/results.json`. Each module exports `run(): Promise<object>`.
- * `npm run bench -- <name> ...` runs only the named modules.
+ * `npm run bench -- <name> ...` runs only the named modules; `--no-ess` skips the ESS-config parts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../backend';
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  // `--no-ess` skips the slow ESS-configuration parts (BENCH_ESS=0); other arguments name modules.
+  const args = process.argv.slice(2);
+  if (args.includes('--no-ess')) process.env.BENCH_ESS = '0';
+  const only = args.filter((a) => !a.startsWith('--'));
   const info = await initBackend({});
   const names = fs
     .readdirSync(__dirname)

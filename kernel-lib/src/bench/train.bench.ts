@@ -17,8 +17,12 @@
  * on wasm. Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS),
  * BENCH_TRAIN_ESS_WARMUP=0 (time the first ESS step, no warm-up), BENCH_TRAIN_ESS_BATCH (default
  * 16), BENCH_TRAIN_ESS_MICRO_BATCH (default 1; 0 = whole batch), BENCH_TRAIN_CONFIGS (comma list
- * of workshop,workshop_diff,ess). Input: a smooth generated 5-column series in [0, 1] (the data values do not
- * change the cost of a step).
+ * of workshop,workshop_diff,ess; BENCH_ESS=0 drops ess). Input: a smooth generated 5-column series in [0, 1]
+ * (the data values do not change the cost of a step).
+ *
+ * PyTorch anchor (torch_anchor.py, same architecture and batch, 1 thread, forward + BCE + backward +
+ * clip + AdamW, random inputs) in the same invocation: `torch.<config>`, and `ratios.<config>`
+ * = our seconds per step / torch's (≤ 2 is the target) and our peak RSS / torch's.
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
@@ -29,6 +33,7 @@ import { ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from '../anomalyb
 import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../training/degrade';
 import { AdamW } from '../training/optimizer';
 import { trainingStep } from '../training/train';
+import { essEnabled, ratio, runTorchAnchor } from './torch-anchor';
 
 function series(length: number, nCols: number): DegradeSeries {
   const values = new Float32Array(length * nCols);
@@ -139,18 +144,38 @@ export async function run(): Promise<object> {
     loadavg_1min_at_start: os.loadavg()[0],
     note: 'timings on a shared machine are pessimistic; see loadavg',
   };
-  if (which.includes('workshop')) out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+  const torch: Record<string, unknown> = {};
+  const ratios: Record<string, unknown> = {};
+  const anchor = (name: string, config: AnomalyBertConfig, steps: number, batch: number, warmup: boolean): void => {
+    const t = runTorchAnchor({ config, batch, infer: false, train_steps: steps, train_warmup: warmup });
+    torch[name] = t;
+    const ours = out[name] as BenchResult | undefined;
+    const tr = t.train as { steps_per_s?: number } | undefined;
+    ratios[name] = {
+      step_time_vs_torch: ours && tr?.steps_per_s ? ratio(tr.steps_per_s, ours.steps_per_s) : undefined,
+      peak_rss_vs_torch: ratio(ours?.peak_rss_mb, t.peak_rss_mb),
+    };
+  };
+  if (which.includes('workshop')) {
+    out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+    anchor('workshop', WORKSHOP_CONFIG, Math.max(envSteps ?? 3, 5), 16, true);
+  }
   // The workshop model of docs/experiments.md reads first differences too (2C numbers per point).
   if (which.includes('workshop_diff')) {
-    out.workshop_diff = await benchConfig({ ...WORKSHOP_CONFIG, diffScales: new Array<number>(WORKSHOP_CONFIG.inputDim).fill(0.01) }, envSteps ?? 3);
+    const diffConfig = { ...WORKSHOP_CONFIG, diffScales: new Array<number>(WORKSHOP_CONFIG.inputDim).fill(0.01) };
+    out.workshop_diff = await benchConfig(diffConfig, envSteps ?? 3);
+    anchor('workshop_diff', diffConfig, Math.max(envSteps ?? 3, 5), 16, true);
   }
-  if (which.includes('ess')) {
+  if (which.includes('ess') && essEnabled()) {
     // Batch 16 through micro-batches of 1 window: 2 windows per pass already exceed wasm's 4 GB
     // heap (the module aborts and the backend is unusable afterwards in that process).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
     const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 1);
     out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro);
+    anchor('ess', ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
   }
+  out.torch = torch;
+  out.ratios = ratios;
   out.loadavg_1min_at_end = os.loadavg()[0];
   return out;
 }
