@@ -61,12 +61,16 @@ export function mdCode(s: unknown): string {
   return `${fence}${fence.length > 1 ? ' ' : ''}${text}${fence.length > 1 ? ' ' : ''}${fence}`;
 }
 
-/** Quote a CSV cell when needed; neutralise spreadsheet formulas (=, +, -, @) in text cells. */
+/**
+ * Quote a CSV cell when needed; neutralise spreadsheet formulas (=, +, -, @) in text cells;
+ * escape control characters other than tab and line breaks (which the quotes keep in the cell),
+ * so `cat anomalies.csv` cannot drive the terminal.
+ */
 export function csvCell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  let s = value;
+  let s = value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => escapeControl(c));
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

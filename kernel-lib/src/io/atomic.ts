@@ -36,11 +36,13 @@ const ERRNO_TEXT: Record<string, string> = {
 export class WriteError extends Error {
   readonly file: string;
   readonly code?: string;
+  override readonly cause: unknown;
   constructor(file: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException)?.code;
     const what = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : (cause as Error)?.message ?? String(cause);
     super(`cannot write ${file}: ${what}`);
     this.name = 'WriteError';
+    this.cause = cause;
     this.file = file;
     this.code = code;
   }
@@ -74,7 +76,8 @@ export function pathKind(p: string): 'missing' | 'file' | 'dir' | 'fifo' | 'sock
   try {
     st = fs.statSync(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    // ENOTDIR: a parent is a file, so the path cannot exist (creating it will fail, naming it).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
     throw e;
   }
   if (st.isFile()) return 'file';
@@ -166,7 +169,9 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
     fsyncDir(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw e instanceof WriteError ? e : asWriteError(target, e);
+    // Name the file as it will be published (run/state/step_20/weights.bin), not the temporary.
+    if (e instanceof WriteError && e.file.startsWith(tmp + path.sep)) throw new WriteError(path.join(target, path.relative(tmp, e.file)), e.cause);
+    throw asWriteError(target, e);
   }
   try {
     if (fs.existsSync(target)) {

@@ -41,6 +41,7 @@ import { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
 import { resolveTrainOptions, windowLength, type TrainOptions } from './options';
 import { lrForStep } from './schedule';
 import { checkTrainingMemory } from './budget';
+import { describeOwner } from '../io/lock';
 import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from './run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
@@ -173,6 +174,8 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   const resumingInside = partial.checkpoint !== undefined && (partial.initial_iter ?? 0) > 0 && inside(partial.checkpoint);
   const claim = claimRunDirectory(input.out, { existing: input.existing, resumingInside, purpose: 'anomaly-lab train' });
   try {
+    const stale = claim.lock.tookOverFrom;
+    if (stale) (input.log ?? ((line: string) => process.stderr.write(line + '\n')))(`${claim.root}: took over the stale lock of ${describeOwner(stale)} (no longer running)`);
     let resumed = input;
     if (input.existing === 'resume' && partial.checkpoint === undefined && claim.previousSteps.length > 0) {
       const step = claim.previousSteps[claim.previousSteps.length - 1];
@@ -197,7 +200,6 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   if (partial.diff_features !== undefined) explicitShape.diff_features = o.diff_features;
   // Refuse a shape that cannot fit before anything is built (a checkpoint brings its own shape).
   if (!o.checkpoint) checkTrainingMemory(o, input.columns?.length ?? 1);
-  const backend = await initBackend({ backend: input.backend, logger: log });
 
   // ---- data -------------------------------------------------------------------------------
   const train = await asSeries(input.train, input.columns, 'train');
@@ -220,6 +222,9 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     replacing = await asSeries(replacingSource, input.columns ?? train.columns, 'replacing_data');
     checkFinite(replacing, 'replacing_data');
   }
+
+  // tfjs starts after the data loaded: a bad file is reported alone, before any backend line.
+  const backend = await initBackend({ backend: input.backend, logger: log });
 
   // ---- model --------------------------------------------------------------------------------
   const start = await prepareStartingPoint(o, C, explicitShape, log, train.columns);

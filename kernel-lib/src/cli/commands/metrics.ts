@@ -206,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
       trials,
       rates: sweepRates(minRate, maxRate),
       shouldStop: interrupt.stopped,
-      progressMs: tty ? 500 : 10000,
+      progressMs: tty ? 500 : 2000,
       onProgress: (done, total) => process.stderr.write(`${tty ? '\r' : ''}metrics: random baseline draw ${done}/${total}${tty ? '' : '\n'}`),
     });
   } finally {

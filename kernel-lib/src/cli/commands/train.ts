@@ -56,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { trainAnomalyBert } = require('../../training/train') as typeof import('../../training/train');
   const { RunExistsError } = require('../../training/run-dir') as typeof import('../../training/run-dir'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { LockedError } = require('../../io/lock') as typeof import('../../io/lock'); // eslint-disable-line @typescript-eslint/no-require-imports
   // Ctrl-C: finish the current step, write a final checkpoint, release the run's lock; twice: abort.
   const interrupt = stopOnSigint('train');
   const result = await trainAnomalyBert({
@@ -74,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   })
     .catch((e: unknown) => {
       // The library names its field (existing); here it is the flag.
+      if (e instanceof LockedError) throw new Error(`option --out ${e.message}`);
       if (e instanceof RunExistsError) throw new UsageError(`option --out ${JSON.stringify(e.dir)} ${e.what}${e.notARun ? '' : '; pass --resume to continue it or --overwrite to replace it'}`);
       throw e;
     })
