@@ -24,7 +24,7 @@ export const summary = 'write a model (AnomalyBERT checkpoint or power detector)
 const SPECS: OptionSpecs = {
   checkpoint: { kind: 'string', required: true, help: 'AnomalyBERT checkpoint directory / run directory / state_dict.pt, or a power detector (.h5, .keras, directory)' },
   format: { kind: 'string', default: 'onnx', choices: ['onnx'], help: 'output format' },
-  out: { kind: 'string', required: true, help: '.onnx file to write' },
+  out: { kind: 'string', required: true, output: 'file', help: '.onnx file to write' },
   model: { kind: 'string', default: 'auto', choices: ['auto', 'anomalybert', 'power-detector'], help: 'what the checkpoint holds (auto: by its files)' },
   patch_size: { kind: 'int', help: 'patch size of a .pt AnomalyBERT when shapes leave it open' },
 };
