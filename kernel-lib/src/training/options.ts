@@ -38,6 +38,12 @@ export interface TrainOptions {
    * memory of k windows.
    */
   micro_batch: number;
+  /**
+   * This toolkit's addition: data-parallel worker threads (training/parallel.ts), each with its
+   * own tfjs backend and heap; their gradients are summed into one AdamW update. 0 (default) = one
+   * per core; 1 = this thread only. Shards are whole micro-batches (or windows without them).
+   */
+  workers: number;
   // model
   n_features: number;
   patch_size: number;
@@ -180,6 +186,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   grad_clip_norm: 1.0,
   weight_decay: 1e-4,
   micro_batch: 0,
+  workers: 0,
   n_features: 512,
   patch_size: 4,
   d_embed: 512,
@@ -220,6 +227,7 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
     default: TRAIN_DEFAULTS.micro_batch,
     help: 'gradient accumulation: windows per forward/backward pass (divides batch_size; 0 = whole batch); same update, less memory',
   },
+  workers: { kind: 'int', default: TRAIN_DEFAULTS.workers, help: 'data-parallel worker threads, own backend each; gradients summed, one AdamW update (0 = one per core)' },
   n_features: { kind: 'int', default: TRAIN_DEFAULTS.n_features, help: 'tokens per window (original: window_size)' },
   patch_size: { kind: 'int', default: TRAIN_DEFAULTS.patch_size, help: 'points per token' },
   d_embed: { kind: 'int', default: TRAIN_DEFAULTS.d_embed, help: 'model width' },
@@ -327,6 +335,7 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`option --${k} must be a positive integer, got ${o[k]}`);
   }
   if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new Error(`option --initial_iter must be a non-negative integer, got ${o.initial_iter}`);
+  if (!Number.isInteger(o.workers) || o.workers < 0) throw new Error(`option --workers must be a non-negative integer (0 = one per core), got ${o.workers}`);
   if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0) throw new Error(`option --micro_batch must be a non-negative integer, got ${o.micro_batch}`);
   if (o.micro_batch > 0 && o.batch_size % o.micro_batch !== 0) {
     throw new Error(`option --micro_batch (${o.micro_batch}) must divide --batch_size (${o.batch_size}); 0 processes the whole batch at once`);

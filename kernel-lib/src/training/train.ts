@@ -47,6 +47,7 @@ import { createTerminalReporter, type OnProgress, type OnSummary } from './progr
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
 import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
+import { ParallelTrainer, coreCount } from './parallel';
 
 /** How the training data are scaled before degradation (which assumes values in [0, 1]). */
 export type ScaleMode = 'fit' | 'none' | 'checkpoint';
@@ -382,6 +383,11 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     lengthAdjusting: o.length_adjusting,
     whiteNoising: o.white_noising,
   };
+  // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this thread.
+  const chunks = o.micro_batch > 0 ? n / o.micro_batch : n;
+  const nWorkers = lora ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, chunks);
+  const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
+  if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
   const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
   const onProgress = input.onProgress ?? reporter?.onProgress;
   const onSummary = input.onSummary ?? reporter?.onSummary;
@@ -445,7 +451,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         ({ optimizer, varList } = buildOptimizer(stage));
         log(`step ${i}: freeze schedule stage '${recipe.stages[stage].name}' (${recipe.stages[stage].parts.join(', ')} train)`);
       }
-      const { loss, accuracy, gradNorm } = trainingStep(model, optimizer, varList, batch, {
+      const stepOptions: TrainingStepOptions = {
         nRows: n,
         windowSize: W,
         nCols: C,
@@ -455,7 +461,10 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         accuracy: summary,
         microBatch: o.micro_batch,
         adaptParams: lora?.adaptParams,
-      });
+      };
+      // The final summary step is forward-only: it runs here.
+      const { loss, accuracy, gradNorm } =
+        parallel && !final ? await parallel.step(optimizer, varList, batch, stepOptions) : trainingStep(model, optimizer, varList, batch, stepOptions);
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
       lastStep = i;
 
@@ -481,6 +490,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     }
   } finally {
     reporter?.finish();
+    await parallel?.close();
     optimizer.dispose();
     lora?.dispose();
   }
@@ -522,7 +532,7 @@ export interface TrainingStepOptions {
 }
 
 /** Dropout seed of micro-batch k: chunk 0 keeps the step's seed, later chunks get distinct masks. */
-function chunkDropoutSeed(seed: number | undefined, k: number): number | undefined {
+export function chunkDropoutSeed(seed: number | undefined, k: number): number | undefined {
   if (seed === undefined || k === 0) return seed;
   return (seed + Math.imul(k, 0x9e3779b9)) >>> 0;
 }

@@ -1,0 +1,134 @@
+/**
+ * One data-parallel training worker (a worker thread; see parallel.ts). It holds a replica of the
+ * model on its own tfjs backend — its own wasm instance and heap, so the 4 GB wasm limit applies
+ * per worker — and answers each step with the gradients of its shard of the batch:
+ *   Σ over its chunks of ∇ (mean BCE of the chunk × chunk rows / batch rows)
+ * so the main thread's sum over workers is the gradient of the whole batch's mean BCE. Chunk j of
+ * a shard starting at chunk `chunkOffset` draws the dropout masks of chunk chunkOffset + j of a
+ * single-thread micro-batched step, so both compute the same update.
+ *
+ * Fault injection for tests: ANOMALY_LAB_WORKER_EXIT_AT_STEP=k makes worker 0 exit at its k-th step.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { initBackend, tf } from '../backend';
+import { AnomalyBert } from '../anomalybert/model';
+import type { ResolvedAnomalyBertConfig } from '../anomalybert/config';
+import { bceWithLogits, chunkDropoutSeed } from './train';
+
+export interface WorkerInit {
+  index: number;
+  backend: string;
+  config: ResolvedAnomalyBertConfig;
+}
+
+export interface StepRequest {
+  type: 'step';
+  id: number;
+  /** New parameter values (internal layout, model.namedVariables() order) when they changed. */
+  weights?: Float32Array[];
+  /** Names of the variables to differentiate (the trained ones), in the optimiser's order. */
+  names: string[];
+  x: Float32Array;
+  y: Uint8Array;
+  rows: number;
+  windowSize: number;
+  nCols: number;
+  /** Rows of the whole batch (each chunk's loss is weighted by its rows / batchRows). */
+  batchRows: number;
+  /** Rows per chunk (divides rows). */
+  chunkRows: number;
+  chunkOffset: number;
+  dropoutSeed?: number;
+  accuracy: boolean;
+}
+
+export interface StepReply {
+  type: 'grads';
+  id: number;
+  grads: Float32Array[];
+  loss: number;
+  accuracy: number;
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('train-worker must run in a worker thread');
+  const init = workerData as WorkerInit;
+  await initBackend({ backend: init.backend, log: false });
+  const model = AnomalyBert.create(init.config, { seed: 0 });
+  const vars = model.namedVariables();
+  const byName = new Map(vars);
+  const exitAt = init.index === 0 ? Number(process.env.ANOMALY_LAB_WORKER_EXIT_AT_STEP ?? NaN) : NaN;
+  let steps = 0;
+  port.on('message', (msg: StepRequest | { type: 'close' }) => {
+    if (msg.type === 'close') {
+      model.dispose();
+      port.close();
+      return;
+    }
+    steps++;
+    if (steps === exitAt) process.exit(3);
+    try {
+      if (msg.weights) {
+        msg.weights.forEach((w, i) => {
+          const v = vars[i][1];
+          tf.tidy(() => v.assign(tf.tensor(w, v.shape, 'float32')));
+        });
+      }
+      const varList = msg.names.map((n) => {
+        const v = byName.get(n);
+        if (!v) throw new Error(`no parameter '${n}' in the worker's model`);
+        return v;
+      });
+      const { windowSize: W, nCols: C, chunkRows: mb } = msg;
+      let summed: tf.Tensor[] | undefined;
+      let loss = 0;
+      let accuracy = 0;
+      for (let j = 0; j < msg.rows / mb; j++) {
+        const weight = mb / msg.batchRows;
+        const xk = tf.tensor3d(msg.x.subarray(j * mb * W * C, (j + 1) * mb * W * C), [mb, W, C]);
+        const yk = tf.tensor2d(Float32Array.from(msg.y.subarray(j * mb * W, (j + 1) * mb * W)), [mb, W]);
+        const dropoutSeed = chunkDropoutSeed(msg.dropoutSeed, msg.chunkOffset + j);
+        let logits: tf.Tensor2D | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D;
+          if (msg.accuracy) logits = tf.keep(z);
+          return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
+        }, varList);
+        loss += value.dataSync()[0];
+        value.dispose();
+        const g = varList.map((v) => grads[v.name]);
+        if (!summed) summed = g;
+        else {
+          const previous = summed;
+          summed = previous.map((p, i) => tf.add(p, g[i]));
+          tf.dispose(previous);
+          tf.dispose(g);
+        }
+        if (logits) {
+          const lg = logits;
+          const a = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(lg, 0), 'float32'), yk), 'float32')));
+          accuracy += a.dataSync()[0] * weight;
+          tf.dispose([a, lg]);
+        }
+        tf.dispose([xk, yk]);
+      }
+      // Own, exactly sized buffers (transferred to the main thread without a copy).
+      const out = (summed ?? []).map((t) => {
+        const d = t.dataSync() as Float32Array;
+        return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice();
+      });
+      tf.dispose(summed ?? []);
+      const reply: StepReply = { type: 'grads', id: msg.id, grads: out, loss, accuracy };
+      port.postMessage(reply, out.map((a) => a.buffer as ArrayBuffer));
+    } catch (e) {
+      port.postMessage({ type: 'error', id: msg.id, message: (e as Error).message });
+    }
+  });
+  port.postMessage({ type: 'ready' });
+}
+
+main().catch((e) => {
+  parentPort?.postMessage({ type: 'error', id: -1, message: (e as Error).message });
+  process.exit(1);
+});
