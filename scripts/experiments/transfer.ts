@@ -31,6 +31,7 @@ import {
   listCheckpointSteps,
   writeFileAtomic,
   RECOMMENDED_TRANSFER,
+  TRAIN_DEFAULTS,
   LIBRARY_VERSION,
   type Series,
   type TrainOptions,
@@ -47,7 +48,15 @@ const COLUMN_MAP = { voltage: 'BANK_DC_VOLT', current: 'BANK_DC_CURRENT' };
 const SYNTH = { anomalies: 12, minLengthFraction: 0.0005, maxLengthFraction: 0.02 };
 const WORKSHOP_MODEL = { n_features: 64, patch_size: 8, d_embed: 64, n_layer: 2, n_head: 8, diff_features: true };
 /** What both arms share: the workshop recipe's lr, batch and degradation (docs/experiments.md (a)). */
-const COMMON: Partial<TrainOptions> = { lr: 1e-3, batch_size: 16, white_noising: 0.15, replacing_rate_max: 0.5, window_sliding: 64 };
+const COMMON: Partial<TrainOptions> = {
+  lr: 1e-3,
+  batch_size: 16,
+  white_noising: 0.15,
+  replacing_rate_max: 0.5,
+  window_sliding: 64,
+  // One thread per run (the machine is shared; timings comparable across arms) when the library has data-parallel workers.
+  ...('workers' in TRAIN_DEFAULTS ? ({ workers: 1 } as Partial<TrainOptions>) : {}),
+};
 /** Estimation stride of the evaluation (64, not 16: 4× fewer windows on the shared 2-core machine). */
 const EVAL_SLIDING = 64;
 /** The seed's step scoring: ESS score with PA at anomaly rate 0.05 against target 0.9. */

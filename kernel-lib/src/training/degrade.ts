@@ -33,6 +33,7 @@
  * original's.
  */
 import type { Rng } from '../browser/random';
+import { temperatureAnomaly, voltageGapAnomaly, type EssContext } from './ess-anomalies';
 
 /** The part of io's `Series` this module needs: row-major (length, C) values. */
 export interface DegradeSeries {
@@ -54,7 +55,7 @@ export interface DegradeSeries {
 export type FlipMode = 'all' | 'vertical' | 'horizontal' | 'none';
 export const FLIP_MODES: readonly FlipMode[] = ['all', 'vertical', 'horizontal', 'none'];
 
-export type DegradationType = 'soft_replacing' | 'uniform_replacing' | 'peak_noising' | 'length_adjusting' | 'white_noising' | 'none';
+export type DegradationType = 'soft_replacing' | 'uniform_replacing' | 'peak_noising' | 'length_adjusting' | 'white_noising' | 'temperature_anomaly' | 'voltage_gap' | 'none';
 
 /** Probabilities of the synthesis types (the original script's option names, camelCased). */
 export interface DegradationProbabilities {
@@ -64,6 +65,9 @@ export interface DegradationProbabilities {
   /** only meaningful with the BCE loss (the only loss here) */
   lengthAdjusting: number;
   whiteNoising: number;
+  /** OpenESS 2025 (ess-anomalies.ts): checked first, default 0 */
+  temperatureAnomaly?: number;
+  voltageGap?: number;
 }
 
 /** The issue's defaults (soft 0.5, uniform 0.15, peak 0.15, length 0.0, white 0.0). */
@@ -127,6 +131,8 @@ export interface DegradedBatchOptions {
   replacingData?: DegradeSeries;
   rng: Rng;
   lengths: ReplacingLengthTable;
+  /** Per-row context of `series` for the ESS degradations (temperature_anomaly, voltage_gap). */
+  ess?: EssContext;
 }
 
 /** The bounds of the length table: [⌊W·(r/10)⌋, ⌊W·r⌋). */
@@ -222,7 +228,12 @@ export function chooseDegradedColumns(draws: ArrayLike<number>): number[] {
 
 /** Type of a sample from its draw u, by the original's cumulative thresholds. */
 export function degradationTypeFor(u: number, p: DegradationProbabilities): DegradationType {
-  const soft = 1 - p.softReplacing;
+  // OpenESS checks its two ESS types first; with both 0 the thresholds below are the original's.
+  const gap = 1 - (p.voltageGap ?? 0);
+  const temperature = gap - (p.temperatureAnomaly ?? 0);
+  if (u > gap) return 'voltage_gap';
+  if (u > temperature) return 'temperature_anomaly';
+  const soft = temperature - p.softReplacing;
   const uniform = soft - p.uniformReplacing;
   const peak = uniform - p.peakNoising;
   const length = peak - p.lengthAdjusting;
@@ -327,6 +338,7 @@ export function whiteNoise(window: Float32Array, nCols: number, start: number, l
 
 /** Validated options with defaults. */
 interface ResolvedOptions {
+  ess?: EssContext;
   batchSize: number;
   windowSize: number;
   patchSize: number;
@@ -373,9 +385,11 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
     peakNoising: 'peak_noising',
     lengthAdjusting: 'length_adjusting',
     whiteNoising: 'white_noising',
+    temperatureAnomaly: 'temperature_anomaly',
+    voltageGap: 'voltage_gap',
   };
   for (const key of Object.keys(optionNames) as Array<keyof DegradationProbabilities>) {
-    const v = probabilities[key];
+    const v = probabilities[key] ?? 0;
     if (!(v >= 0 && v <= 1)) throw new Error(`option ${optionNames[key]} must be a probability in [0, 1], got ${v}`);
   }
   const flip = o.flip ?? 'all';
@@ -407,6 +421,7 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
     replacing,
     lenMax,
     origins,
+    ess: o.ess,
   };
 }
 
@@ -538,6 +553,26 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
       whiteNoise(window, C, start, length, columns, rng);
       record.type = type;
       mark(start, start + length);
+      break;
+    }
+    case 'voltage_gap': {
+      const ess = o.ess;
+      if (!ess?.voltageGapCurve || ess.voltageGapColumn === undefined) throw new Error('option voltage_gap needs the voltage-gap column and curve (see ess-anomalies.ts)');
+      voltageGapAnomaly(window, C, ess.voltageGapColumn, ess.voltageGapCurve.subarray(origin, origin + W));
+      record.type = type;
+      record.columns = [ess.voltageGapColumn];
+      mark(0, W);
+      break;
+    }
+    case 'temperature_anomaly': {
+      const ess = o.ess;
+      if (!ess?.chargeStatus || ess.temperatureColumn === undefined) throw new Error('option temperature_anomaly needs the temperature column and charge status (see ess-anomalies.ts)');
+      const span = temperatureAnomaly(window, C, ess.temperatureColumn, ess.chargeStatus.subarray(origin, origin + W), rng);
+      record.columns = span ? [ess.temperatureColumn] : [];
+      if (span) {
+        record.type = type;
+        mark(span[0], span[1]);
+      }
       break;
     }
     default:

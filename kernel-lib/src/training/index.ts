@@ -46,5 +46,8 @@ export { resolveTransferRecipe } from './recipe';
 export type { ResolvedRecipe } from './recipe';
 export { RECOMMENDED_TRANSFER, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
 export type { FreezeStage } from './options';
+export { chargeStatusFromSoc, temperatureAnomaly, voltageGapAnomaly, essContextFor, minChargeRun, ESS_COLUMNS, CHARGE_STATUS_HALF_SPAN } from './ess-anomalies';
+export type { EssContext } from './ess-anomalies';
+export { SYNTH_ESS_ANOMALY_TYPES } from './synth-anomalies';
 export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';
 export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';

@@ -23,9 +23,13 @@
  */
 import { createRng, type Rng } from '../browser/random';
 import { chooseDegradedColumns, WHITE_NOISE_STD, type DegradeSeries } from './degrade';
+import { synthTemperature, voltageGapAnomaly, type EssContext } from './ess-anomalies';
 
-export type SynthAnomalyType = 'soft_replacement' | 'uniform_replacement' | 'peak_noise' | 'white_noise';
+export type SynthAnomalyType = 'soft_replacement' | 'uniform_replacement' | 'peak_noise' | 'white_noise' | 'temperature_anomaly' | 'voltage_gap';
+/** The default types (the ESS project's synthesis functions). */
 export const SYNTH_ANOMALY_TYPES: readonly SynthAnomalyType[] = ['soft_replacement', 'uniform_replacement', 'peak_noise', 'white_noise'];
+/** Opt-in types of the 2025 OpenESS code (ess-anomalies.ts): need `ess` (temperature / voltage-gap columns, curve). */
+export const SYNTH_ESS_ANOMALY_TYPES: readonly SynthAnomalyType[] = ['temperature_anomaly', 'voltage_gap'];
 
 /** Peak weight of the soft-replacement triangle. */
 export const SYNTH_SOFT_WEIGHT = 0.7;
@@ -56,6 +60,8 @@ export interface SynthOptions {
   maxLengthFraction?: number;
   /** series the soft-replacement intervals come from (same column count); default: the series itself */
   replacingData?: DegradeSeries;
+  /** columns and curve of the OpenESS types (temperature_anomaly, voltage_gap) */
+  ess?: EssContext;
 }
 
 export interface SynthTestSet {
@@ -136,7 +142,13 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
   const types = options.types ?? SYNTH_ANOMALY_TYPES;
   if (types.length === 0) throw new Error('option types must name at least one anomaly type');
   for (const t of types) {
-    if (!SYNTH_ANOMALY_TYPES.includes(t)) throw new Error(`unknown anomaly type '${t}' (known: ${SYNTH_ANOMALY_TYPES.join(', ')})`);
+    if (!SYNTH_ANOMALY_TYPES.includes(t) && !SYNTH_ESS_ANOMALY_TYPES.includes(t)) {
+      throw new Error(`unknown anomaly type '${t}' (known: ${[...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES].join(', ')})`);
+    }
+  }
+  if (types.includes('temperature_anomaly') && options.ess?.temperatureColumn === undefined) throw new Error("anomaly type 'temperature_anomaly' needs the temperature column (ess.temperatureColumn)");
+  if (types.includes('voltage_gap') && (options.ess?.voltageGapColumn === undefined || !options.ess.voltageGapCurve)) {
+    throw new Error("anomaly type 'voltage_gap' needs the voltage-gap column and curve (ess.voltageGapColumn, ess.voltageGapCurve)");
   }
   const { lo, hi } = synthLengthBounds(n, options.minLengthFraction, options.maxLengthFraction);
   if (n < 2 * lo + 2) throw new Error(`${name} has ${n} rows, too short for synthetic anomalies`);
@@ -218,6 +230,20 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
           labels[p] = 1;
         }
         record.points = points;
+        break;
+      }
+      case 'temperature_anomaly': {
+        const col = options.ess?.temperatureColumn as number;
+        synthTemperature(values, C, col, start, end, 1.1 + 0.1 * rng.uniform());
+        record.columns = [col];
+        labels.fill(1, start, end);
+        break;
+      }
+      case 'voltage_gap': {
+        const col = options.ess?.voltageGapColumn as number;
+        voltageGapAnomaly(values, C, col, (options.ess?.voltageGapCurve as Float32Array).subarray(start, end), start, end);
+        record.columns = [col];
+        labels.fill(1, start, end);
         break;
       }
       case 'white_noise': {

@@ -48,6 +48,7 @@ import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type 
 import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
+import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
 
 /** How the training data are scaled before degradation (which assumes values in [0, 1]). */
 export type ScaleMode = 'fit' | 'none' | 'checkpoint';
@@ -382,7 +383,19 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     peakNoising: o.peak_noising,
     lengthAdjusting: o.length_adjusting,
     whiteNoising: o.white_noising,
+    temperatureAnomaly: o.temperature_anomaly,
+    voltageGap: o.voltage_gap,
   };
+  // OpenESS degradations: the columns they act on, charge status and the voltage-gap curve (ess-anomalies.ts).
+  let ess: EssContext | undefined;
+  if (o.temperature_anomaly > 0 || o.voltage_gap > 0) {
+    let curve: Float32Array | undefined;
+    if (o.voltage_gap > 0 && typeof input.train === 'string') {
+      const withCurve = await loadSeries(input.train, { columns: [ESS_COLUMNS.curve] }).catch(() => undefined);
+      curve = withCurve?.values;
+    }
+    ess = essContextFor(train.columns, trainData.values, trainData.length, { temperature: o.temperature_anomaly > 0, voltageGap: o.voltage_gap > 0 }, curve);
+  }
   // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this thread.
   const chunks = o.micro_batch > 0 ? n / o.micro_batch : n;
   const nWorkers = lora ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, chunks);
@@ -442,6 +455,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         replacingData,
         rng,
         lengths,
+        ess,
       });
       const lr = lrForStep(i, schedule);
       const dropoutSeed = dropoutSeedFor(o.seed, i);

@@ -13,11 +13,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadSeries, selectColumns, type NanPolicy } from '../../io/series';
+import { loadSeries, selectColumns, type NanPolicy, type Series } from '../../io/series';
 import { MinMaxScaler } from '../../io/scaler';
 import { writeNpy } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
-import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, type SynthAnomalyType } from '../../training/synth-anomalies';
+import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, SYNTH_ESS_ANOMALY_TYPES, type SynthAnomalyType } from '../../training/synth-anomalies';
+import { ESS_COLUMNS, type EssContext } from '../../training/ess-anomalies';
 import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
 
 export const summary = 'inject labelled synthetic anomalies into normal data (test.npy, test_label.npy)';
@@ -28,7 +29,7 @@ const SPECS: OptionSpecs = {
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
   anomalies: { kind: 'int', default: 5, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
-  types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')})` },
+  types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')}; opt-in OpenESS types ${SYNTH_ESS_ANOMALY_TYPES.join(',')})` },
   min_length: { kind: 'number', default: 0.0005, help: 'shortest anomaly as a fraction of the series' },
   max_length: { kind: 'number', default: 0.1, help: 'longest anomaly as a fraction of the series' },
   replacing_data: { kind: 'string', help: 'series the soft-replacement intervals come from (default: the data itself)' },
@@ -53,16 +54,36 @@ function toRawUnits(unit: Float32Array, scaler: MinMaxScaler): Float32Array {
   return out;
 }
 
+/** The OpenESS types' columns (by panli name) and, for voltage_gap, the VOLTAGE_GAP_CURVE column of the same file(s). */
+async function essForSynth(file: string, data: Series, types: string[]): Promise<EssContext | undefined> {
+  const temperature = types.includes('temperature_anomaly');
+  const voltageGap = types.includes('voltage_gap');
+  if (!temperature && !voltageGap) return undefined;
+  const curve = voltageGap ? (await loadSeries(file, { columns: [ESS_COLUMNS.curve] }).catch(() => undefined))?.values : undefined;
+  const ctx: EssContext = {};
+  const need = (name: string, type: string): number => {
+    const i = data.columns.indexOf(name);
+    if (i < 0) throw new UsageError(`option --types ${type} needs a ${name} column (columns: ${data.columns.join(', ')})`);
+    return i;
+  };
+  if (temperature) ctx.temperatureColumn = need(ESS_COLUMNS.temperature, 'temperature_anomaly');
+  if (voltageGap) {
+    ctx.voltageGapColumn = need(ESS_COLUMNS.voltageGap, 'voltage_gap');
+    if (!curve) throw new UsageError(`option --types voltage_gap needs a ${ESS_COLUMNS.curve} column in ${file}`);
+    ctx.voltageGapCurve = curve;
+  }
+  return ctx;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary);
   if (!options) return 0;
   const anomalies = options.anomalies as number;
   if (anomalies < 1) throw new UsageError(`option --anomalies must be ≥ 1, got ${anomalies}`);
   const types = options.types as string[];
+  const known = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES] as readonly string[];
   for (const t of types) {
-    if (!(SYNTH_ANOMALY_TYPES as readonly string[]).includes(t)) {
-      throw new UsageError(`option --types: unknown anomaly type '${t}' (known: ${SYNTH_ANOMALY_TYPES.join(', ')})`);
-    }
+    if (!known.includes(t)) throw new UsageError(`option --types: unknown anomaly type '${t}' (known: ${known.join(', ')})`);
   }
   const minLength = options.min_length as number;
   const maxLength = options.max_length as number;
@@ -95,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     minLengthFraction: minLength,
     maxLengthFraction: maxLength,
     replacingData: replacing,
+    ess: await essForSynth(options.data as string, data, types),
   });
   const outputScale = options.output_scale as string;
   const values = outputScale === 'raw' ? toRawUnits(synth.values, scaler) : synth.values;
