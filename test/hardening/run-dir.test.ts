@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { acquireDirLock, LOCK_FILE, LockedError, processStartTime } from '../../kernel-lib/src/io/lock';
-import { readRunHistory } from '../../kernel-lib/src/training/run-dir';
+import { claimRunDirectory, readRunHistory, RunExistsError } from '../../kernel-lib/src/training/run-dir';
 import { CLI, expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { deadPid, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 
@@ -93,6 +93,27 @@ describe('run directory lock', () => {
     expect(replaced.code).toBe(0);
     expect(readRunHistory(out).map((e) => e.step)).toEqual([0, 10, 20]);
     expect(fs.readdirSync(path.join(out, 'state')).filter((f) => /^step_\d+$/.test(f)).sort()).toEqual(['step_0', 'step_10', 'step_20']);
+  });
+
+  test('the library names its field (existing); the claim is exclusive within one process too', () => {
+    const dir = path.join(root, 'library');
+    const first = claimRunDirectory(dir);
+    fs.writeFileSync(path.join(dir, 'history.json'), '[]');
+    expect(() => claimRunDirectory(dir, { existing: 'overwrite' })).toThrow(LockedError);
+    first.release();
+    let err: unknown;
+    try {
+      claimRunDirectory(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RunExistsError);
+    expect((err as RunExistsError).field).toBe('existing');
+    expect((err as Error).message).toBe(`out: run directory "${dir}" already holds a run; set existing: 'resume' to continue it or 'overwrite' to replace it`);
+    const again = claimRunDirectory(dir, { existing: 'overwrite' });
+    expect(fs.readdirSync(dir)).toEqual([LOCK_FILE]);
+    again.release();
+    expect(() => claimRunDirectory('/dev/null')).toThrow('out "/dev/null" is a character device');
   });
 
   test('a non-empty directory that is not a run is refused even with --overwrite, and nothing in it is deleted', async () => {

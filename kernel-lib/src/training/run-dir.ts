@@ -275,10 +275,11 @@ export class RunDirectory {
     this.writeManifestNow();
   }
 
-  /** Mark the run finished (or record extra metrics, e.g. the final checkpoint). */
+  /** Mark the run finished (or record extra metrics, e.g. the final checkpoint); releases a lock `open` took. */
   finish(extraMetrics: Record<string, unknown> = {}): void {
     this.refreshManifest('finished', extraMetrics);
     this.writeManifestNow();
+    this.close();
   }
 
   private refreshManifest(status: 'running' | 'finished', extra: Record<string, unknown> = {}): void {
