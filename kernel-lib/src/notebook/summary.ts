@@ -198,7 +198,7 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   const maxIntervals = opts.maxIntervals ?? 20;
   const out: string[] = [];
   out.push(`<h3>${escapeHtml(bundle.title)}</h3>`);
-  out.push(`<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Open in JupyterLab with the anomaly-lab extension for the interactive viewer; this is the static summary.</p>`);
+  out.push(`<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Static summary for pages without the viewer (nbconvert HTML, GitHub, VS Code); JupyterLab 4 and Notebook 7 with the anomaly_lab_jupyterlab extension (pip install ./extension) show the interactive viewer in its place.</p>`);
   out.push(htmlTable(['', ''], facts.rows));
   out.push(chartHtml(bundle, facts, opts.width ?? 720));
   const mt = metricTable(facts.metrics);
