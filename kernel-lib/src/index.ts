@@ -4,6 +4,8 @@
  */
 export * from './browser/index';
 export { LIBRARY_VERSION } from './version';
+export { DEFAULT_LIMITS, LIMITS_ENV, setLimits, resolveLimits, parseLimitsSpec, LimitError, limitError, wrapParseError } from './limits';
+export type { LimitName, Limits, LimitOverrides } from './limits';
 export { initBackend, activeBackend, BACKEND_CHOICES } from './backend';
 export type { BackendInfo, BackendChoice, InitBackendOptions } from './backend';
 export * from './io/index';

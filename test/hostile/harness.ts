@@ -140,8 +140,14 @@ export const INTERNAL_ERROR_PATTERNS: RegExp[] = [
   /JavaScript heap out of memory/,
 ];
 
+/**
+ * Informational stderr lines a command prints before its work starts (not errors): tfjs's backend
+ * notice. Pass them as `notices` where a command legitimately prints one (it is then not counted).
+ */
+export const BACKEND_NOTICE = /^anomaly-lab: tfjs backend '/;
+
 /** The one-line-error contract; returns the line. Uses jest's expect (call from a test). */
-export function expectCleanFailure(r: LimitedRunResult, input: string, limits: { timeoutMs?: number; maxRssBytes?: number } = {}): string {
+export function expectCleanFailure(r: LimitedRunResult, input: string, limits: { timeoutMs?: number; maxRssBytes?: number; notices?: RegExp[] } = {}): string {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxRss = limits.maxRssBytes ?? DEFAULT_MAX_RSS_BYTES;
   const where = `anomaly-lab ${r.args.join(' ')}`;
@@ -151,7 +157,7 @@ export function expectCleanFailure(r: LimitedRunResult, input: string, limits: {
   expect({ nonZeroExit: r.code !== null && r.code !== 0, summary }).toEqual({ nonZeroExit: true, summary });
   expect({ underTime: r.wallMs < timeoutMs, summary }).toEqual({ underTime: true, summary });
   expect({ underMemory: r.peakRssBytes < maxRss, summary }).toEqual({ underMemory: true, summary });
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !(limits.notices ?? []).some((re) => re.test(l)));
   expect({ stderrLines: lines.length, summary }).toEqual({ stderrLines: 1, summary });
   const line = lines[0];
   expect({ namesInput: line.includes(input) || line.includes(path.basename(input)), input, line }).toEqual({ namesInput: true, input, line });

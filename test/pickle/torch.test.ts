@@ -158,9 +158,9 @@ describe('loadTorchStateDict on generated archives', () => {
     const cd = zip.findIndex((_b, i) => zip[i] === 0x50 && zip[i + 1] === 0x4b && zip[i + 2] === 0x01 && zip[i + 3] === 0x02);
     new DataView(zip.buffer).setUint32(cd + 24, 0xf0000000, true);
     const file = tmpFile('oversized.pt', zip);
-    await expect(loadTorchStateDict(file)).rejects.toThrow(/^oversized\.pt: archive entry 'archive\/data\.pkl' is 4026531840 bytes uncompressed, over the limit/);
-    expect(() => parseTorchStateDict(torchZip(latin1Bytes('\x80\x02}.')), 'small.pt', { zipLimits: { maxEntries: 0 } }))
-      .toThrow('small.pt: archive has more than 0 entries');
+    await expect(loadTorchStateDict(file)).rejects.toThrow(/^oversized\.pt: torch zip archive entry 'archive\/data\.pkl' of 4026531840 bytes uncompressed exceeds ZIP_MAX_ENTRY_BYTES \(2 GiB\)/);
+    expect(() => parseTorchStateDict(torchZip(latin1Bytes('\x80\x02}.'), { 'archive/version': latin1Bytes('3\n') }), 'small.pt', { zipLimits: { maxEntries: 1 } }))
+      .toThrow('small.pt: torch zip archive with 2 entries exceeds ZIP_MAX_ENTRIES (1)');
   });
 
   it('names a storage missing from the archive', () => {
@@ -186,11 +186,17 @@ describe('loadTorchStateDict on generated archives', () => {
       .toThrow('sneaky.pt: _rebuild_from_type_v2 with a function other than a torch tensor rebuild');
   });
 
-  it('refuses stride-0 views that would expand a tiny storage into a huge tensor', () => {
-    // size (2**25,), stride (0,) over a one-element storage: 128 MiB of output from 4 bytes.
-    const pkl = latin1Bytes('\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tRs.');
-    const zip = torchZip(pkl, { 'archive/data/0': new Uint8Array(4) });
-    expect(() => parseTorchStateDict(zip, 'expand.pt')).toThrow("expand.pt: tensor view (size [33554432], stride [0]) expands storage '0' of 1 elements to 33554432; refusing");
+  it('counts stride-0 views of a tiny storage in total against TORCH_MAX_VIEW_BYTES (raisable per call)', () => {
+    // size (2**25,), stride (0,) over a one-element storage: 128 MiB of output from 4 bytes, per tensor.
+    const view = (key: string): string => `X\x01\x00\x00\x00${key}ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tR`;
+    const one = torchZip(latin1Bytes(`\x80\x02}(${view('a')}u.`), { 'archive/data/0': new Uint8Array(4) });
+    const three = torchZip(latin1Bytes(`\x80\x02}(${view('a')}${view('b')}${view('c')}u.`), { 'archive/data/0': new Uint8Array(4) });
+    // One such view fits the 256 MiB default; three (384 MiB) do not — refused before the third is allocated.
+    expect(parseTorchStateDict(one, 'one.pt').get('a')!.data.length).toBe(2 ** 25);
+    expect(() => parseTorchStateDict(three, 'expand.pt')).toThrow(
+      "expand.pt: tensors copied out of shared storages need more memory than allowed in total (tensor of size [33554432] viewing storage '0') exceeds TORCH_MAX_VIEW_BYTES (256 MiB)");
+    expect(() => parseTorchStateDict(one, 'low.pt', { limits: { TORCH_MAX_VIEW_BYTES: 2 ** 20 } })).toThrow('low.pt: tensors copied out of shared storages');
+    expect(parseTorchStateDict(three, 'raised.pt', { limits: { TORCH_MAX_VIEW_BYTES: 2 ** 30 } }).size).toBe(3);
   });
 
   it('rejects a file that is not a zip', () => {

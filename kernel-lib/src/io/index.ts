@@ -3,8 +3,11 @@ export { writeFileAtomic, writeFileSynced, writeDirAtomic, cleanAtomicLeftovers,
 export { acquireDirLock, processStartTime, describeOwner, LockedError, LOCK_FILE } from './lock';
 export type { DirLock, LockOwner } from './lock';
 export { verifySha256 } from './hash';
+export { checkSha256, sha256Hex, normaliseSha256 } from './integrity';
+export { ZipArchive, crc32, looksLikeZip } from './zip';
+export type { ZipEntryInfo } from './zip';
 export { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, toFloat64 } from './npy';
-export type { NdArray, NdArrayData } from './npy';
+export type { NdArray, NdArrayData, ParseNpyOptions } from './npy';
 export { loadSeries, sliceSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';
 export type { Series, LoadSeriesOptions, NanPolicy, WritableSeries } from './series';
 export { MinMaxScaler } from './scaler';

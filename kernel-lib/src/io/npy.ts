@@ -7,6 +7,9 @@
  */
 import * as fs from 'fs';
 import { writeFileAtomic } from './atomic';
+import { limitError, resolveLimits, wrapParseError, type LimitOverrides } from '../limits';
+import { quoteName } from '../browser/text';
+import { checkSha256 } from './integrity';
 
 export type NdArrayData =
   | Float32Array | Float64Array
@@ -59,13 +62,13 @@ function parseHeader(text: string, name: string): { descr: string; fortran: bool
   const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
   if (!descr) {
     if (/['"]descr['"]\s*:\s*\[/.test(text)) fail(name, 'structured (record) dtypes are not supported');
-    fail(name, `header has no 'descr': ${text.trim()}`);
+    fail(name, `header has no 'descr': ${quoteName(text.trim(), 120)}`);
   }
-  if (!fortran) fail(name, `header has no 'fortran_order': ${text.trim()}`);
-  if (!shape) fail(name, `header has no 'shape': ${text.trim()}`);
+  if (!fortran) fail(name, `header has no 'fortran_order': ${quoteName(text.trim(), 120)}`);
+  if (!shape) fail(name, `header has no 'shape': ${quoteName(text.trim(), 120)}`);
   const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
     const d = Number(s.replace(/L$/, ''));
-    if (!Number.isInteger(d) || d < 0) fail(name, `bad shape entry '${s}'`);
+    if (!Number.isSafeInteger(d) || d < 0) fail(name, `bad shape entry '${s.slice(0, 40)}'`);
     return d;
   });
   return { descr: descr[2], fortran: fortran[1] === 'True', shape: dims };
@@ -81,8 +84,24 @@ function swapBytes(bytes: Uint8Array, size: number): void {
   }
 }
 
+export interface ParseNpyOptions {
+  /** Named budgets for this read (NPY_MAX_HEADER_BYTES); see limits.ts. */
+  limits?: LimitOverrides;
+  /** Refuse the file unless its bytes hash to this sha256 (hex, as manifests record it). */
+  expectedSha256?: string;
+}
+
 /** Parse the bytes of a `.npy` file. `name` (usually the file path) appears in every error. */
-export function parseNpy(bytes: Uint8Array, name: string): NdArray {
+export function parseNpy(bytes: Uint8Array, name: string, opts: ParseNpyOptions = {}): NdArray {
+  try {
+    return parseNpyUnwrapped(bytes, name, opts);
+  } catch (e) {
+    throw wrapParseError(e, name, '.npy file');
+  }
+}
+
+function parseNpyUnwrapped(bytes: Uint8Array, name: string, opts: ParseNpyOptions): NdArray {
+  checkSha256(bytes, opts.expectedSha256, name);
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) fail(name, 'bad magic (expected \\x93NUMPY)');
   const major = bytes[6];
   let headerLen: number;
@@ -97,22 +116,26 @@ export function parseNpy(bytes: Uint8Array, name: string): NdArray {
   } else {
     fail(name, `unknown format version ${major}.${bytes[7]}`);
   }
+  // numpy's np.load refuses headers above 10,000 bytes too (max_header_size): a header is a short dict.
+  const maxHeader = resolveLimits(opts.limits).NPY_MAX_HEADER_BYTES;
+  if (headerLen > maxHeader) throw limitError(name, 'NPY_MAX_HEADER_BYTES', maxHeader, `a .npy header of ${headerLen} bytes`);
   if (headerStart + headerLen > bytes.length) fail(name, 'truncated header');
   const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
-  const text = major === 3 ? new TextDecoder('utf-8').decode(headerBytes) : String.fromCharCode(...headerBytes);
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
   const { descr, fortran, shape } = parseHeader(text, name);
   if (fortran && shape.filter((d) => d > 1).length > 1) {
     fail(name, 'Fortran-order arrays are not supported (save with np.ascontiguousarray)');
   }
   const m = /^([<>|=])?([a-zA-Z]\d*)$/.exec(descr);
-  if (!m) fail(name, `unsupported dtype '${descr}'`);
+  if (!m) fail(name, `unsupported dtype ${quoteName(descr, 40)}`);
   const order = m[1] ?? '=';
   let code = m[2];
   if (code === '?') code = 'b1';
   if (code === 'O') fail(name, "object dtype ('O') is not supported (it needs pickle)");
   const info = DTYPES[code];
-  if (!info) fail(name, `unsupported dtype '${descr}'`);
+  if (!info) fail(name, `unsupported dtype ${quoteName(descr, 40)}`);
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count * info.size)) fail(name, `shape (${shape.join(', ')}) is too large`);
   const dataStart = headerStart + headerLen;
   const expected = count * info.size;
   const available = bytes.length - dataStart;
@@ -131,14 +154,14 @@ export function parseNpy(bytes: Uint8Array, name: string): NdArray {
 }
 
 /** Read a `.npy` file from disk. */
-export function readNpy(file: string): NdArray {
+export function readNpy(file: string, opts: ParseNpyOptions = {}): NdArray {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
     throw new Error(`${file}: cannot read .npy file: ${(e as Error).message}`);
   }
-  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, opts);
 }
 
 function descrOf(data: NdArrayData, dtype?: string): string {

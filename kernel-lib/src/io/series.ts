@@ -15,6 +15,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy, toFloat64 } from './npy';
 import { writeFileAtomic } from './atomic';
+import { limitError, resolveLimits, wrapParseError } from '../limits';
+import { quoteName } from '../browser/text';
 
 export interface Series {
   /** File or directory the series came from. */
@@ -85,11 +87,17 @@ interface Table {
   rowLabel: (i: number) => string;
 }
 
+/** The available columns for a message: quoted (control characters escaped), the first 20 only. */
+function listColumns(available: string[]): string {
+  const shown = available.slice(0, 20).map((c) => quoteName(c, 60)).join(', ');
+  return available.length > 20 ? `${shown}, … (${available.length} in all)` : shown;
+}
+
 function pickTimeColumn(file: string, available: string[], opt: string | null | undefined): string | undefined {
   if (opt === null) return undefined;
   if (opt !== undefined) {
     if (!available.includes(opt)) {
-      throw new Error(`${file}: time column '${opt}' not found; available columns: ${available.join(', ')}`);
+      throw new Error(`${file}: time column ${quoteName(opt)} not found; available columns: ${listColumns(available)}`);
     }
     return opt;
   }
@@ -101,12 +109,26 @@ function pickTimeColumn(file: string, available: string[], opt: string | null | 
 }
 
 function checkRequested(file: string, requested: string[], available: string[]): void {
-  const missing = requested.filter((c) => !available.includes(c));
+  // Sets, not indexOf: a header of 100,000 columns must not cost 10^10 comparisons.
+  const have = new Set(available);
+  const missing = requested.filter((c) => !have.has(c));
   if (missing.length > 0) {
-    throw new Error(`${file}: column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not found; available columns: ${available.join(', ')}`);
+    throw new Error(`${file}: column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).map((m) => quoteName(m, 60)).join(', ')} not found; available columns: ${listColumns(available)}`);
   }
-  const dup = requested.find((c, i) => requested.indexOf(c) !== i);
-  if (dup) throw new Error(`${file}: column '${dup}' requested twice`);
+  const seen = new Set<string>();
+  for (const c of requested) {
+    if (seen.has(c)) throw new Error(`${file}: column ${quoteName(c)} requested twice`);
+    seen.add(c);
+  }
+}
+
+/** Column name → index (first occurrence). */
+function indexOfColumns(names: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (!m.has(n)) m.set(n, i);
+  });
+  return m;
 }
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -249,17 +271,25 @@ function parseCsvRows(text: string, file: string): { rows: string[][]; lines: nu
 }
 
 function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
+  const limits = resolveLimits();
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > limits.CSV_MAX_BYTES) throw limitError(file, 'CSV_MAX_BYTES', limits.CSV_MAX_BYTES, `a CSV of ${size} bytes (convert it to parquet)`);
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
+    if ((e as Error).name === 'LimitError') throw e;
     throw new Error(`${file}: cannot read: ${(e as Error).message}`);
   }
   const { rows, lines } = parseCsvRows(text, file);
   if (rows.length === 0) throw new Error(`${file}: empty CSV (no header row)`);
+  if (rows[0].length > limits.CSV_MAX_COLUMNS) throw limitError(file, 'CSV_MAX_COLUMNS', limits.CSV_MAX_COLUMNS, `a CSV header of ${rows[0].length} columns`);
   const header = rows[0].map((h) => h.trim());
-  const dupHeader = header.find((h, i) => header.indexOf(h) !== i);
-  if (dupHeader !== undefined) throw new Error(`${file}: duplicate column name '${dupHeader}' in the header`);
+  const headerIndex = indexOfColumns(header);
+  if (headerIndex.size !== header.length) {
+    const dupHeader = header.find((h, i) => headerIndex.get(h) !== i);
+    throw new Error(`${file}: duplicate column name ${quoteName(dupHeader ?? '')} in the header`);
+  }
   const body = rows.slice(1);
   const bodyLines = lines.slice(1);
   body.forEach((r, i) => {
@@ -279,15 +309,15 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
       const first = body.find((r) => r[j].trim() !== '');
       return first !== undefined && parseNumber(first[j]) !== undefined;
     });
-    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${header.join(', ')}`);
+    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${listColumns(header)}`);
   }
   const data = selected.map((name) => {
-    const j = header.indexOf(name);
+    const j = headerIndex.get(name)!;
     const col = new Float64Array(body.length);
     for (let i = 0; i < body.length; i++) {
       const v = parseNumber(body[i][j]);
       if (v === undefined) {
-        throw new Error(`${file}: column '${name}', row ${i + 1} (line ${bodyLines[i]}): '${body[i][j]}' is not a number`);
+        throw new Error(`${file}: column ${quoteName(name)}, row ${i + 1} (line ${bodyLines[i]}): ${quoteName(body[i][j], 60)} is not a number`);
       }
       col[i] = v;
     }
@@ -296,12 +326,12 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
   let time: Float64Array | undefined;
   if (timeColumn !== undefined) {
     const offset = parseUtcOffset(opts.utcOffset ?? 0);
-    const j = header.indexOf(timeColumn);
+    const j = headerIndex.get(timeColumn)!;
     time = new Float64Array(body.length);
     for (let i = 0; i < body.length; i++) {
       const t = parseTimestamp(body[i][j], offset);
       if (!Number.isFinite(t)) {
-        throw new Error(`${file}: time column '${timeColumn}', row ${i + 1} (line ${bodyLines[i]}): cannot parse '${body[i][j]}' as a date/time`);
+        throw new Error(`${file}: time column ${quoteName(timeColumn)}, row ${i + 1} (line ${bodyLines[i]}): cannot parse ${quoteName(body[i][j], 60)} as a date/time`);
       }
       time[i] = t;
     }
@@ -347,8 +377,9 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
   try {
     metadata = hp.parquetMetadata(ab);
   } catch (e) {
-    throw new Error(`${file}: not a readable parquet file: ${(e as Error).message}`);
+    throw new Error(`${file}: not a readable parquet file: ${(e as Error).message.split('\n')[0].slice(0, 200)}`);
   }
+  checkParquetRows(file, metadata, ab.byteLength);
   const tree = hp.parquetSchema(metadata);
   const fields = tree.children.map((c) => c.element);
   const available = fields.map((f) => f.name);
@@ -361,12 +392,12 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
     selected = opts.columns;
   } else {
     selected = fields.filter((f) => f.name !== timeColumn && f.type !== undefined && NUMERIC_PARQUET.has(f.type) && !isTimestamp(f) && !f.logical_type?.type?.startsWith('DATE')).map((f) => f.name);
-    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${available.join(', ')}`);
+    if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${listColumns(available)}`);
   }
   for (const name of selected) {
     const f = fields.find((x) => x.name === name);
     if (!f || f.type === undefined || !NUMERIC_PARQUET.has(f.type) || isTimestamp(f)) {
-      throw new Error(`${file}: column '${name}' is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`);
+      throw new Error(`${file}: column ${quoteName(name)} is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`);
     }
   }
   const n = Number(metadata.num_rows);
@@ -391,7 +422,12 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
       },
     });
   } catch (e) {
-    throw new Error(`${file}: cannot decode parquet data: ${(e as Error).message}`);
+    throw new Error(`${file}: cannot decode parquet data: ${(e as Error).message.split('\n')[0].slice(0, 200)}`);
+  }
+  // Rows actually decoded must match the footer before num_rows sizes any array.
+  for (const name of wanted) {
+    const got = (chunks.get(name) ?? []).reduce((m, c) => Math.max(m, c.start + c.values.length), 0);
+    if (got < n) throw new Error(`${file}: column ${quoteName(name)} holds ${got} rows, the footer says ${n} (corrupt parquet file)`);
   }
   const assemble = (name: string, convert: (v: unknown, row: number) => number): Float64Array => {
     const out = new Float64Array(n).fill(NaN);
@@ -407,12 +443,25 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
     time = assemble(timeColumn, (v, row) => {
       const t = typeof v === 'string' ? parseTimestamp(v, offset) : toNumber(v);
       if (!Number.isFinite(t)) {
-        throw new Error(`${file}: time column '${timeColumn}', row ${row} (0-based): cannot read ${JSON.stringify(String(v))} as a time`);
+        throw new Error(`${file}: time column ${quoteName(timeColumn)}, row ${row} (0-based): cannot read ${quoteName(String(v), 60)} as a time`);
       }
       return t;
     });
   }
   return { file, columns: selected, data, time, timeColumn, rowLabel: (i) => `row ${i} (0-based)` };
+}
+
+/**
+ * A footer's num_rows sizes every column array: it must agree with its row groups and be
+ * plausible for the file's size (PARQUET_MAX_ROWS_PER_BYTE), checked before decoding anything.
+ */
+export function checkParquetRows(file: string, metadata: { num_rows: bigint | number; row_groups: Array<{ num_rows: bigint | number }> }, fileBytes: number): void {
+  const n = Number(metadata.num_rows);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${file}: parquet footer declares ${String(metadata.num_rows)} rows (corrupt parquet file)`);
+  const inGroups = metadata.row_groups.reduce((s, g) => s + Number(g.num_rows), 0);
+  if (inGroups !== n) throw new Error(`${file}: parquet footer declares ${n} rows but its row groups hold ${inGroups} (corrupt parquet file)`);
+  const perByte = resolveLimits().PARQUET_MAX_ROWS_PER_BYTE;
+  if (n > perByte * fileBytes) throw limitError(file, 'PARQUET_MAX_ROWS_PER_BYTE', perByte, `a parquet footer declaring ${n} rows in a file of ${fileBytes} bytes`);
 }
 
 // ---------------------------------------------------------------- npy
@@ -431,7 +480,7 @@ function readNpyTable(file: string, opts: LoadSeriesOptions): Table {
   // from a parquet series, loaded with the training columns) are taken positionally.
   if (opts.columns && !opts.columns.every((c) => names.includes(c))) {
     if (opts.columns.length !== C) {
-      throw new Error(`${file}: a .npy has no column names; ${opts.columns.length} columns (${opts.columns.join(', ')}) were requested but it has ${C} (select by position with col0…col${C - 1})`);
+      throw new Error(`${file}: a .npy has no column names; ${opts.columns.length} columns (${listColumns(opts.columns)}) were requested but it has ${C} (select by position with col0…col${C - 1})`);
     }
     names = [...opts.columns];
   }
@@ -449,10 +498,15 @@ function readNpyTable(file: string, opts: LoadSeriesOptions): Table {
 
 async function readTable(file: string, opts: LoadSeriesOptions): Promise<Table> {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv') return readCsvTable(file, opts);
-  if (ext === '.parquet') return readParquetTable(file, opts);
-  if (ext === '.npy') return readNpyTable(file, opts);
-  throw new Error(`${file}: unsupported file type '${ext}' (expected ${SUPPORTED.join(', ')})`);
+  try {
+    if (ext === '.csv') return readCsvTable(file, opts);
+    if (ext === '.parquet') return await readParquetTable(file, opts);
+    if (ext === '.npy') return readNpyTable(file, opts);
+  } catch (e) {
+    // Engine errors (allocation, string length, stack) become one line naming the file.
+    throw wrapParseError(e, file, `${ext.slice(1)} file`);
+  }
+  throw new Error(`${file}: unsupported file type ${quoteName(ext)} (expected ${SUPPORTED.join(', ')})`);
 }
 
 /** Apply the NaN policy; returns the rows kept (or all). */
@@ -464,7 +518,7 @@ function applyNanPolicy(t: Table, policy: NanPolicy): Table {
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(col[i]) || !Number.isFinite(Math.fround(col[i]))) {
           const what = Number.isNaN(col[i]) ? 'missing or NaN value' : `non-finite value ${col[i]}`;
-          throw new Error(`${t.file}: column '${t.columns[j]}', ${t.rowLabel(i)}: ${what} (use nan: 'drop' or 'ffill' to accept)`);
+          throw new Error(`${t.file}: column ${quoteName(t.columns[j])}, ${t.rowLabel(i)}: ${what} (use nan: 'drop' or 'ffill' to accept)`);
         }
       }
     }
@@ -475,7 +529,7 @@ function applyNanPolicy(t: Table, policy: NanPolicy): Table {
       const col = t.data[j];
       let first = -1;
       for (let i = 0; i < n; i++) if (Number.isFinite(col[i])) { first = i; break; }
-      if (first < 0) throw new Error(`${t.file}: column '${t.columns[j]}' has no finite value to fill from`);
+      if (first < 0) throw new Error(`${t.file}: column ${quoteName(t.columns[j])} has no finite value to fill from`);
       // leading gaps take the first valid value (there is nothing before it to carry forward)
       for (let i = 0; i < first; i++) col[i] = col[first];
       for (let i = first + 1; i < n; i++) if (!Number.isFinite(col[i])) col[i] = col[i - 1];

@@ -13,13 +13,19 @@ import { Gunzip, Unzlib } from 'fflate';
 import { NumpyArray, NumpyDtype, decodeNumpyBytes, numpyAfterBuild, numpyGlobals } from './numpy';
 import { PickleContext, PickleGlobal, PyObject, Unpickler, UnpickleLimits, UnpickleOptions } from './unpickler';
 import { sklearnGlobals } from './sklearn-globals';
+import { LimitOverrides, limitError, resolveLimits, wrapParseError } from '../limits';
+import { checkSha256 } from '../io/integrity';
 
 export interface LoadJoblibOptions {
   /** Extra allowlisted globals ("module.qualname" → implementation) on top of numpy/sklearn/builtins. */
   globals?: Record<string, PickleGlobal>;
   limits?: UnpickleLimits;
-  /** Maximum size of a decompressed joblib stream (default 1 GiB). */
+  /** Maximum size of a decompressed joblib stream (default JOBLIB_MAX_DECOMPRESSED_BYTES, 512 MiB). */
   maxDecompressedBytes?: number;
+  /** Named budgets for this load (JOBLIB_MAX_DECOMPRESSED_BYTES, PICKLE_*, SKLEARN_MAX_FEATURES); see limits.ts. */
+  limitOverrides?: LimitOverrides;
+  /** Refuse the file unless its bytes hash to this sha256 (hex, as manifests record it). */
+  expectedSha256?: string;
 }
 
 const JOBLIB_WRAPPER = 'joblib.numpy_pickle.NumpyArrayWrapper';
@@ -31,14 +37,15 @@ function inflateCapped(bytes: Uint8Array, kind: 'zlib' | 'gzip', max: number, na
   let done = false;
   const onData = (chunk: Uint8Array, final: boolean): void => {
     total += chunk.length;
-    if (total > max) throw new Error(`${name}: decompressed joblib data exceeds the limit of ${max} bytes`);
+    if (total > max) throw limitError(name, 'JOBLIB_MAX_DECOMPRESSED_BYTES', max, `${kind}-compressed joblib data that inflates further`);
     chunks.push(chunk);
     if (final) done = true;
   };
   const stream = kind === 'zlib' ? new Unzlib(onData) : new Gunzip(onData);
   try {
-    // Feed in slices so the cap is checked while inflating, not after.
-    const step = 1 << 20;
+    // Feed in small slices so the cap is checked while inflating, not after: DEFLATE expands at most
+    // ~1032:1, so one 16 KiB slice yields at most ~16 MiB before the next check.
+    const step = 1 << 14;
     for (let i = 0; i < bytes.length; i += step) stream.push(bytes.subarray(i, i + step), i + step >= bytes.length);
   } catch (e) {
     const msg = (e as Error).message;
@@ -53,7 +60,7 @@ function inflateCapped(bytes: Uint8Array, kind: 'zlib' | 'gzip', max: number, na
 }
 
 /** Identifies the container format from the first bytes and returns the pickle stream. */
-export function joblibPickleBytes(bytes: Uint8Array, name: string, maxDecompressedBytes = 1024 ** 3): Uint8Array {
+export function joblibPickleBytes(bytes: Uint8Array, name: string, maxDecompressedBytes = resolveLimits().JOBLIB_MAX_DECOMPRESSED_BYTES): Uint8Array {
   if (bytes.length === 0) throw new Error(`${name}: empty file, not a joblib/pickle file`);
   const b0 = bytes[0];
   const b1 = bytes[1];
@@ -78,8 +85,9 @@ function readWrappedArray(wrapper: PyObject, vm: Unpickler, nestedOpts: Unpickle
   }
   if (!(dtype instanceof NumpyDtype)) vm.fail('joblib array record has no numpy dtype');
   if (dtype.kind === 'O') {
-    // Object arrays: a separate pickle (own memo) at the current position.
-    const nested = new Unpickler(vm.bytes, nestedOpts, vm.pos);
+    // Object arrays: a separate pickle (own memo) at the current position. Each level is one more
+    // JS stack frame set, so the nesting is bounded (PICKLE_MAX_NESTING) instead of the stack.
+    const nested = new Unpickler(vm.bytes, { ...nestedOpts, nesting: vm.nesting + 1 }, vm.pos);
     const arr = nested.load();
     vm.pos = nested.pos;
     if (!(arr instanceof NumpyArray)) vm.fail('joblib object array record does not hold a numpy array');
@@ -92,7 +100,11 @@ function readWrappedArray(wrapper: PyObject, vm: Unpickler, nestedOpts: Unpickle
     vm.readRaw(padding);
   }
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
-  const raw = vm.readRaw(count * dtype.itemSize);
+  const need = count * dtype.itemSize;
+  if (!Number.isSafeInteger(need) || need > vm.bytes.length - vm.pos) {
+    vm.fail(`joblib array of shape (${(shape as number[]).join(', ')}) needs ${need} bytes, ${vm.bytes.length - vm.pos} remain in the file (truncated or malformed)`);
+  }
+  const raw = vm.readRaw(need);
   try {
     return decodeNumpyBytes(raw, dtype, shape as number[], order === 'F', vm.name);
   } catch (e) {
@@ -163,11 +175,23 @@ export function joblibGlobals(extra: Record<string, PickleGlobal> = {}): Record<
 
 /** Unpickles a joblib/pickle byte stream (compressed or not); `name` labels errors. */
 export function parseJoblib(bytes: Uint8Array, name: string, opts: LoadJoblibOptions = {}): unknown {
-  const stream = joblibPickleBytes(bytes, name, opts.maxDecompressedBytes);
+  try {
+    return parseJoblibUnwrapped(bytes, name, opts);
+  } catch (e) {
+    // Engine errors (stack, allocation, code points) become one line naming the file.
+    throw wrapParseError(e, name, 'joblib file');
+  }
+}
+
+function parseJoblibUnwrapped(bytes: Uint8Array, name: string, opts: LoadJoblibOptions): unknown {
+  checkSha256(bytes, opts.expectedSha256, name);
+  const named = resolveLimits(opts.limitOverrides);
+  const stream = joblibPickleBytes(bytes, name, opts.maxDecompressedBytes ?? named.JOBLIB_MAX_DECOMPRESSED_BYTES);
   const unpickleOpts: UnpickleOptions = {
     name,
     globals: joblibGlobals(opts.globals),
     limits: opts.limits,
+    limitOverrides: opts.limitOverrides,
     afterBuild: (obj: unknown, ctx: PickleContext) => {
       if (obj instanceof PyObject && obj.__class__ === JOBLIB_WRAPPER) return readWrappedArray(obj, ctx.vm, unpickleOpts);
       return numpyAfterBuild(obj);

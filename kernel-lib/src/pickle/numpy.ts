@@ -171,6 +171,7 @@ function decodeElements(raw: Uint8Array, dtype: NumpyDtype, count: number, offse
         for (let c = 0; c < n / 4; c++) {
           const cp = v.getUint32(at(i) + 4 * c, le);
           if (cp === 0) break; // numpy pads with NULs
+          if (cp > 0x10ffff) throw new Error(`${where}: numpy str array item ${i} holds the invalid code point 0x${cp.toString(16)}`);
           s += String.fromCodePoint(cp);
         }
         o[i] = s;
@@ -219,10 +220,18 @@ function fortranToC<T extends NumericData | unknown[]>(src: T, shape: number[]):
  * `fortranOrder` means the bytes list elements in column-major order.
  */
 export function decodeNumpyBytes(raw: Uint8Array, dtype: NumpyDtype, shape: number[], fortranOrder: boolean, where: string): NumpyArray {
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${where}: numpy array shape (${shape.join(', ')}) is invalid`);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || shape.length > 64) throw new Error(`${where}: numpy array shape (${shape.slice(0, 8).join(', ')}${shape.length > 8 ? ', …' : ''}) is invalid`);
   if (dtype.subarray) {
-    // '(k,)f8' elements: fold the sub-array shape into the array shape.
-    return decodeNumpyBytes(raw, dtype.subarray.base, [...shape, ...dtype.subarray.shape], fortranOrder, where);
+    // '(k,)f8' elements: fold the sub-array shape into the array shape. A pickled dtype can name
+    // itself as its own base: follow at most 32 levels.
+    let base: NumpyDtype = dtype;
+    const dims = [...shape];
+    for (let depth = 0; base.subarray; depth++) {
+      if (depth >= 32) throw new Error(`${where}: numpy sub-array dtype nested more than 32 levels (cyclic dtype?)`);
+      dims.push(...base.subarray.shape);
+      base = base.subarray.base;
+    }
+    return decodeNumpyBytes(raw, base, dims, fortranOrder, where);
   }
   const count = shape.reduce((a, b) => a * b, 1);
   if (dtype.kind === 'O') throw new Error(`${where}: object arrays carry no raw bytes`);

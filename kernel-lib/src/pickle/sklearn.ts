@@ -17,6 +17,28 @@ import * as path from 'path';
 import { NumpyArray } from './numpy';
 import { PyObject, isPyDict, pyDictItems } from './unpickler';
 import { LoadJoblibOptions, loadJoblib } from './joblib';
+import { limitError, resolveLimits, wrapParseError } from '../limits';
+
+/**
+ * A declared feature count (n_features_in_): a positive integer, equal to the length of every array
+ * that is present, and never above SKLEARN_MAX_FEATURES when nothing else bounds it — checked
+ * before anything of that size is allocated.
+ */
+function featureCount(v: unknown, cls: string, where: string, arrays: Array<{ name: string; length: number | undefined }> = []): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`${where}: ${cls}.n_features_in_ is not a positive integer (${typeof v === 'number' ? v : typeof v})`);
+  for (const a of arrays) {
+    if (a.length !== undefined && a.length !== v) throw new Error(`${where}: ${cls}.${a.name} has ${a.length} entries, n_features_in_ says ${v}`);
+  }
+  const max = resolveLimits().SKLEARN_MAX_FEATURES;
+  if (v > max) throw limitError(where, 'SKLEARN_MAX_FEATURES', max, `${cls}.n_features_in_ = ${v}`);
+  return v;
+}
+
+function lengthOf(v: unknown): number | undefined {
+  if (v instanceof NumpyArray) return v.size;
+  if (Array.isArray(v)) return v.length;
+  return undefined;
+}
 
 const SCALER_FORMAT = 'anomaly-lab.standard-scaler';
 const FOREST_FORMAT = 'anomaly-lab.forest-classifier';
@@ -172,8 +194,12 @@ export class StandardScalerModel {
   }
 
   static fromSklearn(obj: PyObject, where: string): StandardScalerModel {
-    const nFeatures = attr(obj, 'n_features_in_', where);
-    if (typeof nFeatures !== 'number') throw new Error(`${where}: StandardScaler.n_features_in_ is not a number`);
+    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), 'StandardScaler', where, [
+      { name: 'mean_', length: lengthOf(obj.mean_) },
+      { name: 'scale_', length: lengthOf(obj.scale_) },
+      { name: 'var_', length: lengthOf(obj.var_) },
+      { name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) },
+    ]);
     const withMean = obj.with_mean !== false;
     const withStd = obj.with_std !== false;
     const mean = obj.mean_ === null || obj.mean_ === undefined ? new Float64Array(nFeatures) : floatArray(obj.mean_, 'StandardScaler.mean_', where);
@@ -400,8 +426,7 @@ export class ForestClassifierModel {
     const classesAttr = attr(obj, 'classes_', where);
     if (!(classesAttr instanceof NumpyArray)) throw new Error(`${where}: ${kind}.classes_ is not an array`);
     const classValues = (ArrayBuffer.isView(classesAttr.data) ? Array.from(classesAttr.data as ArrayLike<number | bigint>, Number) : classesAttr.data) as Array<string | number>;
-    const nFeatures = attr(obj, 'n_features_in_', where);
-    if (typeof nFeatures !== 'number') throw new Error(`${where}: ${kind}.n_features_in_ is not a number`);
+    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), kind, where, [{ name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) }]);
     const estimators = kind.startsWith('DecisionTree') || (kind.startsWith('ExtraTree') && !kind.startsWith('ExtraTrees'))
       ? [obj]
       : attr(obj, 'estimators_', where);
@@ -578,12 +603,23 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
  */
 export async function loadSklearn(file: string, opts: LoadJoblibOptions = {}): Promise<SklearnValue> {
   const name = path.basename(file);
+  try {
+    return await loadSklearnUnwrapped(file, name, opts);
+  } catch (e) {
+    throw wrapParseError(e, name, 'model file');
+  }
+}
+
+async function loadSklearnUnwrapped(file: string, name: string, opts: LoadJoblibOptions): Promise<SklearnValue> {
   if (file.toLowerCase().endsWith('.json')) {
+    const max = resolveLimits(opts.limitOverrides).JSON_MAX_BYTES;
+    const size = (await fs.promises.stat(file)).size;
+    if (size > max) throw limitError(name, 'JSON_MAX_BYTES', max, `a model JSON of ${size} bytes`);
     let json: unknown;
     try {
       json = JSON.parse(await fs.promises.readFile(file, 'utf8'));
     } catch (e) {
-      throw new Error(`${name}: invalid JSON (${(e as Error).message})`);
+      throw new Error(`${name}: invalid JSON (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
     }
     const format = (json as { format?: unknown } | null)?.format;
     if (format === SCALER_FORMAT) return StandardScalerModel.fromJSON(json, name);

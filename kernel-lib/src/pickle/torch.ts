@@ -9,8 +9,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { unzipSync } from 'fflate';
 import { GlobalRef, PickleGlobal, Unpickler, isPyDict, pyDictItems } from './unpickler';
+import { Budget, LimitOverrides, Limits, resolveLimits, wrapParseError } from '../limits';
+import { ZipArchive } from '../io/zip';
+import { checkSha256 } from '../io/integrity';
 import { isOmegaConf, omegaconfGlobals, omegaconfToPlain } from './omegaconf';
 import { halfToFloat } from './numpy';
 
@@ -25,6 +27,7 @@ export interface TorchTensor {
   intData?: BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 }
 
+/** @deprecated use `limits` (ZIP_MAX_ENTRIES, ZIP_MAX_ENTRY_BYTES, ZIP_MAX_TOTAL_BYTES). */
 export interface ZipLimits {
   /** Maximum entries in the archive (default 100,000). */
   maxEntries?: number;
@@ -35,7 +38,33 @@ export interface ZipLimits {
 }
 
 export interface LoadTorchOptions {
+  /** @deprecated use `limits`. */
   zipLimits?: ZipLimits;
+  /**
+   * Raises (or lowers) the named budgets for this load: ZIP_* (archive), TORCH_MAX_TENSOR_BYTES,
+   * TORCH_MAX_VIEW_BYTES, PICKLE_* (see limits.ts and docs/security.md).
+   */
+  limits?: LimitOverrides;
+  /** Refuse the file unless its bytes hash to this sha256 (hex, as manifests record it). */
+  expectedSha256?: string;
+}
+
+function torchLimits(opts: LoadTorchOptions): Limits {
+  const z = opts.zipLimits ?? {};
+  return resolveLimits({
+    ...(z.maxEntries !== undefined ? { ZIP_MAX_ENTRIES: z.maxEntries } : {}),
+    ...(z.maxEntryBytes !== undefined ? { ZIP_MAX_ENTRY_BYTES: z.maxEntryBytes } : {}),
+    ...(z.maxTotalBytes !== undefined ? { ZIP_MAX_TOTAL_BYTES: z.maxTotalBytes } : {}),
+    ...(opts.limits ?? {}),
+  });
+}
+
+/** Memory budgets counted across one checkpoint. */
+interface TensorBudgets {
+  /** Decoded storages plus materialised tensor copies. */
+  total: Budget;
+  /** Tensors copied out of a storage they do not own whole (shared, sliced, expanded views). */
+  views: Budget;
 }
 
 interface StorageType {
@@ -125,9 +154,6 @@ function decodeStorage(bytes: Uint8Array, type: StorageType, numel: number, litt
   }
 }
 
-/** Largest element count a broadcast (stride-0) view may expand to. */
-const MAX_EXPANDED_ELEMENTS = 1 << 24;
-
 function isIntList(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0);
 }
@@ -136,23 +162,23 @@ function isIntList(v: unknown): v is number[] {
  * `_rebuild_tensor_v2(storage, storage_offset, size, stride, ...)`: gathers the strided view into a
  * contiguous row-major tensor (torch may save non-contiguous views of a shared storage).
  */
-function rebuildTensor(name: string, args: unknown[]): TensorValue {
+function rebuildTensor(name: string, args: unknown[], budgets: TensorBudgets): TensorValue {
   const [storage, offset, size, stride] = args as [Storage, unknown, unknown, unknown];
   if (!(storage instanceof Storage)) throw new Error(`${name}: _rebuild_tensor_v2 without a storage`);
   if (typeof offset !== 'number' || !isIntList(size) || !isIntList(stride) || size.length !== stride.length) {
     throw new Error(`${name}: _rebuild_tensor_v2 with malformed size/stride`);
   }
   const numel = size.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(numel) || size.length > 64) throw new Error(`${name}: tensor view of size [${size.slice(0, 8)}${size.length > 8 ? ', …' : ''}] is malformed`);
   let maxIndex = offset;
   for (let d = 0; d < size.length; d++) if (size[d] > 0) maxIndex += (size[d] - 1) * stride[d];
   if (numel > 0 && (offset < 0 || maxIndex >= storage.numel)) {
     throw new Error(`${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`);
   }
-  // Zero strides (expanded views) could make a tiny file allocate gigabytes: allow modest ones only.
-  if (numel > storage.numel && numel > MAX_EXPANDED_ELEMENTS) {
-    throw new Error(`${name}: tensor view (size [${size}], stride [${stride}]) expands storage '${storage.key}' of ${storage.numel} elements to ${numel}; refusing`);
-  }
   const src = storage.values;
+  const isInt = !(src instanceof Float32Array) && !(src instanceof Float64Array);
+  // Bytes this tensor materialises: float32 values, plus the exact integers for int storages.
+  const bytes = numel * 4 + (isInt ? numel * (src as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 0);
   // Contiguous float32 views (the usual case for parameters) are one copy.
   let expectedStride = 1;
   let contiguous = true;
@@ -160,11 +186,19 @@ function rebuildTensor(name: string, args: unknown[]): TensorValue {
     if (size[d] !== 1 && stride[d] !== expectedStride) contiguous = false;
     expectedStride *= size[d];
   }
+  // A tensor spanning its whole storage takes the decoded array itself: no second copy of big weights.
+  const whole = contiguous && src instanceof Float32Array && offset === 0 && numel === storage.numel && !storage.handedOut;
+  if (whole) {
+    storage.handedOut = true;
+    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: src });
+  }
+  // Every other tensor is a copy: counted in total across the file BEFORE allocating, so many
+  // views of one small storage (stride 0, or the same bytes again and again) cannot add up.
+  const detail = `tensor of size [${size}] viewing storage '${storage.key}'`;
+  budgets.views.add(bytes, detail);
+  budgets.total.add(bytes, detail);
   if (contiguous && src instanceof Float32Array) {
-    // A tensor spanning its whole storage takes the decoded array itself: no second copy of big weights.
-    const whole = offset === 0 && numel === storage.numel && !storage.handedOut;
-    if (whole) storage.handedOut = true;
-    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: whole ? src : src.slice(offset, offset + numel) });
+    return new TensorValue({ shape: size.slice(), dtype: storage.type.dtype, data: src.slice(offset, offset + numel) });
   }
   const data = new Float32Array(numel);
   let intData: TorchTensor['intData'];
@@ -260,6 +294,16 @@ function plainExtra(v: unknown, seen = new Map<unknown, unknown>(), depth = 0): 
 
 /** Same as `loadTorchCheckpoint` on bytes already in memory; `name` labels errors. */
 export function parseTorchCheckpoint(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions = {}): TorchCheckpoint {
+  try {
+    return parseTorchCheckpointUnwrapped(bytes, name, opts);
+  } catch (e) {
+    // Engine errors (stack, allocation, string length) become one line naming the file.
+    throw wrapParseError(e, name, 'torch checkpoint');
+  }
+}
+
+function parseTorchCheckpointUnwrapped(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions): TorchCheckpoint {
+  checkSha256(bytes, opts.expectedSha256, name);
   const root = readTorchArchive(bytes, name, opts);
   if (!isPyDict(root)) throw new Error(`${name}: the file does not hold a state dict (found ${root === null ? 'None' : typeof root})`);
   const holdsTensors = (v: unknown): boolean => isPyDict(v) && flattenTensors(v, name).size > 0;
@@ -307,51 +351,31 @@ export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadT
 
 /** Unzips a torch archive (with size checks) and unpickles `data.pkl`; tensors come back as opaque values. */
 function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOptions): unknown {
-  const limits = { maxEntries: 100_000, maxEntryBytes: 2 * 1024 ** 3, maxTotalBytes: 4 * 1024 ** 3, ...(opts.zipLimits ?? {}) };
+  const limits = torchLimits(opts);
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
     throw new Error(`${name}: unsupported legacy (non-zip) torch format; re-save it with torch >= 1.6 (torch.save with _use_new_zipfile_serialization=True)`);
   }
   if (!startsWith(bytes, ZIP_LOCAL_MAGIC) && !startsWith(bytes, ZIP_EMPTY_MAGIC)) {
     throw new Error(`${name}: not a torch zip archive (bad magic bytes)`);
   }
-  let entries = 0;
-  let total = 0;
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes, {
-      filter: (f) => {
-        entries++;
-        if (entries > limits.maxEntries) throw new Error(`${name}: archive has more than ${limits.maxEntries} entries`);
-        if (f.name.includes('..') || f.name.startsWith('/') || f.name.includes('\\')) {
-          throw new Error(`${name}: archive entry '${f.name}' has an unsafe path`);
-        }
-        if (f.originalSize > limits.maxEntryBytes) {
-          throw new Error(`${name}: archive entry '${f.name}' is ${f.originalSize} bytes uncompressed, over the limit of ${limits.maxEntryBytes}`);
-        }
-        total += f.originalSize;
-        if (total > limits.maxTotalBytes) throw new Error(`${name}: archive uncompresses to more than ${limits.maxTotalBytes} bytes`);
-        if (f.compression !== 0 && f.compression !== 8) {
-          throw new Error(`${name}: archive entry '${f.name}' uses unsupported compression method ${f.compression}`);
-        }
-        return true;
-      },
-    });
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (msg.startsWith(`${name}:`)) throw e;
-    throw new Error(`${name}: corrupt or truncated torch zip archive (${msg})`);
-  }
-  const pklName = Object.keys(files).find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  // The central directory is checked (entry count, declared sizes) before anything is inflated;
+  // each entry is inflated only when needed and its CRC-32 verified.
+  const archive = new ZipArchive(bytes, name, 'torch zip archive', limits);
+  const pklName = archive.names().find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (!pklName) throw new Error(`${name}: torch archive has no data.pkl entry`);
   const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const pkl = files[pklName];
+  const pkl = archive.read(pklName);
   if (startsWith(pkl, ZIP_LOCAL_MAGIC)) throw new Error(`${name}: nested archive in data.pkl is not allowed`);
-  const byteorderEntry = files[`${prefix}byteorder`];
-  const byteorder = byteorderEntry ? new TextDecoder().decode(byteorderEntry).trim() : 'little';
-  if (byteorder !== 'little' && byteorder !== 'big') throw new Error(`${name}: unknown byteorder '${byteorder}'`);
+  const byteorderName = `${prefix}byteorder`;
+  const byteorder = archive.has(byteorderName) && archive.entries.get(byteorderName)!.size <= 16 ? new TextDecoder().decode(archive.read(byteorderName)).trim() : archive.has(byteorderName) ? '?' : 'little';
+  if (byteorder !== 'little' && byteorder !== 'big') throw new Error(`${name}: unknown byteorder '${byteorder.slice(0, 16)}'`);
   const littleEndian = byteorder === 'little';
 
   const storages = new Map<string, Storage>();
+  const budgets: TensorBudgets = {
+    total: new Budget(name, 'TORCH_MAX_TENSOR_BYTES', limits.TORCH_MAX_TENSOR_BYTES, 'the tensors need more memory than allowed in total'),
+    views: new Budget(name, 'TORCH_MAX_VIEW_BYTES', limits.TORCH_MAX_VIEW_BYTES, 'tensors copied out of shared storages need more memory than allowed in total'),
+  };
   const persistentLoad = (pid: unknown): Storage => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
       throw new Error(`${name}: unsupported persistent id in data.pkl`);
@@ -366,11 +390,15 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
     const cached = storages.get(key);
     if (cached) return cached;
     const type = STORAGE_TYPES[storageType.qualname];
-    const raw = files[`${prefix}data/${key}`];
-    if (!raw) throw new Error(`${name}: storage '${key}' is missing from the archive (truncated file?)`);
-    if (raw.length < numel * type.itemSize) {
-      throw new Error(`${name}: storage '${key}' has ${raw.length} bytes, ${numel * type.itemSize} expected (${numel} × ${type.dtype})`);
+    const entryName = `${prefix}data/${key}`;
+    if (!archive.has(entryName)) throw new Error(`${name}: storage '${key}' is missing from the archive (truncated file?)`);
+    const declared = archive.entries.get(entryName)!.size;
+    if (declared < numel * type.itemSize) {
+      throw new Error(`${name}: storage '${key}' has ${declared} bytes, ${numel * type.itemSize} expected (${numel} × ${type.dtype})`);
     }
+    // Decoded values: float32 for the half/bfloat types, else the storage's own width.
+    budgets.total.add(numel * Math.max(4, type.itemSize), `storage '${key}'`);
+    const raw = archive.read(entryName);
     const storage = new Storage(type, key, numel, decodeStorage(raw, type, numel, littleEndian));
     storages.set(key, storage);
     return storage;
@@ -381,8 +409,8 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
     // Checkpoint dicts may carry an OmegaConf config (inert objects, converted by omegaconfToPlain).
     ...omegaconfGlobals(),
     'collections.OrderedDict': { call: () => ({}) },
-    'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(name, args) },
-    'torch._utils._rebuild_tensor': { call: (args) => rebuildTensor(name, args) },
+    'torch._utils._rebuild_tensor_v2': { call: (args) => rebuildTensor(name, args, budgets) },
+    'torch._utils._rebuild_tensor': { call: (args) => rebuildTensor(name, args, budgets) },
     'torch._utils._rebuild_parameter': {
       call: (args) => {
         if (!(args[0] instanceof TensorValue)) throw new Error(`${name}: _rebuild_parameter without a tensor`);
@@ -413,7 +441,7 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
   };
   for (const storageName of Object.keys(STORAGE_TYPES)) globals[`torch.${storageName}`] = storageMarker;
 
-  const vm = new Unpickler(pkl, { name: `${name}`, globals, persistentLoad });
+  const vm = new Unpickler(pkl, { name: `${name}`, globals, persistentLoad, limitOverrides: limits });
   try {
     // OrderedDict attributes (the `_metadata` versions under PY_ATTRS) are not items: flattening ignores them.
     return vm.load();

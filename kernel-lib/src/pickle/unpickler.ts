@@ -13,6 +13,8 @@
  *   instances of allowlisted classes without a dedicated mapping → `PyObject`.
  */
 
+import { LimitOverrides, Limits, limitError, resolveLimits } from '../limits';
+
 /** Marks the attributes that a BUILD put on a dict subclass (e.g. OrderedDict._metadata). */
 export const PY_ATTRS: unique symbol = Symbol('pickle.attrs');
 /** Original (non-str) keys of a dict, by the property name they were stored under. */
@@ -83,6 +85,10 @@ export interface UnpickleOptions {
   /** Called after every BUILD; a return value other than undefined replaces the built object. */
   afterBuild?: (obj: unknown, ctx: PickleContext) => unknown;
   limits?: UnpickleLimits;
+  /** Named budgets (PICKLE_MAX_INT_BYTES, PICKLE_MAX_INT_DIGITS, PICKLE_MAX_KEY_NODES, …); see limits.ts. */
+  limitOverrides?: LimitOverrides;
+  /** How many pickles this one is nested in (joblib object arrays); bounded by PICKLE_MAX_NESTING. */
+  nesting?: number;
 }
 
 const DEFAULT_LIMITS: Required<UnpickleLimits> = {
@@ -95,32 +101,71 @@ const DEFAULT_LIMITS: Required<UnpickleLimits> = {
 const utf8 = new TextDecoder('utf-8');
 const TWO53 = 2n ** 53n;
 
-/** Python repr-like text used as the property name of a non-str dict key. */
-function keyName(key: unknown, depth = 0): string {
+/** Why a dict key could not be named (turned into a one-line error by the VM). */
+class KeyNameError extends Error {}
+
+/**
+ * Python repr-like text used as the property name of a non-str dict key. Iterative, with a bound
+ * on the nodes walked (`maxNodes`): a hostile pickle can make a key that contains itself, or a
+ * tuple that holds the next one twice at each of 40 levels (2^40 nodes from a 500-byte file).
+ */
+function keyName(key: unknown, maxNodes = 10_000): string {
+  if (!Array.isArray(key)) return scalarKeyName(key);
+  const parts: string[] = [];
+  const onPath = new Set<unknown>();
+  // Work items: a value to print, or a literal string (separators, closing brackets).
+  type Item = { v: unknown } | { text: string; leave?: unknown[] };
+  const todo: Item[] = [{ v: key }];
+  let nodes = 0;
+  while (todo.length > 0) {
+    const item = todo.pop()!;
+    if ('text' in item) {
+      parts.push(item.text);
+      if (item.leave) onPath.delete(item.leave);
+      continue;
+    }
+    const v = item.v;
+    if (++nodes > maxNodes) throw new KeyNameError(`a dict key has more than ${maxNodes} parts (PICKLE_MAX_KEY_NODES)`);
+    if (!Array.isArray(v)) {
+      parts.push(scalarKeyName(v));
+      continue;
+    }
+    // Python refuses a list as a dict key (unhashable); a key that contains itself cannot be named.
+    if (onPath.has(v)) throw new KeyNameError('a dict key contains itself (cyclic key)');
+    onPath.add(v);
+    parts.push('(');
+    todo.push({ text: v.length === 1 ? ',)' : ')', leave: v });
+    for (let i = v.length - 1; i >= 0; i--) {
+      todo.push({ v: v[i] });
+      if (i > 0) todo.push({ text: ', ' });
+    }
+  }
+  return parts.join('');
+}
+
+function scalarKeyName(key: unknown): string {
   if (key === null) return 'None';
   if (key === true) return 'True';
   if (key === false) return 'False';
   if (typeof key === 'number' || typeof key === 'bigint') return String(key);
   if (typeof key === 'string') return `'${key}'`;
-  if (Array.isArray(key)) {
-    // Hashable keys are tuples; a hostile pickle may nest (or cycle) lists, so bound the depth.
-    if (depth > 32) return '(...)';
-    return `(${key.map((k) => keyName(k, depth + 1)).join(', ')}${key.length === 1 ? ',' : ''})`;
-  }
-  if (key instanceof Uint8Array) return `b'${Array.from(key, (b) => String.fromCharCode(b)).join('')}'`;
+  if (key instanceof Uint8Array) return `b'${latin1(key.subarray(0, 4096))}${key.length > 4096 ? '…' : ''}'`;
   if (key instanceof GlobalRef) return key.fullName;
+  if (key instanceof PyObject) return `<${key.__class__} object>`;
+  if (key instanceof Set) return `<set of ${key.size}>`;
+  if (key !== null && typeof key === 'object') return `<${(key as { constructor?: { name?: string } }).constructor?.name ?? 'object'}>`;
   return String(key);
 }
 
 /** Sets `dict[key] = value` following the dict representation documented above. */
-export function pyDictSet(dict: Record<string, unknown>, key: unknown, value: unknown): void {
+export function pyDictSet(dict: Record<string, unknown>, key: unknown, value: unknown, maxKeyNodes?: number): void {
   let prop: string;
   if (typeof key === 'string') {
     prop = key;
     const extra = (dict as { [PY_DICT_KEYS]?: Map<string, unknown> })[PY_DICT_KEYS];
     extra?.delete(prop);
   } else {
-    prop = keyName(key);
+    prop = keyName(key, maxKeyNodes);
     let extra = (dict as { [PY_DICT_KEYS]?: Map<string, unknown> })[PY_DICT_KEYS];
     if (!extra) {
       extra = new Map();
@@ -162,6 +207,8 @@ export class Unpickler implements PickleContext {
   pos: number;
   private readonly view: DataView;
   private readonly limits: Required<UnpickleLimits>;
+  /** Named budgets (limits.ts). */
+  readonly named: Limits;
   private ops = 0;
   private totalBytes = 0;
 
@@ -170,7 +217,15 @@ export class Unpickler implements PickleContext {
     this.pos = start;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+    this.named = resolveLimits(opts.limitOverrides);
+    this.nesting = opts.nesting ?? 0;
+    if (this.nesting > this.named.PICKLE_MAX_NESTING) {
+      throw limitError(this.name, 'PICKLE_MAX_NESTING', this.named.PICKLE_MAX_NESTING, `pickles nested more than ${this.named.PICKLE_MAX_NESTING} deep`);
+    }
   }
+
+  /** Depth of this pickle inside enclosing ones (0 for the outermost). */
+  readonly nesting: number;
 
   get vm(): Unpickler {
     return this;
@@ -354,7 +409,12 @@ export class Unpickler implements PickleContext {
       const size = (dictSizes.get(dict) ?? 0) + items.length / 2; // upper bound (repeated keys count twice)
       this.checkSize(size, 'dict');
       dictSizes.set(dict, size);
-      for (let i = 0; i < items.length; i += 2) pyDictSet(dict, items[i], items[i + 1]);
+      try {
+        for (let i = 0; i < items.length; i += 2) pyDictSet(dict, items[i], items[i + 1], this.named.PICKLE_MAX_KEY_NODES);
+      } catch (e) {
+        if (e instanceof KeyNameError) this.fail(e.message);
+        throw e;
+      }
     };
     const makeDict = (items: unknown[]): Record<string, unknown> => {
       const d: Record<string, unknown> = {};
@@ -489,7 +549,7 @@ export class Unpickler implements PickleContext {
           push(latin1(this.payload(this.u8())));
           break;
         case 0x56: // UNICODE (raw-unicode-escape)
-          push(rawUnicodeEscape(this.line()));
+          push(rawUnicodeEscape(this.line(), this.name));
           break;
         case 0x58: // BINUNICODE
           push(str(this.payload(this.u32())));
@@ -679,20 +739,41 @@ export class Unpickler implements PickleContext {
   }
 
   private parseInt(s: string): number | bigint {
-    if (!/^[+-]?\d+$/.test(s.trim())) this.fail(`invalid integer literal '${s}'`);
-    return normInt(BigInt(s.trim()));
+    const t = s.trim();
+    // Decimal text → BigInt is quadratic in the digit count: bounded like Python's int_max_str_digits.
+    if (t.length > this.named.PICKLE_MAX_INT_DIGITS + 1) {
+      throw limitError(this.name, 'PICKLE_MAX_INT_DIGITS', this.named.PICKLE_MAX_INT_DIGITS, `an integer literal of ${t.length} digits`);
+    }
+    if (!/^[+-]?\d+$/.test(t)) this.fail(`invalid integer literal '${s.slice(0, 40)}'`);
+    return normInt(BigInt(t));
   }
 
-  /** Little-endian two's-complement integer of n bytes (LONG1/LONG4). */
+  /**
+   * Little-endian two's-complement integer of n bytes (LONG1/LONG4), in linear time: the bytes
+   * become one hex string parsed at once (shifting a BigInt byte by byte is quadratic: a 1 MB
+   * integer took minutes). Integers above PICKLE_MAX_INT_BYTES are refused before reading.
+   */
   private decodeLong(n: number): number | bigint {
     if (n === 0) return 0;
+    if (n > this.named.PICKLE_MAX_INT_BYTES) {
+      throw limitError(this.name, 'PICKLE_MAX_INT_BYTES', this.named.PICKLE_MAX_INT_BYTES, `an integer of ${n} bytes`);
+    }
     const b = this.payload(n);
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    if (n <= 6) {
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + b[i];
+      if (b[n - 1] & 0x80) v -= 2 ** (8 * n);
+      return v;
+    }
+    let hex = '';
+    for (let i = n - 1; i >= 0; i--) hex += HEX_BYTE[b[i]];
+    let v = BigInt(`0x${hex}`);
     if (b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
     return normInt(v);
   }
 }
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function normInt(v: bigint): number | bigint {
   return v < TWO53 && v > -TWO53 ? Number(v) : v;
@@ -729,9 +810,12 @@ function parseQuotedString(s: string, name: string): string {
 }
 
 /** Python's raw-unicode-escape codec (used by the protocol-0 UNICODE opcode). */
-function rawUnicodeEscape(s: string): string {
-  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4: string, u8: string) =>
-    String.fromCodePoint(parseInt(u4 ?? u8, 16)));
+function rawUnicodeEscape(s: string, name: string): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, u4: string, u8: string) => {
+    const cp = parseInt(u4 ?? u8, 16);
+    if (cp > 0x10ffff) throw new PickleError(`${name}: UNICODE literal has the invalid code point 0x${cp.toString(16)}`);
+    return String.fromCodePoint(cp);
+  });
 }
 
 /** Unpickles one value from `bytes` with the given allowlist; see `UnpickleOptions`. */

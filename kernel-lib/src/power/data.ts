@@ -9,6 +9,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
+import { checkParquetRows } from '../io/series';
+import { limitError, resolveLimits, wrapParseError } from '../limits';
+import { quoteName } from '../browser/text';
+
+/** Header columns for a message: quoted (control characters escaped), the first 20 only. */
+function headerText(header: string[]): string {
+  const shown = header.slice(0, 20).map((h) => quoteName(h, 60)).join(',');
+  return header.length > 20 ? `${shown},… (${header.length} columns)` : shown;
+}
 
 /** The six signals, in the order the detector and its scaler expect them. */
 export const POWER_SIGNALS = ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'] as const;
@@ -122,10 +131,12 @@ export function parsePowerCsv(text: string, source: string, opts: PowerDataOptio
   while (headerLine < lines.length && lines[headerLine].trim() === '') headerLine++;
   if (headerLine >= lines.length) throw new Error(`${source}: empty file (expected a header Time,Va,Vb,Vc,Ia,Ib,Ic)`);
   const header = splitCsvLine(lines[headerLine].replace(/^\uFEFF/, '')).map((h) => h.trim());
+  const maxColumns = resolveLimits().CSV_MAX_COLUMNS;
+  if (header.length > maxColumns) throw limitError(source, 'CSV_MAX_COLUMNS', maxColumns, `a CSV header of ${header.length} columns`);
   const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
   const missing = want.filter((c) => !header.includes(c));
   if (missing.length) {
-    throw new Error(`${source}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (header: ${header.join(',')}; expected Time,Va,Vb,Vc,Ia,Ib,Ic)`);
+    throw new Error(`${source}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (header: ${headerText(header)}; expected Time,Va,Vb,Vc,Ia,Ib,Ic)`);
   }
   const idx = want.map((c) => header.indexOf(c));
   const rows: number[][] = want.map(() => []);
@@ -139,7 +150,7 @@ export function parsePowerCsv(text: string, source: string, opts: PowerDataOptio
       if (raw === undefined) throw new Error(`${source}: row ${row} (line ${li + 1}) has ${cells.length} cells; column '${want[k]}' is missing`);
       const v = parseCell(raw);
       if (Number.isNaN(v)) {
-        const what = raw.trim() === '' ? 'empty cell' : /^[+-]?nan$/i.test(raw.trim()) ? 'NaN' : `'${raw.trim()}' is not a number`;
+        const what = raw.trim() === '' ? 'empty cell' : /^[+-]?nan$/i.test(raw.trim()) ? 'NaN' : `${quoteName(raw.trim(), 60)} is not a number`;
         throw new Error(`${source}: row ${row} (line ${li + 1}), column '${want[k]}': ${what}`);
       }
       rows[k].push(v);
@@ -157,23 +168,31 @@ async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<P
   const buf = fs.readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   let names: string[];
+  let meta: ReturnType<typeof parquetMetadata>;
   try {
-    const meta = parquetMetadata(ab);
+    meta = parquetMetadata(ab);
     names = parquetSchema(meta).children.map((c) => c.element.name);
   } catch (e) {
-    throw new Error(`${file}: not a readable parquet file (${(e as Error).message})`);
+    throw new Error(`${file}: not a readable parquet file (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
   }
+  // num_rows sizes the row objects: checked against its row groups and the file size first.
+  checkParquetRows(file, meta, ab.byteLength);
   const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
   const missing = want.filter((c) => !names.includes(c));
-  if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${names.join(',')})`);
-  const rows = (await parquetReadObjects({ file: ab, columns: want, compressors })) as Array<Record<string, unknown>>;
+  if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${headerText(names)})`);
+  let rows: Array<Record<string, unknown>>;
+  try {
+    rows = (await parquetReadObjects({ file: ab, metadata: meta, columns: want, compressors })) as Array<Record<string, unknown>>;
+  } catch (e) {
+    throw new Error(`${file}: cannot decode parquet data (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+  }
   const cols = want.map(() => new Float64Array(rows.length));
   for (let i = 0; i < rows.length; i++) {
     for (let k = 0; k < want.length; k++) {
       const raw = rows[i][want[k]];
       const v = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
       if (Number.isNaN(v)) {
-        const what = raw === null || raw === undefined ? 'missing value' : typeof raw === 'number' ? 'NaN' : `'${String(raw)}' is not a number`;
+        const what = raw === null || raw === undefined ? 'missing value' : typeof raw === 'number' ? 'NaN' : `${quoteName(String(raw), 60)} is not a number`;
         throw new Error(`${file}: row ${i + 1}, column '${want[k]}': ${what}`);
       }
       cols[k][i] = v;
@@ -190,8 +209,16 @@ export async function loadPowerData(file: string, opts: PowerDataOptions = {}): 
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
   if (fs.statSync(file).isDirectory()) throw new Error(`${file}: is a directory; give a .csv or .parquet file`);
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.parquet') return readPowerParquet(file, opts);
-  return parsePowerCsv(fs.readFileSync(file, 'utf8'), file, opts);
+  try {
+    if (ext === '.parquet') return await readPowerParquet(file, opts);
+    // V8 strings stop near 512 MiB: a bigger CSV is refused by name, not with 'Invalid string length'.
+    const max = resolveLimits().CSV_MAX_BYTES;
+    const size = fs.statSync(file).size;
+    if (size > max) throw limitError(file, 'CSV_MAX_BYTES', max, `a CSV of ${size} bytes (convert it to parquet)`);
+    return parsePowerCsv(fs.readFileSync(file, 'utf8'), file, opts);
+  } catch (e) {
+    throw wrapParseError(e, file, 'power data file');
+  }
 }
 
 /** Row-major (length, 6) float64 matrix of the signals. */

@@ -11,7 +11,20 @@ import * as path from 'path';
 import { tf } from '../backend';
 import { writeDirAtomic } from '../io/atomic';
 import { POWER_SIGNALS } from './data';
-import { loadKerasArchive, loadKerasH5 } from './keras-h5';
+import { loadKerasArchive, loadKerasH5, type LoadKerasOptions } from './keras-h5';
+import { limitError, resolveLimits, wrapParseError } from '../limits';
+
+/** Reads a JSON document after checking its size (JSON_MAX_BYTES); errors name the file. */
+function readJsonFile(file: string, what: string): unknown {
+  const max = resolveLimits().JSON_MAX_BYTES;
+  const size = fs.statSync(file).size;
+  if (size > max) throw limitError(file, 'JSON_MAX_BYTES', max, `${what} of ${size} bytes`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: invalid JSON in ${what} (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+  }
+}
 import type { PowerScaler } from './pipeline';
 
 export const DETECTOR_FORMAT = 'anomaly-lab.power-detector.v1';
@@ -69,18 +82,20 @@ export async function saveDetector(dir: string, model: tf.LayersModel, meta: Omi
 
 async function loadTfjsDir(dir: string): Promise<tf.LayersModel> {
   const modelPath = path.join(dir, 'model.json');
-  let json: { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
-  try {
-    json = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`${modelPath}: cannot read the detector's model.json (${(e as Error).message})`);
-  }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${modelPath}: not a tfjs layers model (modelTopology/weightsManifest missing)`);
+  const json = readJsonFile(modelPath, "the detector's model.json") as { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> } | null;
+  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${modelPath}: not a tfjs layers model (modelTopology/weightsManifest missing)`);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
+    if (!group || !Array.isArray(group.weights) || !Array.isArray(group.paths)) throw new Error(`${modelPath}: malformed weightsManifest group`);
+    for (const w of group.weights) {
+      const shapeOk = w && Array.isArray(w.shape) && w.shape.length <= 16 && w.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+      if (!shapeOk || typeof w.name !== 'string') throw new Error(`${modelPath}: malformed weight spec in weightsManifest`);
+      specs.push(w);
+    }
     for (const p of group.paths) {
+      // Weights live beside model.json: a path leaving the directory is refused.
+      if (typeof p !== 'string' || p.includes('..') || path.isAbsolute(p)) throw new Error(`${modelPath}: weights path ${JSON.stringify(String(p)).slice(0, 80)} is not a file beside model.json`);
       const f = path.join(dir, p);
       if (!fs.existsSync(f)) throw new Error(`${f}: weights file listed in model.json is missing`);
       buffers.push(fs.readFileSync(f));
@@ -102,12 +117,23 @@ async function loadTfjsDir(dir: string): Promise<tf.LayersModel> {
   }
 }
 
-/** Load a detector: our directory (or its model.json) or a Keras .h5 file. */
-export async function loadDetector(file: string): Promise<LoadedDetector> {
+/**
+ * Load a detector: our directory (or its model.json) or a Keras .h5 / .keras file. `opts` passes
+ * limits and an expected sha256 to the Keras readers (HDF5 has no checksum of its own).
+ */
+export async function loadDetector(file: string, opts: LoadKerasOptions = {}): Promise<LoadedDetector> {
+  try {
+    return await loadDetectorUnwrapped(file, opts);
+  } catch (e) {
+    throw wrapParseError(e, file, 'detector');
+  }
+}
+
+async function loadDetectorUnwrapped(file: string, opts: LoadKerasOptions): Promise<LoadedDetector> {
   if (!fs.existsSync(file)) throw new Error(`${file}: detector not found`);
   const stat = fs.statSync(file);
   if (stat.isFile() && /\.(h5|hdf5|keras)$/i.test(file)) {
-    const k = /\.keras$/i.test(file) ? await loadKerasArchive(file) : await loadKerasH5(file);
+    const k = /\.keras$/i.test(file) ? await loadKerasArchive(file, opts) : await loadKerasH5(file, opts);
     return { model: k.model, sequenceLength: k.inputShape[0], source: file, meta: undefined };
   }
   const dir = stat.isDirectory() ? file : path.dirname(file);
@@ -116,14 +142,17 @@ export async function loadDetector(file: string): Promise<LoadedDetector> {
   let meta: DetectorMeta | undefined;
   const metaPath = path.join(dir, 'detector.json');
   if (fs.existsSync(metaPath)) {
-    try {
-      meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as DetectorMeta;
-    } catch (e) {
-      throw new Error(`${metaPath}: invalid JSON (${(e as Error).message})`);
+    const raw = readJsonFile(metaPath, 'detector.json') as DetectorMeta | null;
+    if (!raw || typeof raw !== 'object' || raw.format !== DETECTOR_FORMAT) {
+      throw new Error(`${metaPath}: unknown format ${JSON.stringify(String((raw as { format?: unknown } | null)?.format)).slice(0, 80)} (expected ${DETECTOR_FORMAT})`);
     }
-    if (meta.format !== DETECTOR_FORMAT) throw new Error(`${metaPath}: unknown format '${String(meta.format)}' (expected ${DETECTOR_FORMAT})`);
+    meta = raw;
   }
-  const scaler = meta?.scaler ? { mean: Float64Array.from(meta.scaler.mean), scale: Float64Array.from(meta.scaler.scale), featureNames: meta.scaler.feature_names } : undefined;
+  const sc = meta?.scaler;
+  if (sc !== undefined && (!sc || !Array.isArray(sc.mean) || !Array.isArray(sc.scale) || sc.mean.length !== sc.scale.length || ![...sc.mean, ...sc.scale].every((v) => typeof v === 'number'))) {
+    throw new Error(`${metaPath}: scaler needs numeric 'mean' and 'scale' arrays of equal length`);
+  }
+  const scaler = sc ? { mean: Float64Array.from(sc.mean), scale: Float64Array.from(sc.scale), featureNames: sc.feature_names } : undefined;
   const sequenceLength = Number(model.inputs[0].shape[1] ?? meta?.sequence_length);
   return { model, sequenceLength, scaler, meta, source: dir };
 }

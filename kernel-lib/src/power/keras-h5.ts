@@ -20,8 +20,24 @@
  * Anything else gets an error naming the layer, its class and the file.
  */
 import * as fs from 'fs';
-import { strFromU8, unzipSync } from 'fflate';
+import * as os from 'os';
+import * as path from 'path';
+import { strFromU8 } from 'fflate';
 import { tf } from '../backend';
+import { ZipArchive } from '../io/zip';
+import { checkSha256 } from '../io/integrity';
+import { LimitOverrides, limitError, resolveLimits, wrapParseError } from '../limits';
+import { quoteName } from '../browser/text';
+
+export interface LoadKerasOptions {
+  /** Named budgets for this load (ZIP_*, H5_MAX_BYTES, JSON_MAX_BYTES); see limits.ts. */
+  limits?: LimitOverrides;
+  /**
+   * Refuse the file unless its bytes hash to this sha256 (hex, as manifests record it). HDF5 keeps
+   * no checksum of its datasets: a flipped byte in a weight loads silently without this.
+   */
+  expectedSha256?: string;
+}
 
 /*
  * The slice of h5wasm's API used here. h5wasm is ESM-only and this package compiles to CommonJS,
@@ -53,6 +69,8 @@ interface H5Module {
 interface H5FS {
   writeFile(p: string, d: Uint8Array): void;
   unlink(p: string): void;
+  /** Emscripten stream of a descriptor; in the Node (NODERAWFS) build it carries the native fd. */
+  getStream?(fd: number): { nfd?: number } | undefined;
 }
 
 let h5Promise: Promise<{ h5: H5Module; FS: H5FS }> | undefined;
@@ -69,6 +87,70 @@ async function loadH5wasm(): Promise<{ h5: H5Module; FS: H5FS }> {
     })();
   }
   return h5Promise;
+}
+
+/**
+ * HDF5's C library prints its error stack ("HDF5-DIAG: Error detected in HDF5 …", 40+ lines for a
+ * truncated file) to stderr. h5wasm's Node build writes the C stderr (emscripten stream 2) straight
+ * to the process's fd 2, so while we read a file that stream's native fd points at a scratch file;
+ * its lines are then summarised in our one-line error (ANOMALY_LAB_DEBUG=1 prints them whole).
+ */
+interface StderrCapture {
+  /** Lines captured so far (capture continues). */
+  peek(): string[];
+  /** Restores stderr and returns every captured line; later calls return []. */
+  stop(): string[];
+}
+
+function captureH5Stderr(FS: H5FS): StderrCapture {
+  const none: StderrCapture = { peek: () => [], stop: () => [] };
+  const stream = typeof FS.getStream === 'function' ? FS.getStream(2) : undefined;
+  if (!stream || typeof stream.nfd !== 'number') return none;
+  const file = path.join(os.tmpdir(), `anomaly-lab-h5diag-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'w+', 0o600);
+  } catch {
+    return none; // no scratch space: diagnostics stay on stderr
+  }
+  const previous = stream.nfd;
+  stream.nfd = fd;
+  let stopped = false;
+  const read = (): string[] => {
+    try {
+      return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    } catch {
+      return [];
+    }
+  };
+  return {
+    peek: () => (stopped ? [] : read()),
+    stop: () => {
+      if (stopped) return [];
+      stopped = true;
+      stream.nfd = previous;
+      const lines = read();
+      try {
+        fs.closeSync(fd);
+        fs.unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+      return lines;
+    },
+  };
+}
+
+/** One short clause from HDF5's error stack: its outermost and innermost descriptions. */
+function summariseDiagnostics(all: string[]): string {
+  // The first error stack is the cause; later ones are follow-ups (reading through a failed handle).
+  const second = all.findIndex((l, i) => i > 0 && l.startsWith('HDF5-DIAG'));
+  const lines = second > 0 ? all.slice(0, second) : all;
+  const steps = lines.map((l) => /#\d+: .*? in (\w+\(\)): (.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  if (steps.length === 0) return lines.length ? `HDF5 reported ${lines.length} diagnostic lines` : '';
+  const first = `${steps[0][1]} ${steps[0][2].trim()}`;
+  const last = steps.length > 1 ? `; ${steps[steps.length - 1][1]} ${steps[steps.length - 1][2].trim()}` : '';
+  return `HDF5: ${first}${last}`.slice(0, 300);
 }
 
 /** The 8-byte HDF5 signature; it sits at offset 0, 512, 1024, 2048 … (user block). */
@@ -189,7 +271,7 @@ export function parseKerasModelConfig(json: string, where = 'model_config'): Ker
       const lname = String(cfg.name ?? l.name ?? `layer_${layers.length}`);
       layers.push({ className: String(l.class_name), name: lname, config: cfg, inbound: layers.length ? [layers[layers.length - 1].name] : [] });
     }
-    return { kind: 'Sequential', name, layers, inputLayers: layers.length ? [layers[0].name] : [], outputLayers: layers.length ? [layers[layers.length - 1].name] : [] };
+    return checkNames({ kind: 'Sequential', name, layers, inputLayers: layers.length ? [layers[0].name] : [], outputLayers: layers.length ? [layers[layers.length - 1].name] : [] }, where);
   }
   if (className !== 'Functional' && className !== 'Model') {
     throw new Error(`${where}: unsupported model class '${className}' (Sequential and Functional models are supported)`);
@@ -210,7 +292,22 @@ export function parseKerasModelConfig(json: string, where = 'model_config'): Ker
     if (typeof v[0] === 'string') return [v[0] as string];
     return v.map((e) => (Array.isArray(e) ? String(e[0]) : String(e)));
   };
-  return { kind: 'Functional', name: String(c.name ?? 'model'), layers, inputLayers: ioNames(c.input_layers), outputLayers: ioNames(c.output_layers) };
+  return checkNames({ kind: 'Functional', name: String(c.name ?? 'model'), layers, inputLayers: ioNames(c.input_layers), outputLayers: ioNames(c.output_layers) }, where);
+}
+
+/**
+ * Layer and class names end up in messages and reports: names with control characters (terminal
+ * escapes, newlines) or of absurd length are refused here, once, so no later message can carry them.
+ */
+function checkNames(info: KerasModelInfo, where: string): KerasModelInfo {
+  const bad = (n: string): boolean => n.length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(n);
+  for (const l of info.layers) {
+    for (const n of [l.name, l.className, ...l.inbound]) {
+      if (bad(n)) throw new Error(`${where}: layer name ${quoteName(n, 60)} contains control characters or is longer than 256 characters`);
+    }
+  }
+  if (bad(info.name)) throw new Error(`${where}: model name ${quoteName(info.name, 60)} contains control characters or is longer than 256 characters`);
+  return info;
 }
 
 const ACTIVATIONS: Record<string, string> = {
@@ -232,10 +329,22 @@ const ACTIVATIONS: Record<string, string> = {
 
 function activationOf(cfg: Record<string, unknown>, key: string, layerName: string, dflt: string): string {
   const raw = cfg[key] ?? dflt;
-  // Keras 3 may serialise an activation as {class_name, config}; only names are supported.
-  const name = typeof raw === 'string' ? raw : String((raw as Record<string, unknown>)?.config ?? raw);
-  const mapped = ACTIVATIONS[name];
-  if (!mapped) throw new Error(`layer '${layerName}': unsupported activation '${name}' for ${key}`);
+  // Keras 3 may serialise an activation as {class_name, config}, the name being `config` itself
+  // or `config.name`; only named built-in activations are supported.
+  let name: string | undefined;
+  if (typeof raw === 'string') name = raw;
+  else if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = raw as Record<string, unknown>;
+    const c = o.config;
+    if (typeof c === 'string') name = c;
+    else if (c && typeof c === 'object' && typeof (c as Record<string, unknown>).name === 'string') name = (c as Record<string, unknown>).name as string;
+    else if (typeof o.class_name === 'string' && o.class_name !== 'function') name = `${o.class_name} object`;
+  }
+  const mapped = name === undefined ? undefined : ACTIVATIONS[name];
+  if (!mapped) {
+    const shown = name !== undefined ? quoteName(name, 60) : `of type ${Array.isArray(raw) ? 'list' : typeof raw}`;
+    throw new Error(`layer ${quoteName(layerName, 60)}: unsupported activation ${shown} for ${key} (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+  }
   return mapped;
 }
 
@@ -640,20 +749,36 @@ function readAttrString(g: H5Group, name: string): string | undefined {
 }
 
 /** Open HDF5 bytes in h5wasm's in-memory FS (independent of the host FS), run fn, clean up. */
-async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T): Promise<T> {
+async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T, limits: LimitOverrides = {}): Promise<T> {
   if (!hasHdf5Signature(bytes)) throw new Error(`${where}: not an HDF5 file (no HDF5 signature); expected a Keras .h5 model`);
+  const max = resolveLimits(limits).H5_MAX_BYTES;
+  if (bytes.length > max) throw limitError(where, 'H5_MAX_BYTES', max, `an HDF5 file of ${bytes.length} bytes`);
   const { h5, FS } = await loadH5wasm();
-  const memName = `/anomaly-lab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.h5`;
+  // h5wasm's Node build maps its FS onto the real one: the copy goes to the temp directory.
+  const memName = path.join(os.tmpdir(), `anomaly-lab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.h5`);
   FS.writeFile(memName, bytes);
   let f: H5File | undefined;
+  const capture = captureH5Stderr(FS);
+  const summary = (): string => {
+    const s = summariseDiagnostics(capture.peek());
+    return s ? `; ${s}` : '';
+  };
   try {
     try {
       f = new h5.File(memName, 'r');
       f.keys();
     } catch (e) {
-      throw new Error(`${where}: HDF5 file cannot be opened (truncated or corrupt: ${(e as Error).message})`);
+      throw new Error(`${where}: HDF5 file cannot be opened (truncated or corrupt: ${firstLine(e)}${summary()})`);
     }
-    return fn(f);
+    try {
+      return fn(f);
+    } catch (e) {
+      // HDF5 errors while reading a group/dataset/attribute: the file is damaged past its header.
+      const msg = firstLine(e);
+      const s = summary();
+      if (s && !msg.startsWith(where)) throw new Error(`${where}: HDF5 data cannot be read (truncated or corrupt: ${msg}${s})`);
+      throw e;
+    }
   } finally {
     try {
       f?.close();
@@ -665,6 +790,9 @@ async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T)
     } catch {
       /* nothing to remove */
     }
+    // Closing a file that failed to open prints diagnostics too: stop capturing only now.
+    const diagnostics = capture.stop();
+    if (process.env.ANOMALY_LAB_DEBUG && diagnostics.length) process.stderr.write(diagnostics.join('\n') + '\n');
   }
 }
 
@@ -705,44 +833,68 @@ function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKer
   return { model, info, inputShape: inputShapes[0], inputShapes, outputShape, source: file };
 }
 
-function readBytes(file: string): Uint8Array {
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
+}
+
+function readBytes(file: string, opts: LoadKerasOptions = {}): Uint8Array {
+  let bytes: Uint8Array;
   try {
-    return fs.readFileSync(file);
+    bytes = fs.readFileSync(file);
   } catch (e) {
     throw new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  checkSha256(bytes, opts.expectedSha256, file);
+  return bytes;
 }
 
 /**
  * Load a Keras HDF5 model file (`model.save('x.h5')`, Keras 2 or 3) into a tfjs LayersModel
  * with its trained weights. Errors name the file and, where it applies, the layer and the weight.
  */
-export async function loadKerasH5(file: string): Promise<LoadedKerasModel> {
-  return withH5(readBytes(file), file, (f) => {
-    const configJson = readAttrString(f, 'model_config');
-    if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
-    const info = parseKerasModelConfig(configJson, file);
-    info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
-    info.backend = readAttrString(f, 'backend');
-    return assembleModel(f, info, file);
-  });
+export async function loadKerasH5(file: string, opts: LoadKerasOptions = {}): Promise<LoadedKerasModel> {
+  try {
+    return await withH5(readBytes(file, opts), file, (f) => {
+      const configJson = readAttrString(f, 'model_config');
+      if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
+      const maxJson = resolveLimits(opts.limits).JSON_MAX_BYTES;
+      if (configJson.length > maxJson) throw limitError(file, 'JSON_MAX_BYTES', maxJson, `a model_config of ${configJson.length} characters`);
+      const info = parseKerasModelConfig(configJson, file);
+      info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
+      info.backend = readAttrString(f, 'backend');
+      return assembleModel(f, info, file);
+    }, opts.limits);
+  } catch (e) {
+    throw wrapParseError(e, file, 'Keras model');
+  }
 }
 
 /**
  * Load a Keras 3 `.keras` archive (zip: config.json, metadata.json, model.weights.h5 whose
  * weights sit under `layers/<name>/…/vars/<i>`).
  */
-export async function loadKerasArchive(file: string): Promise<LoadedKerasModel> {
-  const bytes = readBytes(file);
-  let entries: Record<string, Uint8Array>;
+export async function loadKerasArchive(file: string, opts: LoadKerasOptions = {}): Promise<LoadedKerasModel> {
   try {
-    entries = unzipSync(bytes, { filter: (e) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(e.name) });
+    return await loadKerasArchiveUnwrapped(file, opts);
   } catch (e) {
-    throw new Error(`${file}: not a readable .keras archive (${(e as Error).message})`);
+    throw wrapParseError(e, file, '.keras archive');
   }
+}
+
+async function loadKerasArchiveUnwrapped(file: string, opts: LoadKerasOptions): Promise<LoadedKerasModel> {
+  const bytes = readBytes(file, opts);
+  const limits = resolveLimits(opts.limits);
+  // Declared sizes (entry, total, compression ratio) are checked before inflating; CRC-32 after.
+  const archive = new ZipArchive(bytes, file, '.keras archive', limits);
   for (const need of ['config.json', 'model.weights.h5']) {
-    if (!entries[need]) throw new Error(`${file}: .keras archive has no ${need}`);
+    if (!archive.has(need)) throw new Error(`${file}: .keras archive has no ${need}`);
   }
+  for (const json of ['config.json', 'metadata.json']) {
+    const size = archive.entries.get(json)?.size ?? 0;
+    if (size > limits.JSON_MAX_BYTES) throw limitError(file, 'JSON_MAX_BYTES', limits.JSON_MAX_BYTES, `.keras entry ${json} of ${size} bytes`);
+  }
+  const entries: Record<string, Uint8Array> = {};
+  for (const name of ['config.json', 'metadata.json', 'model.weights.h5']) if (archive.has(name)) entries[name] = archive.read(name);
   const info = parseKerasModelConfig(strFromU8(entries['config.json']), `${file}:config.json`);
   if (entries['metadata.json']) {
     try {
@@ -751,5 +903,5 @@ export async function loadKerasArchive(file: string): Promise<LoadedKerasModel> 
       /* metadata is informative only */
     }
   }
-  return withH5(entries['model.weights.h5'], `${file}:model.weights.h5`, (f) => assembleModel(f, info, file));
+  return withH5(entries['model.weights.h5'], `${file}:model.weights.h5`, (f) => assembleModel(f, info, file), limits);
 }
