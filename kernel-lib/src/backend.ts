@@ -5,7 +5,8 @@
  * The native bindings cannot be installed on every machine (their install step downloads
  * libtensorflow), so they are optional and probed at run time. On wasm we also patch
  * BatchMatMul: the wasm kernel is ~10× slower with transposeA/B (what autodiff emits) than an
- * explicit transpose followed by a plain product.
+ * explicit transpose followed by a plain product; and Slice/SplitV/Unpack, whose stock kernels copy
+ * the whole input for every piece they cut.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -80,44 +81,92 @@ function patchWasmBatchMatMul(): void {
   });
 }
 
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
+}
+
 /**
- * Replace wasm Slice: the stock kernel copies its WHOLE input (readSync) before every slice, so
- * cutting k pieces from a tensor costs k full copies (split, unstack and gather-free attention
- * suffer). This one reads heap views — taken after the output is allocated, since allocating may
- * grow (and detach) the heap — and copies only the selected runs.
+ * x[begin : begin + size] into a new wasm tensor, copying only the selected runs. Heap views are
+ * taken after the output is allocated, since allocating may grow (and detach) the heap.
+ */
+function fastSlice(x: tf.TensorInfo, begin: number[], size: number[], backend: WasmBackendLike): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (tf.util.sizeFromShape(size) === 0) return out;
+  const xVals = backend.typedArrayFromHeap(x);
+  const outVals = backend.typedArrayFromHeap(out);
+  const shape = x.shape;
+  const r = shape.length;
+  const strides = tf.util.computeStrides(shape);
+  // Innermost axis k that is not taken whole: each run of `run` elements is contiguous in x.
+  let k = r - 1;
+  while (k > 0 && size[k] === shape[k]) k--;
+  const stride = (j: number): number => (j < r - 1 ? strides[j] : 1);
+  const run = size[k] * stride(k);
+  const idx = new Array<number>(k).fill(0);
+  for (let outOff = 0; ; outOff += run) {
+    let off = begin[k] * stride(k);
+    for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
+    outVals.set(xVals.subarray(off, off + run), outOff);
+    let j = k - 1;
+    while (j >= 0 && ++idx[j] === size[j]) idx[j--] = 0;
+    if (j < 0) break;
+  }
+  return out;
+}
+
+/**
+ * Replace wasm Slice, SplitV and Unpack: the stock kernels copy their WHOLE input (readSync)
+ * before every slice, so cutting k pieces from a tensor costs k full copies (split, unstack and
+ * gather-free attention suffer; SplitV and Unpack call that slice once per output). These read
+ * heap views and copy only the selected runs (fastSlice). Same values, bit for bit.
  */
 function patchWasmSlice(): void {
   overrideWasmKernel('Slice', (orig) => (args) => {
     const { inputs, attrs, backend } = args as unknown as {
       inputs: { x: tf.TensorInfo };
       attrs: { begin: number | number[]; size?: number | number[] };
-      backend: { makeOutput(shape: number[], dtype: string): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray };
+      backend: WasmBackendLike;
     };
     const x = inputs.x;
     if (x.dtype === 'string') return orig.kernelFunc(args);
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
-    const out = backend.makeOutput(size, x.dtype);
-    if (tf.util.sizeFromShape(size) === 0) return out;
-    const xVals = backend.typedArrayFromHeap(x);
-    const outVals = backend.typedArrayFromHeap(out);
-    const shape = x.shape;
-    const r = shape.length;
-    const strides = tf.util.computeStrides(shape);
-    // Innermost axis k that is not taken whole: each run of `run` elements is contiguous in x.
-    let k = r - 1;
-    while (k > 0 && size[k] === shape[k]) k--;
-    const stride = (j: number): number => (j < r - 1 ? strides[j] : 1);
-    const run = size[k] * stride(k);
-    const idx = new Array<number>(k).fill(0);
-    for (let outOff = 0; ; outOff += run) {
-      let off = begin[k] * stride(k);
-      for (let j = 0; j < k; j++) off += (begin[j] + idx[j]) * strides[j];
-      outVals.set(xVals.subarray(off, off + run), outOff);
-      let j = k - 1;
-      while (j >= 0 && ++idx[j] === size[j]) idx[j--] = 0;
-      if (j < 0) break;
-    }
-    return out;
+    return fastSlice(x, begin, size, backend);
+  });
+  overrideWasmKernel('SplitV', (orig) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { x: tf.TensorInfo };
+      attrs: { numOrSizeSplits: number | number[]; axis: number | number[] };
+      backend: WasmBackendLike;
+    };
+    const x = inputs.x;
+    if (x.dtype === 'string') return orig.kernelFunc(args);
+    const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = x.shape.slice();
+      size[axis] = s;
+      const out = fastSlice(x, begin.slice(), size, backend);
+      begin[axis] += s;
+      return out;
+    });
+  });
+  overrideWasmKernel('Unpack', (orig) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: { value: tf.TensorInfo }; attrs: { axis: number }; backend: WasmBackendLike };
+    const x = inputs.value;
+    if (x.dtype === 'string') return orig.kernelFunc(args);
+    const r = x.shape.length;
+    const axis = attrs.axis < 0 ? attrs.axis + r : attrs.axis;
+    const outShape = x.shape.filter((_, i) => i !== axis);
+    const size = x.shape.slice();
+    size[axis] = 1;
+    return Array.from({ length: x.shape[axis] }, (_, i) => {
+      const begin = new Array<number>(r).fill(0);
+      begin[axis] = i;
+      const out = fastSlice(x, begin, size, backend);
+      return { dataId: out.dataId, dtype: out.dtype, shape: outShape };
+    });
   });
 }
 

@@ -34,6 +34,7 @@ import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../
 import { AdamW } from '../training/optimizer';
 import { trainingStep } from '../training/train';
 import { essEnabled, ratio, runTorchAnchor } from './torch-anchor';
+import { coreCount, ParallelTrainer } from '../training/parallel';
 
 function series(length: number, nCols: number): DegradeSeries {
   const values = new Float32Array(length * nCols);
@@ -47,6 +48,8 @@ interface BenchResult {
   batch_size: number;
   /** Windows per forward/backward pass (0 = the whole batch at once). */
   micro_batch: number;
+  /** Data-parallel worker threads (1: this thread, as before workers existed). */
+  workers: number;
   window_points: number;
   timed_steps: number;
   warmup_s: number;
@@ -67,7 +70,7 @@ function wasmHeapBytes(): number | undefined {
   return backend.wasm?.HEAPU8?.buffer.byteLength;
 }
 
-async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true, microBatch = 0): Promise<BenchResult> {
+async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true, microBatch = 0, workers = 1): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
   const rng = createRng(1);
@@ -78,6 +81,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     parameters: NaN,
     batch_size: batchSize,
     micro_batch: microBatch,
+    workers,
     window_points: W,
     timed_steps: steps,
     warmup_s: NaN,
@@ -90,6 +94,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
   };
   let model: AnomalyBert | undefined;
   let optimizer: AdamW | undefined;
+  let parallel: ParallelTrainer | undefined;
   try {
     model = AnomalyBert.create(config, { seed: 1 });
     result.parameters = model.countParameters();
@@ -98,19 +103,23 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     const varList = [...vars.values()];
     const m = model;
     const opt = optimizer;
-    const step = (i: number): void => {
+    if (workers > 1) parallel = await ParallelTrainer.start(m, workers, activeBackend()?.name ?? 'wasm');
+    const par = parallel;
+    const step = async (i: number): Promise<void> => {
       const batch = makeDegradedBatch(data, { batchSize, windowSize: W, patchSize: config.patchSize, replacingRateMax: 0.15, rng, lengths });
-      trainingStep(m, opt, varList, batch, { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i, microBatch });
+      const o = { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i, microBatch };
+      if (par) await par.step(opt, varList, batch, o);
+      else trainingStep(m, opt, varList, batch, o);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     };
     let t = Date.now();
     if (warmup) {
-      step(0);
+      await step(0);
       result.warmup_s = (Date.now() - t) / 1000;
     }
     const tensorsBefore = tf.memory().numTensors;
     t = Date.now();
-    for (let i = 1; i <= steps; i++) step(i);
+    for (let i = 1; i <= steps; i++) await step(i);
     const seconds = (Date.now() - t) / 1000;
     result.steps_per_s = steps / seconds;
     result.points_per_s = (steps * batchSize * W) / seconds;
@@ -124,6 +133,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     const heap = wasmHeapBytes();
     if (heap !== undefined) result.wasm_heap_mb = heap / 2 ** 20;
     try {
+      await parallel?.close();
       optimizer?.dispose();
       model?.dispose();
     } catch {
@@ -154,16 +164,21 @@ export async function run(): Promise<object> {
     ratios[name] = {
       step_time_vs_torch: ours && tr?.steps_per_s ? ratio(tr.steps_per_s, ours.steps_per_s) : undefined,
       peak_rss_vs_torch: ratio(ours?.peak_rss_mb, t.peak_rss_mb),
+      step_time_1worker_vs_torch: out[`${name}_1worker`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_1worker`] as BenchResult).steps_per_s) : undefined,
     };
   };
+  const workers = Number(process.env.BENCH_TRAIN_WORKERS ?? coreCount());
+  out.workers = workers;
   if (which.includes('workshop')) {
-    out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+    // The default training path (--workers = cores), then this thread alone for comparison.
+    out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3, 16, true, 0, workers);
+    if (workers > 1) out.workshop_1worker = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
     anchor('workshop', WORKSHOP_CONFIG, Math.max(envSteps ?? 3, 5), 16, true);
   }
   // The workshop model of docs/experiments.md reads first differences too (2C numbers per point).
   if (which.includes('workshop_diff')) {
     const diffConfig = { ...WORKSHOP_CONFIG, diffScales: new Array<number>(WORKSHOP_CONFIG.inputDim).fill(0.01) };
-    out.workshop_diff = await benchConfig(diffConfig, envSteps ?? 3);
+    out.workshop_diff = await benchConfig(diffConfig, envSteps ?? 3, 16, true, 0, workers);
     anchor('workshop_diff', diffConfig, Math.max(envSteps ?? 3, 5), 16, true);
   }
   if (which.includes('ess') && essEnabled()) {
@@ -171,7 +186,7 @@ export async function run(): Promise<object> {
     // heap (the module aborts and the backend is unusable afterwards in that process).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
     const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 1);
-    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro);
+    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro, Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch));
     anchor('ess', ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
   }
   out.torch = torch;
