@@ -110,33 +110,129 @@ function visibleRows(x: ArrayLike<number>, range: XRange): [number, number] {
 
 const PALETTE = ['#1f77b4', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939', '#8c6d31'];
 
-export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, channels: number[], range: XRange, s: ViewerSettings, theme: Theme): { data: PlotData[]; layout: PlotLayout } {
+/**
+ * How the signal channels are laid out:
+ * - 'auto' (default): small multiples sharing the time axis — one panel per unit, and within a unit
+ *   one panel per scale (channels whose ranges differ more than 10× are split), so Va..Vc (±1 V) are
+ *   not flat lines under Ia..Ic (±1875 A) and a 0.02 V voltage gap is not flat under an 800 V bank;
+ * - 'channel': one panel per channel;
+ * - 'overlay': one panel (a second y axis when there are exactly two units).
+ */
+export type SignalLayout = 'auto' | 'channel' | 'overlay';
+export const SIGNAL_LAYOUTS: ReadonlyArray<[SignalLayout, string]> = [['auto', 'by unit & scale'], ['channel', 'one per channel'], ['overlay', 'one axis']];
+
+const spans = new WeakMap<DecodedBundle, number[]>();
+
+/** max − min of every channel over the whole series (computed once per bundle). */
+function channelSpans(d: DecodedBundle): number[] {
+  let out = spans.get(d);
+  if (out) return out;
+  const c = d.columns.length;
+  const lo = new Array<number>(c).fill(Infinity);
+  const hi = new Array<number>(c).fill(-Infinity);
+  const v = d.values;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!Number.isFinite(x)) continue;
+    const k = i % c;
+    if (x < lo[k]) lo[k] = x;
+    if (x > hi[k]) hi[k] = x;
+  }
+  out = lo.map((l, k) => (hi[k] >= l ? hi[k] - l : 0));
+  spans.set(d, out);
+  return out;
+}
+
+/** The panels (lists of channel indices, top to bottom) for `channels` under `layout`. */
+export function signalPanels(d: DecodedBundle, channels: number[], layout: SignalLayout): number[][] {
+  if (channels.length === 0) return [];
+  if (layout === 'overlay') return [channels.slice()];
+  if (layout === 'channel') return channels.map((c) => [c]);
+  const units = d.bundle.series?.units;
+  const span = channelSpans(d);
+  const byUnit = new Map<string, number[]>();
+  for (const c of channels) {
+    const u = units?.[c] ?? '';
+    if (!byUnit.has(u)) byUnit.set(u, []);
+    byUnit.get(u)!.push(c);
+  }
+  const panels: number[][] = [];
+  for (const group of byUnit.values()) {
+    // largest range first; a channel joins a panel whose largest range is at most 10× its own
+    const order = [...group].sort((a, b) => span[b] - span[a]);
+    const scaled: Array<{ top: number; members: number[] }> = [];
+    for (const c of order) {
+      const home = scaled.find((p) => span[c] * 10 >= p.top);
+      if (home) home.members.push(c);
+      else scaled.push({ top: span[c], members: [c] });
+    }
+    for (const p of scaled) panels.push(p.members.sort((a, b) => a - b));
+  }
+  return panels.sort((a, b) => a[0] - b[0]);
+}
+
+/** Plotly axis ids of panel k: data axis (odd) and the hidden [0, 1] axis of its interval bands. */
+function panelAxes(k: number): { data: string; band: string; dataKey: string; bandKey: string } {
+  const n = 2 * k + 1;
+  return { data: n === 1 ? 'y' : `y${n}`, band: `y${n + 1}`, dataKey: n === 1 ? 'yaxis' : `yaxis${n}`, bandKey: `yaxis${n + 1}` };
+}
+
+/** Plotly renders a subset of HTML in annotation text: names from data go in as entities. */
+function plotlyText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, channels: number[], range: XRange, s: ViewerSettings, theme: Theme, layoutMode: SignalLayout = 'auto'): { data: PlotData[]; layout: PlotLayout } {
   const [i0, i1] = visibleRows(d.x, range);
   const stride = d.columns.length;
   const buckets = Math.max(50, Math.floor(s.maxPointsDrawn / 2));
-  // Two physical units (power: V and A, three orders of magnitude apart) get two y axes,
-  // otherwise the small one draws as a flat line.
   const units = d.bundle.series?.units;
-  const unitList = units ? Array.from(new Set(channels.map((c) => units[c]))) : [];
-  const twoAxes = unitList.length === 2;
-  const data: PlotData[] = channels.map((c) => {
-    const t = minMaxDownsample(d.x, d.values, stride, c, i0, i1, buckets);
-    const yaxis = twoAxes && units![c] === unitList[1] ? 'y3' : 'y';
-    return { type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], yaxis, line: { width: 1, color: PALETTE[c % PALETTE.length] } };
-  });
-  if (det) {
-    const [lo, hi] = range ?? [d.x[0], d.x[d.x.length - 1]];
-    data.push(intervalBand(bandsForDrawing(det.intervals, lo, hi, buckets), 0, 1, 'y2', 'predicted anomaly', s.colors.predicted, 0.25));
-    data.push(intervalBand(bandsForDrawing(det.labelled, lo, hi, buckets), 0, 0.08, 'y2', 'labelled anomaly', s.colors.labelled, 0.8));
-  }
-  const layout = baseLayout(theme, 300);
+  const unitOf = (c: number): string => units?.[c] ?? '';
+  const panels = signalPanels(d, channels, layoutMode);
+  const n = Math.max(1, panels.length);
+  const layout = baseLayout(theme, n === 1 ? 300 : 90 + 110 * n);
+  layout.legend = { orientation: 'h', x: 0, y: 1, yanchor: 'bottom' };
   layout.xaxis = xAxis(d, theme, range);
-  layout.yaxis = { gridcolor: theme.grid, zeroline: false, title: { text: twoAxes ? unitList[0] : units && unitList.length === 1 ? unitList[0] : 'signal' } };
-  layout.yaxis2 = { overlaying: 'y', range: [0, 1], visible: false, fixedrange: true };
-  if (twoAxes) {
-    layout.yaxis3 = { overlaying: 'y', side: 'right', zeroline: false, showgrid: false, title: { text: unitList[1] } };
-    layout.margin = { ...layout.margin, r: 60 };
-  }
+  const data: PlotData[] = [];
+  const gap = n > 1 ? 0.06 : 0;
+  const h = (1 - gap * (n - 1)) / n;
+  const annotations: PlotLayout[] = [];
+  const [lo, hi] = range ?? [d.x[0], d.x[d.x.length - 1]];
+  const predicted = det ? bandsForDrawing(det.intervals, lo, hi, buckets) : [];
+  const labelled = det ? bandsForDrawing(det.labelled, lo, hi, buckets) : [];
+  (panels.length ? panels : [[]]).forEach((members, k) => {
+    const ax = panelAxes(k);
+    const top = 1 - k * (h + gap);
+    const domain = [Math.max(0, top - h), top];
+    // one panel with exactly two units keeps the second unit on a right-hand axis
+    const unitList = Array.from(new Set(members.map(unitOf)));
+    const twoAxes = n === 1 && unitList.length === 2;
+    const right = `y${2 * n + 1}`;
+    for (const c of members) {
+      const t = minMaxDownsample(d.x, d.values, stride, c, i0, i1, buckets);
+      const yaxis = twoAxes && unitOf(c) === unitList[1] ? right : ax.data;
+      data.push({ type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], yaxis, line: { width: 1, color: PALETTE[c % PALETTE.length] } });
+    }
+    if (det) {
+      data.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
+      data.push({ ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8), legendgroup: 'labelled', showlegend: k === 0 && labelled.length > 0 });
+    }
+    const unitTitle = twoAxes ? unitList[0] : unitList.length === 1 && unitList[0] ? unitList[0] : n === 1 ? 'signal' : '';
+    layout[ax.dataKey] = { domain, anchor: 'x', gridcolor: theme.grid, zeroline: false, title: { text: unitTitle }, automargin: true };
+    layout[ax.bandKey] = { overlaying: ax.data, range: [0, 1], visible: false, fixedrange: true };
+    if (twoAxes) {
+      layout[`yaxis${2 * n + 1}`] = { overlaying: ax.data, side: 'right', zeroline: false, showgrid: false, title: { text: unitList[1] } };
+      layout.margin = { ...layout.margin, r: 60 };
+    }
+    if (n > 1) {
+      annotations.push({
+        xref: 'paper', yref: 'paper', x: 0.005, y: top, xanchor: 'left', yanchor: 'top', showarrow: false, align: 'left',
+        text: plotlyText(members.map((c) => d.columns[c]).join(', ')), font: { size: 11, color: theme.font }, bgcolor: theme.background, opacity: 0.85,
+      });
+    }
+  });
+  layout.xaxis.anchor = panelAxes(n - 1).data;
+  if (annotations.length) layout.annotations = annotations;
   return { data, layout };
 }
 

@@ -17,6 +17,8 @@ export interface ViewerSettings {
   /** rows shown in the interval table at most (the export always has all). */
   maxTableRows: number;
   colors: ViewerColors;
+  /** how signal channels are laid out at first (see charts.ts SignalLayout); each viewer can switch. */
+  signalLayout: 'auto' | 'channel' | 'overlay';
 }
 
 export const DEFAULT_SETTINGS: ViewerSettings = {
@@ -24,6 +26,7 @@ export const DEFAULT_SETTINGS: ViewerSettings = {
   maxPointsDrawn: 4000,
   maxTableRows: 500,
   colors: { predicted: '#d62728', labelled: '#2ca02c', threshold: '#ff7f0e', score: '#1f77b4' },
+  signalLayout: 'auto',
 };
 
 function num(v: unknown, lo: number, hi: number, fallback: number): number {
@@ -49,6 +52,7 @@ export function normalizeSettings(raw: Partial<Record<keyof ViewerSettings, unkn
       threshold: color(c.threshold, DEFAULT_SETTINGS.colors.threshold),
       score: color(c.score, DEFAULT_SETTINGS.colors.score),
     },
+    signalLayout: r.signalLayout === 'channel' || r.signalLayout === 'overlay' || r.signalLayout === 'auto' ? r.signalLayout : DEFAULT_SETTINGS.signalLayout,
   };
 }
 

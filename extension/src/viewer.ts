@@ -33,6 +33,8 @@ import {
   plotlyDateToMs,
   readTheme,
   scoresFigure,
+  SIGNAL_LAYOUTS,
+  type SignalLayout,
   signalsFigure,
   timelineFigure,
   trainingFigure,
@@ -81,6 +83,8 @@ export class AnomalyViewer extends Widget {
   private result: DetectionResult | null = null;
   private summary: DetectionSummary | null = null;
   private channels: number[] = [];
+  /** the layout this viewer's user picked (null: the settings' default). */
+  private layoutChoice: SignalLayout | null = null;
   private range: XRange = null;
   private sortKey: SortKey = 'index';
   private sortAsc = true;
@@ -142,6 +146,19 @@ export class AnomalyViewer extends Widget {
     return this.controls ? { ...this.controls } : null;
   }
 
+  /** The signal layout in effect (the user's pick, else the settings' default). */
+  get signalLayout(): SignalLayout {
+    return this.layoutChoice ?? this.store.current.signalLayout;
+  }
+
+  /** Switch the signal layout (what the "panels" select does). */
+  setSignalLayout(layout: SignalLayout): void {
+    this.layoutChoice = layout;
+    const sel = this.controlsEl.querySelector('.al-layout') as HTMLSelectElement | null;
+    if (sel) sel.value = layout;
+    this.drawSignals();
+  }
+
   get xRange(): XRange {
     return this.range;
   }
@@ -168,7 +185,8 @@ export class AnomalyViewer extends Widget {
     this.detector = decoded.scores && decoded.scores.length ? new BundleDetector(decoded) : null;
     if (!keep) {
       this.controls = this.detector ? initialDetectionSettings(decoded, this.store.current.defaultAnomalyRate) : null;
-      this.channels = decoded.columns.map((_, i) => i).slice(0, 6);
+      this.channels = decoded.columns.map((_, i) => i).slice(0, 8);
+      this.layoutChoice = null;
       this.range = null;
       this.sortKey = 'index';
       this.sortAsc = true;
@@ -369,6 +387,13 @@ export class AnomalyViewer extends Widget {
         picker.append(h('label', { className: 'al-channel' }, box, name));
       });
       this.controlsEl.append(picker);
+      const layout = h('select', { className: 'al-input al-layout', attrs: { 'aria-label': 'signal layout' } }, ...SIGNAL_LAYOUTS.map(([v, label]) => h('option', { attrs: { value: v } }, label)));
+      layout.value = this.signalLayout;
+      layout.addEventListener('change', () => {
+        this.layoutChoice = layout.value as SignalLayout;
+        this.drawSignals();
+      });
+      this.controlsEl.append(field('panels', layout));
     }
     const buttons = h(
       'div',
@@ -602,7 +627,7 @@ export class AnomalyViewer extends Widget {
       return;
     }
     setHidden(this.signalsEl, false);
-    this.plot(this.signalsEl, signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
+    this.plot(this.signalsEl, signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node), this.signalLayout), (ev) => this.onZoom(ev));
   }
 
   private drawScores(): void {

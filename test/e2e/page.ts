@@ -39,11 +39,19 @@ function clearAll(): void {
   }
 }
 
-/** Plotly's own state of a chart: trace names/point counts and the x range. */
+/**
+ * Plotly's own state of a chart: trace names/point counts/y axis, the x range, and the visible
+ * y axes (id, title, vertical domain, drawn range) — the signal panels.
+ */
 function chartState(selector: string, i = renderers.length - 1) {
-  const el = renderers[i].node.querySelector(selector) as HTMLElement & { data?: Array<{ name?: string; x?: ArrayLike<unknown> }>; layout?: { xaxis?: { range?: unknown[] } } };
+  type Axis = { title?: { text?: string }; domain?: number[]; range?: number[]; visible?: boolean; overlaying?: string };
+  const el = renderers[i].node.querySelector(selector) as HTMLElement & { data?: Array<{ name?: string; x?: ArrayLike<unknown>; yaxis?: string }>; layout?: Record<string, Axis> & { xaxis?: { range?: unknown[] } } };
   if (!el || !el.data) return null;
-  return { traces: el.data.map((t) => ({ name: t.name, points: t.x ? t.x.length : 0 })), xrange: el.layout?.xaxis?.range ?? null };
+  const layout = el.layout ?? {};
+  const yaxes = Object.keys(layout)
+    .filter((k) => /^yaxis\d*$/.test(k) && layout[k].visible !== false)
+    .map((k) => ({ id: k.replace('axis', ''), title: layout[k].title?.text ?? '', domain: layout[k].domain ?? [0, 1], range: layout[k].range ?? null, overlaying: layout[k].overlaying ?? null }));
+  return { traces: el.data.map((t) => ({ name: t.name, points: t.x ? t.x.length : 0, yaxis: t.yaxis ?? 'y' })), xrange: layout.xaxis?.range ?? null, yaxes };
 }
 
 /** Zoom a chart the way a user's drag does (plotly emits plotly_relayout). */

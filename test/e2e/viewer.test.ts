@@ -30,7 +30,11 @@ import { anomalyBertEstimationBundle } from './runs';
 interface AlTest {
   render(data: unknown, opts?: { reuse?: boolean; path?: string }): Promise<{ ms: number }>;
   clearAll(): void;
-  chartState(selector: string): { traces: Array<{ name?: string; points: number }>; xrange: unknown[] | null } | null;
+  chartState(selector: string): {
+    traces: Array<{ name?: string; points: number; yaxis: string }>;
+    xrange: unknown[] | null;
+    yaxes: Array<{ id: string; title: string; domain: number[]; range: number[] | null; overlaying: string | null }>;
+  } | null;
   viewer(): { xRange: [number, number] | null; detectionSettings: DetectionSettings | null; whenDrawn(): Promise<void> };
   relayout(selector: string, update: Record<string, unknown>): Promise<void>;
   setTheme(dark: boolean): void;
@@ -209,8 +213,11 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     const { bundle } = await anomalyBertEstimationBundle();
     await render(page, bundle);
     const st = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
-    const names = st!.traces.map((t) => t.name);
-    expect(names).toEqual(['voltage', 'current', 'soc', 'temperature', 'voltage_gap', 'predicted anomaly', 'labelled anomaly']);
+    const lines = st!.traces.filter((t) => !/anomaly$/.test(t.name ?? ''));
+    expect(lines.map((t) => t.name)).toEqual(['voltage', 'current', 'soc', 'temperature', 'voltage_gap']);
+    // small multiples: V, A, %, °C and the 0.0x V voltage gap (same unit, another scale) each get a panel
+    expect(new Set(lines.map((t) => t.yaxis)).size).toBe(5);
+    expect(st!.yaxes.filter((a) => !a.overlaying).map((a) => a.title)).toEqual(['V', 'A', '%', '°C', 'V']);
     expect(st!.traces.find((t) => t.name === 'labelled anomaly')!.points).toBeGreaterThan(0);
     await page.locator('.al-channels input[data-channel="1"]').uncheck();
     await page.evaluate(() => alTest.viewer().whenDrawn());
@@ -221,6 +228,38 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     await page.evaluate(() => alTest.viewer().whenDrawn());
     await shot(page, 'anomalybert-estimation-dark.png');
     await page.evaluate(() => alTest.setTheme(false));
+  });
+
+  test('readable signals: per-unit panels by default (V and A), the user can switch to one per channel or one axis', async () => {
+    const bundle = powerBundleFromFixture(undefined, { units: undefined }); // units inferred from Va..Ic
+    expect(bundle.series!.units).toEqual(['V', 'V', 'V', 'A', 'A', 'A']);
+    await page.evaluate(() => alTest.clearAll());
+    await render(page, bundle);
+    const panels = async () => {
+      const st = (await page.evaluate(() => alTest.chartState('.al-chart-signals')))!;
+      const axes = st.yaxes.filter((a) => !a.overlaying);
+      const lines = st.traces.filter((t) => !/anomaly$/.test(t.name ?? ''));
+      return { titles: axes.map((a) => a.title), byAxis: axes.map((a) => lines.filter((t) => t.yaxis === a.id).map((t) => t.name)), axes };
+    };
+    const auto = await panels();
+    expect(auto.titles).toEqual(['V', 'A']);
+    expect(auto.byAxis).toEqual([['Va', 'Vb', 'Vc'], ['Ia', 'Ib', 'Ic']]);
+    // the voltage panel spans the voltages (about ±1), not the currents (hundreds of A)
+    const vRange = auto.axes[0].range!;
+    expect(Math.max(Math.abs(vRange[0]), Math.abs(vRange[1]))).toBeLessThan(10);
+    // panels are stacked, not overlapping
+    expect(auto.axes[0].domain[0]).toBeGreaterThan(auto.axes[1].domain[1]);
+    await shot(page, 'signals-panels-by-unit.png');
+    await page.selectOption('.al-layout', 'channel');
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    expect((await panels()).byAxis).toEqual([['Va'], ['Vb'], ['Vc'], ['Ia'], ['Ib'], ['Ic']]);
+    await page.selectOption('.al-layout', 'overlay');
+    await page.evaluate(() => alTest.viewer().whenDrawn());
+    const overlay = (await page.evaluate(() => alTest.chartState('.al-chart-signals')))!;
+    // one panel: the voltages on the left axis, the currents on a right-hand axis
+    expect(overlay.yaxes.filter((a) => a.title).map((a) => a.title)).toEqual(['V', 'A']);
+    expect(overlay.yaxes.find((a) => a.title === 'A')!.overlaying).toBe('y');
+    await shot(page, 'signals-overlay.png');
   });
 
   test('training monitor updates in place when the display is updated', async () => {

@@ -7,6 +7,7 @@
  *   const bundle = anomalyBertViewerBundle({ title, series, scores, labels, rate: 0.01 });
  *   tslab.display.raw(VIEWER_MIME, viewerBundleToJSON(bundle));
  */
+import { inferUnits } from './units';
 import { encodeArray, type ViewerTypedArray } from './encoding';
 import { parseViewerBundle } from './validate';
 import {
@@ -154,7 +155,9 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
       throw new Error(`series.values: ${s.values.length} values do not make ${length} rows × ${c} columns (${s.columns.join(', ')})`);
     }
     bundle.series = { columns: s.columns.map(String), length, values: encodeArray(toFloat32(s.values), [length, c]) };
-    if (s.units) bundle.series.units = s.units.slice();
+    // units travel with the signals (the viewer's per-unit panels); known column names get theirs
+    const units = s.units ? s.units.slice() : inferUnits(bundle.series.columns);
+    if (units) bundle.series.units = units;
     if (s.time) {
       const time = s.time instanceof Float64Array ? s.time : Float64Array.from(s.time);
       if (time.length !== length) throw new Error(`series.time: ${time.length} values for ${length} rows`);

@@ -34,5 +34,6 @@ export {
   type DetectedInterval,
   type DetectionSummary,
 } from './detection';
+export { inferUnit, inferUnits } from './units';
 export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
 export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, durationOf, durationUnit } from './export';
