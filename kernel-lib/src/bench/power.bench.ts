@@ -1,7 +1,8 @@
 /**
  * Power detection throughput (windows/s) of the seed's Keras detector (Bidirectional LSTM
  * 32/16 autoencoder, windows of 50 × 6) on simData2.csv: the time-major fast path used by
- * `power detect`, and tf.layers' model.predict for comparison. Needs ../shared (skips with a
+ * `power detect` on the tfjs engine, tf.layers' model.predict for comparison, and the onnx engine
+ * (the detector exported in memory, onnxruntime-node on every core; the default where it loads). Needs ../shared (skips with a
  * note otherwise). Numbers on a shared 2-core machine are pessimistic.
  */
 import * as fs from 'fs';
@@ -11,6 +12,7 @@ import { loadPowerData } from '../power/data';
 import { loadKerasH5 } from '../power/keras-h5';
 import { reconstructionErrors, scaleSignals } from '../power/pipeline';
 import { loadPowerScaler } from '../power/models';
+import { onnxUnavailableReason, resolveEngine } from '../onnx/runtime';
 
 const SHARED = process.env.ANOMALY_LAB_SHARED ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared');
 
@@ -23,11 +25,12 @@ export async function run(): Promise<object> {
   const { model } = await loadKerasH5(h5);
   const scaled = scaleSignals(data, scaler);
   const L = 50;
-  const measure = async (nWindows: number, fast: boolean, batchSize: number): Promise<number> => {
+  const measure = async (nWindows: number, fast: boolean, batchSize: number, engine: 'onnx' | 'tfjs' = 'tfjs'): Promise<number> => {
     const rows = nWindows + L - 1;
-    await reconstructionErrors(model, scaled, Math.min(rows, L + 7), L, { batchSize: 8, fast }); // warm-up
+    const opts = { fast, engine, logEngine: false };
+    await reconstructionErrors(model, scaled, Math.min(rows, L + 7), L, { batchSize: 8, ...opts }); // warm-up
     const t0 = process.hrtime.bigint();
-    await reconstructionErrors(model, scaled, rows, L, { batchSize, fast });
+    await reconstructionErrors(model, scaled, rows, L, { batchSize, ...opts });
     return nWindows / (Number(process.hrtime.bigint() - t0) / 1e9);
   };
   const result = {
@@ -35,6 +38,7 @@ export async function run(): Promise<object> {
     detector: 'seed Bidirectional LSTM 32/16 autoencoder (50, 6)',
     fast_path_windows_per_s: { batch_512: await measure(4096, true, 512), batch_128: await measure(1024, true, 128) },
     model_predict_windows_per_s: { batch_512: await measure(1024, false, 512) },
+    onnx_windows_per_s: resolveEngine({ log: false }).name === 'onnx' ? { batch_512: await measure(8192, true, 512, 'onnx') } : { skipped: onnxUnavailableReason() },
     full_simData2_windows: data.length - L + 1,
     note: 'shared 2-core machine, other jobs running: pessimistic',
   };
