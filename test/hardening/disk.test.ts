@@ -19,14 +19,17 @@ import { expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { freeKb, mountTmpfs, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 
 const root = tmpRoot('disk');
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+const mnt = path.join(root, 'mnt');
+let mounted: ReturnType<typeof mountTmpfs> = { skip: 'not mounted yet' };
+afterAll(() => {
+  if ('unmount' in mounted) mounted.unmount();
+  fs.rmSync(root, { recursive: true, force: true });
+});
 const trainFile = writeTrainNpy(path.join(root, 'train.npy'));
 
 describe('disk full (ENOSPC)', () => {
-  const mnt = path.join(root, 'mnt');
-  const mounted = mountTmpfs(mnt, 4096);
-  afterAll(() => {
-    if ('unmount' in mounted) mounted.unmount();
+  beforeAll(() => {
+    mounted = mountTmpfs(mnt, 4096);
   });
 
   test('a failed checkpoint rewrite keeps the previous checkpoint and names the file; the run resumes after', async () => {
@@ -45,20 +48,29 @@ describe('disk full (ENOSPC)', () => {
     const before = treeDigest(out, isState);
     expect(Object.keys(before)).toEqual(expect.arrayContaining(['state/step_20/weights.bin', 'state/step_20_optimizer.bin', 'history.json']));
 
-    // Leave 100 KB: the resumed run's first write (the step-20 checkpoint again) cannot fit.
+    // Leave 100 KB: the resumed run's first write (the step-20 checkpoint again) cannot fit; leave
+    // 400 KB: the checkpoint fits, the optimiser file (~560 KB) does not.
     const filler = path.join(mnt, 'filler');
-    fs.writeFileSync(filler, Buffer.alloc((freeKb(mnt) - 100) * 1024));
-    const full = await runCliLimited([...args, '--max_steps', '40', '--out', out, '--resume'], { timeoutMs: 60000 });
-    const errors = full.stderr.split('\n').filter((l) => l.startsWith('anomaly-lab train:'));
-    expect({ code: full.code, errors }).toEqual({ code: 1, errors: [expect.stringMatching(new RegExp(`^anomaly-lab train: cannot write ${out}/(state/step_\\d+[^ ]*|[a-z]+\\.json): no space left on device \\(ENOSPC\\)$`))] });
-    expect(full.stderr).not.toMatch(/\.tmp-\d+/); // the published name, not the temporary
-    expect(treeDigest(out, isState)).toEqual(before);
-    expect(fs.readdirSync(path.join(out, 'state')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const failed: string[] = [];
+    for (const leaveKb of [100, 400]) {
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, freeKb(mnt) - leaveKb) * 1024));
+      const full = await runCliLimited([...args, '--max_steps', '40', '--out', out, '--resume'], { timeoutMs: 60000 });
+      const errors = full.stderr.split('\n').filter((l) => l.startsWith('anomaly-lab train:'));
+      expect({ code: full.code, errors }).toEqual({ code: 1, errors: [expect.stringMatching(new RegExp(`^anomaly-lab train: cannot write ${out}/(state/step_\\d+[^ ]*|[a-z]+\\.json): no space left on device \\(ENOSPC\\)$`))] });
+      failed.push(errors[0].replace(/^anomaly-lab train: cannot write /, '').replace(/: no space.*$/, ''));
+      expect(full.stderr).not.toMatch(/\.tmp-\d+/); // the published name, not the temporary
+      // Byte-identical, except a checkpoint's config.json when its rewrite completed (its creation time).
+      const now = treeDigest(out, isState);
+      for (const [rel, sha] of Object.entries(before)) if (!rel.endsWith('/config.json')) expect({ rel, sha: now[rel] }).toEqual({ rel, sha });
+      expect(Object.keys(now).sort()).toEqual(Object.keys(before).sort());
+      expect(fs.readdirSync(path.join(out, 'state')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+      fs.rmSync(filler);
+    }
+    expect(failed).toEqual([path.join(out, 'state/step_20/weights.bin'), path.join(out, 'state/step_20_optimizer.bin')]);
     const ckpt = await loadCheckpoint(path.join(out, 'state', 'step_20'));
     expect(ckpt.meta.step).toBe(20);
     ckpt.model.dispose();
 
-    fs.rmSync(filler);
     const resumed = await runCliLimited([...args, '--max_steps', '40', '--out', out, '--resume'], { timeoutMs: 120000 });
     expect(resumed.stderr).toMatch(/resuming at step 20: restored weights, AdamW moments/);
     expect(resumed.code).toBe(0);
@@ -111,6 +123,24 @@ describe('atomic writers', () => {
     expect(fs.statSync(fifo).isFIFO()).toBe(true);
     expect(() => writeFileAtomic('/dev/null', 'x')).toThrow('is a character device');
     expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
+    // A failing write names the target, never the temporary sibling.
+    const target = path.join(root, 'full.bin');
+    fs.writeFileSync(target, 'previous');
+    // A stand-in for a disk that accepts no more bytes (a real full disk is the tmpfs test above):
+    // every write returns 0 bytes written. Spied on the module object itself (the namespace import
+    // above is a read-only view of it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsModule = require('fs') as typeof fs;
+    const realWrite = fsModule.writeSync;
+    const spy = jest.spyOn(fsModule, 'writeSync').mockImplementation((() => 0) as unknown as typeof fs.writeSync);
+    try {
+      expect(() => writeFileAtomic(target, 'new contents')).toThrow(`cannot write ${target}: no space left on device (ENOSPC)`);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fsModule.writeSync).toBe(realWrite);
+    expect(fs.readFileSync(target, 'utf8')).toBe('previous');
+    expect(fs.readdirSync(root).filter((f) => f.startsWith('.full.bin.tmp-'))).toEqual([]);
     const ro = path.join(root, 'no-such-dir', 'x.json');
     fs.writeFileSync(path.join(root, 'no-such-dir'), 'a file where a directory is expected');
     expect(() => writeFileAtomic(ro, 'x')).toThrow(new RegExp(`^cannot write ${ro}: `));

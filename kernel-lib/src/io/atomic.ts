@@ -148,6 +148,11 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
     tmp = undefined;
     fsyncDir(dir);
   } catch (e) {
+    // Name the target, not the temporary the bytes were going to.
+    if (tmp && e instanceof WriteError && e.file === tmp) {
+      fs.rmSync(tmp, { force: true });
+      throw new WriteError(target, e.cause);
+    }
     if (tmp) fs.rmSync(tmp, { force: true });
     throw asWriteError(target, e);
   }
