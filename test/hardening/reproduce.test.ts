@@ -85,7 +85,7 @@ describe('reproduce is bounded', () => {
     m.inputs[0].path = fifo;
     fs.writeFileSync(path.join(run, 'manifest.json'), JSON.stringify(m));
     const r = await runCliLimited(['reproduce', '--manifest', run, '--out', path.join(root, 'fifo.fresh')]);
-    expect(expectCleanFailure(r, fifo)).toMatch(/inputs differ from the recorded sha256: .*input\.fifo \(missing\)/);
+    expect(expectCleanFailure(r, fifo)).toMatch(/inputs differ from the recorded sha256: .*input\.fifo \(not a regular file\)/);
     // A changed input is named too.
     const changed = await craftedRun('changed-input', ['train', '--train', 'train.npy', '--out', 'x'], 'out');
     fs.appendFileSync(input, '!');

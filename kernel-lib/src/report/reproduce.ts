@@ -129,7 +129,12 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
   const baseDir = cmd.cwd ?? path.dirname(manifestFile);
   const inputDrift = await verifyInputs(original, baseDir);
   if (inputDrift.length > 0 && !opts.allowChangedInputs) {
-    const list = inputDrift.map((d) => `${d.path} (${d.actual === null ? 'missing' : 'changed'})`).join(', ');
+    const state = (d: InputDrift): string => {
+      if (d.actual !== null) return 'changed';
+      const abs = path.isAbsolute(d.path) ? d.path : path.join(baseDir, d.path);
+      return fs.existsSync(abs) ? 'not a regular file' : 'missing';
+    };
+    const list = inputDrift.map((d) => `${escapeControl(d.path)} (${state(d)})`).join(', ');
     throw new Error(`--manifest ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass --allow_changed_inputs to run anyway)`);
   }
   const outDir = path.resolve(opts.out ?? `${path.dirname(manifestFile)}.reproduced`);
