@@ -18,6 +18,7 @@ import { trainFaultClassifier } from './train-classifier';
 import { analyzePowerData, type PowerAnalysis } from './pipeline';
 import { FAULT_TYPES, generatePowerData, generateNormalPowerData, type InjectedFault, type PowerSynthOptions } from './synth';
 import { trainDetector, type TrainDetectorOptions, type TrainedDetector } from './train-detector';
+import { mdText } from '../browser/text';
 
 export interface PowerExperimentOptions {
   seed?: number;
@@ -177,7 +178,7 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
 /** Markdown summary of an experiment (docs/power-experiment.md). */
 export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { title?: string; command?: string; backend?: string } = {}): string {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
-  const lines = [`# ${opts.title ?? 'Power-system pipeline on generated faults'}`, ''];
+  const lines = [`# ${mdText(opts.title ?? 'Power-system pipeline on generated faults')}`, ''];
   if (opts.command) lines.push(`Reproduce: \`${opts.command}\``, '');
   lines.push(
     `- detector: LSTM autoencoder units [${res.detector.config.units}] ${res.detector.config.bidirectional ? 'bidirectional' : 'unidirectional'}, sequence length ${res.detector.config.sequenceLength}; ` +
@@ -195,7 +196,7 @@ export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { titl
     '',
     '## Confusion matrix (rows: injected, columns: predicted)',
     '',
-    `| injected \\ predicted | ${res.confusion.labels.join(' | ')} |`,
+    `| injected \\ predicted | ${res.confusion.labels.map(mdText).join(' | ')} |`,
     `| --- | ${res.confusion.labels.map(() => '---').join(' | ')} |`,
     ...res.confusion.matrix.map((row, i) => `| ${FAULT_TYPES[i]} | ${row.join(' | ')} |`),
     '',
