@@ -292,7 +292,16 @@ function saveResults(resultsFile: string, r: any, docs = true): void {
   writeFileAtomic(resultsFile, json);
   if (!docs) return;
   writeFileAtomic(path.join(REPO, 'docs', 'experiments.json'), json);
-  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r));
+  writeFileAtomic(path.join(REPO, 'docs', 'experiments.md'), renderMarkdown(r) + keptTransferSection());
+}
+
+/** The transfer-protocol section written by transfer.ts (between its markers) survives a re-render of this file. */
+function keptTransferSection(): string {
+  const file = path.join(REPO, 'docs', 'experiments.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const i = text.indexOf('<!-- transfer-protocol:begin');
+  const j = text.indexOf('<!-- transfer-protocol:end -->');
+  return i >= 0 && j > i ? '\n' + text.slice(i, j + '<!-- transfer-protocol:end -->'.length) + '\n' : '';
 }
 
 /** A variant entry replaces the one of the same name in place (the list keeps the order the variants ran in); new names append. */
