@@ -197,6 +197,7 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
   const gap = n > 1 ? 0.06 : 0;
   const h = (1 - gap * (n - 1)) / n;
   const annotations: PlotLayout[] = [];
+  const bands: PlotData[] = [];
   const [lo, hi] = range ?? [d.x[0], d.x[d.x.length - 1]];
   const predicted = det ? bandsForDrawing(det.intervals, lo, hi, buckets) : [];
   const labelled = det ? bandsForDrawing(det.labelled, lo, hi, buckets) : [];
@@ -214,11 +215,12 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
       data.push({ type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], yaxis, line: { width: 1, color: PALETTE[c % PALETTE.length] } });
     }
     if (det) {
-      data.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
-      data.push({ ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8), legendgroup: 'labelled', showlegend: k === 0 && labelled.length > 0 });
+      // one legend entry for the bands of every panel (after the channels)
+      bands.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
+      bands.push({ ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8), legendgroup: 'labelled', showlegend: k === 0 && labelled.length > 0 });
     }
     const unitTitle = twoAxes ? unitList[0] : unitList.length === 1 && unitList[0] ? unitList[0] : n === 1 ? 'signal' : '';
-    layout[ax.dataKey] = { domain, anchor: 'x', gridcolor: theme.grid, zeroline: false, title: { text: unitTitle }, automargin: true };
+    layout[ax.dataKey] = { domain, anchor: 'x', gridcolor: theme.grid, zeroline: false, title: { text: unitTitle } };
     layout[ax.bandKey] = { overlaying: ax.data, range: [0, 1], visible: false, fixedrange: true };
     if (twoAxes) {
       layout[`yaxis${2 * n + 1}`] = { overlaying: ax.data, side: 'right', zeroline: false, showgrid: false, title: { text: unitList[1] } };
@@ -231,6 +233,7 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
       });
     }
   });
+  data.push(...bands);
   layout.xaxis.anchor = panelAxes(n - 1).data;
   if (annotations.length) layout.annotations = annotations;
   return { data, layout };

@@ -7,7 +7,7 @@
  * settings and workspaces in a temporary directory (nothing of the machine's Jupyter setup is read
  * or written).
  */
-import { execFileSync, spawn, type ChildProcess } from 'child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -34,14 +34,15 @@ const PY = path.join(VENV, 'bin/python');
 const TSLAB = path.join(REPO_ROOT, 'node_modules/.bin/tslab');
 const SYSTEM_PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
+/** Run a command; its stdout and stderr together (`jupyter labextension list` writes to stderr). */
 function run(cmd: string, args: string[], what: string, env?: NodeJS.ProcessEnv): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, maxBuffer: 64 << 20 });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    const tail = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-12).join('\n');
-    throw new Error(`${what} failed: ${e.message.split('\n')[0]}\n${tail}`);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, maxBuffer: 64 << 20 });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0) {
+    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
+    throw new Error(`${what} failed (${why}):\n${out.trim().split('\n').slice(-12).join('\n')}`);
   }
+  return out;
 }
 
 /**
@@ -67,11 +68,16 @@ export function prepareVenv(wheels: string): { jupyterlab: string; notebook: str
   // JupyterLab's "get notified about news?" toast would cover the page: answered no, for this venv only
   const overrides = path.join(VENV, 'share/jupyter/lab/settings/overrides.json');
   fs.mkdirSync(path.dirname(overrides), { recursive: true });
-  fs.writeFileSync(overrides, JSON.stringify({ '@jupyterlab/apputils-extension:notification': { fetchNews: 'false' } }, null, 2) + '\n');
+  // and notebooks keep every cell in the DOM (no virtual windowing), so the test sees the training
+  // monitor's output while a cell far below it runs
+  fs.writeFileSync(
+    overrides,
+    JSON.stringify({ '@jupyterlab/apputils-extension:notification': { fetchNews: 'false' }, '@jupyterlab/notebook-extension:tracker': { windowingMode: 'none' } }, null, 2) + '\n',
+  );
   // the Python package of the extension, built from extension/ (hatchling from the wheel store)
   run(PY, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', wheels, '--force-reinstall', '--no-deps', path.join(REPO_ROOT, 'extension')], 'pip install ./extension', pipEnv);
   run(TSLAB, ['install', `--python=${PY}`, '--sys-prefix', `--binary=${TSLAB}`], 'tslab install --sys-prefix');
-  const versions = run(PY, ['-c', 'import jupyterlab, notebook; print(jupyterlab.__version__, notebook.__version__)'], 'versions').trim().split(' ');
+  const versions = run(PY, ['-c', 'import jupyterlab, notebook; print(jupyterlab.__version__, notebook.__version__)'], 'versions').trim().split(/\s+/);
   const labextensions = run(path.join(VENV, 'bin/jupyter'), ['labextension', 'list'], 'jupyter labextension list', isolatedEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'al-jl-list-'))));
   return { jupyterlab: versions[0], notebook: versions[1], labextensions };
 }
