@@ -44,6 +44,9 @@ import {
   type TrainResult,
 } from '../../kernel-lib/src/index';
 
+/** Re-running a protocol step replaces its own earlier run directory (runs refuse reuse otherwise). */
+const REDO = 'overwrite' as const;
+
 // run.sh runs from the repository root (the bundle itself lives under runs/).
 const REPO = process.cwd();
 const SHARED = process.env.ANOMALY_LAB_SHARED ?? path.resolve(REPO, '..', 'shared');
@@ -392,8 +395,8 @@ async function repeatB(resultsFile: string, args: Args): Promise<void> {
   r.b_repeats = r.b_repeats ?? [];
   for (const seed of args.seedsB) {
     const dir = path.join(path.dirname(resultsFile), `b-seed-${seed}`);
-    const transfer = await trainAnomalyBert({ ...common, out: path.join(dir, 'transfer'), options: { ...base, seed, checkpoint: path.join(REPO, r.a.run_dir, 'state', `step_${r.a.final.step}`) } });
-    const scratch = await trainAnomalyBert({ ...common, out: path.join(dir, 'scratch'), options: { ...base, seed, ...WORKSHOP_MODEL } });
+    const transfer = await trainAnomalyBert({ ...common, existing: REDO, out: path.join(dir, 'transfer'), options: { ...base, seed, checkpoint: path.join(REPO, r.a.run_dir, 'state', `step_${r.a.final.step}`) } });
+    const scratch = await trainAnomalyBert({ ...common, existing: REDO, out: path.join(dir, 'scratch'), options: { ...base, seed, ...WORKSHOP_MODEL } });
     const f1 = (run: TrainResult): number => evaluate('', scoresOf(run, run.finalStep), p.synth.labels).without_pa.f1;
     const curve = (h: HistoryEntry[]) => h.map((e) => ({ step: e.step, loss: e.loss, f1: e.test?.without_pa.f1, f1_pa: e.test?.with_pa.f1 }));
     r.b_repeats = (r.b_repeats as Array<{ seed: number }>).filter((x) => x.seed !== seed);
@@ -444,6 +447,7 @@ async function measureThroughput(resultsFile: string, args: Args): Promise<void>
   const timer = trainingTimer(steps + 1);
   const loadStart = os.loadavg()[0];
   const run = await trainAnomalyBert({
+    existing: REDO,
     train: p.train,
     out: path.join(path.dirname(resultsFile), `measure-${name}`),
     options: { ...WORKSHOP, ...args.overrides, max_steps: steps, summary_steps: steps },
@@ -483,6 +487,7 @@ async function namedVariant(resultsFile: string, args: Args): Promise<void> {
   const timer = trainingTimer(summary);
   const reporter = createTerminalReporter();
   const run = await trainAnomalyBert({
+    existing: REDO,
     train: p.train,
     test: p.test,
     testLabels: p.synth.labels,
@@ -616,6 +621,7 @@ async function main(): Promise<void> {
   const summaryA = args.quick ? args.stepsA : Math.max(1, Math.round(args.stepsA / 8));
   const t0 = Date.now();
   const runA = await trainAnomalyBert({
+    existing: REDO,
     train: panliTrain,
     test: testA,
     testLabels: synthA.labels,
@@ -670,8 +676,9 @@ async function main(): Promise<void> {
     log,
   };
   const sharedB = { ...TRANSFER_SETTINGS, seed: 8, max_steps: args.stepsB, summary_steps: summaryB };
-  const transfer = await trainAnomalyBert({ ...common, out: path.join(args.out, 'b-jecheon-transfer'), options: { ...sharedB, checkpoint: runA.finalCheckpoint } });
+  const transfer = await trainAnomalyBert({ ...common, existing: REDO, out: path.join(args.out, 'b-jecheon-transfer'), options: { ...sharedB, checkpoint: runA.finalCheckpoint } });
   const scratch = await trainAnomalyBert({
+    existing: REDO,
     ...common,
     out: path.join(args.out, 'b-jecheon-scratch'),
     options: { ...sharedB, ...WORKSHOP_MODEL },
