@@ -8,7 +8,10 @@ import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
 import { saveCheckpoint, loadCheckpoint, resolveCheckpointPath } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
 import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
+import { LoraAdapters } from '../../kernel-lib/src/training/lora';
+import * as tf from '@tensorflow/tfjs';
 import { periodicSeries, tmpDir } from './train-helpers';
+import { runCli } from '../helpers/cli';
 
 const quiet = (): void => undefined;
 const TINY = { batch_size: 4, window_sliding: 8, replacing_rate_max: 0.3, lr: 1e-3, n_features: 8, patch_size: 4, d_embed: 16, n_layer: 1, n_head: 2 };
@@ -173,8 +176,6 @@ describe('fine-tuning strategies', () => {
   });
 
   test('LoRA merge equals the adapter forward pass', async () => {
-    const { LoraAdapters } = await import('../../kernel-lib/src/training/lora');
-    const tf = await import('@tensorflow/tfjs');
     const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 }, { seed: 4 });
     const lora = new LoraAdapters(m, 3, 6, 1);
     for (const [name, v] of lora.variables) if (name.endsWith('lora_B')) v.assign(tf.randomUniform(v.shape, -0.2, 0.2, 'float32', 5));
@@ -222,5 +223,37 @@ describe('fine-tuning strategies', () => {
     expect(() => resolveTrainOptions({ freeze_schedule: 'bogus:10,all' })).toThrow(/^option --freeze_schedule: unknown stage 'bogus:10' \(stages: embedding, head, encoder, embedding\+head, all; e\.g\. embedding:100,all\)$/);
     expect(() => resolveTrainOptions({ lora_rank: 0 })).toThrow(/^option --lora_rank must be a positive integer/);
     expect(() => resolveTrainOptions({ layer_lr_decay: 0 })).toThrow(/option --layer_lr_decay must be in \(0, 1\]/);
+  });
+});
+
+describe('train CLI: transfer options', () => {
+  const root = tmpDir('cli-transfer');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('bad --column_map, --freeze_schedule and --lora_rank are one-line errors naming the option', async () => {
+    const src = path.join(root, 'src');
+    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 4 });
+    await saveCheckpoint(src, m, { columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT'], step: 1 });
+    m.dispose();
+    const csv = path.join(root, 'site.csv');
+    const rows = ['voltage,current'];
+    for (let t = 0; t < 200; t++) rows.push(`${Math.sin(t / 9)},${Math.cos(t / 7)}`);
+    fs.writeFileSync(csv, rows.join('\n') + '\n');
+    const base = ['train', '--train', csv, '--checkpoint', src, '--max_steps', '1', '--batch_size', '2', '--window_sliding', '8', '--backend', 'cpu'];
+    const cases: Array<[string[], RegExp]> = [
+      [['--column_map', 'voltage=BANK_DC_VOLT,soc=BANK_SOC'], /option --column_map: 'soc' is not a column of the training data \(available: voltage, current\)/],
+      [['--column_map', 'voltage=BANK_SOC'], /option --column_map: 'BANK_SOC' is not a column of checkpoint .* \(available: BANK_DC_VOLT, BANK_DC_CURRENT\)/],
+      [['--freeze_schedule', 'decoder:5,all'], /option --freeze_schedule: unknown stage 'decoder:5'/],
+      [['--lora_rank', '0'], /option --lora_rank must be a positive integer/],
+      [['--lora_rank', '17'], /option --lora_rank must be an integer in 1…16 \(the model width\), got 17/],
+    ];
+    for (const [extra, re] of cases) {
+      const r = runCli([...base, ...extra, '--out', path.join(root, `o${extra.join('')}`.replace(/[^a-z0-9]/gi, '_'))]);
+      expect(r.code).not.toBe(0);
+      // Progress lines (backend, loaded checkpoint) may precede it; the error is one line.
+      const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('anomaly-lab train: '));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(re);
+    }
   });
 });
