@@ -13,6 +13,7 @@
  *
  * Browser-safe: no Node imports (the env variable is read only where `process` exists).
  */
+import { escapeControl } from './browser/text';
 
 /** Default value of every named limit. Sizes in bytes, counts in items. */
 export const DEFAULT_LIMITS = {
@@ -166,6 +167,23 @@ export class Budget {
   }
 }
 
+/**
+ * The message of an error thrown by a third-party parser (hyparquet, h5wasm …) for use inside our
+ * own one-line message: its first line, escaped; engine errors (a TypeError from reading a
+ * malformed structure) are named by kind only — their text describes the parser's code, not the file.
+ */
+export function libraryErrorText(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err instanceof RangeError || err instanceof TypeError || err instanceof ReferenceError) {
+    for (const [re, say] of INTERNAL) {
+      const m = re.exec(err.message);
+      if (m) return say(m);
+    }
+    return `malformed structure (${err.name} in the reader)`;
+  }
+  return escapeControl(err.message.split('\n')[0].slice(0, 200));
+}
+
 /** Messages of JavaScript engine errors that must not reach a user as they are. */
 const INTERNAL: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/Maximum call stack size exceeded/, () => 'the data is nested too deeply to read'],
@@ -187,7 +205,10 @@ export function wrapParseError(e: unknown, file: string, what = 'file'): Error {
     if (m) return withCause(new Error(`${file}: cannot read the ${what}: ${say(m)}`), err);
   }
   const base = file.split(/[\\/]/).pop() ?? file;
-  if (msg.startsWith(`${file}:`) || msg.startsWith(`${file} `) || msg.startsWith(`${base}:`) || msg.includes(file)) return err;
+  if (msg.startsWith(`${file}:`) || msg.startsWith(`${file} `) || msg.startsWith(`${base}:`) || msg.includes(file)) {
+    // Text from the file (names, literals) must not split the line or drive the terminal.
+    return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(err.message) ? withCause(new Error(escapeControl(err.message)), err) : err;
+  }
   const engine = err instanceof RangeError || err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError;
   if (engine) return withCause(new Error(`${file}: cannot read the ${what}: malformed or unsupported content (${err.name} while parsing)`), err);
   return withCause(new Error(`${file}: ${msg}`), err);

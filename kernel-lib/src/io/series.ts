@@ -15,7 +15,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy, toFloat64 } from './npy';
 import { writeFileAtomic } from './atomic';
-import { limitError, resolveLimits, wrapParseError } from '../limits';
+import { libraryErrorText, limitError, resolveLimits, wrapParseError } from '../limits';
+import { checkParquetPages, checkParquetRows, flatDefinitionLevels, hyparquetDecompressor } from './parquet-guard';
+
+export { checkParquetRows } from './parquet-guard';
 import { quoteName } from '../browser/text';
 
 export interface Series {
@@ -377,7 +380,7 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
   try {
     metadata = hp.parquetMetadata(ab);
   } catch (e) {
-    throw new Error(`${file}: not a readable parquet file: ${(e as Error).message.split('\n')[0].slice(0, 200)}`);
+    throw new Error(`${file}: not a readable parquet file: ${libraryErrorText(e)}`);
   }
   checkParquetRows(file, metadata, ab.byteLength);
   const tree = hp.parquetSchema(metadata);
@@ -402,6 +405,8 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
   }
   const n = Number(metadata.num_rows);
   const wanted = timeColumn !== undefined ? [...selected, timeColumn] : selected;
+  // Page headers size hyparquet's arrays: checked before any page is decoded.
+  checkParquetPages(file, new Uint8Array(ab), metadata, wanted, { decompress: hyparquetDecompressor(compressors, hp.snappyUncompress), maxDefinitionLevels: flatDefinitionLevels(tree.children) });
   const chunks = new Map<string, Array<{ start: number; values: ArrayLike<unknown> }>>();
   wanted.forEach((c) => chunks.set(c, []));
   try {
@@ -422,7 +427,7 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
       },
     });
   } catch (e) {
-    throw new Error(`${file}: cannot decode parquet data: ${(e as Error).message.split('\n')[0].slice(0, 200)}`);
+    throw new Error(`${file}: cannot decode parquet data: ${libraryErrorText(e)}`);
   }
   // Rows actually decoded must match the footer before num_rows sizes any array.
   for (const name of wanted) {
@@ -449,19 +454,6 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
     });
   }
   return { file, columns: selected, data, time, timeColumn, rowLabel: (i) => `row ${i} (0-based)` };
-}
-
-/**
- * A footer's num_rows sizes every column array: it must agree with its row groups and be
- * plausible for the file's size (PARQUET_MAX_ROWS_PER_BYTE), checked before decoding anything.
- */
-export function checkParquetRows(file: string, metadata: { num_rows: bigint | number; row_groups: Array<{ num_rows: bigint | number }> }, fileBytes: number): void {
-  const n = Number(metadata.num_rows);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${file}: parquet footer declares ${String(metadata.num_rows)} rows (corrupt parquet file)`);
-  const inGroups = metadata.row_groups.reduce((s, g) => s + Number(g.num_rows), 0);
-  if (inGroups !== n) throw new Error(`${file}: parquet footer declares ${n} rows but its row groups hold ${inGroups} (corrupt parquet file)`);
-  const perByte = resolveLimits().PARQUET_MAX_ROWS_PER_BYTE;
-  if (n > perByte * fileBytes) throw limitError(file, 'PARQUET_MAX_ROWS_PER_BYTE', perByte, `a parquet footer declaring ${n} rows in a file of ${fileBytes} bytes`);
 }
 
 // ---------------------------------------------------------------- npy

@@ -570,9 +570,14 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
   if (value instanceof PyObject) {
     const cls = value.__class__;
     let mapped: unknown = value;
-    if (cls === 'sklearn.preprocessing._data.StandardScaler') mapped = StandardScalerModel.fromSklearn(value, where);
-    else if (FOREST_CLASSES.has(cls)) mapped = ForestClassifierModel.fromSklearn(value, where);
-    else if (cls === 'sklearn.preprocessing._label.LabelEncoder') mapped = LabelEncoderModel.fromSklearn(value, where);
+    try {
+      if (cls === 'sklearn.preprocessing._data.StandardScaler') mapped = StandardScalerModel.fromSklearn(value, where);
+      else if (FOREST_CLASSES.has(cls)) mapped = ForestClassifierModel.fromSklearn(value, where);
+      else if (cls === 'sklearn.preprocessing._label.LabelEncoder') mapped = LabelEncoderModel.fromSklearn(value, where);
+    } catch (e) {
+      // The model constructors' checks ('ForestClassifier: tree 3 …') get the file name too.
+      throw wrapParseError(e, where, 'model');
+    }
     seen.set(value, mapped);
     return mapped;
   }

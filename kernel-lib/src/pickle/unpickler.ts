@@ -14,6 +14,7 @@
  */
 
 import { LimitOverrides, Limits, limitError, resolveLimits } from '../limits';
+import { escapeControl } from '../browser/text';
 
 /** Marks the attributes that a BUILD put on a dict subclass (e.g. OrderedDict._metadata). */
 export const PY_ATTRS: unique symbol = Symbol('pickle.attrs');
@@ -237,7 +238,8 @@ export class Unpickler implements PickleContext {
 
   /** A PickleError prefixed with the source name (for `throw` in callbacks, where TS cannot narrow on fail()). */
   error(message: string): PickleError {
-    return new PickleError(`${this.name}: ${message}`);
+    // Messages quote names from the stream (globals, literals): escaped, so they stay one line.
+    return new PickleError(`${this.name}: ${escapeControl(message)}`);
   }
 
   /** Reads n raw bytes (a view into the input) — for hooks such as joblib's inline arrays. */

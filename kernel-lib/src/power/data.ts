@@ -9,8 +9,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
-import { checkParquetRows } from '../io/series';
-import { limitError, resolveLimits, wrapParseError } from '../limits';
+import { checkParquetPages, checkParquetRows, flatDefinitionLevels, hyparquetDecompressor } from '../io/parquet-guard';
+import { libraryErrorText, limitError, resolveLimits, wrapParseError } from '../limits';
 import { quoteName } from '../browser/text';
 
 /** Header columns for a message: quoted (control characters escaped), the first 20 only. */
@@ -163,28 +163,33 @@ export function parsePowerCsv(text: string, source: string, opts: PowerDataOptio
 }
 
 async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<PowerData> {
-  const { parquetReadObjects, parquetMetadata, parquetSchema } = await import('hyparquet');
+  const { parquetReadObjects, parquetMetadata, parquetSchema, snappyUncompress } = await import('hyparquet');
   const { compressors } = await import('hyparquet-compressors');
   const buf = fs.readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   let names: string[];
   let meta: ReturnType<typeof parquetMetadata>;
+  let levels: Map<string, number>;
   try {
     meta = parquetMetadata(ab);
-    names = parquetSchema(meta).children.map((c) => c.element.name);
+    const children = parquetSchema(meta).children;
+    names = children.map((c) => c.element.name);
+    levels = flatDefinitionLevels(children);
   } catch (e) {
-    throw new Error(`${file}: not a readable parquet file (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+    throw new Error(`${file}: not a readable parquet file (${libraryErrorText(e)})`);
   }
   // num_rows sizes the row objects: checked against its row groups and the file size first.
   checkParquetRows(file, meta, ab.byteLength);
   const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
   const missing = want.filter((c) => !names.includes(c));
   if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${headerText(names)})`);
+  // Page headers size hyparquet's arrays: checked before any page is decoded.
+  checkParquetPages(file, new Uint8Array(ab), meta, want, { decompress: hyparquetDecompressor(compressors, snappyUncompress), maxDefinitionLevels: levels });
   let rows: Array<Record<string, unknown>>;
   try {
     rows = (await parquetReadObjects({ file: ab, metadata: meta, columns: want, compressors })) as Array<Record<string, unknown>>;
   } catch (e) {
-    throw new Error(`${file}: cannot decode parquet data (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
+    throw new Error(`${file}: cannot decode parquet data (${libraryErrorText(e)})`);
   }
   const cols = want.map(() => new Float64Array(rows.length));
   for (let i = 0; i < rows.length; i++) {

@@ -268,7 +268,7 @@ export function readManifest(fileOrDir: string): ExperimentManifest {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`manifest: '${file}' is not valid JSON (${(e as Error).message})`);
+    throw new Error(`manifest: '${file}' is not valid JSON (${(e as Error).message.replace(/\s+/g, ' ').slice(0, 200)})`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`manifest: '${file}' must hold a JSON object`);
   const m = raw as Partial<ExperimentManifest>;

@@ -43,9 +43,24 @@ function fieldCount(field: ArrayField): number {
   return isEncodedArray(field) ? field.shape.reduce((a, b) => a * b, 1) : field.length;
 }
 
+/** An encoded array whose bytes do not match its dtype and shape is an error here, not at drawing time. */
+function checkDecodable(field: ArrayField | undefined, pointer: string, errors: string[]): void {
+  if (field === undefined || !isEncodedArray(field)) return;
+  try {
+    decodeArray(field, pointer);
+  } catch (e) {
+    errors.push((e as Error).message.split('\n')[0]);
+  }
+}
+
 /** Cross-field rules; assumes the schema already passed. */
 function semanticErrors(b: ViewerBundle): string[] {
   const errors: string[] = [];
+  checkDecodable(b.series?.values, '/series/values', errors);
+  checkDecodable(b.scores?.values, '/scores/values', errors);
+  checkDecodable(b.axis?.time, '/axis/time', errors);
+  checkDecodable(b.labels, '/labels', errors);
+  if (errors.length) return errors;
   const n = b.series ? b.series.length : null;
   if (b.series) {
     const c = b.series.columns.length;
@@ -113,7 +128,8 @@ export function parseViewerBundle(input: unknown, source = 'viewer bundle'): Vie
     try {
       value = JSON.parse(input);
     } catch (err) {
-      throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+      // V8 quotes the JSON around the error, newlines included: keep the message on one line.
+      throw new Error(`${source}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ').slice(0, 200)})`);
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
