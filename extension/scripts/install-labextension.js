@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Copies the prebuilt extension (extension/labextension, from `npm run build -w anomaly-lab-jupyterlab`)
+ * Copies the prebuilt extension (extension/anomaly_lab_jupyterlab/labextension, from `npm run build:extension`; the Python package is the usual way: pip install ./extension)
  * into a Jupyter data directory's labextensions/, where JupyterLab 4 loads prebuilt extensions
  * without rebuilding. Target: $1, else `--sys-prefix` (<python prefix>/share/jupyter), else the
  * first directory of `jupyter --paths` data, else ~/.local/share/jupyter.
@@ -11,7 +11,7 @@ const os = require('os');
 const path = require('path');
 
 const NAME = 'anomaly-lab-jupyterlab';
-const src = path.resolve(__dirname, '..', 'labextension');
+const src = path.resolve(__dirname, '..', 'anomaly_lab_jupyterlab', 'labextension');
 if (!fs.existsSync(path.join(src, 'package.json'))) {
   console.error(`${src} is missing: run "npm run build -w ${NAME}" first`);
   process.exit(1);

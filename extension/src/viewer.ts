@@ -122,7 +122,12 @@ export class AnomalyViewer extends Widget {
       training: h('section', { className: 'al-section al-training' }, h('h4', {}, 'Training monitor'), this.trainingStatusEl, this.trainingEl),
     };
     this.node.append(this.headerEl, this.errorEl, ...Object.values(this.sections));
-    this.unsubscribe = this.store.subscribe(() => this.redraw());
+    this.unsubscribe = this.store.subscribe(() => {
+      // settings may arrive after the first draw (JupyterLab loads them asynchronously)
+      const sel = this.controlsEl.querySelector('.al-layout') as HTMLSelectElement | null;
+      if (sel) sel.value = this.signalLayout;
+      this.redraw();
+    });
   }
 
   override dispose(): void {

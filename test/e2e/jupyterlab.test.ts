@@ -137,6 +137,18 @@ async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ s
     return k?.name ?? null;
   });
   expect(kernel).toBe('tslab');
+  // every text the monitors' status line shows, as it happens (a poll could miss short states)
+  await page.evaluate(() => {
+    const w = window as unknown as { alStates: Array<{ text: string; at: number }> };
+    w.alStates = [];
+    const record = (): void => {
+      for (const el of Array.from(document.querySelectorAll('.jp-OutputArea-output .al-training-status'))) {
+        const text = el.textContent ?? '';
+        if (text && !w.alStates.some((s) => s.text === text)) w.alStates.push({ text, at: Date.now() });
+      }
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('notebook:run-all-cells').then(() => undefined));
   const statuses: string[] = [];
   const deadline = Date.now() + 8 * 60_000;
@@ -166,6 +178,11 @@ async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ s
     await page.waitForTimeout(400);
   }
   await page.waitForTimeout(2500); // plotly draws after the last output arrives
+  const observed = await page.evaluate(() => (window as unknown as { alStates: Array<{ text: string; at: number }> }).alStates);
+  const t0 = observed.length ? observed[0].at : 0;
+  for (const o of observed) if (!statuses.includes(o.text)) statuses.push(o.text);
+  statuses.sort((a, b) => observed.findIndex((o) => o.text === a) - observed.findIndex((o) => o.text === b));
+  fs.writeFileSync(path.join(OUT, `${shot}.states.txt`), observed.map((o) => `+${((o.at - t0) / 1000).toFixed(1)} s  ${o.text}`).join('\n') + '\n');
   const result = await page.evaluate(() => {
     const all = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer'));
     const monitors = all.filter((v) => v.querySelector('.al-training:not([hidden])') && v.querySelector('.al-chart-signals:not([hidden])') === null);
@@ -334,7 +351,35 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
     expect(con.ours).toEqual([]);
   }, 120_000);
 
+  test('settings from JupyterLab\'s settings registry reach the viewer (signalLayout: one panel per channel)', async () => {
+    const put = async (raw: string): Promise<void> => {
+      const res = await fetch(`${server.base}lab/api/settings/anomaly-lab-jupyterlab:plugin`, { method: 'PUT', headers: { Authorization: `token ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ raw }) });
+      expect(res.status).toBe(204);
+    };
+    const panelLabels = (): Promise<string[]> => page.$$eval('.jp-MimeDocument .al-chart-signals .annotation-text', (els) => els.map((e) => e.textContent ?? ''));
+    expect(await panelLabels()).toEqual(['Va, Vb, Vc', 'Ia, Ib, Ic']); // the default: by unit
+    await put('{ "signalLayout": "channel" }');
+    try {
+      await page.reload();
+      await waitForApp(page);
+      await page.waitForSelector('.jp-MimeDocument .al-chart-signals .main-svg', { timeout: 90_000 }); // the workspace reopens the document
+      await page.waitForTimeout(1000);
+      expect(await page.$eval('.jp-MimeDocument .al-layout', (e) => (e as HTMLSelectElement).value)).toBe('channel');
+      expect(await panelLabels()).toEqual(['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic']);
+      await page.screenshot({ path: path.join(OUT, 'lab-document-setting-channel.png') });
+    } finally {
+      await put('{}');
+      await page.reload(); // the page reads the settings at start
+      await waitForApp(page);
+    }
+    expect(con.ours).toEqual([]);
+  }, 180_000);
+
   test('(c) notebook 01 run in JupyterLab with tslab shows the viewer itself and a live monitor updated in place', async () => {
+    if (!(await page.evaluate(() => (window as unknown as AppWindow).jupyterapp !== undefined))) {
+      await page.goto(server.url('lab?reset'));
+      await waitForApp(page);
+    }
     await page.evaluate((nb) => (window as unknown as AppWindow).jupyterapp!.commands.execute('docmanager:open', { path: nb, factory: 'Notebook' }).then(() => undefined), NOTEBOOK);
     const r = await runNotebookAndWatchMonitor(page, 'lab-notebook-01.png');
     fs.writeFileSync(path.join(OUT, 'lab-monitor-states.txt'), r.statuses.join('\n') + '\n');
