@@ -198,12 +198,38 @@ function patchParquetNumRows(buf, rows, newRows) {
   return Buffer.concat([buf.subarray(0, footerStart), patched, u32(patched.length), Buffer.from('PAR1')]);
 }
 
-async function powerParquet(rows) {
+async function powerParquet(rows, codec) {
   const { parquetWriteBuffer } = await import('hyparquet-writer');
   const cols = ['Time', 'Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'].map((name, k) => ({
     name, type: 'DOUBLE', nullable: false, data: Float64Array.from({ length: rows }, (_, i) => (k === 0 ? i / 5000 : Math.sin(i / 10 + k))),
   }));
-  return Buffer.from(parquetWriteBuffer({ columnData: cols }));
+  return Buffer.from(parquetWriteBuffer({ columnData: cols, ...(codec ? { codec } : {}) }));
+}
+
+/**
+ * An uncompressed parquet file whose first data page (the Time column) says RLE_DICTIONARY and
+ * starts with one RLE run of 2^28 values: hyparquet writes every run value into a plain array,
+ * which V8 cannot grow that far — it aborts the whole process (no catchable error).
+ */
+async function rleBombParquet() {
+  const rows = 20;
+  const buf = await powerParquet(rows, 'UNCOMPRESSED');
+  // DataPageHeaderV2 (field 8): num_values, num_nulls 0, num_rows, encoding PLAIN (0) …
+  const zz = rows * 2;
+  const needle = Buffer.from([0x5c, 0x15, zz, 0x15, 0x00, 0x15, zz, 0x15, 0x00]);
+  const at = buf.indexOf(needle);
+  if (at < 0) throw new Error('rleBombParquet: page header not found');
+  buf[at + needle.length - 1] = 8 * 2; // encoding RLE_DICTIONARY (zigzag 8)
+  // … definition and repetition level lengths 0, then the two struct ends; the page data follows
+  const tail = Buffer.from([0x15, 0x00, 0x15, 0x00, 0x00, 0x00]);
+  if (buf.indexOf(tail, at + needle.length) !== at + needle.length) throw new Error('rleBombParquet: unexpected page header layout');
+  const end = at + needle.length + tail.length;
+  // bit width 8, RLE run header (count << 1) as a varint, the repeated value
+  const count = 2 ** 28;
+  const varint = [];
+  for (let v = count * 2; ; v = Math.floor(v / 128)) { if (v < 128) { varint.push(v); break; } varint.push((v % 128) | 0x80); }
+  Buffer.from([8, ...varint, 1]).copy(buf, end);
+  return buf;
 }
 
 /** An HDF5 file with only root attributes (h5wasm writes it; no datasets, so no time stamps). */
@@ -332,6 +358,16 @@ const CASES = {
     what: 'a parquet file whose footer says num_rows = 1e8 (1.6 GB)',
     build: async () => patchParquetNumRows(await powerParquet(20), 20, 100_000_000),
     args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+  },
+  'rle-run.parquet': {
+    what: 'a parquet page with one RLE run of 2^28 values (found by the fuzzer: V8 aborts the process)',
+    build: rleBombParquet,
+    args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+  },
+  'rle-run-series.parquet': {
+    what: 'the same page read as an AnomalyBERT series (estimate)',
+    build: rleBombParquet,
+    args: (f, out) => ['estimate', '--checkpoint', path.join(out, 'no-checkpoint.pt'), '--data', f, '--out', path.join(out, 'scores.npy'), '--backend', 'cpu'],
   },
   'num-rows-1e8-series.parquet': {
     what: 'the same footer read as an AnomalyBERT series (estimate)',
