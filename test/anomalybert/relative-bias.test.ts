@@ -1,0 +1,55 @@
+/**
+ * The relative position bias's host-side gather and its scatter-add gradient: the gradient of
+ * Σ R ⊙ bias with respect to the table is Σ of R over each diagonal, and training through it gives
+ * the same result as through the broadcast/reshape/slice skew it replaced (computed here as the
+ * reference, with tensor ops only).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../kernel-lib/src/backend';
+import { relativePositionBias } from '../../kernel-lib/src/anomalybert/attention';
+import { createRng } from '../../kernel-lib/src/browser/random';
+
+/** The previous implementation: a Toeplitz skew by broadcasting, reshaping and slicing. */
+function skewReference(table: tf.Tensor, n: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const h = table.shape[1] as number;
+    const padded = tf.concat([table, tf.zeros([1, h])], 0);
+    const repeated = tf.add(tf.zeros([n, 1, 1]), tf.expandDims(padded, 0));
+    const flat = tf.slice(tf.reshape(repeated, [n * 2 * n, h]), [0, 0], [n * (2 * n - 1), h]);
+    const ji = tf.slice(tf.reshape(flat, [n, 2 * n - 1, h]), [0, n - 1, 0], [n, n, h]);
+    return tf.transpose(ji, [2, 1, 0]) as tf.Tensor3D;
+  });
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`${backend}: values and table gradient equal the tensor-op skew (N 1, 7, 64)`, async () => {
+    await initBackend({ backend, log: false });
+    for (const [n, h] of [[1, 2], [7, 3], [64, 8]]) {
+      const rng = createRng(n);
+      const table = tf.variable(tf.tensor2d(Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5), [2 * n - 1, h]));
+      const r = tf.tensor3d(Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5), [h, n, n]);
+      const before = tf.memory().numTensors;
+      const ours = tf.variableGrads(() => tf.sum(tf.mul(relativePositionBias(table, n), r)) as tf.Scalar, [table]);
+      const ref = tf.variableGrads(() => tf.sum(tf.mul(skewReference(table, n), r)) as tf.Scalar, [table]);
+      const a = relativePositionBias(table, n);
+      const b = skewReference(table, n);
+      expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+      const ga = ours.grads[table.name].dataSync();
+      const gb = ref.grads[table.name].dataSync();
+      let worst = 0;
+      for (let i = 0; i < ga.length; i++) worst = Math.max(worst, Math.abs(ga[i] - gb[i]));
+      expect(worst).toBeLessThan(1e-5);
+      // Diagonal sums, directly.
+      const rv = r.dataSync();
+      const k = h - 1;
+      const row = n - 1; // i − j = 0: the main diagonal
+      let direct = 0;
+      for (let i = 0; i < n; i++) direct += rv[(k * n + i) * n + i];
+      expect(Math.abs(ga[row * h + k] - direct)).toBeLessThan(1e-5);
+      tf.dispose([ours.value, ref.value, ...Object.values(ours.grads), ...Object.values(ref.grads), a, b]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([table, r]);
+    }
+    expect(() => relativePositionBias(tf.zeros([4, 2]), 3)).toThrow(/4 rows, 5 expected for 3 tokens/);
+  });
+}
