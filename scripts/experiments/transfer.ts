@@ -97,10 +97,20 @@ interface Args {
   candidates: string[];
   results?: string;
   quick: boolean;
+  /** Report arms to train in this process (the other arm's runs can come from --merge). */
+  arms: string[];
+  /** results.json of another process whose report runs (other arms) are merged in. */
+  merge?: string;
+  /** Do not write docs/experiments.md (a helper process). */
+  noDocs: boolean;
+  /** Seeds of the selection runs (never used by the report). */
+  selectSeeds: number[];
+  /** Reuse finished run directories (score their checkpoints again, no training; their timings are unknown). */
+  reuse: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false };
+  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false, arms: ['transfer', 'scratch'], noDocs: false, selectSeeds: [91, 92], reuse: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -120,6 +130,12 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--summary') a.summary = Number(v());
     else if (k === '--candidates') a.candidates = v().split(',');
     else if (k === '--quick') a.quick = true;
+    else if (k === '--arms') a.arms = v().split(',');
+    else if (k === '--no_docs') a.noDocs = true;
+    else if (k === '--select_seeds') a.selectSeeds = v().split(',').map(Number);
+    else if (k === '--reuse') a.reuse = true;
+    else if (k === '--merge') a.merge = v();
+    else if (k === '--results') a.results = v();
     else throw new Error(`unknown option ${k}`);
   }
   for (const c of a.candidates) if (!(c in CANDIDATES)) throw new Error(`--candidates: unknown '${c}' (known: ${Object.keys(CANDIDATES).join(', ')})`);
@@ -206,14 +222,16 @@ interface RunRecord {
 /** Train one arm, then score every summary checkpoint on every test set. */
 async function runArm(arm: string, opts: Partial<TrainOptions> | 'scratch', seed: number, train: Series, sets: TestSet[], a: Args, source: string): Promise<RunRecord> {
   const out = path.join(a.out, a.mode, `${arm}-s${seed}`);
-  fs.rmSync(out, { recursive: true, force: true });
+  const reused = a.reuse && fs.existsSync(path.join(out, 'state', `step_${a.steps}`, 'config.json'));
+  if (!reused) fs.rmSync(out, { recursive: true, force: true });
   const options: Partial<TrainOptions> =
     opts === 'scratch' ? { ...COMMON, ...WORKSHOP_MODEL, seed, max_steps: a.steps, summary_steps: a.summary } : { ...COMMON, ...opts, checkpoint: source, seed, max_steps: a.steps, summary_steps: a.summary };
   // Training-only time: per-step deltas, a summary step (checkpoint + nothing else here) counted at the median step.
   const deltas: number[] = [];
   let last = 0;
   const t0 = Date.now();
-  await trainAnomalyBert({
+  if (reused) log(`  ${arm} s${seed}: reusing ${out}`);
+  else await trainAnomalyBert({
     train,
     out,
     backend: 'wasm',
@@ -297,17 +315,25 @@ async function select(a: Args, results: Results, file: string): Promise<void> {
   const train = await concat(SELECT_TRAIN, JECHEON_COLUMNS);
   const scaler = MinMaxScaler.fit(train);
   const sets = await testSets(SELECT_VALID, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 3001);
-  const seeds = a.quick ? [91] : [91, 92];
-  const runs: RunRecord[] = [];
-  for (const name of a.candidates) for (const seed of seeds) runs.push(await runArm(name, CANDIDATES[name], seed, train, sets, { ...a, mode: 'select' }, a.source as string));
-  const table = a.candidates.map((name) => {
+  const seeds = a.quick ? [91] : a.selectSeeds;
+  // Runs of an earlier selection process (other candidates or seeds) are kept.
+  const runs: RunRecord[] = (results.select?.runs ?? []).filter((r: RunRecord) => !(a.candidates.includes(r.arm) && seeds.includes(r.seed)));
+  for (const name of a.candidates) {
+    for (const seed of seeds) {
+      runs.push(await runArm(name, CANDIDATES[name], seed, train, sets, { ...a, mode: 'select' }, a.source as string));
+      results.select = { ...(results.select ?? {}), runs, partial: true };
+      saveResults(file, results);
+    }
+  }
+  const names = Object.keys(CANDIDATES).filter((n) => runs.some((r) => r.arm === n));
+  const table = names.map((name) => {
     const rs = runs.filter((r) => r.arm === name);
     const finals = rs.map((r) => mean(r.steps[r.steps.length - 1].f1));
     return { candidate: name, options: CANDIDATES[name], final_f1: finals, mean_final_f1: mean(finals) };
   });
   const transferOnly = table.filter((t) => t.candidate !== 'scratch' && t.candidate !== 'reinit-embedding');
   const best = transferOnly.reduce((x, y) => (y.mean_final_f1 > x.mean_final_f1 ? y : x), transferOnly[0]);
-  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds, steps: a.steps, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
+  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds: [...new Set(runs.map((r) => r.seed))], steps: a.steps, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
   saveResults(file, results);
   log(`selection: ${table.map((t) => `${t.candidate} ${t.mean_final_f1.toFixed(4)}`).join('; ')} → ${best?.candidate}`);
 }
@@ -316,11 +342,12 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
   const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
   const scaler = MinMaxScaler.fit(train);
   const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 5001);
-  const runs: RunRecord[] = [];
+  // Runs of the other arm trained by another process (same data, seeds and steps).
+  const runs: RunRecord[] = a.merge ? (loadResults(a.merge).report?.runs ?? []).filter((x: RunRecord) => !a.arms.includes(x.arm)) : [];
   for (const seed of a.seeds) {
     // Default recipe = only --checkpoint and --column_map: what `anomaly-lab train` applies by default.
-    runs.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
-    runs.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('transfer')) runs.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('scratch')) runs.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
     results.report = { partial: true, runs };
     saveResults(file, results);
   }
@@ -336,7 +363,7 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
     conditions: conditions(),
     finished: new Date().toISOString(),
   };
-  results.panli = await panli(a.source as string);
+  if (a.arms.includes('transfer')) results.panli = await panli(a.source as string);
   saveResults(file, results);
 }
 
@@ -401,6 +428,7 @@ export function renderSection(r: Results): string {
   const L: string[] = [BEGIN, '', '## Transfer protocol (issue 14): held-out days, 5 seeds, equal budgets', ''];
   const rep = r.report;
   const sel = r.select;
+  const closing: string[] = [];
   L.push(
     `Generated by \`scripts/experiments/run.sh transfer\` (anomaly-lab ${LIBRARY_VERSION}); raw numbers in \`${r.results_file ?? 'results.json'}\`. ` +
       'Nothing in this section is typed by hand.',
@@ -455,6 +483,10 @@ export function renderSection(r: Results): string {
     });
     const beatsScratch = mean(tFinal) > mean(sFinal) && wins >= 4;
     const beatsFd = mean(tFinal) > fdMean;
+    closing.push(
+      `- Transfer vs scratch on held-out jecheon days (no PA, ${rep.steps} steps): ${f4(mean(tFinal))} ± ${f4(sd(tFinal))} vs ${f4(mean(sFinal))} ± ${f4(sd(sFinal))}, ahead in ${wins}/${tr.length} seeds — ${beatsScratch ? 'met' : 'NOT met'}.`,
+      `- Transfer vs the first-difference baseline on the same sets: ${f4(mean(tFinal))} vs ${f4(fdMean)} — ${beatsFd ? 'met' : `NOT met (short by ${f4(fdMean - mean(tFinal))})`}.`,
+    );
     L.push(
       '',
       `**Acceptance (held-out jecheon, no PA, equal steps).** Transfer mean F1 ${f4(mean(tFinal))} vs scratch ${f4(mean(sFinal))}, ahead in ${wins} of ${tr.length} seeds → ` +
@@ -517,7 +549,9 @@ export function renderSection(r: Results): string {
     const m = mean(r.panli.rows.map((x: { model_f1: number }) => x.model_f1));
     const b = mean(r.panli.rows.map((x: { fd_f1: number }) => x.fd_f1));
     L.push('', `Mean: source ${f4(m)} vs first-difference ${f4(b)} → ${m > b ? '**met**' : '**NOT met**'}.`, '');
+    closing.push(`- Source recipe vs the first-difference baseline on held-out panli days: ${f4(m)} vs ${f4(b)} (mean of ${r.panli.rows.length} days) — ${m > b ? 'met' : 'NOT met'}.`);
   }
+  if (closing.length > 0) L.push('### Closing note', '', ...closing, '');
   L.push(END);
   return L.join('\n');
 }
@@ -543,7 +577,7 @@ async function main(): Promise<void> {
     if (a.mode === 'select') await select(a, results, file);
     else await report(a, results, file);
   }
-  if (a.quick) return log(`--quick: results in ${file}; docs not written`);
+  if (a.quick || a.noDocs) return log(`results in ${file}; docs not written (--quick / --no_docs)`);
   writeDocs(results);
   log(`wrote docs/experiments.md section from ${file}`);
 }
