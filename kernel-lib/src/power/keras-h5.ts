@@ -75,18 +75,42 @@ interface H5FS {
 
 let h5Promise: Promise<{ h5: H5Module; FS: H5FS }> | undefined;
 
+/**
+ * Lines h5wasm's JavaScript side prints through the `console.error` it bound when its module was
+ * created ("Aborted(native code called abort())", "warning: Invalid UTF-8 leading byte …"): while
+ * an array, they are collected here instead of reaching stderr.
+ */
+let h5JsMessages: string[] | undefined;
+
 /** h5wasm is ESM-only; load it once with a real dynamic import. */
 async function loadH5wasm(): Promise<{ h5: H5Module; FS: H5FS }> {
   if (!h5Promise) {
     h5Promise = (async () => {
-      const mod = (await import('h5wasm/node')) as unknown as H5Module & { default?: H5Module };
-      const h5 = mod.File ? mod : (mod.default as H5Module);
-      // The emscripten module (and its in-memory FS) is what `ready` resolves to.
-      const { FS } = await h5.ready;
-      return { h5, FS };
+      // Emscripten binds console.error when the module is created: hand it a dispatcher.
+      const original = console.error;
+      const dispatcher = (...args: unknown[]): void => {
+        if (h5JsMessages) h5JsMessages.push(args.map(String).join(' '));
+        else original.apply(console, args);
+      };
+      console.error = dispatcher;
+      try {
+        const mod = (await import('h5wasm/node')) as unknown as H5Module & { default?: H5Module };
+        const h5 = mod.File ? mod : (mod.default as H5Module);
+        // The emscripten module (and its in-memory FS) is what `ready` resolves to.
+        const { FS } = await h5.ready;
+        return { h5, FS };
+      } finally {
+        if (console.error === dispatcher) console.error = original;
+      }
     })();
   }
   return h5Promise;
+}
+
+/** An error from inside h5wasm (a wasm abort or trap) as a clause of our one-line message. */
+function h5ErrorText(e: unknown): string {
+  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) return 'the HDF5 library aborted on this file';
+  return firstLine(e);
 }
 
 /**
@@ -619,8 +643,24 @@ export function buildKerasModel(info: KerasModelInfo, file = 'model', opts: { in
 }
 
 function buildKerasGraph(info: KerasModelInfo, file: string): tf.LayersModel {
-  const tensors = new Map<string, tf.SymbolicTensor>();
   const layersByName = new Map<string, tf.layers.Layer>();
+  try {
+    return buildKerasGraphInto(info, file, layersByName);
+  } catch (e) {
+    // Layers applied before the failure already own weights: release them (a refused file leaves no tensors).
+    for (const layer of layersByName.values()) {
+      try {
+        layer.dispose();
+      } catch {
+        /* never built */
+      }
+    }
+    throw e;
+  }
+}
+
+function buildKerasGraphInto(info: KerasModelInfo, file: string, layersByName: Map<string, tf.layers.Layer>): tf.LayersModel {
+  const tensors = new Map<string, tf.SymbolicTensor>();
   const specs = [...info.layers];
   if (specs.length === 0) throw new Error(`${file}: the model has no layers`);
   // A Sequential model may omit the InputLayer and put batch_input_shape on its first layer.
@@ -759,6 +799,8 @@ async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T,
   FS.writeFile(memName, bytes);
   let f: H5File | undefined;
   const capture = captureH5Stderr(FS);
+  const jsMessages: string[] = [];
+  h5JsMessages = jsMessages;
   const summary = (): string => {
     const s = summariseDiagnostics(capture.peek());
     return s ? `; ${s}` : '';
@@ -768,15 +810,16 @@ async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T,
       f = new h5.File(memName, 'r');
       f.keys();
     } catch (e) {
-      throw new Error(`${where}: HDF5 file cannot be opened (truncated or corrupt: ${firstLine(e)}${summary()})`);
+      throw new Error(`${where}: HDF5 file cannot be opened (truncated or corrupt: ${h5ErrorText(e)}${summary()})`);
     }
     try {
       return fn(f);
     } catch (e) {
       // HDF5 errors while reading a group/dataset/attribute: the file is damaged past its header.
-      const msg = firstLine(e);
+      const msg = h5ErrorText(e);
       const s = summary();
-      if (s && !msg.startsWith(where)) throw new Error(`${where}: HDF5 data cannot be read (truncated or corrupt: ${msg}${s})`);
+      const wasm = typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
+      if ((s || wasm) && !msg.startsWith(where)) throw new Error(`${where}: HDF5 data cannot be read (truncated or corrupt: ${msg}${s})`);
       throw e;
     }
   } finally {
@@ -791,7 +834,8 @@ async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T,
       /* nothing to remove */
     }
     // Closing a file that failed to open prints diagnostics too: stop capturing only now.
-    const diagnostics = capture.stop();
+    const diagnostics = [...capture.stop(), ...jsMessages];
+    h5JsMessages = undefined;
     if (process.env.ANOMALY_LAB_DEBUG && diagnostics.length) process.stderr.write(diagnostics.join('\n') + '\n');
   }
 }
@@ -814,15 +858,20 @@ function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKer
       if (stored.length !== expected.length) {
         throw new Error(`${file}: layer '${layer.name}' has ${stored.length} stored weights, the architecture needs ${expected.length}`);
       }
-      const values = stored.map((w, i) => {
+      stored.forEach((w, i) => {
         const want = expected[i];
         if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
           throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' has shape [${w.shape}], expected [${want}]`);
         }
-        return tf.tensor(w.data, w.shape, 'float32');
+        if (w.data.length !== w.shape.reduce((a, b) => a * b, 1)) throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' holds ${w.data.length} values for shape [${w.shape}]`);
       });
-      layer.setWeights(values);
-      tf.dispose(values);
+      // Shapes are checked first: no tensor is created for a weight that cannot be used.
+      const values = stored.map((w) => tf.tensor(w.data, w.shape, 'float32'));
+      try {
+        layer.setWeights(values);
+      } finally {
+        tf.dispose(values);
+      }
     }
   } catch (e) {
     model.dispose();

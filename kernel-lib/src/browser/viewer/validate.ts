@@ -137,7 +137,8 @@ export function parseViewerBundle(input: unknown, source = 'viewer bundle'): Vie
   }
   const mime = (value as { mime?: unknown }).mime;
   if (mime !== undefined && mime !== VIEWER_MIME) {
-    throw new Error(`${source}: unsupported bundle type "${String(mime)}" (this viewer reads ${VIEWER_MIME})`);
+    const shown = typeof mime === 'string' ? JSON.stringify(mime.slice(0, 120)) : `of type ${Array.isArray(mime) ? 'list' : mime === null ? 'null' : typeof mime}`;
+    throw new Error(`${source}: unsupported bundle type ${shown} (this viewer reads ${VIEWER_MIME})`);
   }
   const check = validateViewerBundle(value);
   if (!check.valid) throw new Error(`${source}: invalid viewer bundle: ${check.errors.join('; ')}`);
