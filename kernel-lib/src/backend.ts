@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName } from './backend-choices';
+export { BACKEND_CHOICES, BACKEND_NAMES };
+export type { BackendChoice, BackendName } from './backend-choices';
 
 export interface BackendInfo {
   /** The tfjs backend name now active ('tensorflow', 'wasm' or 'cpu'). */
@@ -171,7 +171,7 @@ function patchWasmSlice(): void {
 }
 
 async function activate(choice: BackendChoice): Promise<BackendInfo> {
-  const order: BackendName[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const order: readonly BackendName[] = choice === 'auto' ? BACKEND_NAMES : [choice];
   const errors: string[] = [];
   for (const provider of order) {
     try {

@@ -1,37 +1,19 @@
 /**
  * Command-line option parsing shared by every command.
  *
- * Options are declared once (name in snake_case as in the original AnomalyBERT scripts, kind,
- * default, help); `--snake_case`, `--kebab-case` and `--opt=value` forms are all accepted.
+ * Options are declared once with typed specs (browser/options.ts: name in snake_case as in the
+ * original AnomalyBERT scripts, kind, default, help; the parsed type follows from the declaration);
+ * `--snake_case`, `--kebab-case` and `--opt=value` forms are all accepted.
  * Errors name the option and what was wrong, so the CLI can print one line and exit non-zero.
  */
 
 import { assertOutputPath } from '../io/atomic';
 import { escapeControl, quoteName } from '../browser/text';
+import type { OptionSpec, OptionSpecs, ParsedOptions } from '../browser/options';
+import { FieldError } from '../browser/errors';
 
-export type OptionKind = 'string' | 'number' | 'int' | 'boolean' | 'list';
-
-export interface OptionSpec {
-  kind: OptionKind;
-  help: string;
-  default?: string | number | boolean | string[];
-  required?: boolean;
-  /** Allowed values for a string option. */
-  choices?: readonly string[];
-  /** Numeric options: inclusive bounds (checked at parse time, the error names the option). */
-  min?: number;
-  max?: number;
-  /** Numeric options: the value must be strictly greater than this. */
-  above?: number;
-  /**
-   * The option names a path this command writes: a new path or an existing regular file
-   * ('file') / directory ('dir'). FIFOs, devices and sockets are refused (io/atomic.ts).
-   */
-  output?: 'file' | 'dir';
-}
-
-export type OptionSpecs = Record<string, OptionSpec>;
-export type ParsedOptions = Record<string, string | number | boolean | string[] | undefined>;
+export type { OptionKind, OptionSpec, OptionSpecs, OptionValue, ParsedOptions } from '../browser/options';
+export { defineOptions } from '../browser/options';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -41,6 +23,31 @@ export class UsageError extends Error {
 }
 
 const toSnake = (name: string): string => name.replace(/-/g, '_');
+
+/**
+ * The CLI's rendering of a library field: the flag that sets it. Library options and config
+ * fields carry the flag's snake_case name, so the mapping is the prefix.
+ */
+export const flagName = (field: string): string => `--${field}`;
+
+/** A library error as the CLI prints it: a `FieldError` names flags, anything else as is. */
+export function cliMessage(e: unknown): string {
+  if (e instanceof FieldError) return e.messageWith(flagName);
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Run library checks of the values the user gave as flags: their `FieldError`s are usage errors
+ * (exit 2) naming the flags.
+ */
+export function checkFlags(check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof FieldError) throw new UsageError(e.messageWith(flagName));
+    throw e;
+  }
+}
 
 /** A user-given value in a message: quoted, control characters escaped, long values cut. */
 const shown = (raw: string): string => quoteName(raw, 80);
@@ -86,8 +93,9 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
  * Parse argv against specs. Returns the options (defaults filled in) and positional arguments.
  * `--help` yields `{ help: true }`.
  */
-export function parseArgs(argv: string[], specs: OptionSpecs): { options: ParsedOptions; positional: string[]; help: boolean } {
-  const options: ParsedOptions = {};
+export function parseArgs<S extends OptionSpecs>(argv: string[], specs: S): { options: ParsedOptions<S>; positional: string[]; help: boolean } {
+  // Filled by name from the specs; the typed view is valid once defaults are in (checked below).
+  const options: Record<string, string | number | boolean | readonly string[] | undefined> = {};
   const positional: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -143,10 +151,11 @@ export function parseArgs(argv: string[], specs: OptionSpecs): { options: Parsed
     }
   }
   for (const [name, spec] of Object.entries(specs)) {
-    if (options[name] === undefined && spec.default !== undefined) options[name] = spec.default;
+    // A list default is copied: a parsed list is the caller's to change.
+    if (options[name] === undefined && spec.default !== undefined) options[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
     if (!help && spec.required && options[name] === undefined) throw new UsageError(`missing required option --${name}`);
   }
-  return { options, positional, help };
+  return { options: options as ParsedOptions<S>, positional, help };
 }
 
 /** Help text for a command from its specs. */
@@ -165,7 +174,7 @@ export function formatHelp(usageLine: string, summary: string, specs: OptionSpec
  * The start of every command: parse `argv` against `specs`, print the help and return undefined
  * for `--help`, reject stray positional arguments. Commands do `if (!options) return 0;`.
  */
-export function parseCommandArgs(argv: string[], specs: OptionSpecs, usageLine: string, summary: string): ParsedOptions | undefined {
+export function parseCommandArgs<S extends OptionSpecs>(argv: string[], specs: S, usageLine: string, summary: string): ParsedOptions<S> | undefined {
   const { options, positional, help } = parseArgs(argv, specs);
   if (help) {
     process.stdout.write(formatHelp(usageLine, summary, specs));
@@ -173,7 +182,7 @@ export function parseCommandArgs(argv: string[], specs: OptionSpecs, usageLine: 
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument ${shown(positional[0])} (options start with --)`);
   for (const [name, spec] of Object.entries(specs)) {
-    const v = options[name];
+    const v: unknown = options[name];
     if (spec.output && typeof v === 'string') {
       try {
         assertOutputPath(v, spec.output, `option --${name}`);

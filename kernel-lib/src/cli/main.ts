@@ -1,34 +1,15 @@
 /**
- * CLI entry: `anomaly-lab <command> ...`. Each command is one module in `./commands/<name>.js`
- * exporting `summary` (one line) and `run(argv): Promise<number>`; they are discovered from that
- * directory and loaded lazily so `--help` does not pay for tfjs.
+ * CLI entry: `anomaly-lab <command> ...`. The commands are listed statically in `./registry.ts`
+ * (name, summary, lazy `import()` of `./commands/<name>.js` exporting `run(argv)`), so `--help`
+ * reads summaries only and loads no tfjs; running a command loads just that command's module.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { LIBRARY_VERSION } from '../version';
-import { UsageError } from './args';
+import { UsageError, cliMessage } from './args';
+import { COMMANDS, isCommandName } from './registry';
 import { escapeControl, quoteName } from '../browser/text';
 
-export interface CommandModule {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
-
-const COMMAND_DIR = path.join(__dirname, 'commands');
-
-function commandNames(): string[] {
-  if (!fs.existsSync(COMMAND_DIR)) return [];
-  return fs
-    .readdirSync(COMMAND_DIR)
-    .filter((f) => f.endsWith('.js'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-}
-
-function loadCommand(name: string): CommandModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(COMMAND_DIR, `${name}.js`)) as CommandModule;
-}
+export type { CommandModule } from './registry';
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -40,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
       '',
       'Commands:',
     ];
-    for (const name of commandNames()) lines.push(`  ${name.padEnd(14)} ${loadCommand(name).summary}`);
+    for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${entry.summary}`);
     lines.push('', 'Run `anomaly-lab <command> --help` for the options of one command.');
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
@@ -49,12 +30,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(LIBRARY_VERSION + '\n');
     return 0;
   }
-  if (!commandNames().includes(cmd)) {
+  if (!isCommandName(cmd)) {
     process.stderr.write(`anomaly-lab: unknown command ${quoteName(cmd)}. Run 'anomaly-lab --help'.\n`);
     return 2;
   }
   try {
-    return await loadCommand(cmd).run(rest);
+    const command = await COMMANDS[cmd].load();
+    return await command.run(rest);
   } catch (e) {
     // The one error boundary: one line, naming the problem; stack traces only on request.
     process.stderr.write(`anomaly-lab ${cmd}: ${errorLine(e, rest)}\n`);
@@ -95,7 +77,8 @@ function inputsOf(argv: string[]): string[] {
 
 /** The one-line message of an error: control characters escaped, internal errors wrapped. */
 export function errorLine(e: unknown, argv: string[] = []): string {
-  const raw = e instanceof Error ? e.message : String(e);
+  // Library errors name fields; here they name the flags that set them.
+  const raw = cliMessage(e);
   let msg = escapeControl(raw.length > 2000 ? `${raw.slice(0, 2000)}… (${raw.length} chars)` : raw);
   if (isInternal(e)) {
     const inputs = inputsOf(argv);

@@ -12,7 +12,7 @@
  *   backend from `--backend` (see docs/seed-mapping.md).
  * - Only the BCE loss of the original is implemented (`loss` bce; l1/mse were experimental there).
  */
-import type { OptionSpecs } from '../cli/args';
+import { defineOptions, type ParsedOptions } from '../browser/options';
 import { FLIP_MODES, type FlipMode } from './degrade';
 
 /** Parts of the model a transfer run can train or freeze (see transfer.ts). */
@@ -212,8 +212,8 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   voltage_gap: 0,
 };
 
-/** CLI declarations of the options above (names, kinds, defaults, help). */
-export const TRAIN_OPTION_SPECS: OptionSpecs = {
+/** Typed declarations of the options above (names, kinds, defaults, help), for any front end (the train CLI). */
+export const TRAIN_OPTION_SPECS = defineOptions({
   lr: { kind: 'number', default: TRAIN_DEFAULTS.lr, help: 'peak learning rate (the seed fine-tunes with 1e-5)' },
   max_steps: { kind: 'int', default: TRAIN_DEFAULTS.max_steps, help: 'number of optimisation steps' },
   summary_steps: { kind: 'int', default: TRAIN_DEFAULTS.summary_steps, help: 'summary/checkpoint every N steps' },
@@ -270,7 +270,7 @@ export const TRAIN_OPTION_SPECS: OptionSpecs = {
   lora_alpha: { kind: 'number', default: TRAIN_DEFAULTS.lora_alpha, help: 'LoRA scaling: update = alpha/rank · B·A' },
   temperature_anomaly: { kind: 'number', default: TRAIN_DEFAULTS.temperature_anomaly, help: 'probability of the OpenESS temperature anomaly (needs MAX_CELL_TEMPERATURE_OF_BANK and BANK_SOC)' },
   voltage_gap: { kind: 'number', default: TRAIN_DEFAULTS.voltage_gap, help: 'probability of the OpenESS voltage-gap anomaly (needs VOLTAGE_GAP; curve from VOLTAGE_GAP_CURVE when the training file has it)' },
-};
+});
 
 const positiveInt = ['max_steps', 'summary_steps', 'batch_size', 'n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'window_sliding'] as const;
 const probabilities = [
@@ -309,7 +309,13 @@ function toBoolean(name: string, v: unknown): boolean {
  * Fill defaults and validate. Errors name the option. Unknown keys are rejected so a typo in a
  * notebook (`batchSize`) does not silently train with the default.
  */
-export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainOptions {
+/**
+ * What `resolveTrainOptions` accepts: typed options, or options as parsed from text against
+ * TRAIN_OPTION_SPECS (lists of part names not yet checked; checked here).
+ */
+export type TrainOptionsInput = Partial<TrainOptions> | Partial<ParsedOptions<typeof TRAIN_OPTION_SPECS>>;
+
+export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptions {
   for (const key of Object.keys(partial)) {
     if (!(key in TRAIN_DEFAULTS) && !OPTIONAL_KEYS.includes(key)) {
       throw new Error(`unknown training option '${key}' (options use the original snake_case names, e.g. batch_size)`);

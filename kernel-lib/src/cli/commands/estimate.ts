@@ -10,17 +10,14 @@
  * numeric column. The checkpoint's min-max scaler is applied when it has one (--scale none skips it).
  * Output: (length, out) float32 sigmoid scores.
  */
-import { BACKEND_CHOICES, initBackend } from '../../backend';
-import { loadCheckpoint } from '../../anomalybert/checkpoint';
-import { estimateScores } from '../../anomalybert/estimate';
-import { writeNpy } from '../../io/npy';
-import { MinMaxScaler } from '../../io/scaler';
-import { loadSeries, selectColumns } from '../../io/series';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { BACKEND_OPTION } from '../../backend-choices';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = 'anomaly scores of a series by overlapping sliding windows (original estimate.py)';
+const { summary } = COMMANDS.estimate;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
@@ -35,27 +32,34 @@ const SPECS: OptionSpecs = {
   },
   scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
-  backend: { kind: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
+  backend: BACKEND_OPTION,
   engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
   threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
-};
+});
 
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]', summary);
   if (!options) return 0;
-  const batchSize = options.batch_size as number;
-  const sliding = options.window_sliding as number;
+  const batchSize = options.batch_size;
+  const sliding = options.window_sliding;
   if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
   if (sliding < 1) throw new UsageError(`option --window_sliding must be ≥ 1, got ${sliding}`);
-  if (options.threads !== undefined && (options.threads as number) < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
-  const dataPath = options.data as string;
-  const outFile = options.out as string;
-  const requested = options.columns as string[] | undefined;
+  if (options.threads !== undefined && options.threads < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
+  const dataPath = options.data;
+  const outFile = options.out;
+  const requested = options.columns;
+  // Loaded here, not at the top: `--help` and option errors without loading tfjs.
+  const { initBackend } = await import('../../backend.js');
+  const { loadCheckpoint } = await import('../../anomalybert/checkpoint.js');
+  const { estimateScores } = await import('../../anomalybert/estimate.js');
+  const { writeNpy } = await import('../../io/npy.js');
+  const { MinMaxScaler } = await import('../../io/scaler.js');
+  const { loadSeries, selectColumns } = await import('../../io/series.js');
 
   let series = await loadSeries(dataPath, requested ? { columns: requested } : {});
-  await initBackend({ backend: options.backend as string });
-  const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size as number } : {};
-  const { model, columns: ckptColumns, scaler: scalerJson } = await loadCheckpoint(options.checkpoint as string, overrides);
+  await initBackend({ backend: options.backend });
+  const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size } : {};
+  const { model, columns: ckptColumns, scaler: scalerJson } = await loadCheckpoint(options.checkpoint, overrides);
   try {
     if (!requested && ckptColumns && ckptColumns.every((c) => series.columns.includes(c))) series = selectColumns(series, ckptColumns);
     const { inputDim, outputDim } = model.config;
@@ -92,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`);
       }
     };
-    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress, engine: options.engine as string, threads: options.threads as number | undefined });
+    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress, engine: options.engine, threads: options.threads });
     writeNpy(outFile, scores, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(

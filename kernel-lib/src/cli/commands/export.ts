@@ -10,24 +10,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from '../../backend';
-import { exportAnomalyBertOnnx } from '../../anomalybert/onnx';
-import { loadCheckpoint } from '../../anomalybert/checkpoint';
-import { exportDetectorOnnx } from '../../power/onnx';
-import { loadDetector } from '../../power/detector-io';
-import { writeFileAtomic } from '../../io/atomic';
-import { describeOnnxModel } from '../../onnx/graph';
-import { type OptionSpecs, parseCommandArgs } from '../args';
+import { defineOptions } from '../../browser/options';
+import { parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = 'write a model (AnomalyBERT checkpoint or power detector) as an ONNX file';
+const { summary } = COMMANDS.export;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   checkpoint: { kind: 'string', required: true, help: 'AnomalyBERT checkpoint directory / run directory / state_dict.pt, or a power detector (.h5, .keras, directory)' },
   format: { kind: 'string', default: 'onnx', choices: ['onnx'], help: 'output format' },
   out: { kind: 'string', required: true, output: 'file', help: '.onnx file to write' },
   model: { kind: 'string', default: 'auto', choices: ['auto', 'anomalybert', 'power-detector'], help: 'what the checkpoint holds (auto: by its files)' },
   patch_size: { kind: 'int', help: 'patch size of a .pt AnomalyBERT when shapes leave it open' },
-};
+});
 
 function isDetector(p: string): boolean {
   if (/\.(h5|hdf5|keras)$/i.test(p)) return true;
@@ -37,9 +32,17 @@ function isDetector(p: string): boolean {
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab export --checkpoint <dir|.pt|.h5> --format onnx --out model.onnx', summary);
   if (!options) return 0;
-  const source = options.checkpoint as string;
-  const out = options.out as string;
-  const kind = options.model === 'auto' ? (isDetector(source) ? 'power-detector' : 'anomalybert') : (options.model as string);
+  // Loaded here, not at the top: `--help` prints the options without loading tfjs.
+  const { initBackend } = await import('../../backend.js');
+  const { exportAnomalyBertOnnx } = await import('../../anomalybert/onnx.js');
+  const { loadCheckpoint } = await import('../../anomalybert/checkpoint.js');
+  const { exportDetectorOnnx } = await import('../../power/onnx.js');
+  const { loadDetector } = await import('../../power/detector-io.js');
+  const { writeFileAtomic } = await import('../../io/atomic.js');
+  const { describeOnnxModel } = await import('../../onnx/graph.js');
+  const source = options.checkpoint;
+  const out = options.out;
+  const kind = options.model === 'auto' ? (isDetector(source) ? 'power-detector' : 'anomalybert') : options.model;
   // Exporting reads weights only: the plain cpu backend avoids starting wasm threads.
   await initBackend({ backend: 'cpu', log: false });
   let bytes: Uint8Array;
@@ -53,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
       d.model.dispose();
     }
   } else {
-    const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size as number } : {};
+    const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size } : {};
     const { model } = await loadCheckpoint(source, overrides);
     try {
       bytes = exportAnomalyBertOnnx(model);

@@ -12,14 +12,16 @@
 import { readNpy, type NdArray } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
 import { ewmaSmooth, prepareMetrics, randomScoresBaseline, randomScoresBaselineAsync, sweepRates, type MetricRow, type MetricEvaluator, type PaKCurve } from '../../browser/metrics';
-import { UsageError, type OptionSpecs, parseCommandArgs, stopOnSigint } from '../args';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = 'precision/recall/F1/ESS score with and without point adjustment, PA%K and a random baseline';
+const { summary } = COMMANDS.metrics;
 
 /** Upper bound of --random_trials: each draw costs one sweep over the data. */
 export const MAX_RANDOM_TRIALS = 100000;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   scores: { kind: 'string', required: true, help: 'anomaly scores .npy, shape (length,) or (length, 1)' },
   labels: { kind: 'string', required: true, help: 'labels .npy of 0/1 (bool, int or float), shape (length,) or (length, 1)' },
   anomaly_rate: { kind: 'number', help: 'evaluate at this anomaly rate only (threshold = quantile(scores, 1 - rate)); default: best of the sweep' },
@@ -33,7 +35,7 @@ const SPECS: OptionSpecs = {
   random_trials: { kind: 'int', default: 1, min: 1, max: MAX_RANDOM_TRIALS, help: 'average the random baseline over this many draws (progress on stderr; Ctrl-C stops early and reports the draws done)' },
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of a table' },
   out: { kind: 'string', output: 'file', help: 'also write the JSON object to this file (atomically)' },
-};
+});
 
 /** A (length,) or (length, 1) array as numbers; anything else names the file and option. */
 function readColumn(file: string, option: string): NdArray & { length: number } {
@@ -163,29 +165,29 @@ export function metricsReport(opts: {
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab metrics --scores s.npy --labels l.npy [--anomaly_rate R] [--json]', summary);
   if (!options) return 0;
-  const rate = options.anomaly_rate as number | undefined;
+  const rate = options.anomaly_rate;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new UsageError(`option --anomaly_rate must be in [0, 1], got ${rate}`);
-  const minRate = options.min_anomaly_rate as number;
-  const maxRate = options.max_anomaly_rate as number;
+  const minRate = options.min_anomaly_rate;
+  const maxRate = options.max_anomaly_rate;
   if (!(minRate > 0 && maxRate <= 1 && minRate <= maxRate)) {
     throw new UsageError(`options --min_anomaly_rate/--max_anomaly_rate must satisfy 0 < min ≤ max ≤ 1, got ${minRate}/${maxRate}`);
   }
-  const weight = options.smoothing_weight as number;
+  const weight = options.smoothing_weight;
   if (!(weight >= 0 && weight <= 1)) throw new UsageError(`option --smoothing_weight must be in [0, 1], got ${weight}`);
   let ks: number[] | undefined;
   if (options.point_adjust_k !== undefined) {
-    ks = (options.point_adjust_k as string[]).map((s) => {
+    ks = options.point_adjust_k.map((s) => {
       const k = Number(s);
       if (!Number.isFinite(k) || k < 0 || k > 100) throw new UsageError(`option --point_adjust_k: '${s}' is not a percentage in 0…100`);
       return k;
     });
     ks = [...new Set(ks)].sort((a, b) => a - b);
   }
-  const trials = options.random_trials as number;
+  const trials = options.random_trials;
   if (trials < 1) throw new UsageError(`option --random_trials must be ≥ 1, got ${trials}`);
 
-  const scoresFile = options.scores as string;
-  const labelsFile = options.labels as string;
+  const scoresFile = options.scores;
+  const labelsFile = options.labels;
   const s = readColumn(scoresFile, 'scores');
   const l = readColumn(labelsFile, 'labels');
   if (s.length !== l.length) {
@@ -201,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
   let randomBaseline: { row: MetricRow; trials: number };
   try {
     randomBaseline = await randomScoresBaselineAsync(labels, rate ?? null, {
-      seed: options.random_seed as number,
+      seed: options.random_seed,
       pointAdjust: true,
       trials,
       rates: sweepRates(minRate, maxRate),
@@ -217,10 +219,10 @@ export async function run(argv: string[]): Promise<number> {
   const report = metricsReport({
     scores, labels, scoresName: scoresFile, labelsName: labelsFile, anomalyRate: rate, minRate, maxRate,
     smoothingWeight: options.smooth_scores ? weight : null, ks,
-    randomSeed: options.random_seed as number, randomTrials: trials, randomBaseline,
+    randomSeed: options.random_seed, randomTrials: trials, randomBaseline,
   });
   const json = JSON.stringify(report);
-  if (options.out) writeFileAtomic(options.out as string, JSON.stringify(report, null, 1) + '\n');
+  if (options.out) writeFileAtomic(options.out, JSON.stringify(report, null, 1) + '\n');
   process.stdout.write(options.json ? json + '\n' : table(report));
   return randomBaseline.trials < trials ? 130 : 0;
 }

@@ -3,12 +3,14 @@
  * fault intervals (JSON) — the demo / workshop data set.
  */
 import * as path from 'path';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../cli/args';
-import { writeFileAtomic } from '../io/atomic';
-import { powerDataToCsv, writePowerParquet } from './data';
-import { FAULT_TYPES, generatePowerData, type FaultType } from './synth';
+import { defineOptions } from '../../browser/options';
+import { writeFileAtomic } from '../../io/atomic';
+import { powerDataToCsv, writePowerParquet } from '../../power/data';
+import { FAULT_TYPES, generatePowerData, type FaultType } from '../../power/synth';
+import { UsageError, parseCommandArgs } from '../args';
+import { POWER_COMMANDS } from '../registry';
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   out: { kind: 'string', required: true, output: 'file', help: 'file to write: .csv or .parquet (Time,Va,Vb,Vc,Ia,Ib,Ic)' },
   faults_out: { kind: 'string', output: 'file', help: 'JSON of the injected faults (default: <out>.faults.json)' },
   seed: { kind: 'int', default: 1, help: 'random seed' },
@@ -18,27 +20,32 @@ const SPECS: OptionSpecs = {
   noise: { kind: 'number', default: 0.01, help: 'white noise std as a fraction of peak values' },
   load_changes: { kind: 'int', help: 'number of load steps (default 2 per second)' },
   n_faults: { kind: 'int', default: 5, help: 'faults to inject (0 = normal data)' },
-  fault_types: { kind: 'list', default: [...FAULT_TYPES], help: 'fault types to draw from' },
-};
+  fault_types: { kind: 'list', default: FAULT_TYPES, help: 'fault types to draw from' },
+});
+
+const isFaultType = (t: string): t is FaultType => (FAULT_TYPES as readonly string[]).includes(t);
 
 export async function run(argv: string[]): Promise<number> {
-  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]', 'generate three-phase data with injected LG/LL/LLG/LLL/LLLG faults');
+  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]', POWER_COMMANDS.synth.summary);
   if (!options) return 0;
-  const types = options.fault_types as string[];
-  for (const t of types) if (!(FAULT_TYPES as readonly string[]).includes(t)) throw new UsageError(`option --fault_types: unknown fault type '${t}' (choose from ${FAULT_TYPES.join(',')})`);
-  if ((options.n_faults as number) < 0) throw new UsageError('option --n_faults must be ≥ 0');
+  const types: FaultType[] = [];
+  for (const t of options.fault_types) {
+    if (!isFaultType(t)) throw new UsageError(`option --fault_types: unknown fault type '${t}' (choose from ${FAULT_TYPES.join(',')})`);
+    types.push(t);
+  }
+  if (options.n_faults < 0) throw new UsageError('option --n_faults must be ≥ 0');
   const res = generatePowerData({
-    seed: options.seed as number,
-    frequency: options.frequency as number,
-    sampleRate: options.sample_rate as number,
-    duration: options.duration as number,
-    noise: options.noise as number,
-    loadChanges: options.load_changes as number | undefined,
-    nFaults: options.n_faults as number,
-    faultTypes: types as FaultType[],
+    seed: options.seed,
+    frequency: options.frequency,
+    sampleRate: options.sample_rate,
+    duration: options.duration,
+    noise: options.noise,
+    loadChanges: options.load_changes,
+    nFaults: options.n_faults,
+    faultTypes: types,
   });
-  const out = options.out as string;
-  const faultsOut = (options.faults_out as string | undefined) ?? out.replace(/\.(csv|parquet)$/i, '') + '.faults.json';
+  const out = options.out;
+  const faultsOut = options.faults_out ?? out.replace(/\.(csv|parquet)$/i, '') + '.faults.json';
   if (/\.parquet$/i.test(out)) await writePowerParquet(out, res.data);
   else writeFileAtomic(out, powerDataToCsv(res.data));
   writeFileAtomic(faultsOut, JSON.stringify({ source: path.basename(out), options: res.options, faults: res.faults }, null, 2) + '\n');

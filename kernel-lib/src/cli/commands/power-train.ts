@@ -8,10 +8,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../cli/args';
-import { writeFileAtomic } from '../io/atomic';
+import { BACKEND_OPTION } from '../../backend-choices';
+import { defineOptions } from '../../browser/options';
+import { writeFileAtomic } from '../../io/atomic';
+import type { PowerData } from '../../power/data';
+import { UsageError, parseCommandArgs } from '../args';
+import { POWER_COMMANDS } from '../registry';
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory' },
   what: { kind: 'string', default: 'both', choices: ['both', 'detector', 'classifier'], help: 'what to train' },
   data: { kind: 'list', help: 'normal (fault-free) CSV/parquet recordings for the detector (default: generated)' },
@@ -33,47 +37,44 @@ const SPECS: OptionSpecs = {
   stride: { kind: 'int', default: 4, help: 'step between training windows, samples' },
   max_windows: { kind: 'int', default: 1000, help: 'cap on training windows' },
   n_estimators: { kind: 'int', default: 100, help: 'trees in the random forest' },
-  backend: { kind: 'string', default: 'auto', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'tfjs backend' },
-};
+  backend: BACKEND_OPTION,
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const o = parseCommandArgs(argv, SPECS, 'anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', 'train a detector and/or a fault classifier');
+  const o = parseCommandArgs(argv, SPECS, 'anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', POWER_COMMANDS.train.summary);
   if (!o) return 0;
-  const units = (o.units as string[]).map((u) => Number(u));
-  if (units.some((u) => !Number.isInteger(u) || u < 1)) throw new UsageError(`option --units expects positive integers, got ${(o.units as string[]).join(',')}`);
-  const faultData = (o.fault_data as string[] | undefined) ?? [];
-  const faultLabels = (o.fault_labels as string[] | undefined) ?? [];
+  const units = o.units.map((u) => Number(u));
+  if (units.some((u) => !Number.isInteger(u) || u < 1)) throw new UsageError(`option --units expects positive integers, got ${o.units.join(',')}`);
+  const faultData = o.fault_data ?? [];
+  const faultLabels = o.fault_labels ?? [];
   if (faultData.length !== faultLabels.length) throw new UsageError(`options --fault_data (${faultData.length} files) and --fault_labels (${faultLabels.length}) must pair up`);
-  const out = o.out as string;
-  const what = o.what as string;
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { loadPowerData } = require('./data') as typeof import('./data');
-  const { generateNormalPowerData, generatePowerData } = require('./synth') as typeof import('./synth');
-  const { initBackend } = require('../backend') as typeof import('../backend');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const seed = o.seed as number;
-  const synth = { sampleRate: o.sample_rate as number, frequency: o.frequency as number };
+  const out = o.out;
+  const what = o.what;
+  // Loaded here, not at the top: `--help` prints the options without loading tfjs.
+  const { loadPowerData } = await import('../../power/data.js');
+  const { generateNormalPowerData, generatePowerData } = await import('../../power/synth.js');
+  const { initBackend } = await import('../../backend.js');
+  const seed = o.seed;
+  const synth = { sampleRate: o.sample_rate, frequency: o.frequency };
   const summary: Record<string, unknown> = { options: o };
-  const L = o.sequence_length as number;
+  const L = o.sequence_length;
 
   if (what !== 'classifier') {
-    const normal = o.data ? await Promise.all((o.data as string[]).map((f) => loadPowerData(f))) : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration as number })];
-    await initBackend({ backend: o.backend as string });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { trainDetector } = require('./train-detector') as typeof import('./train-detector');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { saveDetector } = require('./detector-io') as typeof import('./detector-io');
+    const normal = o.data ? await Promise.all(o.data.map((f) => loadPowerData(f))) : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration })];
+    await initBackend({ backend: o.backend });
+    const { trainDetector } = await import('../../power/train-detector.js');
+    const { saveDetector } = await import('../../power/detector-io.js');
     const trained = await trainDetector(normal, {
       sequenceLength: L,
       units,
-      bidirectional: o.bidirectional as boolean,
-      epochs: o.epochs as number,
-      batchSize: o.batch_size as number,
-      learningRate: o.learning_rate as number,
-      patience: o.patience as number,
-      validationSplit: o.validation_split as number,
-      stride: o.stride as number,
-      maxWindows: o.max_windows as number,
+      bidirectional: o.bidirectional,
+      epochs: o.epochs,
+      batchSize: o.batch_size,
+      learningRate: o.learning_rate,
+      patience: o.patience,
+      validationSplit: o.validation_split,
+      stride: o.stride,
+      maxWindows: o.max_windows,
       seed,
       onEpoch: (e) => process.stderr.write(`power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)\n`),
     });
@@ -90,9 +91,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   if (what !== 'detector') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { trainFaultClassifier } = require('./train-classifier') as typeof import('./train-classifier');
-    const recordings: Array<{ data: import('./data').PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
+    const { trainFaultClassifier } = await import('../../power/train-classifier.js');
+    const recordings: Array<{ data: PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
     for (let i = 0; i < faultData.length; i++) {
       let labels: { faults?: Array<{ type: string; start: number; end: number }> };
       try {
@@ -104,12 +104,12 @@ export async function run(argv: string[]): Promise<number> {
       recordings.push({ data: await loadPowerData(faultData[i]), faults: labels.faults });
     }
     if (recordings.length === 0) {
-      for (let r = 0; r < (o.classifier_recordings as number); r++) {
+      for (let r = 0; r < o.classifier_recordings; r++) {
         const g = generatePowerData({ ...synth, seed: seed * 1000 + 100 + r, duration: 4, nFaults: 10 });
         recordings.push({ data: g.data, faults: g.faults });
       }
     }
-    const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators as number, seed });
+    const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
     writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
     writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
     summary.classifier = { intervals: t.rows.length, classes: t.classifier.classes, train_accuracy: t.trainAccuracy, n_estimators: t.classifier.trees.length };

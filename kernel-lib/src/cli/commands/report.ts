@@ -2,12 +2,13 @@
  * `anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]`: a self-contained offline HTML
  * report (plotly embedded once, no network) and a markdown version of one run directory.
  */
-import { writeRunReport } from '../../report/run-report';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = 'write an offline HTML report (charts, metrics, tables) and a markdown version of a run directory';
+const { summary } = COMMANDS.report;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   run: { kind: 'string', required: true, help: 'run directory (manifest.json, history.json, state/, *.anomaly.json)' },
   out: { kind: 'string', output: 'dir', help: 'output directory (default <run>/report)' },
   labels: { kind: 'string', help: 'test labels .npy for the step scores (default: from the run config/manifest)' },
@@ -15,21 +16,23 @@ const SPECS: OptionSpecs = {
   anomaly_rate: { kind: 'number', default: 0.05, help: 'anomaly rate of the per-step ESS score table' },
   target: { kind: 'number', default: 0.9, help: 'ESS score (with PA) target of the "first step reaching" line' },
   max_points: { kind: 'int', default: 4000, help: 'max points per drawn trace (min/max downsampling)' },
-};
+});
 
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]', summary);
   if (!options) return 0;
-  const rate = options.anomaly_rate as number;
+  // Loaded here, not at the top: `--help` prints the options without loading tfjs.
+  const { writeRunReport } = await import('../../report/run-report.js');
+  const rate = options.anomaly_rate;
   if (!(rate > 0 && rate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${rate}`);
-  const maxPoints = options.max_points as number;
+  const maxPoints = options.max_points;
   if (!(maxPoints >= 10)) throw new UsageError(`option --max_points must be at least 10, got ${maxPoints}`);
-  const files = await writeRunReport(options.run as string, {
-    out: options.out as string | undefined,
-    labels: options.labels as string | undefined,
-    title: options.title as string | undefined,
+  const files = await writeRunReport(options.run, {
+    out: options.out,
+    labels: options.labels,
+    title: options.title,
     anomalyRate: rate,
-    target: options.target as number,
+    target: options.target,
     maxPoints,
   });
   process.stdout.write(`report: ${files.html}\nmarkdown: ${files.markdown}\n`);

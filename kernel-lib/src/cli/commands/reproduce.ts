@@ -5,8 +5,10 @@
  */
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { reproduceRun, type CommandRunner } from '../../report/reproduce';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import type { CommandRunner } from '../../report/reproduce';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
 /**
  * The re-run is a separate `anomaly-lab` process: its working directory, backend variable and
@@ -20,9 +22,9 @@ const spawnCli: CommandRunner = (argv, ctx) =>
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 
-export const summary = 're-run an experiment from its manifest and check that the metrics reproduce';
+const { summary } = COMMANDS.reproduce;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   manifest: { kind: 'string', required: true, help: 'manifest.json or the run directory holding it' },
   out: { kind: 'string', output: 'dir', help: 'directory of the re-run (default <run dir>.reproduced; must not exist; created by reproduce)' },
   rtol: { kind: 'number', default: 1e-6, help: 'relative tolerance per metric' },
@@ -30,21 +32,23 @@ const SPECS: OptionSpecs = {
   backend: { kind: 'string', help: 'tfjs backend instead of the recorded one (results may then differ slightly)' },
   allow_changed_inputs: { kind: 'boolean', default: false, help: 'run even when input files no longer match their sha256' },
   json: { kind: 'boolean', default: false, help: 'print the comparison as JSON' },
-};
+});
 
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]', summary);
   if (!options) return 0;
-  const rtol = options.rtol as number;
-  const atol = options.atol as number;
+  // Loaded here, not at the top: `--help` prints the options without loading tfjs.
+  const { reproduceRun } = await import('../../report/reproduce.js');
+  const rtol = options.rtol;
+  const atol = options.atol;
   if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');
-  const r = await reproduceRun(options.manifest as string, {
+  const r = await reproduceRun(options.manifest, {
     runner: spawnCli,
-    out: options.out as string | undefined,
+    out: options.out,
     rtol,
     atol,
-    backend: options.backend as string | undefined,
-    allowChangedInputs: options.allow_changed_inputs as boolean,
+    backend: options.backend,
+    allowChangedInputs: options.allow_changed_inputs,
     log: (line) => process.stderr.write(line + '\n'),
   });
   if (options.json) {

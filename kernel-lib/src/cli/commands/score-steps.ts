@@ -9,29 +9,31 @@
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
 import { scoreSteps } from '../../training/score-steps';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = "ESS score (point-adjusted) per saved step of a run and the first step above a target, with F1 and baselines";
+const { summary } = COMMANDS['score-steps'];
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   run: { kind: 'string', required: true, help: 'run directory (holds state/step_<i>_scores.npy)' },
   labels: { kind: 'string', required: true, help: 'test labels .npy, shape (length,) of 0/1' },
   anomaly_rate: { kind: 'number', default: 0.05, help: 'fraction of points flagged (threshold = quantile 1 − rate)' },
   target: { kind: 'number', default: 0.9, help: 'ESS score with point adjustment to exceed' },
   seed: { kind: 'int', default: 0, help: 'seed of the random-score baseline' },
   json: { kind: 'boolean', default: false, help: 'print the full report as JSON' },
-};
+});
 
 const pct = (v: number): string => (100 * v).toFixed(2);
 
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab score-steps --run <run dir> --labels <npy> [--anomaly_rate 0.05] [--target 0.9] [--json]', summary);
   if (!options) return 0;
-  const anomalyRate = options.anomaly_rate as number;
-  const target = options.target as number;
+  const anomalyRate = options.anomaly_rate;
+  const target = options.target;
   if (!(anomalyRate > 0 && anomalyRate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${anomalyRate}`);
   if (!(target >= 0 && target <= 1)) throw new UsageError(`option --target must be in [0, 1], got ${target}`);
-  const report = scoreSteps(options.run as string, options.labels as string, { anomalyRate, target, seed: options.seed as number });
+  const report = scoreSteps(options.run, options.labels, { anomalyRate, target, seed: options.seed });
   if (options.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return 0;

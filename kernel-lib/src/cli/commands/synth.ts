@@ -13,17 +13,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadSeries, selectColumns, type NanPolicy, type Series } from '../../io/series';
+import { loadSeries, selectColumns, type Series } from '../../io/series';
 import { MinMaxScaler } from '../../io/scaler';
 import { writeNpy } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
 import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, SYNTH_ESS_ANOMALY_TYPES, type SynthAnomalyType } from '../../training/synth-anomalies';
 import { ESS_COLUMNS, type EssContext } from '../../training/ess-anomalies';
-import { UsageError, type OptionSpecs, parseCommandArgs } from '../args';
+import { defineOptions } from '../../browser/options';
+import { UsageError, parseCommandArgs } from '../args';
+import { COMMANDS } from '../registry';
 
-export const summary = 'inject labelled synthetic anomalies into normal data (test.npy, test_label.npy)';
+const { summary } = COMMANDS.synth;
 
-const SPECS: OptionSpecs = {
+const SPECS = defineOptions({
   data: { kind: 'string', required: true, help: 'normal series: .npy, .parquet, .csv or a directory of them' },
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
@@ -36,7 +38,7 @@ const SPECS: OptionSpecs = {
   output_scale: { kind: 'string', default: 'raw', choices: ['raw', 'unit'], help: "test.npy in the input's units or min-max scaled to [0, 1]" },
   nan: { kind: 'string', default: 'error', choices: ['error', 'drop', 'ffill'], help: 'missing values in the input' },
   json: { kind: 'boolean', default: false, help: 'print a JSON summary' },
-};
+});
 
 /**
  * Map [0, 1] values back to the input's units. Unlike `MinMaxScaler.inverseTransform`, a constant
@@ -78,31 +80,33 @@ async function essForSynth(file: string, data: Series, types: string[]): Promise
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary);
   if (!options) return 0;
-  const anomalies = options.anomalies as number;
+  const anomalies = options.anomalies;
   if (anomalies < 1) throw new UsageError(`option --anomalies must be ≥ 1, got ${anomalies}`);
-  const types = options.types as string[];
-  const known = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES] as readonly string[];
-  for (const t of types) {
-    if (!known.includes(t)) throw new UsageError(`option --types: unknown anomaly type '${t}' (known: ${known.join(', ')})`);
+  const known: readonly SynthAnomalyType[] = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES];
+  const isKnown = (t: string): t is SynthAnomalyType => (known as readonly string[]).includes(t);
+  const types: SynthAnomalyType[] = [];
+  for (const t of options.types) {
+    if (!isKnown(t)) throw new UsageError(`option --types: unknown anomaly type '${t}' (known: ${known.join(', ')})`);
+    types.push(t);
   }
-  const minLength = options.min_length as number;
-  const maxLength = options.max_length as number;
+  const minLength = options.min_length;
+  const maxLength = options.max_length;
   if (!(minLength > 0 && minLength <= maxLength && maxLength <= 1)) {
     throw new UsageError(`options --min_length (${minLength}) and --max_length (${maxLength}) must satisfy 0 < min ≤ max ≤ 1`);
   }
-  const columns = options.columns as string[] | undefined;
-  const nan = options.nan as NanPolicy;
-  const outDir = options.out as string;
+  const columns = options.columns;
+  const nan = options.nan;
+  const outDir = options.out;
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} exists and is not a directory`);
 
-  const data = await loadSeries(options.data as string, { columns, nan });
+  const data = await loadSeries(options.data, { columns, nan });
   if (data.length < 100) throw new Error(`${data.source}: ${data.length} rows are too few to hold synthetic anomalies (need ≥ 100)`);
   const scaler = MinMaxScaler.fit(data);
   const unit = { ...data, values: scaler.transform(data.values, data.columns.length, { clip: true }) };
 
   let replacing;
   if (options.replacing_data !== undefined) {
-    let rep = await loadSeries(options.replacing_data as string, { columns: columns ?? data.columns, nan });
+    let rep = await loadSeries(options.replacing_data, { columns: columns ?? data.columns, nan });
     if (rep.columns.join(',') !== data.columns.join(',')) rep = selectColumns(rep, data.columns);
     // The replacement stretches enter in the test data's scale (clipped), as external intervals of
     // the same physical quantities.
@@ -110,15 +114,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const synth = synthesizeTestSet(unit, {
-    seed: options.seed as number,
+    seed: options.seed,
     anomalies,
-    types: types as SynthAnomalyType[],
+    types,
     minLengthFraction: minLength,
     maxLengthFraction: maxLength,
     replacingData: replacing,
-    ess: await essForSynth(options.data as string, data, types),
+    ess: await essForSynth(options.data, data, types),
   });
-  const outputScale = options.output_scale as string;
+  const outputScale = options.output_scale;
   const values = outputScale === 'raw' ? toRawUnits(synth.values, scaler) : synth.values;
 
   fs.mkdirSync(outDir, { recursive: true });

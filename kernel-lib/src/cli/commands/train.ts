@@ -9,35 +9,48 @@
  * Progress goes to stderr (a bar on a terminal, plain lines otherwise); the result summary to
  * stdout (JSON with --json).
  */
-import { UsageError, type OptionSpecs, parseCommandArgs, stopOnSigint } from '../args';
+import { BACKEND_CHOICES } from '../../backend-choices';
+import { defineOptions } from '../../browser/options';
+import { UsageError, type OptionSpec, parseCommandArgs, stopOnSigint } from '../args';
+import { COMMANDS } from '../registry';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
-import type { ScaleMode } from '../../training/train';
 
-export const summary = 'train or fine-tune AnomalyBERT on normal data (original train.py options)';
+const { summary } = COMMANDS.train;
 
-const SHAPE_KEYS = ['n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'diff_features'] as const;
+/** The model's shape: with --checkpoint it comes from the checkpoint unless given. */
+type ShapeKey = 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'diff_features';
 
-function specs(): OptionSpecs {
-  const s: OptionSpecs = {
-    train: { kind: 'string', required: true, help: 'training series: .parquet/.csv/.npy file or a directory of them' },
-    test: { kind: 'string', help: 'test series evaluated at every summary step' },
-    test_label: { kind: 'string', help: '.npy of 0/1 labels, one per test row' },
-    columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
-    out: { kind: 'string', required: true, output: 'dir', help: 'run directory (config, history, state/step_<i>, manifest); locked while training' },
-    resume: { kind: 'boolean', default: false, help: 'continue the run in --out from its newest checkpoint (or --checkpoint)' },
-    overwrite: { kind: 'boolean', default: false, help: 'delete the run files in --out and start over' },
-    scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
-    // No parse-time default, so ANOMALY_LAB_BACKEND (e.g. set by `anomaly-lab reproduce`) applies.
-    backend: { kind: 'string', help: 'tfjs backend: auto|wasm|cpu|tensorflow|tensorflow-gpu (default: $ANOMALY_LAB_BACKEND or auto)' },
-    json: { kind: 'boolean', default: false, help: 'print the result as JSON' },
+/** This command's own options, typed; the training options (TRAIN_OPTION_SPECS) join them. */
+const OWN_SPECS = defineOptions({
+  train: { kind: 'string', required: true, help: 'training series: .parquet/.csv/.npy file or a directory of them' },
+  test: { kind: 'string', help: 'test series evaluated at every summary step' },
+  test_label: { kind: 'string', help: '.npy of 0/1 labels, one per test row' },
+  columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
+  out: { kind: 'string', required: true, output: 'dir', help: 'run directory (config, history, state/step_<i>, manifest); locked while training' },
+  resume: { kind: 'boolean', default: false, help: 'continue the run in --out from its newest checkpoint (or --checkpoint)' },
+  overwrite: { kind: 'boolean', default: false, help: 'delete the run files in --out and start over' },
+  scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
+  // No parse-time default, so ANOMALY_LAB_BACKEND (e.g. set by `anomaly-lab reproduce`) applies.
+  backend: { kind: 'string', choices: BACKEND_CHOICES, help: 'tfjs backend (default: $ANOMALY_LAB_BACKEND or auto)' },
+  json: { kind: 'boolean', default: false, help: 'print the result as JSON' },
+});
+
+/** No parse-time default for a shape option: with --checkpoint the shape comes from the checkpoint unless given. */
+function shapeSpec(name: ShapeKey): OptionSpec {
+  const spec = TRAIN_OPTION_SPECS[name];
+  return { ...spec, default: undefined, help: `${spec.help} (default ${String(TRAIN_DEFAULTS[name])}; from the checkpoint with --checkpoint)` };
+}
+
+function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey> & Record<ShapeKey, OptionSpec> {
+  const shape: Record<ShapeKey, OptionSpec> = {
+    n_features: shapeSpec('n_features'),
+    patch_size: shapeSpec('patch_size'),
+    d_embed: shapeSpec('d_embed'),
+    n_layer: shapeSpec('n_layer'),
+    n_head: shapeSpec('n_head'),
+    diff_features: shapeSpec('diff_features'),
   };
-  for (const [name, spec] of Object.entries(TRAIN_OPTION_SPECS)) {
-    if ((SHAPE_KEYS as readonly string[]).includes(name)) {
-      // No parse-time default: with --checkpoint the shape comes from the checkpoint unless given.
-      s[name] = { ...spec, default: undefined, help: `${spec.help} (default ${String(TRAIN_DEFAULTS[name as keyof TrainOptions])}; from the checkpoint with --checkpoint)` };
-    } else s[name] = spec;
-  }
-  return s;
+  return { ...OWN_SPECS, ...TRAIN_OPTION_SPECS, ...shape };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -49,28 +62,27 @@ export async function run(argv: string[]): Promise<number> {
   if (options.resume && options.overwrite) throw new UsageError('give either --resume or --overwrite, not both');
 
   const trainOptions: Partial<TrainOptions> = {};
-  for (const name of Object.keys(TRAIN_OPTION_SPECS)) {
-    if (options[name] !== undefined) (trainOptions as Record<string, unknown>)[name] = options[name];
+  for (const [name, value] of Object.entries(options)) {
+    if (name in TRAIN_OPTION_SPECS && value !== undefined) (trainOptions as Record<string, unknown>)[name] = value;
   }
   // Loaded only now, so --help and option errors do not pay for starting tfjs.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { trainAnomalyBert } = require('../../training/train') as typeof import('../../training/train');
-  const { RunExistsError } = require('../../training/run-dir') as typeof import('../../training/run-dir'); // eslint-disable-line @typescript-eslint/no-require-imports
-  const { LockedError } = require('../../io/lock') as typeof import('../../io/lock'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const { trainAnomalyBert } = await import('../../training/train.js');
+  const { RunExistsError } = await import('../../training/run-dir.js');
+  const { LockedError } = await import('../../io/lock.js');
   // Ctrl-C: finish the current step, write a final checkpoint, release the run's lock; twice: abort.
   const interrupt = stopOnSigint('train');
   const result = await trainAnomalyBert({
-    train: options.train as string,
-    test: options.test as string | undefined,
-    testLabels: options.test_label as string | undefined,
-    replacingData: options.replacing_data as string | undefined,
-    columns: options.columns as string[] | undefined,
-    out: options.out as string,
+    train: options.train,
+    test: options.test,
+    testLabels: options.test_label,
+    replacingData: options.replacing_data,
+    columns: options.columns,
+    out: options.out,
     existing: options.resume ? 'resume' : options.overwrite ? 'overwrite' : 'refuse',
     shouldStop: interrupt.stopped,
     options: trainOptions,
-    scale: options.scale as ScaleMode,
-    backend: options.backend as string | undefined,
+    scale: options.scale,
+    backend: options.backend,
     command: { argv: ['train', ...argv], outputOption: 'out', cwd: process.cwd() },
   })
     .catch((e: unknown) => {
