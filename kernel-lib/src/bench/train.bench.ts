@@ -3,20 +3,20 @@
  * training step (degraded batch → forward → BCE → gradients → clipped AdamW) at batch 16 for
  *  - the workshop configuration (64 tokens × patch 8, width 64, 2 layers), whole batch at once, and
  *  - the seed's ESS configuration (512 tokens × patch 90, width 512, 6 layers) with gradient
- *    accumulation (`micro_batch`, default 1 window per forward/backward pass: the update is the
- *    batch-16 one),
+ *    accumulation (`micro_batch`, default 2 windows per forward/backward pass: the update is the
+ *    batch-16 one), spread over the data-parallel workers (one per core, each its own wasm heap),
  * plus peak memory: process RSS (sampled after every step), the wasm heap size (it only grows, so
  * it is the high-water mark) and tf.memory() bytes / tensors.
  *
  * Why micro-batches for ESS: tfjs keeps every intermediate gradient of a backward pass alive until
- * the pass ends (its tape frees nothing earlier), so one ESS window already peaks near 3 GB of
- * wasm heap (0.36 GB of it weights and AdamW moments); 2 windows per pass abort (wasm's 4 GB
- * limit), and so does the whole batch of 16.
+ * the pass ends (its tape frees nothing earlier). Measured per wasm heap: 2 ESS windows per pass
+ * peak at 4,086 MB (just under wasm's 4 GB; before the relative position bias became a host-side
+ * gather they aborted), 4 windows abort, and so does the whole batch of 16.
  *
  * A few steps only: the first step is a warm-up and not timed; one ESS step at batch 16 is minutes
  * on wasm. Environment: BENCH_TRAIN_STEPS (timed steps, default 3 workshop / 1 ESS),
  * BENCH_TRAIN_ESS_WARMUP=0 (time the first ESS step, no warm-up), BENCH_TRAIN_ESS_BATCH (default
- * 16), BENCH_TRAIN_ESS_MICRO_BATCH (default 1; 0 = whole batch), BENCH_TRAIN_CONFIGS (comma list
+ * 16), BENCH_TRAIN_ESS_MICRO_BATCH (default 2; 0 = whole batch), BENCH_TRAIN_CONFIGS (comma list
  * of workshop,workshop_diff,ess; BENCH_ESS=0 drops ess). Input: a smooth generated 5-column series in [0, 1]
  * (the data values do not change the cost of a step).
  *
@@ -182,10 +182,10 @@ export async function run(): Promise<object> {
     anchor('workshop_diff', diffConfig, Math.max(envSteps ?? 3, 5), 16, true);
   }
   if (which.includes('ess') && essEnabled()) {
-    // Batch 16 through micro-batches of 1 window: 2 windows per pass already exceed wasm's 4 GB
-    // heap (the module aborts and the backend is unusable afterwards in that process).
+    // Batch 16 through micro-batches of 2 windows: 4 windows per pass exceed wasm's 4 GB heap
+    // (the module aborts and the backend is unusable afterwards in that worker).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
-    const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 1);
+    const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 2);
     out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro, Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch));
     anchor('ess', ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
   }
