@@ -396,9 +396,10 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     }
     ess = essContextFor(train.columns, trainData.values, trainData.length, { temperature: o.temperature_anomaly > 0, voltageGap: o.voltage_gap > 0 }, curve);
   }
-  // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this thread.
+  // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this
+  // thread, and a native backend (tfjs-node) already runs its kernels on every core.
   const chunks = o.micro_batch > 0 ? n / o.micro_batch : n;
-  const nWorkers = lora ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, chunks);
+  const nWorkers = lora || backend.native ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, chunks);
   const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
   if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
   const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
