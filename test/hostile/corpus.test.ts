@@ -64,3 +64,13 @@ describe('each hostile file ends with one line naming it, within 10 s and 1 GiB'
     }, timeoutMs + 30_000);
   }
 });
+
+test('a limit raised through ANOMALY_LAB_LIMITS lets a trusted file through (the 2 MB .npy header)', async () => {
+  const file = path.join(CORPUS, 'header-2mb.npy');
+  const r = await runCliLimited(['metrics', '--scores', file, '--labels', file, '--json'], { env: { ANOMALY_LAB_LIMITS: 'NPY_MAX_HEADER_BYTES=3MiB' } });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(JSON.parse(r.stdout)).toHaveProperty('with_pa');
+  const bogus = await runCliLimited(['metrics', '--scores', file, '--labels', file], { env: { ANOMALY_LAB_LIMITS: 'NPY_MAX_HEADER=3MiB' } });
+  expect(bogus.code).toBe(1);
+  expect(bogus.stderr).toContain("ANOMALY_LAB_LIMITS: unknown limit 'NPY_MAX_HEADER'");
+});
