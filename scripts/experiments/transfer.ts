@@ -342,12 +342,15 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
   const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
   const scaler = MinMaxScaler.fit(train);
   const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 5001);
-  // Runs of the other arm trained by another process (same data, seeds and steps).
-  const runs: RunRecord[] = a.merge ? (loadResults(a.merge).report?.runs ?? []).filter((x: RunRecord) => !a.arms.includes(x.arm)) : [];
+  // Runs of the other arm trained by another process (same data, seeds and steps), read again at every save.
+  const mine: RunRecord[] = [];
+  const merged = (): RunRecord[] => [...(a.merge ? (loadResults(a.merge).report?.runs ?? []).filter((x: RunRecord) => !a.arms.includes(x.arm)) : []), ...mine];
+  let runs = merged();
   for (const seed of a.seeds) {
     // Default recipe = only --checkpoint and --column_map: what `anomaly-lab train` applies by default.
-    if (a.arms.includes('transfer')) runs.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
-    if (a.arms.includes('scratch')) runs.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('transfer')) mine.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('scratch')) mine.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    runs = merged();
     results.report = { partial: true, runs };
     saveResults(file, results);
   }
