@@ -258,9 +258,10 @@ describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms ea
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file?: string; ok?: boolean; message?: string; errorName?: string; ms?: number; leaked?: number; tensors?: number });
     const all = lines.filter((l) => l.file !== undefined);
     expect(all.length).toBe(files.length);
-    // tfjs keeps 32 tensors of the seed's Bidirectional LSTMs after model.dispose() (a valid load
-    // leaves them too): a refused file may leave at most what a valid load of its seed leaves.
+    // A valid load followed by model.dispose() leaves nothing (this caught tfjs's LSTM bias
+    // initialiser leaking 32 tensors per load of the seed detector).
     const baseline = Math.max(0, ...all.slice(0, nSeeds).map((x) => x.leaked ?? 0));
+    expect(baseline).toBe(0);
     const results = all.slice(nSeeds);
     let refused = 0;
     for (const res of results) {
@@ -275,7 +276,7 @@ describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms ea
       for (const re of INTERNAL_ERROR_PATTERNS) expect({ where, msg, leaks: re.test(msg) ? String(re) : null }).toEqual({ where, msg, leaks: null });
     }
     expect(refused).toBeGreaterThan(0);
-    // A refused file leaves no more tensors than a valid load (layers built before a failure are released).
+    // Nor does a refused file (layers built before a failure are released).
     const leaks = results.filter((x) => !x.ok && (x.leaked ?? 0) > baseline).map((x) => `${path.basename(x.file!)}: ${x.leaked} (${x.message})`);
     expect(leaks).toEqual([]);
     const reasons = new Set(results.filter((x) => !x.ok).map((x) => (x.message ?? '').replace(/^\S+: /, '').slice(0, 40)));

@@ -635,9 +635,13 @@ function inputShapeOf(cfg: Record<string, unknown>): number[] | undefined {
  */
 export function buildKerasModel(info: KerasModelInfo, file = 'model', opts: { init?: 'zeros' | 'random' } = {}): tf.LayersModel {
   importInit = (opts.init ?? 'zeros') === 'zeros' ? 'zeros' : undefined;
+  // A tensor scope: tfjs's LSTM bias initialiser with unit_forget_bias leaves 4 intermediate tensors
+  // per cell (32 for the seed detector, every load). Variables outlive the scope; the rest is freed.
+  tf.engine().startScope();
   try {
     return buildKerasGraph(info, file);
   } finally {
+    tf.engine().endScope();
     importInit = undefined;
   }
 }
