@@ -27,6 +27,21 @@ export function readTheme(el: HTMLElement): Theme {
   };
 }
 
+/** Whether the theme's background is dark (#rgb, #rrggbb or rgb()/rgba(); anything else: light). */
+export function isDarkTheme(theme: Theme): boolean {
+  const c = theme.background.trim();
+  let rgb: number[] | null = null;
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(c);
+  if (hex) {
+    const h = hex[1].length === 3 ? hex[1].replace(/./g, (x) => x + x) : hex[1];
+    rgb = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+  } else {
+    const m = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(c);
+    if (m) rgb = [Number(m[1]), Number(m[2]), Number(m[3])];
+  }
+  return rgb !== null && (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255 < 0.4;
+}
+
 export type XRange = [number, number] | null;
 
 /**
@@ -216,7 +231,8 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
     }
     if (det) {
       // one legend entry for the bands of every panel (after the channels)
-      bands.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
+      // a translucent red that reads on white turns to maroon on a dark background: more opaque there
+      bands.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, isDarkTheme(theme) ? 0.45 : 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
       bands.push({ ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8), legendgroup: 'labelled', showlegend: k === 0 && labelled.length > 0 });
     }
     const unitTitle = twoAxes ? unitList[0] : unitList.length === 1 && unitList[0] ? unitList[0] : n === 1 ? 'signal' : '';
@@ -291,7 +307,7 @@ export function timelineFigure(d: DecodedBundle, rows: DetectedInterval[], theme
   const layout = baseLayout(theme, 240);
   layout.title = { text: 'anomaly timeline', font: { size: 13 } };
   layout.xaxis = xAxis(d, theme, null);
-  layout.yaxis = { type: 'category', gridcolor: theme.grid };
+  layout.yaxis = { type: 'category', gridcolor: theme.grid, automargin: true }; // 'unclassified' fits
   layout.showlegend = false;
   return { data, layout };
 }

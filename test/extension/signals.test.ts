@@ -4,8 +4,8 @@
  * Pure functions (no DOM): the figures the viewer hands to plotly. The drawn result is checked in
  * Chromium (test/e2e/viewer.test.ts) and in real JupyterLab (test/e2e/jupyterlab.test.ts).
  */
-import { buildViewerBundle, decodeViewerBundle, inferUnit, inferUnits, powerViewerBundle } from '../../kernel-lib/src/browser';
-import { signalPanels, signalsFigure, type Theme } from '../../extension/src/charts';
+import { BundleDetector, buildViewerBundle, decodeViewerBundle, inferUnit, inferUnits, initialDetectionSettings, powerViewerBundle } from '../../kernel-lib/src/browser';
+import { isDarkTheme, signalPanels, signalsFigure, type Theme } from '../../extension/src/charts';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../extension/src/settings';
 
 const THEME: Theme = { font: '#111', fontFamily: 'sans-serif', grid: '#ddd', background: '#fff' };
@@ -94,5 +94,20 @@ describe('signal panels', () => {
     expect(normalizeSettings({ signalLayout: 'channel' }).signalLayout).toBe('channel');
     expect(normalizeSettings({ signalLayout: 'stacked' }).signalLayout).toBe('auto');
     expect(normalizeSettings(null).signalLayout).toBe('auto');
+  });
+});
+
+describe('theme', () => {
+  test('dark backgrounds are recognised (the predicted-anomaly band is more opaque there)', () => {
+    expect(isDarkTheme({ ...THEME, background: '#111111' })).toBe(true);
+    expect(isDarkTheme({ ...THEME, background: 'rgb(17, 17, 17)' })).toBe(true);
+    expect(isDarkTheme({ ...THEME, background: '#fff' })).toBe(false);
+    expect(isDarkTheme({ ...THEME, background: 'white' })).toBe(false);
+    const values = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i));
+    const bundle = buildViewerBundle({ title: 'x', series: { columns: ['a'], values }, scores: { values: Float32Array.from(values, Math.abs) }, threshold: { rate: 0.1 } });
+    const d = decodeViewerBundle(bundle);
+    const det = new BundleDetector(d).run(initialDetectionSettings(d, 0.1));
+    const band = (bg: string) => signalsFigure(d, det, [0], null, DEFAULT_SETTINGS, { ...THEME, background: bg }).data.find((t) => t.name === 'predicted anomaly')!.opacity;
+    expect(band('#111111')).toBeGreaterThan(band('#ffffff'));
   });
 });
