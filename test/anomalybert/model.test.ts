@@ -202,7 +202,7 @@ test('estimateScores and predictWindows reject bad series with the problem named
     withNaN[42 * 3 + 2] = NaN;
     await expect(estimateScores(model, withNaN, 100, { windowSliding: 5 })).rejects.toThrow('non-finite value (NaN) at row 42, column 2');
     await expect(estimateScores(model, new Float32Array(10 * 3), 10, { windowSliding: 5 })).rejects.toThrow('10 points, fewer than one window (20 points)');
-    await expect(estimateScores(model, new Float32Array(100 * 3), 100, { windowSliding: 3 })).rejects.toThrow('--window_sliding 3 must divide the window size 20');
+    await expect(estimateScores(model, new Float32Array(100 * 3), 100, { windowSliding: 3 })).rejects.toThrow("'windowSliding' 3 must divide the window size 20");
     await expect(predictWindows(model, new Float32Array(2 * 20 * 4), 2)).rejects.toThrow('2 windows of 20 points × 3 columns need 120');
   } finally {
     model.dispose();

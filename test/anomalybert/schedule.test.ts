@@ -78,7 +78,7 @@ describe('slidingWindowSchedule', () => {
   });
 
   test('bad arguments are named', () => {
-    expect(() => slidingWindowSchedule(1000, 64, 4, 24)).toThrow(/--window_sliding 24 must divide the window size 64/);
+    expect(() => slidingWindowSchedule(1000, 64, 4, 24)).toThrow(/'windowSliding' 24 must divide the window size 64/);
     expect(() => slidingWindowSchedule(50, 64, 4, 16)).toThrow(/50 points, fewer than one window \(64 points\)/);
     expect(() => slidingWindowSchedule(1000, 64, 0, 16)).toThrow(/batch_size must be a positive integer/);
     expect(() => slidingWindowSchedule(1000, 64, 4, 1.5)).toThrow(/window_sliding must be a positive integer/);

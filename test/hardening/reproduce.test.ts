@@ -47,7 +47,7 @@ describe('reproduce is bounded', () => {
     expect(process.cwd()).toBe(cwdBefore);
     expect(process.env).toEqual(envBefore);
     // The fresh directory must be new.
-    await expect(reproduceRun(run, { runner, out: outDir })).rejects.toThrow(`--out ${outDir} already exists`);
+    await expect(reproduceRun(run, { runner, out: outDir })).rejects.toThrow(`'out' ${outDir} already exists`);
   });
 
   test('only replayable commands, and only through their output options', () => {

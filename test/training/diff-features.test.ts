@@ -93,7 +93,7 @@ test('the option accepts booleans and their spellings; anything else names it', 
   expect(resolveTrainOptions({}).diff_features).toBe(false);
   expect(resolveTrainOptions({ diff_features: true }).diff_features).toBe(true);
   expect(resolveTrainOptions({ diff_features: 'true' as unknown as boolean }).diff_features).toBe(true);
-  expect(() => resolveTrainOptions({ diff_features: 'yes' as unknown as boolean })).toThrow(/--diff_features must be true or false/);
+  expect(() => resolveTrainOptions({ diff_features: 'yes' as unknown as boolean })).toThrow(/'diff_features' must be true or false/);
 });
 
 describe('training with diff_features', () => {
@@ -155,6 +155,6 @@ describe('training with diff_features', () => {
     // Asking for the original model on top of a diff checkpoint is a contradiction, named.
     await expect(
       trainAnomalyBert({ train: two, out: path.join(root, 'bad'), backend: 'cpu', options: { max_steps: 2, diff_features: false, checkpoint: scratch.finalCheckpoint }, log: quiet }),
-    ).rejects.toThrow(/--diff_features false \(checkpoint: true\)/);
+    ).rejects.toThrow(/'diff_features' false \(checkpoint: true\)/);
   });
 });

@@ -169,10 +169,10 @@ describe('option micro_batch', () => {
     expect(resolveTrainOptions({}).micro_batch).toBe(0);
     const parsed = parseArgs(['--micro-batch', '2', '--batch_size', '4'], TRAIN_OPTION_SPECS).options;
     expect(resolveTrainOptions(parsed).micro_batch).toBe(2);
-    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 3 })).toThrow(/option --micro_batch \(3\) must divide --batch_size \(4\)/);
-    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 8 })).toThrow(/--micro_batch \(8\) must divide --batch_size/);
-    expect(() => resolveTrainOptions({ micro_batch: -1 })).toThrow(/option --micro_batch must be a non-negative integer, got -1/);
-    expect(() => resolveTrainOptions({ micro_batch: 1.5 })).toThrow(/option --micro_batch must be a non-negative integer/);
+    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 3 })).toThrow(/option 'micro_batch' \(3\) must divide 'batch_size' \(4\)/);
+    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 8 })).toThrow(/'micro_batch' \(8\) must divide 'batch_size'/);
+    expect(() => resolveTrainOptions({ micro_batch: -1 })).toThrow(/option 'micro_batch' must be a non-negative integer, got -1/);
+    expect(() => resolveTrainOptions({ micro_batch: 1.5 })).toThrow(/option 'micro_batch' must be a non-negative integer/);
   });
 
   test('trainAnomalyBert with micro_batch 2 trains like the whole batch (dropout 0)', async () => {

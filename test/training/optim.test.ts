@@ -187,12 +187,12 @@ describe('training options', () => {
     expect(o.batch_size).toBe(4);
     expect(o.replacing_rate_max).toBe(0.2);
     expect(o.freeze).toEqual(['encoder']);
-    expect(() => resolveTrainOptions({ batch_size: 0 })).toThrow(/--batch_size/);
-    expect(() => resolveTrainOptions({ soft_replacing: 1.5 })).toThrow(/--soft_replacing/);
-    expect(() => resolveTrainOptions({ d_embed: 60, n_head: 8 })).toThrow(/--d_embed.*--n_head/);
-    expect(() => resolveTrainOptions({ window_sliding: 7 })).toThrow(/--window_sliding/);
-    expect(() => resolveTrainOptions({ train_parts: ['decoder' as never] })).toThrow(/--train_parts.*decoder/);
-    expect(() => resolveTrainOptions({ initial_iter: 10, max_steps: 5 })).toThrow(/--initial_iter/);
+    expect(() => resolveTrainOptions({ batch_size: 0 })).toThrow(/'batch_size'/);
+    expect(() => resolveTrainOptions({ soft_replacing: 1.5 })).toThrow(/'soft_replacing'/);
+    expect(() => resolveTrainOptions({ d_embed: 60, n_head: 8 })).toThrow(/'d_embed'.*'n_head'/);
+    expect(() => resolveTrainOptions({ window_sliding: 7 })).toThrow(/'window_sliding'/);
+    expect(() => resolveTrainOptions({ train_parts: ['decoder' as never] })).toThrow(/'train_parts'.*decoder/);
+    expect(() => resolveTrainOptions({ initial_iter: 10, max_steps: 5 })).toThrow(/'initial_iter'/);
     expect(() => resolveTrainOptions({ batchSize: 3 } as never)).toThrow(/batchSize/);
     expect(() => parseArgs(['--flip_replacing_interval', 'diagonal'], TRAIN_OPTION_SPECS)).toThrow(/flip_replacing_interval/);
   });

@@ -138,9 +138,9 @@ describe('column-aware transfer (column_map)', () => {
     series.columns = ['current', 'temp'];
     const run = (column_map: Record<string, string>, out: string): Promise<unknown> =>
       trainAnomalyBert({ train: series, out: path.join(root, out), backend: 'cpu', options: { batch_size: 4, window_sliding: 8, max_steps: 1, checkpoint: src, column_map }, log: quiet, onProgress: quiet });
-    await expect(run({ voltage: 'VOLT' }, 'e1')).rejects.toThrow(/^option --column_map: 'voltage' is not a column of the training data \(available: current, temp\)$/);
-    await expect(run({ current: 'BANK_X' }, 'e2')).rejects.toThrow(/^option --column_map: 'BANK_X' is not a column of checkpoint .* \(available: VOLT, CURR, SOC\)$/);
-    expect(() => resolveTrainOptions({ column_map: 'voltage:VOLT' as never })).toThrow(/option --column_map: 'voltage:VOLT' is not target=source/);
+    await expect(run({ voltage: 'VOLT' }, 'e1')).rejects.toThrow(/^option 'column_map': 'voltage' is not a column of the training data \(available: current, temp\)$/);
+    await expect(run({ current: 'BANK_X' }, 'e2')).rejects.toThrow(/^option 'column_map': 'BANK_X' is not a column of checkpoint .* \(available: VOLT, CURR, SOC\)$/);
+    expect(() => resolveTrainOptions({ column_map: 'voltage:VOLT' as never })).toThrow(/option 'column_map': 'voltage:VOLT' is not target=source/);
     expect(resolveTrainOptions({ column_map: 'voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT' as never }).column_map).toEqual({ voltage: 'BANK_DC_VOLT', current: 'BANK_DC_CURRENT' });
   });
 });
@@ -187,7 +187,7 @@ describe('fine-tuning strategies', () => {
     for (let i = 0; i < adapted.length; i++) expect(merged[i]).toBeCloseTo(adapted[i], 4);
     expect(Array.from(restored)).toEqual(Array.from(plain));
     expect(Math.max(...adapted.map((v, i) => Math.abs(v - plain[i])))).toBeGreaterThan(1e-3);
-    expect(() => new LoraAdapters(m, 17, 1, 0)).toThrow(/^option --lora_rank must be an integer in 1…16 \(the model width\), got 17$/);
+    expect(() => new LoraAdapters(m, 17, 1, 0)).toThrow(/^option 'lora_rank' must be an integer in 1…16 \(the model width\), got 17$/);
     lora.dispose();
     m.dispose();
   });
@@ -220,9 +220,9 @@ describe('fine-tuning strategies', () => {
     expect(Array.from(s3.get(h)?.data as Float32Array)).toEqual(Array.from(base.get(h)?.data as Float32Array));
     expect(Array.from(s5.get(h)?.data as Float32Array)).not.toEqual(Array.from(base.get(h)?.data as Float32Array));
     expect(lines.join('\n')).toMatch(/step 3: freeze schedule stage 'all'/);
-    expect(() => resolveTrainOptions({ freeze_schedule: 'bogus:10,all' })).toThrow(/^option --freeze_schedule: unknown stage 'bogus:10' \(stages: embedding, head, encoder, embedding\+head, all; e\.g\. embedding:100,all\)$/);
-    expect(() => resolveTrainOptions({ lora_rank: 0 })).toThrow(/^option --lora_rank must be a positive integer/);
-    expect(() => resolveTrainOptions({ layer_lr_decay: 0 })).toThrow(/option --layer_lr_decay must be in \(0, 1\]/);
+    expect(() => resolveTrainOptions({ freeze_schedule: 'bogus:10,all' })).toThrow(/^option 'freeze_schedule': unknown stage 'bogus:10' \(stages: embedding, head, encoder, embedding\+head, all; e\.g\. embedding:100,all\)$/);
+    expect(() => resolveTrainOptions({ lora_rank: 0 })).toThrow(/^option 'lora_rank' must be a positive integer/);
+    expect(() => resolveTrainOptions({ layer_lr_decay: 0 })).toThrow(/option 'layer_lr_decay' must be in \(0, 1\]/);
   });
 });
 

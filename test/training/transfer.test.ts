@@ -33,7 +33,7 @@ describe('model parts', () => {
     expect(() => modelPartOf('something_else.weight')).toThrow(/something_else/);
     expect(trainedParts(resolveTrainOptions({ freeze: ['encoder'] }))).toEqual(['embedding', 'head']);
     expect(trainedParts(resolveTrainOptions({ train_parts: ['head'] }))).toEqual(['head']);
-    expect(() => resolveTrainOptions({ train_parts: ['head'], freeze: ['encoder'] })).toThrow(/either --train_parts or --freeze/);
+    expect(() => resolveTrainOptions({ train_parts: ['head'], freeze: ['encoder'] })).toThrow(/either 'train_parts' or 'freeze'/);
   });
 });
 
@@ -85,7 +85,7 @@ describe('transfer from our checkpoint to data with another column count', () =>
     const source = path.join(root, 'source');
     await expect(
       trainAnomalyBert({ train: periodicSeries(400, 3), out: path.join(root, 'x'), backend: 'cpu', options: { checkpoint: source, d_embed: 32, n_head: 2 }, log: quiet }),
-    ).rejects.toThrow(/--d_embed 32 \(checkpoint: 16\)/);
+    ).rejects.toThrow(/'d_embed' 32 \(checkpoint: 16\)/);
     await expect(trainAnomalyBert({ train: periodicSeries(400, 3), out: path.join(root, 'y'), backend: 'cpu', options: { checkpoint: path.join(root, 'missing') }, log: quiet })).rejects.toThrow(
       /checkpoint not found.*missing/,
     );

@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AnomalyBert } from './model';
 import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { onnxRunnerFor } from './onnx';
+import { FieldError } from '../browser/errors';
 
 /**
  * Window starts per model batch, in the reference order. Batches of phase 1 hold n windows,
@@ -29,7 +30,7 @@ export function slidingWindowSchedule(length: number, windowSize: number, batchS
   for (const [name, v] of [['length', length], ['window size', windowSize], ['batch_size', batchSize], ['window_sliding', sliding]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`sliding-window estimation: ${name} must be a positive integer, got ${v}`);
   }
-  if (windowSize % sliding !== 0) throw new Error(`--window_sliding ${sliding} must divide the window size ${windowSize}`);
+  if (windowSize % sliding !== 0) throw new FieldError('windowSliding', (f) => `${f('windowSliding')} ${sliding} must divide the window size ${windowSize}`);
   const last = length - windowSize + 1;
   if (last < 1) throw new Error(`the series has ${length} points, fewer than one window (${windowSize} points)`);
   const batches: Int32Array[] = [];
@@ -189,7 +190,7 @@ export async function predictWindows(model: AnomalyBert, windows: Float32Array, 
   }
   checkFinite(windows, nCols, 'windows');
   const batchSize = opts.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`--batch_size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new FieldError('batchSize', (f) => `${f('batchSize')} must be a positive integer, got ${batchSize}`);
   const out = new Float32Array(n * w * nOut);
   const engine = resolveEngine(opts);
   const onnxRunner = engine.name === 'onnx' && n > 0 ? await onnxRunnerFor(model, engine.threads) : undefined;

@@ -25,10 +25,20 @@ export class UsageError extends Error {
 const toSnake = (name: string): string => name.replace(/-/g, '_');
 
 /**
- * The CLI's rendering of a library field: the flag that sets it. Library options and config
- * fields carry the flag's snake_case name, so the mapping is the prefix.
+ * Library fields whose flag is spelled differently (camelCase API fields); every other field
+ * (training options, power detection config) is spelled as its flag.
  */
-export const flagName = (field: string): string => `--${field}`;
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  testLabels: 'test_label',
+  windowSliding: 'window_sliding',
+  batchSize: 'batch_size',
+  sequenceLength: 'sequence_length',
+  allowChangedInputs: 'allow_changed_inputs',
+  runDir: 'run',
+};
+
+/** The CLI's rendering of a library field: the flag that sets it. */
+export const flagName = (field: string): string => `--${Object.prototype.hasOwnProperty.call(FLAG_OF_FIELD, field) ? FLAG_OF_FIELD[field] : field}`;
 
 /** A library error as the CLI prints it: a `FieldError` names flags, anything else as is. */
 export function cliMessage(e: unknown): string {

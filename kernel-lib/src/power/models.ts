@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { ForestClassifierModel, LabelEncoderModel, loadSklearn, StandardScalerModel } from '../pickle/sklearn';
+import { FieldError } from '../browser/errors';
 
 function kindOf(v: unknown): string {
   if (v === null || v === undefined) return String(v);
@@ -40,7 +41,7 @@ export async function loadClassNames(spec: string): Promise<string[]> {
   if (!fs.existsSync(spec)) {
     if (/[\\/]|\.(joblib|json|pkl|save)$/i.test(spec)) throw new Error(`${spec}: class names file not found`);
     const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
-    if (names.length === 0) throw new Error(`--class_names: empty list`);
+    if (names.length === 0) throw new FieldError('class_names', (f) => `${f('class_names')}: empty list`);
     return names;
   }
   const v = await loadSklearn(spec);

@@ -18,6 +18,7 @@ import { compileRecurrentInference } from './fast-inference';
 import { OnnxDetector } from './onnx';
 import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { extractFeatures, featureMatrix, POWER_FEATURE_NAMES, type FeatureRow } from './features';
+import { FieldError } from '../browser/errors';
 
 export const POWER_DEFAULTS = { sequenceLength: 50, percentile: 95, maxGap: 1500 } as const;
 
@@ -96,7 +97,7 @@ export function checkDetectorShape(model: tf.LayersModel, sequenceLength: number
   if (!shape || shape.length !== 3) throw new Error(`${where}: expects input of shape ${JSON.stringify(shape)}; a (batch, sequence, signals) input is required`);
   const [, L, C] = shape;
   if (C !== null && C !== nSignals) throw new Error(`${where}: expects ${C} signals per time step, the data has ${nSignals} (${POWER_SIGNALS.join(', ')})`);
-  if (L !== null && L !== sequenceLength) throw new Error(`${where}: expects windows of ${L} samples, but the sequence length is ${sequenceLength} (use --sequence_length ${L})`);
+  if (L !== null && L !== sequenceLength) throw new FieldError('sequenceLength', (f) => `${where}: expects windows of ${L} samples, but the sequence length is ${sequenceLength} (use ${f('sequenceLength')} ${L})`);
   const out = model.outputs[0]?.shape;
   if (!out || out.length !== 3 || (out[1] !== null && out[1] !== sequenceLength) || (out[2] !== null && out[2] !== nSignals)) {
     throw new Error(`${where}: output shape ${JSON.stringify(out)} is not a reconstruction of its (${sequenceLength}, ${nSignals}) input`);

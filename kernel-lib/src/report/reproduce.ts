@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { escapeControl, quoteName } from '../browser/text';
 import { compareMetrics, readManifest, verifyInputs, type ExperimentManifest, type InputDrift, type MetricDifference } from './manifest';
+import { FieldError } from '../browser/errors';
 
 /** How a command is run: argv for `anomaly-lab`, its working directory and extra environment. Returns the exit code. */
 export type CommandRunner = (argv: string[], ctx: { cwd: string; env: Record<string, string> }) => Promise<number>;
@@ -121,9 +122,9 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
   const original = readManifest(manifestFile);
   const cmd = original.command;
   if (!cmd || !Array.isArray(cmd.argv) || cmd.argv.length === 0) {
-    throw new Error(`--manifest ${manifestPath}: no command recorded (field command.argv), so the run cannot be re-run; runs made by the CLI and by trainAnomalyBert with a command record one`);
+    throw new FieldError('manifest', (f) => `${f('manifest')} ${manifestPath}: no command recorded (field command.argv), so the run cannot be re-run; runs made by the CLI and by trainAnomalyBert with a command record one`);
   }
-  if (!cmd.outputOption) throw new Error(`--manifest ${manifestPath}: field command.outputOption is missing (which option names the output directory?)`);
+  if (!cmd.outputOption) throw new FieldError('manifest', (f) => `${f('manifest')} ${manifestPath}: field command.outputOption is missing (which option names the output directory?)`);
   // Checked before anything is hashed or created.
   boundedReplayArgv(cmd.argv, cmd.outputOption, '/', `--manifest ${manifestPath}`);
   const baseDir = cmd.cwd ?? path.dirname(manifestFile);
@@ -135,11 +136,11 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
       return fs.existsSync(abs) ? 'not a regular file' : 'missing';
     };
     const list = inputDrift.map((d) => `${escapeControl(d.path)} (${state(d)})`).join(', ');
-    throw new Error(`--manifest ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass --allow_changed_inputs to run anyway)`);
+    throw new FieldError(['manifest', 'allowChangedInputs'], (f) => `${f('manifest')} ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass ${f('allowChangedInputs')} to run anyway)`);
   }
   const outDir = path.resolve(opts.out ?? `${path.dirname(manifestFile)}.reproduced`);
   const argv = boundedReplayArgv(cmd.argv, cmd.outputOption, outDir, `--manifest ${manifestPath}`);
-  if (fs.existsSync(outDir)) throw new Error(`--out ${outDir} already exists; give a new directory for the re-run`);
+  if (fs.existsSync(outDir)) throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;
   // The fresh directory: created here (exclusively), so the re-run cannot write into anything older.
   fs.mkdirSync(path.dirname(outDir), { recursive: true });

@@ -28,6 +28,7 @@ import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '..
 import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
 import { readManifest, type ExperimentManifest } from './manifest';
+import { FieldError } from '../browser/errors';
 
 export interface RunReportOptions {
   /** output directory (default `<run>/report`). */
@@ -122,7 +123,7 @@ function findLabels(dir: string, config: Record<string, unknown> | undefined, ma
 /** Read a run directory. Errors name the directory or file. */
 export function readRunData(runDir: string, opts: RunReportOptions = {}): RunData {
   const dir = path.resolve(runDir);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--run ${runDir}: not a directory`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a directory`);
   const has = (f: string): boolean => fs.existsSync(path.join(dir, f));
   const manifest = has('manifest.json') ? readManifest(dir) : undefined;
   const config = has('config.json') ? (readJson(path.join(dir, 'config.json')) as Record<string, unknown>) : manifest?.config;
@@ -155,7 +156,7 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
     }
   }
   if (!manifest && !history && bundles.length === 0 && !power) {
-    throw new Error(`--run ${runDir}: not a run directory (no manifest.json, history.json, results.json or *${VIEWER_FILE_SUFFIX})`);
+    throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a run directory (no manifest.json, history.json, results.json or *${VIEWER_FILE_SUFFIX})`);
   }
   const found: { labels?: Uint8Array; source?: string } = stepScores.length ? findLabels(dir, config, manifest, opts.labels) : {};
   const { labels, source } = found;

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../browser/random';
 import type { AnomalyBert } from '../anomalybert/model';
 import type { Params } from '../anomalybert/layers';
+import { FieldError } from '../browser/errors';
 
 /** Linear weights that get adapters (torch names without `.weight`), per encoder layer l. */
 export function loraTargets(nLayer: number): string[] {
@@ -39,7 +40,7 @@ export class LoraAdapters {
   constructor(model: AnomalyBert, rank: number, alpha: number, seed: number) {
     const width = model.config.dEmbed;
     if (!Number.isInteger(rank) || rank < 1 || rank > width) {
-      throw new Error(`option --lora_rank must be an integer in 1…${width} (the model width), got ${rank}`);
+      throw new FieldError('lora_rank', (f) => `option ${f('lora_rank')} must be an integer in 1…${width} (the model width), got ${rank}`);
     }
     this.rank = rank;
     this.alpha = alpha;

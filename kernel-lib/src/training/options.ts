@@ -14,6 +14,7 @@
  */
 import { defineOptions, type ParsedOptions } from '../browser/options';
 import { FLIP_MODES, type FlipMode } from './degrade';
+import { FieldError } from '../browser/errors';
 
 /** Parts of the model a transfer run can train or freeze (see transfer.ts). */
 export const MODEL_PARTS = ['embedding', 'encoder', 'head'] as const;
@@ -139,16 +140,16 @@ export function parseFreezeSchedule(spec: string): FreezeStage[] {
   items.forEach((item, i) => {
     const [name, steps, ...rest] = item.split(':');
     if (!(name in FREEZE_STAGES) || rest.length > 0) {
-      throw new Error(`option --freeze_schedule: unknown stage '${item}' (stages: ${Object.keys(FREEZE_STAGES).join(', ')}; e.g. embedding:100,all)`);
+      throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: unknown stage '${item}' (stages: ${Object.keys(FREEZE_STAGES).join(', ')}; e.g. embedding:100,all)`);
     }
     const isLast = i === items.length - 1;
     if (steps === undefined) {
-      if (!isLast) throw new Error(`option --freeze_schedule: stage '${name}' needs a step count (<stage>:<steps>) unless it is the last`);
+      if (!isLast) throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: stage '${name}' needs a step count (<stage>:<steps>) unless it is the last`);
       stages.push({ name, parts: FREEZE_STAGES[name], until: Infinity });
       return;
     }
     const n = Number(steps);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`option --freeze_schedule: '${item}' needs a positive integer step count`);
+    if (!Number.isInteger(n) || n <= 0) throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: '${item}' needs a positive integer step count`);
     last += n;
     stages.push({ name, parts: FREEZE_STAGES[name], until: isLast ? Infinity : last });
   });
@@ -161,7 +162,7 @@ export function parseColumnMap(v: unknown): Record<string, string> {
   if (typeof v === 'object' && !Array.isArray(v)) {
     const out: Record<string, string> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      if (typeof x !== 'string' || x === '' || k === '') throw new Error(`option --column_map: '${k}' must map to a column name, got ${JSON.stringify(x)}`);
+      if (typeof x !== 'string' || x === '' || k === '') throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${k}' must map to a column name, got ${JSON.stringify(x)}`);
       out[k] = x;
     }
     return out;
@@ -172,9 +173,9 @@ export function parseColumnMap(v: unknown): Record<string, string> {
     const item = raw.trim();
     if (item === '') continue;
     const eq = item.indexOf('=');
-    if (eq <= 0 || eq === item.length - 1) throw new Error(`option --column_map: '${item}' is not target=source (e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT)`);
+    if (eq <= 0 || eq === item.length - 1) throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${item}' is not target=source (e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT)`);
     const target = item.slice(0, eq).trim();
-    if (target in out) throw new Error(`option --column_map: target column '${target}' is mapped twice`);
+    if (target in out) throw new FieldError('column_map', (f) => `option ${f('column_map')}: target column '${target}' is mapped twice`);
     out[target] = item.slice(eq + 1).trim();
   }
   return out;
@@ -293,10 +294,10 @@ const OPTIONAL_KEYS = ['checkpoint', 'replacing_data', 'freeze_schedule', 'layer
 
 function checkParts(name: string, parts: unknown): ModelPart[] {
   if (parts === undefined) return [];
-  if (!Array.isArray(parts)) throw new Error(`option --${name} expects a list of ${MODEL_PARTS.join(',')}`);
+  if (!Array.isArray(parts)) throw new FieldError(name, (f) => `option ${f(name)} expects a list of ${MODEL_PARTS.join(',')}`);
   for (const p of parts) {
     if (!(MODEL_PARTS as readonly string[]).includes(p)) {
-      throw new Error(`option --${name}: unknown model part '${String(p)}' (choose from ${MODEL_PARTS.join(', ')})`);
+      throw new FieldError(name, (f) => `option ${f(name)}: unknown model part '${String(p)}' (choose from ${MODEL_PARTS.join(', ')})`);
     }
   }
   return parts as ModelPart[];
@@ -305,7 +306,7 @@ function checkParts(name: string, parts: unknown): ModelPart[] {
 function toBoolean(name: string, v: unknown): boolean {
   if (v === true || v === 1 || v === 'true' || v === '1') return true;
   if (v === false || v === 0 || v === 'false' || v === '0') return false;
-  throw new Error(`option --${name} must be true or false, got ${JSON.stringify(v)}`);
+  throw new FieldError(name, (f) => `option ${f(name)} must be true or false, got ${JSON.stringify(v)}`);
 }
 
 /**
@@ -327,51 +328,51 @@ export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptio
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [], column_map: parseColumnMap(partial.column_map) };
   if (o.freeze_schedule !== undefined) {
-    if (typeof o.freeze_schedule !== 'string') throw new Error('option --freeze_schedule expects text like embedding:100,all');
+    if (typeof o.freeze_schedule !== 'string') throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')} expects text like embedding:100,all`);
     parseFreezeSchedule(o.freeze_schedule);
   }
   if (o.layer_lr_decay !== undefined && !(o.layer_lr_decay > 0 && o.layer_lr_decay <= 1)) {
-    throw new Error(`option --layer_lr_decay must be in (0, 1], got ${o.layer_lr_decay}`);
+    throw new FieldError('layer_lr_decay', (f) => `option ${f('layer_lr_decay')} must be in (0, 1], got ${o.layer_lr_decay}`);
   }
   if (o.lora_rank !== undefined && (!Number.isInteger(o.lora_rank) || o.lora_rank < 1)) {
-    throw new Error(`option --lora_rank must be a positive integer (at most the model width), got ${o.lora_rank}`);
+    throw new FieldError('lora_rank', (f) => `option ${f('lora_rank')} must be a positive integer (at most the model width), got ${o.lora_rank}`);
   }
-  if (!(o.lora_alpha > 0) || !Number.isFinite(o.lora_alpha)) throw new Error(`option --lora_alpha must be a positive number, got ${o.lora_alpha}`);
+  if (!(o.lora_alpha > 0) || !Number.isFinite(o.lora_alpha)) throw new FieldError('lora_alpha', (f) => `option ${f('lora_alpha')} must be a positive number, got ${o.lora_alpha}`);
   o.train_parts = checkParts('train_parts', partial.train_parts);
   o.freeze = checkParts('freeze', partial.freeze);
   o.diff_features = toBoolean('diff_features', o.diff_features);
   for (const k of positiveInt) {
-    if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`option --${k} must be a positive integer, got ${o[k]}`);
+    if (!Number.isInteger(o[k]) || o[k] <= 0) throw new FieldError(k, (f) => `option ${f(k)} must be a positive integer, got ${o[k]}`);
   }
-  if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new Error(`option --initial_iter must be a non-negative integer, got ${o.initial_iter}`);
-  if (!Number.isInteger(o.workers) || o.workers < 0) throw new Error(`option --workers must be a non-negative integer (0 = one per core), got ${o.workers}`);
-  if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0) throw new Error(`option --micro_batch must be a non-negative integer, got ${o.micro_batch}`);
+  if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new FieldError('initial_iter', (f) => `option ${f('initial_iter')} must be a non-negative integer, got ${o.initial_iter}`);
+  if (!Number.isInteger(o.workers) || o.workers < 0) throw new FieldError('workers', (f) => `option ${f('workers')} must be a non-negative integer (0 = one per core), got ${o.workers}`);
+  if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0) throw new FieldError('micro_batch', (f) => `option ${f('micro_batch')} must be a non-negative integer, got ${o.micro_batch}`);
   if (o.micro_batch > 0 && o.batch_size % o.micro_batch !== 0) {
-    throw new Error(`option --micro_batch (${o.micro_batch}) must divide --batch_size (${o.batch_size}); 0 processes the whole batch at once`);
+    throw new FieldError(['micro_batch', 'batch_size'], (f) => `option ${f('micro_batch')} (${o.micro_batch}) must divide ${f('batch_size')} (${o.batch_size}); 0 processes the whole batch at once`);
   }
-  if (o.initial_iter > o.max_steps) throw new Error(`option --initial_iter (${o.initial_iter}) is beyond --max_steps (${o.max_steps})`);
+  if (o.initial_iter > o.max_steps) throw new FieldError(['initial_iter', 'max_steps'], (f) => `option ${f('initial_iter')} (${o.initial_iter}) is beyond ${f('max_steps')} (${o.max_steps})`);
   for (const k of probabilities) {
-    if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new Error(`option --${k} must be in [0, 1], got ${o[k]}`);
+    if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new FieldError(k, (f) => `option ${f(k)} must be in [0, 1], got ${o[k]}`);
   }
   if (o.soft_replacing + o.uniform_replacing + o.peak_noising + o.length_adjusting + o.temperature_anomaly + o.voltage_gap > 1 + 1e-9) {
-    throw new Error('options --soft_replacing + --uniform_replacing + --peak_noising + --length_adjusting + --temperature_anomaly + --voltage_gap must not exceed 1');
+    throw new FieldError(['soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting', 'temperature_anomaly', 'voltage_gap'], (f) => `options ${f('soft_replacing')} + ${f('uniform_replacing')} + ${f('peak_noising')} + ${f('length_adjusting')} + ${f('temperature_anomaly')} + ${f('voltage_gap')} must not exceed 1`);
   }
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`option --lr must be a positive number, got ${o.lr}`);
-  if (!(o.grad_clip_norm > 0)) throw new Error(`option --grad_clip_norm must be positive, got ${o.grad_clip_norm}`);
-  if (!(o.weight_decay >= 0)) throw new Error(`option --weight_decay must be >= 0, got ${o.weight_decay}`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new FieldError('lr', (f) => `option ${f('lr')} must be a positive number, got ${o.lr}`);
+  if (!(o.grad_clip_norm > 0)) throw new FieldError('grad_clip_norm', (f) => `option ${f('grad_clip_norm')} must be positive, got ${o.grad_clip_norm}`);
+  if (!(o.weight_decay >= 0)) throw new FieldError('weight_decay', (f) => `option ${f('weight_decay')} must be >= 0, got ${o.weight_decay}`);
   if (!(FLIP_MODES as readonly string[]).includes(o.flip_replacing_interval)) {
-    throw new Error(`option --flip_replacing_interval must be one of ${FLIP_MODES.join('|')}, got '${o.flip_replacing_interval}'`);
+    throw new FieldError('flip_replacing_interval', (f) => `option ${f('flip_replacing_interval')} must be one of ${FLIP_MODES.join('|')}, got '${o.flip_replacing_interval}'`);
   }
-  if (o.d_embed % o.n_head !== 0) throw new Error(`option --d_embed (${o.d_embed}) must be divisible by --n_head (${o.n_head})`);
+  if (o.d_embed % o.n_head !== 0) throw new FieldError(['d_embed', 'n_head'], (f) => `option ${f('d_embed')} (${o.d_embed}) must be divisible by ${f('n_head')} (${o.n_head})`);
   const window = o.n_features * o.patch_size;
   // With a checkpoint the window comes from it; the training loop checks the stride then.
   if (!o.checkpoint && window % o.window_sliding !== 0) {
-    throw new Error(`option --window_sliding (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`);
+    throw new FieldError('window_sliding', (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`);
   }
   const overlap = o.train_parts.filter((p) => o.freeze.includes(p));
-  if (overlap.length > 0) throw new Error(`options --train_parts and --freeze both name ${overlap.join(',')}`);
+  if (overlap.length > 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')} and ${f('freeze')} both name ${overlap.join(',')}`);
   if (o.train_parts.length > 0 && o.freeze.length > 0) {
-    throw new Error('give either --train_parts or --freeze, not both');
+    throw new FieldError(['train_parts', 'freeze'], (f) => `give either ${f('train_parts')} or ${f('freeze')}, not both`);
   }
   return o;
 }

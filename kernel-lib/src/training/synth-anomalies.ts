@@ -24,6 +24,7 @@
 import { createRng, type Rng } from '../browser/random';
 import { chooseDegradedColumns, WHITE_NOISE_STD, type DegradeSeries } from './degrade';
 import { synthTemperature, voltageGapAnomaly, type EssContext } from './ess-anomalies';
+import { FieldError } from '../browser/errors';
 
 export type SynthAnomalyType = 'soft_replacement' | 'uniform_replacement' | 'peak_noise' | 'white_noise' | 'temperature_anomaly' | 'voltage_gap';
 /** The default types (the ESS project's synthesis functions). */
@@ -175,7 +176,7 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
       start = placeInterval(taken, len, rng);
     }
     if (start < 0) {
-      throw new Error(`cannot place ${count} non-overlapping anomalies in ${name} (${n} rows); ask for fewer with --anomalies`);
+      throw new FieldError('anomalies', (f) => `cannot place ${count} non-overlapping anomalies in ${name} (${n} rows); ask for fewer with ${f('anomalies')}`);
     }
     const end = start + len;
     taken.fill(1, start, end);

@@ -49,6 +49,7 @@ import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
 import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
+import { FieldError } from '../browser/errors';
 
 /** How the training data are scaled before degradation (which assumes values in [0, 1]). */
 export type ScaleMode = 'fit' | 'none' | 'checkpoint';
@@ -116,7 +117,7 @@ function dropoutSeedFor(seed: number, step: number): number {
 
 async function asSeries(x: Series | string, columns: string[] | undefined, role: string): Promise<Series> {
   if (typeof x !== 'string') return x;
-  if (!fs.existsSync(x)) throw new Error(`--${role}: ${x} does not exist`);
+  if (!fs.existsSync(x)) throw new FieldError(role, (f) => `${f(role)}: ${x} does not exist`);
   return loadSeries(x, columns ? { columns } : undefined);
 }
 
@@ -127,15 +128,15 @@ function loadLabels(x: ArrayLike<number> | string, expected: number, testName: s
     name = x;
     const arr = readNpy(x);
     if (arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
-      throw new Error(`--test_label ${x}: expected shape (length,) or (length, 1), got (${arr.shape.join(', ')})`);
+      throw new FieldError('testLabels', (f) => `${f('testLabels')} ${x}: expected shape (length,) or (length, 1), got (${arr.shape.join(', ')})`);
     }
     values = Array.from(arr.data as ArrayLike<number | bigint>, (v) => Number(v));
   } else values = x;
-  if (values.length !== expected) throw new Error(`--test_label ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
+  if (values.length !== expected) throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v !== 0 && v !== 1) throw new Error(`--test_label ${name}: labels must be 0/1, found ${v} at row ${i}`);
+    if (v !== 0 && v !== 1) throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: labels must be 0/1, found ${v} at row ${i}`);
     out[i] = v;
   }
   return out;
@@ -145,7 +146,7 @@ function checkFinite(s: Series, role: string): void {
   for (let i = 0; i < s.values.length; i++) {
     if (!Number.isFinite(s.values[i])) {
       const C = s.columns.length;
-      throw new Error(`--${role} ${s.source}: non-finite value at row ${Math.floor(i / C)}, column '${s.columns[i % C]}'`);
+      throw new FieldError(role, (f) => `${f(role)} ${s.source}: non-finite value at row ${Math.floor(i / C)}, column '${s.columns[i % C]}'`);
     }
   }
 }
@@ -210,14 +211,15 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   let test: Series | undefined;
   let labels: Uint8Array | undefined;
   if (input.test !== undefined) {
-    if (input.testLabels === undefined) throw new Error('--test needs --test_label (0/1 per test row)');
+    if (input.testLabels === undefined) throw new FieldError(['test', 'testLabels'], (f) => `${f('test')} needs ${f('testLabels')} (0/1 per test row)`);
     test = await asSeries(input.test, input.columns ?? train.columns, 'test');
     checkFinite(test, 'test');
     if (test.columns.length !== C) {
-      throw new Error(`--test ${test.source}: ${test.columns.length} columns (${test.columns.join(',')}), the training data have ${C} (${train.columns.join(',')})`);
+      const what = `${test.source}: ${test.columns.length} columns (${test.columns.join(',')}), the training data have ${C} (${train.columns.join(',')})`;
+      throw new FieldError('test', (f) => `${f('test')} ${what}`);
     }
     labels = loadLabels(input.testLabels, test.length, test.source);
-  } else if (input.testLabels !== undefined) throw new Error('--test_label given without --test');
+  } else if (input.testLabels !== undefined) throw new FieldError(['testLabels', 'test'], (f) => `${f('testLabels')} given without ${f('test')}`);
   let replacing: Series | undefined;
   const replacingSource = input.replacingData ?? o.replacing_data;
   if (replacingSource !== undefined) {
@@ -237,15 +239,16 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   const W = windowLength(o);
   if (W % o.window_sliding !== 0) {
     model.dispose();
-    throw new Error(`option --window_sliding (${o.window_sliding}) must divide the window length ${W}`);
+    throw new FieldError('window_sliding', (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length ${W}`);
   }
   if (train.length <= W) {
     model.dispose();
-    throw new Error(`--train ${train.source}: ${train.length} rows; the window needs more than ${W} (n_features ${o.n_features} × patch_size ${o.patch_size})`);
+    throw new FieldError('train', (f) => `${f('train')} ${train.source}: ${train.length} rows; the window needs more than ${W} (n_features ${o.n_features} × patch_size ${o.patch_size})`);
   }
   if (test && test.length < W) {
     model.dispose();
-    throw new Error(`--test ${test.source}: ${test.length} rows, shorter than one window (${W})`);
+    const what = `${test.source}: ${test.length} rows, shorter than one window (${W})`;
+    throw new FieldError('test', (f) => `${f('test')} ${what}`);
   }
   const resuming = o.initial_iter > 0 && o.checkpoint !== undefined;
 
@@ -256,12 +259,13 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   else if (scaleMode === 'checkpoint') {
     if (!start.sourceScaler) {
       model.dispose();
-      throw new Error(`--scale checkpoint: ${o.checkpoint ?? '(no --checkpoint)'} stores no scaler`);
+      throw new FieldError(['scale', 'checkpoint'], (f) => `${f('scale')} checkpoint: ${o.checkpoint ?? `(no ${f('checkpoint')})`} stores no scaler`);
     }
     scaler = MinMaxScaler.fromJSON(start.sourceScaler as never);
     if (scaler.columns.length !== C) {
       model.dispose();
-      throw new Error(`--scale checkpoint: the checkpoint's scaler has ${scaler.columns.length} columns, the data have ${C}`);
+      const have = scaler.columns.length;
+      throw new FieldError('scale', (f) => `${f('scale')} checkpoint: the checkpoint's scaler has ${have} columns, the data have ${C}`);
     }
   }
   const scaled = (s: Series): DegradeSeries => ({
@@ -341,9 +345,9 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // One optimiser per freeze stage (a stage change starts the newly trained parts' moments fresh).
   const stageAt = (step: number): number => recipe.stages.findIndex((st) => step < st.until);
   const buildOptimizer = (stage: number): { optimizer: AdamW; varList: tf.Variable[] } => {
-    if (trainedParts(o).length === 0) throw new Error('options --train_parts/--freeze leave no part of the model to train');
+    if (trainedParts(o).length === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
     const allowed = trainedParts(o).filter((p) => recipe.stages[stage].parts.includes(p));
-    if (allowed.length === 0) throw new Error(`option --freeze_schedule: stage '${recipe.stages[stage].name}' trains nothing that --train_parts/--freeze allow`);
+    if (allowed.length === 0) throw new FieldError(['freeze_schedule', 'train_parts', 'freeze'], (f) => `option ${f('freeze_schedule')}: stage '${recipe.stages[stage].name}' trains nothing that ${f('train_parts')}/${f('freeze')} allow`);
     const vars = stageVariables(model, allowed, lora?.variables);
     const scales = [...vars.keys()].map((name) => layerLrScale(name, mc.nLayer, recipe.layer_lr_decay));
     return { optimizer: new AdamW(vars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm, lrScales: scales }), varList: [...vars.values()] };
@@ -480,7 +484,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       // The final summary step is forward-only: it runs here.
       const { loss, accuracy, gradNorm } =
         parallel && !final ? await parallel.step(optimizer, varList, batch, stepOptions) : trainingStep(model, optimizer, varList, batch, stepOptions);
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${i}: loss is ${loss} (try a lower --lr)`);
+      if (!Number.isFinite(loss)) throw new FieldError('lr', (f) => `training diverged at step ${i}: loss is ${loss} (try a lower ${f('lr')})`);
       lastStep = i;
 
       const elapsed = (Date.now() - t0) / 1000;

@@ -12,6 +12,7 @@ import { AnomalyBert, describeConfig } from '../anomalybert/model';
 import { featuresPerPoint, type AnomalyBertConfig } from '../anomalybert/config';
 import { loadCheckpoint } from '../anomalybert/checkpoint';
 import { MODEL_PARTS, type ModelPart, type TrainOptions } from './options';
+import { FieldError } from '../browser/errors';
 
 /**
  * What a transfer took from its checkpoint (recorded in config.json → start.transfer, the manifest
@@ -105,7 +106,7 @@ export function trainedParts(o: Pick<TrainOptions, 'train_parts' | 'freeze'>): M
  */
 export function selectTrainableVariables(model: AnomalyBert, o: Pick<TrainOptions, 'train_parts' | 'freeze'>): Map<string, tf.Variable> {
   const parts = new Set(trainedParts(o));
-  if (parts.size === 0) throw new Error('options --train_parts/--freeze leave no part of the model to train');
+  if (parts.size === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
   const out = new Map<string, tf.Variable>();
   for (const [name, v] of model.namedVariables()) if (parts.has(modelPartOf(name))) out.set(name, v);
   return out;
@@ -191,10 +192,10 @@ export async function prepareStartingPoint(
   const mapEntries = Object.entries(o.column_map ?? {});
   if (mapEntries.length > 0 && dataColumns) {
     for (const [target] of mapEntries) {
-      if (!dataColumns.includes(target)) throw new Error(`option --column_map: '${target}' is not a column of the training data (available: ${dataColumns.join(', ')})`);
+      if (!dataColumns.includes(target)) throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${target}' is not a column of the training data (available: ${dataColumns.join(', ')})`);
     }
   }
-  if (mapEntries.length > 0 && !o.checkpoint) throw new Error('option --column_map needs --checkpoint (it maps the data\'s columns to the checkpoint\'s)');
+  if (mapEntries.length > 0 && !o.checkpoint) throw new FieldError(['column_map', 'checkpoint'], (f) => `option ${f('column_map')} needs ${f('checkpoint')} (it maps the data's columns to the checkpoint's)`);
   if (!o.checkpoint) {
     const config: AnomalyBertConfig = {
       inputDim: nColumns,
@@ -215,10 +216,11 @@ export async function prepareStartingPoint(
   const loaded = await loadCheckpoint(o.checkpoint, overrides);
   const model = loaded.model;
   const c = model.config;
-  const mismatch: string[] = [];
+  // Each mismatch names its option however the error is rendered (FieldError).
+  const mismatch: Array<{ field: string; text: (name: (field: string) => string) => string }> = [];
   const check = (opt: keyof ModelShapeOptions, have: number): void => {
     const want = explicitShape[opt];
-    if (want !== undefined && want !== have) mismatch.push(`--${opt} ${want} (checkpoint: ${have})`);
+    if (want !== undefined && want !== have) mismatch.push({ field: opt, text: (f) => `${f(opt)} ${want} (checkpoint: ${have})` });
   };
   check('n_features', c.nTokens);
   check('patch_size', c.patchSize);
@@ -226,11 +228,15 @@ export async function prepareStartingPoint(
   check('n_layer', c.nLayer);
   check('n_head', c.nHead);
   if (explicitShape.diff_features !== undefined && explicitShape.diff_features !== Boolean(c.diffScales)) {
-    mismatch.push(`--diff_features ${explicitShape.diff_features} (checkpoint: ${Boolean(c.diffScales)})`);
+    const want = explicitShape.diff_features;
+    mismatch.push({ field: 'diff_features', text: (f) => `${f('diff_features')} ${want} (checkpoint: ${Boolean(c.diffScales)})` });
   }
   if (mismatch.length > 0) {
     model.dispose();
-    throw new Error(`checkpoint ${o.checkpoint} does not match the options: ${mismatch.join(', ')}`);
+    throw new FieldError(
+      mismatch.map((m) => m.field),
+      (f) => `checkpoint ${o.checkpoint} does not match the options: ${mismatch.map((m) => m.text(f)).join(', ')}`,
+    );
   }
   if (c.outputDim !== 1) {
     model.dispose();
@@ -245,12 +251,12 @@ export async function prepareStartingPoint(
     const sourceColumns = loaded.columns;
     if (!sourceColumns) {
       model.dispose();
-      throw new Error(`option --column_map: checkpoint ${o.checkpoint} records no column names (a .pt state dict); map by position is not supported`);
+      throw new FieldError('column_map', (f) => `option ${f('column_map')}: checkpoint ${o.checkpoint} records no column names (a .pt state dict); map by position is not supported`);
     }
     for (const [, src] of mapEntries) {
       if (!sourceColumns.includes(src)) {
         model.dispose();
-        throw new Error(`option --column_map: '${src}' is not a column of checkpoint ${o.checkpoint} (available: ${sourceColumns.join(', ')})`);
+        throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${src}' is not a column of checkpoint ${o.checkpoint} (available: ${sourceColumns.join(', ')})`);
       }
     }
     const targets = dataColumns ?? Array.from({ length: nColumns }, (_, j) => `col${j}`);
