@@ -19,31 +19,32 @@
  * Usage: node kernel-lib/dist/demo.js [--out demo-output] [--quick] [--backend auto|wasm|cpu]
  * `--quick` shrinks every stage (CI smoke run, ~1 minute).
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from './backend';
 import { anomalyBertViewerBundle, powerViewerBundle, viewerBundleToJSON } from './browser/viewer/builders';
 import { prepareMetrics } from './browser/metrics';
 import { VIEWER_FILE_SUFFIX } from './browser/viewer/types';
-import { main as cli } from './cli/main';
 import { loadCheckpoint } from './anomalybert/checkpoint';
 import { estimateScores } from './anomalybert/estimate';
 import { writeNpy } from './io/npy';
 import { MinMaxScaler } from './io/scaler';
 import { sliceSeries, type Series } from './io/series';
 import { generateEssSiteA, generateEssSiteB } from './notebook/sample-data';
-import { formatNumber, textTable, type Cell } from './notebook/html';
+import { formatNumber, textTable, type Cell } from './render/html';
 import { POWER_SIGNALS } from './power/data';
 import { runPowerExperiment } from './power/experiment';
 import { analyzePowerData } from './power/pipeline';
 import { writePowerResults, faultDistribution } from './power/report';
 import { generatePowerData } from './power/synth';
 import { WORKSHOP_AUTOENCODER } from './power/train-detector';
-import { writeManifest } from './report/manifest';
+import { writeManifest } from './runs/manifest';
 import { writeRunReport } from './report/run-report';
 import { synthesizeTestSet } from './training/synth-anomalies';
 import { fitBaselineStats, firstDifferenceBaseline } from './training/baselines';
-import { listCheckpointSteps } from './training/run-dir';
+import { RECOMMENDED_TRANSFER } from './training/options';
+import { listCheckpointSteps } from './runs/run-dir';
 import { scoreSteps, type StepScoreReport } from './training/score-steps';
 
 interface DemoOptions {
@@ -98,6 +99,19 @@ function prepareSite(
   return { ...files, trainValues: train, testSeries: { ...testClean, values: syn.values }, testRaw, labelValues: syn.labels, anomalies: syn.intervals.length };
 }
 
+/**
+ * `anomaly-lab train …` as a user runs it: the real CLI in its own process (the demo is a tool
+ * on top of the library and the CLI; nothing inside imports the CLI). Output streams through.
+ */
+function cli(argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const bin = path.join(__dirname, '..', 'bin', 'anomaly-lab.js');
+    const child = spawn(process.execPath, [bin, ...argv], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
 async function train(args: string[]): Promise<void> {
   const code = await cli(['train', ...args]);
   if (code !== 0) throw new Error(`demo: 'anomaly-lab train ${args.join(' ')}' failed with exit code ${code}`);
@@ -147,7 +161,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const columnMap = 'voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT';
   say(
     `3/6 transfer to site B from run ${path.relative(out, runA)} (its final checkpoint) with --column_map ${columnMap} ` +
-      `(state, dischargeAh start fresh), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
+      `(state, dischargeAh start fresh; the default recipe: freeze schedule '${RECOMMENDED_TRANSFER.freeze_schedule || 'none'}'), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
   );
   await train(['--train', b.train, '--test', b.test, '--test_label', b.labels, '--out', runB, '--checkpoint', runA, '--column_map', columnMap, '--max_steps', String(stepsB), '--summary_steps', String(stepsB / 6), '--lr', '1e-3', '--seed', '11', ...common]);
   await train(['--train', b.train, '--test', b.test, '--test_label', b.labels, '--out', runScratch, '--max_steps', String(stepsB), '--summary_steps', String(stepsB / 6), '--lr', '1e-3', '--seed', '11', ...shape, ...common]);
@@ -204,7 +218,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const ahead = tr.filter((t, j) => j > 0 && sc[j] && t.best_without_pa.f1 > sc[j].best_without_pa.f1).map((t) => t.step);
   say(
     ahead.length > 0
-      ? `    Transfer is ahead of scratch at step(s) ${ahead.join(', ')} of ${stepsB} (settings above: --column_map, lr 1e-3, same seed and batches)` +
+      ? `    Transfer is ahead of scratch at step(s) ${ahead.join(', ')} of ${stepsB} (settings above: --column_map with the default recipe, lr 1e-3, same seed and batches)` +
           `${ahead.length < tr.length - 1 ? '; elsewhere scratch is level or ahead' : ''}.`
       : `    Transfer is NOT ahead of scratch at any saved step in this run (settings above).`,
   );
