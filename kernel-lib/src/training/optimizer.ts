@@ -36,6 +36,9 @@ export interface AdamWState {
   slots: Array<{ name: string; shape: number[]; m: Float32Array; v: Float32Array }>;
 }
 
+/** Variables up to this many elements get the host-side update (see applyGradients). */
+const HOST_UPDATE_MAX_SIZE = 1 << 16;
+
 export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
@@ -92,37 +95,69 @@ export class AdamW {
     });
     this.step += 1;
     const t = this.step;
-    const norm = tf.tidy(() => {
-      // Global L2 norm over all gradients, computed once per step.
+    // Global L2 norm over all gradients, computed once per step (on the backend, as before).
+    const [normT, coefT] = tf.tidy(() => {
       const total = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.mul(g, g)))));
       const clip = Number.isFinite(this.clipNorm) && this.clipNorm > 0;
       const coef = clip ? tf.minimum(tf.scalar(1), tf.div(tf.scalar(this.clipNorm), tf.add(total, tf.scalar(1e-6)))) : tf.scalar(1);
-      const decay = tf.scalar(1 - lr * this.weightDecay);
-      const b1 = tf.scalar(this.beta1);
-      const b2 = tf.scalar(this.beta2);
-      const nb1 = tf.scalar(1 - this.beta1);
-      const nb2 = tf.scalar(1 - this.beta2);
-      const stepSize = tf.scalar(lr / (1 - Math.pow(this.beta1, t)));
-      const sqrtBc2 = tf.scalar(Math.sqrt(1 - Math.pow(this.beta2, t)));
-      const eps = tf.scalar(this.epsilon);
-      for (let i = 0; i < this.vars.length; i++) {
-        const g = tf.mul(gs[i], coef);
-        const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, nb1));
-        const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.mul(g, g), nb2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
-        const k = this.lrScales?.[i];
-        const decayI = k === undefined ? decay : tf.scalar(1 - lr * k * this.weightDecay);
-        const stepI = k === undefined ? stepSize : tf.scalar((lr * k) / (1 - Math.pow(this.beta1, t)));
-        const p = tf.sub(tf.mul(this.vars[i], decayI), tf.mul(stepI, tf.div(m, denom)));
-        this.vars[i].assign(p);
-      }
-      return total;
+      return [total, coef];
     });
-    const value = norm.dataSync()[0];
-    norm.dispose();
-    return value;
+    const norm = normT.dataSync()[0];
+    const coef = coefT.dataSync()[0];
+    tf.dispose([normT, coefT]);
+    // Small variables are updated on the host, one pass instead of ~14 backend ops (each a kernel
+    // dispatch: about a third of a workshop step's kernels were these). Every operation is the
+    // float32 one the tensor path does — Math.fround after each +, −, ×, ÷, √ of float32 operands
+    // is exactly IEEE float32 arithmetic — so both paths give the same bits. Large variables stay
+    // on the backend, where the arithmetic, not the dispatch, is the cost (ESS: the host loop was
+    // 2× slower there).
+    const f = Math.fround;
+    const b1 = f(this.beta1);
+    const b2 = f(this.beta2);
+    const nb1 = f(1 - this.beta1);
+    const nb2 = f(1 - this.beta2);
+    const eps = f(this.epsilon);
+    const sqrtBc2 = f(Math.sqrt(1 - Math.pow(this.beta2, t)));
+    for (let i = 0; i < this.vars.length; i++) {
+      const k = this.lrScales?.[i] ?? 1;
+      const decay = f(1 - lr * k * this.weightDecay);
+      const stepSize = f((lr * k) / (1 - Math.pow(this.beta1, t)));
+      if (this.vars[i].size > HOST_UPDATE_MAX_SIZE) {
+        tf.tidy(() => {
+          const g = tf.mul(gs[i], tf.scalar(coef));
+          const m = tf.add(tf.mul(this.m[i], tf.scalar(b1)), tf.mul(g, tf.scalar(nb1)));
+          const v = tf.add(tf.mul(this.v[i], tf.scalar(b2)), tf.mul(tf.mul(g, g), tf.scalar(nb2)));
+          this.m[i].assign(m);
+          this.v[i].assign(v);
+          const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(sqrtBc2)), tf.scalar(eps));
+          this.vars[i].assign(tf.sub(tf.mul(this.vars[i], tf.scalar(decay)), tf.mul(tf.scalar(stepSize), tf.div(m, denom))));
+        });
+        continue;
+      }
+      const g = gs[i].dataSync() as Float32Array;
+      const m = this.m[i].dataSync() as Float32Array;
+      const v = this.v[i].dataSync() as Float32Array;
+      const p = this.vars[i].dataSync() as Float32Array;
+      const mOut = new Float32Array(m.length);
+      const vOut = new Float32Array(v.length);
+      const pOut = new Float32Array(p.length);
+      for (let j = 0; j < p.length; j++) {
+        const gj = f(g[j] * coef);
+        const mj = f(f(m[j] * b1) + f(gj * nb1));
+        const vj = f(f(v[j] * b2) + f(f(gj * gj) * nb2));
+        const denom = f(f(f(Math.sqrt(vj)) / sqrtBc2) + eps);
+        mOut[j] = mj;
+        vOut[j] = vj;
+        pOut[j] = f(f(p[j] * decay) - f(stepSize * f(mj / denom)));
+      }
+      const shape = this.vars[i].shape;
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(mOut, shape, 'float32'));
+        this.v[i].assign(tf.tensor(vOut, shape, 'float32'));
+        this.vars[i].assign(tf.tensor(pOut, shape, 'float32'));
+      });
+    }
+    return norm;
   }
 
   /** A copy of the state (moments read back to the host). */
