@@ -109,7 +109,7 @@ function watchConsole(page: Page, log: Console): void {
   });
   page.on('pageerror', (e) => {
     log.all.push(`pageerror: ${e.message}`);
-    if (/anomaly|al-/i.test(`${e.message}\n${e.stack ?? ''}`)) log.ours.push(`pageerror: ${e.message}`);
+    if (/anomaly[-_]lab|\bal-[a-z]/i.test(`${e.message}\n${e.stack ?? ''}`)) log.ours.push(`pageerror: ${e.message}`);
   });
 }
 
@@ -119,9 +119,9 @@ async function waitForApp(page: Page): Promise<void> {
 }
 
 /**
- * Run every cell of the open notebook with the tslab kernel and follow the training monitor: the
- * first viewer that shows a training section is tagged; the run passes when the SAME element goes
- * from live to finished through several steps (update_display_data replaced it in place).
+ * Run every cell of the open notebook with the tslab kernel and follow the training monitor: a
+ * MutationObserver records every status line and every monitor element; the run passes when ONE
+ * element goes from live to finished through several steps (update_display_data in place).
  */
 async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ statuses: string[]; monitors: number; viewers: number; fallbacks: number; sameNode: boolean; errors: string[] }> {
   await page.waitForSelector('.jp-Notebook .jp-Cell', { timeout: 60_000 }).catch(async (err: Error) => {
@@ -141,57 +141,52 @@ async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ s
   });
   expect(kernel).toBe('tslab');
   // every text the monitors' status line shows, as it happens (a poll could miss short states)
+  // and every distinct monitor element (a replaced output would be a second one)
   await page.evaluate(() => {
-    const w = window as unknown as { alStates: Array<{ text: string; at: number }> };
+    const w = window as unknown as { alStates: Array<{ text: string; at: number }>; alMonitors: Element[] };
     w.alStates = [];
+    w.alMonitors = [];
     const record = (): void => {
       for (const el of Array.from(document.querySelectorAll('.jp-OutputArea-output .al-training-status'))) {
         const text = el.textContent ?? '';
         if (text && !w.alStates.some((s) => s.text === text)) w.alStates.push({ text, at: Date.now() });
+        const viewer = el.closest('.al-viewer');
+        const monitor = viewer && viewer.querySelector('.al-chart-signals:not([hidden])') === null ? viewer : null;
+        if (monitor && !w.alMonitors.includes(monitor)) w.alMonitors.push(monitor);
       }
     };
     new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('notebook:run-all-cells').then(() => undefined));
-  const statuses: string[] = [];
   const deadline = Date.now() + 8 * 60_000;
+  const states = (): Promise<Array<{ text: string; at: number }>> => page.evaluate(() => (window as unknown as { alStates: Array<{ text: string; at: number }> }).alStates);
   for (;;) {
     const s = await page.evaluate(() => {
-      const monitors = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer')).filter((v) => {
-        const t = v.querySelector('.al-training');
-        return t !== null && !t.hasAttribute('hidden') && v.querySelector('.al-chart-signals:not([hidden])') === null;
-      });
-      const first = monitors[0] as HTMLElement | undefined;
-      if (first && !first.dataset.alSeen) first.dataset.alSeen = String(Date.now());
       const prompts = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent ?? '');
-      const errors = Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output.jp-mod-error, .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')).map((e) => (e.textContent ?? '').slice(0, 300));
       return {
-        status: first?.querySelector('.al-training-status')?.textContent ?? '',
         done: prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)),
-        errors,
+        failed: document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]') !== null,
       };
     });
-    if (s.status && statuses[statuses.length - 1] !== s.status) statuses.push(s.status);
-    if (s.done) break;
-    if (s.errors.some((e) => /Error/.test(e))) break;
+    if (s.done || s.failed) break;
     if (Date.now() > deadline) {
       await page.screenshot({ path: path.join(OUT, `timeout-${shot}`) });
-      throw new Error(`notebook did not finish in 8 min; monitor states: ${statuses.join(' | ')}`);
+      throw new Error(`notebook did not finish in 8 min; monitor states: ${(await states()).map((o) => o.text).join(' | ')}`);
     }
-    await page.waitForTimeout(400);
+    await page.waitForTimeout(500);
   }
   await page.waitForTimeout(2500); // plotly draws after the last output arrives
-  const observed = await page.evaluate(() => (window as unknown as { alStates: Array<{ text: string; at: number }> }).alStates);
+  const observed = await states();
   const t0 = observed.length ? observed[0].at : 0;
-  for (const o of observed) if (!statuses.includes(o.text)) statuses.push(o.text);
-  statuses.sort((a, b) => observed.findIndex((o) => o.text === a) - observed.findIndex((o) => o.text === b));
   fs.writeFileSync(path.join(OUT, `${shot}.states.txt`), observed.map((o) => `+${((o.at - t0) / 1000).toFixed(1)} s  ${o.text}`).join('\n') + '\n');
+  const statuses = observed.map((o) => o.text);
   const result = await page.evaluate(() => {
     const all = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer'));
     const monitors = all.filter((v) => v.querySelector('.al-training:not([hidden])') && v.querySelector('.al-chart-signals:not([hidden])') === null);
     const fallbacks = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-meta')).filter((e) => /viewer bundle/.test(e.textContent ?? '')).length;
     const errors = Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')).map((e) => (e.textContent ?? '').slice(0, 500));
-    return { viewers: all.length, monitors: monitors.length, fallbacks, sameNode: monitors.length === 1 && !!(monitors[0] as HTMLElement).dataset.alSeen, errors };
+    const seen = (window as unknown as { alMonitors: Element[] }).alMonitors;
+    return { viewers: all.length, monitors: monitors.length, fallbacks, sameNode: monitors.length === 1 && seen.length === 1 && seen[0] === monitors[0], errors };
   });
   // the result viewer (signals + scores) in view for the screenshot
   await page.evaluate(() => {
