@@ -19,32 +19,32 @@
  * Usage: node kernel-lib/dist/demo.js [--out demo-output] [--quick] [--backend auto|wasm|cpu]
  * `--quick` shrinks every stage (CI smoke run, ~1 minute).
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from './backend';
 import { anomalyBertViewerBundle, powerViewerBundle, viewerBundleToJSON } from './browser/viewer/builders';
 import { prepareMetrics } from './browser/metrics';
 import { VIEWER_FILE_SUFFIX } from './browser/viewer/types';
-import { main as cli } from './cli/main';
 import { loadCheckpoint } from './anomalybert/checkpoint';
 import { estimateScores } from './anomalybert/estimate';
 import { writeNpy } from './io/npy';
 import { MinMaxScaler } from './io/scaler';
 import { sliceSeries, type Series } from './io/series';
 import { generateEssSiteA, generateEssSiteB } from './notebook/sample-data';
-import { formatNumber, textTable, type Cell } from './notebook/html';
+import { formatNumber, textTable, type Cell } from './render/html';
 import { POWER_SIGNALS } from './power/data';
 import { runPowerExperiment } from './power/experiment';
 import { analyzePowerData } from './power/pipeline';
 import { writePowerResults, faultDistribution } from './power/report';
 import { generatePowerData } from './power/synth';
 import { WORKSHOP_AUTOENCODER } from './power/train-detector';
-import { writeManifest } from './report/manifest';
+import { writeManifest } from './runs/manifest';
 import { writeRunReport } from './report/run-report';
 import { synthesizeTestSet } from './training/synth-anomalies';
 import { fitBaselineStats, firstDifferenceBaseline } from './training/baselines';
 import { RECOMMENDED_TRANSFER } from './training/options';
-import { listCheckpointSteps } from './training/run-dir';
+import { listCheckpointSteps } from './runs/run-dir';
 import { scoreSteps, type StepScoreReport } from './training/score-steps';
 
 interface DemoOptions {
@@ -97,6 +97,19 @@ function prepareSite(
   writeNpy(files.labels, syn.labels, [testRaw.length]);
   fs.writeFileSync(path.join(dir, `${name}-columns.json`), JSON.stringify({ columns: site.columns, scaler: scaler.toJSON() }, null, 1));
   return { ...files, trainValues: train, testSeries: { ...testClean, values: syn.values }, testRaw, labelValues: syn.labels, anomalies: syn.intervals.length };
+}
+
+/**
+ * `anomaly-lab train …` as a user runs it: the real CLI in its own process (the demo is a tool
+ * on top of the library and the CLI; nothing inside imports the CLI). Output streams through.
+ */
+function cli(argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const bin = path.join(__dirname, '..', 'bin', 'anomaly-lab.js');
+    const child = spawn(process.execPath, [bin, ...argv], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
 }
 
 async function train(args: string[]): Promise<void> {

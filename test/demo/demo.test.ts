@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { validateViewerBundle } from '../../kernel-lib/src/browser/viewer/index';
-import { readManifest } from '../../kernel-lib/src/report/manifest';
+import { readManifest } from '../../kernel-lib/src/runs/manifest';
 import { REPO_ROOT } from '../helpers/shared';
 
 describe('npm run demo (quick)', () => {

@@ -14,7 +14,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { cleanAtomicLeftovers, writeDirAtomic, writeFileAtomic, writeFileSynced } from '../../kernel-lib/src/io/atomic';
 import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readRunHistory } from '../../kernel-lib/src/training/run-dir';
+import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
 import { expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { freeKb, mountTmpfs, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 

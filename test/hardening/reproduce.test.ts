@@ -7,7 +7,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeManifest } from '../../kernel-lib/src/report/manifest';
+import { writeManifest } from '../../kernel-lib/src/runs/manifest';
 import { boundedReplayArgv, reproduceRun, type CommandRunner } from '../../kernel-lib/src/report/reproduce';
 import { expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { tmpRoot } from './hardening-helpers';

@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { acquireDirLock, LOCK_FILE, LockedError, processStartTime } from '../../kernel-lib/src/io/lock';
-import { claimRunDirectory, readRunHistory, RunExistsError } from '../../kernel-lib/src/training/run-dir';
+import { claimRunDirectory, readRunHistory, RunExistsError } from '../../kernel-lib/src/runs/run-dir';
 import { CLI, expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { deadPid, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 

@@ -23,7 +23,7 @@ import { encodeNpy, parseNpy } from '../../kernel-lib/src/io/npy';
 import { loadSeries, writeParquet } from '../../kernel-lib/src/io/series';
 import { loadPowerData, parsePowerCsv } from '../../kernel-lib/src/power/data';
 import { parseViewerBundle, decodeViewerBundle } from '../../kernel-lib/src/browser/viewer/validate';
-import { readManifest, writeManifest } from '../../kernel-lib/src/report/manifest';
+import { readManifest, writeManifest } from '../../kernel-lib/src/runs/manifest';
 import { anomalyBertBundleFromFixture, powerBundleFromFixture } from '../extension/bundles';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 11);

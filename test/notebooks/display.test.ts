@@ -6,7 +6,7 @@
 import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME } from '../../kernel-lib/src/browser/viewer/index';
 import { scoreAtRate } from '../../kernel-lib/src/browser/metrics';
 import { DisplayHandle, display, showTable, viewerMimeBundle } from '../../kernel-lib/src/notebook/display';
-import { escapeHtml, htmlTable, svgLineChart } from '../../kernel-lib/src/notebook/html';
+import { escapeHtml, htmlTable, svgLineChart } from '../../kernel-lib/src/render/html';
 import { inNotebook, sendDisplayData } from '../../kernel-lib/src/notebook/kernel';
 import { ProgressBar, TrainingMonitor } from '../../kernel-lib/src/notebook/progress';
 import { viewerSummaryHtml, viewerSummaryText } from '../../kernel-lib/src/notebook/summary';

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { anomalyBertViewerBundle, viewerBundleToJSON } from '../../kernel-lib/src/browser/viewer/index';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
-import { writeManifest } from '../../kernel-lib/src/report/manifest';
+import { writeManifest } from '../../kernel-lib/src/runs/manifest';
 import { generatePowerData } from '../../kernel-lib/src/power/synth';
 import { mergeAnomalyIntervals, thresholdWindows, windowCount } from '../../kernel-lib/src/power/pipeline';
 import { extractFeatures } from '../../kernel-lib/src/power/features';

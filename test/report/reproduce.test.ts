@@ -8,7 +8,7 @@ import * as path from 'path';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { generateEssSiteA } from '../../kernel-lib/src/notebook/sample-data';
-import { readManifest, writeManifest } from '../../kernel-lib/src/report/manifest';
+import { readManifest, writeManifest } from '../../kernel-lib/src/runs/manifest';
 import { replaceOption } from '../../kernel-lib/src/report/reproduce';
 import { synthesizeTestSet } from '../../kernel-lib/src/training/synth-anomalies';
 import { runCli } from '../helpers/cli';

@@ -14,7 +14,7 @@ import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { AdamW } from '../../kernel-lib/src/training/optimizer';
 import { trainingStep } from '../../kernel-lib/src/training/train';
 import { ParallelTrainer } from '../../kernel-lib/src/training/parallel';
-import { readRunHistory } from '../../kernel-lib/src/training/run-dir';
+import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { runCli } from '../helpers/cli';
 import { periodicSeries, tmpDir, writeSeriesNpy } from './train-helpers';

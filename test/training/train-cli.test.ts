@@ -9,7 +9,7 @@ import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
 import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readRunHistory } from '../../kernel-lib/src/training/run-dir';
+import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { periodicSeries, labelledTestSet, tmpDir, writeSeriesNpy } from './train-helpers';
 

@@ -6,9 +6,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
-import { readRunHistory, listCheckpointSteps } from '../../kernel-lib/src/training/run-dir';
+import { readRunHistory, listCheckpointSteps } from '../../kernel-lib/src/runs/run-dir';
 import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readManifest } from '../../kernel-lib/src/report/manifest';
+import { readManifest } from '../../kernel-lib/src/runs/manifest';
 import { readNpy } from '../../kernel-lib/src/io/npy';
 import { periodicSeries, labelledTestSet, TINY, tmpDir } from './train-helpers';
 

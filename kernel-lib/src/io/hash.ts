@@ -1,5 +1,5 @@
 /**
- * sha256 of input files, shared by manifests (report/manifest.ts records and verifies them) and
+ * sha256 of input files, shared by manifests (runs/manifest.ts records and verifies them) and
  * by loaders that want to check a file against a recorded hash before parsing it. Only regular
  * files are hashed: a FIFO or a device named as an input would block or never end.
  */

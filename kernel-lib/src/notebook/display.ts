@@ -13,7 +13,7 @@
  * output in place (display_id). Outside a kernel the text/plain part is printed to stdout.
  */
 import { VIEWER_MIME, type ViewerBundle } from '../browser/viewer/types';
-import { htmlTable, summaryWrapper, textTable, escapeHtml, type Cell } from './html';
+import { htmlTable, summaryWrapper, textTable, escapeHtml, type Cell } from '../render/html';
 import { inNotebook, newDisplayId, sendDisplayData, type MimeBundle } from './kernel';
 import { viewerSummaryHtml, viewerSummaryText, type SummaryOptions } from './summary';
 

@@ -9,7 +9,7 @@
 import type { DataFrame } from 'danfojs-node';
 import type { IntervalRow } from '../browser/viewer/types';
 import { display, type ShowOptions } from './display';
-import { escapeHtml, htmlTable, summaryWrapper, textTable, type Cell } from './html';
+import { escapeHtml, htmlTable, summaryWrapper, textTable, type Cell } from '../render/html';
 
 type Danfo = typeof import('danfojs-node');
 let danfo: Danfo | undefined;

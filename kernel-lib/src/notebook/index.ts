@@ -1,8 +1,8 @@
 /** notebook: public API of this area (re-exported from the package root). */
 export { inNotebook, sendDisplayData, newDisplayId } from './kernel';
 export type { MimeBundle } from './kernel';
-export { escapeHtml, formatNumber, htmlTable, textTable, svgLineChart, minMaxEnvelope, summaryWrapper, SUMMARY_CSS } from './html';
-export type { Cell, SvgLine, SvgChartOptions } from './html';
+export { escapeHtml, formatNumber, htmlTable, textTable, svgLineChart, minMaxEnvelope, summaryWrapper, SUMMARY_CSS } from '../render/html';
+export type { Cell, SvgLine, SvgChartOptions } from '../render/html';
 export { viewerSummaryHtml, viewerSummaryText, initialDetection } from './summary';
 export type { SummaryOptions } from './summary';
 export { DisplayHandle, display, viewerMimeBundle, showViewer, showHtml, showTable } from './display';

@@ -14,9 +14,9 @@ import { trainingViewerBundle } from '../browser/viewer/builders';
 import { VIEWER_MIME, type HistoryRow } from '../browser/viewer/types';
 import type { StepProgress } from '../training/progress';
 import { formatStepLine, formatSummaryLine } from '../training/progress';
-import type { HistoryEntry } from '../training/run-dir';
+import type { HistoryEntry } from '../runs/run-dir';
 import { DisplayHandle } from './display';
-import { escapeHtml, formatNumber, summaryWrapper } from './html';
+import { escapeHtml, formatNumber, summaryWrapper } from '../render/html';
 import { inNotebook } from './kernel';
 import { viewerSummaryHtml, viewerSummaryText } from './summary';
 

@@ -11,7 +11,7 @@ import { labelIntervals } from '../browser/metrics';
 import { BundleDetector, initialDetectionSettings, type DetectionResult } from '../browser/viewer/detection';
 import { decodeViewerBundle } from '../browser/viewer/validate';
 import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
-import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from './html';
+import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from '../render/html';
 
 export interface SummaryOptions {
   /** rows of the interval table (default 20). */

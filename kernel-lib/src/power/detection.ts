@@ -13,7 +13,7 @@ import { initBackend } from '../backend';
 import { FieldError } from '../browser/errors';
 import { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } from '../browser/viewer';
 import { writeFileAtomic } from '../io/atomic';
-import { writeManifest, type ManifestCommand } from '../report/manifest';
+import { writeManifest, type ManifestCommand } from '../runs/manifest';
 import { loadPowerData, POWER_SIGNALS, type PowerData } from './data';
 import { loadDetector } from './detector-io';
 import { loadClassNames, loadPowerClassifier, loadPowerScaler } from './models';

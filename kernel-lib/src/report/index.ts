@@ -8,7 +8,7 @@ export {
   readManifest,
   verifyInputs,
   compareMetrics,
-} from './manifest';
+} from '../runs/manifest';
 export type {
   ExperimentManifest,
   ManifestInit,
@@ -19,7 +19,7 @@ export type {
   ManifestBackend,
   InputDrift,
   MetricDifference,
-} from './manifest';
+} from '../runs/manifest';
 export { writeRunReport, readRunData, reportSections, plotlyInlineSource } from './run-report';
 export type { RunReportOptions, RunReportFiles, RunData } from './run-report';
 export { reproduceRun, replaceOption, boundedReplayArgv, REPLAYABLE } from './reproduce';

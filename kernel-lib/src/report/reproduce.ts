@@ -17,7 +17,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { escapeControl, quoteName } from '../browser/text';
-import { compareMetrics, readManifest, verifyInputs, type ExperimentManifest, type InputDrift, type MetricDifference } from './manifest';
+import { compareMetrics, readManifest, verifyInputs, type ExperimentManifest, type InputDrift, type MetricDifference } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
 
 /** How a command is run: argv for `anomaly-lab`, its working directory and extra environment. Returns the exit code. */

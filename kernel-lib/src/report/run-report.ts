@@ -3,7 +3,7 @@
  * once, data inline, no network) and a markdown version with static SVG charts beside it.
  *
  * What a run directory may hold (every part optional, at least one required):
- *   manifest.json          report/manifest.ts (config, seed, backend, versions, inputs, metrics)
+ *   manifest.json          runs/manifest.ts (config, seed, backend, versions, inputs, metrics)
  *   config.json            training options + data sources
  *   history.json           [{ step, loss, accuracy, lr, elapsed_s, test? }]
  *   state/step_<i>_scores.npy  test scores per summary step (with labels: sweeps and the step table)
@@ -24,10 +24,10 @@ import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBun
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
 import { readNpy, toFloat32 } from '../io/npy';
-import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '../notebook/html';
+import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '../render/html';
 import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
-import { readManifest, type ExperimentManifest } from './manifest';
+import { readManifest, type ExperimentManifest } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
 
 export interface RunReportOptions {

@@ -5,7 +5,7 @@
  *
  * Notebooks pass their own callbacks instead (the notebook layer draws its widgets from them).
  */
-import type { HistoryEntry } from './run-dir';
+import type { HistoryEntry } from '../runs/run-dir';
 
 /** What the loop reports after each optimisation step. */
 export interface StepProgress {

@@ -34,7 +34,7 @@ import { saveCheckpoint, resolveCheckpointPath } from '../anomalybert/checkpoint
 import type { AnomalyBert, ApplyOptions } from '../anomalybert/model';
 import { estimateScores } from '../anomalybert/estimate';
 import { fitDiffScales } from '../anomalybert/input-features';
-import type { ManifestCommand } from '../report/manifest';
+import type { ManifestCommand } from '../runs/manifest';
 import { LIBRARY_VERSION } from '../version';
 import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from './degrade';
 import { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
@@ -42,7 +42,7 @@ import { resolveTrainOptions, windowLength, type TrainOptions } from './options'
 import { lrForStep } from './schedule';
 import { checkTrainingMemory } from './budget';
 import { describeOwner } from '../io/lock';
-import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from './run-dir';
+import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from '../runs/run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
 import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';

@@ -67,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Loaded only now, so --help and option errors do not pay for starting tfjs.
   const { trainAnomalyBert } = await import('../../training/train.js');
-  const { RunExistsError } = await import('../../training/run-dir.js');
+  const { RunExistsError } = await import('../../runs/run-dir.js');
   const { LockedError } = await import('../../io/lock.js');
   // Ctrl-C: finish the current step, write a final checkpoint, release the run's lock; twice: abort.
   const interrupt = stopOnSigint('train');

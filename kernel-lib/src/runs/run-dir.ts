@@ -24,7 +24,7 @@ import * as path from 'path';
 import { writeFileAtomic, cleanAtomicLeftovers, assertOutputPath } from '../io/atomic';
 import { acquireDirLock, LOCK_FILE, type DirLock } from '../io/lock';
 import { writeNpy } from '../io/npy';
-import { createManifest, readManifest, MANIFEST_FILE, type ManifestInit, type ExperimentManifest } from '../report/manifest';
+import { createManifest, readManifest, MANIFEST_FILE, type ManifestInit, type ExperimentManifest } from './manifest';
 import type { MetricRow } from '../browser/metrics';
 
 /** Test-set evaluation at one summary step. */
@@ -148,7 +148,7 @@ function readJson<T>(file: string): T {
 
 /**
  * Writer for one run directory. `open` on an existing run with `resumeFrom` keeps its history
- * before that step (resume). The manifest is the report area's format (report/manifest.ts):
+ * before that step (resume). The manifest format is runs/manifest.ts:
  * inputs are hashed once at open; metrics and checkpoints are refreshed at every summary.
  */
 export class RunDirectory {

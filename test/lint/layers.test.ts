@@ -1,0 +1,53 @@
+/**
+ * The layer rule of eslint.config.mjs (layers/layered-imports): a module imports its own folder
+ * and lower layers only, and nothing imports the CLI. `npm run lint` (CI) runs it over
+ * kernel-lib/src; here it is checked on sample sources placed in the tree.
+ */
+import { spawnSync } from 'child_process';
+import { REPO_ROOT } from '../helpers/shared';
+
+/**
+ * The layer-rule messages eslint gives each (file, source) pair, linted in a child process: eslint
+ * loads eslint.config.mjs with import(), which jest's CommonJS runtime cannot do.
+ */
+function layerErrorsOf(samples: Array<[string, string]>): string[][] {
+  const script = `
+    const { ESLint } = require('eslint');
+    const path = require('path');
+    const samples = JSON.parse(process.argv[1]);
+    (async () => {
+      const eslint = new ESLint({ cwd: process.cwd() });
+      const out = [];
+      for (const [file, source] of samples) {
+        const [r] = await eslint.lintText(source, { filePath: path.join(process.cwd(), file) });
+        out.push(r.messages.filter((m) => m.ruleId === 'layers/layered-imports').map((m) => m.message));
+      }
+      process.stdout.write(JSON.stringify(out));
+    })().catch((e) => { process.stderr.write(String(e && e.stack)); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(samples)], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`eslint failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[][];
+}
+
+const layerErrors = async (file: string, source: string): Promise<string[]> => layerErrorsOf([[file, source]])[0];
+
+describe('layered imports', () => {
+  test('a lower layer importing a higher one is an error naming both', async () => {
+    expect(await layerErrors('kernel-lib/src/io/probe.ts', "import { trainAnomalyBert } from '../training/train';\nexport const x = trainAnomalyBert;\n")).toEqual([
+      expect.stringMatching(/^io \(layer \d+\) must not import training \(layer \d+\)/),
+    ]);
+    // dynamic import() and type imports count too
+    expect(await layerErrors('kernel-lib/src/runs/probe.ts', "export const f = () => import('../report/run-report.js');\n")).toHaveLength(1);
+    expect(await layerErrors('kernel-lib/src/browser/probe.ts', "export type T = import('../io/npy').NdArray;\n")).toHaveLength(1);
+  });
+
+  test('nothing imports the CLI, not even another front end', async () => {
+    expect(await layerErrors('kernel-lib/src/demo.ts', "import { main } from './cli/main';\nexport const m = main;\n")).toHaveLength(1);
+    expect(await layerErrors('kernel-lib/src/training/probe.ts', "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n")).toHaveLength(1);
+  });
+
+  test('siblings of one layer stay independent; downward and same-folder imports pass', async () => {
+    expect(await layerErrors('kernel-lib/src/power/probe.ts', "import { AnomalyBert } from '../anomalybert/model';\nexport const m = AnomalyBert;\n")).toHaveLength(1);
+    expect(await layerErrors('kernel-lib/src/training/probe.ts', "import { RunDirectory } from '../runs/run-dir';\nimport { quantileLinear } from '../browser/metrics';\nimport { x } from './train';\nexport const a = [RunDirectory, quantileLinear, x];\n")).toEqual([]);
+  });
+});
