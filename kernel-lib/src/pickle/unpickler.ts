@@ -767,15 +767,22 @@ export class Unpickler implements PickleContext {
       if (b[n - 1] & 0x80) v -= 2 ** (8 * n);
       return v;
     }
-    let hex = '';
-    for (let i = n - 1; i >= 0; i--) hex += HEX_BYTE[b[i]];
-    let v = BigInt(`0x${hex}`);
+    // ASCII hex digits, most significant byte first, decoded to one flat string (string
+    // concatenation builds a rope whose flattening is far slower).
+    const digits = new Uint8Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const byte = b[n - 1 - i];
+      digits[2 * i] = HEX_DIGIT[byte >> 4];
+      digits[2 * i + 1] = HEX_DIGIT[byte & 15];
+    }
+    let v = BigInt(`0x${latin1Decoder.decode(digits)}`);
     if (b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
     return normInt(v);
   }
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGIT = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const latin1Decoder = new TextDecoder('latin1');
 
 function normInt(v: bigint): number | bigint {
   return v < TWO53 && v > -TWO53 ? Number(v) : v;
