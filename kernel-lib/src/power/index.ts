@@ -2,7 +2,7 @@
 export { POWER_SIGNALS, POWER_TIME_COLUMN, loadPowerData, parsePowerCsv, powerDataFromColumns, validatePowerColumns, signalMatrix, powerDataToCsv, powerDataToDataFrame, writePowerParquet } from './data';
 export type { PowerData, PowerSignal, PowerDataOptions } from './data';
 export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel, KerasMultiHeadAttention } from './keras-h5';
-export type { KerasModelInfo, LoadedKerasModel } from './keras-h5';
+export type { KerasModelInfo, LoadedKerasModel, LoadKerasOptions } from './keras-h5';
 export { compileRecurrentInference } from './fast-inference';
 export type { CompiledInference } from './fast-inference';
 export { exportDetectorOnnx, OnnxDetector } from './onnx';
