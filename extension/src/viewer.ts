@@ -11,6 +11,8 @@ import { Widget } from '@lumino/widgets';
 import type { Message } from '@lumino/messaging';
 import {
   BundleDetector,
+  THRESHOLD_MODES,
+  THRESHOLD_MODE_INFO,
   anomaliesCsv,
   checkDetectionSettings,
   decodeViewerBundle,
@@ -20,6 +22,7 @@ import {
   markdownReport,
   parseViewerBundle,
   summarizeDetection,
+  switchThresholdMode,
   type DecodedBundle,
   type DetectedInterval,
   type DetectionResult,
@@ -308,7 +311,9 @@ export class AnomalyViewer extends Widget {
     const d = this.decoded!;
     if (!this.controls) return;
     const c = this.controls;
-    const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, h('option', { attrs: { value: 'rate' } }, 'anomaly rate (%)'), h('option', { attrs: { value: 'percentile' } }, 'percentile'), h('option', { attrs: { value: 'value' } }, 'fixed value'));
+    // one option per threshold mode, labelled by the threshold module (anomaly-lab-browser)
+    const modeOptions = THRESHOLD_MODES.map((m) => h('option', { attrs: { value: m } }, THRESHOLD_MODE_INFO[m].controlLabel));
+    const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, ...modeOptions);
     mode.value = c.mode;
     const value = h('input', { className: 'al-input al-threshold', attrs: { type: 'number', step: 'any', 'aria-label': 'threshold value' } });
     const slider = h('input', { className: 'al-slider', attrs: { type: 'range', 'aria-label': 'threshold slider' } });
@@ -322,29 +327,19 @@ export class AnomalyViewer extends Widget {
         this.setStatus(`threshold: "${raw}" is not a number`, true);
         return null;
       }
-      if (mode.value === 'rate') {
-        if (!(v > 0 && v < 100)) {
-          this.setStatus(`anomaly rate: ${v}% is outside (0, 100)`, true);
-          return null;
-        }
-        return { mode: 'rate', rate: v / 100 };
-      }
-      // any finite number is a threshold (scores may be negative); the rate follows from it
-      if (mode.value === 'value') return { mode: 'value', value: v };
-      if (!(v > 0 && v < 100)) {
-        this.setStatus(`percentile: ${v} is outside (0, 100)`, true);
+      const current = THRESHOLD_MODES.find((m) => m === mode.value) ?? this.controls!.mode;
+      const reading = THRESHOLD_MODE_INFO[current].fromControl(v);
+      if ('error' in reading) {
+        this.setStatus(reading.error, true);
         return null;
       }
-      return { mode: 'percentile', percentile: v };
+      return reading.patch;
     };
     mode.addEventListener('change', () => {
-      const cur = this.controls!;
-      // keep the same threshold when switching views of it: a fixed value starts at the threshold now
-      // in effect, and leaving a fixed value keeps the share of scores it flags
-      const curRate = cur.mode === 'value' ? (this.result?.rate ?? cur.rate) : cur.mode === 'rate' ? cur.rate : 1 - cur.percentile / 100;
-      if (mode.value === 'value') this.applySettings({ mode: 'value', value: this.result?.threshold ?? cur.value });
-      else if (mode.value === 'rate') this.applySettings({ mode: 'rate', rate: curRate });
-      else this.applySettings({ mode: 'percentile', percentile: cur.mode === 'percentile' ? cur.percentile : 100 * (1 - curRate) });
+      const to = THRESHOLD_MODES.find((m) => m === mode.value);
+      if (!to) return;
+      // keep the same threshold when switching views of it (threshold module: switchThresholdMode)
+      this.applySettings(switchThresholdMode(this.controls!, to, { threshold: this.result?.threshold, rate: this.result?.rate }));
     });
     value.addEventListener('change', () => {
       const patch = thresholdFromInput(value.value);
@@ -420,17 +415,19 @@ export class AnomalyViewer extends Widget {
     const value = q<HTMLInputElement>('.al-threshold');
     const slider = q<HTMLInputElement>('.al-slider');
     if (mode) mode.value = c.mode;
-    const v = c.mode === 'rate' ? Number((100 * c.rate).toPrecision(6)) : c.mode === 'value' ? c.value : c.percentile;
+    const info = THRESHOLD_MODE_INFO[c.mode];
+    const v = info.controlValue(c);
     if (value) {
       value.value = String(v);
-      value.classList.toggle('al-threshold-fixed', c.mode === 'value');
+      value.classList.toggle('al-threshold-fixed', info.fixedThreshold(c) !== undefined);
     }
     if (slider) {
-      // a fixed value has no natural range to slide over: type it (the slider is hidden)
-      slider.hidden = c.mode === 'value';
-      if (c.mode === 'rate') Object.assign(slider, { min: '0.1', max: '30', step: '0.1' });
-      else if (c.mode === 'percentile') Object.assign(slider, { min: '50', max: '99.9', step: '0.1' });
-      if (c.mode !== 'value') slider.value = String(v);
+      // a mode without a natural range (a fixed value) is typed only: the slider is hidden
+      slider.hidden = !info.slider;
+      if (info.slider) {
+        Object.assign(slider, { min: String(info.slider.min), max: String(info.slider.max), step: String(info.slider.step) });
+        slider.value = String(v);
+      }
     }
     const ewma = q<HTMLInputElement>('.al-ewma');
     if (ewma) ewma.value = String(c.ewma);

@@ -9,6 +9,7 @@
  */
 import { labelIntervals } from '../browser/metrics';
 import { BundleDetector, initialDetectionSettings, type DetectionResult } from '../browser/viewer/detection';
+import { thresholdPhrase } from '../browser/viewer/threshold';
 import { decodeViewerBundle } from '../browser/viewer/validate';
 import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
 import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from '../render/html';
@@ -105,7 +106,7 @@ function collectFacts(bundle: ViewerBundle): Facts {
     const name = bundle.scores?.name ?? bundle.scores?.kind ?? 'scores';
     rows.push([name, `${s.length} ${bundle.scores?.alignment === 'window' ? `windows of ${bundle.scores.windowSize} rows` : 'points'}, range ${formatNumber(lo)} … ${formatNumber(hi)}`]);
     const st = detection.settings;
-    const rule = st.mode === 'percentile' ? `percentile ${formatNumber(st.percentile)}` : `anomaly rate ${formatNumber(st.rate)}`;
+    const rule = thresholdPhrase(st, { resultRate: detection.rate, format: { number: (x) => formatNumber(x), rate: (x) => formatNumber(x, 6) } });
     const extras = [st.ewma ? `EWMA ${st.ewma}` : '', st.pointAdjust && d.labels ? 'point adjustment on' : '', st.mergeGapSamples ? `merge gap ${st.mergeGapSamples} samples` : ''].filter(Boolean);
     rows.push(['threshold', `${formatNumber(detection.threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${detection.anomalousCount} above`]);
   }

@@ -20,6 +20,7 @@ import { MetricEvaluator, sweepRates, type MetricRow } from '../browser/metrics'
 import { BundleDetector, initialDetectionSettings, summarizeDetection, type DetectionResult } from '../browser/viewer/detection';
 import { minMaxDownsample } from '../browser/viewer/downsample';
 import { markdownReport } from '../browser/viewer/export';
+import { thresholdPhrase } from '../browser/viewer/threshold';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
@@ -484,7 +485,7 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     const s = result.settings;
     html.push(
       htmlTable(['', ''], [
-        ['threshold', `${formatNumber(result.threshold, 6)} (${s.mode === 'rate' ? `anomaly rate ${s.rate}` : s.mode === 'value' ? `fixed value, anomaly rate ${formatNumber(result.rate, 6)}` : `percentile ${s.percentile}`})`],
+        ['threshold', `${formatNumber(result.threshold, 6)} (${thresholdPhrase(s, { resultRate: result.rate, format: { rate: (x) => formatNumber(x, 6) } })})`],
         ['anomalous scores', result.anomalousCount],
         ['intervals', result.intervals.length],
       ]),

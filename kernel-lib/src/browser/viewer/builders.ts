@@ -27,6 +27,7 @@ import {
   type ViewerMetricRow,
   type ViewerMetrics,
 } from './types';
+import { THRESHOLD_MODE_INFO, completeThresholdRule } from './threshold';
 
 /** A series as kernel-lib's io `Series` has it (values row-major (length, C)). */
 export interface ViewerSeriesInput {
@@ -204,13 +205,15 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
 
   if (input.scores || input.threshold) {
     const t = input.threshold ?? {};
-    const mode = t.mode ?? (t.percentile !== undefined && t.rate === undefined ? 'percentile' : 'rate');
+    // the mode given or inferred, its parameter filled from the other view of the rule (threshold.ts)
+    const rule = completeThresholdRule(t, { rate: 0.01, percentile: 95 });
+    const mode = rule.mode;
     const threshold: ThresholdSpec = { mode, pointAdjust: t.pointAdjust ?? true, mergeGapSamples: t.mergeGapSamples ?? 0 };
-    if (mode === 'rate') threshold.rate = t.rate ?? (t.percentile !== undefined ? 1 - t.percentile / 100 : 0.01);
-    else if (mode === 'value') {
-      // a fixed threshold: only the value; a missing or non-finite one fails validation below, naming /threshold
-      if (t.value !== undefined && !Number.isFinite(t.value)) throw new Error(`threshold.value: mode 'value' needs a finite number, got ${t.value}`);
-    } else threshold.percentile = t.percentile ?? (t.rate !== undefined ? 100 * (1 - t.rate) : 95);
+    Object.assign(threshold, THRESHOLD_MODE_INFO[mode].params(rule));
+    // a fixed threshold is the value alone; a missing one fails validation below, naming /threshold
+    if (THRESHOLD_MODE_INFO[mode].fixedThreshold(rule) !== undefined && t.value !== undefined && !Number.isFinite(t.value)) {
+      throw new Error(`threshold.value: mode '${mode}' needs a finite number, got ${t.value}`);
+    }
     if (t.value !== undefined && Number.isFinite(t.value)) threshold.value = t.value;
     if (t.ewma !== undefined && t.ewma > 0) threshold.ewma = t.ewma;
     bundle.threshold = threshold;

@@ -8,7 +8,8 @@
  */
 import { MetricEvaluator, ewmaSmooth, labelIntervals, metricRow, pointAdjust as pointAdjustPred, quantileSorted, type MetricRow } from '../metrics';
 import { intervalsFromFlags, mergeIntervals } from '../intervals';
-import type { DecodedBundle, IntervalRow, ThresholdMode } from './types';
+import type { DecodedBundle, IntervalRow } from './types';
+import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, completeThresholdRule, isThresholdMode, type ThresholdMode } from './threshold';
 
 export interface DetectionSettings {
   mode: ThresholdMode;
@@ -54,10 +55,7 @@ export interface DetectionResult {
 /** Initial settings from the bundle's threshold block (and the user's default rate). */
 export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): DetectionSettings {
   const t = d.bundle.threshold;
-  const mode: ThresholdMode = t?.mode ?? 'rate';
-  const rate = t?.rate ?? (t?.percentile !== undefined ? 1 - t.percentile / 100 : defaultRate);
-  const percentile = t?.percentile ?? 100 * (1 - rate);
-  const value = typeof t?.value === 'number' && Number.isFinite(t.value) ? t.value : NaN;
+  const { mode, rate, percentile, value } = completeThresholdRule(t, { rate: defaultRate });
   return { mode, rate, percentile, value, ewma: t?.ewma ?? 0, pointAdjust: t?.pointAdjust ?? true, mergeGapSamples: t?.mergeGapSamples ?? 0 };
 }
 
@@ -90,13 +88,13 @@ function sortedFloat64(values: ArrayLike<number>): Float64Array {
  * rate is only known after thresholding). Throws naming the control.
  */
 export function checkDetectionSettings(settings: DetectionSettings): number {
-  if (settings.mode === 'value') {
-    if (!Number.isFinite(settings.value)) throw new Error(`threshold value must be a finite number, got ${settings.value}`);
-  } else if (settings.mode !== 'rate' && settings.mode !== 'percentile') {
-    throw new Error(`threshold mode must be 'rate', 'percentile' or 'value', got '${String(settings.mode)}'`);
+  if (!isThresholdMode(settings.mode)) {
+    throw new Error(`threshold mode must be ${THRESHOLD_MODES.map((m) => `'${m}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got '${String(settings.mode)}'`);
   }
-  const rate = settings.mode === 'value' ? NaN : settings.mode === 'rate' ? settings.rate : 1 - settings.percentile / 100;
-  if (settings.mode !== 'value' && !(rate >= 0 && rate <= 1)) throw new Error(`anomaly rate must be in [0, 1], got ${rate}`);
+  const info = THRESHOLD_MODE_INFO[settings.mode];
+  const problem = info.check(settings);
+  if (problem) throw new Error(problem);
+  const rate = info.rate(settings);
   if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
   if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
   return rate;
@@ -135,14 +133,15 @@ export class BundleDetector {
   run(settings: DetectionSettings): DetectionResult {
     if (!this.hasScores) throw new Error('this bundle has no scores to threshold');
     const d = this.decoded;
-    const fixed = settings.mode === 'value';
     const requestedRate = checkDetectionSettings(settings);
+    const fixedThreshold = THRESHOLD_MODE_INFO[settings.mode].fixedThreshold(settings);
+    const fixed = fixedThreshold !== undefined;
     this.prepare(settings.ewma);
     const scores = this.smoothed as Float32Array;
     // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses; or the fixed value
     // as given (the power CLI's --threshold: anomalous = mse > threshold, no quantile involved).
     const threshold = fixed
-      ? settings.value
+      ? fixedThreshold
       : this.evaluator
         ? this.evaluator.thresholdAtRate(requestedRate)
         : quantileSorted(this.sorted as Float64Array, 1 - requestedRate);

@@ -5,6 +5,7 @@
  */
 import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
+import { describeThreshold } from './threshold';
 import type { AxisUnit, ViewerBundle } from './types';
 
 // The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
@@ -61,8 +62,8 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   const p = bundle.provenance ?? {};
   for (const [k, v] of Object.entries(p)) if (v) out.push(`- ${k}: ${mdText(String(v))}`);
   out.push('', '## Detection settings', '');
-  if (s.mode === 'value') out.push(`- fixed threshold: ${s.value} (anomaly rate ${result.rate.toPrecision(6)})`);
-  else out.push(s.mode === 'rate' ? `- anomaly rate: ${s.rate}` : `- threshold percentile: ${s.percentile}`);
+  const rule = describeThreshold(s, { resultRate: result.rate });
+  out.push(`- ${rule.label}: ${rule.text}`);
   out.push(`- threshold value: ${result.threshold.toPrecision(6)}`);
   out.push(`- EWMA smoothing: ${s.ewma > 0 ? s.ewma : 'off'}`);
   out.push(`- point adjustment: ${s.pointAdjust ? 'on' : 'off'}`);

@@ -34,6 +34,22 @@ export {
   type DetectedInterval,
   type DetectionSummary,
 } from './detection';
+export {
+  THRESHOLD_MODES,
+  THRESHOLD_MODE_INFO,
+  isThresholdMode,
+  ruleRate,
+  describeThreshold,
+  thresholdPhrase,
+  switchThresholdMode,
+  completeThresholdRule,
+  rateFromPercentile,
+  percentileFromRate,
+  type ThresholdRule,
+  type ThresholdModeInfo,
+  type ControlReading,
+  type DescribeFormat,
+} from './threshold';
 export { inferUnit, inferUnits } from './units';
 export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
 export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, durationOf, durationUnit } from './export';

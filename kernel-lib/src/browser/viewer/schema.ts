@@ -6,6 +6,7 @@
  * `validate.ts`.
  */
 import { VIEWER_MIME } from './types';
+import { THRESHOLD_MODES } from './threshold';
 
 const num = { type: 'number' };
 /** metric values may be null: JSON has no NaN, and 0/0 precision is undefined, not zero. */
@@ -125,7 +126,7 @@ export const viewerSchemaV1 = {
       required: ['mode', 'pointAdjust', 'mergeGapSamples'],
       additionalProperties: false,
       properties: {
-        mode: { enum: ['rate', 'percentile', 'value'] },
+        mode: { enum: [...THRESHOLD_MODES] },
         rate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
         percentile: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
         value: num,

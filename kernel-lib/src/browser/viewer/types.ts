@@ -18,6 +18,7 @@
  * Large arrays travel as little-endian typed-array bytes in base64 (`EncodedArray`); small ones may
  * be plain number lists. Kept within TypeScript 5.0 (tslab type-checks with it).
  */
+import type { ThresholdMode } from './threshold';
 
 export const VIEWER_MIME = 'application/vnd.anomaly-lab.viewer.v1+json';
 export const VIEWER_BUNDLE_VERSION = 1;
@@ -75,7 +76,7 @@ export interface ScoresSpec {
   values: ArrayField;
 }
 
-export type ThresholdMode = 'rate' | 'percentile' | 'value';
+export type { ThresholdMode };
 
 /**
  * How the producer thresholded; the viewer starts from these and lets the user change them.
