@@ -63,8 +63,10 @@ async function measure(c: Case, engine: 'onnx' | 'tfjs', threads?: number): Prom
     const tensorsBefore = tf.memory().numTensors;
     let windows = 0;
     const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     await estimateScores(model, values, c.length, { batchSize: c.batchSize, windowSliding: c.windowSliding, onProgress: (done) => (windows = done), ...opts });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
     const windowsPerSecond = windows / seconds;
     // A day of 1 Hz data (86,400 points) at this sliding: windows ≈ (86,400 − W)/sliding + 1.
     const dayWindows = Math.floor((86400 - w) / c.windowSliding) + 1;
@@ -79,6 +81,8 @@ async function measure(c: Case, engine: 'onnx' | 'tfjs', threads?: number): Prom
       seconds: Number(seconds.toFixed(3)),
       windowsPerSecond: Number(windowsPerSecond.toFixed(3)),
       msPerWindow: Number(((1000 * seconds) / windows).toFixed(2)),
+      // CPU time of every thread (onnxruntime's pool included): steadier than wall time when shared.
+      cpuMsPerWindow: Number(((cpu.user + cpu.system) / 1000 / windows).toFixed(3)),
       sessionShare: engine === 'onnx' ? Number((sessionSeconds / seconds).toFixed(3)) : undefined,
       projectedSecondsFor1HzDay: dayWindows > 0 ? Number((dayWindows / windowsPerSecond).toFixed(0)) : null,
       tensorLeak: tf.memory().numTensors - tensorsBefore,
@@ -142,8 +146,13 @@ export async function run(): Promise<object> {
     results[`${c.name}_tfjs`] = onnx ? await measure(c, 'tfjs') : main;
     const anchor = runTorchAnchor({ config: c.config, batch: c.batchSize, infer: true, infer_windows: main.windows as number, train_steps: 0 });
     torch[c.name] = anchor;
-    const tw = (anchor.infer as { windowsPerSecond?: number } | undefined)?.windowsPerSecond;
+    const ti = anchor.infer as { windowsPerSecond?: number; cpu_s_per_window?: number } | undefined;
+    const tw = ti?.windowsPerSecond;
+    const cpuOf = (k: string): number | undefined => (results[k] as { cpuMsPerWindow?: number } | undefined)?.cpuMsPerWindow;
     ratios[c.name] = {
+      // CPU per window, ours / torch (≤ 1: we do the work with less CPU).
+      cpu_default_vs_torch: ti?.cpu_s_per_window ? ratio(cpuOf(c.name), ti.cpu_s_per_window * 1000) : undefined,
+      cpu_onnx_1thread_vs_torch: ti?.cpu_s_per_window ? ratio(cpuOf(`${c.name}_onnx_1thread`), ti.cpu_s_per_window * 1000) : undefined,
       default_vs_torch: ratio(main.windowsPerSecond, tw),
       onnx_1thread_vs_torch: ratio((results[`${c.name}_onnx_1thread`] as { windowsPerSecond?: number } | undefined)?.windowsPerSecond, tw),
       tfjs_vs_torch: ratio((results[`${c.name}_tfjs`] as { windowsPerSecond: number }).windowsPerSecond, tw),

@@ -54,6 +54,8 @@ interface BenchResult {
   timed_steps: number;
   warmup_s: number;
   steps_per_s: number;
+  /** CPU seconds per timed step, every thread of the process (workers included). */
+  cpu_s_per_step: number;
   points_per_s: number;
   peak_rss_mb: number;
   /** wasm backend only: heap size after the run (never shrinks, so its high-water mark). */
@@ -86,6 +88,7 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     timed_steps: steps,
     warmup_s: NaN,
     steps_per_s: NaN,
+    cpu_s_per_step: NaN,
     points_per_s: NaN,
     peak_rss_mb: NaN,
     tf_bytes_mb_after_step: NaN,
@@ -119,9 +122,12 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     }
     const tensorsBefore = tf.memory().numTensors;
     t = Date.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 1; i <= steps; i++) await step(i);
     const seconds = (Date.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     result.steps_per_s = steps / seconds;
+    result.cpu_s_per_step = (cpu.user + cpu.system) / 1e6 / steps;
     result.points_per_s = (steps * batchSize * W) / seconds;
     result.tf_tensors_after_step = tf.memory().numTensors;
     result.tf_tensors_growth_over_timed_steps = result.tf_tensors_after_step - tensorsBefore;
@@ -160,9 +166,10 @@ export async function run(): Promise<object> {
     const t = runTorchAnchor({ config, batch, infer: false, train_steps: steps, train_warmup: warmup });
     torch[name] = t;
     const ours = out[name] as BenchResult | undefined;
-    const tr = t.train as { steps_per_s?: number } | undefined;
+    const tr = t.train as { steps_per_s?: number; cpu_s_per_step?: number } | undefined;
     ratios[name] = {
       step_time_vs_torch: ours && tr?.steps_per_s ? ratio(tr.steps_per_s, ours.steps_per_s) : undefined,
+      step_cpu_vs_torch: ratio(ours?.cpu_s_per_step, tr?.cpu_s_per_step),
       peak_rss_vs_torch: ratio(ours?.peak_rss_mb, t.peak_rss_mb),
       step_time_1worker_vs_torch: out[`${name}_1worker`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_1worker`] as BenchResult).steps_per_s) : undefined,
     };
