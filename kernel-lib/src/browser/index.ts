@@ -11,4 +11,7 @@ export {
 export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions, RandomBaselineProgressOptions } from './metrics';
 export { mergeIntervals, intervalsFromFlags } from './intervals';
 export { escapeControl, quoteName, mdCode } from './text';
+export { FieldError, quoteField } from './errors';
+export { defineOptions } from './options';
+export type { OptionKind, OptionSpec, OptionSpecs, OptionValue, ParsedOptions } from './options';
 export * from './viewer/index';

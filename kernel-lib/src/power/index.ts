@@ -15,6 +15,8 @@ export {
   POWER_DEFAULTS, standardize, scaleSignals, windowCount, preprocessData, checkDetectorShape, reconstructionErrors, detectAnomalies, thresholdWindows,
   mergeAnomalyIntervals, predictAnomalyIntervals, analyzePowerData,
 } from './pipeline';
+export { runPowerDetection, checkPowerDetectionConfig } from './detection';
+export type { PowerDetectionConfig, PowerDetectionResult } from './detection';
 export type { PowerScaler, PowerClassifier, DetectOptions, PowerDetection, IntervalPrediction, PowerPredictOptions, PowerAnalysisOptions, PowerAnalysis } from './pipeline';
 export { powerResultsJson, powerAnomaliesCsv, faultDistribution, powerReportMarkdown, writePowerResults } from './report';
 export type { PowerResultsJSON } from './report';
