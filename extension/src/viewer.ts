@@ -460,7 +460,7 @@ export class AnomalyViewer extends Widget {
         'table',
         { className: 'al-metrics' },
         h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'precision'), h('th', {}, 'recall'), h('th', {}, 'F1'), h('th', {}, 'ESS score'))),
-        h('tbody', {}, row('without PA', r.metrics.withoutPA, 'al-metrics-raw'), row('with PA', r.metrics.withPA, 'al-metrics-pa')),
+        h('tbody', {}, row('without PA', r.metrics.without_pa, 'al-metrics-raw'), row('with PA', r.metrics.with_pa, 'al-metrics-pa')),
       );
       this.cardsEl.append(h('div', { className: 'al-card al-card-metrics' }, table));
     }

@@ -67,7 +67,7 @@ describeShared('AnomalyBERT bundle re-thresholded in the browser code', () => {
   test('metrics at each reference rate match the Python fixture, with and without PA', () => {
     for (const row of expected.metrics as Array<{ anomaly_rate: number; point_adjust: boolean; precision: number; recall: number; f1: number; ess_score: number }>) {
       const r = det.run({ ...initialDetectionSettings(decoded), rate: row.anomaly_rate });
-      const m = row.point_adjust ? r.metrics!.withPA : r.metrics!.withoutPA;
+      const m = row.point_adjust ? r.metrics!.with_pa : r.metrics!.without_pa;
       expect(m.precision).toBeCloseTo(row.precision, 9);
       expect(m.recall).toBeCloseTo(row.recall, 9);
       expect(m.f1).toBeCloseTo(row.f1, 9);
@@ -79,7 +79,7 @@ describeShared('AnomalyBERT bundle re-thresholded in the browser code', () => {
     const s = { ...initialDetectionSettings(decoded), rate: 0.05, ewma: 0.5 };
     const r = det.run(s);
     const again = scoreAtRate(r.scores, labels, 0.05, { pointAdjust: true });
-    expect(r.metrics!.withPA).toEqual(again);
+    expect(r.metrics!.with_pa).toEqual(again);
     expect(r.scores).not.toEqual(scores);
   });
 

@@ -87,10 +87,10 @@ describe("threshold mode 'value': browser detection", () => {
     }
     const precision = tp / (tp + fp);
     const recall = tp / (tp + fn);
-    expect(r.metrics!.withoutPA.anomaly_rate).toBe(count / n);
-    expect(r.metrics!.withoutPA.precision).toBeCloseTo(precision, 12);
-    expect(r.metrics!.withoutPA.recall).toBeCloseTo(recall, 12);
-    expect(r.metrics!.withoutPA.f1).toBeCloseTo((2 * precision * recall) / (precision + recall), 12);
+    expect(r.metrics!.without_pa.anomaly_rate).toBe(count / n);
+    expect(r.metrics!.without_pa.precision).toBeCloseTo(precision, 12);
+    expect(r.metrics!.without_pa.recall).toBeCloseTo(recall, 12);
+    expect(r.metrics!.without_pa.f1).toBeCloseTo((2 * precision * recall) / (precision + recall), 12);
   });
 
   test('the same value as a rate gives the same detection (modes are views of one rule)', () => {

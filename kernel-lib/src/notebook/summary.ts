@@ -125,7 +125,7 @@ function collectFacts(bundle: ViewerBundle): Facts {
   }
   // The producer's metrics when it gave them; else what the viewer computes at its initial threshold.
   let metrics = bundle.metrics;
-  if (!metrics && detection?.metrics) metrics = { without_pa: detection.metrics.withoutPA, with_pa: detection.metrics.withPA };
+  if (!metrics && detection?.metrics) metrics = detection.metrics;
   return { rows, detection, intervals, metrics, decoded: d };
 }
 

@@ -492,8 +492,8 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     );
     if (result.metrics) {
       html.push(htmlTable(['', 'precision', 'recall', 'F1', 'ESS score'], [
-        ['without PA', result.metrics.withoutPA.precision, result.metrics.withoutPA.recall, result.metrics.withoutPA.f1, result.metrics.withoutPA.ess_score],
-        ['with PA', result.metrics.withPA.precision, result.metrics.withPA.recall, result.metrics.withPA.f1, result.metrics.withPA.ess_score],
+        ['without PA', result.metrics.without_pa.precision, result.metrics.without_pa.recall, result.metrics.without_pa.f1, result.metrics.without_pa.ess_score],
+        ['with PA', result.metrics.with_pa.precision, result.metrics.with_pa.recall, result.metrics.with_pa.f1, result.metrics.with_pa.ess_score],
       ]));
     }
     const rows: Cell[][] = result.intervals.map((r, i) => [i + 1, fmtX(r.start, isDate), fmtX(r.end, isDate), r.end - r.start, r.fault ?? '', r.confidence ?? null]);

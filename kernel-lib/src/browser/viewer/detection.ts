@@ -49,7 +49,7 @@ export interface DetectionResult {
   intervals: DetectedInterval[];
   /** ground-truth intervals in x units with index bounds. */
   labelled: DetectedInterval[];
-  metrics: { withoutPA: MetricRow; withPA: MetricRow } | null;
+  metrics: { without_pa: MetricRow; with_pa: MetricRow } | null;
 }
 
 /** Initial settings from the bundle's threshold block (and the user's default rate). */
@@ -162,7 +162,7 @@ export class BundleDetector {
       for (const iv of intervals) iv.labelled = labelled.some((l) => l.startIndex < iv.endIndex && iv.startIndex < l.endIndex);
     }
     const ev = this.evaluator;
-    const metrics = ev ? { withoutPA: metricsAt(ev, threshold, rate, false), withPA: metricsAt(ev, threshold, rate, true) } : null;
+    const metrics = ev ? { without_pa: metricsAt(ev, threshold, rate, false), with_pa: metricsAt(ev, threshold, rate, true) } : null;
     return { settings: { ...settings }, rate, threshold, scores, flags, anomalousCount: count, intervals, labelled, metrics };
   }
 

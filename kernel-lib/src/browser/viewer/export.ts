@@ -76,8 +76,8 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   if (result.metrics) {
     out.push('## Metrics', '', '| | precision | recall | F1 | ESS score |', '|---|---|---|---|---|');
     const m = result.metrics;
-    out.push(`| without PA | ${pct(m.withoutPA.precision)} | ${pct(m.withoutPA.recall)} | ${pct(m.withoutPA.f1)} | ${pct(m.withoutPA.ess_score)} |`);
-    out.push(`| with PA | ${pct(m.withPA.precision)} | ${pct(m.withPA.recall)} | ${pct(m.withPA.f1)} | ${pct(m.withPA.ess_score)} |`, '');
+    out.push(`| without PA | ${pct(m.without_pa.precision)} | ${pct(m.without_pa.recall)} | ${pct(m.without_pa.f1)} | ${pct(m.without_pa.ess_score)} |`);
+    out.push(`| with PA | ${pct(m.with_pa.precision)} | ${pct(m.with_pa.recall)} | ${pct(m.with_pa.f1)} | ${pct(m.with_pa.ess_score)} |`, '');
   }
   if (Object.keys(summary.faultCounts).length) {
     out.push('## Fault distribution', '', '| fault | count |', '|---|---|');
