@@ -12,6 +12,7 @@ export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOption
 export { mergeIntervals, intervalsFromFlags } from './intervals';
 export { escapeControl, quoteName, mdCode } from './text';
 export { FieldError, quoteField } from './errors';
+export { assertBinaryLabels, toBinaryLabels, type LabelCheckOptions } from './labels';
 export { defineOptions } from './options';
 export type { OptionKind, OptionSpec, OptionSpecs, OptionValue, ParsedOptions } from './options';
 export * from './viewer/index';

@@ -22,6 +22,7 @@
  * Labels: any numeric array of 0/1 (bool, int, float); other values are rejected.
  */
 import { createRng } from './random';
+import { assertBinaryLabels } from './labels';
 
 export interface MetricRow {
   anomaly_rate: number;
@@ -187,10 +188,7 @@ export class MetricEvaluator {
       throw new Error(`scores (${scores.length}) and labels (${labels.length}) differ in length`);
     }
     if (scores.length === 0) throw new Error('scores are empty');
-    for (let i = 0; i < labels.length; i++) {
-      const l = labels[i];
-      if (l !== 0 && l !== 1) throw new Error(`labels must be 0/1, found ${l} at index ${i}`);
-    }
+    assertBinaryLabels(labels);
     this.length = scores.length;
     this.sorted = sortedCopy(scores);
     this.intervals = labelIntervals(labels);

@@ -30,6 +30,7 @@ import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
 import { readManifest, type ExperimentManifest } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
+import { toBinaryLabels } from '../browser/labels';
 
 export interface RunReportOptions {
   /** output directory (default `<run>/report`). */
@@ -93,13 +94,7 @@ function readJson(file: string): unknown {
 }
 
 function labelsFrom(values: ArrayLike<number>, what: string): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = Number(values[i]);
-    if (v !== 0 && v !== 1) throw new Error(`${what}: labels must be 0/1, found ${v} at row ${i}`);
-    out[i] = v;
-  }
-  return out;
+  return toBinaryLabels(values, { what, position: 'row' });
 }
 
 function findLabels(dir: string, config: Record<string, unknown> | undefined, manifest: ExperimentManifest | undefined, given: RunReportOptions['labels']): { labels?: Uint8Array; source?: string } {

@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { prepareMetrics, randomScoresBaseline, type MetricRow } from '../browser/metrics';
 import { readNpy, toFloat64 } from '../io/npy';
+import { toBinaryLabels } from '../browser/labels';
 
 export interface StepScoresFile {
   step: number;
@@ -96,13 +97,7 @@ export function readLabels(file: string): Uint8Array {
   if (!(arr.shape.length === 1 || (arr.shape.length === 2 && arr.shape[1] === 1))) {
     throw new Error(`${file}: expected labels of shape (length,) or (length, 1), got (${arr.shape.join(', ')})`);
   }
-  const out = new Uint8Array(arr.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const v = Number(arr.data[i]);
-    if (v !== 0 && v !== 1) throw new Error(`${file}: labels must be 0 or 1, found ${v} at row ${i}`);
-    out[i] = v;
-  }
-  return out;
+  return toBinaryLabels(arr.data, { what: file, position: 'row' });
 }
 
 function checkOptions(o: ScoreStepsOptions): Required<ScoreStepsOptions> {

@@ -50,6 +50,7 @@ import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
 import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
 import { FieldError } from '../browser/errors';
+import { toBinaryLabels } from '../browser/labels';
 
 /** How the training data are scaled before degradation (which assumes values in [0, 1]). */
 export type ScaleMode = 'fit' | 'none' | 'checkpoint';
@@ -133,13 +134,7 @@ function loadLabels(x: ArrayLike<number> | string, expected: number, testName: s
     values = Array.from(arr.data as ArrayLike<number | bigint>, (v) => Number(v));
   } else values = x;
   if (values.length !== expected) throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== 0 && v !== 1) throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: labels must be 0/1, found ${v} at row ${i}`);
-    out[i] = v;
-  }
-  return out;
+  return toBinaryLabels(values, { field: 'testLabels', what: name, position: 'row' });
 }
 
 function checkFinite(s: Series, role: string): void {

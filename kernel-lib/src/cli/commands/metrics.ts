@@ -15,6 +15,7 @@ import { ewmaSmooth, prepareMetrics, randomScoresBaseline, randomScoresBaselineA
 import { defineOptions } from '../../browser/options';
 import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
+import { toBinaryLabels } from '../../browser/labels';
 
 const { summary } = COMMANDS.metrics;
 
@@ -53,13 +54,7 @@ function asNumbers(arr: NdArray): ArrayLike<number> {
 }
 
 function checkLabels(file: string, labels: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i];
-    if (v !== 0 && v !== 1) throw new Error(`--labels ${file}: labels must be 0/1, found ${v} at index ${i}`);
-    out[i] = v;
-  }
-  return out;
+  return toBinaryLabels(labels, { field: 'labels', what: file });
 }
 
 function checkScores(file: string, scores: ArrayLike<number>): void {
