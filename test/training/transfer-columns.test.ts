@@ -126,7 +126,12 @@ describe('column-aware transfer (column_map)', () => {
       dropped_source_columns: ['VOLT', 'SOC'],
       embedding: 'remapped',
     });
-    expect(config.fine_tuning.freeze_schedule[0]).toMatchObject({ stage: 'all' });
+    // No strategy option given: the recommended recipe (embedding first, then all) applies and is recorded.
+    expect(config.fine_tuning.freeze_schedule).toEqual([
+      { stage: 'embedding', parts: ['embedding'], until_step: 50 },
+      { stage: 'all', parts: ['embedding', 'encoder', 'head'], until_step: null },
+    ]);
+    expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule']);
     expect((meta.extra as { transfer: { mapped_columns: unknown[] } }).transfer.mapped_columns).toHaveLength(1);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(JSON.stringify(manifest)).toContain('"mapped_columns"');

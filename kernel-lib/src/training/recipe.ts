@@ -1,8 +1,9 @@
 /**
  * The fine-tuning strategy of a run: freeze schedule, layer-wise learning rates and LoRA, resolved
- * from the options. A transfer (a checkpoint that is not resumed) whose strategy options are not
- * given gets the recommended recipe (RECOMMENDED_TRANSFER in options.ts); training from scratch
- * and resuming get none unless asked for. What was applied is recorded (config.json
+ * from the options. A transfer (a checkpoint that is not resumed) given none of the strategy
+ * options (nor --train_parts/--freeze) gets the recommended recipe (RECOMMENDED_TRANSFER in
+ * options.ts); training from scratch, resuming, or choosing any strategy yourself gets only what
+ * was asked for. What was applied is recorded (config.json
  * `fine_tuning`, every checkpoint's `extra.fine_tuning`).
  */
 import { MODEL_PARTS, RECOMMENDED_TRANSFER, parseFreezeSchedule, type FreezeStage, type ModelPart, type TrainOptions } from './options';
@@ -26,9 +27,12 @@ export interface ResolvedRecipe {
 
 export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean; nLayer: number }): ResolvedRecipe {
   const fromRecipe: string[] = [];
+  // The recipe applies as a whole: once the caller chooses any strategy (or which parts train),
+  // the unspecified ones are off rather than mixed with a recipe chosen without them.
+  const explicit = o.freeze_schedule !== undefined || o.layer_lr_decay !== undefined || o.lora_rank !== undefined || o.train_parts.length > 0 || o.freeze.length > 0;
   const pick = <K extends 'freeze_schedule' | 'layer_lr_decay' | 'lora_rank'>(k: K, none: TrainOptions[K]): TrainOptions[K] => {
     if (o[k] !== undefined) return o[k];
-    if (!ctx.transfer) return none;
+    if (!ctx.transfer || explicit) return none;
     if (RECOMMENDED_TRANSFER[k] !== none) fromRecipe.push(k);
     return RECOMMENDED_TRANSFER[k] as TrainOptions[K];
   };
