@@ -3,6 +3,8 @@
  * textContent or attribute setters — never innerHTML — so a name like `<img src=x onerror=…>` is
  * shown as text and nothing executes.
  */
+import { formatNumber, formatPercent } from 'anomaly-lab-browser';
+
 export type Child = Node | string | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -26,14 +28,13 @@ export function clear(el: HTMLElement): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+/** Numbers as the reports render them (anomaly-lab-browser formatNumber); '–' when there is none. */
 export function fmtNumber(v: number | null | undefined, digits = 4): string {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
-  if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)) return v.toExponential(digits - 1);
-  return Number(v.toPrecision(digits)).toString();
+  return typeof v === 'number' && Number.isFinite(v) ? formatNumber(v, digits) : '–';
 }
 
 export function fmtPct(v: number | null | undefined): string {
-  return typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '–';
+  return formatPercent(v, 1);
 }
 
 /** Save text or a data URL as a file through a temporary link (the browser's download). */

@@ -19,6 +19,7 @@ import { analyzePowerData, type PowerAnalysis } from './pipeline';
 import { FAULT_TYPES, generatePowerData, generateNormalPowerData, type InjectedFault, type PowerSynthOptions } from './synth';
 import { trainDetector, type TrainDetectorOptions, type TrainedDetector } from './train-detector';
 import { mdText } from '../browser/text';
+import { formatPercent, markdownTable } from '../browser/format';
 
 export interface PowerExperimentOptions {
   seed?: number;
@@ -177,7 +178,7 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
 
 /** Markdown summary of an experiment (docs/power-experiment.md). */
 export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { title?: string; command?: string; backend?: string } = {}): string {
-  const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+  const pct = (v: number): string => formatPercent(v, 1);
   const lines = [`# ${mdText(opts.title ?? 'Power-system pipeline on generated faults')}`, ''];
   if (opts.command) lines.push(`Reproduce: \`${opts.command}\``, '');
   lines.push(
@@ -196,21 +197,24 @@ export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { titl
     '',
     '## Confusion matrix (rows: injected, columns: predicted)',
     '',
-    `| injected \\ predicted | ${res.confusion.labels.map(mdText).join(' | ')} |`,
-    `| --- | ${res.confusion.labels.map(() => '---').join(' | ')} |`,
-    ...res.confusion.matrix.map((row, i) => `| ${FAULT_TYPES[i]} | ${row.join(' | ')} |`),
+    markdownTable(
+      [{ md: 'injected \\ predicted' }, ...res.confusion.labels],
+      res.confusion.matrix.map((row, i) => [FAULT_TYPES[i], ...row]),
+    ),
     '',
     '## Top features (impurity importance; permutation importance = accuracy drop on the detected test intervals)',
     '',
-    '| feature | impurity | permutation |',
-    '| --- | --- | --- |',
-    ...res.featureImportance.slice(0, 10).map((f) => `| ${f.feature} | ${f.impurity.toFixed(4)} | ${f.permutation.toFixed(4)} |`),
+    markdownTable(
+      ['feature', 'impurity', 'permutation'],
+      res.featureImportance.slice(0, 10).map((f) => [f.feature, { md: f.impurity.toFixed(4) }, { md: f.permutation.toFixed(4) }]),
+    ),
     '',
     '## Detector training',
     '',
-    '| epoch | loss | val_loss | elapsed (s) |',
-    '| --- | --- | --- | --- |',
-    ...res.detector.history.map((h) => `| ${h.epoch} | ${h.loss.toExponential(3)} | ${h.val_loss.toExponential(3)} | ${h.elapsed_s.toFixed(1)} |`),
+    markdownTable(
+      ['epoch', 'loss', 'val_loss', { md: 'elapsed (s)' }],
+      res.detector.history.map((h) => [h.epoch, { md: h.loss.toExponential(3) }, { md: h.val_loss.toExponential(3) }, { md: h.elapsed_s.toFixed(1) }]),
+    ),
   );
   return lines.join('\n') + '\n';
 }

@@ -10,6 +10,7 @@ import { csvCell, mdCode, mdText } from '../browser/text';
 import { POWER_SIGNALS, type PowerData } from './data';
 import { POWER_FEATURE_NAMES } from './features';
 import type { PowerAnalysis } from './pipeline';
+import { markdownTable, type MdCell } from '../browser/format';
 
 export interface PowerResultsJSON {
   source: string;
@@ -84,7 +85,7 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   out.push(`- file: ${mdCode(data.source)}`);
   out.push(`- rows: ${data.length}, time ${fmt(data.time[0])} … ${fmt(data.time[data.length - 1])} s (${fmt(data.time[data.length - 1] - data.time[0])} s)`);
   out.push(`- sample time: ${fmt(data.sampleTime)} s (${fmt(1 / data.sampleTime)} Hz)`, '');
-  out.push('| signal | min | max | mean |', '| --- | --- | --- | --- |');
+  const signalRows: MdCell[][] = [];
   POWER_SIGNALS.forEach((name, c) => {
     const col = data.signals[c];
     let mn = Infinity;
@@ -95,8 +96,9 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
       mx = Math.max(mx, col[i]);
       s += col[i];
     }
-    out.push(`| ${name} | ${fmt(mn)} | ${fmt(mx)} | ${fmt(s / col.length)} |`);
+    signalRows.push([name, { md: fmt(mn) }, { md: fmt(mx) }, { md: fmt(s / col.length) }]);
   });
+  out.push(markdownTable(['signal', 'min', 'max', 'mean'], signalRows));
   out.push('', '## Parameters', '');
   out.push(`- sequence length: ${a.params.sequence_length} samples`);
   out.push(`- threshold percentile: ${a.params.percentile}`);
@@ -111,18 +113,17 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   if (nAnom === 0) {
     out.push('No anomalies detected.');
   } else {
-    out.push('| # | start (s) | end (s) | duration (s) | fault | confidence |', '| --- | --- | --- | --- | --- | --- |');
-    a.mergedIntervals.forEach(([s, e], i) => {
+    const rows = a.mergedIntervals.map(([s, e], i): MdCell[] => {
       const p = a.predictions[i];
-      out.push(`| ${i + 1} | ${fmt(s)} | ${fmt(e)} | ${fmt(e - s)} | ${p ? mdText(p.predicted_fault) : '—'} | ${p ? fmt(p.confidence, 4) : '—'} |`);
+      return [i + 1, { md: fmt(s) }, { md: fmt(e) }, { md: fmt(e - s) }, p ? p.predicted_fault : '—', p ? { md: fmt(p.confidence, 4) } : '—'];
     });
+    out.push(markdownTable(['#', { md: 'start (s)' }, { md: 'end (s)' }, { md: 'duration (s)' }, 'fault', 'confidence'], rows));
   }
   out.push('', '## Fault distribution', '');
   if (dist.length === 0) {
     out.push(nAnom === 0 ? 'No faults.' : 'Not classified.');
   } else {
-    out.push('| fault | count | share |', '| --- | --- | --- |');
-    for (const d of dist) out.push(`| ${mdText(d.fault)} | ${d.count} | ${fmt((100 * d.count) / a.predictions.length, 3)}% |`);
+    out.push(markdownTable(['fault', 'count', 'share'], dist.map((d) => [d.fault, d.count, { md: `${fmt((100 * d.count) / a.predictions.length, 3)}%` }])));
   }
   return out.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  * names, fault labels, titles) goes through `escapeHtml`; nothing here builds markup from
  * unescaped input, so a CSV header like `<img onerror=…>` renders as text.
  */
+import { formatNumber, type Cell } from '../browser/format';
 
 /** Escape text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -25,19 +26,9 @@ export function escapeHtml(value: unknown): string {
   });
 }
 
-/** Compact number for tables: 4 significant digits, exponent for very small/large magnitudes. */
-export function formatNumber(x: unknown, digits = 4): string {
-  if (x === null || x === undefined) return '';
-  if (typeof x !== 'number') return String(x);
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
-  if (Number.isInteger(x) && Math.abs(x) < 1e9) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
-  return Number(x.toPrecision(digits)).toString();
-}
-
-export type Cell = string | number | boolean | null | undefined;
+// Numbers and cells are rendered by the browser-safe core, one way for HTML and markdown alike.
+export { formatNumber };
+export type { Cell };
 
 /** Plain-text table with aligned columns (numbers right-aligned). */
 export function textTable(columns: string[], rows: Cell[][], opts: { maxRows?: number } = {}): string {

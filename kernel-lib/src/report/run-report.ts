@@ -21,6 +21,7 @@ import { BundleDetector, initialDetectionSettings, summarizeDetection, type Dete
 import { minMaxDownsample } from '../browser/viewer/downsample';
 import { markdownReport } from '../browser/viewer/export';
 import { thresholdPhrase } from '../browser/viewer/threshold';
+import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
@@ -255,10 +256,7 @@ interface Section {
 /** The shared markdown escaping (browser/text.ts). */
 const mdEscape = mdText;
 
-function mdTable(columns: string[], rows: Cell[][]): string {
-  const cell = (c: Cell): string => (typeof c === 'number' ? formatNumber(c) : mdEscape(c ?? ''));
-  return [`| ${columns.map(mdEscape).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
-}
+const mdTable = markdownTable;
 
 function table(columns: string[], rows: Cell[][], maxRows?: number): { html: string; md: string } {
   return { html: htmlTable(columns, rows, { maxRows }), md: mdTable(columns, maxRows ? rows.slice(0, maxRows) : rows) };

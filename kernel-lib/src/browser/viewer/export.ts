@@ -6,6 +6,7 @@
 import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
 import { describeThreshold } from './threshold';
+import { formatPercent, markdownTable, type MdCell } from '../format';
 import type { AxisUnit, ViewerBundle } from './types';
 
 // The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
@@ -48,9 +49,8 @@ export function anomaliesCsv(bundle: ViewerBundle, result: DetectionResult): str
   return lines.join('\n') + '\n';
 }
 
-function pct(v: number | null | undefined): string {
-  return typeof v === 'number' && Number.isFinite(v) ? (100 * v).toFixed(2) + '%' : '–';
-}
+/** A share as a percentage cell (formatted numbers need no escaping). */
+const pct = (v: number | null | undefined): MdCell => ({ md: formatPercent(v, 2) });
 
 /** A markdown summary report of the detection as currently thresholded. */
 export function markdownReport(bundle: ViewerBundle, result: DetectionResult, summary: DetectionSummary): string {
@@ -74,25 +74,26 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push(`- fault types: ${summary.faultTypes}`);
   out.push(`- mean duration: ${durationOf(0, summary.meanDuration, unit).toPrecision(4)} ${du}`, '');
   if (result.metrics) {
-    out.push('## Metrics', '', '| | precision | recall | F1 | ESS score |', '|---|---|---|---|---|');
     const m = result.metrics;
-    out.push(`| without PA | ${pct(m.without_pa.precision)} | ${pct(m.without_pa.recall)} | ${pct(m.without_pa.f1)} | ${pct(m.without_pa.ess_score)} |`);
-    out.push(`| with PA | ${pct(m.with_pa.precision)} | ${pct(m.with_pa.recall)} | ${pct(m.with_pa.f1)} | ${pct(m.with_pa.ess_score)} |`, '');
+    const row = (name: string, r: typeof m.with_pa): MdCell[] => [name, pct(r.precision), pct(r.recall), pct(r.f1), pct(r.ess_score)];
+    out.push('## Metrics', '', markdownTable(['', 'precision', 'recall', 'F1', 'ESS score'], [row('without PA', m.without_pa), row('with PA', m.with_pa)]), '');
   }
   if (Object.keys(summary.faultCounts).length) {
-    out.push('## Fault distribution', '', '| fault | count |', '|---|---|');
-    for (const [k, v] of Object.entries(summary.faultCounts)) out.push(`| ${mdText(k)} | ${v} |`);
-    out.push('');
+    out.push('## Fault distribution', '', markdownTable(['fault', 'count'], Object.entries(summary.faultCounts)), '');
   }
-  out.push('## Anomalies', '', `| # | start | end | duration (${du}) | fault | confidence |`, '|---|---|---|---|---|---|');
-  result.intervals.forEach((r, i) => {
-    out.push(`| ${i + 1} | ${formatX(r.start, unit)} | ${formatX(r.end, unit)} | ${durationOf(r.start, r.end, unit).toPrecision(4)} | ${mdText(r.fault ?? '–')} | ${r.confidence !== undefined ? pct(r.confidence) : '–'} |`);
-  });
+  const rows = result.intervals.map((r, i): MdCell[] => [
+    i + 1,
+    { md: String(formatX(r.start, unit)) },
+    { md: String(formatX(r.end, unit)) },
+    { md: durationOf(r.start, r.end, unit).toPrecision(4) },
+    r.fault ?? '–',
+    r.confidence !== undefined ? pct(r.confidence) : '–',
+  ]);
+  out.push('## Anomalies', '', markdownTable(['#', 'start', 'end', { md: `duration (${du})` }, 'fault', 'confidence'], rows));
   if (bundle.featureImportances) {
     const fi = bundle.featureImportances;
     const order = fi.values.map((v, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 10);
-    out.push('', '## Top feature importances', '', '| feature | importance |', '|---|---|');
-    for (const i of order) out.push(`| ${mdText(fi.names[i])} | ${fi.values[i].toPrecision(4)} |`);
+    out.push('', '## Top feature importances', '', markdownTable(['feature', 'importance'], order.map((i) => [fi.names[i], { md: fi.values[i].toPrecision(4) }])));
   }
   return out.join('\n') + '\n';
 }

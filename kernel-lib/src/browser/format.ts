@@ -1,0 +1,38 @@
+/**
+ * Numbers and markdown tables, rendered one way for every report: the HTML report and notebook
+ * tables (render/html.ts), the viewer's markdown export and widget, the power report and the
+ * power experiment write through these.
+ */
+import { mdText } from './text';
+
+/** Compact number for tables: 4 significant digits, exponent for very small/large magnitudes. */
+export function formatNumber(x: unknown, digits = 4): string {
+  if (x === null || x === undefined) return '';
+  if (typeof x !== 'number') return String(x);
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  if (Number.isInteger(x) && Math.abs(x) < 1e9) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+/** A share as a percentage with `decimals` places ("12.5%"); `missing` for no finite value. */
+export function formatPercent(v: number | null | undefined, decimals = 1, missing = '–'): string {
+  return typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(decimals)}%` : missing;
+}
+
+/** A table cell: numbers are formatted, text is escaped; `{ md }` is markdown already safe as is. */
+export type Cell = string | number | boolean | null | undefined;
+export type MdCell = Cell | { md: string };
+
+function mdCell(c: MdCell): string {
+  if (c !== null && typeof c === 'object') return c.md;
+  return typeof c === 'number' ? formatNumber(c) : mdText(c ?? '');
+}
+
+/** A markdown table (GitHub style): header, `| --- |` separator, one line per row. */
+export function markdownTable(columns: MdCell[], rows: MdCell[][]): string {
+  const line = (cells: MdCell[]): string => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [line(columns), `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n');
+}
