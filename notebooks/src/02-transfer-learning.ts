@@ -81,11 +81,13 @@ async function trainSiteB(name: string, extra: Partial<al.TrainOptions>): Promis
   });
   monitor.finish();
   al.writeNpy(path.join(out, 'test_label.npy'), labelsB, [labelsB.length]);
-  for (const line of logLines.filter((l) => /re-initialised|checkpoint/.test(l))) console.log(line);
+  for (const line of logLines.filter((l) => /re-initialised|column-aware|freeze schedule|recipe|checkpoint/.test(l))) console.log(line);
   return result;
 }
 
-const transfer = await trainSiteB('02-site-b-transfer', { checkpoint: SOURCE_CHECKPOINT, lr: 5e-4 });
+// The default transfer recipe: the source run directory (its final checkpoint) and a column map by
+// meaning — voltage and current keep site A's embedding weights, other columns start fresh.
+const transfer = await trainSiteB('02-site-b-transfer', { checkpoint: SOURCE_RUN, column_map: { voltage: 'BANK_DC_VOLT', current: 'BANK_DC_CURRENT' }, lr: 1e-3 });
 
 // %%
 const scratch = await trainSiteB('02-site-b-scratch', { ...SHAPE, lr: 1e-3 });
