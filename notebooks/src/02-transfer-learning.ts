@@ -2,8 +2,9 @@
 // # 2 · Transfer learning to a second site
 //
 // Start from notebook 1's site-A checkpoint and fine-tune on site B, a different battery system
-// with a different column set (voltage, current, state, discharged Ah). The input embedding is
-// re-initialised because the column count differs; the encoder and head keep what they learned.
+// with a different column set (voltage, current, state, discharged Ah). `column_map` says which
+// columns mean the same (voltage ← BANK_DC_VOLT, current ← BANK_DC_CURRENT): those keep their
+// learned embedding weights, the others start fresh; the encoder and head keep what they learned.
 // We compare with the same model trained from scratch for the same number of steps, and report the
 // first step whose ESS score (point-adjusted, the seed's measure) exceeds 90%.
 //
