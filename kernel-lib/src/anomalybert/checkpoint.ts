@@ -17,6 +17,7 @@ import { loadTorchStateDict } from '../pickle/torch';
 import { LIBRARY_VERSION } from '../version';
 import type { AnomalyBertConfig } from './config';
 import { AnomalyBert, type StateDict } from './model';
+import { readJsonFile } from '../io/json';
 
 export const CHECKPOINT_FORMAT = 'anomaly-lab.anomalybert';
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -109,19 +110,8 @@ export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: Save
   });
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: invalid JSON (${(e as Error).message})`);
-  }
-}
+/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
+const readJson = readJsonFile;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

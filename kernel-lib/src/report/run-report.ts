@@ -32,6 +32,7 @@ import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
 import { readManifest, type ExperimentManifest } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
 import { toBinaryLabels } from '../browser/labels';
+import { readJsonFile } from '../io/json';
 
 export interface RunReportOptions {
   /** output directory (default `<run>/report`). */
@@ -86,13 +87,8 @@ interface PowerResultsFile {
   models?: Record<string, string | undefined>;
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read JSON (${(e as Error).message})`);
-  }
-}
+/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
+const readJson = readJsonFile;
 
 function labelsFrom(values: ArrayLike<number>, what: string): Uint8Array {
   return toBinaryLabels(values, { what, position: 'row' });

@@ -26,6 +26,7 @@ import { acquireDirLock, LOCK_FILE, type DirLock } from '../io/lock';
 import { writeNpy } from '../io/npy';
 import { createManifest, readManifest, MANIFEST_FILE, type ManifestInit, type ExperimentManifest } from './manifest';
 import type { MetricRow } from '../browser/metrics';
+import { readJsonFile } from '../io/json';
 
 /** Test-set evaluation at one summary step. */
 export interface TestSummary {
@@ -138,13 +139,8 @@ export function claimRunDirectory(root: string, opts: { existing?: ExistingRunPo
   }
 }
 
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file}: cannot read JSON (${(e as Error).message})`);
-  }
-}
+/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
+const readJson = readJsonFile;
 
 /**
  * Writer for one run directory. `open` on an existing run with `resumeFrom` keeps its history
