@@ -13,9 +13,14 @@ function permutations(n: number): number[][] {
   return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
 }
 
+/** f's plain-array result on `backend`; its tensors are freed. */
 async function on<T>(backend: 'wasm' | 'cpu', f: () => T): Promise<T> {
   await initBackend({ backend, log: false });
-  return tf.tidy(f);
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = f();
+  });
+  return out as T;
 }
 
 test('wasm Transpose, Sum, SplitV and Unpack match cpu', async () => {
