@@ -5,7 +5,7 @@ export { loadKerasH5, loadKerasArchive, parseKerasModelConfig, buildKerasModel, 
 export type { KerasModelInfo, LoadedKerasModel, LoadKerasOptions } from './keras-h5';
 export { compileRecurrentInference } from './fast-inference';
 export type { CompiledInference } from './fast-inference';
-export { exportDetectorOnnx, OnnxDetector } from './onnx';
+export { exportDetectorOnnx, exportKerasGraphOnnx, OnnxDetector } from './onnx';
 export { saveDetector, loadDetector, DETECTOR_FORMAT } from './detector-io';
 export type { DetectorMeta, LoadedDetector } from './detector-io';
 export { loadPowerScaler, loadPowerClassifier, loadClassNames } from './models';
@@ -16,6 +16,8 @@ export {
   mergeAnomalyIntervals, predictAnomalyIntervals, analyzePowerData,
 } from './pipeline';
 export { runPowerDetection, checkPowerDetectionConfig } from './detection';
+export { trainPowerModels, checkPowerTrainConfig, POWER_TRAIN_DEFAULTS, POWER_TRAIN_TARGETS } from './train-models';
+export type { PowerTrainConfig } from './train-models';
 export type { PowerDetectionConfig, PowerDetectionResult } from './detection';
 export type { PowerScaler, PowerClassifier, DetectOptions, PowerDetection, IntervalPrediction, PowerPredictOptions, PowerAnalysisOptions, PowerAnalysis } from './pipeline';
 export { powerResultsJson, powerAnomaliesCsv, faultDistribution, powerReportMarkdown, writePowerResults } from './report';

@@ -1,0 +1,142 @@
+/**
+ * One power training run: the detector (LSTM autoencoder + StandardScaler) on normal recordings
+ * and/or the fault classifier (random forest + feature scaler) on labelled fault recordings;
+ * without data files it trains on generated data (the workshop default).
+ *
+ * Writes into `out`: detector/ (tfjs model dir with detector.json incl. scaler and a suggested
+ * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json.
+ *
+ * `trainPowerModels(config)` is the whole run for a notebook, a script or the CLI (`anomaly-lab
+ * power train` only adapts its flags). This module loads tfjs only when it trains, so importing it
+ * (for POWER_TRAIN_DEFAULTS) is cheap.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { FieldError } from '../browser/errors';
+import { writeFileAtomic } from '../io/atomic';
+import type { PowerData } from './data';
+
+export const POWER_TRAIN_TARGETS = ['both', 'detector', 'classifier'] as const;
+
+/** Defaults of every training field; the CLI's option defaults are these. */
+export const POWER_TRAIN_DEFAULTS = {
+  what: 'both' as (typeof POWER_TRAIN_TARGETS)[number],
+  seed: 1,
+  sample_rate: 5000,
+  frequency: 50,
+  normal_duration: 2,
+  classifier_recordings: 20,
+  sequence_length: 50,
+  units: [16, 8],
+  bidirectional: false,
+  epochs: 10,
+  batch_size: 64,
+  learning_rate: 0.005,
+  patience: 3,
+  validation_split: 0.1,
+  stride: 4,
+  max_windows: 1000,
+  n_estimators: 100,
+  backend: 'auto',
+};
+
+export type PowerTrainConfig = Partial<typeof POWER_TRAIN_DEFAULTS> & {
+  /** output directory. */
+  out: string;
+  /** normal (fault-free) CSV/parquet recordings for the detector (default: generated). */
+  data?: string[];
+  /** recordings with faults for the classifier (default: generated). */
+  fault_data?: string[];
+  /** fault JSON per `fault_data` file ({faults: [{type, start, end}]}, as `power synth` writes). */
+  fault_labels?: string[];
+  /** what training.json records as the options (default: the resolved config). */
+  record?: Record<string, unknown>;
+  /** progress and summary lines (default: none). */
+  log?: (line: string) => void;
+};
+
+/** Checks that need no file: a bad value fails before anything loads. */
+export function checkPowerTrainConfig(c: PowerTrainConfig): void {
+  const units = c.units ?? POWER_TRAIN_DEFAULTS.units;
+  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 1)) throw new FieldError('units', (f) => `option ${f('units')} expects positive integers, got ${units.join(',')}`);
+  const nData = c.fault_data?.length ?? 0;
+  const nLabels = c.fault_labels?.length ?? 0;
+  if (nData !== nLabels) throw new FieldError(['fault_data', 'fault_labels'], (f) => `options ${f('fault_data')} (${nData} files) and ${f('fault_labels')} (${nLabels}) must pair up`);
+}
+
+export async function trainPowerModels(config: PowerTrainConfig): Promise<Record<string, unknown>> {
+  checkPowerTrainConfig(config);
+  const o = { ...POWER_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as typeof POWER_TRAIN_DEFAULTS & PowerTrainConfig;
+  const log = config.log ?? ((): void => undefined);
+  const out = o.out;
+  const faultData = o.fault_data ?? [];
+  const faultLabels = o.fault_labels ?? [];
+  // Loaded here: importing this module (for its defaults) must not start tfjs.
+  const { loadPowerData } = await import('./data.js');
+  const { generateNormalPowerData, generatePowerData } = await import('./synth.js');
+  const { initBackend } = await import('../backend.js');
+  const seed = o.seed;
+  const synth = { sampleRate: o.sample_rate, frequency: o.frequency };
+  const { log: _log, record, ...recorded } = config;
+  const summary: Record<string, unknown> = { options: record ?? recorded };
+  const L = o.sequence_length;
+
+  if (o.what !== 'classifier') {
+    const normal = o.data ? await Promise.all(o.data.map((f) => loadPowerData(f))) : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration })];
+    await initBackend({ backend: o.backend });
+    const { trainDetector } = await import('./train-detector.js');
+    const { saveDetector } = await import('./detector-io.js');
+    const trained = await trainDetector(normal, {
+      sequenceLength: L,
+      units: o.units,
+      bidirectional: o.bidirectional,
+      epochs: o.epochs,
+      batchSize: o.batch_size,
+      learningRate: o.learning_rate,
+      patience: o.patience,
+      validationSplit: o.validation_split,
+      stride: o.stride,
+      maxWindows: o.max_windows,
+      seed,
+      onEpoch: (e) => log(`power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`),
+    });
+    const training = { history: trained.history, best_epoch: trained.bestEpoch, stopped_early: trained.stoppedEarly, validation_mse: trained.validationMse, suggested_threshold: 2 * trained.validationMse.max, data: normal.map((d) => d.source) };
+    await saveDetector(path.join(out, 'detector'), trained.model, {
+      sequence_length: L,
+      scaler: { mean: Array.from(trained.scaler.mean), scale: Array.from(trained.scaler.scale), feature_names: trained.scaler.featureNames },
+      origin: 'trained',
+      training,
+    });
+    trained.model.dispose();
+    summary.detector = training;
+    log(`power train: detector → ${path.join(out, 'detector')} (best epoch ${trained.bestEpoch}, suggested threshold ${training.suggested_threshold.toExponential(4)})`);
+  }
+
+  if (o.what !== 'detector') {
+    const { trainFaultClassifier } = await import('./train-classifier.js');
+    const recordings: Array<{ data: PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
+    for (let i = 0; i < faultData.length; i++) {
+      let labels: { faults?: Array<{ type: string; start: number; end: number }> };
+      try {
+        labels = JSON.parse(fs.readFileSync(faultLabels[i], 'utf8'));
+      } catch (e) {
+        throw new Error(`${faultLabels[i]}: cannot read fault labels (${(e as Error).message})`);
+      }
+      if (!Array.isArray(labels.faults)) throw new Error(`${faultLabels[i]}: no 'faults' list`);
+      recordings.push({ data: await loadPowerData(faultData[i]), faults: labels.faults });
+    }
+    if (recordings.length === 0) {
+      for (let r = 0; r < o.classifier_recordings; r++) {
+        const g = generatePowerData({ ...synth, seed: seed * 1000 + 100 + r, duration: 4, nFaults: 10 });
+        recordings.push({ data: g.data, faults: g.faults });
+      }
+    }
+    const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
+    writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
+    writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+    summary.classifier = { intervals: t.rows.length, classes: t.classifier.classes, train_accuracy: t.trainAccuracy, n_estimators: t.classifier.trees.length };
+    log(`power train: classifier on ${t.rows.length} intervals (training accuracy ${(100 * t.trainAccuracy).toFixed(1)}%) → ${path.join(out, 'classifier.json')}`);
+  }
+  writeFileAtomic(path.join(out, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
