@@ -63,6 +63,8 @@ export const DEFAULT_LIMITS = {
   JSON_MAX_BYTES: 256 * 1024 ** 2,
   /** Bytes of an HDF5 file (.h5, or model.weights.h5 inside .keras) copied into h5wasm's memory. */
   H5_MAX_BYTES: 2 * 1024 ** 3,
+  /** Milliseconds to read a whole HDF5 file in a worker first (HDF5 can loop forever on a damaged file). */
+  H5_MAX_READ_MS: 5000,
 } as const;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;
@@ -132,6 +134,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): Limits {
 
 /** A limit's value as it reads in messages: bytes in KiB/MiB/GiB when that is exact enough. */
 export function formatLimit(name: LimitName, value: number): string {
+  if (name.endsWith('_MS')) return `${value.toLocaleString('en-US')} ms`;
   if (!name.endsWith('_BYTES')) return value.toLocaleString('en-US');
   for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
     if (value >= size) return `${Number((value / size).toFixed(2))} ${unit}`;

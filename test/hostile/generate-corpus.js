@@ -428,26 +428,37 @@ const CASES = {
     },
     args: (f) => ['power', 'inspect', '--detector', f, '--backend', 'cpu'],
   },
-  'activation-object.h5': {
-    what: "an activation serialised as a nested object (unsupported activation '[object Object]')",
+  'hdf5-loop.h5': {
+    what: 'an HDF5 file on which HDF5 loops forever (found by the fuzzer: a splice of a valid 6 KB file)',
     build: async (dir) => {
-      const config = {
-        class_name: 'Sequential',
-        config: {
-          name: 's',
-          layers: [
-            { class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 6] } },
-            { class_name: 'Dense', config: { name: 'd', units: 2, activation: { class_name: 'Custom', config: { inner: { x: 1 } } } } },
-          ],
-        },
-      };
-      const bytes = await h5WithAttrs(path.join(dir, '.tmp-act.h5'), { model_config: JSON.stringify(config), keras_version: '3.0.0' });
-      fs.unlinkSync(path.join(dir, '.tmp-act.h5'));
-      return bytes;
+      const base = await activationObjectH5(dir);
+      return Buffer.concat([base.subarray(0, 2340), base.subarray(969)]);
     },
     args: (f) => ['power', 'inspect', '--detector', f, '--backend', 'cpu'],
   },
+  'activation-object.h5': {
+    what: "an activation serialised as a nested object (unsupported activation '[object Object]')",
+    build: activationObjectH5,
+    args: (f) => ['power', 'inspect', '--detector', f, '--backend', 'cpu'],
+  },
 };
+
+/** A Keras .h5 whose Dense activation is serialised as a nested object. */
+async function activationObjectH5(dir) {
+  const config = {
+    class_name: 'Sequential',
+    config: {
+      name: 's',
+      layers: [
+        { class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 6] } },
+        { class_name: 'Dense', config: { name: 'd', units: 2, activation: { class_name: 'Custom', config: { inner: { x: 1 } } } } },
+      ],
+    },
+  };
+  const bytes = await h5WithAttrs(path.join(dir, '.tmp-act.h5'), { model_config: JSON.stringify(config), keras_version: '3.0.0' });
+  fs.unlinkSync(path.join(dir, '.tmp-act.h5'));
+  return bytes;
+}
 
 /** Valid companion inputs each case may refer to (written into the case's scratch directory). */
 function companions(out) {

@@ -793,14 +793,55 @@ function readAttrString(g: H5Group, name: string): string | undefined {
 }
 
 /** Open HDF5 bytes in h5wasm's in-memory FS (independent of the host FS), run fn, clean up. */
+/**
+ * Reads the whole file once in a worker thread under H5_MAX_READ_MS (see h5-probe-worker.ts): a
+ * damaged file on which HDF5 loops forever is refused instead of hanging the process. Skipped
+ * where the compiled worker is absent (running from the TypeScript sources).
+ */
+async function probeH5(file: string, where: string, maxMs: number): Promise<void> {
+  const worker = path.join(__dirname, 'h5-probe-worker.js');
+  if (!fs.existsSync(worker)) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('worker_threads') as typeof import('worker_threads');
+  const w = new Worker(worker, { workerData: { file }, stdout: true, stderr: true });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        w.once('message', () => resolve(true));
+        w.once('error', () => resolve(true)); // the real read reports the problem
+        w.once('exit', () => resolve(true));
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), maxMs);
+      }),
+    ]);
+    if (!finished) throw limitError(where, 'H5_MAX_READ_MS', maxMs, 'the time to read the HDF5 file (HDF5 loops on some damaged files)');
+  } finally {
+    if (timer) clearTimeout(timer);
+    await w.terminate();
+  }
+}
+
 async function withH5<T>(bytes: Uint8Array, where: string, fn: (f: H5File) => T, limits: LimitOverrides = {}): Promise<T> {
   if (!hasHdf5Signature(bytes)) throw new Error(`${where}: not an HDF5 file (no HDF5 signature); expected a Keras .h5 model`);
-  const max = resolveLimits(limits).H5_MAX_BYTES;
+  const resolved = resolveLimits(limits);
+  const max = resolved.H5_MAX_BYTES;
   if (bytes.length > max) throw limitError(where, 'H5_MAX_BYTES', max, `an HDF5 file of ${bytes.length} bytes`);
   const { h5, FS } = await loadH5wasm();
   // h5wasm's Node build maps its FS onto the real one: the copy goes to the temp directory.
   const memName = path.join(os.tmpdir(), `anomaly-lab-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.h5`);
   FS.writeFile(memName, bytes);
+  try {
+    await probeH5(memName, where, resolved.H5_MAX_READ_MS);
+  } catch (e) {
+    try {
+      FS.unlink(memName);
+    } catch {
+      /* nothing to remove */
+    }
+    throw e;
+  }
   let f: H5File | undefined;
   const capture = captureH5Stderr(FS);
   const jsMessages: string[] = [];
