@@ -236,3 +236,130 @@ export class OnnxDetector {
     await this.session.release();
   }
 }
+
+/**
+ * ONNX bytes of a functional Keras model (any DAG) built from: InputLayer, Dense (any rank,
+ * activations as above plus softmax), Dropout (identity), LayerNormalization (last axis),
+ * MultiHeadAttention (keras-h5.ts's KerasMultiHeadAttention: self or cross attention),
+ * Add, Concatenate, GlobalAveragePooling1D. Inputs keep the model's input names and shapes with a
+ * dynamic batch axis; outputs are `output_<i>`. This is how the seed's transformer fault classifier
+ * (two inputs → softmax) exports; anything else is refused naming the layer.
+ */
+export function exportKerasGraphOnnx(model: tf.LayersModel, opts: { name?: string } = {}): Uint8Array {
+  const g = new GraphBuilder();
+  // Value of each (layer, output index): its name in the graph and its shape without the batch.
+  const values = new Map<string, { name: string; shape: number[] }>();
+  const key = (layer: tf.layers.Layer, i = 0): string => `${layer.name}#${i}`;
+  const inputs = model.inputLayers.map((l, i) => {
+    const shape = (model.inputs[i].shape.slice(1) as Array<number | null>).map((d) => {
+      if (d === null) throw unsupported(l, 'inputs need fixed sizes except the batch axis');
+      return d;
+    });
+    const name = l.name;
+    values.set(key(l), { name, shape });
+    return { name, shape: ['batch' as string | number, ...shape] };
+  });
+  const f32 = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls === 'InputLayer') continue;
+    const nodes = layer.inboundNodes;
+    if (nodes.length !== 1) throw unsupported(layer, 'a layer applied more than once (shared layers)');
+    const node = nodes[0];
+    const ins = node.inboundLayers.map((l, i) => {
+      const v = values.get(key(l, node.tensorIndices[i]));
+      if (!v) throw unsupported(layer, `input from '${l.name}' was not exported before it`);
+      return v;
+    });
+    const cfg = layer.getConfig() as Record<string, unknown>;
+    let out: { name: string; shape: number[] };
+    switch (cls) {
+      case 'Dropout':
+        out = ins[0];
+        break;
+      case 'Dense': {
+        const [kernel, bias] = layer.getWeights();
+        const [inW, outW] = kernel.shape as [number, number];
+        let y = g.node('MatMul', [ins[0].name, g.weight(`${layer.name}/kernel`, f32(kernel), [inW, outW])]);
+        if (bias) y = g.node('Add', [y, g.weight(`${layer.name}/bias`, f32(bias), [outW])]);
+        const act = String(cfg.activation ?? 'linear');
+        if (act === 'softmax') y = g.node('Softmax', [y], { axis: -1 });
+        else y = activation(g, layer, y);
+        out = { name: y, shape: [...ins[0].shape.slice(0, -1), outW] };
+        break;
+      }
+      case 'LayerNormalization': {
+        const axis = cfg.axis;
+        if (!(axis === -1 || JSON.stringify(axis) === '[-1]' || (Array.isArray(axis) && axis.length === 1 && axis[0] === ins[0].shape.length))) throw unsupported(layer, `axis ${JSON.stringify(axis)}`);
+        const width = ins[0].shape[ins[0].shape.length - 1];
+        const w = layer.getWeights();
+        const center = cfg.center !== false;
+        const scale = cfg.scale !== false;
+        const gamma = scale ? f32(w[0]) : new Float32Array(width).fill(1);
+        const beta = center ? f32(w[scale ? 1 : 0]) : new Float32Array(width);
+        const y = g.node('LayerNormalization', [ins[0].name, g.weight(`${layer.name}/gamma`, gamma, [width]), g.weight(`${layer.name}/beta`, beta, [width])], { axis: -1, epsilon: { float: Number(cfg.epsilon ?? 1e-3) } });
+        out = { name: y, shape: ins[0].shape };
+        break;
+      }
+      case 'KerasMultiHeadAttention': {
+        const mha = layer as unknown as { numHeads: number; keyDim: number; valueDim: number; useBias: boolean };
+        const [query, value, keyIn = value] = ins;
+        const H = mha.numHeads;
+        const w = layer.getWeights();
+        const take = (): tf.Tensor => w.shift() as tf.Tensor;
+        // Keras order: query, key, value, attention_output; kernel then bias.
+        const parts = ['query', 'key', 'value', 'output'].map((part) => ({ part, kernel: take(), bias: mha.useBias ? take() : undefined }));
+        const project = (x: { name: string; shape: number[] }, p: (typeof parts)[number], headDim: number, perm: number[]): string => {
+          const E = x.shape[x.shape.length - 1];
+          let y = g.node('MatMul', [x.name, g.weight(`${layer.name}/${p.part}/kernel`, f32(p.kernel), [E, H * headDim])]);
+          if (p.bias) y = g.node('Add', [y, g.weight(`${layer.name}/${p.part}/bias`, f32(p.bias), [H * headDim])]);
+          return g.node('Transpose', [g.node('Reshape', [y, g.ints('heads', [0, x.shape[0], H, headDim])])], { perm });
+        };
+        const q = g.node('Mul', [project(query, parts[0], mha.keyDim, [0, 2, 1, 3]), g.floats('mha_scale', [1 / Math.sqrt(mha.keyDim)], [])]);
+        const kT = project(keyIn, parts[1], mha.keyDim, [0, 2, 3, 1]);
+        const v = project(value, parts[2], mha.valueDim, [0, 2, 1, 3]);
+        const probs = g.node('Softmax', [g.node('MatMul', [q, kT])], { axis: -1 });
+        const Eq = query.shape[query.shape.length - 1];
+        const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.ints('context', [0, query.shape[0], H * mha.valueDim])]);
+        let y = g.node('MatMul', [context, g.weight(`${layer.name}/output/kernel`, f32(parts[3].kernel), [H * mha.valueDim, Eq])]);
+        if (parts[3].bias) y = g.node('Add', [y, g.weight(`${layer.name}/output/bias`, f32(parts[3].bias), [Eq])]);
+        out = { name: y, shape: query.shape };
+        break;
+      }
+      case 'Add': {
+        let y = ins[0].name;
+        for (const x of ins.slice(1)) y = g.node('Add', [y, x.name]);
+        out = { name: y, shape: ins[0].shape };
+        break;
+      }
+      case 'Concatenate': {
+        const rank = ins[0].shape.length + 1;
+        const axis = Number(cfg.axis ?? -1);
+        const a = axis < 0 ? axis + rank : axis;
+        const shape = ins[0].shape.slice();
+        shape[a - 1] = ins.reduce((s, x) => s + x.shape[a - 1], 0);
+        out = { name: g.node('Concat', ins.map((x) => x.name), { axis: a }), shape };
+        break;
+      }
+      case 'GlobalAveragePooling1D':
+        out = { name: g.node('ReduceMean', [ins[0].name, g.ints('time_axis', [1])], { keepdims: 0 }), shape: ins[0].shape.slice(1) };
+        break;
+      default:
+        throw unsupported(layer, 'no ONNX translation for this layer class');
+    }
+    values.set(key(layer), out);
+  }
+  const outputs = model.outputLayers.map((l, i) => {
+    const v = values.get(key(l, model.outputLayersTensorIndices?.[i] ?? 0)) as { name: string; shape: number[] };
+    g.output(v.name, `output_${i}`);
+    return { name: `output_${i}`, shape: ['batch' as string | number, ...v.shape] };
+  });
+  return g.build({
+    name: opts.name ?? model.name ?? 'keras_model',
+    inputs,
+    outputs,
+    producerVersion: LIBRARY_VERSION,
+    docString: 'Keras model exported by anomaly-lab',
+    metadata: { 'anomaly-lab.model': 'keras-graph', 'anomaly-lab.inputs': JSON.stringify(inputs.map((i) => i.name)) },
+  });
+}
