@@ -21,9 +21,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(lines.join('\n') + '\n');
     return sub ? 0 : 2;
   }
-  if (!Object.prototype.hasOwnProperty.call(POWER_COMMANDS, sub)) {
-    throw new UsageError(`unknown subcommand 'power ${sub}' (choose one of ${Object.keys(POWER_COMMANDS).join(', ')})`);
-  }
-  const command = await POWER_COMMANDS[sub as keyof typeof POWER_COMMANDS].load();
+  const entry = Object.entries(POWER_COMMANDS).find(([name]) => name === sub)?.[1];
+  if (!entry) throw new UsageError(`unknown subcommand 'power ${sub}' (choose one of ${Object.keys(POWER_COMMANDS).join(', ')})`);
+  const command = await entry.load();
   return command.run(rest);
 }
