@@ -162,7 +162,7 @@ describe('synthesizeTestSet', () => {
     expect(() => synthesizeTestSet(series, { seed: 1, anomalies: -1 })).toThrow(/anomalies/);
     expect(() => synthesizeTestSet(series, { seed: 1, types: ['spike' as SynthAnomalyType] })).toThrow(/spike/);
     const small = smoothSeries(200);
-    expect(() => synthesizeTestSet(small, { seed: 1, anomalies: 500 })).toThrow(/smooth-test-series.*--anomalies/);
+    expect(() => synthesizeTestSet(small, { seed: 1, anomalies: 500 })).toThrow(/smooth-test-series.*'anomalies'/);
     const ragged: DegradeSeries = { source: 'ragged.csv', columns: ['a', 'b'], length: 10, values: new Float32Array(7) };
     expect(() => synthesizeTestSet(ragged, { seed: 1 })).toThrow(/ragged\.csv/);
   });
