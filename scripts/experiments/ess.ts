@@ -23,6 +23,7 @@ import {
   initBackend,
   createRng,
   loadSeries,
+  concatSeries,
   MinMaxScaler,
   synthesizeTestSet,
   fitBaselineStats,
@@ -203,14 +204,8 @@ function loadConditions(): Record<string, unknown> {
 async function concatFiles(files: string[], columns: string[]): Promise<Series> {
   const parts: Series[] = [];
   for (const f of files) parts.push(await loadSeries(f, { columns }));
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const values = new Float32Array(length * columns.length);
-  let off = 0;
-  for (const p of parts) {
-    values.set(p.values, off);
-    off += p.values.length;
-  }
-  return { source: files.map((f) => path.basename(f)).join('+'), columns, length, values };
+  // no file segments: the recorded experiments sampled windows across the day boundaries
+  return concatSeries(parts, { segments: false });
 }
 
 function withValues(s: Series, values: Float32Array, source: string): Series {

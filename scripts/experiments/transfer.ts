@@ -19,6 +19,7 @@ import {
   initBackend,
   createRng,
   loadSeries,
+  concatSeries,
   loadCheckpoint,
   estimateScores,
   MinMaxScaler,
@@ -157,14 +158,8 @@ setInterval(() => loadSamples.push(os.loadavg()[0]), 15000).unref();
 async function concat(files: string[], columns: string[]): Promise<Series> {
   const parts: Series[] = [];
   for (const f of files) parts.push(await loadSeries(path.join(ESS, f), { columns }));
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const values = new Float32Array(length * columns.length);
-  let off = 0;
-  for (const p of parts) {
-    values.set(p.values, off);
-    off += p.values.length;
-  }
-  return { source: files.map((f) => path.basename(f)).join('+'), columns, length, values };
+  // no file segments: the recorded experiments sampled windows across the day boundaries
+  return concatSeries(parts, { segments: false });
 }
 
 interface TestSet {

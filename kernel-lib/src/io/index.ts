@@ -8,7 +8,7 @@ export { ZipArchive, crc32, looksLikeZip } from './zip';
 export type { ZipEntryInfo } from './zip';
 export { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, toFloat64 } from './npy';
 export type { NdArray, NdArrayData, ParseNpyOptions } from './npy';
-export { loadSeries, sliceSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';
+export { loadSeries, sliceSeries, concatSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';
 export type { Series, LoadSeriesOptions, NanPolicy, WritableSeries } from './series';
 export { MinMaxScaler } from './scaler';
 export type { MinMaxScalerJSON } from './scaler';

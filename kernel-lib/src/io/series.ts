@@ -39,6 +39,37 @@ export interface Series {
 export type NanPolicy = 'error' | 'drop' | 'ffill';
 
 /**
+ * Several series with the same columns, end to end (e.g. chosen days of one site). Each part
+ * becomes a file segment (unless `segments: false`), so degradation windows never straddle two
+ * parts; time is kept only when every part has it.
+ */
+export function concatSeries(parts: Series[], opts: { segments?: boolean } = {}): Series {
+  if (parts.length === 0) throw new Error('concatSeries: no series given');
+  const columns = parts[0].columns;
+  for (const p of parts) {
+    if (p.columns.length !== columns.length || p.columns.some((c, i) => c !== columns[i])) {
+      throw new Error(`${p.source}: columns ${p.columns.join(',')} differ from ${parts[0].source}'s ${columns.join(',')}`);
+    }
+  }
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const values = new Float32Array(length * columns.length);
+  const withTime = parts.every((p) => p.time !== undefined);
+  const time = withTime ? new Float64Array(length) : undefined;
+  const segments: NonNullable<Series['segments']> = [];
+  let row = 0;
+  for (const p of parts) {
+    values.set(p.values, row * columns.length);
+    if (time && p.time) time.set(p.time, row);
+    segments.push({ file: p.source, start: row, length: p.length });
+    row += p.length;
+  }
+  const out: Series = { source: parts.map((p) => path.basename(p.source)).join('+'), columns, length, values };
+  if (opts.segments !== false) out.segments = segments;
+  if (time) out.time = time;
+  return out;
+}
+
+/**
  * Rows [start, end) of a series: values and time sliced together; file segments are clipped to
  * the range (so degradation still never straddles two files). Copies, never views.
  */
