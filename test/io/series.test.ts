@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSeries, sliceSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
+import { loadSeries, sliceSeries, concatSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -275,5 +275,29 @@ describe('sliceSeries', () => {
   test('a range outside the series names the source', () => {
     expect(() => sliceSeries(series, 4, 7)).toThrow(/two-days: row range \[4, 7\) is outside the series \(0\.\.6\)/);
     expect(() => sliceSeries(series, 3, 2)).toThrow(/row range/);
+  });
+});
+
+describe('concatSeries', () => {
+  const part = (source: string, rows: number[][], time?: number[]) => ({
+    source, columns: ['a', 'b'], length: rows.length, values: Float32Array.from(rows.flat()),
+    ...(time ? { time: Float64Array.from(time) } : {}),
+  });
+
+  test('joins rows end to end, one segment per part, time only when every part has it', () => {
+    const s = concatSeries([part('/d/day1.csv', [[1, 2], [3, 4]], [0, 1]), part('/d/day2.csv', [[5, 6]], [2])]);
+    expect(s.source).toBe('day1.csv+day2.csv');
+    expect(s.length).toBe(3);
+    expect(Array.from(s.values)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(s.time ?? [])).toEqual([0, 1, 2]);
+    expect(s.segments).toEqual([{ file: '/d/day1.csv', start: 0, length: 2 }, { file: '/d/day2.csv', start: 2, length: 1 }]);
+    const bare = concatSeries([part('x', [[1, 2]], [0]), part('y', [[3, 4]])], { segments: false });
+    expect(bare.time).toBeUndefined();
+    expect(bare.segments).toBeUndefined();
+  });
+
+  test('refuses parts whose columns differ, naming the part', () => {
+    expect(() => concatSeries([part('x', [[1, 2]]), { ...part('y.csv', [[3, 4]]), columns: ['a', 'c'] }])).toThrow(/y\.csv.*a,c/);
+    expect(() => concatSeries([])).toThrow(/no series/);
   });
 });
