@@ -29,25 +29,40 @@ function layerErrorsOf(samples: Array<[string, string]>): string[][] {
   return JSON.parse(r.stdout) as string[][];
 }
 
-const layerErrors = async (file: string, source: string): Promise<string[]> => layerErrorsOf([[file, source]])[0];
+const SAMPLES: Record<string, [string, string]> = {
+  upward: ['kernel-lib/src/io/probe.ts', "import { trainAnomalyBert } from '../training/train';\nexport const x = trainAnomalyBert;\n"],
+  dynamicImport: ['kernel-lib/src/runs/probe.ts', "export const f = () => import('../report/run-report.js');\n"],
+  typeImport: ['kernel-lib/src/browser/probe.ts', "export type T = import('../io/npy').NdArray;\n"],
+  toolImportsCli: ['kernel-lib/src/demo.ts', "import { main } from './cli/main';\nexport const m = main;\n"],
+  libraryImportsCli: ['kernel-lib/src/training/probe.ts', "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n"],
+  sibling: ['kernel-lib/src/power/probe.ts', "import { AnomalyBert } from '../anomalybert/model';\nexport const m = AnomalyBert;\n"],
+  downward: [
+    'kernel-lib/src/training/probe.ts',
+    "import { RunDirectory } from '../runs/run-dir';\nimport { quantileLinear } from '../browser/metrics';\nimport { x } from './train';\nexport const a = [RunDirectory, quantileLinear, x];\n",
+  ],
+};
+let found: Record<string, string[]> = {};
+beforeAll(() => {
+  const names = Object.keys(SAMPLES);
+  const results = layerErrorsOf(names.map((n) => SAMPLES[n]));
+  found = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+});
 
 describe('layered imports', () => {
-  test('a lower layer importing a higher one is an error naming both', async () => {
-    expect(await layerErrors('kernel-lib/src/io/probe.ts', "import { trainAnomalyBert } from '../training/train';\nexport const x = trainAnomalyBert;\n")).toEqual([
-      expect.stringMatching(/^io \(layer \d+\) must not import training \(layer \d+\)/),
-    ]);
+  test('a lower layer importing a higher one is an error naming both', () => {
+    expect(found.upward).toEqual([expect.stringMatching(/^io \(layer \d+\) must not import training \(layer \d+\)/)]);
     // dynamic import() and type imports count too
-    expect(await layerErrors('kernel-lib/src/runs/probe.ts', "export const f = () => import('../report/run-report.js');\n")).toHaveLength(1);
-    expect(await layerErrors('kernel-lib/src/browser/probe.ts', "export type T = import('../io/npy').NdArray;\n")).toHaveLength(1);
+    expect(found.dynamicImport).toHaveLength(1);
+    expect(found.typeImport).toHaveLength(1);
   });
 
-  test('nothing imports the CLI, not even another front end', async () => {
-    expect(await layerErrors('kernel-lib/src/demo.ts', "import { main } from './cli/main';\nexport const m = main;\n")).toHaveLength(1);
-    expect(await layerErrors('kernel-lib/src/training/probe.ts', "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n")).toHaveLength(1);
+  test('nothing imports the CLI, not even another front end', () => {
+    expect(found.toolImportsCli).toHaveLength(1);
+    expect(found.libraryImportsCli).toHaveLength(1);
   });
 
-  test('siblings of one layer stay independent; downward and same-folder imports pass', async () => {
-    expect(await layerErrors('kernel-lib/src/power/probe.ts', "import { AnomalyBert } from '../anomalybert/model';\nexport const m = AnomalyBert;\n")).toHaveLength(1);
-    expect(await layerErrors('kernel-lib/src/training/probe.ts', "import { RunDirectory } from '../runs/run-dir';\nimport { quantileLinear } from '../browser/metrics';\nimport { x } from './train';\nexport const a = [RunDirectory, quantileLinear, x];\n")).toEqual([]);
+  test('siblings of one layer stay independent; downward and same-folder imports pass', () => {
+    expect(found.sibling).toHaveLength(1);
+    expect(found.downward).toEqual([]);
   });
 });
