@@ -40,11 +40,15 @@ describe('reproduce from a manifest', () => {
     expect(m.inputs.map((i) => i.role).sort()).toEqual(['test', 'test_label', 'train']);
     const r = runCli(['reproduce', '--manifest', run, '--json'], { cwd: os.tmpdir() });
     expect(r.stderr).toContain('reproduce: anomaly-lab train');
+    // the recorded (effective) worker count is replayed, not this machine's core count
+    expect(typeof m.config.workers).toBe('number');
+    expect(r.stderr).toContain(`--workers ${String(m.config.workers)}`);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
     expect(out.reproduced).toBe(true);
     expect(out.differences).toEqual([]);
     const again = readManifest(out.out);
+    expect(again.config.workers).toBe(m.config.workers);
     // the comparison covered real numbers (loss and test metrics), not an empty object
     type Last = { loss?: number; elapsed_s?: number; test?: { with_pa?: { f1?: number } } };
     const last = { ...(again.metrics as { last: Last }).last };

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
+import { coreCount } from '../../kernel-lib/src/training/parallel';
 import { readRunHistory, listCheckpointSteps } from '../../kernel-lib/src/runs/run-dir';
 import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { readManifest } from '../../kernel-lib/src/runs/manifest';
@@ -72,6 +73,9 @@ describe('trainAnomalyBert', () => {
 
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(config.batch_size).toBe(4);
+    // '--workers 0' (one per core) is recorded as the effective count: dropout masks follow the partition.
+    expect(config.workers).toBe(Math.min(coreCount(), 4));
+    expect(result.options.workers).toBe(config.workers);
     expect(config.columns).toEqual(train.columns);
     expect(config.scaler).toBeDefined();
     const manifest = readManifest(out);

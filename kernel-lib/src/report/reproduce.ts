@@ -139,7 +139,11 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
     throw new FieldError(['manifest', 'allowChangedInputs'], (f) => `${f('manifest')} ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass ${f('allowChangedInputs')} to run anyway)`);
   }
   const outDir = path.resolve(opts.out ?? `${path.dirname(manifestFile)}.reproduced`);
-  const argv = boundedReplayArgv(cmd.argv, cmd.outputOption, outDir, `--manifest ${manifestPath}`);
+  let argv = boundedReplayArgv(cmd.argv, cmd.outputOption, outDir, `--manifest ${manifestPath}`);
+  // Training's dropout masks depend on the worker partition: replay the recorded worker count,
+  // not this machine's core count.
+  const workers = original.config.workers;
+  if (argv[0] === 'train' && typeof workers === 'number' && Number.isInteger(workers) && workers > 0) argv = replaceOption(argv, 'workers', String(workers));
   if (fs.existsSync(outDir)) throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;
   // The fresh directory: created here (exclusively), so the re-run cannot write into anything older.

@@ -288,6 +288,13 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     throw e;
   }
   for (const line of recipe.notes) log(line);
+  // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this
+  // thread, and a native backend (tfjs-node) already runs its kernels on every core. Dropout masks
+  // are drawn per worker shard, so the worker count is part of the result: the effective count is
+  // recorded (config, manifest) and `reproduce` replays it on a machine with another core count.
+  const trainChunks = o.micro_batch > 0 ? o.batch_size / o.micro_batch : o.batch_size;
+  const nWorkers = lora || backend.native ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, trainChunks);
+  o.workers = nWorkers;
 
   // ---- run directory --------------------------------------------------------------------------
   const parts = trainedParts(o);
@@ -395,10 +402,6 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     }
     ess = essContextFor(train.columns, trainData.values, trainData.length, { temperature: o.temperature_anomaly > 0, voltageGap: o.voltage_gap > 0 }, curve);
   }
-  // Data-parallel workers (parallel.ts): --workers 0 = every core; LoRA's forward hook stays in this
-  // thread, and a native backend (tfjs-node) already runs its kernels on every core.
-  const chunks = o.micro_batch > 0 ? n / o.micro_batch : n;
-  const nWorkers = lora || backend.native ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, chunks);
   const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
   if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
   const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
