@@ -15,5 +15,6 @@ export { formatNumber, formatPercent, markdownTable, type Cell, type MdCell } fr
 export { FieldError, quoteField } from './errors';
 export { assertBinaryLabels, toBinaryLabels, type LabelCheckOptions } from './labels';
 export { defineOptions } from './options';
+export { parseArgs, formatHelp, UsageError } from './argv';
 export type { OptionKind, OptionSpec, OptionSpecs, OptionValue, ParsedOptions } from './options';
 export * from './viewer/index';
