@@ -27,6 +27,7 @@ import {
   fitBaselineStats,
   firstDifferenceBaseline,
   prepareMetrics,
+  ewmaSmooth,
   scoreStepSeries,
   trainAnomalyBert,
   listCheckpointSteps,
@@ -35,6 +36,7 @@ import {
   TRAIN_DEFAULTS,
   LIBRARY_VERSION,
   type Series,
+  type BaselineCombine,
   type TrainOptions,
   type StepProgress,
 } from '../../kernel-lib/src/index';
@@ -89,7 +91,14 @@ const CANDIDATES: Record<string, Partial<TrainOptions> | 'scratch'> = {
 };
 
 interface Args {
-  mode: 'select' | 'report' | 'render';
+  /** est-select / est-report: the estimation-time round (no training; scores finished runs again). */
+  mode: 'select' | 'report' | 'render' | 'est-select' | 'est-report';
+  /** est-select: run directories of the selection runs per arm (arm=dir1:dir2,…). */
+  estRuns: Record<string, string[]>;
+  /** Estimation round: name of the training candidate whose runs are scored (est-select) / reported (est-report). */
+  estName: string;
+  /** Training options given to every arm on top of COMMON (a training-time hypothesis; recorded in results). */
+  extra: Partial<TrainOptions>;
   out: string;
   source?: string;
   seeds: number[];
@@ -111,7 +120,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false, arms: ['transfer', 'scratch'], noDocs: false, selectSeeds: [91, 92], reuse: false };
+  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false, arms: ['transfer', 'scratch'], noDocs: false, selectSeeds: [91, 92], reuse: false, estRuns: {}, extra: {}, estName: 'default' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -136,6 +145,17 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--select_seeds') a.selectSeeds = v().split(',').map(Number);
     else if (k === '--reuse') a.reuse = true;
     else if (k === '--merge') a.merge = v();
+    else if (k === '--est_name') a.estName = v();
+    else if (k === '--extra') a.extra = JSON.parse(v()) as Partial<TrainOptions>;
+    else if (k === '--estimation_select') a.mode = 'est-select';
+    else if (k === '--estimation_report') a.mode = 'est-report';
+    else if (k === '--est_runs') {
+      for (const part of v().split(',')) {
+        const [arm, dirs] = part.split('=');
+        if (!dirs) throw new Error(`--est_runs: expected arm=dir1:dir2, got '${part}'`);
+        a.estRuns[arm] = dirs.split(':');
+      }
+    }
     else if (k === '--results') a.results = v();
     else throw new Error(`unknown option ${k}`);
   }
@@ -220,7 +240,9 @@ async function runArm(arm: string, opts: Partial<TrainOptions> | 'scratch', seed
   const reused = a.reuse && fs.existsSync(path.join(out, 'state', `step_${a.steps}`, 'config.json'));
   if (!reused) fs.rmSync(out, { recursive: true, force: true });
   const options: Partial<TrainOptions> =
-    opts === 'scratch' ? { ...COMMON, ...WORKSHOP_MODEL, seed, max_steps: a.steps, summary_steps: a.summary } : { ...COMMON, ...opts, checkpoint: source, seed, max_steps: a.steps, summary_steps: a.summary };
+    opts === 'scratch'
+      ? { ...COMMON, ...a.extra, ...WORKSHOP_MODEL, seed, max_steps: a.steps, summary_steps: a.summary }
+      : { ...COMMON, ...a.extra, ...opts, checkpoint: source, seed, max_steps: a.steps, summary_steps: a.summary };
   // Training-only time: per-step deltas, a summary step (checkpoint + nothing else here) counted at the median step.
   const deltas: number[] = [];
   let last = 0;
@@ -328,9 +350,117 @@ async function select(a: Args, results: Results, file: string): Promise<void> {
   });
   const transferOnly = table.filter((t) => t.candidate !== 'scratch' && t.candidate !== 'reinit-embedding');
   const best = transferOnly.reduce((x, y) => (y.mean_final_f1 > x.mean_final_f1 ? y : x), transferOnly[0]);
-  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds: [...new Set(runs.map((r) => r.seed))], steps: a.steps, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
+  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds: [...new Set(runs.map((r) => r.seed))], steps: a.steps, extra: a.extra, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
   saveResults(file, results);
   log(`selection: ${table.map((t) => `${t.candidate} ${t.mean_final_f1.toFixed(4)}`).join('; ')} → ${best?.candidate}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Estimation-time round: settings that need no retraining (estimation stride, EWMA smoothing of the
+// scores, and for the baseline how the per-column differences are combined), offered to every method
+// alike. Chosen per method on jecheon 05-17 (the selection runs), then applied once to the finished
+// report runs (the default recipe's checkpoints, unchanged) on the held-out days.
+
+/** Estimation strides offered to the models (64 = the protocol's; smaller = denser overlap averaging). */
+const EST_STRIDES = [64, 32, 16];
+/** EWMA weights offered to every method (0 = no smoothing; the reference `ewma` of compute_metrics.py). */
+const EST_SMOOTHING = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99];
+/** How the baseline combines per-column first differences. */
+const EST_COMBINE: BaselineCombine[] = ['max', 'l2'];
+
+interface EstSetting {
+  stride?: number;
+  combine?: BaselineCombine;
+  smoothing: number;
+}
+
+const settingKey = (s: EstSetting): string => `${s.stride !== undefined ? `stride ${s.stride}` : `combine ${s.combine}`}, ewma ${s.smoothing}`;
+
+function smoothed(scores: Float32Array, w: number): ArrayLike<number> {
+  return w > 0 ? ewmaSmooth(scores, w) : scores;
+}
+
+async function finalModelScores(runDir: string, values: Float32Array, length: number, stride: number): Promise<Float32Array> {
+  const steps = listCheckpointSteps(runDir);
+  const { model } = await loadCheckpoint(path.join(runDir, 'state', `step_${steps[steps.length - 1]}`));
+  try {
+    return await estimateScores(model, values, length, { batchSize: 16, windowSliding: stride });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The baseline's scores on a test set under one combine rule. */
+function fdScores(s: TestSet, stats: ReturnType<typeof fitBaselineStats>, combine: BaselineCombine): Float32Array {
+  return firstDifferenceBaseline(s.values, JECHEON_COLUMNS.length, stats, { combine });
+}
+
+/** Best setting of a grid: highest mean F1; ties keep the earlier (cheaper, less smoothed) setting. */
+function bestOf(grid: Array<{ setting: EstSetting; f1: number[] }>): { setting: EstSetting; f1: number[] } {
+  return grid.reduce((x, y) => (mean(y.f1) > mean(x.f1) ? y : x), grid[0]);
+}
+
+async function estimationSelect(a: Args, results: Results): Promise<void> {
+  const train = await concat(SELECT_TRAIN, JECHEON_COLUMNS);
+  const scaler = MinMaxScaler.fit(train);
+  const trainScaled = scaler.transform(train.values, 2);
+  const [set] = await testSets(SELECT_VALID, JECHEON_COLUMNS, scaler, trainScaled, 3001);
+  const stats = fitBaselineStats(trainScaled, 2, JECHEON_COLUMNS);
+  const arms: Results = {};
+  for (const [arm, dirs] of Object.entries(a.estRuns)) {
+    const grid: Array<{ setting: EstSetting; f1: number[] }> = [];
+    for (const stride of EST_STRIDES) for (const smoothing of EST_SMOOTHING) grid.push({ setting: { stride, smoothing }, f1: [] });
+    for (const dir of dirs) {
+      for (const stride of EST_STRIDES) {
+        const t0 = Date.now();
+        const scores = await finalModelScores(dir, set.values, set.length, stride);
+        for (const g of grid) if (g.setting.stride === stride) g.f1.push(bestF1(smoothed(scores, g.setting.smoothing), set.labels, false));
+        log(`  est-select ${arm} ${path.basename(dir)} stride ${stride}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      }
+    }
+    const best = bestOf(grid);
+    arms[arm] = { runs: dirs, grid: grid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })), chosen: best.setting, chosen_f1: mean(best.f1) };
+    log(`  est-select ${arm}: chosen ${settingKey(best.setting)} → ${mean(best.f1).toFixed(4)}`);
+  }
+  const fdGrid: Array<{ setting: EstSetting; f1: number[] }> = [];
+  for (const combine of EST_COMBINE) {
+    const scores = fdScores(set, stats, combine);
+    for (const smoothing of EST_SMOOTHING) fdGrid.push({ setting: { combine, smoothing }, f1: [bestF1(smoothed(scores, smoothing), set.labels, false)] });
+  }
+  const fdBest = bestOf(fdGrid);
+  arms['first-difference'] = { grid: fdGrid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })), chosen: fdBest.setting, chosen_f1: mean(fdBest.f1) };
+  // One entry per training candidate (its runs, steps and extra options); the report takes the best transfer entry.
+  const prev = results.estimation?.select ?? {};
+  const candidates = { ...(prev.candidates ?? {}), [a.estName]: { steps: a.steps, extra: a.extra, arms, finished: new Date().toISOString() } };
+  const chosen = Object.entries(candidates).reduce((x: [string, Results], y: [string, Results]) => (y[1].arms.transfer.chosen_f1 > x[1].arms.transfer.chosen_f1 ? y : x))[0];
+  results.estimation = { select: { validation: SELECT_VALID, train: SELECT_TRAIN, strides: EST_STRIDES, smoothing: EST_SMOOTHING, combine: EST_COMBINE, candidates, chosen } };
+}
+
+async function estimationReport(a: Args, results: Results): Promise<void> {
+  const sel = results.estimation?.select;
+  if (!sel?.chosen) throw new Error('--estimation_report needs the --estimation_select results first (results.estimation.select)');
+  if (sel.chosen !== a.estName) throw new Error(`--est_name: the selection chose '${sel.chosen}', not '${a.estName}'`);
+  const chosen = sel.candidates[sel.chosen].arms;
+  const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
+  const scaler = MinMaxScaler.fit(train);
+  const trainScaled = scaler.transform(train.values, 2);
+  const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, 5001);
+  const stats = fitBaselineStats(trainScaled, 2, JECHEON_COLUMNS);
+  const fdSet: EstSetting = chosen['first-difference'].chosen;
+  const baseline = sets.map((s) => ({ set: s.name, f1: bestF1(smoothed(fdScores(s, stats, fdSet.combine as BaselineCombine), fdSet.smoothing), s.labels, false) }));
+  const runs: Array<{ arm: string; seed: number; run_dir: string; f1: number[] }> = [];
+  for (const seed of a.seeds) {
+    for (const arm of ['transfer', 'scratch']) {
+      const setting: EstSetting = chosen[arm].chosen;
+      const dir = path.join(a.estRuns.report?.[0] ?? path.join(a.out, 'report'), `${arm}-s${seed}`);
+      const f1: number[] = [];
+      for (const s of sets) f1.push(bestF1(smoothed(await finalModelScores(dir, s.values, s.length, setting.stride as number), setting.smoothing), s.labels, false));
+      runs.push({ arm, seed, run_dir: path.relative(REPO, dir), f1 });
+      log(`  est-report ${arm} s${seed} (${settingKey(setting)}): ${mean(f1).toFixed(4)}`);
+      results.estimation.report = { partial: true, runs, baseline };
+    }
+  }
+  results.estimation.report = { candidate: a.estName, steps: a.steps, extra: sel.candidates[sel.chosen].extra, test: REPORT_TEST, seeds: a.seeds, runs, baseline, conditions: conditions(), finished: new Date().toISOString() };
 }
 
 async function report(a: Args, results: Results, file: string): Promise<void> {
@@ -356,6 +486,7 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
     steps: a.steps,
     summary: a.summary,
     recipe: RECOMMENDED_TRANSFER,
+    extra: a.extra,
     baselines: baselineRows(sets),
     runs,
     conditions: conditions(),
@@ -560,6 +691,91 @@ export function renderSection(r: Results): string {
     L.push('', `Mean: source ${f4(m)} vs first-difference ${f4(b)} → ${m > b ? '**met**' : '**NOT met**'}.`, '');
     closing.push(`- Source recipe vs the first-difference baseline on held-out panli days: ${f4(m)} vs ${f4(b)} (mean of ${r.panli.rows.length} days) — ${m > b ? 'met' : 'NOT met'}.`);
   }
+  const est = r.estimation;
+  if (est?.select?.candidates) {
+    const es = est.select;
+    const fmt = (s: EstSetting): string => settingKey(s);
+    L.push(
+      '### Round 2: settings chosen on jecheon 2022-05-17 to beat the first-difference baseline',
+      '',
+      `Every choice below is made on the selection day only (train ${es.train.join(', ')}, validate on ${es.validation.join(', ')}, the selection seeds above). ` +
+        `Estimation-time settings need no retraining and are offered to every method alike, each method keeping its best on the selection day: estimation stride ${es.strides.join(' / ')} (denser overlap averaging), ` +
+        `EWMA smoothing weight ${es.smoothing.join(' / ')} (0 = none; the reference \`ewma\`), and for the first-difference baseline the per-column combination ${es.combine.join(' / ')}. ` +
+        'Training-time candidates change both arms identically (equal steps); the candidate is chosen by the transfer arm\'s best selection F1.',
+      '',
+      '| training candidate | steps | options on top of both arms | transfer: protocol F1 → best (setting) | scratch: protocol F1 → best (setting) | first-difference: protocol F1 → best (setting) |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const [name, c] of Object.entries(es.candidates as Record<string, Results>)) {
+      const cell = (x: Results): string => `${f4(x.grid[0].mean)} → **${f4(x.chosen_f1)}** (${fmt(x.chosen)}; per seed ${(x.grid.find((g: Results) => settingKey(g.setting) === settingKey(x.chosen)).f1 as number[]).map(f4).join(', ')})`;
+      L.push(`| ${name} | ${c.steps} | \`${JSON.stringify(c.extra)}\` | ${cell(c.arms.transfer)} | ${cell(c.arms.scratch)} | ${cell(c.arms['first-difference'])} |`);
+    }
+    const ch = es.candidates[es.chosen];
+    const selBeats = ch.arms.transfer.chosen_f1 > ch.arms['first-difference'].chosen_f1;
+    L.push(
+      '',
+      `"Protocol F1" is the first setting of each grid (stride 64 / combine max, no smoothing: the protocol above). Chosen training candidate: **${es.chosen}**. ` +
+        `On the selection day its transfer arm (${f4(ch.arms.transfer.chosen_f1)}) ${selBeats ? 'beats' : '**does not beat**'} the first-difference baseline with its own best setting (${f4(ch.arms['first-difference'].chosen_f1)}).`,
+      '',
+    );
+    closing.push(
+      `- Round 2 (selection day jecheon 05-17 only): best transfer setting ${f4(ch.arms.transfer.chosen_f1)} (${es.chosen}, ${fmt(ch.arms.transfer.chosen)}) vs first-difference ${f4(ch.arms['first-difference'].chosen_f1)} (${fmt(ch.arms['first-difference'].chosen)}) — ${selBeats ? 'ahead' : 'NOT ahead'} on the selection day.`,
+    );
+    const er = est.report;
+    if (er && !er.partial) {
+      const runsOf = (arm: string): Array<{ seed: number; f1: number[] }> => er.runs.filter((x: Results) => x.arm === arm);
+      const tr = runsOf('transfer');
+      const sc = runsOf('scratch');
+      const fdMean = mean(er.baseline.map((b: Results) => b.f1));
+      L.push(
+        `#### Round 2 on the held-out days (run once, after the settings above were fixed)`,
+        '',
+        `Training candidate **${er.candidate}** (${er.steps} steps, \`${JSON.stringify(er.extra)}\`), seeds ${er.seeds.join(', ')}; transfer scored with ${fmt(ch.arms.transfer.chosen)}, scratch with ${fmt(ch.arms.scratch.chosen)}, ` +
+          `the first-difference baseline with ${fmt(ch.arms['first-difference'].chosen)}. Runs: ${[...new Set(er.runs.map((x: Results) => path.dirname(x.run_dir)))].join(', ')}.`,
+        '',
+        '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |',
+        '| --- | --- | --- | --- | --- |',
+      );
+      const diffs: number[] = [];
+      let wins = 0;
+      for (const t of tr) {
+        const s = sc.find((x) => x.seed === t.seed) as { f1: number[] };
+        const d = mean(t.f1) - mean(s.f1);
+        diffs.push(d);
+        if (d > 0) wins++;
+        L.push(`| ${t.seed} | ${f4(mean(t.f1))} | ${f4(mean(s.f1))} | ${f4(d)} | ${d > 0 ? 'transfer' : 'scratch'} |`);
+      }
+      const tF = tr.map((t) => mean(t.f1));
+      const sF = sc.map((t) => mean(t.f1));
+      const pt = pairedT(diffs);
+      const beatsScratch = mean(tF) > mean(sF) && wins >= 4;
+      const beatsFd = mean(tF) > fdMean;
+      L.push(
+        `| mean ± sd | ${f4(mean(tF))} ± ${f4(sd(tF))} | ${f4(mean(sF))} ± ${f4(sd(sF))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
+        '',
+        `Paired comparison (transfer − scratch): mean ${f4(mean(diffs))}, paired t = ${pt.t.toFixed(2)} (df ${pt.df}), sign test p = ${signTestP(wins, tr.length).toFixed(3)}.`,
+        '',
+        '| held-out set | first-difference F1 (its setting) | transfer F1 (mean of seeds) | scratch F1 (mean of seeds) |',
+        '| --- | --- | --- | --- |',
+      );
+      er.baseline.forEach((b: Results, k: number) => {
+        const tk = mean(tr.map((t) => t.f1[k]));
+        const sk = mean(sc.map((t) => t.f1[k]));
+        L.push(`| ${b.set} | ${f4(b.f1)} | ${f4(tk)}${tk < b.f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.f1 ? ' (below first-difference)' : ''} |`);
+      });
+      L.push(
+        '',
+        `**Acceptance, round 2 (held-out jecheon, no PA, equal steps).** Transfer ${f4(mean(tF))} vs scratch ${f4(mean(sF))}, ahead in ${wins}/${tr.length} → ${beatsScratch ? '**met**' : '**NOT met**'}; ` +
+          `vs the first-difference baseline (its own selected setting) ${f4(fdMean)} → ${beatsFd ? '**met**' : `**NOT met** (short by ${f4(fdMean - mean(tF))})`}.`,
+        '',
+      );
+      closing.push(
+        `- Round 2 on held-out jecheon days (no PA, ${er.steps} steps, settings fixed on 05-17): transfer ${f4(mean(tF))} ± ${f4(sd(tF))} vs scratch ${f4(mean(sF))} ± ${f4(sd(sF))}, ahead in ${wins}/${tr.length} — ${beatsScratch ? 'met' : 'NOT met'}; vs first-difference ${f4(fdMean)} — ${beatsFd ? 'met' : 'NOT met'}.`,
+      );
+    } else {
+      L.push('Round 2 was not run on the held-out days (see the closing note).', '');
+    }
+  }
   if (closing.length > 0) L.push('### Closing note', '', ...closing, '');
   L.push(
     'Reproduce (the source run is the README recipe on the four panli days above, seed 11, no test set):',
@@ -598,7 +814,10 @@ async function main(): Promise<void> {
     if (!a.source) throw new Error('--source <panli run dir or checkpoint> is required to train');
     await initBackend({ backend: 'wasm', logger: log });
     if (a.mode === 'select') await select(a, results, file);
+    else if (a.mode === 'est-select') await estimationSelect(a, results);
+    else if (a.mode === 'est-report') await estimationReport(a, results);
     else await report(a, results, file);
+    if (a.mode === 'est-select' || a.mode === 'est-report') saveResults(file, results);
   }
   if (a.quick || a.noDocs) return log(`results in ${file}; docs not written (--quick / --no_docs)`);
   writeDocs(results);
