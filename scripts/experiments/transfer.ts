@@ -432,7 +432,9 @@ async function estimationSelect(a: Args, results: Results): Promise<void> {
   // One entry per training candidate (its runs, steps and extra options); the report takes the best transfer entry.
   const prev = results.estimation?.select ?? {};
   const candidates = { ...(prev.candidates ?? {}), [a.estName]: { steps: a.steps, extra: a.extra, arms, finished: new Date().toISOString() } };
-  const chosen = Object.entries(candidates).reduce((x: [string, Results], y: [string, Results]) => (y[1].arms.transfer.chosen_f1 > x[1].arms.transfer.chosen_f1 ? y : x))[0];
+  // Only candidates with both arms can be chosen (the comparison is at equal steps); a transfer-only entry is information.
+  const complete = Object.entries(candidates).filter(([, c]) => (c as Results).arms.transfer && (c as Results).arms.scratch) as Array<[string, Results]>;
+  const chosen = complete.length ? complete.reduce((x, y) => (y[1].arms.transfer.chosen_f1 > x[1].arms.transfer.chosen_f1 ? y : x))[0] : undefined;
   results.estimation = { select: { validation: SELECT_VALID, train: SELECT_TRAIN, strides: EST_STRIDES, smoothing: EST_SMOOTHING, combine: EST_COMBINE, candidates, chosen } };
 }
 
@@ -692,7 +694,7 @@ export function renderSection(r: Results): string {
     closing.push(`- Source recipe vs the first-difference baseline on held-out panli days: ${f4(m)} vs ${f4(b)} (mean of ${r.panli.rows.length} days) — ${m > b ? 'met' : 'NOT met'}.`);
   }
   const est = r.estimation;
-  if (est?.select?.candidates) {
+  if (est?.select?.candidates && est.select.chosen) {
     const es = est.select;
     const fmt = (s: EstSetting): string => settingKey(s);
     L.push(
@@ -707,7 +709,7 @@ export function renderSection(r: Results): string {
       '| --- | --- | --- | --- | --- | --- |',
     );
     for (const [name, c] of Object.entries(es.candidates as Record<string, Results>)) {
-      const cell = (x: Results): string => `${f4(x.grid[0].mean)} → **${f4(x.chosen_f1)}** (${fmt(x.chosen)}; per seed ${(x.grid.find((g: Results) => settingKey(g.setting) === settingKey(x.chosen)).f1 as number[]).map(f4).join(', ')})`;
+      const cell = (x: Results | undefined): string => (x === undefined ? 'not run (transfer arm only: does it reach the baseline?)' : `${f4(x.grid[0].mean)} → **${f4(x.chosen_f1)}** (${fmt(x.chosen)}; per seed ${(x.grid.find((g: Results) => settingKey(g.setting) === settingKey(x.chosen)).f1 as number[]).map(f4).join(', ')})`);
       L.push(`| ${name} | ${c.steps} | \`${JSON.stringify(c.extra)}\` | ${cell(c.arms.transfer)} | ${cell(c.arms.scratch)} | ${cell(c.arms['first-difference'])} |`);
     }
     const ch = es.candidates[es.chosen];
@@ -773,7 +775,12 @@ export function renderSection(r: Results): string {
         `- Round 2 on held-out jecheon days (no PA, ${er.steps} steps, settings fixed on 05-17): transfer ${f4(mean(tF))} ± ${f4(sd(tF))} vs scratch ${f4(mean(sF))} ± ${f4(sd(sF))}, ahead in ${wins}/${tr.length} — ${beatsScratch ? 'met' : 'NOT met'}; vs first-difference ${f4(fdMean)} — ${beatsFd ? 'met' : 'NOT met'}.`,
       );
     } else {
-      L.push('Round 2 was not run on the held-out days (see the closing note).', '');
+      L.push(
+        `Round 2 has **no held-out run**: the held-out days are scored once, for the chosen candidate (${es.chosen}, both arms, 5 seeds), and that run did not fit in the time of this session` +
+          `${selBeats ? '' : '; by the protocol it was also not yet warranted, since no candidate beats the first-difference baseline on the selection day'}. No held-out figure of this round exists.`,
+        '',
+      );
+      closing.push(`- Round 2 on the held-out days: not run (chosen candidate ${es.chosen}); the held-out figures above are still the default recipe's at ${rep?.steps ?? 400} steps.`);
     }
   }
   if (closing.length > 0) L.push('### Closing note', '', ...closing, '');
@@ -786,6 +793,11 @@ export function renderSection(r: Results): string {
     '  --lr 0.001 --max_steps 2500 --summary_steps 500 --seed 11 --out runs/experiments/transfer/source-panli',
     'scripts/experiments/run.sh transfer --select --source runs/experiments/transfer/source-panli     # settings, jecheon 05-17 only',
     'scripts/experiments/run.sh transfer --report --source runs/experiments/transfer/source-panli     # held-out days, 5 seeds, this section',
+    '# round 2: a training candidate on 05-17 (both arms, selection seeds), then the estimation grid of every candidate (05-17 only)',
+    'scripts/experiments/run.sh transfer --select --source runs/experiments/transfer/source-panli --out runs/experiments/transfer-r2/<name> --candidates map-freeze-embedding-50,scratch --select_seeds 91,92 [--steps N] [--extra \'{json}\'] --no_docs',
+    'scripts/experiments/run.sh transfer --estimation_select --source runs/experiments/transfer/source-panli --est_name <name> --est_runs transfer=<dir>:<dir>,scratch=<dir>:<dir> [--steps N] [--extra \'{json}\']',
+    '# round 2 on the held-out days, once, with the chosen candidate (its report runs trained by --report --out …/<name> [--steps N] [--extra …])',
+    'scripts/experiments/run.sh transfer --estimation_report --source runs/experiments/transfer/source-panli --est_name <chosen> --est_runs report=<report run dir>',
     '```',
     '',
   );
