@@ -768,7 +768,8 @@ export function renderSection(r: Results): string {
       L.push(
         '',
         `**Acceptance, round 2 (held-out jecheon, no PA, equal steps).** Transfer ${f4(mean(tF))} vs scratch ${f4(mean(sF))}, ahead in ${wins}/${tr.length} → ${beatsScratch ? '**met**' : '**NOT met**'}; ` +
-          `vs the first-difference baseline (its own selected setting) ${f4(fdMean)} → ${beatsFd ? '**met**' : `**NOT met** (short by ${f4(fdMean - mean(tF))})`}.`,
+          `vs the first-difference baseline (its own selected setting) ${f4(fdMean)} → ${beatsFd ? '**met**' : `**NOT met** (short by ${f4(fdMean - mean(tF))})`}` +
+          (rep?.baselines ? `; for reference, the protocol's first-difference figure (combine max, no smoothing) on the same sets is ${f4(mean(rep.baselines.map((b: Results) => b.fd_f1)))}.` : '.'),
         '',
       );
       closing.push(
