@@ -13,15 +13,9 @@ import { estimateScores, loadCheckpoint, predictWindows } from '../../kernel-lib
 import { readNpy, toFloat32 } from '../../kernel-lib/src/io/npy';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { runCli } from '../helpers/cli';
+import { maxAbsDiff } from '../helpers/numeric';
 
 const fx = (name: string): string => sharedPath('fixtures', 'anomalybert', name);
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describeShared('AnomalyBERT reference fixtures', () => {
   let tmp: string;

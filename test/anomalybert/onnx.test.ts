@@ -17,15 +17,9 @@ import { readNpy, toFloat32 } from '../../kernel-lib/src/io/npy';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { runCli } from '../helpers/cli';
+import { maxAbsDiff } from '../helpers/numeric';
 
 const fx = (name: string): string => sharedPath('fixtures', 'anomalybert', name);
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 function randomValues(n: number, seed: number): Float32Array {
   const rng = createRng(seed);
