@@ -15,6 +15,15 @@ export { defineOptions } from '../browser/options';
 // The argv parser is the library's (browser/argv.ts), shared with the tools; the CLI adds the rest.
 export { UsageError, formatHelp, parseArgs };
 
+/** The `engine` and `threads` options of the commands that run inference (onnx or tfjs), declared once. */
+export const ENGINE_OPTION = {
+  kind: 'string',
+  default: 'auto',
+  choices: ['auto', 'onnx', 'tfjs'],
+  help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads',
+} as const;
+export const THREADS_OPTION = { kind: 'int', help: 'onnxruntime threads (default: every core)' } as const;
+
 /** A user-given value in a message: quoted, control characters escaped, long values cut. */
 const shown = (raw: string): string => quoteName(raw, 80);
 

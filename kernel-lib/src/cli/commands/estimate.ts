@@ -12,7 +12,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/options';
-import { UsageError, parseCommandArgs } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.estimate;
@@ -33,8 +33,8 @@ const SPECS = defineOptions({
   scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: BACKEND_OPTION,
-  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
-  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
+  engine: ENGINE_OPTION,
+  threads: THREADS_OPTION,
 });
 
 export async function run(argv: string[]): Promise<number> {

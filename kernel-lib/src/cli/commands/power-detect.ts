@@ -4,7 +4,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/options';
-import { checkFlags, parseCommandArgs } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
 const SPECS = defineOptions({
@@ -26,8 +26,8 @@ const SPECS = defineOptions({
   time_tolerance: { kind: 'number', default: 0.01, min: 0, max: 1, help: 'allowed relative jitter of the time step' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
   backend: BACKEND_OPTION,
-  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
-  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
+  engine: ENGINE_OPTION,
+  threads: THREADS_OPTION,
   quiet: { kind: 'boolean', default: false, help: 'no progress on stderr' },
 });
 

@@ -8,7 +8,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/options';
-import { UsageError, parseCommandArgs } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.predict;
@@ -20,8 +20,8 @@ const SPECS = defineOptions({
   batch_size: { kind: 'int', default: 16, help: 'windows per forward pass' },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: BACKEND_OPTION,
-  engine: { kind: 'string', default: 'auto', choices: ['auto', 'onnx', 'tfjs'], help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads' },
-  threads: { kind: 'int', help: 'onnxruntime threads (default: every core)' },
+  engine: ENGINE_OPTION,
+  threads: THREADS_OPTION,
 });
 
 export async function run(argv: string[]): Promise<number> {
