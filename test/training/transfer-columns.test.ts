@@ -10,11 +10,22 @@ import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
 import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
 import { LoraAdapters } from '../../kernel-lib/src/training/lora';
 import * as tf from '@tensorflow/tfjs';
-import { periodicSeries, tmpDir } from './train-helpers';
+import { periodicSeries, tmpDir, TINY } from './train-helpers';
 import { runCli } from '../helpers/cli';
 
 const quiet = (): void => undefined;
-const TINY = { batch_size: 4, window_sliding: 8, replacing_rate_max: 0.3, lr: 1e-3, n_features: 8, patch_size: 4, d_embed: 16, n_layer: 1, n_head: 2 };
+
+/** The 2-column tiny model (seed 4) the strategy and CLI tests start from. */
+const tinyModel = (dropout: number): AnomalyBert => AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout }, { seed: 4 });
+
+/** Save tinyModel(dropout) as a step-1 checkpoint with these column names; returns its state dict. */
+async function saveTinyCheckpoint(dir: string, columns: string[], dropout: number): Promise<ReturnType<AnomalyBert['toStateDict']>> {
+  const m = tinyModel(dropout);
+  await saveCheckpoint(dir, m, { columns, step: 1 });
+  const base = m.toStateDict();
+  m.dispose();
+  return base;
+}
 
 describe('a run directory where a checkpoint is expected', () => {
   const root = tmpDir('rundir-ckpt');
@@ -156,10 +167,7 @@ describe('fine-tuning strategies', () => {
 
   test('LoRA: base encoder weights stay, checkpoints hold merged weights that equal the adapted forward pass', async () => {
     const src = path.join(root, 'src');
-    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 }, { seed: 4 });
-    await saveCheckpoint(src, m, { columns: ['a', 'b'], step: 1 });
-    const base = m.toStateDict();
-    m.dispose();
+    const base = await saveTinyCheckpoint(src, ['a', 'b'], 0);
     const r = await trainAnomalyBert({
       train: periodicSeries(300, 2),
       out: path.join(root, 'lora'),
@@ -181,7 +189,7 @@ describe('fine-tuning strategies', () => {
   });
 
   test('LoRA merge equals the adapter forward pass', async () => {
-    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 }, { seed: 4 });
+    const m = tinyModel(0);
     const lora = new LoraAdapters(m, 3, 6, 1);
     for (const [name, v] of lora.variables) if (name.endsWith('lora_B')) v.assign(tf.randomUniform(v.shape, -0.2, 0.2, 'float32', 5));
     const x = tf.randomUniform([2, 32, 2], 0, 1, 'float32', 9) as never;
@@ -199,10 +207,7 @@ describe('fine-tuning strategies', () => {
 
   test('freeze schedule: only the embedding moves before the boundary; bad stages and ranks are one-line errors', async () => {
     const src = path.join(root, 'src2');
-    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 4 });
-    await saveCheckpoint(src, m, { columns: ['a', 'b'], step: 1 });
-    const base = m.toStateDict();
-    m.dispose();
+    const base = await saveTinyCheckpoint(src, ['a', 'b'], 0.1);
     const out = path.join(root, 'sched');
     const lines: string[] = [];
     await trainAnomalyBert({
@@ -237,9 +242,7 @@ describe('train CLI: transfer options', () => {
 
   test('bad --column_map, --freeze_schedule and --lora_rank are one-line errors naming the option', async () => {
     const src = path.join(root, 'src');
-    const m = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 4 });
-    await saveCheckpoint(src, m, { columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT'], step: 1 });
-    m.dispose();
+    await saveTinyCheckpoint(src, ['BANK_DC_VOLT', 'BANK_DC_CURRENT'], 0.1);
     const csv = path.join(root, 'site.csv');
     const rows = ['voltage,current'];
     for (let t = 0; t < 200; t++) rows.push(`${Math.sin(t / 9)},${Math.cos(t / 7)}`);
