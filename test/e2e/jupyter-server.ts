@@ -47,7 +47,7 @@ function run(cmd: string, args: string[], what: string, env?: NodeJS.ProcessEnv)
 
 /**
  * The venv with JupyterLab and Notebook from `wheels` (created once), the current extension
- * (reinstalled every time: the build may have changed) and the tslab kernel spec.
+ * (rebuilt and reinstalled every time: the sources may have changed) and the tslab kernel spec.
  * Returns the versions for the report.
  */
 export function prepareVenv(wheels: string): { jupyterlab: string; notebook: string; labextensions: string } {
@@ -74,7 +74,9 @@ export function prepareVenv(wheels: string): { jupyterlab: string; notebook: str
     overrides,
     JSON.stringify({ '@jupyterlab/apputils-extension:notification': { fetchNews: 'false' }, '@jupyterlab/notebook-extension:tracker': { windowingMode: 'none' } }, null, 2) + '\n',
   );
-  // the Python package of the extension, built from extension/ (hatchling from the wheel store)
+  // the labextension from the current sources (a fresh clone has none, an older build may be stale),
+  // then the Python package of the extension, built from extension/ (hatchling from the wheel store)
+  run('npm', ['run', '--prefix', REPO_ROOT, 'build:extension'], 'npm run build:extension');
   run(PY, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', wheels, '--force-reinstall', '--no-deps', path.join(REPO_ROOT, 'extension')], 'pip install ./extension', pipEnv);
   run(TSLAB, ['install', `--python=${PY}`, '--sys-prefix', `--binary=${TSLAB}`], 'tslab install --sys-prefix');
   const versions = run(PY, ['-c', 'import jupyterlab, notebook; print(jupyterlab.__version__, notebook.__version__)'], 'versions').trim().split(/\s+/);

@@ -24,7 +24,6 @@ import { findWheelStore, prepareVenv, startJupyter, type JupyterServer } from '.
 
 const OUT = path.join(ARTIFACTS, 'jupyterlab');
 const WORK = path.join(OUT, 'work');
-const LABEXT_PKG = path.join(REPO_ROOT, 'extension/anomaly_lab_jupyterlab/labextension/package.json');
 const NOTEBOOK = '01-anomalybert-ess.ipynb';
 const VIEWPORT = { width: 1366, height: 768 };
 
@@ -32,7 +31,6 @@ const wheels = findWheelStore();
 const missing = [
   wheels ? null : 'the wheel store with jupyterlab-4.x and notebook-7.x wheels (/opt/pypi/files or $ANOMALY_LAB_WHEELS)',
   hasCommand('chromium') || fs.existsSync(CHROMIUM) ? null : 'chromium (apt-get install -y chromium)',
-  fs.existsSync(LABEXT_PKG) ? null : `the built labextension ${path.relative(REPO_ROOT, LABEXT_PKG)} (npm run build)`,
 ].filter((m): m is string => m !== null);
 
 const describeLab = missing.length === 0
