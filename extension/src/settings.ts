@@ -1,5 +1,5 @@
 /**
- * User settings of the viewer (schema: schema/settings/plugin.json, loaded through JupyterLab's
+ * User settings of the viewer (schema: schema/plugin.json, loaded through JupyterLab's
  * settings registry by the plugin). Widgets read the current value and listen for changes.
  */
 export interface ViewerColors {

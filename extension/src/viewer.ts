@@ -389,10 +389,7 @@ export class AnomalyViewer extends Widget {
       this.controlsEl.append(picker);
       const layout = h('select', { className: 'al-input al-layout', attrs: { 'aria-label': 'signal layout' } }, ...SIGNAL_LAYOUTS.map(([v, label]) => h('option', { attrs: { value: v } }, label)));
       layout.value = this.signalLayout;
-      layout.addEventListener('change', () => {
-        this.layoutChoice = layout.value as SignalLayout;
-        this.drawSignals();
-      });
+      layout.addEventListener('change', () => this.setSignalLayout(layout.value as SignalLayout));
       this.controlsEl.append(field('panels', layout));
     }
     const buttons = h(
