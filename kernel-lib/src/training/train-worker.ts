@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'worker_threads';
 import { initBackend, tf } from '../backend';
 import { AnomalyBert } from '../anomalybert/model';
 import type { ResolvedAnomalyBertConfig } from '../anomalybert/config';
-import { bceWithLogits, chunkDropoutSeed } from './train';
+import { accuracyOf, bceWithLogits, chunkDropoutSeed } from './train';
 
 export interface WorkerInit {
   index: number;
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         }
         if (logits) {
           const lg = logits;
-          const a = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(lg, 0), 'float32'), yk), 'float32')));
+          const a = accuracyOf(lg, yk);
           accuracy += a.dataSync()[0] * weight;
           tf.dispose([a, lg]);
         }

@@ -715,6 +715,6 @@ export function bceWithLogits(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
 }
 
 /** Fraction of points where (sigmoid(z) > 0.5) equals the label. */
-function accuracyOf(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
+export function accuracyOf(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y), 'float32')) as tf.Scalar);
 }
