@@ -87,9 +87,6 @@ interface PowerResultsFile {
   models?: Record<string, string | undefined>;
 }
 
-/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
-const readJson = readJsonFile;
-
 function labelsFrom(values: ArrayLike<number>, what: string): Uint8Array {
   return toBinaryLabels(values, { what, position: 'row' });
 }
@@ -119,10 +116,10 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a directory`);
   const has = (f: string): boolean => fs.existsSync(path.join(dir, f));
   const manifest = has('manifest.json') ? readManifest(dir) : undefined;
-  const config = has('config.json') ? (readJson(path.join(dir, 'config.json')) as Record<string, unknown>) : manifest?.config;
+  const config = has('config.json') ? (readJsonFile(path.join(dir, 'config.json')) as Record<string, unknown>) : manifest?.config;
   let history: HistoryRow[] | undefined;
   if (has('history.json')) {
-    const h = readJson(path.join(dir, 'history.json'));
+    const h = readJsonFile(path.join(dir, 'history.json'));
     if (!Array.isArray(h)) throw new Error(`${path.join(dir, 'history.json')}: expected a JSON list of summaries`);
     history = h as HistoryRow[];
   }
@@ -139,10 +136,10 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
     .readdirSync(dir)
     .filter((f) => f.endsWith(VIEWER_FILE_SUFFIX))
     .sort()
-    .map((f) => ({ file: path.join(dir, f), bundle: parseViewerBundle(readJson(path.join(dir, f)), path.join(dir, f)) }));
+    .map((f) => ({ file: path.join(dir, f), bundle: parseViewerBundle(readJsonFile(path.join(dir, f)), path.join(dir, f)) }));
   let power: RunData['power'];
   if (has('results.json')) {
-    const r = readJson(path.join(dir, 'results.json')) as Partial<PowerResultsFile>;
+    const r = readJsonFile(path.join(dir, 'results.json')) as Partial<PowerResultsFile>;
     if (r && Array.isArray(r.merged_intervals) && r.params && typeof r.threshold === 'number') {
       power = { results: r as PowerResultsFile };
       if (has('mse.npy')) power.mse = toFloat32(readNpy(path.join(dir, 'mse.npy')));
@@ -249,13 +246,8 @@ interface Section {
   charts: Chart[];
 }
 
-/** The shared markdown escaping (browser/text.ts). */
-const mdEscape = mdText;
-
-const mdTable = markdownTable;
-
 function table(columns: string[], rows: Cell[][], maxRows?: number): { html: string; md: string } {
-  return { html: htmlTable(columns, rows, { maxRows }), md: mdTable(columns, maxRows ? rows.slice(0, maxRows) : rows) };
+  return { html: htmlTable(columns, rows, { maxRows }), md: markdownTable(columns, maxRows ? rows.slice(0, maxRows) : rows) };
 }
 
 function flatten(v: unknown, prefix: string, out: Array<[string, Cell]>): void {
@@ -369,7 +361,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
   try {
     report = scoreStepSeries(entries, labels, { anomalyRate: opts.anomalyRate ?? 0.05, target: opts.target ?? 0.9 });
   } catch (e) {
-    return { title: 'Test scores', html: `<p>${escapeHtml((e as Error).message)}</p>`, markdown: mdEscape((e as Error).message), charts: [] };
+    return { title: 'Test scores', html: `<p>${escapeHtml((e as Error).message)}</p>`, markdown: mdText((e as Error).message), charts: [] };
   }
   const last = entries[entries.length - 1];
   const ev = new MetricEvaluator(last.scores, labels);
@@ -418,7 +410,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
   const t = table(['step', 'ESS (PA)', `> ${report.target}`, 'F1', 'F1 (PA)', 'best F1', 'best F1 (PA)', 'random F1 (PA)', 'PA%K AUC'], rows, 200);
   const first = report.first_step_reaching_target;
   const lead = `First step whose ESS score with point adjustment exceeds ${report.target}: ${first === null ? 'none' : first}. Labels: ${d.labelsSource} (${formatNumber(100 * report.label_rate)}% anomalous). Random scores reach F1 ${formatNumber(report.random_with_pa.f1)} with PA on the same labels${best ? `; the last step's best F1 with PA is ${formatNumber(best.f1)} at rate ${formatNumber(best.anomaly_rate)}` : ''}.`;
-  return { title: 'Test scores per step', html: `<p>${escapeHtml(lead)}</p>${t.html}`, markdown: `${mdEscape(lead)}\n\n${t.md}`, charts };
+  return { title: 'Test scores per step', html: `<p>${escapeHtml(lead)}</p>${t.html}`, markdown: `${mdText(lead)}\n\n${t.md}`, charts };
 }
 
 function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints: number): Section {
@@ -493,7 +485,7 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     for (const [k2, m] of Object.entries(bundle.metrics) as Array<[string, MetricRow | undefined]>) if (m) rows.push([k2, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
     html.push('<h4>Producer metrics</h4>', htmlTable(['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows));
   }
-  const markdown = result && summary ? markdownReport(bundle, result, summary).replace(/^# /, '### ') : `(no scores in ${mdEscape(path.basename(file))})`;
+  const markdown = result && summary ? markdownReport(bundle, result, summary).replace(/^# /, '### ') : `(no scores in ${mdText(path.basename(file))})`;
   return { title: bundle.title, html: html.join(''), markdown, charts };
 }
 
@@ -606,12 +598,12 @@ ${body.join('\n')}
 }
 
 function renderMarkdown(title: string, sections: Section[], assetDirName: string, svgNames: Map<string, string>): string {
-  const out: string[] = [`# ${mdEscape(title)}`, '', `anomaly-lab experiment report, generated ${new Date().toISOString()}.`, ''];
+  const out: string[] = [`# ${mdText(title)}`, '', `anomaly-lab experiment report, generated ${new Date().toISOString()}.`, ''];
   for (const s of sections) {
-    out.push(`## ${mdEscape(s.title)}`, '');
+    out.push(`## ${mdText(s.title)}`, '');
     for (const c of s.charts) {
       const name = svgNames.get(c.id);
-      if (name) out.push(`![${mdEscape(c.title)}](${assetDirName}/${name})`, '');
+      if (name) out.push(`![${mdText(c.title)}](${assetDirName}/${name})`, '');
     }
     out.push(s.markdown, '');
   }

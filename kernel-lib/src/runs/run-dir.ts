@@ -139,9 +139,6 @@ export function claimRunDirectory(root: string, opts: { existing?: ExistingRunPo
   }
 }
 
-/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
-const readJson = readJsonFile;
-
 /**
  * Writer for one run directory. `open` on an existing run with `resumeFrom` keeps its history
  * before that step (resume). The manifest format is runs/manifest.ts:
@@ -198,7 +195,7 @@ export class RunDirectory {
     let created: string | undefined;
     if (resumeFrom !== undefined && fs.existsSync(histFile)) {
       // Entries at or after the resume step are recomputed by this process.
-      run.history = readJson<HistoryEntry[]>(histFile).filter((e) => e.step < resumeFrom);
+      run.history = readJsonFile<HistoryEntry[]>(histFile).filter((e) => e.step < resumeFrom);
       run.previousElapsedS = run.history.length > 0 ? run.history[run.history.length - 1].elapsed_s : 0;
       const manFile = path.join(run.root, 'manifest.json');
       if (fs.existsSync(manFile)) {
@@ -304,7 +301,7 @@ export class RunDirectory {
 export function readRunHistory(runDir: string): HistoryEntry[] {
   const file = path.join(runDir, 'history.json');
   if (!fs.existsSync(file)) throw new Error(`${runDir}: not a training run directory (no history.json)`);
-  return readJson<HistoryEntry[]>(file);
+  return readJsonFile<HistoryEntry[]>(file);
 }
 
 /** Steps that have a checkpoint directory in `run/state`, ascending. */
