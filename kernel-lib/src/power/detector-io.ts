@@ -12,19 +12,8 @@ import { tf } from '../backend';
 import { writeDirAtomic } from '../io/atomic';
 import { POWER_SIGNALS } from './data';
 import { loadKerasArchive, loadKerasH5, type LoadKerasOptions } from './keras-h5';
-import { limitError, resolveLimits, wrapParseError } from '../limits';
-
-/** Reads a JSON document after checking its size (JSON_MAX_BYTES); errors name the file. */
-function readJsonFile(file: string, what: string): unknown {
-  const max = resolveLimits().JSON_MAX_BYTES;
-  const size = fs.statSync(file).size;
-  if (size > max) throw limitError(file, 'JSON_MAX_BYTES', max, `${what} of ${size} bytes`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: invalid JSON in ${what} (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
-  }
-}
+import { readJsonFile } from '../io/json';
+import { wrapParseError } from '../limits';
 import type { PowerScaler } from './pipeline';
 
 export const DETECTOR_FORMAT = 'anomaly-lab.power-detector.v1';
