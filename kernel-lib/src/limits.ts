@@ -217,6 +217,15 @@ export function wrapParseError(e: unknown, file: string, what = 'file'): Error {
   return withCause(new Error(`${file}: ${msg}`), err);
 }
 
+/** Runs a parser on `file`: anything it throws leaves as `wrapParseError` makes it (one line naming the file). */
+export function parsingFile<T>(file: string, what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw wrapParseError(e, file, what);
+  }
+}
+
 function withCause(e: Error, cause: Error): Error {
   Object.defineProperty(e, 'cause', { value: cause, enumerable: false });
   return e;

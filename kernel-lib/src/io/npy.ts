@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { writeFileAtomic } from './atomic';
-import { limitError, resolveLimits, wrapParseError, type LimitOverrides } from '../limits';
+import { limitError, resolveLimits, parsingFile, type LimitOverrides } from '../limits';
 import { quoteName } from '../browser/text';
 import { checkSha256 } from './integrity';
 
@@ -93,11 +93,7 @@ export interface ParseNpyOptions {
 
 /** Parse the bytes of a `.npy` file. `name` (usually the file path) appears in every error. */
 export function parseNpy(bytes: Uint8Array, name: string, opts: ParseNpyOptions = {}): NdArray {
-  try {
-    return parseNpyUnwrapped(bytes, name, opts);
-  } catch (e) {
-    throw wrapParseError(e, name, '.npy file');
-  }
+  return parsingFile(name, '.npy file', () => parseNpyUnwrapped(bytes, name, opts));
 }
 
 function parseNpyUnwrapped(bytes: Uint8Array, name: string, opts: ParseNpyOptions): NdArray {

@@ -13,7 +13,7 @@ import * as zlib from 'zlib';
 import { NumpyArray, NumpyDtype, decodeNumpyBytes, numpyAfterBuild, numpyGlobals } from './numpy';
 import { PickleContext, PickleGlobal, PyObject, Unpickler, UnpickleLimits, UnpickleOptions } from './unpickler';
 import { sklearnGlobals } from './sklearn-globals';
-import { LimitOverrides, limitError, resolveLimits, wrapParseError } from '../limits';
+import { LimitOverrides, limitError, resolveLimits, parsingFile } from '../limits';
 import { checkSha256 } from '../io/integrity';
 
 export interface LoadJoblibOptions {
@@ -163,12 +163,8 @@ export function joblibGlobals(extra: Record<string, PickleGlobal> = {}): Record<
 
 /** Unpickles a joblib/pickle byte stream (compressed or not); `name` labels errors. */
 export function parseJoblib(bytes: Uint8Array, name: string, opts: LoadJoblibOptions = {}): unknown {
-  try {
-    return parseJoblibUnwrapped(bytes, name, opts);
-  } catch (e) {
-    // Engine errors (stack, allocation, code points) become one line naming the file.
-    throw wrapParseError(e, name, 'joblib file');
-  }
+  // Engine errors (stack, allocation, code points) become one line naming the file.
+  return parsingFile(name, 'joblib file', () => parseJoblibUnwrapped(bytes, name, opts));
 }
 
 function parseJoblibUnwrapped(bytes: Uint8Array, name: string, opts: LoadJoblibOptions): unknown {

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GlobalRef, PickleGlobal, Unpickler, isPyDict, pyDictItems } from './unpickler';
-import { Budget, LimitOverrides, Limits, resolveLimits, wrapParseError } from '../limits';
+import { Budget, LimitOverrides, Limits, resolveLimits, parsingFile } from '../limits';
 import { ZipArchive } from '../io/zip';
 import { checkSha256 } from '../io/integrity';
 import { isOmegaConf, omegaconfGlobals, omegaconfToPlain } from './omegaconf';
@@ -294,12 +294,8 @@ function plainExtra(v: unknown, seen = new Map<unknown, unknown>(), depth = 0): 
 
 /** Same as `loadTorchCheckpoint` on bytes already in memory; `name` labels errors. */
 export function parseTorchCheckpoint(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions = {}): TorchCheckpoint {
-  try {
-    return parseTorchCheckpointUnwrapped(bytes, name, opts);
-  } catch (e) {
-    // Engine errors (stack, allocation, string length) become one line naming the file.
-    throw wrapParseError(e, name, 'torch checkpoint');
-  }
+  // Engine errors (stack, allocation, string length) become one line naming the file.
+  return parsingFile(name, 'torch checkpoint', () => parseTorchCheckpointUnwrapped(bytes, name, opts));
 }
 
 function parseTorchCheckpointUnwrapped(bytes: Uint8Array, name: string, opts: LoadTorchCheckpointOptions): TorchCheckpoint {
