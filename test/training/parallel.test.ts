@@ -14,6 +14,7 @@ import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { AdamW } from '../../kernel-lib/src/training/optimizer';
 import { trainingStep } from '../../kernel-lib/src/training/train';
 import { ParallelTrainer } from '../../kernel-lib/src/training/parallel';
+import { modelPartOf } from '../../kernel-lib/src/training/transfer';
 import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { runCli } from '../helpers/cli';
@@ -68,6 +69,37 @@ test('2 workers: two updates equal the single-thread micro-batched ones within 1
       }
       init.dispose();
       expect(moved).toBeGreaterThan(5e-5); // the update did something
+      expect(worst).toBeLessThan(1e-5);
+    }
+  } finally {
+    await trainer.close();
+    optSingle.dispose();
+    optMulti.dispose();
+    single.dispose();
+    multi.dispose();
+  }
+});
+
+test('2 workers with the encoder frozen (its weights sent once): three updates equal the single-thread ones within 1e-5', async () => {
+  const single = AnomalyBert.create(config, { seed: 4 });
+  const multi = AnomalyBert.create(config, { seed: 4 });
+  const trained = (m: AnomalyBert): Map<string, tf.Variable> => new Map(m.namedVariables().filter(([name]) => modelPartOf(name) !== 'encoder'));
+  const optSingle = new AdamW(trained(single));
+  const optMulti = new AdamW(trained(multi));
+  const trainer = await ParallelTrainer.start(multi, 2, 'wasm');
+  try {
+    for (const step of [1, 2, 3]) {
+      const batch = batchFor(10 + step);
+      const o = { nRows: n, windowSize: W, nCols: 3, lr: 1e-4, dropoutSeed: 200 + step, microBatch: 2 };
+      const a = trainingStep(single, optSingle, [...trained(single).values()], batch, o);
+      const b = await trainer.step(optMulti, [...trained(multi).values()], batch, o);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6);
+      let worst = 0;
+      for (const [name, v] of single.namedVariables()) {
+        const x = v.dataSync();
+        const y = multi.variable(name).dataSync();
+        for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+      }
       expect(worst).toBeLessThan(1e-5);
     }
   } finally {

@@ -161,9 +161,11 @@ export class ParallelTrainer {
       if (!name) throw new Error(`ParallelTrainer: variable '${v.name}' is not a parameter of the model`);
       return name;
     });
+    // Only variables whose data changed since the last step that sent them (frozen parts go once).
     const ids = named.map(([, v]) => v.dataId as object);
-    const changed = !this.sentIds || this.sentIds.length !== ids.length || ids.some((id, i) => id !== (this.sentIds as object[])[i]);
-    const weights = changed ? named.map(([, v]) => v.dataSync() as Float32Array) : undefined;
+    const sent = this.sentIds && this.sentIds.length === ids.length ? this.sentIds : undefined;
+    const stale = ids.map((id, i) => id !== sent?.[i]);
+    const weights = stale.some(Boolean) ? named.map(([, v], i) => (stale[i] ? (v.dataSync() as Float32Array) : undefined)) : undefined;
     const id = this.nextId++;
     let chunkStart = 0;
     const replies = await Promise.all(
@@ -176,7 +178,7 @@ export class ParallelTrainer {
         const msg: StepRequest = {
           type: 'step',
           id,
-          weights: weights?.map((w) => w.slice()),
+          weights: weights?.map((w) => w?.slice()),
           names,
           x: batch.x.slice(r0 * W * C, (r0 + rows) * W * C),
           y: batch.y.slice(r0 * W, (r0 + rows) * W),
@@ -190,7 +192,7 @@ export class ParallelTrainer {
           dropoutSeed: o.dropoutSeed,
           accuracy: Boolean(o.accuracy),
         };
-        return this.workers[k].request(msg, [msg.x.buffer as ArrayBuffer, msg.y.buffer as ArrayBuffer, ...(msg.weights ?? []).map((w) => w.buffer as ArrayBuffer)]);
+        return this.workers[k].request(msg, [msg.x.buffer as ArrayBuffer, msg.y.buffer as ArrayBuffer, ...(msg.weights ?? []).flatMap((w) => (w ? [w.buffer as ArrayBuffer] : []))]);
       }),
     );
     if (weights) this.sentIds = ids;
@@ -212,7 +214,7 @@ export class ParallelTrainer {
     } finally {
       tf.dispose(Object.values(grads));
     }
-    // The update gave every trained variable new data: the next step sends the weights again.
+    // The update gave every trained variable new data: the next step sends those again.
     let loss = 0;
     let accuracy = 0;
     for (const r of replies) {

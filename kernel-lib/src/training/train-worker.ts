@@ -24,8 +24,8 @@ export interface WorkerInit {
 export interface StepRequest {
   type: 'step';
   id: number;
-  /** New parameter values (internal layout, model.namedVariables() order) when they changed. */
-  weights?: Float32Array[];
+  /** New parameter values (internal layout, model.namedVariables() order); undefined entries are unchanged. */
+  weights?: Array<Float32Array | undefined>;
   /** Names of the variables to differentiate (the trained ones), in the optimiser's order. */
   names: string[];
   x: Float32Array;
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     try {
       if (msg.weights) {
         msg.weights.forEach((w, i) => {
+          if (!w) return;
           const v = vars[i][1];
           tf.tidy(() => v.assign(tf.tensor(w, v.shape, 'float32')));
         });
