@@ -347,8 +347,8 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // One optimiser per freeze stage (a stage change starts the newly trained parts' moments fresh).
   const stageAt = (step: number): number => recipe.stages.findIndex((st) => step < st.until);
   const buildOptimizer = (stage: number): { optimizer: AdamW; varList: tf.Variable[] } => {
-    if (trainedParts(o).length === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
-    const allowed = trainedParts(o).filter((p) => recipe.stages[stage].parts.includes(p));
+    if (parts.length === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
+    const allowed = parts.filter((p) => recipe.stages[stage].parts.includes(p));
     if (allowed.length === 0) throw new FieldError(['freeze_schedule', 'train_parts', 'freeze'], (f) => `option ${f('freeze_schedule')}: stage '${recipe.stages[stage].name}' trains nothing that ${f('train_parts')}/${f('freeze')} allow`);
     const vars = stageVariables(model, allowed, lora?.variables);
     const scales = [...vars.keys()].map((name) => layerLrScale(name, mc.nLayer, recipe.layer_lr_decay));
