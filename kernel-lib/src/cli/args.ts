@@ -22,7 +22,7 @@ export const ENGINE_OPTION = {
   choices: ['auto', 'onnx', 'tfjs'],
   help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads',
 } as const;
-export const THREADS_OPTION = { kind: 'int', help: 'onnxruntime threads (default: every core)' } as const;
+export const THREADS_OPTION = { kind: 'int', min: 1, help: 'onnxruntime threads (default: every core)' } as const;
 
 /** A user-given value in a message: quoted, control characters escaped, long values cut. */
 const shown = (raw: string): string => quoteName(raw, 80);

@@ -22,8 +22,8 @@ const SPECS = defineOptions({
   data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
   out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (length, out), float32' },
-  batch_size: { kind: 'int', default: 16, help: 'windows per batch (as the original)' },
-  window_sliding: { kind: 'int', default: 16, help: 'stride between windows; must divide the window size' },
+  batch_size: { kind: 'int', default: 16, min: 1, help: 'windows per batch (as the original)' },
+  window_sliding: { kind: 'int', default: 16, min: 1, help: 'stride between windows; must divide the window size' },
   data_division: {
     kind: 'string',
     default: 'total',
@@ -42,9 +42,6 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   const batchSize = options.batch_size;
   const sliding = options.window_sliding;
-  if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
-  if (sliding < 1) throw new UsageError(`option --window_sliding must be ≥ 1, got ${sliding}`);
-  if (options.threads !== undefined && options.threads < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
   const dataPath = options.data;
   const outFile = options.out;
   const requested = options.columns;

@@ -179,7 +179,6 @@ export async function run(argv: string[]): Promise<number> {
     ks = [...new Set(ks)].sort((a, b) => a - b);
   }
   const trials = options.random_trials;
-  if (trials < 1) throw new UsageError(`option --random_trials must be ≥ 1, got ${trials}`);
 
   const scoresFile = options.scores;
   const labelsFile = options.labels;

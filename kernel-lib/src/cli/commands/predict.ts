@@ -8,7 +8,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/options';
-import { ENGINE_OPTION, THREADS_OPTION, UsageError, parseCommandArgs } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.predict;
@@ -17,7 +17,7 @@ const SPECS = defineOptions({
   checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
   data: { kind: 'string', required: true, help: '.npy of windows shaped (n, window, columns)' },
   out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (n, window, out), float32' },
-  batch_size: { kind: 'int', default: 16, help: 'windows per forward pass' },
+  batch_size: { kind: 'int', default: 16, min: 1, help: 'windows per forward pass' },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: BACKEND_OPTION,
   engine: ENGINE_OPTION,
@@ -33,8 +33,6 @@ export async function run(argv: string[]): Promise<number> {
   const { predictWindows } = await import('../../anomalybert/estimate.js');
   const { readNpy, toFloat32, writeNpy } = await import('../../io/npy.js');
   const batchSize = options.batch_size;
-  if (batchSize < 1) throw new UsageError(`option --batch_size must be ≥ 1, got ${batchSize}`);
-  if (options.threads !== undefined && options.threads < 1) throw new UsageError(`option --threads must be ≥ 1, got ${options.threads}`);
   const dataFile = options.data;
   const outFile = options.out;
   // Read the input before starting tfjs: a bad file fails fast.

@@ -30,7 +30,7 @@ const SPECS = defineOptions({
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
-  anomalies: { kind: 'int', default: 5, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
+  anomalies: { kind: 'int', default: 5, min: 1, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
   types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')}; opt-in OpenESS types ${SYNTH_ESS_ANOMALY_TYPES.join(',')})` },
   min_length: { kind: 'number', default: 0.0005, help: 'shortest anomaly as a fraction of the series' },
   max_length: { kind: 'number', default: 0.1, help: 'longest anomaly as a fraction of the series' },
@@ -81,7 +81,6 @@ export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary);
   if (!options) return 0;
   const anomalies = options.anomalies;
-  if (anomalies < 1) throw new UsageError(`option --anomalies must be ≥ 1, got ${anomalies}`);
   const known: readonly SynthAnomalyType[] = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES];
   const isKnown = (t: string): t is SynthAnomalyType => (known as readonly string[]).includes(t);
   const types: SynthAnomalyType[] = [];
