@@ -156,6 +156,9 @@ describe('joblib and scikit-learn', () => {
     await expect(loadSklearn(f)).rejects.toThrow('mismatch.joblib: StandardScaler.mean_ has 2 entries, n_features_in_ says 3');
     fs.writeFileSync(f, scaler('\x8c\x0en_features_in_J\x00\xe1\xf5\x05')); // 1e8
     await expect(loadSklearn(f)).rejects.toThrow('mismatch.joblib: StandardScaler.n_features_in_ = 100000000 exceeds SKLEARN_MAX_FEATURES (1,000,000)');
+    // Set per call, like every other limit.
+    fs.writeFileSync(f, scaler('\x8c\x0en_features_in_K\x04'));
+    await expect(loadSklearn(f, { limitOverrides: { SKLEARN_MAX_FEATURES: 3 } })).rejects.toThrow('mismatch.joblib: StandardScaler.n_features_in_ = 4 exceeds SKLEARN_MAX_FEATURES (3)');
     setLimits({ SKLEARN_MAX_FEATURES: 2e8 });
     try {
       fs.writeFileSync(f, scaler('\x8c\x0en_features_in_K\x04'));

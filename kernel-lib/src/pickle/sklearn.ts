@@ -17,19 +17,19 @@ import * as path from 'path';
 import { NumpyArray } from './numpy';
 import { PyObject, isPyDict, pyDictItems } from './unpickler';
 import { LoadJoblibOptions, loadJoblib } from './joblib';
-import { limitError, resolveLimits, wrapParseError } from '../limits';
+import { type LimitOverrides, limitError, resolveLimits, wrapParseError } from '../limits';
 
 /**
  * A declared feature count (n_features_in_): a positive integer, equal to the length of every array
  * that is present, and never above SKLEARN_MAX_FEATURES when nothing else bounds it — checked
  * before anything of that size is allocated.
  */
-function featureCount(v: unknown, cls: string, where: string, arrays: Array<{ name: string; length: number | undefined }> = []): number {
+function featureCount(v: unknown, cls: string, where: string, arrays: Array<{ name: string; length: number | undefined }>, limits: LimitOverrides): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`${where}: ${cls}.n_features_in_ is not a positive integer (${typeof v === 'number' ? v : typeof v})`);
   for (const a of arrays) {
     if (a.length !== undefined && a.length !== v) throw new Error(`${where}: ${cls}.${a.name} has ${a.length} entries, n_features_in_ says ${v}`);
   }
-  const max = resolveLimits().SKLEARN_MAX_FEATURES;
+  const max = resolveLimits(limits).SKLEARN_MAX_FEATURES;
   if (v > max) throw limitError(where, 'SKLEARN_MAX_FEATURES', max, `${cls}.n_features_in_ = ${v}`);
   return v;
 }
@@ -193,13 +193,13 @@ export class StandardScalerModel {
     });
   }
 
-  static fromSklearn(obj: PyObject, where: string): StandardScalerModel {
+  static fromSklearn(obj: PyObject, where: string, limits: LimitOverrides = {}): StandardScalerModel {
     const nFeatures = featureCount(attr(obj, 'n_features_in_', where), 'StandardScaler', where, [
       { name: 'mean_', length: lengthOf(obj.mean_) },
       { name: 'scale_', length: lengthOf(obj.scale_) },
       { name: 'var_', length: lengthOf(obj.var_) },
       { name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) },
-    ]);
+    ], limits);
     const withMean = obj.with_mean !== false;
     const withStd = obj.with_std !== false;
     const mean = obj.mean_ === null || obj.mean_ === undefined ? new Float64Array(nFeatures) : floatArray(obj.mean_, 'StandardScaler.mean_', where);
@@ -419,14 +419,14 @@ export class ForestClassifierModel {
   }
 
   /** From an unpickled RandomForestClassifier / ExtraTreesClassifier / DecisionTreeClassifier. */
-  static fromSklearn(obj: PyObject, where: string): ForestClassifierModel {
+  static fromSklearn(obj: PyObject, where: string, limits: LimitOverrides = {}): ForestClassifierModel {
     const kind = obj.__class__.split('.').pop()!;
     const nOutputs = obj.n_outputs_;
     if (nOutputs !== undefined && nOutputs !== 1) throw new Error(`${where}: multi-output ${kind} (n_outputs_=${String(nOutputs)}) is not supported`);
     const classesAttr = attr(obj, 'classes_', where);
     if (!(classesAttr instanceof NumpyArray)) throw new Error(`${where}: ${kind}.classes_ is not an array`);
     const classValues = (ArrayBuffer.isView(classesAttr.data) ? Array.from(classesAttr.data as ArrayLike<number | bigint>, Number) : classesAttr.data) as Array<string | number>;
-    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), kind, where, [{ name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) }]);
+    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), kind, where, [{ name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) }], limits);
     const estimators = kind.startsWith('DecisionTree') || (kind.startsWith('ExtraTree') && !kind.startsWith('ExtraTrees'))
       ? [obj]
       : attr(obj, 'estimators_', where);
@@ -556,14 +556,14 @@ const FOREST_CLASSES = new Set([
  * LabelEncoder; name lists (lists or numpy str/object arrays of strings) become string[];
  * dicts and lists are mapped item by item; anything else is returned unchanged.
  */
-export function mapSklearn(value: unknown, where: string): SklearnValue {
-  return mapValue(value, where, new Map(), 0);
+export function mapSklearn(value: unknown, where: string, limits: LimitOverrides = {}): SklearnValue {
+  return mapValue(value, where, new Map(), 0, limits);
 }
 
 const MAX_MAP_DEPTH = 200;
 
 /** `seen` keeps shared (and cyclic) references shared in the mapped graph. */
-function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, depth: number): SklearnValue {
+function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, depth: number, limits: LimitOverrides): SklearnValue {
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
   if (depth > MAX_MAP_DEPTH) throw new Error(`${where}: object graph nested deeper than ${MAX_MAP_DEPTH} levels`);
@@ -571,8 +571,8 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
     const cls = value.__class__;
     let mapped: unknown = value;
     try {
-      if (cls === 'sklearn.preprocessing._data.StandardScaler') mapped = StandardScalerModel.fromSklearn(value, where);
-      else if (FOREST_CLASSES.has(cls)) mapped = ForestClassifierModel.fromSklearn(value, where);
+      if (cls === 'sklearn.preprocessing._data.StandardScaler') mapped = StandardScalerModel.fromSklearn(value, where, limits);
+      else if (FOREST_CLASSES.has(cls)) mapped = ForestClassifierModel.fromSklearn(value, where, limits);
       else if (cls === 'sklearn.preprocessing._label.LabelEncoder') mapped = LabelEncoderModel.fromSklearn(value, where);
     } catch (e) {
       // The model constructors' checks ('ForestClassifier: tree 3 …') get the file name too.
@@ -588,14 +588,14 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
     if (value.every((x) => typeof x === 'string')) return value as string[];
     const out: unknown[] = [];
     seen.set(value, out);
-    value.forEach((v, i) => out.push(mapValue(v, `${where}[${i}]`, seen, depth + 1)));
+    value.forEach((v, i) => out.push(mapValue(v, `${where}[${i}]`, seen, depth + 1, limits)));
     return out;
   }
   if (isPyDict(value)) {
     const out: Record<string, unknown> = {};
     seen.set(value, out);
     for (const [k, v] of pyDictItems(value)) {
-      Object.defineProperty(out, String(k), { value: mapValue(v, `${where}.${String(k)}`, seen, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, String(k), { value: mapValue(v, `${where}.${String(k)}`, seen, depth + 1, limits), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
@@ -633,5 +633,5 @@ async function loadSklearnUnwrapped(file: string, name: string, opts: LoadJoblib
     if (Array.isArray(json) && json.every((x) => typeof x === 'string')) return json as string[];
     throw new Error(`${name}: unknown model JSON (format ${JSON.stringify(format)}); expected ${SCALER_FORMAT}, ${FOREST_FORMAT} or ${LABEL_ENCODER_FORMAT}`);
   }
-  return mapSklearn(await loadJoblib(file, opts), name);
+  return mapSklearn(await loadJoblib(file, opts), name, opts.limitOverrides);
 }
