@@ -110,9 +110,6 @@ export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: Save
   });
 }
 
-/** JSON files are read the one way of io/json.ts (size limit, errors naming the file). */
-const readJson = readJsonFile;
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -122,7 +119,7 @@ export function readCheckpointWeights(dir: string): StateDict {
   assertLittleEndianHost();
   const indexFile = path.join(dir, 'weights.json');
   const binFile = path.join(dir, 'weights.bin');
-  const index = readJson(indexFile);
+  const index = readJsonFile(indexFile);
   if (!isPlainObject(index) || !Array.isArray(index.tensors)) throw new Error(`${indexFile}: expected { tensors: [...] }`);
   if (index.byteOrder !== undefined && index.byteOrder !== 'little') throw new Error(`${indexFile}: unsupported byteOrder '${String(index.byteOrder)}'`);
   if (!fs.existsSync(binFile)) throw new Error(`${binFile}: missing (checkpoint incomplete)`);
@@ -174,13 +171,13 @@ export function resolveCheckpointPath(dirOrPt: string): string {
   if (!fs.existsSync(stateDir) || !fs.statSync(stateDir).isDirectory()) return dirOrPt;
   const configFile = path.join(dir, 'config.json');
   if (fs.existsSync(configFile)) {
-    const cfg = readJson(configFile);
+    const cfg = readJsonFile(configFile);
     if (isPlainObject(cfg) && cfg.format === CHECKPOINT_FORMAT) return dirOrPt;
   }
   const isCheckpoint = (p: string): boolean => fs.existsSync(path.join(p, 'config.json')) && fs.existsSync(path.join(p, 'weights.bin'));
   const manifestFile = path.join(dir, 'manifest.json');
   if (fs.existsSync(manifestFile)) {
-    const man = readJson(manifestFile);
+    const man = readJsonFile(manifestFile);
     const metrics = isPlainObject(man) && isPlainObject(man.metrics) ? man.metrics : undefined;
     const final = metrics && typeof metrics.final_checkpoint === 'string' ? path.resolve(dir, metrics.final_checkpoint) : undefined;
     if (final && isCheckpoint(final)) return final;
@@ -216,7 +213,7 @@ export async function loadCheckpoint(dirOrPtOrRun: string, overrides: Partial<An
   }
   const configFile = path.join(source, 'config.json');
   if (!fs.existsSync(configFile)) throw new Error(`${dirOrPt}: not an anomaly-lab checkpoint (no config.json)`);
-  const cfg = readJson(configFile);
+  const cfg = readJsonFile(configFile);
   if (!isPlainObject(cfg) || cfg.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${configFile}: format is '${String(isPlainObject(cfg) ? cfg.format : undefined)}', expected '${CHECKPOINT_FORMAT}'`);
   }
