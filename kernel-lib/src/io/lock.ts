@@ -67,7 +67,7 @@ function readOwner(file: string): LockOwner | undefined {
 
 /** Whether a lock's owner is certainly gone (same host only). */
 function isStale(o: LockOwner | undefined): boolean {
-  if (!o) return true; // unreadable/garbled lock: its writer died mid-write (the write is tiny)
+  if (!o) return true; // unreadable/garbled: locks appear complete (written, then linked), so nobody is writing it
   if (o.host !== os.hostname()) return false;
   if (o.pid === process.pid && o.start === (processStartTime(process.pid) ?? '')) return false;
   const start = processStartTime(o.pid);
@@ -97,21 +97,27 @@ export function acquireDirLock(dir: string, purpose?: string): DirLock {
   const me: LockOwner = { pid: process.pid, host: os.hostname(), start: processStartTime(process.pid) ?? '', since: new Date().toISOString(), ...(purpose ? { purpose } : {}) };
   let tookOverFrom: LockOwner | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    let fd: number | undefined;
+    // The lock appears with its content already written: the owner record goes to a private file
+    // first and is hard-linked into place (link fails with EEXIST when a lock exists). A reader can
+    // therefore never see an empty lock from a live writer and mistake it for a stale one.
+    const tmp = `${file}.new-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const fd = fs.openSync(tmp, 'wx');
     try {
-      fd = fs.openSync(file, 'wx');
+      fs.writeSync(fd, JSON.stringify(me) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let linked = false;
+    try {
+      fs.linkSync(tmp, file);
+      linked = true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
-    if (fd !== undefined) {
-      try {
-        fs.writeSync(fd, JSON.stringify(me) + '\n');
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      return makeLock(dir, file, me, tookOverFrom);
-    }
+    if (linked) return makeLock(dir, file, me, tookOverFrom);
     const owner = readOwner(file);
     if (!isStale(owner)) {
       const o = owner as LockOwner;
