@@ -34,7 +34,15 @@ function unitOf(file) {
 const layersPlugin = {
   rules: {
     'layered-imports': {
-      meta: { type: 'problem', schema: [], messages: { upward: "{{from}} (layer {{fromRank}}) must not import {{to}} (layer {{toRank}}): layers point down (see LAYERS in eslint.config.mjs)", unknown: "{{to}} is in no layer: add it to LAYERS in eslint.config.mjs" } },
+      meta: {
+        type: 'problem',
+        schema: [],
+        messages: {
+          upward:
+            '{{from}} (layer {{fromRank}}) must not import {{to}} (layer {{toRank}}): layers point down (see LAYERS in eslint.config.mjs)',
+          unknown: '{{to}} is in no layer: add it to LAYERS in eslint.config.mjs',
+        },
+      },
       create(context) {
         const from = unitOf(context.filename);
         if (from === undefined) return {};
@@ -56,16 +64,29 @@ const layersPlugin = {
           ExportAllDeclaration: (n) => check(n, n.source.value),
           ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source.value),
           TSImportType: (n) => n.argument?.type === 'TSLiteralType' && check(n, n.argument.literal.value),
-          CallExpression: (n) => n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments[0]?.type === 'Literal' && check(n, n.arguments[0].value),
+          CallExpression: (n) =>
+            n.callee.type === 'Identifier' &&
+            n.callee.name === 'require' &&
+            n.arguments[0]?.type === 'Literal' &&
+            check(n, n.arguments[0].value),
         };
       },
     },
   },
 };
 
-
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/lib/**', '**/node_modules/**', 'extension/anomaly_lab_jupyterlab/labextension/**', 'test/artifacts/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/lib/**',
+      '**/node_modules/**',
+      'extension/anomaly_lab_jupyterlab/labextension/**',
+      'test/artifacts/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -13,12 +13,17 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', {
-      // tsconfig.json plus: compile to plain CommonJS for jest so `await import('hyparquet')` becomes
-      // require() of the babel-transformed package (module node16 would keep a real import(), which
-      // jest's CommonJS runtime rejects without --experimental-vm-modules).
-      tsconfig: { module: 'commonjs', moduleResolution: 'node10' },
-      isolatedModules: true, diagnostics: { ignoreCodes: [151002] } }],
+    '^.+\\.tsx?$': [
+      'ts-jest',
+      {
+        // tsconfig.json plus: compile to plain CommonJS for jest so `await import('hyparquet')` becomes
+        // require() of the babel-transformed package (module node16 would keep a real import(), which
+        // jest's CommonJS runtime rejects without --experimental-vm-modules).
+        tsconfig: { module: 'commonjs', moduleResolution: 'node10' },
+        isolatedModules: true,
+        diagnostics: { ignoreCodes: [151002] },
+      },
+    ],
     '^.+\\.m?js$': ['babel-jest', { plugins: ['@babel/plugin-transform-modules-commonjs'], babelrc: false, configFile: false }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],

@@ -27,7 +27,7 @@ function arg(name, dflt) {
 (async () => {
   const info = await initBackend({});
   const seed = arg('seed', 1);
-  const epochs = arg("epochs", 12);
+  const epochs = arg('epochs', 12);
   const testRecordings = arg('test_recordings', 3);
   const t0 = Date.now();
   const res = await runPowerExperiment({
@@ -44,7 +44,10 @@ function arg(name, dflt) {
   fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
   const base = seed === 1 ? 'docs/power-experiment' : `docs/power-experiment-seed${seed}`;
   fs.writeFileSync(path.join(root, `${base}.md`), md);
-  fs.writeFileSync(path.join(root, `${base}.json`), JSON.stringify({ command, backend: info.name, date: new Date().toISOString(), ...numbers }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(root, `${base}.json`),
+    JSON.stringify({ command, backend: info.name, date: new Date().toISOString(), ...numbers }, null, 2) + '\n',
+  );
   models.detector.dispose();
   process.stderr.write(`recall ${res.recall}, accuracy ${res.accuracy}, false alarms ${res.falseAlarms} → ${base}.md\n`);
 })().catch((e) => {

@@ -4,7 +4,15 @@
  * min/max-downsampled for the visible range (kernel-lib's `minMaxDownsample`); the detection itself
  * always runs on the full-resolution scores.
  */
-import { flaggedPoints, minMaxDownsample, searchSorted, type DecodedBundle, type DetectedInterval, type DetectionResult, type HistoryRow } from 'anomaly-lab-browser';
+import {
+  flaggedPoints,
+  minMaxDownsample,
+  searchSorted,
+  type DecodedBundle,
+  type DetectedInterval,
+  type DetectionResult,
+  type HistoryRow,
+} from 'anomaly-lab-browser';
 import type { PlotData, PlotLayout } from './plotly-api';
 import type { ViewerSettings } from './settings';
 
@@ -92,7 +100,12 @@ function xAxis(d: DecodedBundle, theme: Theme, range: XRange): PlotLayout {
  * points of sub-pixel rectangles). Each drawn band is at least half a bucket wide so a one-sample
  * anomaly stays visible when zoomed out. Input sorted by start. The table and exports keep them all.
  */
-export function bandsForDrawing(rows: Array<{ start: number; end: number }>, lo: number, hi: number, buckets: number): Array<{ start: number; end: number }> {
+export function bandsForDrawing(
+  rows: Array<{ start: number; end: number }>,
+  lo: number,
+  hi: number,
+  buckets: number,
+): Array<{ start: number; end: number }> {
   const bucket = (hi - lo) / Math.max(1, buckets);
   const out: Array<{ start: number; end: number }> = [];
   for (const r of rows) {
@@ -106,14 +119,35 @@ export function bandsForDrawing(rows: Array<{ start: number; end: number }>, lo:
 }
 
 /** Filled rectangles for intervals on a hidden [0, 1] axis: one trace, however many intervals. */
-export function intervalBand(rows: Array<{ start: number; end: number }>, y0: number, y1: number, yaxis: string, name: string, color: string, opacity: number): PlotData {
+export function intervalBand(
+  rows: Array<{ start: number; end: number }>,
+  y0: number,
+  y1: number,
+  yaxis: string,
+  name: string,
+  color: string,
+  opacity: number,
+): PlotData {
   const x: Array<number | null> = [];
   const y: Array<number | null> = [];
   for (const r of rows) {
     x.push(r.start, r.start, r.end, r.end, r.start, null);
     y.push(y0, y1, y1, y0, y0, null);
   }
-  return { type: 'scatter', mode: 'lines', x, y, yaxis, fill: 'toself', fillcolor: color, opacity, line: { width: 0.5, color }, name, hoverinfo: 'skip', showlegend: rows.length > 0 };
+  return {
+    type: 'scatter',
+    mode: 'lines',
+    x,
+    y,
+    yaxis,
+    fill: 'toself',
+    fillcolor: color,
+    opacity,
+    line: { width: 0.5, color },
+    name,
+    hoverinfo: 'skip',
+    showlegend: rows.length > 0,
+  };
 }
 
 function visibleRows(x: ArrayLike<number>, range: XRange): [number, number] {
@@ -134,7 +168,11 @@ const PALETTE = ['#1f77b4', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22
  * - 'overlay': one panel (a second y axis when there are exactly two units).
  */
 export type SignalLayout = 'auto' | 'channel' | 'overlay';
-export const SIGNAL_LAYOUTS: ReadonlyArray<[SignalLayout, string]> = [['auto', 'by unit & scale'], ['channel', 'one per channel'], ['overlay', 'one axis']];
+export const SIGNAL_LAYOUTS: ReadonlyArray<[SignalLayout, string]> = [
+  ['auto', 'by unit & scale'],
+  ['channel', 'one per channel'],
+  ['overlay', 'one axis'],
+];
 
 const spans = new WeakMap<DecodedBundle, number[]>();
 
@@ -197,7 +235,15 @@ function plotlyText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, channels: number[], range: XRange, s: ViewerSettings, theme: Theme, layoutMode: SignalLayout = 'auto'): { data: PlotData[]; layout: PlotLayout } {
+export function signalsFigure(
+  d: DecodedBundle,
+  det: DetectionResult | null,
+  channels: number[],
+  range: XRange,
+  s: ViewerSettings,
+  theme: Theme,
+  layoutMode: SignalLayout = 'auto',
+): { data: PlotData[]; layout: PlotLayout } {
   const [i0, i1] = visibleRows(d.x, range);
   const stride = d.columns.length;
   const buckets = Math.max(50, Math.floor(s.maxPointsDrawn / 2));
@@ -227,13 +273,29 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
     for (const c of members) {
       const t = minMaxDownsample(d.x, d.values, stride, c, i0, i1, buckets);
       const yaxis = twoAxes && unitOf(c) === unitList[1] ? right : ax.data;
-      data.push({ type: 'scatter', mode: 'lines', x: t.x, y: t.y, name: d.columns[c], yaxis, line: { width: 1, color: PALETTE[c % PALETTE.length] } });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: t.x,
+        y: t.y,
+        name: d.columns[c],
+        yaxis,
+        line: { width: 1, color: PALETTE[c % PALETTE.length] },
+      });
     }
     if (det) {
       // one legend entry for the bands of every panel (after the channels)
       // a translucent red that reads on white turns to maroon on a dark background: more opaque there
-      bands.push({ ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, isDarkTheme(theme) ? 0.45 : 0.25), legendgroup: 'predicted', showlegend: k === 0 && predicted.length > 0 });
-      bands.push({ ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8), legendgroup: 'labelled', showlegend: k === 0 && labelled.length > 0 });
+      bands.push({
+        ...intervalBand(predicted, 0, 1, ax.band, 'predicted anomaly', s.colors.predicted, isDarkTheme(theme) ? 0.45 : 0.25),
+        legendgroup: 'predicted',
+        showlegend: k === 0 && predicted.length > 0,
+      });
+      bands.push({
+        ...intervalBand(labelled, 0, 0.08, ax.band, 'labelled anomaly', s.colors.labelled, 0.8),
+        legendgroup: 'labelled',
+        showlegend: k === 0 && labelled.length > 0,
+      });
     }
     const unitTitle = twoAxes ? unitList[0] : unitList.length === 1 && unitList[0] ? unitList[0] : n === 1 ? 'signal' : '';
     layout[ax.dataKey] = { domain, anchor: 'x', gridcolor: theme.grid, zeroline: false, title: { text: unitTitle } };
@@ -244,8 +306,18 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
     }
     if (n > 1) {
       annotations.push({
-        xref: 'paper', yref: 'paper', x: 0.005, y: top, xanchor: 'left', yanchor: 'top', showarrow: false, align: 'left',
-        text: plotlyText(members.map((c) => d.columns[c]).join(', ')), font: { size: 11, color: theme.font }, bgcolor: theme.background, opacity: 0.85,
+        xref: 'paper',
+        yref: 'paper',
+        x: 0.005,
+        y: top,
+        xanchor: 'left',
+        yanchor: 'top',
+        showarrow: false,
+        align: 'left',
+        text: plotlyText(members.map((c) => d.columns[c]).join(', ')),
+        font: { size: 11, color: theme.font },
+        bgcolor: theme.background,
+        opacity: 0.85,
       });
     }
   });
@@ -255,7 +327,13 @@ export function signalsFigure(d: DecodedBundle, det: DetectionResult | null, cha
   return { data, layout };
 }
 
-export function scoresFigure(d: DecodedBundle, det: DetectionResult, range: XRange, s: ViewerSettings, theme: Theme): { data: PlotData[]; layout: PlotLayout } {
+export function scoresFigure(
+  d: DecodedBundle,
+  det: DetectionResult,
+  range: XRange,
+  s: ViewerSettings,
+  theme: Theme,
+): { data: PlotData[]; layout: PlotLayout } {
   const sx = d.scoreX as Float64Array;
   const [i0, i1] = visibleRows(sx, range);
   const buckets = Math.max(50, Math.floor(s.maxPointsDrawn / 2));
@@ -266,13 +344,32 @@ export function scoresFigure(d: DecodedBundle, det: DetectionResult, range: XRan
   const x1 = sx[sx.length - 1];
   const data: PlotData[] = [
     { type: 'scatter', mode: 'lines', x: t.x, y: t.y, name, line: { width: 1, color: s.colors.score } },
-    { type: 'scatter', mode: 'lines', x: [x0, x1], y: [det.threshold, det.threshold], name: `threshold ${det.threshold.toPrecision(4)}`, line: { width: 1.5, dash: 'dash', color: s.colors.threshold } },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      x: [x0, x1],
+      y: [det.threshold, det.threshold],
+      name: `threshold ${det.threshold.toPrecision(4)}`,
+      line: { width: 1.5, dash: 'dash', color: s.colors.threshold },
+    },
     { type: 'scatter', mode: 'markers', x: marks.x, y: marks.y, name: 'anomalous', marker: { size: 4, color: s.colors.predicted } },
-    intervalBand(bandsForDrawing(det.labelled, range ? range[0] : x0, range ? range[1] : x1, buckets), 0, 0.08, 'y2', 'labelled anomaly', s.colors.labelled, 0.8),
+    intervalBand(
+      bandsForDrawing(det.labelled, range ? range[0] : x0, range ? range[1] : x1, buckets),
+      0,
+      0.08,
+      'y2',
+      'labelled anomaly',
+      s.colors.labelled,
+      0.8,
+    ),
   ];
   const layout = baseLayout(theme, 240);
   layout.xaxis = xAxis(d, theme, range);
-  layout.yaxis = { gridcolor: theme.grid, zeroline: false, title: { text: d.bundle.scores?.kind === 'reconstruction_error' ? 'MSE' : 'score' } };
+  layout.yaxis = {
+    gridcolor: theme.grid,
+    zeroline: false,
+    title: { text: d.bundle.scores?.kind === 'reconstruction_error' ? 'MSE' : 'score' },
+  };
   layout.yaxis2 = { overlaying: 'y', range: [0, 1], visible: false, fixedrange: true };
   return { data, layout };
 }
@@ -302,7 +399,15 @@ export function timelineFigure(d: DecodedBundle, rows: DetectedInterval[], theme
       x.push(r.start, r.end > r.start ? r.end : r.start, null);
       y.push(fault, fault, null);
     }
-    return { type: 'scatter', mode: 'lines+markers', x, y, name: fault, line: { width: 10, color: PALETTE[k % PALETTE.length] }, marker: { size: 6 } };
+    return {
+      type: 'scatter',
+      mode: 'lines+markers',
+      x,
+      y,
+      name: fault,
+      line: { width: 10, color: PALETTE[k % PALETTE.length] },
+      marker: { size: 6 },
+    };
   });
   const layout = baseLayout(theme, 240);
   layout.title = { text: 'anomaly timeline', font: { size: 13 } };
@@ -312,20 +417,36 @@ export function timelineFigure(d: DecodedBundle, rows: DetectedInterval[], theme
   return { data, layout };
 }
 
-export function featureImportanceFigure(names: string[], values: number[], theme: Theme, top = 20): { data: PlotData[]; layout: PlotLayout } {
-  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a]).slice(0, top).reverse();
+export function featureImportanceFigure(
+  names: string[],
+  values: number[],
+  theme: Theme,
+  top = 20,
+): { data: PlotData[]; layout: PlotLayout } {
+  const order = values
+    .map((_, i) => i)
+    .sort((a, b) => values[b] - values[a])
+    .slice(0, top)
+    .reverse();
   const layout = baseLayout(theme, Math.max(200, 22 * order.length + 60));
   layout.title = { text: 'feature importance', font: { size: 13 } };
   layout.margin = { l: 140, r: 20, t: 30, b: 40 };
   layout.xaxis = { gridcolor: theme.grid, rangemode: 'tozero' };
   layout.yaxis = { type: 'category', automargin: true };
   layout.showlegend = false;
-  return { data: [{ type: 'bar', orientation: 'h', x: order.map((i) => values[i]), y: order.map((i) => names[i]), marker: { color: PALETTE[0] } }], layout };
+  return {
+    data: [{ type: 'bar', orientation: 'h', x: order.map((i) => values[i]), y: order.map((i) => names[i]), marker: { color: PALETTE[0] } }],
+    layout,
+  };
 }
 
 export function trainingFigure(history: HistoryRow[], theme: Theme): { data: PlotData[]; layout: PlotLayout } {
   const steps = history.map((r) => r.step);
-  const pick = (f: (r: HistoryRow) => number | null | undefined): Array<number | null> => history.map((r) => { const v = f(r); return typeof v === 'number' && Number.isFinite(v) ? v : null; });
+  const pick = (f: (r: HistoryRow) => number | null | undefined): Array<number | null> =>
+    history.map((r) => {
+      const v = f(r);
+      return typeof v === 'number' && Number.isFinite(v) ? v : null;
+    });
   const data: PlotData[] = [
     { type: 'scatter', mode: 'lines+markers', x: steps, y: pick((r) => r.loss), name: 'loss', yaxis: 'y', marker: { size: 4 } },
     { type: 'scatter', mode: 'lines+markers', x: steps, y: pick((r) => r.accuracy), name: 'accuracy', yaxis: 'y2', marker: { size: 4 } },
@@ -333,10 +454,38 @@ export function trainingFigure(history: HistoryRow[], theme: Theme): { data: Plo
   const tested = history.filter((r) => r.test);
   if (tested.length) {
     const ts = tested.map((r) => r.step);
-    const f1 = (k: 'without_pa' | 'with_pa' | 'random_with_pa') => tested.map((r) => { const v = r.test?.[k]?.f1; return typeof v === 'number' ? v : null; });
-    data.push({ type: 'scatter', mode: 'lines+markers', x: ts, y: f1('without_pa'), name: 'validation F1', yaxis: 'y2', marker: { size: 5 } });
-    data.push({ type: 'scatter', mode: 'lines+markers', x: ts, y: f1('with_pa'), name: 'validation F1 (PA)', yaxis: 'y2', marker: { size: 5 } });
-    data.push({ type: 'scatter', mode: 'lines', x: ts, y: f1('random_with_pa'), name: 'random scores F1 (PA)', yaxis: 'y2', line: { dash: 'dot', width: 1 } });
+    const f1 = (k: 'without_pa' | 'with_pa' | 'random_with_pa') =>
+      tested.map((r) => {
+        const v = r.test?.[k]?.f1;
+        return typeof v === 'number' ? v : null;
+      });
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      x: ts,
+      y: f1('without_pa'),
+      name: 'validation F1',
+      yaxis: 'y2',
+      marker: { size: 5 },
+    });
+    data.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      x: ts,
+      y: f1('with_pa'),
+      name: 'validation F1 (PA)',
+      yaxis: 'y2',
+      marker: { size: 5 },
+    });
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: ts,
+      y: f1('random_with_pa'),
+      name: 'random scores F1 (PA)',
+      yaxis: 'y2',
+      line: { dash: 'dot', width: 1 },
+    });
   }
   const layout = baseLayout(theme, 320);
   layout.grid = { rows: 2, columns: 1, subplots: [['xy'], ['xy2']], roworder: 'top to bottom' };

@@ -53,6 +53,9 @@ export function download(filename: string, content: string | Blob, mime = 'text/
 
 /** File-name-safe stem from a title. */
 export function fileStem(title: string): string {
-  const s = title.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60);
+  const s = title
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 60);
   return s || 'anomalies';
 }

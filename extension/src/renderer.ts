@@ -79,7 +79,9 @@ let plotlyPromise: Promise<PlotlyApi> | null = null;
  * fetches when the first viewer draws a chart (not at start-up). One load per page.
  */
 export function loadPlotly(): Promise<PlotlyApi> {
-  plotlyPromise ??= import(/* webpackChunkName: "plotly" */ 'plotly.js-dist-min').then((m) => ((m as { default?: PlotlyApi }).default ?? (m as unknown as PlotlyApi)));
+  plotlyPromise ??= import(/* webpackChunkName: "plotly" */ 'plotly.js-dist-min').then(
+    (m) => (m as { default?: PlotlyApi }).default ?? (m as unknown as PlotlyApi),
+  );
   return plotlyPromise;
 }
 

@@ -52,7 +52,10 @@ export function normalizeSettings(raw: Partial<Record<keyof ViewerSettings, unkn
       threshold: color(c.threshold, DEFAULT_SETTINGS.colors.threshold),
       score: color(c.score, DEFAULT_SETTINGS.colors.score),
     },
-    signalLayout: r.signalLayout === 'channel' || r.signalLayout === 'overlay' || r.signalLayout === 'auto' ? r.signalLayout : DEFAULT_SETTINGS.signalLayout,
+    signalLayout:
+      r.signalLayout === 'channel' || r.signalLayout === 'overlay' || r.signalLayout === 'auto'
+        ? r.signalLayout
+        : DEFAULT_SETTINGS.signalLayout,
   };
 }
 

@@ -73,7 +73,12 @@ function rangeValue(v: unknown, dateAxis: boolean): number {
 
 function sameRun(a: ViewerBundle | null, b: ViewerBundle): boolean {
   if (!a) return false;
-  return a.kind === b.kind && a.title === b.title && a.series?.length === b.series?.length && a.series?.columns.join('\u0000') === b.series?.columns.join('\u0000');
+  return (
+    a.kind === b.kind &&
+    a.title === b.title &&
+    a.series?.length === b.series?.length &&
+    a.series?.columns.join('\u0000') === b.series?.columns.join('\u0000')
+  );
 }
 
 export class AnomalyViewer extends Widget {
@@ -118,11 +123,25 @@ export class AnomalyViewer extends Widget {
     this.plotly = typeof options.plotly === 'function' ? null : options.plotly;
     this.plotlyLoader = typeof options.plotly === 'function' ? options.plotly : null;
     this.sections = {
-      detection: h('section', { className: 'al-section al-detection' }, this.cardsEl, this.controlsEl, this.statusEl, this.signalsEl, this.scoresEl),
+      detection: h(
+        'section',
+        { className: 'al-section al-detection' },
+        this.cardsEl,
+        this.controlsEl,
+        this.statusEl,
+        this.signalsEl,
+        this.scoresEl,
+      ),
       table: h('section', { className: 'al-section al-intervals' }, h('h4', {}, 'Anomalies'), this.tableEl),
       faults: h('section', { className: 'al-section al-faults' }, h('div', { className: 'al-row' }, this.faultsEl, this.timelineEl)),
       importance: h('section', { className: 'al-section al-importance' }, this.importanceEl),
-      training: h('section', { className: 'al-section al-training' }, h('h4', {}, 'Training monitor'), this.trainingStatusEl, this.trainingEl),
+      training: h(
+        'section',
+        { className: 'al-section al-training' },
+        h('h4', {}, 'Training monitor'),
+        this.trainingStatusEl,
+        this.trainingEl,
+      ),
     };
     this.node.append(this.headerEl, this.errorEl, ...Object.values(this.sections));
     this.unsubscribe = this.store.subscribe(() => {
@@ -255,7 +274,12 @@ export class AnomalyViewer extends Widget {
     await this.whenDrawn();
     if (!this.plotly) return;
     const el = this.plotted.has(this.signalsEl) ? this.signalsEl : this.scoresEl;
-    const url = await this.plotly.toImage(el, { format: 'png', width: Math.max(800, el.clientWidth), height: el.clientHeight || 300, scale: 2 });
+    const url = await this.plotly.toImage(el, {
+      format: 'png',
+      width: Math.max(800, el.clientWidth),
+      height: el.clientHeight || 300,
+      scale: 2,
+    });
     const bytes = Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));
     download(`${fileStem(this.decoded.bundle.title)}-chart.png`, new Blob([bytes], { type: 'image/png' }));
   }
@@ -315,10 +339,19 @@ export class AnomalyViewer extends Widget {
     const modeOptions = THRESHOLD_MODES.map((m) => h('option', { attrs: { value: m } }, THRESHOLD_MODE_INFO[m].controlLabel));
     const mode = h('select', { className: 'al-input al-mode', attrs: { 'aria-label': 'threshold mode' } }, ...modeOptions);
     mode.value = c.mode;
-    const value = h('input', { className: 'al-input al-threshold', attrs: { type: 'number', step: 'any', 'aria-label': 'threshold value' } });
+    const value = h('input', {
+      className: 'al-input al-threshold',
+      attrs: { type: 'number', step: 'any', 'aria-label': 'threshold value' },
+    });
     const slider = h('input', { className: 'al-slider', attrs: { type: 'range', 'aria-label': 'threshold slider' } });
-    const ewma = h('input', { className: 'al-input al-ewma', attrs: { type: 'number', min: '0', max: '0.99', step: '0.05', 'aria-label': 'EWMA smoothing weight' } });
-    const gap = h('input', { className: 'al-input al-gap', attrs: { type: 'number', min: '0', step: '1', 'aria-label': 'max merge gap (samples)' } });
+    const ewma = h('input', {
+      className: 'al-input al-ewma',
+      attrs: { type: 'number', min: '0', max: '0.99', step: '0.05', 'aria-label': 'EWMA smoothing weight' },
+    });
+    const gap = h('input', {
+      className: 'al-input al-gap',
+      attrs: { type: 'number', min: '0', step: '1', 'aria-label': 'max merge gap (samples)' },
+    });
     const pa = h('input', { className: 'al-pa', attrs: { type: 'checkbox', 'aria-label': 'point adjustment' } });
 
     const thresholdFromInput = (raw: string): Partial<DetectionSettings> | null => {
@@ -358,22 +391,21 @@ export class AnomalyViewer extends Widget {
     });
     ewma.addEventListener('change', () => {
       const v = Number(ewma.value);
-      if (ewma.value.trim() === '' || !(v >= 0 && v < 1)) this.setStatus(`EWMA smoothing: weight must be in [0, 1), got "${ewma.value}"`, true);
+      if (ewma.value.trim() === '' || !(v >= 0 && v < 1))
+        this.setStatus(`EWMA smoothing: weight must be in [0, 1), got "${ewma.value}"`, true);
       else this.applySettings({ ewma: v });
     });
     gap.addEventListener('change', () => {
       const v = Number(gap.value);
-      if (gap.value.trim() === '' || !(v >= 0) || !Number.isInteger(v)) this.setStatus(`max merge gap: expected a whole number of samples ≥ 0, got "${gap.value}"`, true);
+      if (gap.value.trim() === '' || !(v >= 0) || !Number.isInteger(v))
+        this.setStatus(`max merge gap: expected a whole number of samples ≥ 0, got "${gap.value}"`, true);
       else this.applySettings({ mergeGapSamples: v });
     });
     pa.addEventListener('change', () => this.applySettings({ pointAdjust: pa.checked }));
 
-    const field = (label: string, ...inputs: HTMLElement[]): HTMLElement => h('label', { className: 'al-field' }, h('span', { className: 'al-field-label' }, label), ...inputs);
-    this.controlsEl.append(
-      field('threshold', mode, value, slider),
-      field('EWMA', ewma),
-      field('merge gap (samples)', gap),
-    );
+    const field = (label: string, ...inputs: HTMLElement[]): HTMLElement =>
+      h('label', { className: 'al-field' }, h('span', { className: 'al-field-label' }, label), ...inputs);
+    this.controlsEl.append(field('threshold', mode, value, slider), field('EWMA', ewma), field('merge gap (samples)', gap));
     if (d.labels) this.controlsEl.append(field('point adjustment', pa));
     if (d.columns.length) {
       const picker = h('fieldset', { className: 'al-channels' }, h('legend', {}, 'channels'));
@@ -387,7 +419,11 @@ export class AnomalyViewer extends Widget {
         picker.append(h('label', { className: 'al-channel' }, box, name));
       });
       this.controlsEl.append(picker);
-      const layout = h('select', { className: 'al-input al-layout', attrs: { 'aria-label': 'signal layout' } }, ...SIGNAL_LAYOUTS.map(([v, label]) => h('option', { attrs: { value: v } }, label)));
+      const layout = h(
+        'select',
+        { className: 'al-input al-layout', attrs: { 'aria-label': 'signal layout' } },
+        ...SIGNAL_LAYOUTS.map(([v, label]) => h('option', { attrs: { value: v } }, label)),
+      );
       layout.value = this.signalLayout;
       layout.addEventListener('change', () => this.setSignalLayout(layout.value as SignalLayout));
       this.controlsEl.append(field('panels', layout));
@@ -442,7 +478,13 @@ export class AnomalyViewer extends Widget {
     const d = this.decoded!;
     if (!r || !s) return;
     const unit = d.bundle.axis?.unit ?? 'index';
-    const card = (label: string, value: string, cls: string): HTMLElement => h('div', { className: `al-card ${cls}` }, h('div', { className: 'al-card-value' }, value), h('div', { className: 'al-card-label' }, label));
+    const card = (label: string, value: string, cls: string): HTMLElement =>
+      h(
+        'div',
+        { className: `al-card ${cls}` },
+        h('div', { className: 'al-card-value' }, value),
+        h('div', { className: 'al-card-label' }, label),
+      );
     this.cardsEl.append(
       card('total anomalies', String(s.total), 'al-card-total'),
       card(d.bundle.scores?.alignment === 'window' ? 'anomalous windows' : 'anomalous points', String(s.anomalousPoints), 'al-card-points'),
@@ -452,11 +494,23 @@ export class AnomalyViewer extends Widget {
     );
     if (r.metrics) {
       const row = (name: string, m: { precision: number; recall: number; f1: number; ess_score: number }, cls: string): HTMLElement =>
-        h('tr', { className: cls }, h('th', {}, name), h('td', { className: 'al-m-p' }, fmtPct(m.precision)), h('td', { className: 'al-m-r' }, fmtPct(m.recall)), h('td', { className: 'al-m-f1' }, fmtPct(m.f1)), h('td', { className: 'al-m-ess' }, fmtPct(m.ess_score)));
+        h(
+          'tr',
+          { className: cls },
+          h('th', {}, name),
+          h('td', { className: 'al-m-p' }, fmtPct(m.precision)),
+          h('td', { className: 'al-m-r' }, fmtPct(m.recall)),
+          h('td', { className: 'al-m-f1' }, fmtPct(m.f1)),
+          h('td', { className: 'al-m-ess' }, fmtPct(m.ess_score)),
+        );
       const table = h(
         'table',
         { className: 'al-metrics' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'precision'), h('th', {}, 'recall'), h('th', {}, 'F1'), h('th', {}, 'ESS score'))),
+        h(
+          'thead',
+          {},
+          h('tr', {}, h('th', {}, ''), h('th', {}, 'precision'), h('th', {}, 'recall'), h('th', {}, 'F1'), h('th', {}, 'ESS score')),
+        ),
         h('tbody', {}, row('without PA', r.metrics.without_pa, 'al-metrics-raw'), row('with PA', r.metrics.with_pa, 'al-metrics-pa')),
       );
       this.cardsEl.append(h('div', { className: 'al-card al-card-metrics' }, table));
@@ -497,13 +551,23 @@ export class AnomalyViewer extends Widget {
     const r = this.result;
     if (!r) return;
     const unit = d.bundle.axis?.unit ?? 'index';
-    const fmtX = (v: number): string => (unit === 'epoch_ms' ? new Date(v).toISOString().replace('T', ' ').replace('Z', '') : fmtNumber(v, 6));
+    const fmtX = (v: number): string =>
+      unit === 'epoch_ms' ? new Date(v).toISOString().replace('T', ' ').replace('Z', '') : fmtNumber(v, 6);
     const hasFault = r.intervals.some((i) => i.fault !== undefined);
-    const cols: Array<[SortKey, string]> = [['index', '#'], ['start', 'start'], ['duration', `duration (${durationUnit(unit)})`], ['peakScore', 'peak score']];
+    const cols: Array<[SortKey, string]> = [
+      ['index', '#'],
+      ['start', 'start'],
+      ['duration', `duration (${durationUnit(unit)})`],
+      ['peakScore', 'peak score'],
+    ];
     if (hasFault) cols.push(['fault', 'fault'], ['confidence', 'confidence']);
     const head = h('tr', {});
     for (const [key, label] of cols) {
-      const th = h('th', { attrs: { 'data-sort': key, 'aria-sort': this.sortKey === key ? (this.sortAsc ? 'ascending' : 'descending') : 'none' } }, label + (this.sortKey === key ? (this.sortAsc ? ' ▲' : ' ▼') : ''));
+      const th = h(
+        'th',
+        { attrs: { 'data-sort': key, 'aria-sort': this.sortKey === key ? (this.sortAsc ? 'ascending' : 'descending') : 'none' } },
+        label + (this.sortKey === key ? (this.sortAsc ? ' ▲' : ' ▼') : ''),
+      );
       th.addEventListener('click', () => {
         if (this.sortKey === key) this.sortAsc = !this.sortAsc;
         else {
@@ -526,7 +590,16 @@ export class AnomalyViewer extends Widget {
         h('td', {}, `${fmtX(row.start)} – ${fmtX(row.end)}`),
         h('td', {}, fmtNumber(durationOf(row.start, row.end, unit))),
         h('td', {}, fmtNumber(row.peakScore)),
-        hasFault ? h('td', { className: 'al-fault', title: row.classifiedBy === 'overlap' ? 'class of the overlapping interval the kernel classified' : '' }, (row.fault ?? '–') + (row.classifiedBy === 'overlap' ? ' ≈' : '')) : null,
+        hasFault
+          ? h(
+              'td',
+              {
+                className: 'al-fault',
+                title: row.classifiedBy === 'overlap' ? 'class of the overlapping interval the kernel classified' : '',
+              },
+              (row.fault ?? '–') + (row.classifiedBy === 'overlap' ? ' ≈' : ''),
+            )
+          : null,
         hasFault ? h('td', {}, row.confidence !== undefined ? fmtPct(row.confidence) : '–') : null,
         r.labelled.length ? h('td', {}, row.labelled ? 'yes' : 'no') : null,
       );
@@ -537,7 +610,8 @@ export class AnomalyViewer extends Widget {
       });
       body.append(tr);
     }
-    const note = rows.length > max ? h('div', { className: 'al-note' }, `showing ${max} of ${rows.length} intervals (the CSV export has all)`) : null;
+    const note =
+      rows.length > max ? h('div', { className: 'al-note' }, `showing ${max} of ${rows.length} intervals (the CSV export has all)`) : null;
     this.tableEl.append(h('table', { className: 'al-table' }, h('thead', {}, head), body), note ?? '');
     if (rows.length === 0) this.tableEl.append(h('div', { className: 'al-note' }, 'no anomalies at this threshold'));
   }
@@ -626,7 +700,11 @@ export class AnomalyViewer extends Widget {
       return;
     }
     setHidden(this.signalsEl, false);
-    this.plot(this.signalsEl, signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node), this.signalLayout), (ev) => this.onZoom(ev));
+    this.plot(
+      this.signalsEl,
+      signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node), this.signalLayout),
+      (ev) => this.onZoom(ev),
+    );
   }
 
   private drawScores(): void {

@@ -11,4 +11,6 @@ const fail = (err) => {
 };
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
-main(argv).then((code) => { process.exitCode = code; }, fail);
+main(argv).then((code) => {
+  process.exitCode = code;
+}, fail);

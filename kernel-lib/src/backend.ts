@@ -51,7 +51,13 @@ function overrideWasmKernel(name: string, makeKernelFunc: (orig: tf.KernelConfig
   const orig = tf.getKernel(name, 'wasm');
   if (!orig) return;
   tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: orig.setupFunc, disposeFunc: orig.disposeFunc, kernelFunc: makeKernelFunc(orig) });
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: orig.setupFunc,
+    disposeFunc: orig.disposeFunc,
+    kernelFunc: makeKernelFunc(orig),
+  });
   patchedKernels.add(name);
 }
 
@@ -154,7 +160,11 @@ function patchWasmSlice(): void {
     });
   });
   overrideWasmKernel('Unpack', (orig) => (args) => {
-    const { inputs, attrs, backend } = args as unknown as { inputs: { value: tf.TensorInfo }; attrs: { axis: number }; backend: WasmBackendLike };
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { value: tf.TensorInfo };
+      attrs: { axis: number };
+      backend: WasmBackendLike;
+    };
     const x = inputs.value;
     if (x.dtype === 'string') return orig.kernelFunc(args);
     const r = x.shape.length;
@@ -231,7 +241,11 @@ function fastTranspose(x: tf.TensorInfo, perm: number[], backend: WasmBackendLik
  */
 function patchWasmTranspose(): void {
   overrideWasmKernel('Transpose', (orig) => (args) => {
-    const { inputs, attrs, backend } = args as unknown as { inputs: { x: tf.TensorInfo }; attrs: { perm: number[] }; backend: WasmBackendLike };
+    const { inputs, attrs, backend } = args as unknown as {
+      inputs: { x: tf.TensorInfo };
+      attrs: { perm: number[] };
+      backend: WasmBackendLike;
+    };
     if (inputs.x.dtype === 'string' || inputs.x.dtype === 'complex64') return orig.kernelFunc(args);
     return fastTranspose(inputs.x, attrs.perm, backend);
   });

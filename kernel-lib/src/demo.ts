@@ -78,7 +78,16 @@ function prepareSite(
   dir: string,
   name: string,
   seed: number,
-): { train: string; test: string; labels: string; trainValues: Float32Array; testSeries: Series; testRaw: Series; labelValues: Uint8Array; anomalies: number } {
+): {
+  train: string;
+  test: string;
+  labels: string;
+  trainValues: Float32Array;
+  testSeries: Series;
+  testRaw: Series;
+  labelValues: Uint8Array;
+  anomalies: number;
+} {
   const C = site.columns.length;
   const split = Math.floor((site.length * 2) / 3);
   const trainRaw = sliceSeries(site, 0, split);
@@ -89,14 +98,25 @@ function prepareSite(
   const syn = synthesizeTestSet(testClean, { seed, anomalies: 8, maxLengthFraction: 0.03 });
   // The training data as CSV with a header: its column names travel into the checkpoint, which
   // is what --column_map maps by (an .npy has no names).
-  const files = { train: path.join(dir, `${name}-train.csv`), test: path.join(dir, `${name}-test.npy`), labels: path.join(dir, `${name}-test_label.npy`) };
+  const files = {
+    train: path.join(dir, `${name}-train.csv`),
+    test: path.join(dir, `${name}-test.npy`),
+    labels: path.join(dir, `${name}-test_label.npy`),
+  };
   const lines = [site.columns.join(',')];
   for (let t = 0; t < trainRaw.length; t++) lines.push(Array.from(train.subarray(t * C, (t + 1) * C), (v) => String(v)).join(','));
   fs.writeFileSync(files.train, lines.join('\n') + '\n');
   writeNpy(files.test, syn.values, [testRaw.length, C]);
   writeNpy(files.labels, syn.labels, [testRaw.length]);
   fs.writeFileSync(path.join(dir, `${name}-columns.json`), JSON.stringify({ columns: site.columns, scaler: scaler.toJSON() }, null, 1));
-  return { ...files, trainValues: train, testSeries: { ...testClean, values: syn.values }, testRaw, labelValues: syn.labels, anomalies: syn.intervals.length };
+  return {
+    ...files,
+    trainValues: train,
+    testSeries: { ...testClean, values: syn.values },
+    testRaw,
+    labelValues: syn.labels,
+    anomalies: syn.intervals.length,
+  };
 }
 
 /**
@@ -143,7 +163,9 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const siteB = generateEssSiteB({ days, sampleSeconds: 30, seed: 11 });
   const a = prepareSite(siteA, dataDir, 'site-a', 7);
   const b = prepareSite(siteB, dataDir, 'site-b', 11);
-  say(`1/6 data: site A ${siteA.length} rows × ${siteA.columns.length} (${siteA.columns.join(', ')}), site B ${siteB.length} rows × ${siteB.columns.length} (${siteB.columns.join(', ')}); ${a.anomalies} + ${b.anomalies} synthetic test anomalies`);
+  say(
+    `1/6 data: site A ${siteA.length} rows × ${siteA.columns.length} (${siteA.columns.join(', ')}), site B ${siteB.length} rows × ${siteB.columns.length} (${siteB.columns.join(', ')}); ${a.anomalies} + ${b.anomalies} synthetic test anomalies`,
+  );
 
   // 2 · train on site A (the CLI command: the manifest records it for `anomaly-lab reproduce`)
   // First-difference features (not in the original): what lets a small model beat simple baselines on BMS data (docs/experiments.md).
@@ -151,7 +173,26 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const common = ['--batch_size', '16', '--window_sliding', '16', '--scale', 'none'];
   const runA = path.join(runs, 'site-a');
   say(`2/6 training AnomalyBERT on site A (${steps} steps)…`);
-  await train(['--train', a.train, '--test', a.test, '--test_label', a.labels, '--out', runA, '--max_steps', String(steps), '--summary_steps', String(steps / 5), '--lr', '1e-3', '--seed', '7', ...shape, ...common]);
+  await train([
+    '--train',
+    a.train,
+    '--test',
+    a.test,
+    '--test_label',
+    a.labels,
+    '--out',
+    runA,
+    '--max_steps',
+    String(steps),
+    '--summary_steps',
+    String(steps / 5),
+    '--lr',
+    '1e-3',
+    '--seed',
+    '7',
+    ...shape,
+    ...common,
+  ]);
   fs.copyFileSync(a.labels, path.join(runA, 'test_label.npy'));
 
   // 3 · transfer to site B vs scratch: the default transfer recipe (a run directory + --column_map,
@@ -163,8 +204,49 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     `3/6 transfer to site B from run ${path.relative(out, runA)} (its final checkpoint) with --column_map ${columnMap} ` +
       `(state, dischargeAh start fresh; the default recipe: freeze schedule '${RECOMMENDED_TRANSFER.freeze_schedule || 'none'}'), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
   );
-  await train(['--train', b.train, '--test', b.test, '--test_label', b.labels, '--out', runB, '--checkpoint', runA, '--column_map', columnMap, '--max_steps', String(stepsB), '--summary_steps', String(stepsB / 6), '--lr', '1e-3', '--seed', '11', ...common]);
-  await train(['--train', b.train, '--test', b.test, '--test_label', b.labels, '--out', runScratch, '--max_steps', String(stepsB), '--summary_steps', String(stepsB / 6), '--lr', '1e-3', '--seed', '11', ...shape, ...common]);
+  await train([
+    '--train',
+    b.train,
+    '--test',
+    b.test,
+    '--test_label',
+    b.labels,
+    '--out',
+    runB,
+    '--checkpoint',
+    runA,
+    '--column_map',
+    columnMap,
+    '--max_steps',
+    String(stepsB),
+    '--summary_steps',
+    String(stepsB / 6),
+    '--lr',
+    '1e-3',
+    '--seed',
+    '11',
+    ...common,
+  ]);
+  await train([
+    '--train',
+    b.train,
+    '--test',
+    b.test,
+    '--test_label',
+    b.labels,
+    '--out',
+    runScratch,
+    '--max_steps',
+    String(stepsB),
+    '--summary_steps',
+    String(stepsB / 6),
+    '--lr',
+    '1e-3',
+    '--seed',
+    '11',
+    ...shape,
+    ...common,
+  ]);
   for (const r of [runB, runScratch]) fs.copyFileSync(b.labels, path.join(r, 'test_label.npy'));
 
   // 4 · detect and score
@@ -191,12 +273,22 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   ];
   const rows: Cell[][] = scored.map(([name, r]) => {
     const last = r.steps[r.steps.length - 1];
-    return [name, r.first_step_reaching_target ?? 'not reached', last.ess_score_pa, last.best_without_pa.f1, last.best_with_pa.f1, r.random_with_pa.f1];
+    return [
+      name,
+      r.first_step_reaching_target ?? 'not reached',
+      last.ess_score_pa,
+      last.best_without_pa.f1,
+      last.best_with_pa.f1,
+      r.random_with_pa.f1,
+    ];
   });
   // The simple baselines on site B's test set: every figure below is read against them.
   const fdOf = (site: typeof a): number => {
     const C = site.testSeries.columns.length;
-    return prepareMetrics(firstDifferenceBaseline(site.testSeries.values, C, fitBaselineStats(site.trainValues, C)), site.labelValues).sweep({ pointAdjust: false }).f1;
+    return prepareMetrics(
+      firstDifferenceBaseline(site.testSeries.values, C, fitBaselineStats(site.trainValues, C)),
+      site.labelValues,
+    ).sweep({ pointAdjust: false }).f1;
   };
   const fdA = fdOf(a);
   const fdB = fdOf(b);
@@ -204,16 +296,33 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   for (let k = 0; k < rows.length; k++) {
     const fd = k === 0 ? fdA : fdB;
     const [f1, pa] = [rows[k][3] as number, rows[k][4] as number];
-    const warn = [f1 < fd ? `F1 below the first-difference baseline (${formatNumber(fd)})` : '', pa <= scored[k][1].random_with_pa.f1 ? 'PA F1 not above random with PA' : ''].filter(Boolean);
+    const warn = [
+      f1 < fd ? `F1 below the first-difference baseline (${formatNumber(fd)})` : '',
+      pa <= scored[k][1].random_with_pa.f1 ? 'PA F1 not above random with PA' : '',
+    ].filter(Boolean);
     rows[k].push(warn.join('; ') || '–');
   }
-  say('4/6 detection and scoring (ESS score with PA at rate 0.05, the seed\'s measure; F1 = best over the rate sweep, without PA unless marked):');
-  say(textTable(['run', 'first step ESS(PA) > 0.9', 'last ESS (PA)', 'last F1', 'last F1 (PA)', 'random F1 (PA)', 'warning'], rows).replace(/^/gm, '    '));
+  say(
+    "4/6 detection and scoring (ESS score with PA at rate 0.05, the seed's measure; F1 = best over the rate sweep, without PA unless marked):",
+  );
+  say(
+    textTable(['run', 'first step ESS(PA) > 0.9', 'last ESS (PA)', 'last F1', 'last F1 (PA)', 'random F1 (PA)', 'warning'], rows).replace(
+      /^/gm,
+      '    ',
+    ),
+  );
   // Transfer vs scratch step by step (same steps, lr, seed, batches): where the benefit holds, and where not.
   const tr = scored[1][1].steps;
   const sc = scored[2][1].steps;
-  const curve: Cell[][] = tr.map((t, j) => [t.step, t.best_without_pa.f1, sc[j]?.best_without_pa.f1 ?? NaN, t.best_without_pa.f1 > (sc[j]?.best_without_pa.f1 ?? Infinity) ? 'transfer' : 'scratch']);
-  say(`    site B, F1 without PA per saved step (first-difference baseline ${formatNumber(fdB)}, random scores with PA ${formatNumber(randomPa)}):`);
+  const curve: Cell[][] = tr.map((t, j) => [
+    t.step,
+    t.best_without_pa.f1,
+    sc[j]?.best_without_pa.f1 ?? NaN,
+    t.best_without_pa.f1 > (sc[j]?.best_without_pa.f1 ?? Infinity) ? 'transfer' : 'scratch',
+  ]);
+  say(
+    `    site B, F1 without PA per saved step (first-difference baseline ${formatNumber(fdB)}, random scores with PA ${formatNumber(randomPa)}):`,
+  );
   say(textTable(['step', 'transfer', 'scratch', 'ahead'], curve).replace(/^/gm, '      '));
   const ahead = tr.filter((t, j) => j > 0 && sc[j] && t.best_without_pa.f1 > sc[j].best_without_pa.f1).map((t) => t.step);
   say(
@@ -241,7 +350,10 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const analysis = await analyzePowerData(rec.data, experiment.models, { threshold: experiment.threshold, maxGap: 250 });
   const runP = path.join(runs, 'power');
   fs.mkdirSync(runP, { recursive: true });
-  const exported = writePowerResults(runP, analysis, rec.data, { detector: 'LSTM autoencoder trained by the demo', classifier: 'random forest trained by the demo' });
+  const exported = writePowerResults(runP, analysis, rec.data, {
+    detector: 'LSTM autoencoder trained by the demo',
+    classifier: 'random forest trained by the demo',
+  });
   const C = rec.data.signals.length;
   const vals = new Float32Array(rec.data.length * C);
   for (let i = 0; i < rec.data.length; i++) for (let j = 0; j < C; j++) vals[i * C + j] = rec.data.signals[j][i];
@@ -257,9 +369,17 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     // the experiment's fixed MSE threshold: the viewer applies it as is
     threshold: analysis.detection.threshold,
     thresholdMode: 'value',
-    intervals: analysis.predictions.map((p) => ({ start: p.start_time, end: p.end_time, fault: p.predicted_fault, confidence: p.confidence })),
+    intervals: analysis.predictions.map((p) => ({
+      start: p.start_time,
+      end: p.end_time,
+      fault: p.predicted_fault,
+      confidence: p.confidence,
+    })),
     classes: analysis.classes,
-    featureImportances: { names: experiment.featureImportance.map((f) => f.feature), values: experiment.featureImportance.map((f) => f.permutation) },
+    featureImportances: {
+      names: experiment.featureImportance.map((f) => f.feature),
+      values: experiment.featureImportance.map((f) => f.permutation),
+    },
     provenance: { source: rec.data.source, tool: 'anomaly-lab demo' },
   });
   fs.writeFileSync(path.join(runP, `detection${VIEWER_FILE_SUFFIX}`), viewerBundleToJSON(powerBundle));
@@ -267,15 +387,29 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const found = rec.faults.filter((f) => analysis.mergedIntervals.some(([s, e]) => s < f.end && f.start < e)).length;
   await writeManifest(runP, {
     kind: 'power-detect',
-    config: { ...analysis.params, threshold: analysis.detection.threshold, data: rec.data.source, generator: { seed: 5, duration: 2, sampleRate: 5000, nFaults: 5 } },
+    config: {
+      ...analysis.params,
+      threshold: analysis.detection.threshold,
+      data: rec.data.source,
+      generator: { seed: 5, duration: 2, sampleRate: 5000, nFaults: 5 },
+    },
     seed: 3,
-    metrics: { injected_faults: rec.faults.length, faults_found: found, intervals: analysis.mergedIntervals.length, experiment_recall: experiment.recall, experiment_accuracy: experiment.accuracy, experiment_false_alarms: experiment.falseAlarms },
+    metrics: {
+      injected_faults: rec.faults.length,
+      faults_found: found,
+      intervals: analysis.mergedIntervals.length,
+      experiment_recall: experiment.recall,
+      experiment_accuracy: experiment.accuracy,
+      experiment_false_alarms: experiment.falseAlarms,
+    },
     outputs: exported.map((f) => path.relative(runP, f)),
   });
   const dist = faultDistribution(analysis)
     .map((f) => `${f.fault}×${f.count}`)
     .join(', ');
-  say(`    ${found}/${rec.faults.length} injected faults found; ${analysis.mergedIntervals.length} intervals classified (${dist || 'none'}); held-out experiment: recall ${formatNumber(experiment.recall)}, fault-type accuracy ${formatNumber(experiment.accuracy)}, false alarms ${experiment.falseAlarms}`);
+  say(
+    `    ${found}/${rec.faults.length} injected faults found; ${analysis.mergedIntervals.length} intervals classified (${dist || 'none'}); held-out experiment: recall ${formatNumber(experiment.recall)}, fault-type accuracy ${formatNumber(experiment.accuracy)}, false alarms ${experiment.falseAlarms}`,
+  );
 
   // 6 · reports
   const reports: string[] = [];
@@ -289,7 +423,9 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   }
   say('6/6 reports (offline HTML; markdown beside each):');
   for (const r of reports) say(`    ${path.relative(process.cwd(), r)}`);
-  say(`Viewer bundles (*${VIEWER_FILE_SUFFIX}, open in JupyterLab with the extension): ${path.relative(process.cwd(), path.join(runB, `detection${VIEWER_FILE_SUFFIX}`))}, ${path.relative(process.cwd(), path.join(runP, `detection${VIEWER_FILE_SUFFIX}`))}`);
+  say(
+    `Viewer bundles (*${VIEWER_FILE_SUFFIX}, open in JupyterLab with the extension): ${path.relative(process.cwd(), path.join(runB, `detection${VIEWER_FILE_SUFFIX}`))}, ${path.relative(process.cwd(), path.join(runP, `detection${VIEWER_FILE_SUFFIX}`))}`,
+  );
   say(`Re-run and check a training run: node kernel-lib/bin/anomaly-lab.js reproduce --manifest ${path.relative(process.cwd(), runA)}`);
   say(`Done in ${Math.round((Date.now() - t0) / 1000)} s.`);
   return { out, reports };

@@ -136,7 +136,11 @@ export function resolveLimits(overrides: LimitOverrides = {}): Limits {
 export function formatLimit(name: LimitName, value: number): string {
   if (name.endsWith('_MS')) return `${value.toLocaleString('en-US')} ms`;
   if (!name.endsWith('_BYTES')) return value.toLocaleString('en-US');
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (value >= size) return `${Number((value / size).toFixed(2))} ${unit}`;
   }
   return `${value} bytes`;
@@ -144,7 +148,10 @@ export function formatLimit(name: LimitName, value: number): string {
 
 /** Error raised when input exceeds a named limit. */
 export class LimitError extends Error {
-  constructor(message: string, readonly limit: LimitName) {
+  constructor(
+    message: string,
+    readonly limit: LimitName,
+  ) {
     super(message);
     this.name = 'LimitError';
   }
@@ -154,13 +161,21 @@ export class LimitError extends Error {
  * One line: `<file>: <what> exceeds LIMIT_NAME (value); raise it with ANOMALY_LAB_LIMITS=LIMIT_NAME=<n> if the file is trusted`.
  */
 export function limitError(file: string, limit: LimitName, value: number, what: string): LimitError {
-  return new LimitError(`${file}: ${what} exceeds ${limit} (${formatLimit(limit, value)}); if the file is trusted, raise it with ${LIMITS_ENV}=${limit}=<n>`, limit);
+  return new LimitError(
+    `${file}: ${what} exceeds ${limit} (${formatLimit(limit, value)}); if the file is trusted, raise it with ${LIMITS_ENV}=${limit}=<n>`,
+    limit,
+  );
 }
 
 /** A running total checked against one limit (bytes or items counted across a whole file). */
 export class Budget {
   used = 0;
-  constructor(readonly file: string, readonly limit: LimitName, readonly max: number, readonly what: string) {}
+  constructor(
+    readonly file: string,
+    readonly limit: LimitName,
+    readonly max: number,
+    readonly what: string,
+  ) {}
   /** Counts `n` more; throws the limit's error (before the caller allocates) when the total would pass it. */
   add(n: number, detail = ''): void {
     if (!(n >= 0) || this.used + n > this.max) {
@@ -190,7 +205,10 @@ export function libraryErrorText(e: unknown): string {
 /** Messages of JavaScript engine errors that must not reach a user as they are. */
 const INTERNAL: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/Maximum call stack size exceeded/, () => 'the data is nested too deeply to read'],
-  [/Invalid (typed )?array length(: (\d+))?|Array buffer allocation failed|Invalid array buffer length/, (m) => `a declared size${m[3] ? ` (${m[3]})` : ''} is too large to allocate`],
+  [
+    /Invalid (typed )?array length(: (\d+))?|Array buffer allocation failed|Invalid array buffer length/,
+    (m) => `a declared size${m[3] ? ` (${m[3]})` : ''} is too large to allocate`,
+  ],
   [/Invalid string length|Cannot create a string longer than/, () => 'a text field is too long to hold in memory'],
   [/Invalid code point (\S+)/, (m) => `invalid Unicode code point ${m[1]}`],
 ];
@@ -213,7 +231,8 @@ export function wrapParseError(e: unknown, file: string, what = 'file'): Error {
     return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(err.message) ? withCause(new Error(escapeControl(err.message)), err) : err;
   }
   const engine = err instanceof RangeError || err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError;
-  if (engine) return withCause(new Error(`${file}: cannot read the ${what}: malformed or unsupported content (${err.name} while parsing)`), err);
+  if (engine)
+    return withCause(new Error(`${file}: cannot read the ${what}: malformed or unsupported content (${err.name} while parsing)`), err);
   return withCause(new Error(`${file}: ${msg}`), err);
 }
 

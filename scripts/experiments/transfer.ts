@@ -120,7 +120,22 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { mode: 'render', out: 'runs/experiments/transfer', seeds: [1, 2, 3, 4, 5], steps: 400, summary: 100, candidates: Object.keys(CANDIDATES), quick: false, arms: ['transfer', 'scratch'], noDocs: false, selectSeeds: [91, 92], reuse: false, estRuns: {}, extra: {}, estName: 'default' };
+  const a: Args = {
+    mode: 'render',
+    out: 'runs/experiments/transfer',
+    seeds: [1, 2, 3, 4, 5],
+    steps: 400,
+    summary: 100,
+    candidates: Object.keys(CANDIDATES),
+    quick: false,
+    arms: ['transfer', 'scratch'],
+    noDocs: false,
+    selectSeeds: [91, 92],
+    reuse: false,
+    estRuns: {},
+    extra: {},
+    estName: 'default',
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -155,11 +170,11 @@ function parseArgs(argv: string[]): Args {
         if (!dirs) throw new Error(`--est_runs: expected arm=dir1:dir2, got '${part}'`);
         a.estRuns[arm] = dirs.split(':');
       }
-    }
-    else if (k === '--results') a.results = v();
+    } else if (k === '--results') a.results = v();
     else throw new Error(`unknown option ${k}`);
   }
-  for (const c of a.candidates) if (!(c in CANDIDATES)) throw new Error(`--candidates: unknown '${c}' (known: ${Object.keys(CANDIDATES).join(', ')})`);
+  for (const c of a.candidates)
+    if (!(c in CANDIDATES)) throw new Error(`--candidates: unknown '${c}' (known: ${Object.keys(CANDIDATES).join(', ')})`);
   if (a.quick) {
     a.seeds = a.seeds.slice(0, 2);
     a.steps = 20;
@@ -192,14 +207,29 @@ interface TestSet {
 }
 
 /** Synthetic test sets from raw days, in the scaled space of `scaler`; the first-difference baseline's scores beside. */
-async function testSets(files: string[], columns: string[], scaler: MinMaxScaler, trainScaled: Float32Array, seed0: number): Promise<TestSet[]> {
+async function testSets(
+  files: string[],
+  columns: string[],
+  scaler: MinMaxScaler,
+  trainScaled: Float32Array,
+  seed0: number,
+): Promise<TestSet[]> {
   const C = columns.length;
   const stats = fitBaselineStats(trainScaled, C, columns);
   const out: TestSet[] = [];
   for (let k = 0; k < files.length; k++) {
     const raw = await loadSeries(path.join(ESS, files[k]), { columns });
-    const synth = synthesizeTestSet({ source: files[k], columns, length: raw.length, values: scaler.transform(raw.values, C) }, { seed: seed0 + k, ...SYNTH });
-    out.push({ name: path.basename(files[k]).replace(/\.(csv|parquet)$/, ''), values: synth.values, length: raw.length, labels: synth.labels, fd: firstDifferenceBaseline(synth.values, C, stats) });
+    const synth = synthesizeTestSet(
+      { source: files[k], columns, length: raw.length, values: scaler.transform(raw.values, C) },
+      { seed: seed0 + k, ...SYNTH },
+    );
+    out.push({
+      name: path.basename(files[k]).replace(/\.(csv|parquet)$/, ''),
+      values: synth.values,
+      length: raw.length,
+      labels: synth.labels,
+      fd: firstDifferenceBaseline(synth.values, C, stats),
+    });
   }
   return out;
 }
@@ -235,7 +265,15 @@ interface RunRecord {
 }
 
 /** Train one arm, then score every summary checkpoint on every test set. */
-async function runArm(arm: string, opts: Partial<TrainOptions> | 'scratch', seed: number, train: Series, sets: TestSet[], a: Args, source: string): Promise<RunRecord> {
+async function runArm(
+  arm: string,
+  opts: Partial<TrainOptions> | 'scratch',
+  seed: number,
+  train: Series,
+  sets: TestSet[],
+  a: Args,
+  source: string,
+): Promise<RunRecord> {
   const out = path.join(a.out, a.mode, `${arm}-s${seed}`);
   const reused = a.reuse && fs.existsSync(path.join(out, 'state', `step_${a.steps}`, 'config.json'));
   if (!reused) fs.rmSync(out, { recursive: true, force: true });
@@ -248,18 +286,19 @@ async function runArm(arm: string, opts: Partial<TrainOptions> | 'scratch', seed
   let last = 0;
   const t0 = Date.now();
   if (reused) log(`  ${arm} s${seed}: reusing ${out}`);
-  else await trainAnomalyBert({
-    train,
-    out,
-    backend: 'wasm',
-    options,
-    log: (l) => log(`  ${arm} s${seed}: ${l}`),
-    onProgress: (p: StepProgress) => {
-      deltas[p.step] = p.elapsedS - last;
-      last = p.elapsedS;
-    },
-    onSummary: () => undefined,
-  });
+  else
+    await trainAnomalyBert({
+      train,
+      out,
+      backend: 'wasm',
+      options,
+      log: (l) => log(`  ${arm} s${seed}: ${l}`),
+      onProgress: (p: StepProgress) => {
+        deltas[p.step] = p.elapsedS - last;
+        last = p.elapsedS;
+      },
+      onSummary: () => undefined,
+    });
   const median = [...deltas.filter((d) => d !== undefined)].sort((x, y) => x - y)[Math.floor(deltas.length / 2)] ?? 0;
   const trainS: Record<string, number> = {};
   let cum = 0;
@@ -303,11 +342,19 @@ function sd(x: number[]): number {
   return Math.sqrt(x.reduce((s, v) => s + (v - m) * (v - m), 0) / (x.length - 1));
 }
 
-function baselineRows(sets: TestSet[]): Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }> {
+function baselineRows(
+  sets: TestSet[],
+): Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }> {
   return sets.map((s, k) => {
     const rnd = randomScores(s.length, 1 + k);
     const rep = scoreStepSeries([{ step: 0, scores: rnd }], s.labels, STEP_SCORING);
-    return { set: s.name, fd_f1: bestF1(s.fd, s.labels, false), random_f1: bestF1(rnd, s.labels, false), random_ess_pa: rep.random_with_pa.ess_score, label_rate: rep.label_rate };
+    return {
+      set: s.name,
+      fd_f1: bestF1(s.fd, s.labels, false),
+      random_f1: bestF1(rnd, s.labels, false),
+      random_ess_pa: rep.random_with_pa.ess_score,
+      label_rate: rep.label_rate,
+    };
   });
 }
 
@@ -325,7 +372,12 @@ function saveResults(file: string, r: Results): void {
 
 function conditions(): Record<string, unknown> {
   const s = [...loadSamples].sort((x, y) => x - y);
-  return { cpus: os.cpus().length, loadavg_1min_median: s.length ? s[Math.floor(s.length / 2)] : os.loadavg()[0], loadavg_1min_max: s.length ? s[s.length - 1] : os.loadavg()[0], samples: s.length };
+  return {
+    cpus: os.cpus().length,
+    loadavg_1min_median: s.length ? s[Math.floor(s.length / 2)] : os.loadavg()[0],
+    loadavg_1min_max: s.length ? s[s.length - 1] : os.loadavg()[0],
+    samples: s.length,
+  };
 }
 
 async function select(a: Args, results: Results, file: string): Promise<void> {
@@ -334,7 +386,9 @@ async function select(a: Args, results: Results, file: string): Promise<void> {
   const sets = await testSets(SELECT_VALID, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 3001);
   const seeds = a.quick ? [91] : a.selectSeeds;
   // Runs of an earlier selection process (other candidates or seeds) are kept.
-  const runs: RunRecord[] = (results.select?.runs ?? []).filter((r: RunRecord) => !(a.candidates.includes(r.arm) && seeds.includes(r.seed)));
+  const runs: RunRecord[] = (results.select?.runs ?? []).filter(
+    (r: RunRecord) => !(a.candidates.includes(r.arm) && seeds.includes(r.seed)),
+  );
   for (const name of a.candidates) {
     for (const seed of seeds) {
       runs.push(await runArm(name, CANDIDATES[name], seed, train, sets, { ...a, mode: 'select' }, a.source as string));
@@ -350,7 +404,19 @@ async function select(a: Args, results: Results, file: string): Promise<void> {
   });
   const transferOnly = table.filter((t) => t.candidate !== 'scratch' && t.candidate !== 'reinit-embedding');
   const best = transferOnly.reduce((x, y) => (y.mean_final_f1 > x.mean_final_f1 ? y : x), transferOnly[0]);
-  results.select = { train: SELECT_TRAIN, validation: SELECT_VALID, seeds: [...new Set(runs.map((r) => r.seed))], steps: a.steps, extra: a.extra, baselines: baselineRows(sets), table, chosen: best?.candidate, runs, conditions: conditions(), finished: new Date().toISOString() };
+  results.select = {
+    train: SELECT_TRAIN,
+    validation: SELECT_VALID,
+    seeds: [...new Set(runs.map((r) => r.seed))],
+    steps: a.steps,
+    extra: a.extra,
+    baselines: baselineRows(sets),
+    table,
+    chosen: best?.candidate,
+    runs,
+    conditions: conditions(),
+    finished: new Date().toISOString(),
+  };
   saveResults(file, results);
   log(`selection: ${table.map((t) => `${t.candidate} ${t.mean_final_f1.toFixed(4)}`).join('; ')} → ${best?.candidate}`);
 }
@@ -374,7 +440,8 @@ interface EstSetting {
   smoothing: number;
 }
 
-const settingKey = (s: EstSetting): string => `${s.stride !== undefined ? `stride ${s.stride}` : `combine ${s.combine}`}, ewma ${s.smoothing}`;
+const settingKey = (s: EstSetting): string =>
+  `${s.stride !== undefined ? `stride ${s.stride}` : `combine ${s.combine}`}, ewma ${s.smoothing}`;
 
 function smoothed(scores: Float32Array, w: number): ArrayLike<number> {
   return w > 0 ? ewmaSmooth(scores, w) : scores;
@@ -419,23 +486,50 @@ async function estimationSelect(a: Args, results: Results): Promise<void> {
       }
     }
     const best = bestOf(grid);
-    arms[arm] = { runs: dirs, grid: grid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })), chosen: best.setting, chosen_f1: mean(best.f1) };
+    arms[arm] = {
+      runs: dirs,
+      grid: grid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })),
+      chosen: best.setting,
+      chosen_f1: mean(best.f1),
+    };
     log(`  est-select ${arm}: chosen ${settingKey(best.setting)} → ${mean(best.f1).toFixed(4)}`);
   }
   const fdGrid: Array<{ setting: EstSetting; f1: number[] }> = [];
   for (const combine of EST_COMBINE) {
     const scores = fdScores(set, stats, combine);
-    for (const smoothing of EST_SMOOTHING) fdGrid.push({ setting: { combine, smoothing }, f1: [bestF1(smoothed(scores, smoothing), set.labels, false)] });
+    for (const smoothing of EST_SMOOTHING)
+      fdGrid.push({ setting: { combine, smoothing }, f1: [bestF1(smoothed(scores, smoothing), set.labels, false)] });
   }
   const fdBest = bestOf(fdGrid);
-  arms['first-difference'] = { grid: fdGrid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })), chosen: fdBest.setting, chosen_f1: mean(fdBest.f1) };
+  arms['first-difference'] = {
+    grid: fdGrid.map((g) => ({ setting: g.setting, f1: g.f1, mean: mean(g.f1) })),
+    chosen: fdBest.setting,
+    chosen_f1: mean(fdBest.f1),
+  };
   // One entry per training candidate (its runs, steps and extra options); the report takes the best transfer entry.
   const prev = results.estimation?.select ?? {};
-  const candidates = { ...(prev.candidates ?? {}), [a.estName]: { steps: a.steps, extra: a.extra, arms, finished: new Date().toISOString() } };
+  const candidates = {
+    ...(prev.candidates ?? {}),
+    [a.estName]: { steps: a.steps, extra: a.extra, arms, finished: new Date().toISOString() },
+  };
   // Only candidates with both arms can be chosen (the comparison is at equal steps); a transfer-only entry is information.
-  const complete = Object.entries(candidates).filter(([, c]) => (c as Results).arms.transfer && (c as Results).arms.scratch) as Array<[string, Results]>;
-  const chosen = complete.length ? complete.reduce((x, y) => (y[1].arms.transfer.chosen_f1 > x[1].arms.transfer.chosen_f1 ? y : x))[0] : undefined;
-  results.estimation = { select: { validation: SELECT_VALID, train: SELECT_TRAIN, strides: EST_STRIDES, smoothing: EST_SMOOTHING, combine: EST_COMBINE, candidates, chosen } };
+  const complete = Object.entries(candidates).filter(([, c]) => (c as Results).arms.transfer && (c as Results).arms.scratch) as Array<
+    [string, Results]
+  >;
+  const chosen = complete.length
+    ? complete.reduce((x, y) => (y[1].arms.transfer.chosen_f1 > x[1].arms.transfer.chosen_f1 ? y : x))[0]
+    : undefined;
+  results.estimation = {
+    select: {
+      validation: SELECT_VALID,
+      train: SELECT_TRAIN,
+      strides: EST_STRIDES,
+      smoothing: EST_SMOOTHING,
+      combine: EST_COMBINE,
+      candidates,
+      chosen,
+    },
+  };
 }
 
 async function estimationReport(a: Args, results: Results): Promise<void> {
@@ -449,20 +543,36 @@ async function estimationReport(a: Args, results: Results): Promise<void> {
   const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, 5001);
   const stats = fitBaselineStats(trainScaled, 2, JECHEON_COLUMNS);
   const fdSet: EstSetting = chosen['first-difference'].chosen;
-  const baseline = sets.map((s) => ({ set: s.name, f1: bestF1(smoothed(fdScores(s, stats, fdSet.combine as BaselineCombine), fdSet.smoothing), s.labels, false) }));
+  const baseline = sets.map((s) => ({
+    set: s.name,
+    f1: bestF1(smoothed(fdScores(s, stats, fdSet.combine as BaselineCombine), fdSet.smoothing), s.labels, false),
+  }));
   const runs: Array<{ arm: string; seed: number; run_dir: string; f1: number[] }> = [];
   for (const seed of a.seeds) {
     for (const arm of ['transfer', 'scratch']) {
       const setting: EstSetting = chosen[arm].chosen;
       const dir = path.join(a.estRuns.report?.[0] ?? path.join(a.out, 'report'), `${arm}-s${seed}`);
       const f1: number[] = [];
-      for (const s of sets) f1.push(bestF1(smoothed(await finalModelScores(dir, s.values, s.length, setting.stride as number), setting.smoothing), s.labels, false));
+      for (const s of sets)
+        f1.push(
+          bestF1(smoothed(await finalModelScores(dir, s.values, s.length, setting.stride as number), setting.smoothing), s.labels, false),
+        );
       runs.push({ arm, seed, run_dir: path.relative(REPO, dir), f1 });
       log(`  est-report ${arm} s${seed} (${settingKey(setting)}): ${mean(f1).toFixed(4)}`);
       results.estimation.report = { partial: true, runs, baseline };
     }
   }
-  results.estimation.report = { candidate: a.estName, steps: a.steps, extra: sel.candidates[sel.chosen].extra, test: REPORT_TEST, seeds: a.seeds, runs, baseline, conditions: conditions(), finished: new Date().toISOString() };
+  results.estimation.report = {
+    candidate: a.estName,
+    steps: a.steps,
+    extra: sel.candidates[sel.chosen].extra,
+    test: REPORT_TEST,
+    seeds: a.seeds,
+    runs,
+    baseline,
+    conditions: conditions(),
+    finished: new Date().toISOString(),
+  };
 }
 
 async function report(a: Args, results: Results, file: string): Promise<void> {
@@ -471,12 +581,17 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
   const sets = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, scaler.transform(train.values, 2), 5001);
   // Runs of the other arm trained by another process (same data, seeds and steps), read again at every save.
   const mine: RunRecord[] = [];
-  const merged = (): RunRecord[] => [...(a.merge ? (loadResults(a.merge).report?.runs ?? []).filter((x: RunRecord) => !a.arms.includes(x.arm)) : []), ...mine];
+  const merged = (): RunRecord[] => [
+    ...(a.merge ? (loadResults(a.merge).report?.runs ?? []).filter((x: RunRecord) => !a.arms.includes(x.arm)) : []),
+    ...mine,
+  ];
   let runs = merged();
   for (const seed of a.seeds) {
     // Default recipe = only --checkpoint and --column_map: what `anomaly-lab train` applies by default.
-    if (a.arms.includes('transfer')) mine.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
-    if (a.arms.includes('scratch')) mine.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('transfer'))
+      mine.push(await runArm('transfer', { column_map: COLUMN_MAP }, seed, train, sets, { ...a, mode: 'report' }, a.source as string));
+    if (a.arms.includes('scratch'))
+      mine.push(await runArm('scratch', 'scratch', seed, train, sets, { ...a, mode: 'report' }, a.source as string));
     runs = merged();
     results.report = { partial: true, runs };
     saveResults(file, results);
@@ -502,7 +617,10 @@ async function report(a: Args, results: Results, file: string): Promise<void> {
 async function panli(source: string): Promise<Results> {
   const loaded = await loadCheckpoint(source);
   const scaler = MinMaxScaler.fromJSON(loaded.scaler as never);
-  const train = await concat(PANLI_SOURCE_DAYS.map((d) => `panli-clean/${d}`), PANLI_COLUMNS);
+  const train = await concat(
+    PANLI_SOURCE_DAYS.map((d) => `panli-clean/${d}`),
+    PANLI_COLUMNS,
+  );
   const sets = await testSets(
     PANLI_HELD_OUT.map((d) => `panli-clean/${d}`),
     PANLI_COLUMNS,
@@ -570,18 +688,32 @@ export function renderSection(r: Results): string {
     `- Reported: train on ${REPORT_TRAIN.join(', ')}; held out for reporting (never used for a choice): ${REPORT_TEST.map((f) => path.basename(f, '.csv')).join(', ')} — 3 days × 2 racks, each with 12 synthetic anomalies (0.05%…2% of the day each).`,
     `- Arms: **transfer** = \`anomaly-lab train --checkpoint <source run> --column_map voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT\` with no other new option (the default recipe); **scratch** = the same architecture freshly initialised. Both: lr 0.001 (cosine, 10% warm-up), batch 16, white_noising 0.15, replacing_rate_max 0.5, ${rep?.steps ?? 400} steps, the same seed per pair; seeds ${rep?.seeds?.join(', ') ?? '1…5'}.`,
     `- Metrics: best F1 over the anomaly-rate sweep **without** point adjustment, averaged over the 6 held-out sets; the seed's ESS score with PA at rate ${STEP_SCORING.anomalyRate} beside random scores' ESS score with PA; "first step reaching the target" = first summary step whose ESS score with PA exceeds ${STEP_SCORING.target}. Estimation stride ${EVAL_SLIDING}.`,
-    '- Equal wall-clock: each pair gets the scratch run\'s training time (estimations and checkpoints excluded); an arm is scored at its last summary step within that time.',
+    "- Equal wall-clock: each pair gets the scratch run's training time (estimations and checkpoints excluded); an arm is scored at its last summary step within that time.",
     '',
   );
   if (sel) {
-    L.push('### Selection on jecheon 2022-05-17 (validation only)', '', '| candidate | options | seeds | final F1 per seed (no PA) | mean |', '| --- | --- | --- | --- | --- |');
+    L.push(
+      '### Selection on jecheon 2022-05-17 (validation only)',
+      '',
+      '| candidate | options | seeds | final F1 per seed (no PA) | mean |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const t of sel.table) {
       const seedsOf = (sel.runs as RunRecord[]).filter((x) => x.arm === t.candidate).map((x) => x.seed);
-      L.push(`| ${t.candidate} | \`${JSON.stringify(t.options)}\` | ${seedsOf.join(', ')} | ${t.final_f1.map(f4).join(', ')} | **${f4(t.mean_final_f1)}** |`);
+      L.push(
+        `| ${t.candidate} | \`${JSON.stringify(t.options)}\` | ${seedsOf.join(', ')} | ${t.final_f1.map(f4).join(', ')} | **${f4(t.mean_final_f1)}** |`,
+      );
     }
-    L.push('', 'The strategy candidates ran with one selection seed (time on the shared machine); a margin of a few thousandths between two of them is within what another seed changes.');
+    L.push(
+      '',
+      'The strategy candidates ran with one selection seed (time on the shared machine); a margin of a few thousandths between two of them is within what another seed changes.',
+    );
     const b = sel.baselines[0];
-    L.push('', `Validation baselines: first-difference F1 ${f4(b.fd_f1)}, random ${f4(b.random_f1)}. Chosen (best mean among the column-mapped transfer candidates): **${sel.chosen}**; it is the default recipe below.`, '');
+    L.push(
+      '',
+      `Validation baselines: first-difference F1 ${f4(b.fd_f1)}, random ${f4(b.random_f1)}. Chosen (best mean among the column-mapped transfer candidates): **${sel.chosen}**; it is the default recipe below.`,
+      '',
+    );
   }
   if (rep && !rep.partial) {
     const tr = armRuns(r, 'transfer');
@@ -589,7 +721,12 @@ export function renderSection(r: Results): string {
     const base = rep.baselines as Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }>;
     const fdMean = mean(base.map((b) => b.fd_f1));
     const rndPa = mean(base.map((b) => b.random_ess_pa));
-    L.push('### Held-out jecheon days: equal steps', '', '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |', '| --- | --- | --- | --- | --- |');
+    L.push(
+      '### Held-out jecheon days: equal steps',
+      '',
+      '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |',
+      '| --- | --- | --- | --- | --- |',
+    );
     const diffs: number[] = [];
     let wins = 0;
     for (const t of tr) {
@@ -614,7 +751,9 @@ export function renderSection(r: Results): string {
     base.forEach((b, k) => {
       const tk = mean(tr.map((t) => t.steps[t.steps.length - 1].f1[k]));
       const sk = mean(sc.map((t) => t.steps[t.steps.length - 1].f1[k]));
-      L.push(`| ${b.set} | ${f4(b.label_rate)} | ${f4(b.fd_f1)} | ${f4(b.random_f1)} | ${f4(b.random_ess_pa)} | ${f4(tk)}${tk < b.fd_f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.fd_f1 ? ' (below first-difference)' : ''} |`);
+      L.push(
+        `| ${b.set} | ${f4(b.label_rate)} | ${f4(b.fd_f1)} | ${f4(b.random_f1)} | ${f4(b.random_ess_pa)} | ${f4(tk)}${tk < b.fd_f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.fd_f1 ? ' (below first-difference)' : ''} |`,
+      );
     });
     const beatsScratch = mean(tFinal) > mean(sFinal) && wins >= 4;
     const beatsFd = mean(tFinal) > fdMean;
@@ -629,7 +768,12 @@ export function renderSection(r: Results): string {
       '',
     );
     // equal wall-clock
-    L.push('### Equal wall-clock budget', '', '| seed | budget (s, scratch\'s 400 steps) | transfer: step reached / F1 | scratch: step / F1 |', '| --- | --- | --- | --- |');
+    L.push(
+      '### Equal wall-clock budget',
+      '',
+      "| seed | budget (s, scratch's 400 steps) | transfer: step reached / F1 | scratch: step / F1 |",
+      '| --- | --- | --- | --- |',
+    );
     const wcT: number[] = [];
     const wcS: number[] = [];
     for (const t of tr) {
@@ -645,8 +789,8 @@ export function renderSection(r: Results): string {
       `| mean ± sd | | ${f4(mean(wcT))} ± ${f4(sd(wcT))} | ${f4(mean(wcS))} ± ${f4(sd(wcS))} |`,
       '',
       'Both arms cost the same per step (the default recipe freezes nothing after step 50 and adds no parameters), so the budget mostly ' +
-        'measures the machine: the arms ran in two processes beside other engineers\' work (load below), and a seed whose transfer run met ' +
-        'a busier stretch reaches fewer steps within its scratch twin\'s time. Equal steps is the cleaner comparison here.',
+        "measures the machine: the arms ran in two processes beside other engineers' work (load below), and a seed whose transfer run met " +
+        "a busier stretch reaches fewer steps within its scratch twin's time. Equal steps is the cleaner comparison here.",
       '',
     );
     // learning curves
@@ -663,11 +807,18 @@ export function renderSection(r: Results): string {
       const tpa = mean(tr.map((t) => mean(t.steps[j].ess_pa)));
       const spa = mean(sc.map((t) => mean(t.steps[j].ess_pa)));
       const flag = (x: number): string => (x <= rndPa ? ' (≤ random with PA)' : '');
-      L.push(`| ${step} | ${f4(tf1)}${tf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(sf1)}${sf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(tpa)}${flag(tpa)} | ${f4(spa)}${flag(spa)} | ${f4(rndPa)} |`);
+      L.push(
+        `| ${step} | ${f4(tf1)}${tf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(sf1)}${sf1 < fdMean ? ' (below first-difference)' : ''} | ${f4(tpa)}${flag(tpa)} | ${f4(spa)}${flag(spa)} | ${f4(rndPa)} |`,
+      );
     });
     L.push('', `First-difference baseline, mean over the held-out sets: F1 ${f4(fdMean)} (no PA).`, '');
     // first step reaching target
-    L.push(`### First step reaching the target (ESS score with PA > ${STEP_SCORING.target} at rate ${STEP_SCORING.anomalyRate})`, '', '| seed | transfer (per held-out set) | scratch (per held-out set) |', '| --- | --- | --- |');
+    L.push(
+      `### First step reaching the target (ESS score with PA > ${STEP_SCORING.target} at rate ${STEP_SCORING.anomalyRate})`,
+      '',
+      '| seed | transfer (per held-out set) | scratch (per held-out set) |',
+      '| --- | --- | --- |',
+    );
     const fmtFirst = (x: Array<number | null>): string => x.map((v) => (v === null ? 'never' : String(v))).join(', ');
     let reachedT = 0;
     let reachedS = 0;
@@ -679,19 +830,36 @@ export function renderSection(r: Results): string {
       total += t.first_step_reaching_target.length;
       L.push(`| ${t.seed} | ${fmtFirst(t.first_step_reaching_target)} | ${fmtFirst(s.first_step_reaching_target)} |`);
     }
-    L.push('', `Reached at all: transfer ${reachedT}/${total}, scratch ${reachedS}/${total} (seed × set). Random scores' ESS score with PA on these sets: ${f4(rndPa)} — a PA figure near it says little.`, '');
+    L.push(
+      '',
+      `Reached at all: transfer ${reachedT}/${total}, scratch ${reachedS}/${total} (seed × set). Random scores' ESS score with PA on these sets: ${f4(rndPa)} — a PA figure near it says little.`,
+      '',
+    );
     const c = rep.conditions;
-    L.push(`Load: ${c.cpus} cores shared with other work; 1-minute load average median ${Number(c.loadavg_1min_median).toFixed(1)}, max ${Number(c.loadavg_1min_max).toFixed(1)}.`, '');
+    L.push(
+      `Load: ${c.cpus} cores shared with other work; 1-minute load average median ${Number(c.loadavg_1min_median).toFixed(1)}, max ${Number(c.loadavg_1min_max).toFixed(1)}.`,
+      '',
+    );
   } else if (rep?.partial) {
     L.push(`Report runs incomplete (${rep.runs.length} of ${2 * 5} finished when this was rendered).`, '');
   }
   if (r.panli) {
-    L.push('### Source recipe on held-out panli days (no PA)', '', '| day | source model F1 | first-difference F1 | |', '| --- | --- | --- | --- |');
-    for (const row of r.panli.rows) L.push(`| ${row.set} | ${f4(row.model_f1)} | ${f4(row.fd_f1)} | ${row.model_f1 > row.fd_f1 ? 'model ahead' : '**model below the baseline**'} |`);
+    L.push(
+      '### Source recipe on held-out panli days (no PA)',
+      '',
+      '| day | source model F1 | first-difference F1 | |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const row of r.panli.rows)
+      L.push(
+        `| ${row.set} | ${f4(row.model_f1)} | ${f4(row.fd_f1)} | ${row.model_f1 > row.fd_f1 ? 'model ahead' : '**model below the baseline**'} |`,
+      );
     const m = mean(r.panli.rows.map((x: { model_f1: number }) => x.model_f1));
     const b = mean(r.panli.rows.map((x: { fd_f1: number }) => x.fd_f1));
     L.push('', `Mean: source ${f4(m)} vs first-difference ${f4(b)} → ${m > b ? '**met**' : '**NOT met**'}.`, '');
-    closing.push(`- Source recipe vs the first-difference baseline on held-out panli days: ${f4(m)} vs ${f4(b)} (mean of ${r.panli.rows.length} days) — ${m > b ? 'met' : 'NOT met'}.`);
+    closing.push(
+      `- Source recipe vs the first-difference baseline on held-out panli days: ${f4(m)} vs ${f4(b)} (mean of ${r.panli.rows.length} days) — ${m > b ? 'met' : 'NOT met'}.`,
+    );
   }
   const est = r.estimation;
   if (est?.select?.candidates && est.select.chosen) {
@@ -703,14 +871,19 @@ export function renderSection(r: Results): string {
       `Every choice below is made on the selection day only (train ${es.train.join(', ')}, validate on ${es.validation.join(', ')}, the selection seeds above). ` +
         `Estimation-time settings need no retraining and are offered to every method alike, each method keeping its best on the selection day: estimation stride ${es.strides.join(' / ')} (denser overlap averaging), ` +
         `EWMA smoothing weight ${es.smoothing.join(' / ')} (0 = none; the reference \`ewma\`), and for the first-difference baseline the per-column combination ${es.combine.join(' / ')}. ` +
-        'Training-time candidates change both arms identically (equal steps); the candidate is chosen by the transfer arm\'s best selection F1.',
+        "Training-time candidates change both arms identically (equal steps); the candidate is chosen by the transfer arm's best selection F1.",
       '',
       '| training candidate | steps | options on top of both arms | transfer: protocol F1 → best (setting) | scratch: protocol F1 → best (setting) | first-difference: protocol F1 → best (setting) |',
       '| --- | --- | --- | --- | --- | --- |',
     );
     for (const [name, c] of Object.entries(es.candidates as Record<string, Results>)) {
-      const cell = (x: Results | undefined): string => (x === undefined ? 'not run (transfer arm only: does it reach the baseline?)' : `${f4(x.grid[0].mean)} → **${f4(x.chosen_f1)}** (${fmt(x.chosen)}; per seed ${(x.grid.find((g: Results) => settingKey(g.setting) === settingKey(x.chosen)).f1 as number[]).map(f4).join(', ')})`);
-      L.push(`| ${name} | ${c.steps} | \`${JSON.stringify(c.extra)}\` | ${cell(c.arms.transfer)} | ${cell(c.arms.scratch)} | ${cell(c.arms['first-difference'])} |`);
+      const cell = (x: Results | undefined): string =>
+        x === undefined
+          ? 'not run (transfer arm only: does it reach the baseline?)'
+          : `${f4(x.grid[0].mean)} → **${f4(x.chosen_f1)}** (${fmt(x.chosen)}; per seed ${(x.grid.find((g: Results) => settingKey(g.setting) === settingKey(x.chosen)).f1 as number[]).map(f4).join(', ')})`;
+      L.push(
+        `| ${name} | ${c.steps} | \`${JSON.stringify(c.extra)}\` | ${cell(c.arms.transfer)} | ${cell(c.arms.scratch)} | ${cell(c.arms['first-difference'])} |`,
+      );
     }
     const ch = es.candidates[es.chosen];
     const selBeats = ch.arms.transfer.chosen_f1 > ch.arms['first-difference'].chosen_f1;
@@ -763,13 +936,17 @@ export function renderSection(r: Results): string {
       er.baseline.forEach((b: Results, k: number) => {
         const tk = mean(tr.map((t) => t.f1[k]));
         const sk = mean(sc.map((t) => t.f1[k]));
-        L.push(`| ${b.set} | ${f4(b.f1)} | ${f4(tk)}${tk < b.f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.f1 ? ' (below first-difference)' : ''} |`);
+        L.push(
+          `| ${b.set} | ${f4(b.f1)} | ${f4(tk)}${tk < b.f1 ? ' (below first-difference)' : ''} | ${f4(sk)}${sk < b.f1 ? ' (below first-difference)' : ''} |`,
+        );
       });
       L.push(
         '',
         `**Acceptance, round 2 (held-out jecheon, no PA, equal steps).** Transfer ${f4(mean(tF))} vs scratch ${f4(mean(sF))}, ahead in ${wins}/${tr.length} → ${beatsScratch ? '**met**' : '**NOT met**'}; ` +
           `vs the first-difference baseline (its own selected setting) ${f4(fdMean)} → ${beatsFd ? '**met**' : `**NOT met** (short by ${f4(fdMean - mean(tF))})`}` +
-          (rep?.baselines ? `; for reference, the protocol's first-difference figure (combine max, no smoothing) on the same sets is ${f4(mean(rep.baselines.map((b: Results) => b.fd_f1)))}.` : '.'),
+          (rep?.baselines
+            ? `; for reference, the protocol's first-difference figure (combine max, no smoothing) on the same sets is ${f4(mean(rep.baselines.map((b: Results) => b.fd_f1)))}.`
+            : '.'),
         '',
       );
       closing.push(
@@ -781,7 +958,9 @@ export function renderSection(r: Results): string {
           `${selBeats ? '' : '; by the protocol it was also not yet warranted, since no candidate beats the first-difference baseline on the selection day'}. No held-out figure of this round exists.`,
         '',
       );
-      closing.push(`- Round 2 on the held-out days: not run (chosen candidate ${es.chosen}); the held-out figures above are still the default recipe's at ${rep?.steps ?? 400} steps.`);
+      closing.push(
+        `- Round 2 on the held-out days: not run (chosen candidate ${es.chosen}); the held-out figures above are still the default recipe's at ${rep?.steps ?? 400} steps.`,
+      );
     }
   }
   if (closing.length > 0) L.push('### Closing note', '', ...closing, '');
@@ -795,8 +974,8 @@ export function renderSection(r: Results): string {
     'scripts/experiments/run.sh transfer --select --source runs/experiments/transfer/source-panli     # settings, jecheon 05-17 only',
     'scripts/experiments/run.sh transfer --report --source runs/experiments/transfer/source-panli     # held-out days, 5 seeds, this section',
     '# round 2: a training candidate on 05-17 (both arms, selection seeds), then the estimation grid of every candidate (05-17 only)',
-    'scripts/experiments/run.sh transfer --select --source runs/experiments/transfer/source-panli --out runs/experiments/transfer-r2/<name> --candidates map-freeze-embedding-50,scratch --select_seeds 91,92 [--steps N] [--extra \'{json}\'] --no_docs',
-    'scripts/experiments/run.sh transfer --estimation_select --source runs/experiments/transfer/source-panli --est_name <name> --est_runs transfer=<dir>:<dir>,scratch=<dir>:<dir> [--steps N] [--extra \'{json}\']',
+    "scripts/experiments/run.sh transfer --select --source runs/experiments/transfer/source-panli --out runs/experiments/transfer-r2/<name> --candidates map-freeze-embedding-50,scratch --select_seeds 91,92 [--steps N] [--extra '{json}'] --no_docs",
+    "scripts/experiments/run.sh transfer --estimation_select --source runs/experiments/transfer/source-panli --est_name <name> --est_runs transfer=<dir>:<dir>,scratch=<dir>:<dir> [--steps N] [--extra '{json}']",
     '# round 2 on the held-out days, once, with the chosen candidate (its report runs trained by --report --out …/<name> [--steps N] [--extra …])',
     'scripts/experiments/run.sh transfer --estimation_report --source runs/experiments/transfer/source-panli --est_name <chosen> --est_runs report=<report run dir>',
     '```',

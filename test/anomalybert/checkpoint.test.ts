@@ -10,7 +10,14 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../kernel-lib/src/backend';
 import { createRng } from '../../kernel-lib/src/browser/random';
-import { AnomalyBert, loadCheckpoint, predictWindows, saveCheckpoint, type AnomalyBertConfig, type StateDict } from '../../kernel-lib/src/anomalybert';
+import {
+  AnomalyBert,
+  loadCheckpoint,
+  predictWindows,
+  saveCheckpoint,
+  type AnomalyBertConfig,
+  type StateDict,
+} from '../../kernel-lib/src/anomalybert';
 import { readNpy, toFloat32, writeNpy } from '../../kernel-lib/src/io/npy';
 import { runCli } from '../helpers/cli';
 import { encodeTorchStateDictForTest } from './torch-zip-writer';
@@ -72,7 +79,13 @@ describe('a different configuration round-trips', () => {
   test('through our checkpoint directory with columns, scaler, lineage and step', async () => {
     const dir = path.join(tmp, 'ckpt-other');
     const scaler = { kind: 'minmax', columns: ['v', 'i', 'soc'], min: [0, -1, 0], max: [1, 1, 100] };
-    await saveCheckpoint(dir, original, { columns: ['v', 'i', 'soc'], scaler, parent: '/runs/site-a/state/step_10', step: 20, extra: { note: 'test' } });
+    await saveCheckpoint(dir, original, {
+      columns: ['v', 'i', 'soc'],
+      scaler,
+      parent: '/runs/site-a/state/step_10',
+      step: 20,
+      extra: { note: 'test' },
+    });
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'weights.bin', 'weights.json']);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({ format: 'anomaly-lab.anomalybert', formatVersion: 1, model: { ...OTHER }, step: 20 });
@@ -140,7 +153,9 @@ describe('bad state dicts name the problem', () => {
   test('missing key', () => {
     const bad = copy();
     bad.delete('transformer_encoder.encoder_layers.1.norm_layers.0.weight');
-    expect(() => AnomalyBert.fromStateDict(bad, {}, 'x.pt')).toThrow("x.pt: missing keys: transformer_encoder.encoder_layers.1.norm_layers.0.weight");
+    expect(() => AnomalyBert.fromStateDict(bad, {}, 'x.pt')).toThrow(
+      'x.pt: missing keys: transformer_encoder.encoder_layers.1.norm_layers.0.weight',
+    );
   });
   test('unexpected key', () => {
     const bad = copy();
@@ -154,10 +169,12 @@ describe('bad state dicts name the problem', () => {
     expect(() => AnomalyBert.fromStateDict(bad, {}, 'x.pt')).toThrow(`x.pt: '${name}' has shape [23], expected [24]`);
   });
   test('not an AnomalyBERT state dict, wrong head count, integer tensor', () => {
-    expect(() => AnomalyBert.fromStateDict(new Map([['fc.weight', { shape: [2, 2], dtype: 'float32', data: new Float32Array(4) }]]), {}, 'y.pt')).toThrow(
-      "y.pt: missing key 'linear_embedding.weight' (not an AnomalyBERT state dict?)",
+    expect(() =>
+      AnomalyBert.fromStateDict(new Map([['fc.weight', { shape: [2, 2], dtype: 'float32', data: new Float32Array(4) }]]), {}, 'y.pt'),
+    ).toThrow("y.pt: missing key 'linear_embedding.weight' (not an AnomalyBERT state dict?)");
+    expect(() => AnomalyBert.fromStateDict(copy(), { nHead: 8 }, 'x.pt')).toThrow(
+      'n_head 8 was requested but the relative position table has 4 heads',
     );
-    expect(() => AnomalyBert.fromStateDict(copy(), { nHead: 8 }, 'x.pt')).toThrow('n_head 8 was requested but the relative position table has 4 heads');
     const bad = copy();
     bad.set('mlp_layers.0.bias', { ...bad.get('mlp_layers.0.bias')!, dtype: 'int64' });
     expect(() => AnomalyBert.fromStateDict(bad, {}, 'x.pt')).toThrow("'mlp_layers.0.bias' has dtype int64");
@@ -196,12 +213,16 @@ describe('checkpoint files', () => {
     const model = AnomalyBert.create(OTHER, { seed: 30 });
     const dir = path.join(tmp, 'damaged');
     await saveCheckpoint(dir, model, { columns: ['a', 'b', 'c'] });
-    await expect(saveCheckpoint(path.join(tmp, 'x'), model, { columns: ['a'] })).rejects.toThrow('1 column names given for a model with 3 input columns');
+    await expect(saveCheckpoint(path.join(tmp, 'x'), model, { columns: ['a'] })).rejects.toThrow(
+      '1 column names given for a model with 3 input columns',
+    );
     model.dispose();
     const bin = path.join(dir, 'weights.bin');
     const full = fs.readFileSync(bin);
     fs.writeFileSync(bin, full.subarray(0, full.length - 8));
-    await expect(loadCheckpoint(dir)).rejects.toThrow(`${bin}: ${full.length - 8} bytes, weights.json says ${full.length} (truncated or corrupt)`);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `${bin}: ${full.length - 8} bytes, weights.json says ${full.length} (truncated or corrupt)`,
+    );
     fs.writeFileSync(bin, full);
     const cfgFile = path.join(dir, 'config.json');
     const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));

@@ -38,7 +38,10 @@ function raw(rows: number, seed: number): Float32Array {
 
 /** The command's own error line (the backend banner may precede it); no stack traces. */
 function errorLine(r: CliResult, cmd: string): string {
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith(`anomaly-lab ${cmd}:`));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith(`anomaly-lab ${cmd}:`));
   expect(lines).toHaveLength(1);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   return lines[0];
@@ -70,7 +73,21 @@ test('estimate on a CSV picks the checkpoint columns by name and applies its sca
   const csv = path.join(tmp, 'site.csv');
   writeCsv(csv, { columns: ['soc', 'temperature', 'volt', 'current'], values: csvValues });
   const out = path.join(tmp, 'scores.npy');
-  const r = runCli(['estimate', '--checkpoint', ckpt, '--data', csv, '--batch_size', '2', '--window-sliding', '4', '--out', out, '--backend', 'wasm']);
+  const r = runCli([
+    'estimate',
+    '--checkpoint',
+    ckpt,
+    '--data',
+    csv,
+    '--batch_size',
+    '2',
+    '--window-sliding',
+    '4',
+    '--out',
+    out,
+    '--backend',
+    'wasm',
+  ]);
   expect(r.stderr).not.toMatch(/anomaly-lab estimate:/);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/min-max scaled with the checkpoint scaler/);
@@ -93,12 +110,29 @@ test('estimate --data_division file scores each file of a directory on its own',
   writeCsv(path.join(dir, 'day1.csv'), { columns: COLUMNS, values: day1 });
   writeCsv(path.join(dir, 'day2.csv'), { columns: COLUMNS, values: day2 });
   const out = path.join(tmp, 'days.npy');
-  const r = runCli(['estimate', '--checkpoint', ckpt, '--data', dir, '--data_division', 'file', '--batch_size', '2', '--window_sliding', '4', '--out', out, '--backend', 'wasm']);
+  const r = runCli([
+    'estimate',
+    '--checkpoint',
+    ckpt,
+    '--data',
+    dir,
+    '--data_division',
+    'file',
+    '--batch_size',
+    '2',
+    '--window_sliding',
+    '4',
+    '--out',
+    out,
+    '--backend',
+    'wasm',
+  ]);
   expect(r.stderr).not.toMatch(/anomaly-lab estimate:/);
   expect(r.code).toBe(0);
   const got = toFloat32(readNpy(out));
   expect(got.length).toBe(75);
-  const scale = (v: Float32Array): Float32Array => Float32Array.from(v, (x, k) => (x - SCALER.min[k % 3]) / (SCALER.max[k % 3] - SCALER.min[k % 3]));
+  const scale = (v: Float32Array): Float32Array =>
+    Float32Array.from(v, (x, k) => (x - SCALER.min[k % 3]) / (SCALER.max[k % 3] - SCALER.min[k % 3]));
   const e1 = await estimateScores(model, scale(day1), 40, { batchSize: 2, windowSliding: 4 });
   const e2 = await estimateScores(model, scale(day2), 35, { batchSize: 2, windowSliding: 4 });
   let maxDiff = 0;
@@ -127,7 +161,17 @@ test('predict: wrong rank, wrong column count, missing files', () => {
 
   const windows = path.join(tmp, 'windows3.npy');
   writeNpy(windows, new Float32Array(2 * W * 3), [2, W, 3]);
-  r = runCli(['predict', '--checkpoint', path.join(tmp, 'no-ckpt'), '--data', windows, '--out', path.join(tmp, 'o.npy'), '--backend', 'wasm']);
+  r = runCli([
+    'predict',
+    '--checkpoint',
+    path.join(tmp, 'no-ckpt'),
+    '--data',
+    windows,
+    '--out',
+    path.join(tmp, 'o.npy'),
+    '--backend',
+    'wasm',
+  ]);
   expect(r.code).toBe(1);
   expect(errorLine(r, 'predict')).toContain(`checkpoint not found: ${path.join(tmp, 'no-ckpt')}`);
   expect(fs.existsSync(path.join(tmp, 'o.npy'))).toBe(false);
@@ -138,11 +182,25 @@ test('estimate: wrong column count, bad sliding, truncated .pt, missing option',
   writeNpy(fourCols, new Float32Array(40 * 4), [40, 4]);
   let r = runCli(['estimate', '--checkpoint', ckpt, '--data', fourCols, '--out', path.join(tmp, 's.npy'), '--backend', 'wasm']);
   expect(r.code).toBe(1);
-  expect(errorLine(r, 'estimate')).toContain(`${fourCols}: the model expects 3 input columns (volt, current, soc), the data have 4 (col0, col1, col2, col3)`);
+  expect(errorLine(r, 'estimate')).toContain(
+    `${fourCols}: the model expects 3 input columns (volt, current, soc), the data have 4 (col0, col1, col2, col3)`,
+  );
 
   const ok = path.join(tmp, 'series3.npy');
   writeNpy(ok, new Float32Array(40 * 3).fill(0.5), [40, 3]);
-  r = runCli(['estimate', '--checkpoint', ckpt, '--data', ok, '--window_sliding', '5', '--out', path.join(tmp, 's.npy'), '--backend', 'wasm']);
+  r = runCli([
+    'estimate',
+    '--checkpoint',
+    ckpt,
+    '--data',
+    ok,
+    '--window_sliding',
+    '5',
+    '--out',
+    path.join(tmp, 's.npy'),
+    '--backend',
+    'wasm',
+  ]);
   expect(r.code).toBe(2);
   expect(errorLine(r, 'estimate')).toContain('--window_sliding 5 must divide the window size 16');
 

@@ -65,30 +65,47 @@ describeShared('AnomalyBERT reference fixtures', () => {
 
       // cpu runs ~4× slower inside jest's sandbox than in a plain process: the cpu estimate goes
       // through the real CLI below instead.
-      if (backend === 'wasm') test('estimate (batch 4, sliding 16) matches expected_scores.npy within 1e-5', async () => {
-        const { model } = await loadCheckpoint(fx('state_dict.pt'));
-        try {
-          const series = readNpy(fx('series.npy'));
-          const expected = readNpy(fx('expected_scores.npy'));
-          const before = tf.memory().numTensors;
-          let progress = 0;
-          const scores = await estimateScores(model, toFloat32(series), series.shape[0], {
-            batchSize: 4,
-            windowSliding: 16,
-            engine: 'tfjs',
-            onProgress: (done) => (progress = done),
-          });
-          expect(tf.memory().numTensors).toBe(before);
-          expect(progress).toBeGreaterThan(0);
-          expect(maxAbsDiff(scores, toFloat32(expected))).toBeLessThan(1e-5);
-        } finally {
-          model.dispose();
-        }
-      });
+      if (backend === 'wasm')
+        test('estimate (batch 4, sliding 16) matches expected_scores.npy within 1e-5', async () => {
+          const { model } = await loadCheckpoint(fx('state_dict.pt'));
+          try {
+            const series = readNpy(fx('series.npy'));
+            const expected = readNpy(fx('expected_scores.npy'));
+            const before = tf.memory().numTensors;
+            let progress = 0;
+            const scores = await estimateScores(model, toFloat32(series), series.shape[0], {
+              batchSize: 4,
+              windowSliding: 16,
+              engine: 'tfjs',
+              onProgress: (done) => (progress = done),
+            });
+            expect(tf.memory().numTensors).toBe(before);
+            expect(progress).toBeGreaterThan(0);
+            expect(maxAbsDiff(scores, toFloat32(expected))).toBeLessThan(1e-5);
+          } finally {
+            model.dispose();
+          }
+        });
 
       test('CLI estimate (batch 4, sliding 16) writes scores matching the fixture', () => {
         const out = path.join(tmp, `scores-${backend}.npy`);
-        const r = runCli(['estimate', '--checkpoint', fx('state_dict.pt'), '--data', fx('series.npy'), '--batch-size', '4', '--window_sliding', '16', '--out', out, '--backend', backend, '--engine', 'tfjs']);
+        const r = runCli([
+          'estimate',
+          '--checkpoint',
+          fx('state_dict.pt'),
+          '--data',
+          fx('series.npy'),
+          '--batch-size',
+          '4',
+          '--window_sliding',
+          '16',
+          '--out',
+          out,
+          '--backend',
+          backend,
+          '--engine',
+          'tfjs',
+        ]);
         expect(r.stderr).toContain(`backend '${backend}'`);
         expect(r.code).toBe(0);
         const got = readNpy(out);
@@ -99,7 +116,19 @@ describeShared('AnomalyBERT reference fixtures', () => {
 
       test('CLI predict writes logits matching the fixture', () => {
         const out = path.join(tmp, `logits-${backend}.npy`);
-        const r = runCli(['predict', '--checkpoint', fx('state_dict.pt'), '--data', fx('windows.npy'), '--out', out, '--backend', backend, '--engine', 'tfjs']);
+        const r = runCli([
+          'predict',
+          '--checkpoint',
+          fx('state_dict.pt'),
+          '--data',
+          fx('windows.npy'),
+          '--out',
+          out,
+          '--backend',
+          backend,
+          '--engine',
+          'tfjs',
+        ]);
         expect(r.stderr).toContain(`backend '${backend}'`);
         expect(r.code).toBe(0);
         const got = readNpy(out);

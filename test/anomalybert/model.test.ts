@@ -7,7 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../kernel-lib/src/backend';
 import { createRng } from '../../kernel-lib/src/browser/random';
-import { AnomalyBert, estimateScores, predictWindows, slidingWindowSchedule, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert';
+import {
+  AnomalyBert,
+  estimateScores,
+  predictWindows,
+  slidingWindowSchedule,
+  type AnomalyBertConfig,
+} from '../../kernel-lib/src/anomalybert';
 import { relativePositionBias, usesPerHeadAttention } from '../../kernel-lib/src/anomalybert/attention';
 
 const SMALL: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 5, dEmbed: 16, nLayer: 2, nHead: 4, dropout: 0.3 };
@@ -22,7 +28,11 @@ beforeAll(async () => {
 });
 
 test('relative position bias equals table[i − j + N − 1, h] for every i, j, h', () => {
-  for (const [n, h] of [[1, 2], [5, 3], [16, 8]]) {
+  for (const [n, h] of [
+    [1, 2],
+    [5, 3],
+    [16, 8],
+  ]) {
     const tableValues = randomValues((2 * n - 1) * h, n);
     const bias = tf.tidy(() => relativePositionBias(tf.tensor2d(tableValues, [2 * n - 1, h]), n));
     expect(bias.shape).toEqual([h, n, n]);
@@ -61,7 +71,7 @@ test('dropout acts only in training; a dropout seed makes it reproducible', () =
   }
 });
 
-test("initialisation follows the original: xavier-uniform matrices, zero biases, LayerNorm ones, deep-copied layers", () => {
+test('initialisation follows the original: xavier-uniform matrices, zero biases, LayerNorm ones, deep-copied layers', () => {
   const model = AnomalyBert.create({ ...SMALL, dEmbed: 32, nLayer: 3 }, { seed: 5 });
   const independent = AnomalyBert.create({ ...SMALL, dEmbed: 32, nLayer: 3 }, { seed: 5, identicalLayers: false });
   try {
@@ -97,9 +107,15 @@ test('every parameter gets a finite non-zero gradient on wasm and the tensor cou
   const model = AnomalyBert.create(SMALL, { seed: 2, identicalLayers: false });
   try {
     const x = tf.tensor3d(randomValues(4 * 20 * 3, 3), [4, 20, 3]);
-    const labels = tf.tensor3d(Float32Array.from(randomValues(4 * 20, 4), (v) => (v > 0.8 ? 1 : 0)), [4, 20, 1]);
+    const labels = tf.tensor3d(
+      Float32Array.from(randomValues(4 * 20, 4), (v) => (v > 0.8 ? 1 : 0)),
+      [4, 20, 1],
+    );
     const vars = model.trainableVariables();
-    const { grads, value } = tf.variableGrads(() => tf.losses.sigmoidCrossEntropy(labels, model.apply(x, { training: true, dropoutSeed: 1 })) as tf.Scalar, vars);
+    const { grads, value } = tf.variableGrads(
+      () => tf.losses.sigmoidCrossEntropy(labels, model.apply(x, { training: true, dropoutSeed: 1 })) as tf.Scalar,
+      vars,
+    );
     expect(Object.keys(grads).length).toBe(vars.length);
     for (const v of vars) {
       const g = grads[v.name].dataSync();
@@ -158,7 +174,7 @@ test('trainableVariables filters by torch name; reinitializeEmbedding swaps only
   expect(() => model.apply(tf.zeros([1, 20, 7]) as tf.Tensor3D)).toThrow('disposed');
 });
 
-test("estimateScores fills only the tail the original leaves unscored (phase 1 ending at the last window)", async () => {
+test('estimateScores fills only the tail the original leaves unscored (phase 1 ending at the last window)', async () => {
   const model = AnomalyBert.create({ ...SMALL, dropout: 0.1 }, { seed: 4, identicalLayers: false });
   try {
     const w = model.windowSize; // 20
@@ -197,12 +213,18 @@ test("estimateScores fills only the tail the original leaves unscored (phase 1 e
 test('estimateScores and predictWindows reject bad series with the problem named', async () => {
   const model = AnomalyBert.create(SMALL, { seed: 6 });
   try {
-    await expect(estimateScores(model, new Float32Array(100 * 4), 100)).rejects.toThrow('the model expects 3 input columns, the series has 4');
+    await expect(estimateScores(model, new Float32Array(100 * 4), 100)).rejects.toThrow(
+      'the model expects 3 input columns, the series has 4',
+    );
     const withNaN = randomValues(100 * 3, 1);
     withNaN[42 * 3 + 2] = NaN;
     await expect(estimateScores(model, withNaN, 100, { windowSliding: 5 })).rejects.toThrow('non-finite value (NaN) at row 42, column 2');
-    await expect(estimateScores(model, new Float32Array(10 * 3), 10, { windowSliding: 5 })).rejects.toThrow('10 points, fewer than one window (20 points)');
-    await expect(estimateScores(model, new Float32Array(100 * 3), 100, { windowSliding: 3 })).rejects.toThrow("'windowSliding' 3 must divide the window size 20");
+    await expect(estimateScores(model, new Float32Array(10 * 3), 10, { windowSliding: 5 })).rejects.toThrow(
+      '10 points, fewer than one window (20 points)',
+    );
+    await expect(estimateScores(model, new Float32Array(100 * 3), 100, { windowSliding: 3 })).rejects.toThrow(
+      "'windowSliding' 3 must divide the window size 20",
+    );
     await expect(predictWindows(model, new Float32Array(2 * 20 * 4), 2)).rejects.toThrow('2 windows of 20 points × 3 columns need 120');
   } finally {
     model.dispose();
@@ -252,17 +274,33 @@ test('divisions are estimated independently, like the original data divisions', 
   try {
     const length = 130;
     const values = randomValues(length * 3, 14);
-    const divisions: Array<[number, number]> = [[0, 47], [50, 130]];
+    const divisions: Array<[number, number]> = [
+      [0, 47],
+      [50, 130],
+    ];
     const scores = await estimateScores(model, values, length, { batchSize: 2, windowSliding: 4, divisions });
     for (const [a, b] of divisions) {
       const alone = await estimateScores(model, values.slice(a * 3, b * 3), b - a, { batchSize: 2, windowSliding: 4 });
       expect(Array.from(scores.subarray(a, b))).toEqual(Array.from(alone));
     }
     expect(Array.from(scores.subarray(47, 50))).toEqual([0, 0, 0]); // outside every division: 0, as the original
-    await expect(estimateScores(model, values, length, { divisions: [[0, 60], [50, 130]] })).rejects.toThrow('sorted, non-overlapping');
-    await expect(estimateScores(model, values, length, { windowSliding: 4, divisions: [[0, 10], [10, 130]] })).rejects.toThrow(
-      'division [0, 10): the series has 10 points, fewer than one window (20 points)',
-    );
+    await expect(
+      estimateScores(model, values, length, {
+        divisions: [
+          [0, 60],
+          [50, 130],
+        ],
+      }),
+    ).rejects.toThrow('sorted, non-overlapping');
+    await expect(
+      estimateScores(model, values, length, {
+        windowSliding: 4,
+        divisions: [
+          [0, 10],
+          [10, 130],
+        ],
+      }),
+    ).rejects.toThrow('division [0, 10): the series has 10 points, fewer than one window (20 points)');
   } finally {
     model.dispose();
   }
@@ -278,9 +316,16 @@ test("wasm Slice (backend.ts's heap-view kernel, used by the per-head attention)
     const n = shape.reduce((a, b) => a * b, 1);
     return { shape, begin, size, values: randomValues(n, rng.int(0, 1000)) };
   });
-  const run = (): string[] => cases.map((c) => JSON.stringify(tf.tidy(() => tf.slice(tf.tensor(c.values, c.shape), c.begin, c.size).arraySync())));
+  const run = (): string[] =>
+    cases.map((c) => JSON.stringify(tf.tidy(() => tf.slice(tf.tensor(c.values, c.shape), c.begin, c.size).arraySync())));
   const grad = (): number[] =>
-    tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(v, [1, 2, 0], [2, 3, 3]), tf.range(1, 10).reshape([1, 3, 3]))))(tf.ones([4, 6, 3])).dataSync()));
+    tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(v, [1, 2, 0], [2, 3, 3]), tf.range(1, 10).reshape([1, 3, 3]))))(tf.ones([4, 6, 3]))
+          .dataSync(),
+      ),
+    );
   const onWasm = run();
   const gradWasm = grad();
   await initBackend({ backend: 'cpu', log: false });

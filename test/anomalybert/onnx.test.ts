@@ -41,14 +41,27 @@ test('onnxruntime-node loads here (auto picks onnx)', () => {
 });
 
 test('first-difference model: ONNX graph equals the tfjs forward pass within 1e-4 at batch 1 and 3 (dynamic axis)', async () => {
-  const config = { inputDim: 3, outputDim: 2, patchSize: 4, nTokens: 12, dEmbed: 32, nLayer: 2, nHead: 4, dropout: 0.1, diffScales: [0.01, 0.2, 3] };
+  const config = {
+    inputDim: 3,
+    outputDim: 2,
+    patchSize: 4,
+    nTokens: 12,
+    dEmbed: 32,
+    nLayer: 2,
+    nHead: 4,
+    dropout: 0.1,
+    diffScales: [0.01, 0.2, 3],
+  };
   const model = AnomalyBert.create(config, { seed: 3 });
   try {
     const bytes = exportAnomalyBertOnnx(model);
     const summary = describeOnnxModel(bytes, 'mem');
     expect(summary.opset).toBe(ONNX_OPSET);
     expect(summary.inputs).toEqual([{ name: 'x', shape: ['batch', 48, 3] }]);
-    expect(summary.outputs.map((o) => o.shape)).toEqual([['batch', 48, 2], ['batch', 48, 2]]);
+    expect(summary.outputs.map((o) => o.shape)).toEqual([
+      ['batch', 48, 2],
+      ['batch', 48, 2],
+    ]);
     const runner = await OnnxAnomalyBert.fromBytes(bytes, 'mem', { threads: 1 });
     for (const k of [1, 3]) {
       const x = randomValues(k * 48 * 3, k);
@@ -57,7 +70,12 @@ test('first-difference model: ONNX graph equals the tfjs forward pass within 1e-
       expect(got.length).toBe(k * 48 * 2);
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-4);
       const scores = await runner.run(x, k, 'scores');
-      expect(maxAbsDiff(scores, Array.from(want, (v) => 1 / (1 + Math.exp(-v))))).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(
+          scores,
+          Array.from(want, (v) => 1 / (1 + Math.exp(-v))),
+        ),
+      ).toBeLessThan(1e-5);
     }
     await runner.dispose();
   } finally {
@@ -66,7 +84,10 @@ test('first-difference model: ONNX graph equals the tfjs forward pass within 1e-
 });
 
 test('a checkpoint round trip: the exported file opens with the configuration it was saved with', async () => {
-  const model = AnomalyBert.create({ inputDim: 2, outputDim: 1, patchSize: 2, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 1 });
+  const model = AnomalyBert.create(
+    { inputDim: 2, outputDim: 1, patchSize: 2, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 },
+    { seed: 1 },
+  );
   try {
     const dir = path.join(tmp, 'ckpt');
     await saveCheckpoint(dir, model);
@@ -101,7 +122,9 @@ test('a corrupt or foreign .onnx file gets one line naming it', async () => {
   }
   expect(message).toMatch(/foreign\.onnx: not an ONNX model/);
   expect(message).not.toContain('\n');
-  await expect(OnnxAnomalyBert.fromBytes(new Uint8Array(fs.readFileSync(foreign)), foreign)).rejects.toThrow(/foreign\.onnx: not an ONNX model/);
+  await expect(OnnxAnomalyBert.fromBytes(new Uint8Array(fs.readFileSync(foreign)), foreign)).rejects.toThrow(
+    /foreign\.onnx: not an ONNX model/,
+  );
   const r = runCli(['export', '--checkpoint', path.join(tmp, 'nowhere'), '--format', 'onnx', '--out', path.join(tmp, 'x.onnx')]);
   expect(r.code).not.toBe(0);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -119,10 +142,17 @@ describeShared('AnomalyBERT ONNX export on the reference fixtures (onnxruntime-n
       expect(maxAbsDiff(logits, toFloat32(readNpy(fx('expected_logits.npy'))))).toBeLessThan(1e-4);
       await runner.dispose();
       // The library path with the onnx engine (export in memory, one session per weights).
-      expect(maxAbsDiff(await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2, engine: 'onnx' }), logits)).toBe(0);
+      expect(maxAbsDiff(await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2, engine: 'onnx' }), logits)).toBe(
+        0,
+      );
       const series = readNpy(fx('series.npy'));
       const before = tf.memory().numTensors;
-      const scores = await estimateScores(model, toFloat32(series), series.shape[0], { batchSize: 4, windowSliding: 16, engine: 'onnx', threads: 1 });
+      const scores = await estimateScores(model, toFloat32(series), series.shape[0], {
+        batchSize: 4,
+        windowSliding: 16,
+        engine: 'onnx',
+        threads: 1,
+      });
       expect(tf.memory().numTensors).toBe(before);
       expect(maxAbsDiff(scores, toFloat32(readNpy(fx('expected_scores.npy'))))).toBeLessThan(1e-5);
     } finally {
@@ -132,7 +162,23 @@ describeShared('AnomalyBERT ONNX export on the reference fixtures (onnxruntime-n
 
   test('CLI estimate --engine onnx says which engine runs and matches the fixture', () => {
     const out = path.join(tmp, 'scores-onnx.npy');
-    const r = runCli(['estimate', '--checkpoint', fx('state_dict.pt'), '--data', fx('series.npy'), '--batch_size', '4', '--window_sliding', '16', '--out', out, '--engine', 'onnx', '--threads', '1']);
+    const r = runCli([
+      'estimate',
+      '--checkpoint',
+      fx('state_dict.pt'),
+      '--data',
+      fx('series.npy'),
+      '--batch_size',
+      '4',
+      '--window_sliding',
+      '16',
+      '--out',
+      out,
+      '--engine',
+      'onnx',
+      '--threads',
+      '1',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("inference engine 'onnx' (onnxruntime-node, 1 thread)");
     expect(maxAbsDiff(toFloat32(readNpy(out)), toFloat32(readNpy(fx('expected_scores.npy'))))).toBeLessThan(1e-5);

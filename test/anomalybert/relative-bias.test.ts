@@ -24,10 +24,22 @@ function skewReference(table: tf.Tensor, n: number): tf.Tensor3D {
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`${backend}: values and table gradient equal the tensor-op skew (N 1, 7, 64)`, async () => {
     await initBackend({ backend, log: false });
-    for (const [n, h] of [[1, 2], [7, 3], [64, 8]]) {
+    for (const [n, h] of [
+      [1, 2],
+      [7, 3],
+      [64, 8],
+    ]) {
       const rng = createRng(n);
-      const table = tf.variable(tf.tensor2d(Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5), [2 * n - 1, h]));
-      const r = tf.tensor3d(Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5), [h, n, n]);
+      const table = tf.variable(
+        tf.tensor2d(
+          Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5),
+          [2 * n - 1, h],
+        ),
+      );
+      const r = tf.tensor3d(
+        Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5),
+        [h, n, n],
+      );
       const before = tf.memory().numTensors;
       const ours = tf.variableGrads(() => tf.sum(tf.mul(relativePositionBias(table, n), r)) as tf.Scalar, [table]);
       const ref = tf.variableGrads(() => tf.sum(tf.mul(skewReference(table, n), r)) as tf.Scalar, [table]);

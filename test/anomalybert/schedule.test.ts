@@ -39,7 +39,13 @@ function originalSchedule(dataLen: number, windowSize: number, nBatch: number, w
 describe('slidingWindowSchedule', () => {
   const cases: Array<[number, number, number, number]> = [];
   for (const length of [64, 65, 100, 257, 1000, 1023]) {
-    for (const [w, s] of [[64, 16], [64, 64], [64, 1], [16, 8], [12, 4]]) {
+    for (const [w, s] of [
+      [64, 16],
+      [64, 64],
+      [64, 1],
+      [16, 8],
+      [12, 4],
+    ]) {
       for (const n of [1, 3, 4, 16]) if (length >= w) cases.push([length, w, n, s]);
     }
   }

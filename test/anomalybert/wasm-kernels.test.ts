@@ -25,7 +25,12 @@ async function on<T>(backend: 'wasm' | 'cpu', f: () => T): Promise<T> {
 
 test('wasm Transpose, Sum, SplitV and Unpack match cpu', async () => {
   const rng = createRng(11);
-  const shapes = [[37, 45], [3, 33, 70], [2, 3, 4, 5], [5, 8, 6, 16]];
+  const shapes = [
+    [37, 45],
+    [3, 33, 70],
+    [2, 3, 4, 5],
+    [5, 8, 6, 16],
+  ];
   for (const shape of shapes) {
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform() - 0.5);
     const perms = permutations(shape.length);

@@ -17,8 +17,14 @@ let runs = 0;
 /** Run the CLI; the modules it loaded, as paths relative to the repository. */
 function loadedBy(args: string[]): { code: number; stdout: string; stderr: string; modules: string[] } {
   const file = path.join(dir, `modules-${runs++}.txt`);
-  const r = runCli(args, { env: { NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'test/helpers/record-modules.js')}`, RECORD_MODULES_FILE: file } });
-  const modules = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((m) => path.relative(REPO_ROOT, m));
+  const r = runCli(args, {
+    env: { NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'test/helpers/record-modules.js')}`, RECORD_MODULES_FILE: file },
+  });
+  const modules = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((m) => path.relative(REPO_ROOT, m));
   return { ...r, modules };
 }
 

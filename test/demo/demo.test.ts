@@ -14,19 +14,27 @@ describe('npm run demo (quick)', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'al-demo-'));
   let stdout = '';
 
-  beforeAll(() => {
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'kernel-lib/dist/demo.js'), '--quick', '--out', out, '--backend', 'wasm'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 15 * 60 * 1000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    stdout = r.stdout;
-    if (r.status !== 0) throw new Error(`demo exited with ${r.status}: ${r.stderr.slice(-2000)}`);
-  }, 15 * 60 * 1000);
+  beforeAll(
+    () => {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(REPO_ROOT, 'kernel-lib/dist/demo.js'), '--quick', '--out', out, '--backend', 'wasm'],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          timeout: 15 * 60 * 1000,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
+      stdout = r.stdout;
+      if (r.status !== 0) throw new Error(`demo exited with ${r.status}: ${r.stderr.slice(-2000)}`);
+    },
+    15 * 60 * 1000,
+  );
 
   it('prints each stage and where the reports are', () => {
-    for (const stage of ['1/6 data', '2/6 training', '3/6 transfer', '4/6 detection', '5/6 power', '6/6 reports']) expect(stdout).toContain(stage);
+    for (const stage of ['1/6 data', '2/6 training', '3/6 transfer', '4/6 detection', '5/6 power', '6/6 reports'])
+      expect(stdout).toContain(stage);
     const reports = stdout.split('\n').filter((l) => /report\.html$/.test(l.trim()));
     expect(reports).toHaveLength(4);
     for (const r of reports) expect(fs.existsSync(path.resolve(REPO_ROOT, r.trim()))).toBe(true);
@@ -46,6 +54,8 @@ describe('npm run demo (quick)', () => {
       expect(validateViewerBundle(JSON.parse(fs.readFileSync(f, 'utf8'))).errors).toEqual([]);
     }
     expect(fs.existsSync(path.join(runs, 'power', 'anomalies.csv'))).toBe(true);
-    expect(fs.readFileSync(path.join(runs, 'site-a', 'report', 'report.md'), 'utf8')).toMatch(/First step whose ESS score with point adjustment exceeds 0\.9/);
+    expect(fs.readFileSync(path.join(runs, 'site-a', 'report', 'report.md'), 'utf8')).toMatch(
+      /First step whose ESS score with point adjustment exceeds 0\.9/,
+    );
   });
 });

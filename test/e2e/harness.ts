@@ -13,7 +13,15 @@ import { REPO_ROOT } from '../helpers/shared';
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Bundle a TypeScript entry for the browser (one IIFE script; the browser-safe kernel-lib from source). */
 export async function bundleForBrowser(entry: string, outfile: string): Promise<void> {

@@ -63,7 +63,12 @@ export function prepareVenv(wheels: string): { jupyterlab: string; notebook: str
   if (!have()) {
     fs.rmSync(VENV, { recursive: true, force: true });
     run(SYSTEM_PYTHON, ['-m', 'venv', VENV], `${SYSTEM_PYTHON} -m venv (Debian: apt-get install -y python3-venv)`);
-    run(PY, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', wheels, 'jupyterlab>=4.6,<4.7', 'notebook>=7.6,<7.7'], `pip install jupyterlab notebook from ${wheels}`, pipEnv);
+    run(
+      PY,
+      ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', wheels, 'jupyterlab>=4.6,<4.7', 'notebook>=7.6,<7.7'],
+      `pip install jupyterlab notebook from ${wheels}`,
+      pipEnv,
+    );
   }
   // JupyterLab's "get notified about news?" toast would cover the page: answered no, for this venv only
   const overrides = path.join(VENV, 'share/jupyter/lab/settings/overrides.json');
@@ -72,15 +77,45 @@ export function prepareVenv(wheels: string): { jupyterlab: string; notebook: str
   // monitor's output while a cell far below it runs
   fs.writeFileSync(
     overrides,
-    JSON.stringify({ '@jupyterlab/apputils-extension:notification': { fetchNews: 'false' }, '@jupyterlab/notebook-extension:tracker': { windowingMode: 'none' } }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        '@jupyterlab/apputils-extension:notification': { fetchNews: 'false' },
+        '@jupyterlab/notebook-extension:tracker': { windowingMode: 'none' },
+      },
+      null,
+      2,
+    ) + '\n',
   );
   // the labextension from the current sources (a fresh clone has none, an older build may be stale),
   // then the Python package of the extension, built from extension/ (hatchling from the wheel store)
   run('npm', ['run', '--prefix', REPO_ROOT, 'build:extension'], 'npm run build:extension');
-  run(PY, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', wheels, '--force-reinstall', '--no-deps', path.join(REPO_ROOT, 'extension')], 'pip install ./extension', pipEnv);
+  run(
+    PY,
+    [
+      '-m',
+      'pip',
+      'install',
+      '-q',
+      '--no-index',
+      '--find-links',
+      wheels,
+      '--force-reinstall',
+      '--no-deps',
+      path.join(REPO_ROOT, 'extension'),
+    ],
+    'pip install ./extension',
+    pipEnv,
+  );
   run(TSLAB, ['install', `--python=${PY}`, '--sys-prefix', `--binary=${TSLAB}`], 'tslab install --sys-prefix');
-  const versions = run(PY, ['-c', 'import jupyterlab, notebook; print(jupyterlab.__version__, notebook.__version__)'], 'versions').trim().split(/\s+/);
-  const labextensions = run(path.join(VENV, 'bin/jupyter'), ['labextension', 'list'], 'jupyter labextension list', isolatedEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'al-jl-list-'))));
+  const versions = run(PY, ['-c', 'import jupyterlab, notebook; print(jupyterlab.__version__, notebook.__version__)'], 'versions')
+    .trim()
+    .split(/\s+/);
+  const labextensions = run(
+    path.join(VENV, 'bin/jupyter'),
+    ['labextension', 'list'],
+    'jupyter labextension list',
+    isolatedEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'al-jl-list-'))),
+  );
   return { jupyterlab: versions[0], notebook: versions[1], labextensions };
 }
 
@@ -145,7 +180,11 @@ export async function startJupyter(rootDir: string, extraEnv: NodeJS.ProcessEnv 
   ];
   if (process.getuid?.() === 0) args.push('--allow-root');
   const out: string[] = [];
-  const child: ChildProcess = spawn(path.join(VENV, 'bin/jupyter'), args, { cwd: rootDir, env: isolatedEnv(home, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(path.join(VENV, 'bin/jupyter'), args, {
+    cwd: rootDir,
+    env: isolatedEnv(home, extraEnv),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (b: Buffer) => out.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => out.push(b.toString()));
   const base = `http://127.0.0.1:${port}/`;
@@ -167,7 +206,8 @@ export async function startJupyter(rootDir: string, extraEnv: NodeJS.ProcessEnv 
   };
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`jupyter lab exited with ${child.exitCode}:\n${out.join('').split('\n').slice(-20).join('\n')}`);
+    if (child.exitCode !== null)
+      throw new Error(`jupyter lab exited with ${child.exitCode}:\n${out.join('').split('\n').slice(-20).join('\n')}`);
     try {
       const res = await fetch(`${base}api/status?token=${token}`);
       if (res.ok) break;

@@ -16,7 +16,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { BundleDetector, decodeViewerBundle, initialDetectionSettings, powerViewerBundle, viewerBundleToJSON, type ViewerBundle } from '../../kernel-lib/src/browser';
+import {
+  BundleDetector,
+  decodeViewerBundle,
+  initialDetectionSettings,
+  powerViewerBundle,
+  viewerBundleToJSON,
+  type ViewerBundle,
+} from '../../kernel-lib/src/browser';
 import { REPO_ROOT } from '../helpers/shared';
 import { hasCommand } from '../helpers/tools';
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from './harness';
@@ -33,19 +40,20 @@ const missing = [
   hasCommand('chromium') || fs.existsSync(CHROMIUM) ? null : 'chromium (apt-get install -y chromium)',
 ].filter((m): m is string => m !== null);
 
-const describeLab = missing.length === 0
-  ? describe
-  : process.env.CI
-    ? (name: string) =>
-        describe(name, () => {
-          test('JupyterLab, Notebook 7 and Chromium are available', () => {
-            throw new Error(`missing on CI: ${missing.join('; ')}`);
-          });
-        })
-    : (name: string, fn: () => void) => {
-        console.warn(`SKIPPED "${name}": missing ${missing.join('; ')}`);
-        describe.skip(name, fn);
-      };
+const describeLab =
+  missing.length === 0
+    ? describe
+    : process.env.CI
+      ? (name: string) =>
+          describe(name, () => {
+            test('JupyterLab, Notebook 7 and Chromium are available', () => {
+              throw new Error(`missing on CI: ${missing.join('; ')}`);
+            });
+          })
+      : (name: string, fn: () => void) => {
+          console.warn(`SKIPPED "${name}": missing ${missing.join('; ')}`);
+          describe.skip(name, fn);
+        };
 
 /** A power-system result with every section (signals in V and A, MSE, classified faults, feature importances). */
 function powerBundle(): ViewerBundle {
@@ -53,7 +61,11 @@ function powerBundle(): ViewerBundle {
   const seq = 50;
   const time = Float64Array.from({ length: n }, (_, i) => i / 1000);
   const columns = ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'];
-  const faults: Array<[number, number, string]> = [[1500, 1700, 'LG'], [3000, 3120, 'LLG'], [4500, 4800, 'LLL']];
+  const faults: Array<[number, number, string]> = [
+    [1500, 1700, 'LG'],
+    [3000, 3120, 'LLG'],
+    [4500, 4800, 'LLL'],
+  ];
   const values = new Float32Array(n * 6);
   const mse = new Float32Array(n - seq + 1);
   for (let i = 0; i < n; i++) {
@@ -79,7 +91,10 @@ function powerBundle(): ViewerBundle {
     maxGapSamples: 100,
     intervals: faults.map(([a, b, fault]) => ({ start: time[a], end: time[b - 1], fault, confidence: 0.9 })),
     classes: ['LG', 'LL', 'LLG', 'LLL', 'LLLG'],
-    featureImportances: { names: ['Va_rms', 'Vb_rms', 'Vc_rms', 'Ia_rms', 'Ib_rms', 'Ic_rms', 'I0', 'V0'], values: [0.05, 0.04, 0.05, 0.2, 0.18, 0.22, 0.16, 0.1] },
+    featureImportances: {
+      names: ['Va_rms', 'Vb_rms', 'Vc_rms', 'Ia_rms', 'Ib_rms', 'Ic_rms', 'I0', 'V0'],
+      values: [0.05, 0.04, 0.05, 0.2, 0.18, 0.22, 0.16, 0.1],
+    },
   });
 }
 
@@ -89,7 +104,14 @@ function expectedIntervals(bundle: ViewerBundle, patch: Record<string, unknown> 
   return new BundleDetector(d).run({ ...initialDetectionSettings(d, 0.01), ...patch }).intervals.length;
 }
 
-type AppWindow = { jupyterapp?: { started: Promise<void>; commands: { execute(id: string, args?: unknown): Promise<unknown> }; hasPlugin?(id: string): boolean; docRegistry: { getFileType(n: string): unknown; defaultWidgetFactory(p: string): { name: string } } } };
+type AppWindow = {
+  jupyterapp?: {
+    started: Promise<void>;
+    commands: { execute(id: string, args?: unknown): Promise<unknown> };
+    hasPlugin?(id: string): boolean;
+    docRegistry: { getFileType(n: string): unknown; defaultWidgetFactory(p: string): { name: string } };
+  };
+};
 
 interface Console {
   /** errors and warnings that come from the extension, or are shared-module version warnings */
@@ -121,14 +143,20 @@ async function waitForApp(page: Page): Promise<void> {
  * MutationObserver records every status line and every monitor element; the run passes when ONE
  * element goes from live to finished through several steps (update_display_data in place).
  */
-async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ statuses: string[]; monitors: number; viewers: number; fallbacks: number; sameNode: boolean; errors: string[] }> {
+async function runNotebookAndWatchMonitor(
+  page: Page,
+  shot: string,
+): Promise<{ statuses: string[]; monitors: number; viewers: number; fallbacks: number; sameNode: boolean; errors: string[] }> {
   await page.waitForSelector('.jp-Notebook .jp-Cell', { timeout: 60_000 }).catch(async (err: Error) => {
     await page.screenshot({ path: path.join(OUT, `failed-${shot}`) });
     throw err;
   });
   // the notebook's session and its tslab kernel must be up before "run all"
   const kernel = await page.evaluate(async () => {
-    type Panel = { context: { ready: Promise<void> }; sessionContext: { ready: Promise<void>; session?: { kernel?: { name: string; info: Promise<unknown> } | null } | null } };
+    type Panel = {
+      context: { ready: Promise<void> };
+      sessionContext: { ready: Promise<void>; session?: { kernel?: { name: string; info: Promise<unknown> } | null } | null };
+    };
     const app = (window as unknown as AppWindow).jupyterapp as unknown as { shell: { currentWidget: Panel | null } };
     const w = app.shell.currentWidget!;
     await w.context.ready;
@@ -157,7 +185,8 @@ async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ s
   });
   await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('notebook:run-all-cells').then(() => undefined));
   const deadline = Date.now() + 8 * 60_000;
-  const states = (): Promise<Array<{ text: string; at: number }>> => page.evaluate(() => (window as unknown as { alStates: Array<{ text: string; at: number }> }).alStates);
+  const states = (): Promise<Array<{ text: string; at: number }>> =>
+    page.evaluate(() => (window as unknown as { alStates: Array<{ text: string; at: number }> }).alStates);
   for (;;) {
     const s = await page.evaluate(() => {
       const prompts = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent ?? '');
@@ -176,19 +205,38 @@ async function runNotebookAndWatchMonitor(page: Page, shot: string): Promise<{ s
   await page.waitForTimeout(2500); // plotly draws after the last output arrives
   const observed = await states();
   const t0 = observed.length ? observed[0].at : 0;
-  fs.writeFileSync(path.join(OUT, `${shot}.states.txt`), observed.map((o) => `+${((o.at - t0) / 1000).toFixed(1)} s  ${o.text}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(OUT, `${shot}.states.txt`),
+    observed.map((o) => `+${((o.at - t0) / 1000).toFixed(1)} s  ${o.text}`).join('\n') + '\n',
+  );
   const statuses = observed.map((o) => o.text);
   const result = await page.evaluate(() => {
     const all = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer'));
-    const monitors = all.filter((v) => v.querySelector('.al-training:not([hidden])') && v.querySelector('.al-chart-signals:not([hidden])') === null);
-    const fallbacks = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-meta')).filter((e) => /viewer bundle/.test(e.textContent ?? '')).length;
-    const errors = Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')).map((e) => (e.textContent ?? '').slice(0, 500));
+    const monitors = all.filter(
+      (v) => v.querySelector('.al-training:not([hidden])') && v.querySelector('.al-chart-signals:not([hidden])') === null,
+    );
+    const fallbacks = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-meta')).filter((e) =>
+      /viewer bundle/.test(e.textContent ?? ''),
+    ).length;
+    const errors = Array.from(
+      document.querySelectorAll(
+        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], .jp-OutputArea-output .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]',
+      ),
+    ).map((e) => (e.textContent ?? '').slice(0, 500));
     const seen = (window as unknown as { alMonitors: Element[] }).alMonitors;
-    return { viewers: all.length, monitors: monitors.length, fallbacks, sameNode: monitors.length === 1 && seen.length === 1 && seen[0] === monitors[0], errors };
+    return {
+      viewers: all.length,
+      monitors: monitors.length,
+      fallbacks,
+      sameNode: monitors.length === 1 && seen.length === 1 && seen[0] === monitors[0],
+      errors,
+    };
   });
   // the result viewer (signals + scores) in view for the screenshot
   await page.evaluate(() => {
-    const v = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer')).find((e) => e.querySelector('.al-chart-signals:not([hidden]) .main-svg'));
+    const v = Array.from(document.querySelectorAll('.jp-OutputArea-output .al-viewer')).find((e) =>
+      e.querySelector('.al-chart-signals:not([hidden]) .main-svg'),
+    );
     v?.scrollIntoView({ block: 'start' });
   });
   await page.waitForTimeout(800);
@@ -254,11 +302,15 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
   test('(a) JupyterLab starts with the extension: no warnings, the file icon, plotly not fetched yet', async () => {
     await page.goto(server.url('lab?reset'));
     await waitForApp(page);
-    await page.waitForSelector('.jp-DirListing-item[title*="power.anomaly.json"], .jp-DirListing-item:has-text("power.anomaly.json")', { timeout: 60_000 });
+    await page.waitForSelector('.jp-DirListing-item[title*="power.anomaly.json"], .jp-DirListing-item:has-text("power.anomaly.json")', {
+      timeout: 60_000,
+    });
     await page.waitForTimeout(2000);
     const state = await page.evaluate(() => {
       const app = (window as unknown as AppWindow).jupyterapp!;
-      const item = Array.from(document.querySelectorAll('.jp-DirListing-item')).find((e) => /power\.anomaly\.json/.test(e.textContent ?? ''));
+      const item = Array.from(document.querySelectorAll('.jp-DirListing-item')).find((e) =>
+        /power\.anomaly\.json/.test(e.textContent ?? ''),
+      );
       return {
         fileType: app.docRegistry.getFileType('anomaly-lab-viewer') !== undefined,
         factory: app.docRegistry.defaultWidgetFactory('x.anomaly.json').name,
@@ -274,7 +326,11 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
   }, 180_000);
 
   test('(b) a *.anomaly.json opens in the viewer, re-thresholds like kernel-lib, and scrolls to its last section at 1366×768', async () => {
-    await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('docmanager:open', { path: 'power.anomaly.json' }).then(() => undefined));
+    await page.evaluate(() =>
+      (window as unknown as AppWindow)
+        .jupyterapp!.commands.execute('docmanager:open', { path: 'power.anomaly.json' })
+        .then(() => undefined),
+    );
     await page.waitForSelector('.jp-MimeDocument .al-viewer .al-title', { timeout: 60_000 });
     await page.waitForSelector('.jp-MimeDocument .al-chart-importance .main-svg', { timeout: 90_000 });
     expect(requests.filter((u) => /anomaly-lab-jupyterlab\/static\/plotly\./.test(u)).length).toBe(1); // fetched now, once
@@ -331,7 +387,11 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
   }, 240_000);
 
   test('(e) dark theme: the viewer and its charts are readable', async () => {
-    await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }).then(() => undefined));
+    await page.evaluate(() =>
+      (window as unknown as AppWindow)
+        .jupyterapp!.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' })
+        .then(() => undefined),
+    );
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', null, { timeout: 30_000 });
     await page.$eval('.jp-MimeDocument .al-renderer', (el) => el.scrollTo(0, 0));
     await page.waitForTimeout(2500); // charts redraw on the theme change
@@ -349,22 +409,35 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
       const viewer = document.querySelector('.jp-MimeDocument .al-viewer') as HTMLElement;
       const tick = document.querySelector('.jp-MimeDocument .al-chart-signals .xtick text') as SVGElement;
       const title = document.querySelector('.jp-MimeDocument .al-title') as HTMLElement;
-      return { text: parse(getComputedStyle(title).color), background: parse(getComputedStyle(viewer).backgroundColor), tick: parse(getComputedStyle(tick).fill) };
+      return {
+        text: parse(getComputedStyle(title).color),
+        background: parse(getComputedStyle(viewer).backgroundColor),
+        tick: parse(getComputedStyle(tick).fill),
+      };
     });
     expect(lum.background).toBeLessThan(0.3);
     expect(lum.text).toBeGreaterThan(0.6);
     expect(lum.tick).toBeGreaterThan(0.5);
-    await page.evaluate(() => (window as unknown as AppWindow).jupyterapp!.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }).then(() => undefined));
+    await page.evaluate(() =>
+      (window as unknown as AppWindow)
+        .jupyterapp!.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' })
+        .then(() => undefined),
+    );
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', null, { timeout: 30_000 });
     expect(con.ours).toEqual([]);
   }, 120_000);
 
-  test('settings from JupyterLab\'s settings registry reach the viewer (signalLayout: one panel per channel)', async () => {
+  test("settings from JupyterLab's settings registry reach the viewer (signalLayout: one panel per channel)", async () => {
     const put = async (raw: string): Promise<void> => {
-      const res = await fetch(`${server.base}lab/api/settings/anomaly-lab-jupyterlab:plugin`, { method: 'PUT', headers: { Authorization: `token ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ raw }) });
+      const res = await fetch(`${server.base}lab/api/settings/anomaly-lab-jupyterlab:plugin`, {
+        method: 'PUT',
+        headers: { Authorization: `token ${server.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ raw }),
+      });
       expect(res.status).toBe(204);
     };
-    const panelLabels = (): Promise<string[]> => page.$$eval('.jp-MimeDocument .al-chart-signals .annotation-text', (els) => els.map((e) => e.textContent ?? ''));
+    const panelLabels = (): Promise<string[]> =>
+      page.$$eval('.jp-MimeDocument .al-chart-signals .annotation-text', (els) => els.map((e) => e.textContent ?? ''));
     expect(await panelLabels()).toEqual(['Va, Vb, Vc', 'Ia, Ib, Ic']); // the default: by unit
     await put('{ "signalLayout": "channel" }');
     try {
@@ -381,40 +454,48 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
     expect(con.ours).toEqual([]);
   }, 180_000);
 
-  test('(c) notebook 01 run in JupyterLab with tslab shows the viewer itself and a live monitor updated in place', async () => {
-    // a fresh JupyterLab page with just the notebook (the URL opens it)
-    await page.goto(server.url(`lab/tree/${NOTEBOOK}?reset`));
-    await waitForApp(page);
-    const r = await runNotebookAndWatchMonitor(page, 'lab-notebook-01.png');
-    fs.writeFileSync(path.join(OUT, 'lab-monitor-states.txt'), r.statuses.join('\n') + '\n');
-    expect(r.errors).toEqual([]);
-    expect(r.fallbacks).toBe(0); // no text/html fallback rendered
-    expect(r.viewers).toBeGreaterThanOrEqual(2); // the monitor and the result viewer
-    expect(r.monitors).toBe(1);
-    expect(r.sameNode).toBe(true);
-    expectLiveThenFinished(r.statuses);
-    expect(con.ours).toEqual([]);
-  }, 10 * 60_000);
-
-  test('(d) notebook 01 run in Notebook 7 shows the viewer itself and a live monitor updated in place', async () => {
-    const nb7 = await context.newPage();
-    const con7: Console = { ours: [], all: [] };
-    watchConsole(nb7, con7);
-    try {
-      await nb7.goto(server.url(`notebooks/nb7-${NOTEBOOK}`));
-      await waitForApp(nb7);
-      const r = await runNotebookAndWatchMonitor(nb7, 'notebook7-01.png');
-      fs.writeFileSync(path.join(OUT, 'notebook7-monitor-states.txt'), r.statuses.join('\n') + '\n');
+  test(
+    '(c) notebook 01 run in JupyterLab with tslab shows the viewer itself and a live monitor updated in place',
+    async () => {
+      // a fresh JupyterLab page with just the notebook (the URL opens it)
+      await page.goto(server.url(`lab/tree/${NOTEBOOK}?reset`));
+      await waitForApp(page);
+      const r = await runNotebookAndWatchMonitor(page, 'lab-notebook-01.png');
+      fs.writeFileSync(path.join(OUT, 'lab-monitor-states.txt'), r.statuses.join('\n') + '\n');
       expect(r.errors).toEqual([]);
-      expect(r.fallbacks).toBe(0);
-      expect(r.viewers).toBeGreaterThanOrEqual(2);
+      expect(r.fallbacks).toBe(0); // no text/html fallback rendered
+      expect(r.viewers).toBeGreaterThanOrEqual(2); // the monitor and the result viewer
       expect(r.monitors).toBe(1);
       expect(r.sameNode).toBe(true);
+      expectLiveThenFinished(r.statuses);
+      expect(con.ours).toEqual([]);
+    },
+    10 * 60_000,
+  );
+
+  test(
+    '(d) notebook 01 run in Notebook 7 shows the viewer itself and a live monitor updated in place',
+    async () => {
+      const nb7 = await context.newPage();
+      const con7: Console = { ours: [], all: [] };
+      watchConsole(nb7, con7);
+      try {
+        await nb7.goto(server.url(`notebooks/nb7-${NOTEBOOK}`));
+        await waitForApp(nb7);
+        const r = await runNotebookAndWatchMonitor(nb7, 'notebook7-01.png');
+        fs.writeFileSync(path.join(OUT, 'notebook7-monitor-states.txt'), r.statuses.join('\n') + '\n');
+        expect(r.errors).toEqual([]);
+        expect(r.fallbacks).toBe(0);
+        expect(r.viewers).toBeGreaterThanOrEqual(2);
+        expect(r.monitors).toBe(1);
+        expect(r.sameNode).toBe(true);
         expectLiveThenFinished(r.statuses);
-      expect(con7.ours).toEqual([]);
-    } finally {
-      fs.writeFileSync(path.join(OUT, 'notebook7-console.txt'), con7.all.join('\n') + '\n');
-      await nb7.close();
-    }
-  }, 10 * 60_000);
+        expect(con7.ours).toEqual([]);
+      } finally {
+        fs.writeFileSync(path.join(OUT, 'notebook7-console.txt'), con7.all.join('\n') + '\n');
+        await nb7.close();
+      }
+    },
+    10 * 60_000,
+  );
 });

@@ -45,13 +45,26 @@ function clearAll(): void {
  */
 function chartState(selector: string, i = renderers.length - 1) {
   type Axis = { title?: { text?: string }; domain?: number[]; range?: number[]; visible?: boolean; overlaying?: string };
-  const el = renderers[i].node.querySelector(selector) as HTMLElement & { data?: Array<{ name?: string; x?: ArrayLike<unknown>; yaxis?: string }>; layout?: Record<string, Axis> & { xaxis?: { range?: unknown[] } } };
+  const el = renderers[i].node.querySelector(selector) as HTMLElement & {
+    data?: Array<{ name?: string; x?: ArrayLike<unknown>; yaxis?: string }>;
+    layout?: Record<string, Axis> & { xaxis?: { range?: unknown[] } };
+  };
   if (!el || !el.data) return null;
   const layout = el.layout ?? {};
   const yaxes = Object.keys(layout)
     .filter((k) => /^yaxis\d*$/.test(k) && layout[k].visible !== false)
-    .map((k) => ({ id: k.replace('axis', ''), title: layout[k].title?.text ?? '', domain: layout[k].domain ?? [0, 1], range: layout[k].range ?? null, overlaying: layout[k].overlaying ?? null }));
-  return { traces: el.data.map((t) => ({ name: t.name, points: t.x ? t.x.length : 0, yaxis: t.yaxis ?? 'y' })), xrange: layout.xaxis?.range ?? null, yaxes };
+    .map((k) => ({
+      id: k.replace('axis', ''),
+      title: layout[k].title?.text ?? '',
+      domain: layout[k].domain ?? [0, 1],
+      range: layout[k].range ?? null,
+      overlaying: layout[k].overlaying ?? null,
+    }));
+  return {
+    traces: el.data.map((t) => ({ name: t.name, points: t.x ? t.x.length : 0, yaxis: t.yaxis ?? 'y' })),
+    xrange: layout.xaxis?.range ?? null,
+    yaxes,
+  };
 }
 
 /** Zoom a chart the way a user's drag does (plotly emits plotly_relayout). */

@@ -65,7 +65,9 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 }
 
-const describeE2E = HAS_SHARED ? describeWithTools : (name: string, _tools: Record<string, string>, fn: () => void) => describe.skip(name, fn);
+const describeE2E = HAS_SHARED
+  ? describeWithTools
+  : (name: string, _tools: Record<string, string>, fn: () => void) => describe.skip(name, fn);
 
 describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () => {
   let vp: ViewerPage;
@@ -143,7 +145,11 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     const pct = powerBundleFromFixture();
     // a fixed threshold the percentile does not give: the reference threshold lowered by a fifth
     const fixed = pct.threshold!.value! * 0.8;
-    const bundle: ViewerBundle = { ...pct, title: 'simData2.csv — fixed threshold', threshold: { mode: 'value', value: fixed, pointAdjust: false, mergeGapSamples: pct.threshold!.mergeGapSamples } };
+    const bundle: ViewerBundle = {
+      ...pct,
+      title: 'simData2.csv — fixed threshold',
+      threshold: { mode: 'value', value: fixed, pointAdjust: false, mergeGapSamples: pct.threshold!.mergeGapSamples },
+    };
     await render(page, bundle);
     const opened = nodeDetection(bundle, {});
     expect(opened.threshold).toBe(fixed);
@@ -246,7 +252,10 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     };
     const auto = await panels();
     expect(auto.titles).toEqual(['V', 'A']);
-    expect(auto.byAxis).toEqual([['Va', 'Vb', 'Vc'], ['Ia', 'Ib', 'Ic']]);
+    expect(auto.byAxis).toEqual([
+      ['Va', 'Vb', 'Vc'],
+      ['Ia', 'Ib', 'Ic'],
+    ]);
     // the voltage panel spans the voltages (about ±1), not the currents (hundreds of A)
     const vRange = auto.axes[0].range!;
     expect(Math.max(Math.abs(vRange[0]), Math.abs(vRange[1]))).toBeLessThan(10);
@@ -268,17 +277,39 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
   test('training monitor updates in place when the display is updated', async () => {
     const history = [
       { step: 0, loss: 0.69, accuracy: 0.52 },
-      { step: 100, loss: 0.41, accuracy: 0.81, test: { without_pa: { anomaly_rate: 0.01, precision: 0.3, recall: 0.2, f1: 0.24, ess_score: 0.25 }, with_pa: { anomaly_rate: 0.01, precision: 0.6, recall: 0.7, f1: 0.646, ess_score: 0.65 } } },
+      {
+        step: 100,
+        loss: 0.41,
+        accuracy: 0.81,
+        test: {
+          without_pa: { anomaly_rate: 0.01, precision: 0.3, recall: 0.2, f1: 0.24, ess_score: 0.25 },
+          with_pa: { anomaly_rate: 0.01, precision: 0.6, recall: 0.7, f1: 0.646, ess_score: 0.65 },
+        },
+      },
     ];
     await render(page, trainingViewerBundle({ title: 'ESS training', history, finished: false, maxSteps: 300 }));
     await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(/^live · step 100 of 300/);
-    const more = [...history, { step: 200, loss: 0.3, accuracy: 0.88 }, { step: 300, loss: 0.25, accuracy: 0.9, test: { with_pa: { anomaly_rate: 0.01, precision: 0.8, recall: 0.9, f1: 0.847, ess_score: 0.85 } } }];
+    const more = [
+      ...history,
+      { step: 200, loss: 0.3, accuracy: 0.88 },
+      {
+        step: 300,
+        loss: 0.25,
+        accuracy: 0.9,
+        test: { with_pa: { anomaly_rate: 0.01, precision: 0.8, recall: 0.9, f1: 0.847, ess_score: 0.85 } },
+      },
+    ];
     // same renderer, new model: what update_display_data does
-    await page.evaluate(async (j) => {
-      await alTest.render(j, { reuse: true });
-    }, viewerBundleToJSON(trainingViewerBundle({ title: 'ESS training', history: more, finished: true, maxSteps: 300 })));
+    await page.evaluate(
+      async (j) => {
+        await alTest.render(j, { reuse: true });
+      },
+      viewerBundleToJSON(trainingViewerBundle({ title: 'ESS training', history: more, finished: true, maxSteps: 300 })),
+    );
     await expect(page.locator('.al-viewer').count()).resolves.toBe(1);
-    await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(/^finished · step 300 of 300 · loss 0\.25 · validation F1 \(PA\) 84\.7%/);
+    await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(
+      /^finished · step 300 of 300 · loss 0\.25 · validation F1 \(PA\) 84\.7%/,
+    );
     const st = await page.evaluate(() => alTest.chartState('.al-chart-training'));
     expect(st!.traces.find((t) => t.name === 'loss')!.points).toBe(4);
     await shot(page, 'training-monitor.png');
@@ -322,11 +353,21 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       values[i] = Math.sin(i / 50);
-      scores[i] = (i * 7919) % 1000 / 1000;
+      scores[i] = ((i * 7919) % 1000) / 1000;
     }
     const time = Float64Array.from({ length: n }, (_, i) => t0 + 1000 * i);
-    await render(page, buildViewerBundle({ title: 'epoch axis', series: { columns: ['soc'], values, time }, scores: { values: scores }, threshold: { rate: 0.01 } }));
-    await page.evaluate(() => alTest.relayout('.al-chart-scores', { 'xaxis.range[0]': '2022-05-10 00:10', 'xaxis.range[1]': '2022-05-10 00:20:30.5' }));
+    await render(
+      page,
+      buildViewerBundle({
+        title: 'epoch axis',
+        series: { columns: ['soc'], values, time },
+        scores: { values: scores },
+        threshold: { rate: 0.01 },
+      }),
+    );
+    await page.evaluate(() =>
+      alTest.relayout('.al-chart-scores', { 'xaxis.range[0]': '2022-05-10 00:10', 'xaxis.range[1]': '2022-05-10 00:20:30.5' }),
+    );
     const range = await page.evaluate(() => alTest.viewer().xRange);
     expect(range).toEqual([t0 + 600_000, t0 + 1_230_500]);
     const st = await page.evaluate(() => alTest.chartState('.al-chart-signals'));
@@ -338,8 +379,13 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
   test('an invalid bundle shows a readable error naming the field', async () => {
     await page.evaluate(async () => {
       alTest.clearAll();
-      await alTest.render('{"mime":"application/vnd.anomaly-lab.viewer.v1+json","version":1,"kind":"generic","title":"x","series":{"columns":["a"],"length":3,"values":[1,2]}}', { path: 'broken.anomaly.json' });
+      await alTest.render(
+        '{"mime":"application/vnd.anomaly-lab.viewer.v1+json","version":1,"kind":"generic","title":"x","series":{"columns":["a"],"length":3,"values":[1,2]}}',
+        { path: 'broken.anomaly.json' },
+      );
     });
-    await expect(page.locator('.al-error').textContent()).resolves.toMatch(/^broken\.anomaly\.json: invalid viewer bundle: \/series\/values: holds 2 values, expected length 3 × 1 columns = 3/);
+    await expect(page.locator('.al-error').textContent()).resolves.toMatch(
+      /^broken\.anomaly\.json: invalid viewer bundle: \/series\/values: holds 2 values, expected length 3 × 1 columns = 3/,
+    );
   });
 });

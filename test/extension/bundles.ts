@@ -31,7 +31,10 @@ export interface PowerFixture {
 
 /** Minimal numeric CSV reader for the seed's Time,Va..Ic file (the io area owns the real loader). */
 export function readNumericCsv(file: string): { header: string[]; rows: number; data: Float64Array } {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const header = lines[0].split(',');
   const data = new Float64Array((lines.length - 1) * header.length);
   for (let r = 1; r < lines.length; r++) {
@@ -56,7 +59,10 @@ export function loadPowerFixture(): PowerFixture {
 }
 
 /** The reference power run as a bundle; `overrides` change single inputs (title, threshold, mode, …). */
-export function powerBundleFromFixture(f: PowerFixture = loadPowerFixture(), overrides: Partial<Parameters<typeof powerViewerBundle>[0]> = {}): ViewerBundle {
+export function powerBundleFromFixture(
+  f: PowerFixture = loadPowerFixture(),
+  overrides: Partial<Parameters<typeof powerViewerBundle>[0]> = {},
+): ViewerBundle {
   const e = f.expected;
   return powerViewerBundle({
     title: 'simData2.csv — LSTM autoencoder (reference MSE)',

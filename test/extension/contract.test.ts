@@ -105,16 +105,24 @@ describe('bad bundles fail with a message naming the field', () => {
   const series = { columns: ['a', 'b'], values: new Float32Array([1, 2, 3, 4, 5, 6]) };
 
   test('series values that do not fill the columns', () => {
-    expect(() => buildViewerBundle({ title: 't', series: { columns: ['a', 'b'], values: new Float32Array(5) } })).toThrow(/series\.values: 5 values do not make 2 rows × 2 columns \(a, b\)/);
+    expect(() => buildViewerBundle({ title: 't', series: { columns: ['a', 'b'], values: new Float32Array(5) } })).toThrow(
+      /series\.values: 5 values do not make 2 rows × 2 columns \(a, b\)/,
+    );
   });
   test('labels of the wrong length', () => {
-    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [0.1, 0.2, 0.3] }, labels: [0, 1] })).toThrow(/\/labels: 2 labels for 3 scores/);
+    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [0.1, 0.2, 0.3] }, labels: [0, 1] })).toThrow(
+      /\/labels: 2 labels for 3 scores/,
+    );
   });
   test('point scores of the wrong length', () => {
-    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [0.1, 0.2] } })).toThrow(/\/scores\/values: 2 point scores for a series of length 3/);
+    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [0.1, 0.2] } })).toThrow(
+      /\/scores\/values: 2 point scores for a series of length 3/,
+    );
   });
   test('window scores that do not fit', () => {
-    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [1, 2], alignment: 'window', windowSize: 3 } })).toThrow(/2 windows of 3 rows do not fit a series of length 3/);
+    expect(() => buildViewerBundle({ title: 't', series, scores: { values: [1, 2], alignment: 'window', windowSize: 3 } })).toThrow(
+      /2 windows of 3 rows do not fit a series of length 3/,
+    );
   });
   test('schema violations name the path', () => {
     const good = buildViewerBundle({ title: 't', series, scores: { values: [0.1, 0.2, 0.3] } });
@@ -128,11 +136,15 @@ describe('bad bundles fail with a message naming the field', () => {
   });
   test('strings that are not JSON, wrong MIME, arrays', () => {
     expect(() => parseViewerBundle('{"mime": ', 'results.anomaly.json')).toThrow(/results\.anomaly\.json: not valid JSON/);
-    expect(() => parseViewerBundle({ mime: 'application/vnd.other+json' })).toThrow(/unsupported bundle type "application\/vnd\.other\+json"/);
+    expect(() => parseViewerBundle({ mime: 'application/vnd.other+json' })).toThrow(
+      /unsupported bundle type "application\/vnd\.other\+json"/,
+    );
     expect(() => parseViewerBundle([])).toThrow(/got an array/);
   });
   test('intervals out of order', () => {
-    expect(() => buildViewerBundle({ title: 't', series, intervals: [{ start: 5, end: 2 }] })).toThrow(/\/intervals\/0: end 2 is before start 5/);
+    expect(() => buildViewerBundle({ title: 't', series, intervals: [{ start: 5, end: 2 }] })).toThrow(
+      /\/intervals\/0: end 2 is before start 5/,
+    );
   });
 });
 

@@ -40,7 +40,16 @@ describeShared('power-system bundle re-thresholded in the browser code', () => {
       expect(iv.classifiedBy).toBe('exact');
     });
     const csv = anomaliesCsv(decoded.bundle, r).trim().split('\n');
-    expect(csv[0].split(',').slice(0, 8)).toEqual(['start_time', 'end_time', 'duration_s', 'start_index', 'end_index', 'peak_score', 'predicted_fault', 'confidence']);
+    expect(csv[0].split(',').slice(0, 8)).toEqual([
+      'start_time',
+      'end_time',
+      'duration_s',
+      'start_index',
+      'end_index',
+      'peak_score',
+      'predicted_fault',
+      'confidence',
+    ]);
     expect(csv.length).toBe(1 + f.expected.merged_intervals.length);
     expect(csv[1].split(',')[6]).toBe(f.expected.predictions[0].predicted_fault);
     const md = markdownReport(decoded.bundle, r, summarizeDetection(r));
@@ -65,7 +74,14 @@ describeShared('AnomalyBERT bundle re-thresholded in the browser code', () => {
   const det = new BundleDetector(decoded);
 
   test('metrics at each reference rate match the Python fixture, with and without PA', () => {
-    for (const row of expected.metrics as Array<{ anomaly_rate: number; point_adjust: boolean; precision: number; recall: number; f1: number; ess_score: number }>) {
+    for (const row of expected.metrics as Array<{
+      anomaly_rate: number;
+      point_adjust: boolean;
+      precision: number;
+      recall: number;
+      f1: number;
+      ess_score: number;
+    }>) {
       const r = det.run({ ...initialDetectionSettings(decoded), rate: row.anomaly_rate });
       const m = row.point_adjust ? r.metrics!.with_pa : r.metrics!.without_pa;
       expect(m.precision).toBeCloseTo(row.precision, 9);
@@ -146,7 +162,13 @@ describe('point-aligned intervals', () => {
     // flagged points (score 1) at 10, 11, 12 and 15 on a 0.5 s axis
     const scores = new Float32Array(40).fill(0);
     for (const i of [10, 11, 12, 15]) scores[i] = 1;
-    const b = buildViewerBundle({ title: 't', series: { columns: ['a'], values: new Float32Array(40) }, axis: { unit: 'seconds', start: 100, step: 0.5 }, scores: { values: scores }, threshold: { rate: 0.1, pointAdjust: false } });
+    const b = buildViewerBundle({
+      title: 't',
+      series: { columns: ['a'], values: new Float32Array(40) },
+      axis: { unit: 'seconds', start: 100, step: 0.5 },
+      scores: { values: scores },
+      threshold: { rate: 0.1, pointAdjust: false },
+    });
     const det = new BundleDetector(decodeViewerBundle(b));
     const base = initialDetectionSettings(det.decoded);
     const apart = det.run({ ...base, mergeGapSamples: 1 });

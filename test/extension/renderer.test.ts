@@ -35,7 +35,12 @@ function generatedBundle(): { bundle: ViewerBundle; scores: Float32Array; labels
   const values = new Float32Array(n * 2);
   const scores = new Float32Array(n);
   const labels = new Uint8Array(n);
-  for (const [a, b] of [[400, 460], [1500, 1530], [2500, 2620]]) labels.fill(1, a, b);
+  for (const [a, b] of [
+    [400, 460],
+    [1500, 1530],
+    [2500, 2620],
+  ])
+    labels.fill(1, a, b);
   for (let i = 0; i < n; i++) {
     values[2 * i] = Math.sin(i / 30) + 0.05 * rng.normal();
     values[2 * i + 1] = Math.cos(i / 45) + 0.05 * rng.normal();
@@ -111,7 +116,8 @@ describe('AnomalyViewer in jsdom', () => {
     const v = mount();
     v.setBundle(generatedBundle().bundle);
     const header = (key: string): HTMLElement => v.node.querySelector(`th[data-sort="${key}"]`) as HTMLElement;
-    const peaks = (): number[] => Array.from(v.node.querySelectorAll('.al-interval-row td:nth-child(4)')).map((td) => Number(td.textContent));
+    const peaks = (): number[] =>
+      Array.from(v.node.querySelectorAll('.al-interval-row td:nth-child(4)')).map((td) => Number(td.textContent));
     header('peakScore').click(); // numeric columns sort descending first
     const desc = peaks();
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
@@ -133,7 +139,10 @@ describe('AnomalyViewer in jsdom', () => {
     Widget.attach(r, document.body);
     // stand-in for JupyterLab's MimeModel (its ESM build does not load in jest): data + metadata
     const model = (data: unknown) => ({ data: { [VIEWER_MIME]: data }, metadata: {}, trusted: true, setData: () => undefined }) as never;
-    const h1 = [{ step: 0, loss: 0.7 }, { step: 50, loss: 0.5 }];
+    const h1 = [
+      { step: 0, loss: 0.7 },
+      { step: 50, loss: 0.5 },
+    ];
     await r.renderModel(model(viewerBundleToJSON(trainingViewerBundle({ history: h1, finished: false, maxSteps: 200 }))));
     const status = r.node.querySelector('.al-training-status')!;
     expect(status.textContent).toBe('live · step 50 of 200 · loss 0.5');
@@ -150,7 +159,13 @@ describe('AnomalyViewer in jsdom', () => {
   test('hostile names are rendered as text', () => {
     const evil = '<img src=x onerror="window.__pwned=1">';
     const v = mount();
-    const b = buildViewerBundle({ title: evil, provenance: { source: evil }, series: { columns: [evil], values: new Float32Array([1, 2, 3, 4]) }, scores: { values: [0, 1, 0, 0] }, intervals: [{ start: 1, end: 2, fault: evil }] });
+    const b = buildViewerBundle({
+      title: evil,
+      provenance: { source: evil },
+      series: { columns: [evil], values: new Float32Array([1, 2, 3, 4]) },
+      scores: { values: [0, 1, 0, 0] },
+      intervals: [{ start: 1, end: 2, fault: evil }],
+    });
     v.setBundle(b);
     expect(v.node.querySelectorAll('img').length).toBe(0);
     expect(v.node.querySelector('.al-title')!.textContent).toBe(evil);
@@ -178,9 +193,15 @@ describe('AnomalyViewer in jsdom', () => {
 describe('settings schema', () => {
   test('extension/schema/plugin.json defaults are the code defaults; bad values fall back', () => {
     const schema = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'extension/schema/plugin.json'), 'utf8'));
-    const defaults = Object.fromEntries(Object.entries(schema.properties as Record<string, { default: unknown }>).map(([k, p]) => [k, p.default]));
+    const defaults = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, { default: unknown }>).map(([k, p]) => [k, p.default]),
+    );
     expect(defaults).toEqual(DEFAULT_SETTINGS);
-    const s = normalizeSettings({ defaultAnomalyRate: 2, maxPointsDrawn: 'x', colors: { predicted: 'red;background:url(x)', score: '#123456' } });
+    const s = normalizeSettings({
+      defaultAnomalyRate: 2,
+      maxPointsDrawn: 'x',
+      colors: { predicted: 'red;background:url(x)', score: '#123456' },
+    });
     expect(s.defaultAnomalyRate).toBe(DEFAULT_SETTINGS.defaultAnomalyRate);
     expect(s.maxPointsDrawn).toBe(DEFAULT_SETTINGS.maxPointsDrawn);
     expect(s.colors.predicted).toBe(DEFAULT_SETTINGS.colors.predicted);

@@ -4,7 +4,15 @@
  * Pure functions (no DOM): the figures the viewer hands to plotly. The drawn result is checked in
  * Chromium (test/e2e/viewer.test.ts) and in real JupyterLab (test/e2e/jupyterlab.test.ts).
  */
-import { BundleDetector, buildViewerBundle, decodeViewerBundle, inferUnit, inferUnits, initialDetectionSettings, powerViewerBundle } from '../../kernel-lib/src/browser';
+import {
+  BundleDetector,
+  buildViewerBundle,
+  decodeViewerBundle,
+  inferUnit,
+  inferUnits,
+  initialDetectionSettings,
+  powerViewerBundle,
+} from '../../kernel-lib/src/browser';
 import { isDarkTheme, signalPanels, signalsFigure, type Theme } from '../../extension/src/charts';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../extension/src/settings';
 
@@ -15,7 +23,16 @@ function essColumns(n = 500): { columns: string[]; values: Float32Array } {
   const columns = ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'];
   const values = new Float32Array(n * 5);
   for (let i = 0; i < n; i++) {
-    values.set([800 + 20 * Math.sin(i / 50), 100 * Math.sin(i / 30), 50 + 40 * Math.sin(i / 80), 30 + 5 * Math.sin(i / 60), 0.02 + 0.01 * Math.sin(i / 20)], i * 5);
+    values.set(
+      [
+        800 + 20 * Math.sin(i / 50),
+        100 * Math.sin(i / 30),
+        50 + 40 * Math.sin(i / 80),
+        30 + 5 * Math.sin(i / 60),
+        0.02 + 0.01 * Math.sin(i / 20),
+      ],
+      i * 5,
+    );
   }
   return { columns, values };
 }
@@ -30,15 +47,27 @@ describe('units in bundles', () => {
     expect(inferUnits(['a', 'b'])).toBeUndefined();
   });
 
-  test('builders: inferred when absent, the caller\'s units win, power bundles carry V and A', () => {
+  test("builders: inferred when absent, the caller's units win, power bundles carry V and A", () => {
     const { columns, values } = essColumns(10);
     expect(buildViewerBundle({ title: 't', series: { columns, values } }).series!.units).toEqual(['V', 'A', '%', '°C', 'V']);
-    expect(buildViewerBundle({ title: 't', series: { columns, values, units: ['kV', 'kA', '', '', 'mV'] } }).series!.units).toEqual(['kV', 'kA', '', '', 'mV']);
+    expect(buildViewerBundle({ title: 't', series: { columns, values, units: ['kV', 'kA', '', '', 'mV'] } }).series!.units).toEqual([
+      'kV',
+      'kA',
+      '',
+      '',
+      'mV',
+    ]);
     expect(buildViewerBundle({ title: 't', series: { columns: ['x', 'y'], values: new Float32Array(20) } }).series!.units).toBeUndefined();
     const n = 200;
     const p = powerViewerBundle({
-      time: Float64Array.from({ length: n }, (_, i) => i / 100), columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'], values: new Float32Array(n * 6),
-      mse: new Float32Array(n - 9), sequenceLength: 10, percentile: 95, maxGapSamples: 5, intervals: [],
+      time: Float64Array.from({ length: n }, (_, i) => i / 100),
+      columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'],
+      values: new Float32Array(n * 6),
+      mse: new Float32Array(n - 9),
+      sequenceLength: 10,
+      percentile: 95,
+      maxGapSamples: 5,
+      intervals: [],
     });
     expect(p.series!.units).toEqual(['V', 'V', 'V', 'A', 'A', 'A']);
   });
@@ -50,19 +79,28 @@ describe('signal panels', () => {
     const d = decodeViewerBundle(buildViewerBundle({ title: 'ess', series: { columns, values } }));
     expect(signalPanels(d, [0, 1, 2, 3, 4], 'auto')).toEqual([[0], [1], [2], [3], [4]]);
     // without units, channels of one scale share a panel
-    const same = decodeViewerBundle(buildViewerBundle({ title: 'x', series: { columns: ['a', 'b', 'c'], values: Float32Array.from({ length: 300 }, (_, i) => Math.sin(i) * (1 + (i % 3) * 0.5)) } }));
+    const same = decodeViewerBundle(
+      buildViewerBundle({
+        title: 'x',
+        series: { columns: ['a', 'b', 'c'], values: Float32Array.from({ length: 300 }, (_, i) => Math.sin(i) * (1 + (i % 3) * 0.5)) },
+      }),
+    );
     expect(signalPanels(same, [0, 1, 2], 'auto')).toEqual([[0, 1, 2]]);
   });
 
   test("power: V and A panels by default, 'channel' and 'overlay' on request", () => {
     const n = 400;
     const values = new Float32Array(n * 6);
-    for (let i = 0; i < n; i++) for (let p = 0; p < 3; p++) {
-      values[i * 6 + p] = Math.sin(i / 10 + p);
-      values[i * 6 + 3 + p] = 1875 * Math.sin(i / 10 + p);
-    }
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < 3; p++) {
+        values[i * 6 + p] = Math.sin(i / 10 + p);
+        values[i * 6 + 3 + p] = 1875 * Math.sin(i / 10 + p);
+      }
     const d = decodeViewerBundle(buildViewerBundle({ title: 'p', series: { columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'], values } }));
-    expect(signalPanels(d, [0, 1, 2, 3, 4, 5], 'auto')).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(signalPanels(d, [0, 1, 2, 3, 4, 5], 'auto')).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     expect(signalPanels(d, [0, 4], 'channel')).toEqual([[0], [4]]);
     expect(signalPanels(d, [0, 1, 3], 'overlay')).toEqual([[0, 1, 3]]);
 
@@ -104,10 +142,17 @@ describe('theme', () => {
     expect(isDarkTheme({ ...THEME, background: '#fff' })).toBe(false);
     expect(isDarkTheme({ ...THEME, background: 'white' })).toBe(false);
     const values = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i));
-    const bundle = buildViewerBundle({ title: 'x', series: { columns: ['a'], values }, scores: { values: Float32Array.from(values, Math.abs) }, threshold: { rate: 0.1 } });
+    const bundle = buildViewerBundle({
+      title: 'x',
+      series: { columns: ['a'], values },
+      scores: { values: Float32Array.from(values, Math.abs) },
+      threshold: { rate: 0.1 },
+    });
     const d = decodeViewerBundle(bundle);
     const det = new BundleDetector(d).run(initialDetectionSettings(d, 0.1));
-    const band = (bg: string) => signalsFigure(d, det, [0], null, DEFAULT_SETTINGS, { ...THEME, background: bg }).data.find((t) => t.name === 'predicted anomaly')!.opacity;
+    const band = (bg: string) =>
+      signalsFigure(d, det, [0], null, DEFAULT_SETTINGS, { ...THEME, background: bg }).data.find((t) => t.name === 'predicted anomaly')!
+        .opacity;
     expect(band('#111111')).toBeGreaterThan(band('#ffffff'));
   });
 });

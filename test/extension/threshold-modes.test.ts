@@ -31,8 +31,18 @@ describe('threshold modes', () => {
     expect(rateFromPercentile(95)).toBeCloseTo(0.05, 12);
     expect(percentileFromRate(0.01)).toBeCloseTo(99, 12);
     expect(rateFromPercentile(percentileFromRate(0.037))).toBeCloseTo(0.037, 12);
-    expect(completeThresholdRule({ percentile: 90 }, { rate: 0.01 })).toEqual({ mode: 'percentile', rate: expect.closeTo(0.1, 12), percentile: 90, value: NaN });
-    expect(completeThresholdRule({ rate: 0.02 }, { rate: 0.01, percentile: 95 })).toEqual({ mode: 'rate', rate: 0.02, percentile: expect.closeTo(98, 12), value: NaN });
+    expect(completeThresholdRule({ percentile: 90 }, { rate: 0.01 })).toEqual({
+      mode: 'percentile',
+      rate: expect.closeTo(0.1, 12),
+      percentile: 90,
+      value: NaN,
+    });
+    expect(completeThresholdRule({ rate: 0.02 }, { rate: 0.01, percentile: 95 })).toEqual({
+      mode: 'rate',
+      rate: 0.02,
+      percentile: expect.closeTo(98, 12),
+      value: NaN,
+    });
     expect(completeThresholdRule(undefined, { rate: 0.01, percentile: 95 })).toMatchObject({ mode: 'rate', rate: 0.01, percentile: 95 });
   });
 
@@ -51,14 +61,19 @@ describe('threshold modes', () => {
     const rule = { rate: 0.05, percentile: 95, value: 0.25 };
     expect(describeThreshold({ ...rule, mode: 'rate' })).toEqual({ label: 'anomaly rate', text: '0.05' });
     expect(describeThreshold({ ...rule, mode: 'percentile' })).toEqual({ label: 'threshold percentile', text: '95' });
-    expect(describeThreshold({ ...rule, mode: 'value' }, { resultRate: 0.0123456789 })).toEqual({ label: 'fixed threshold', text: '0.25 (anomaly rate 0.0123457)' });
+    expect(describeThreshold({ ...rule, mode: 'value' }, { resultRate: 0.0123456789 })).toEqual({
+      label: 'fixed threshold',
+      text: '0.25 (anomaly rate 0.0123457)',
+    });
   });
 
   test('switching modes keeps the threshold in effect (same flags before and after)', () => {
     const rng = createRng(5);
     const n = 2000;
     const scores = Float32Array.from({ length: n }, () => rng.uniform());
-    const decoded = decodeViewerBundle(buildViewerBundle({ kind: 'generic', title: 't', scores: { values: scores }, threshold: { rate: 0.04 } }));
+    const decoded = decodeViewerBundle(
+      buildViewerBundle({ kind: 'generic', title: 't', scores: { values: scores }, threshold: { rate: 0.04 } }),
+    );
     const det = new BundleDetector(decoded);
     let settings: DetectionSettings = initialDetectionSettings(decoded);
     let last = det.run(settings);

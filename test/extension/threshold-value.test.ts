@@ -121,7 +121,9 @@ describe("threshold mode 'value': browser detection", () => {
     expect(none.rate).toBe(0);
     expect(none.intervals).toEqual([]);
     for (const bad of [NaN, Infinity]) {
-      expect(() => checkDetectionSettings({ ...initialDetectionSettings(decoded), value: bad })).toThrow(`threshold value must be a finite number, got ${bad}`);
+      expect(() => checkDetectionSettings({ ...initialDetectionSettings(decoded), value: bad })).toThrow(
+        `threshold value must be a finite number, got ${bad}`,
+      );
     }
   });
 
@@ -149,7 +151,9 @@ describe("threshold mode 'value': contract and validation", () => {
     const v = validateViewerBundle(b);
     expect(v.valid).toBe(false);
     expect(v.errors).toContain("/threshold: must have required property 'value'");
-    expect(() => buildViewerBundle({ title: 't', scores: { values: scores }, threshold: { mode: 'value' } })).toThrow(/\/threshold: must have required property 'value'/);
+    expect(() => buildViewerBundle({ title: 't', scores: { values: scores }, threshold: { mode: 'value' } })).toThrow(
+      /\/threshold: must have required property 'value'/,
+    );
   });
 
   test('a non-finite value (possible in a JS object, not in JSON) is refused naming /threshold/value', () => {
@@ -159,7 +163,9 @@ describe("threshold mode 'value': contract and validation", () => {
     expect(v.valid).toBe(false);
     // ajv's number type excludes NaN and ±Infinity; the schema names the field (a missing value: see above)
     expect(v.errors).toContain('/threshold/value: must be number');
-    expect(() => buildViewerBundle({ title: 't', scores: { values: scores }, threshold: { mode: 'value', value: Infinity } })).toThrow(/threshold\.value: mode 'value' needs a finite number, got Infinity/);
+    expect(() => buildViewerBundle({ title: 't', scores: { values: scores }, threshold: { mode: 'value', value: Infinity } })).toThrow(
+      /threshold\.value: mode 'value' needs a finite number, got Infinity/,
+    );
   });
 
   test('an unknown mode is refused by the schema', () => {
@@ -182,13 +188,29 @@ describeShared('power bundle with a fixed threshold opens with the intervals the
   }
 
   test("thresholdMode 'value' → mode value; default stays percentile", () => {
-    expect(bundle('value').threshold).toEqual({ mode: 'value', value: fixed, pointAdjust: false, mergeGapSamples: e.params.max_gap_samples });
+    expect(bundle('value').threshold).toEqual({
+      mode: 'value',
+      value: fixed,
+      pointAdjust: false,
+      mergeGapSamples: e.params.max_gap_samples,
+    });
     expect(bundle().threshold).toMatchObject({ mode: 'percentile', percentile: e.params.percentile, value: fixed });
-    expect(() => powerViewerBundle({ ...bundleInput(), threshold: undefined, thresholdMode: 'value' })).toThrow(/^threshold: thresholdMode 'value' needs the fixed threshold as a finite number, got undefined/);
+    expect(() => powerViewerBundle({ ...bundleInput(), threshold: undefined, thresholdMode: 'value' })).toThrow(
+      /^threshold: thresholdMode 'value' needs the fixed threshold as a finite number, got undefined/,
+    );
   });
 
   function bundleInput() {
-    return { time: f.time, columns: f.columns, values: f.values, mse: f.mse, sequenceLength: e.params.sequence_length, percentile: e.params.percentile, maxGapSamples: e.params.max_gap_samples, intervals: [] };
+    return {
+      time: f.time,
+      columns: f.columns,
+      values: f.values,
+      mse: f.mse,
+      sequenceLength: e.params.sequence_length,
+      percentile: e.params.percentile,
+      maxGapSamples: e.params.max_gap_samples,
+      intervals: [],
+    };
   }
 
   test('the viewer detection equals thresholdWindows + mergeAnomalyIntervals with the fixed threshold', () => {

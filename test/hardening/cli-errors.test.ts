@@ -67,10 +67,22 @@ describe('numeric options are range-checked', () => {
   writeNpy(npy, new Float32Array([0, 1, 0, 0]), [4]);
 
   test.each([
-    [['power', 'detect', '--data', npy, '--detector', npy, '--out', path.join(root, 'o1'), '--time_tolerance', '-1'], '--time_tolerance', /option --time_tolerance must be ≥ 0 and ≤ 1, got -1/],
-    [['metrics', '--scores', npy, '--labels', npy, '--random_trials', '1000000000'], '--random_trials', /option --random_trials must be ≥ 1 and ≤ 100000, got 1000000000/],
+    [
+      ['power', 'detect', '--data', npy, '--detector', npy, '--out', path.join(root, 'o1'), '--time_tolerance', '-1'],
+      '--time_tolerance',
+      /option --time_tolerance must be ≥ 0 and ≤ 1, got -1/,
+    ],
+    [
+      ['metrics', '--scores', npy, '--labels', npy, '--random_trials', '1000000000'],
+      '--random_trials',
+      /option --random_trials must be ≥ 1 and ≤ 100000, got 1000000000/,
+    ],
     [['metrics', '--scores', npy, '--labels', npy, '--random_trials', '0'], '--random_trials', /must be ≥ 1/],
-    [['train', '--train', npy, '--out', path.join(root, 'o2'), '--max_steps', '-5'], '--max_steps', /option --max_steps must be a positive integer, got -5/],
+    [
+      ['train', '--train', npy, '--out', path.join(root, 'o2'), '--max_steps', '-5'],
+      '--max_steps',
+      /option --max_steps must be a positive integer, got -5/,
+    ],
   ])('%j', async (args, option, message) => {
     const r = await runCliLimited(args as string[]);
     expect(expectCleanFailure(r, option as string)).toMatch(message as RegExp);
@@ -80,7 +92,9 @@ describe('numeric options are range-checked', () => {
     const train = writeTrainNpy(path.join(root, 'train.npy'));
     const args = tinyTrainArgs(train).map((a, i, all) => (all[i - 1] === '--d_embed' ? '1000000' : a));
     const r = await runCliLimited([...args, '--out', path.join(root, 'huge')]);
-    expect(expectCleanFailure(r, '--d_embed')).toMatch(/options --d_embed 1000000, .*training needs at least [\d.]+ GB .*more than this machine's [\d.]+ GB/);
+    expect(expectCleanFailure(r, '--d_embed')).toMatch(
+      /options --d_embed 1000000, .*training needs at least [\d.]+ GB .*more than this machine's [\d.]+ GB/,
+    );
     expect(r.peakRssBytes).toBeLessThan(512 * 2 ** 20);
   });
 });
@@ -88,8 +102,17 @@ describe('numeric options are range-checked', () => {
 describe('internal errors are wrapped with their input', () => {
   test('a RangeError names the files of the command line', () => {
     const f = path.join(root, 'labels.npy');
-    const line = errorLine(new RangeError('Invalid typed array length: 10000000000'), ['--data', f, '--out', path.join(root, 'x'), '--lr', '1']);
-    expect(line).toBe(`internal error (RangeError: Invalid typed array length: 10000000000) while processing --data '${f}'; please report it with that input`);
+    const line = errorLine(new RangeError('Invalid typed array length: 10000000000'), [
+      '--data',
+      f,
+      '--out',
+      path.join(root, 'x'),
+      '--lr',
+      '1',
+    ]);
+    expect(line).toBe(
+      `internal error (RangeError: Invalid typed array length: 10000000000) while processing --data '${f}'; please report it with that input`,
+    );
     expect(errorLine(new Error(`bad${ESC}[2J\nnext`))).toBe('bad\\x1b[2J\\nnext');
   });
 });
@@ -107,7 +130,9 @@ describe('long loops', () => {
     const l = path.join(root, 'l.npy');
     writeNpy(s, scores, [n]);
     writeNpy(l, labels, [n]);
-    const child = spawn(process.execPath, [CLI, 'metrics', '--scores', s, '--labels', l, '--random_trials', '100000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'metrics', '--scores', s, '--labels', l, '--random_trials', '100000', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -136,13 +161,34 @@ describe('power outputs escape class names (the shared helper)', () => {
     source: 'gen',
     params: { sequence_length: 4, percentile: 95, max_gap_samples: 1 },
     sampleTime: 0.001,
-    detection: { mse: new Float64Array(n), threshold: 0.5, flags: new Uint8Array(n), windowStart: new Float64Array(n), windowEnd: new Float64Array(n), intervals: [], sequenceLength: 4, percentile: 95 } as PowerAnalysis['detection'],
+    detection: {
+      mse: new Float64Array(n),
+      threshold: 0.5,
+      flags: new Uint8Array(n),
+      windowStart: new Float64Array(n),
+      windowEnd: new Float64Array(n),
+      intervals: [],
+      sequenceLength: 4,
+      percentile: 95,
+    } as PowerAnalysis['detection'],
     mergedIntervals: hostile.map((_, i) => [i, i + 0.5] as [number, number]),
     features: [],
-    predictions: hostile.map((c, i) => ({ start_time: i, end_time: i + 0.5, predicted_fault: c, confidence: 0.9, proba: [] })) as PowerAnalysis['predictions'],
+    predictions: hostile.map((c, i) => ({
+      start_time: i,
+      end_time: i + 0.5,
+      predicted_fault: c,
+      confidence: 0.9,
+      proba: [],
+    })) as PowerAnalysis['predictions'],
     classes: hostile,
   };
-  const data: PowerData = { source: `data|${ESC}.csv`, length: 3, time: Float64Array.from([0, 0.001, 0.002]), signals: Array.from({ length: 6 }, () => new Float64Array(3)), sampleTime: 0.001 };
+  const data: PowerData = {
+    source: `data|${ESC}.csv`,
+    length: 3,
+    time: Float64Array.from([0, 0.001, 0.002]),
+    signals: Array.from({ length: 6 }, () => new Float64Array(3)),
+    sampleTime: 0.001,
+  };
 
   test('report.md keeps one table row per interval, with no raw markup or control characters', () => {
     const md = powerReportMarkdown(analysis, data, { models: { detector: 'm`x`|.h5' } });
@@ -169,7 +215,9 @@ describe('power outputs escape class names (the shared helper)', () => {
     const records = parseCsv(csv);
     expect(records).toHaveLength(n + 1);
     for (const rec of records) expect(rec).toHaveLength(5);
-    expect(records.slice(1).map((r) => r[3])).toEqual(hostile.map((c) => escapeControl(c.startsWith('=') ? `'${c}` : c).replace('\\n', '\n')));
+    expect(records.slice(1).map((r) => r[3])).toEqual(
+      hostile.map((c) => escapeControl(c.startsWith('=') ? `'${c}` : c).replace('\\n', '\n')),
+    );
   });
 });
 

@@ -43,7 +43,9 @@ describe('disk full (ENOSPC)', () => {
     expect(made.code).toBe(0);
     const isState = (rel: string): boolean => rel.startsWith('state') || rel === 'history.json';
     const before = treeDigest(out, isState);
-    expect(Object.keys(before)).toEqual(expect.arrayContaining(['state/step_20/weights.bin', 'state/step_20_optimizer.bin', 'history.json']));
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining(['state/step_20/weights.bin', 'state/step_20_optimizer.bin', 'history.json']),
+    );
 
     // Leave 100 KB: the resumed run's first write (the step-20 checkpoint again) cannot fit; leave
     // 400 KB: the checkpoint fits, the optimiser file (~560 KB) does not.
@@ -53,12 +55,22 @@ describe('disk full (ENOSPC)', () => {
       fs.writeFileSync(filler, Buffer.alloc(Math.max(0, freeKb(mnt) - leaveKb) * 1024));
       const full = await runCliLimited([...args, '--max_steps', '40', '--out', out, '--resume'], { timeoutMs: 60000 });
       const errors = full.stderr.split('\n').filter((l) => l.startsWith('anomaly-lab train:'));
-      expect({ code: full.code, errors }).toEqual({ code: 1, errors: [expect.stringMatching(new RegExp(`^anomaly-lab train: cannot write ${out}/(state/step_\\d+[^ ]*|[a-z]+\\.json): no space left on device \\(ENOSPC\\)$`))] });
+      expect({ code: full.code, errors }).toEqual({
+        code: 1,
+        errors: [
+          expect.stringMatching(
+            new RegExp(
+              `^anomaly-lab train: cannot write ${out}/(state/step_\\d+[^ ]*|[a-z]+\\.json): no space left on device \\(ENOSPC\\)$`,
+            ),
+          ),
+        ],
+      });
       failed.push(errors[0].replace(/^anomaly-lab train: cannot write /, '').replace(/: no space.*$/, ''));
       expect(full.stderr).not.toMatch(/\.tmp-\d+/); // the published name, not the temporary
       // Byte-identical, except a checkpoint's config.json when its rewrite completed (its creation time).
       const now = treeDigest(out, isState);
-      for (const [rel, sha] of Object.entries(before)) if (!rel.endsWith('/config.json')) expect({ rel, sha: now[rel] }).toEqual({ rel, sha });
+      for (const [rel, sha] of Object.entries(before))
+        if (!rel.endsWith('/config.json')) expect({ rel, sha: now[rel] }).toEqual({ rel, sha });
       expect(Object.keys(now).sort()).toEqual(Object.keys(before).sort());
       expect(fs.readdirSync(path.join(out, 'state')).filter((f) => f.includes('.tmp-'))).toEqual([]);
       fs.rmSync(filler);
@@ -162,7 +174,11 @@ describe('atomic writers', () => {
     expect(fs.readdirSync(dir)).toEqual(['step_10']);
     expect(fs.readFileSync(path.join(target, 'weights.bin'), 'utf8')).toBe('good');
     // A failing fill leaves the target untouched and no temporary behind.
-    await expect(writeDirAtomic(target, () => { throw Object.assign(new Error('disk full'), { code: 'ENOSPC' }); })).rejects.toThrow(`cannot write ${target}: no space left on device (ENOSPC)`);
+    await expect(
+      writeDirAtomic(target, () => {
+        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      }),
+    ).rejects.toThrow(`cannot write ${target}: no space left on device (ENOSPC)`);
     expect(fs.readdirSync(dir)).toEqual(['step_10']);
     expect(fs.readFileSync(path.join(target, 'weights.bin'), 'utf8')).toBe('good');
   });

@@ -26,8 +26,29 @@ export function writeTrainNpy(file: string, rows = 600): string {
 /** A model that trains in milliseconds per step on cpu (window 32). */
 export function tinyTrainArgs(trainFile: string, extra: { dEmbed?: number } = {}): string[] {
   return [
-    'train', '--train', trainFile, '--n_features', '8', '--patch_size', '4', '--d_embed', String(extra.dEmbed ?? 16), '--n_layer', '1',
-    '--n_head', '2', '--batch_size', '4', '--window_sliding', '8', '--summary_steps', '10', '--backend', 'cpu', '--seed', '1',
+    'train',
+    '--train',
+    trainFile,
+    '--n_features',
+    '8',
+    '--patch_size',
+    '4',
+    '--d_embed',
+    String(extra.dEmbed ?? 16),
+    '--n_layer',
+    '1',
+    '--n_head',
+    '2',
+    '--batch_size',
+    '4',
+    '--window_sliding',
+    '8',
+    '--summary_steps',
+    '10',
+    '--backend',
+    'cpu',
+    '--seed',
+    '1',
   ];
 }
 
@@ -40,7 +61,8 @@ export function treeDigest(dir: string, filter: (rel: string) => boolean = () =>
       const rel = path.relative(dir, p);
       const st = fs.statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (st.isFile() && !name.startsWith('.anomaly-lab.lock') && filter(rel)) out[rel] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+      else if (st.isFile() && !name.startsWith('.anomaly-lab.lock') && filter(rel))
+        out[rel] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
     }
   };
   walk(dir);

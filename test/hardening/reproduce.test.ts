@@ -17,16 +17,32 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const input = path.join(root, 'train.npy');
 fs.writeFileSync(input, 'recorded input bytes');
 
-async function craftedRun(name: string, argv: string[], outputOption: string, inputs: Array<{ path: string; role: string }> = [{ path: input, role: 'train' }]): Promise<string> {
+async function craftedRun(
+  name: string,
+  argv: string[],
+  outputOption: string,
+  inputs: Array<{ path: string; role: string }> = [{ path: input, role: 'train' }],
+): Promise<string> {
   const dir = path.join(root, name);
   fs.mkdirSync(dir);
-  await writeManifest(dir, { kind: 'anomalybert-train', config: {}, inputs, metrics: { f1: 0.5 }, command: { argv, outputOption, cwd: root }, backend: { name: 'cpu' } });
+  await writeManifest(dir, {
+    kind: 'anomalybert-train',
+    config: {},
+    inputs,
+    metrics: { f1: 0.5 },
+    command: { argv, outputOption, cwd: root },
+    backend: { name: 'cpu' },
+  });
   return dir;
 }
 
 describe('reproduce is bounded', () => {
   test('every output option of the replayed command points into the fresh directory it created', async () => {
-    const run = await craftedRun('redirect', ['train', '--train', 'train.npy', '--out', 'elsewhere', '--out=/tmp/evil-a', '--max_steps', '5'], 'out');
+    const run = await craftedRun(
+      'redirect',
+      ['train', '--train', 'train.npy', '--out', 'elsewhere', '--out=/tmp/evil-a', '--max_steps', '5'],
+      'out',
+    );
     const envBefore = { ...process.env };
     const cwdBefore = process.cwd();
     const calls: Array<{ argv: string[]; cwd: string; env: Record<string, string>; outExisted: boolean }> = [];
@@ -41,7 +57,14 @@ describe('reproduce is bounded', () => {
     const outDir = path.join(root, 'fresh');
     const r = await reproduceRun(run, { runner, out: outDir });
     expect(r.reproduced).toBe(true);
-    expect(calls).toEqual([{ argv: ['train', '--train', 'train.npy', '--out', outDir, '--out', outDir, '--max_steps', '5'], cwd: root, env: { ANOMALY_LAB_BACKEND: 'cpu' }, outExisted: true }]);
+    expect(calls).toEqual([
+      {
+        argv: ['train', '--train', 'train.npy', '--out', outDir, '--out', outDir, '--max_steps', '5'],
+        cwd: root,
+        env: { ANOMALY_LAB_BACKEND: 'cpu' },
+        outExisted: true,
+      },
+    ]);
     expect(fs.existsSync('/tmp/evil-a')).toBe(false);
     expect(fs.existsSync(path.join(root, 'elsewhere'))).toBe(false);
     expect(process.cwd()).toBe(cwdBefore);
@@ -51,18 +74,34 @@ describe('reproduce is bounded', () => {
   });
 
   test('only replayable commands, and only through their output options', () => {
-    expect(() => boundedReplayArgv(['report', '--run', '.', '--out', '/x'], 'out', '/fresh')).toThrow("field command.argv runs 'report', which reproduce does not replay (only train, power detect)");
+    expect(() => boundedReplayArgv(['report', '--run', '.', '--out', '/x'], 'out', '/fresh')).toThrow(
+      "field command.argv runs 'report', which reproduce does not replay (only train, power detect)",
+    );
     expect(() => boundedReplayArgv(['power', 'synth', '--out', '/x'], 'out', '/fresh')).toThrow("runs 'power synth'");
-    expect(() => boundedReplayArgv(['train', '--train', 'a', '--out', '/x'], 'train', '/fresh')).toThrow("field command.outputOption is 'train'; 'train' writes through --out only");
+    expect(() => boundedReplayArgv(['train', '--train', 'a', '--out', '/x'], 'train', '/fresh')).toThrow(
+      "field command.outputOption is 'train'; 'train' writes through --out only",
+    );
     expect(() => boundedReplayArgv([1, 2], 'out', '/fresh')).toThrow('field command.argv must be a non-empty list of strings');
-    expect(boundedReplayArgv(['power', 'detect', '--data', 'd.csv', '--out=/x'], 'out', '/fresh')).toEqual(['power', 'detect', '--data', 'd.csv', '--out', '/fresh']);
+    expect(boundedReplayArgv(['power', 'detect', '--data', 'd.csv', '--out=/x'], 'out', '/fresh')).toEqual([
+      'power',
+      'detect',
+      '--data',
+      'd.csv',
+      '--out',
+      '/fresh',
+    ]);
     expect(boundedReplayArgv(['train', '--train', 'a'], 'out', '/fresh')).toEqual(['train', '--train', 'a', '--out', '/fresh']);
   });
 
   test('the CLI refuses crafted manifests in one line naming the manifest, and creates nothing', async () => {
     const evil = path.join(root, 'evil-dir');
     const cases: Array<[string, string[], string, RegExp]> = [
-      ['report-elsewhere', ['report', '--run', '.', '--out', evil], 'run', /field command\.argv runs 'report', which reproduce does not replay/],
+      [
+        'report-elsewhere',
+        ['report', '--run', '.', '--out', evil],
+        'run',
+        /field command\.argv runs 'report', which reproduce does not replay/,
+      ],
       ['input-as-output', ['train', '--train', 'train.npy', '--out', evil], 'train', /field command\.outputOption is 'train'/],
       ['synth', ['power', 'synth', '--out', evil], 'out', /runs 'power synth'/],
     ];

@@ -31,7 +31,9 @@ function lastStep(out: string): number | undefined {
 describe('run directory lock', () => {
   test('a second training into a locked --out is refused; the first stops cleanly on Ctrl-C with its own checkpoint', async () => {
     const out = path.join(root, 'concurrent');
-    const first = spawn(process.execPath, [CLI, ...base, '--max_steps', '100000', '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawn(process.execPath, [CLI, ...base, '--max_steps', '100000', '--out', out, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstOut = '';
     let firstErr = '';
     first.stdout.setEncoding('utf8').on('data', (d: string) => (firstOut += d));
@@ -92,7 +94,12 @@ describe('run directory lock', () => {
     const replaced = await runCliLimited([...base, '--max_steps', '20', '--seed', '7', '--out', out, '--overwrite'], { timeoutMs: 120000 });
     expect(replaced.code).toBe(0);
     expect(readRunHistory(out).map((e) => e.step)).toEqual([0, 10, 20]);
-    expect(fs.readdirSync(path.join(out, 'state')).filter((f) => /^step_\d+$/.test(f)).sort()).toEqual(['step_0', 'step_10', 'step_20']);
+    expect(
+      fs
+        .readdirSync(path.join(out, 'state'))
+        .filter((f) => /^step_\d+$/.test(f))
+        .sort(),
+    ).toEqual(['step_0', 'step_10', 'step_20']);
   });
 
   test('the library names its field (existing); the claim is exclusive within one process too', () => {
@@ -109,7 +116,9 @@ describe('run directory lock', () => {
     }
     expect(err).toBeInstanceOf(RunExistsError);
     expect((err as RunExistsError).field).toBe('existing');
-    expect((err as Error).message).toBe(`out: run directory "${dir}" already holds a run; set existing: 'resume' to continue it or 'overwrite' to replace it`);
+    expect((err as Error).message).toBe(
+      `out: run directory "${dir}" already holds a run; set existing: 'resume' to continue it or 'overwrite' to replace it`,
+    );
     const again = claimRunDirectory(dir, { existing: 'overwrite' });
     expect(fs.readdirSync(dir)).toEqual([LOCK_FILE]);
     again.release();
@@ -129,7 +138,10 @@ describe('run directory lock', () => {
     const out = path.join(root, 'stale');
     fs.mkdirSync(out);
     const dead = deadPid();
-    fs.writeFileSync(path.join(out, LOCK_FILE), JSON.stringify({ pid: dead, host: os.hostname(), start: '1', since: '2026-01-01T00:00:00.000Z', purpose: 'crashed run' }));
+    fs.writeFileSync(
+      path.join(out, LOCK_FILE),
+      JSON.stringify({ pid: dead, host: os.hostname(), start: '1', since: '2026-01-01T00:00:00.000Z', purpose: 'crashed run' }),
+    );
     const r = await runCliLimited([...base, '--max_steps', '10', '--out', out], { timeoutMs: 120000 });
     expect(r.stderr).toContain(`took over the stale lock of pid ${dead} on host ${os.hostname()}`);
     expect(r.code).toBe(0);
@@ -138,7 +150,10 @@ describe('run directory lock', () => {
     // A running pid with another start time is a reused pid: stale too.
     const dir = path.join(root, 'reused');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), start: 'not-my-start', since: 'x' }));
+    fs.writeFileSync(
+      path.join(dir, LOCK_FILE),
+      JSON.stringify({ pid: process.pid, host: os.hostname(), start: 'not-my-start', since: 'x' }),
+    );
     const taken = acquireDirLock(dir);
     expect(taken.tookOverFrom?.start).toBe('not-my-start');
     // …while the live, matching owner (this process) keeps it.

@@ -50,16 +50,19 @@ const INTERESTING_U32 = [0xffffffff, 0x7fffffff, 0x80000000, 0x40000000, 0x10000
 
 /** One byte-level mutation of `src` (never in place). `focus` biases positions to the first bytes (headers). */
 function mutateBytes(src: Uint8Array, r: () => number, others: Uint8Array[], focus = 0): Uint8Array {
-  const pos = (n = src.length): number => (focus > 0 && r() < 0.5 ? Math.floor(r() * Math.min(focus, n)) : Math.floor(r() * Math.max(1, n)));
+  const pos = (n = src.length): number =>
+    focus > 0 && r() < 0.5 ? Math.floor(r() * Math.min(focus, n)) : Math.floor(r() * Math.max(1, n));
   const out = Uint8Array.from(src);
   switch (Math.floor(r() * 8)) {
     case 0: // bit flips
       for (let k = 1 + Math.floor(r() * 8); k > 0 && out.length; k--) out[pos()] ^= 1 << Math.floor(r() * 8);
       return out;
     case 1: // interesting bytes
-      for (let k = 1 + Math.floor(r() * 4); k > 0 && out.length; k--) out[pos()] = INTERESTING_BYTES[Math.floor(r() * INTERESTING_BYTES.length)];
+      for (let k = 1 + Math.floor(r() * 4); k > 0 && out.length; k--)
+        out[pos()] = INTERESTING_BYTES[Math.floor(r() * INTERESTING_BYTES.length)];
       return out;
-    case 2: { // a 32-bit size field
+    case 2: {
+      // a 32-bit size field
       if (out.length < 4) return out;
       const p = Math.min(pos(), out.length - 4);
       new DataView(out.buffer).setUint32(p, INTERESTING_U32[Math.floor(r() * INTERESTING_U32.length)], r() < 0.5);
@@ -67,22 +70,26 @@ function mutateBytes(src: Uint8Array, r: () => number, others: Uint8Array[], foc
     }
     case 3: // truncation
       return out.subarray(0, pos());
-    case 4: { // inserted random run
+    case 4: {
+      // inserted random run
       const p = pos();
       const run = Uint8Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256));
       return concat(out.subarray(0, p), run, out.subarray(p));
     }
-    case 5: { // duplicated slice (repeats structure: nesting, memo, containers)
+    case 5: {
+      // duplicated slice (repeats structure: nesting, memo, containers)
       const a = pos();
       const b = Math.min(out.length, a + 1 + Math.floor(r() * 256));
       const times = 1 + Math.floor(r() * 16);
       return concat(out.subarray(0, b), ...Array(times).fill(out.subarray(a, b)), out.subarray(b));
     }
-    case 6: { // splice with another seed
+    case 6: {
+      // splice with another seed
       const o = others[Math.floor(r() * others.length)] ?? src;
       return concat(out.subarray(0, pos()), o.subarray(Math.floor(r() * o.length)));
     }
-    default: { // removed slice
+    default: {
+      // removed slice
       const a = pos();
       return concat(out.subarray(0, a), out.subarray(Math.min(out.length, a + 1 + Math.floor(r() * 64))));
     }
@@ -92,11 +99,31 @@ function mutateBytes(src: Uint8Array, r: () => number, others: Uint8Array[], foc
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
-const HOSTILE_JSON_VALUES: unknown[] = [null, -1, 0, 1e308, -1e308, 2 ** 53 + 2, 1e10, 'x\u001b[2J\ny', '', [], {}, true, 'NaN', [[[[[[[[[[1]]]]]]]]]], { a: { b: { c: {} } } }, Array(300).fill('q')];
+const HOSTILE_JSON_VALUES: unknown[] = [
+  null,
+  -1,
+  0,
+  1e308,
+  -1e308,
+  2 ** 53 + 2,
+  1e10,
+  'x\u001b[2J\ny',
+  '',
+  [],
+  {},
+  true,
+  'NaN',
+  [[[[[[[[[[1]]]]]]]]]],
+  { a: { b: { c: {} } } },
+  Array(300).fill('q'),
+];
 
 /** Replaces one random value of a parsed JSON document by a hostile one (structure-aware mutation). */
 function mutateJson(text: string, r: () => number): string {
@@ -104,8 +131,16 @@ function mutateJson(text: string, r: () => number): string {
   const slots: Array<{ parent: Record<string, unknown> | unknown[]; key: string | number }> = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth > 12 || slots.length > 5000 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) v.forEach((x, i) => { slots.push({ parent: v, key: i }); walk(x, depth + 1); });
-    else for (const [k, x] of Object.entries(v)) { slots.push({ parent: v as Record<string, unknown>, key: k }); walk(x, depth + 1); }
+    if (Array.isArray(v))
+      v.forEach((x, i) => {
+        slots.push({ parent: v, key: i });
+        walk(x, depth + 1);
+      });
+    else
+      for (const [k, x] of Object.entries(v)) {
+        slots.push({ parent: v as Record<string, unknown>, key: k });
+        walk(x, depth + 1);
+      }
   };
   walk(doc, 0);
   if (slots.length === 0) return text;
@@ -118,13 +153,23 @@ function mutateJson(text: string, r: () => number): string {
   return JSON.stringify(doc);
 }
 
-interface FuzzStats { iterations: number; accepted: number; refused: number; slowestMs: number }
+interface FuzzStats {
+  iterations: number;
+  accepted: number;
+  refused: number;
+  slowestMs: number;
+}
 
 /**
  * Mutates `seeds` for BUDGET_MS and parses each mutant with `parse(bytes, label)`; every refusal
  * must be an Error whose single-line message names `label` and leaks no engine error.
  */
-async function fuzz(parser: string, seeds: Uint8Array[], parse: (bytes: Uint8Array, label: string) => unknown, opts: { focus?: number; json?: boolean; label?: string } = {}): Promise<FuzzStats> {
+async function fuzz(
+  parser: string,
+  seeds: Uint8Array[],
+  parse: (bytes: Uint8Array, label: string) => unknown,
+  opts: { focus?: number; json?: boolean; label?: string } = {},
+): Promise<FuzzStats> {
   const r = rng(SEED ^ [...parser].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
   const stats: FuzzStats = { iterations: 0, accepted: 0, refused: 0, slowestMs: 0 };
   const label = opts.label ?? `fuzz-${parser}.bin`;
@@ -146,11 +191,15 @@ async function fuzz(parser: string, seeds: Uint8Array[], parse: (bytes: Uint8Arr
       const where = `${parser} seed ${SEED} iteration ${i}`;
       const err = e as Error;
       const msg = err instanceof Error ? err.message : String(e);
-      expect({ where, isError: err instanceof Error, engineError: ['RangeError', 'TypeError', 'ReferenceError', 'InternalError'].includes(err?.name) ? err.name : null })
-        .toEqual({ where, isError: true, engineError: null });
+      expect({
+        where,
+        isError: err instanceof Error,
+        engineError: ['RangeError', 'TypeError', 'ReferenceError', 'InternalError'].includes(err?.name) ? err.name : null,
+      }).toEqual({ where, isError: true, engineError: null });
       expect({ where, msg, namesInput: msg.includes(path.basename(label)) }).toEqual({ where, msg, namesInput: true });
       expect({ where, msg, oneLine: !msg.includes('\n') }).toEqual({ where, msg, oneLine: true });
-      for (const re of INTERNAL_ERROR_PATTERNS) expect({ where, msg, leaks: re.test(msg) ? String(re) : null }).toEqual({ where, msg, leaks: null });
+      for (const re of INTERNAL_ERROR_PATTERNS)
+        expect({ where, msg, leaks: re.test(msg) ? String(re) : null }).toEqual({ where, msg, leaks: null });
     }
     const ms = Date.now() - t0;
     stats.slowestMs = Math.max(stats.slowestMs, ms);
@@ -158,14 +207,18 @@ async function fuzz(parser: string, seeds: Uint8Array[], parse: (bytes: Uint8Arr
   }
   // The mutants must reach the parsers' error paths, not only succeed.
   expect(stats.refused).toBeGreaterThan(0);
-  console.log(`fuzz ${parser}: ${stats.iterations} inputs, ${stats.refused} refused, ${stats.accepted} accepted, slowest ${stats.slowestMs} ms`);
+  console.log(
+    `fuzz ${parser}: ${stats.iterations} inputs, ${stats.refused} refused, ${stats.accepted} accepted, slowest ${stats.slowestMs} ms`,
+  );
   return stats;
 }
 
 const read = (...p: string[]): Uint8Array => new Uint8Array(fs.readFileSync(path.join(...p)));
 
 let tmp: string;
-beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'al-fuzz-')); });
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'al-fuzz-'));
+});
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Writes the mutant to a file named `label` in the scratch directory and returns its path. */
@@ -178,62 +231,141 @@ function asFile(bytes: Uint8Array, label: string): string {
 describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms each)`, () => {
   const timeout = BUDGET_MS + 60_000;
 
-  test('pickle VM (numpy pickles, protocols 0–5)', async () => {
-    const seeds = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.pkl')).map((f) => read(FIXTURES, f));
-    await fuzz('pickle', seeds, (b, label) => unpickle(b, { name: label, globals: joblibGlobals() }), { label: 'fuzz.pkl' });
-  }, timeout);
+  test(
+    'pickle VM (numpy pickles, protocols 0–5)',
+    async () => {
+      const seeds = fs
+        .readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.pkl'))
+        .map((f) => read(FIXTURES, f));
+      await fuzz('pickle', seeds, (b, label) => unpickle(b, { name: label, globals: joblibGlobals() }), { label: 'fuzz.pkl' });
+    },
+    timeout,
+  );
 
-  test('torch zip checkpoints (.pt)', async () => {
-    const small = encodeTorchStateDict(new Map([['a.weight', { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i / 7) }], ['a.bias', { shape: [3], data: new Float32Array([1, 2, 3]) }]]));
-    const seeds = [small, ...['strided.pt', 'bigendian.pt', 'torch_real_state_dict.pt', 'torch_real_ess_checkpoint.pt'].map((f) => read(FIXTURES, f))];
-    await fuzz('torch', seeds, (b, label) => parseTorchCheckpoint(b, label), { label: 'fuzz.pt', focus: 512 });
-  }, timeout);
+  test(
+    'torch zip checkpoints (.pt)',
+    async () => {
+      const small = encodeTorchStateDict(
+        new Map([
+          ['a.weight', { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i / 7) }],
+          ['a.bias', { shape: [3], data: new Float32Array([1, 2, 3]) }],
+        ]),
+      );
+      const seeds = [
+        small,
+        ...['strided.pt', 'bigendian.pt', 'torch_real_state_dict.pt', 'torch_real_ess_checkpoint.pt'].map((f) => read(FIXTURES, f)),
+      ];
+      await fuzz('torch', seeds, (b, label) => parseTorchCheckpoint(b, label), { label: 'fuzz.pt', focus: 512 });
+    },
+    timeout,
+  );
 
-  test('joblib / scikit-learn (plain, zlib, gzip)', async () => {
-    const seeds = ['sklearn12_bundle.joblib', 'sklearn12_scaler.joblib.gz', 'sklearn12_forest.joblib.z'].map((f) => read(FIXTURES, f));
-    if (HAS_SHARED) seeds.push(read(sharedPath('data/power-system/seed-models/detector/scaler.save')), read(sharedPath('data/power-system/seed-models/classifier/classifier_scaler.joblib')));
-    await fuzz('joblib', seeds, async (b, label) => {
-      mapSklearn(parseJoblib(b, label), label);
-      await loadSklearn(asFile(b, label));
-    }, { label: 'fuzz.joblib' });
-  }, timeout);
+  test(
+    'joblib / scikit-learn (plain, zlib, gzip)',
+    async () => {
+      const seeds = ['sklearn12_bundle.joblib', 'sklearn12_scaler.joblib.gz', 'sklearn12_forest.joblib.z'].map((f) => read(FIXTURES, f));
+      if (HAS_SHARED)
+        seeds.push(
+          read(sharedPath('data/power-system/seed-models/detector/scaler.save')),
+          read(sharedPath('data/power-system/seed-models/classifier/classifier_scaler.joblib')),
+        );
+      await fuzz(
+        'joblib',
+        seeds,
+        async (b, label) => {
+          mapSklearn(parseJoblib(b, label), label);
+          await loadSklearn(asFile(b, label));
+        },
+        { label: 'fuzz.joblib' },
+      );
+    },
+    timeout,
+  );
 
-  test('.npy', async () => {
-    const seeds = [encodeNpy(Float32Array.from({ length: 24 }, (_, i) => i), [4, 6]), encodeNpy(new BigInt64Array([1n, -2n]), [2]), encodeNpy(new Uint8Array([1, 0, 1]), [3], 'bool')];
-    await fuzz('npy', seeds, (b, label) => parseNpy(b, label), { label: 'fuzz.npy', focus: 128 });
-  }, timeout);
+  test(
+    '.npy',
+    async () => {
+      const seeds = [
+        encodeNpy(
+          Float32Array.from({ length: 24 }, (_, i) => i),
+          [4, 6],
+        ),
+        encodeNpy(new BigInt64Array([1n, -2n]), [2]),
+        encodeNpy(new Uint8Array([1, 0, 1]), [3], 'bool'),
+      ];
+      await fuzz('npy', seeds, (b, label) => parseNpy(b, label), { label: 'fuzz.npy', focus: 128 });
+    },
+    timeout,
+  );
 
-  test('CSV series and power CSV', async () => {
-    const lines = ['Time,Va,Vb,Vc,Ia,Ib,Ic'];
-    for (let i = 0; i < 40; i++) lines.push([i / 1000, ...[0, 1, 2, 3, 4, 5].map((k) => Math.sin(i / 5 + k).toFixed(4))].join(','));
-    const power = strToU8(lines.join('\n') + '\n');
-    const series = strToU8('datetime,"volt, V",amp\n2024-01-01 00:00:00,1.5,2\n2024-01-01 00:00:01,1.25,"3"\n2024-01-01 00:00:02,1,4\n');
-    await fuzz('csv', [power, series], async (b, label) => {
-      const f = asFile(b, label);
-      await loadSeries(f, { nan: 'ffill' });
-      parsePowerCsv(Buffer.from(b).toString('utf8'), f);
-      await loadPowerData(f);
-    }, { label: 'fuzz.csv' });
-  }, timeout);
+  test(
+    'CSV series and power CSV',
+    async () => {
+      const lines = ['Time,Va,Vb,Vc,Ia,Ib,Ic'];
+      for (let i = 0; i < 40; i++) lines.push([i / 1000, ...[0, 1, 2, 3, 4, 5].map((k) => Math.sin(i / 5 + k).toFixed(4))].join(','));
+      const power = strToU8(lines.join('\n') + '\n');
+      const series = strToU8('datetime,"volt, V",amp\n2024-01-01 00:00:00,1.5,2\n2024-01-01 00:00:01,1.25,"3"\n2024-01-01 00:00:02,1,4\n');
+      await fuzz(
+        'csv',
+        [power, series],
+        async (b, label) => {
+          const f = asFile(b, label);
+          await loadSeries(f, { nan: 'ffill' });
+          parsePowerCsv(Buffer.from(b).toString('utf8'), f);
+          await loadPowerData(f);
+        },
+        { label: 'fuzz.csv' },
+      );
+    },
+    timeout,
+  );
 
-  test('parquet series and power parquet', async () => {
-    const seedFile = path.join(tmp, 'seed.parquet');
-    const n = 30;
-    await writeParquet(seedFile, { columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'], values: Float64Array.from({ length: n * 6 }, (_, i) => Math.sin(i)), time: Float64Array.from({ length: n }, (_, i) => 1.7e12 + i * 1000), timeColumn: 'Time' });
-    await fuzz('parquet', [read(seedFile)], async (b, label) => {
-      const f = asFile(b, label);
-      await loadSeries(f, { nan: 'ffill' });
-      await loadPowerData(f, { timeTolerance: 1 });
-    }, { label: 'fuzz.parquet' });
-  }, timeout);
+  test(
+    'parquet series and power parquet',
+    async () => {
+      const seedFile = path.join(tmp, 'seed.parquet');
+      const n = 30;
+      await writeParquet(seedFile, {
+        columns: ['Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'],
+        values: Float64Array.from({ length: n * 6 }, (_, i) => Math.sin(i)),
+        time: Float64Array.from({ length: n }, (_, i) => 1.7e12 + i * 1000),
+        timeColumn: 'Time',
+      });
+      await fuzz(
+        'parquet',
+        [read(seedFile)],
+        async (b, label) => {
+          const f = asFile(b, label);
+          await loadSeries(f, { nan: 'ffill' });
+          await loadPowerData(f, { timeTolerance: 1 });
+        },
+        { label: 'fuzz.parquet' },
+      );
+    },
+    timeout,
+  );
 
   test('Keras .h5 and .keras (loaded by the built library in a child process)', async () => {
     // h5wasm's Node build cannot be loaded inside jest: mutants are written to files and loaded by
     // keras-child.js (kernel-lib/dist) under the harness limits; its per-file results are checked here.
     const seeds = [read(CORPUS, 'activation-object.h5')];
     if (HAS_SHARED) seeds.push(read(sharedPath('data/power-system/seed-models/detector/lstm_autoencoder_anomaly_detection.h5')));
-    const config = JSON.stringify({ class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { name: 'in', batch_shape: [null, 4, 6] } }, { class_name: 'Dense', config: { name: 'd', units: 2, activation: 'relu' } }] } });
-    const keras = zipSync({ 'config.json': strToU8(config), 'metadata.json': strToU8('{"keras_version": "3.8.0"}'), 'model.weights.h5': seeds[0] });
+    const config = JSON.stringify({
+      class_name: 'Sequential',
+      config: {
+        name: 's',
+        layers: [
+          { class_name: 'InputLayer', config: { name: 'in', batch_shape: [null, 4, 6] } },
+          { class_name: 'Dense', config: { name: 'd', units: 2, activation: 'relu' } },
+        ],
+      },
+    });
+    const keras = zipSync({
+      'config.json': strToU8(config),
+      'metadata.json': strToU8('{"keras_version": "3.8.0"}'),
+      'model.weights.h5': seeds[0],
+    });
     const dir = fs.mkdtempSync(path.join(tmp, 'keras-'));
     // The unmutated seeds first: what a valid load leaves behind is the baseline for tensor counts.
     const files: string[] = seeds.map((b, i) => {
@@ -243,7 +375,10 @@ describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms ea
     });
     const nSeeds = files.length;
     const count = Math.max(20, Math.round(BUDGET_MS / 40));
-    for (const [kind, seedList, focus] of [['h5', seeds, 4096], ['keras', [keras], 256]] as const) {
+    for (const [kind, seedList, focus] of [
+      ['h5', seeds, 4096],
+      ['keras', [keras], 256],
+    ] as const) {
       const r = rng(SEED ^ (kind === 'h5' ? 0x5f3759df : 0x1badb002));
       for (let i = 0; i < count; i++) {
         const f = path.join(dir, `fuzz-${i}.${kind}`);
@@ -254,13 +389,36 @@ describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms ea
     const specFile = path.join(dir, 'spec.json');
     fs.writeFileSync(specFile, JSON.stringify({ files }));
     // A file HDF5 loops on is cut by H5_MAX_READ_MS: 2 s here keeps it under this suite's hang bound.
-    const run = await runNodeLimited([path.join(__dirname, 'keras-child.js'), specFile], { timeoutMs: 120_000, maxRssBytes: 2 * 1024 ** 3, env: { ANOMALY_LAB_LIMITS: 'H5_MAX_READ_MS=2000' } });
+    const run = await runNodeLimited([path.join(__dirname, 'keras-child.js'), specFile], {
+      timeoutMs: 120_000,
+      maxRssBytes: 2 * 1024 ** 3,
+      env: { ANOMALY_LAB_LIMITS: 'H5_MAX_READ_MS=2000' },
+    });
     // The child reports file by file: the first one without a line is the one it was stuck on.
     const done = run.stdout.split('\n').filter((l) => l.startsWith('{"file"')).length;
-    const stuck = run.code === 0 ? null : files[done] ?? null;
+    const stuck = run.code === 0 ? null : (files[done] ?? null);
     if (stuck && process.env.FUZZ_DUMP) fs.copyFileSync(stuck, path.join(process.env.FUZZ_DUMP, `stuck-${path.basename(stuck)}`));
-    expect({ code: run.code, killed: run.killedFor, stuck, stderr: run.stderr.slice(0, 2000) }).toEqual({ code: 0, killed: undefined, stuck: null, stderr: '' });
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file?: string; ok?: boolean; message?: string; errorName?: string; ms?: number; leaked?: number; tensors?: number });
+    expect({ code: run.code, killed: run.killedFor, stuck, stderr: run.stderr.slice(0, 2000) }).toEqual({
+      code: 0,
+      killed: undefined,
+      stuck: null,
+      stderr: '',
+    });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            file?: string;
+            ok?: boolean;
+            message?: string;
+            errorName?: string;
+            ms?: number;
+            leaked?: number;
+            tensors?: number;
+          },
+      );
     const all = lines.filter((l) => l.file !== undefined);
     expect(all.length).toBe(files.length);
     // A valid load followed by model.dispose() leaves nothing (this caught tfjs's LSTM bias
@@ -275,30 +433,56 @@ describe(`parsers refuse mutated files cleanly (seed ${SEED}, ${BUDGET_MS} ms ea
       refused++;
       const msg = res.message ?? '';
       const where = `keras fuzz ${SEED} ${path.basename(res.file!)}`;
-      expect({ where, msg, engineError: ['RangeError', 'TypeError', 'ReferenceError'].includes(res.errorName ?? '') ? res.errorName : null }).toEqual({ where, msg, engineError: null });
+      expect({
+        where,
+        msg,
+        engineError: ['RangeError', 'TypeError', 'ReferenceError'].includes(res.errorName ?? '') ? res.errorName : null,
+      }).toEqual({ where, msg, engineError: null });
       expect({ where, msg, namesInput: msg.includes(path.basename(res.file!)) }).toEqual({ where, msg, namesInput: true });
       expect({ where, msg, oneLine: !msg.includes('\n') }).toEqual({ where, msg, oneLine: true });
-      for (const re of INTERNAL_ERROR_PATTERNS) expect({ where, msg, leaks: re.test(msg) ? String(re) : null }).toEqual({ where, msg, leaks: null });
+      for (const re of INTERNAL_ERROR_PATTERNS)
+        expect({ where, msg, leaks: re.test(msg) ? String(re) : null }).toEqual({ where, msg, leaks: null });
     }
     expect(refused).toBeGreaterThan(0);
     // Nor does a refused file (layers built before a failure are released).
-    const leaks = results.filter((x) => !x.ok && (x.leaked ?? 0) > baseline).map((x) => `${path.basename(x.file!)}: ${x.leaked} (${x.message})`);
+    const leaks = results
+      .filter((x) => !x.ok && (x.leaked ?? 0) > baseline)
+      .map((x) => `${path.basename(x.file!)}: ${x.leaked} (${x.message})`);
     expect(leaks).toEqual([]);
     const reasons = new Set(results.filter((x) => !x.ok).map((x) => (x.message ?? '').replace(/^\S+: /, '').slice(0, 40)));
-    console.log(`fuzz keras/h5: ${results.length} inputs, ${refused} refused (${reasons.size} distinct reasons), slowest ${Math.max(...results.map((x) => x.ms ?? 0))} ms`);
+    console.log(
+      `fuzz keras/h5: ${results.length} inputs, ${refused} refused (${reasons.size} distinct reasons), slowest ${Math.max(...results.map((x) => x.ms ?? 0))} ms`,
+    );
   }, 180_000);
 
-  (HAS_SHARED ? test : test.skip)('viewer bundles (JSON)', async () => {
-    const seeds = [powerBundleFromFixture(), anomalyBertBundleFromFixture()].map((b) => strToU8(JSON.stringify(b)));
-    // A bundle that validates must decode: decoding problems are validation errors naming the source.
-    await fuzz('bundle', seeds, (b, label) => decodeViewerBundle(parseViewerBundle(Buffer.from(b).toString('utf8'), label)), { label: 'fuzz.anomaly.json', json: true });
-  }, timeout);
+  (HAS_SHARED ? test : test.skip)(
+    'viewer bundles (JSON)',
+    async () => {
+      const seeds = [powerBundleFromFixture(), anomalyBertBundleFromFixture()].map((b) => strToU8(JSON.stringify(b)));
+      // A bundle that validates must decode: decoding problems are validation errors naming the source.
+      await fuzz('bundle', seeds, (b, label) => decodeViewerBundle(parseViewerBundle(Buffer.from(b).toString('utf8'), label)), {
+        label: 'fuzz.anomaly.json',
+        json: true,
+      });
+    },
+    timeout,
+  );
 
-  test('manifests (JSON)', async () => {
-    const run = path.join(tmp, 'run');
-    fs.mkdirSync(run);
-    await writeManifest(run, { kind: 'anomalybert-train', config: { window: 512, columns: ['a', 'b'] }, seed: 1, metrics: { f1: 0.5 }, checkpoints: [] });
-    const seed = read(run, 'manifest.json');
-    await fuzz('manifest', [seed], (b, label) => readManifest(asFile(b, label)), { label: 'fuzz-manifest.json', json: true });
-  }, timeout);
+  test(
+    'manifests (JSON)',
+    async () => {
+      const run = path.join(tmp, 'run');
+      fs.mkdirSync(run);
+      await writeManifest(run, {
+        kind: 'anomalybert-train',
+        config: { window: 512, columns: ['a', 'b'] },
+        seed: 1,
+        metrics: { f1: 0.5 },
+        checkpoints: [],
+      });
+      const seed = read(run, 'manifest.json');
+      await fuzz('manifest', [seed], (b, label) => readManifest(asFile(b, label)), { label: 'fuzz-manifest.json', json: true });
+    },
+    timeout,
+  );
 });

@@ -20,10 +20,26 @@ const REPO = path.resolve(__dirname, '..', '..');
 // ------------------------------------------------------------------ bytes
 
 const u8 = (...b) => Buffer.from(b);
-const u16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
-const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
-const i32 = (v) => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
-const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
+const u16 = (v) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v);
+  return b;
+};
+const u32 = (v) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+};
+const i32 = (v) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+};
+const u64 = (v) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(v));
+  return b;
+};
 
 let CRC_TABLE;
 function crc32(buf, crc = 0) {
@@ -56,13 +72,54 @@ function zip(entries) {
     const size = e.size ?? e.data.length;
     const crc = e.crc ?? crc32(e.data);
     const time = [u16(0), u16(0x21)]; // 00:00, 1980-01-01
-    const local = Buffer.concat([u32(0x04034b50), u16(20), u16(0), u16(method), ...time, u32(crc), u32(body.length), u32(size), u16(name.length), u16(0), name]);
-    central.push(Buffer.concat([u32(0x02014b50), u16(20), u16(20), u16(0), u16(method), ...time, u32(crc), u32(body.length), u32(size), u16(name.length), u16(0), u16(0), u16(0), u16(0), u32(0), u32(offset), name]));
+    const local = Buffer.concat([
+      u32(0x04034b50),
+      u16(20),
+      u16(0),
+      u16(method),
+      ...time,
+      u32(crc),
+      u32(body.length),
+      u32(size),
+      u16(name.length),
+      u16(0),
+      name,
+    ]);
+    central.push(
+      Buffer.concat([
+        u32(0x02014b50),
+        u16(20),
+        u16(20),
+        u16(0),
+        u16(method),
+        ...time,
+        u32(crc),
+        u32(body.length),
+        u32(size),
+        u16(name.length),
+        u16(0),
+        u16(0),
+        u16(0),
+        u16(0),
+        u32(0),
+        u32(offset),
+        name,
+      ]),
+    );
     locals.push(local, body);
     offset += local.length + body.length;
   }
   const cd = Buffer.concat(central);
-  const eocd = Buffer.concat([u32(0x06054b50), u16(0), u16(0), u16(entries.length), u16(entries.length), u32(cd.length), u32(offset), u16(0)]);
+  const eocd = Buffer.concat([
+    u32(0x06054b50),
+    u16(0),
+    u16(0),
+    u16(entries.length),
+    u16(entries.length),
+    u32(cd.length),
+    u32(offset),
+    u16(0),
+  ]);
   return Buffer.concat([...locals, cd, eocd]);
 }
 
@@ -113,10 +170,18 @@ const P = {
   build: u8(0x62),
   binpersid: u8(0x51),
   int: (v) => Buffer.concat([u8(0x4a), i32(v)]),
-  str: (s) => { const b = Buffer.from(s, 'utf8'); return b.length < 256 ? Buffer.concat([u8(0x8c, b.length), b]) : Buffer.concat([u8(0x58), u32(b.length), b]); },
+  str: (s) => {
+    const b = Buffer.from(s, 'utf8');
+    return b.length < 256 ? Buffer.concat([u8(0x8c, b.length), b]) : Buffer.concat([u8(0x58), u32(b.length), b]);
+  },
   bytes: (b) => Buffer.concat([u8(0x42), u32(b.length), b]),
   global: (mod, name) => Buffer.from(`c${mod}\n${name}\n`, 'latin1'),
-  float: (v) => { const b = Buffer.alloc(9); b[0] = 0x47; b.writeDoubleBE(v, 1); return b; },
+  float: (v) => {
+    const b = Buffer.alloc(9);
+    b[0] = 0x47;
+    b.writeDoubleBE(v, 1);
+    return b;
+  },
   long4: (payload) => Buffer.concat([u8(0x8b), i32(payload.length), payload]),
 };
 
@@ -136,23 +201,51 @@ function rebuildTensor(storageKey, numel, size, stride) {
   return Buffer.concat([
     P.global('torch._utils', '_rebuild_tensor_v2'),
     P.mark,
-    P.mark, P.str('storage'), P.global('torch', 'FloatStorage'), P.str(storageKey), P.str('cpu'), P.int(numel), P.tuple, P.binpersid,
-    P.int(0), tup(size), tup(stride), P.false, P.global('collections', 'OrderedDict'), P.emptyTuple, P.reduce,
-    P.tuple, P.reduce,
+    P.mark,
+    P.str('storage'),
+    P.global('torch', 'FloatStorage'),
+    P.str(storageKey),
+    P.str('cpu'),
+    P.int(numel),
+    P.tuple,
+    P.binpersid,
+    P.int(0),
+    tup(size),
+    tup(stride),
+    P.false,
+    P.global('collections', 'OrderedDict'),
+    P.emptyTuple,
+    P.reduce,
+    P.tuple,
+    P.reduce,
   ]);
 }
 
 // joblib: NumpyArrayWrapper(…) BUILD {shape, order, dtype, allow_mmap} followed inline by the data.
 function joblibWrapperHeader(shape, dtypeSpec) {
   return Buffer.concat([
-    P.global('joblib.numpy_pickle', 'NumpyArrayWrapper'), P.emptyTuple, P.newobj,
-    P.emptyDict, P.mark,
-    P.str('subclass'), P.global('numpy', 'ndarray'),
-    P.str('shape'), P.mark, ...shape.map(P.int), P.tuple,
-    P.str('order'), P.str('C'),
-    P.str('dtype'), P.global('numpy', 'dtype'), P.str(dtypeSpec), P.tuple1, P.reduce,
-    P.str('allow_mmap'), P.false,
-    P.setitems, P.build,
+    P.global('joblib.numpy_pickle', 'NumpyArrayWrapper'),
+    P.emptyTuple,
+    P.newobj,
+    P.emptyDict,
+    P.mark,
+    P.str('subclass'),
+    P.global('numpy', 'ndarray'),
+    P.str('shape'),
+    P.mark,
+    ...shape.map(P.int),
+    P.tuple,
+    P.str('order'),
+    P.str('C'),
+    P.str('dtype'),
+    P.global('numpy', 'dtype'),
+    P.str(dtypeSpec),
+    P.tuple1,
+    P.reduce,
+    P.str('allow_mmap'),
+    P.false,
+    P.setitems,
+    P.build,
   ]);
 }
 
@@ -160,8 +253,14 @@ function joblibWrapperHeader(shape, dtypeSpec) {
 function scalerPickle(attrs) {
   return Buffer.concat([
     P.proto(4),
-    P.global('sklearn.preprocessing._data', 'StandardScaler'), P.emptyTuple, P.newobj,
-    P.emptyDict, P.mark, ...Object.entries(attrs).flatMap(([k, v]) => [P.str(k), v]), P.setitems, P.build,
+    P.global('sklearn.preprocessing._data', 'StandardScaler'),
+    P.emptyTuple,
+    P.newobj,
+    P.emptyDict,
+    P.mark,
+    ...Object.entries(attrs).flatMap(([k, v]) => [P.str(k), v]),
+    P.setitems,
+    P.build,
     P.stop,
   ]);
 }
@@ -189,7 +288,17 @@ function patchParquetNumRows(buf, rows, newRows) {
   const footerLen = buf.readUInt32LE(buf.length - 8);
   const footerStart = buf.length - 8 - footerLen;
   const footer = buf.subarray(footerStart, buf.length - 8);
-  const varint = (v) => { const out = []; let z = (BigInt(v) << 1n); do { let b = Number(z & 0x7fn); z >>= 7n; if (z) b |= 0x80; out.push(b); } while (z); return Buffer.from(out); };
+  const varint = (v) => {
+    const out = [];
+    let z = BigInt(v) << 1n;
+    do {
+      let b = Number(z & 0x7fn);
+      z >>= 7n;
+      if (z) b |= 0x80;
+      out.push(b);
+    } while (z);
+    return Buffer.from(out);
+  };
   // field header 0x16 (delta 1, i64) followed by the zigzag varint, then the row_groups list (0x19)
   const needle = Buffer.concat([u8(0x16), varint(rows), u8(0x19)]);
   const at = footer.indexOf(needle);
@@ -201,7 +310,10 @@ function patchParquetNumRows(buf, rows, newRows) {
 async function powerParquet(rows, codec) {
   const { parquetWriteBuffer } = await import('hyparquet-writer');
   const cols = ['Time', 'Va', 'Vb', 'Vc', 'Ia', 'Ib', 'Ic'].map((name, k) => ({
-    name, type: 'DOUBLE', nullable: false, data: Float64Array.from({ length: rows }, (_, i) => (k === 0 ? i / 5000 : Math.sin(i / 10 + k))),
+    name,
+    type: 'DOUBLE',
+    nullable: false,
+    data: Float64Array.from({ length: rows }, (_, i) => (k === 0 ? i / 5000 : Math.sin(i / 10 + k))),
   }));
   return Buffer.from(parquetWriteBuffer({ columnData: cols, ...(codec ? { codec } : {}) }));
 }
@@ -227,7 +339,13 @@ async function rleBombParquet() {
   // bit width 8, RLE run header (count << 1) as a varint, the repeated value
   const count = 2 ** 28;
   const varint = [];
-  for (let v = count * 2; ; v = Math.floor(v / 128)) { if (v < 128) { varint.push(v); break; } varint.push((v % 128) | 0x80); }
+  for (let v = count * 2; ; v = Math.floor(v / 128)) {
+    if (v < 128) {
+      varint.push(v);
+      break;
+    }
+    varint.push((v % 128) | 0x80);
+  }
   Buffer.from([8, ...varint, 1]).copy(buf, end);
   return buf;
 }
@@ -283,7 +401,17 @@ const CASES = {
     what: 'LONG4 integer of 1 MB in a .pt (quadratic big-int decoding: killed at 150 s)',
     // 1,000,000 bytes: just under the 1 MiB below which a zip entry may compress arbitrarily well.
     build: () => torchZip(Buffer.concat([P.proto(2), P.long4(Buffer.alloc(1_000_000, 0x5a)), P.stop])),
-    args: (f, out) => ['predict', '--checkpoint', f, '--data', path.join(out, 'windows.npy'), '--out', path.join(out, 'logits.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'predict',
+      '--checkpoint',
+      f,
+      '--data',
+      path.join(out, 'windows.npy'),
+      '--out',
+      path.join(out, 'logits.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'stride0-views.pt': {
     what: '120 tensors sharing one 4-byte storage with stride 0 (per-tensor cap only: 7.6 GB)',
@@ -292,13 +420,48 @@ const CASES = {
       for (let i = 0; i < 120; i++) items.push(P.str(`w${i}`), rebuildTensor('0', 1, [4096, 4096], [0, 0]));
       return torchZip(Buffer.concat([P.proto(2), P.emptyDict, P.mark, ...items, P.setitems, P.stop]), { 0: Buffer.alloc(4) });
     },
-    args: (f, out) => ['predict', '--checkpoint', f, '--data', path.join(out, 'windows.npy'), '--out', path.join(out, 'logits.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'predict',
+      '--checkpoint',
+      f,
+      '--data',
+      path.join(out, 'windows.npy'),
+      '--out',
+      path.join(out, 'logits.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'self-list-key.pt': {
     what: 'a list containing itself (twice) used as a dict key (2.8 GB over 27 s)',
     // {}; L = []; L += [L, L]; d[L] = None
-    build: () => torchZip(Buffer.concat([P.proto(4), P.emptyDict, P.emptyList, P.memoize, P.mark, P.binget(0), P.binget(0), P.appends, P.none, P.setitem, P.stop])),
-    args: (f, out) => ['predict', '--checkpoint', f, '--data', path.join(out, 'windows.npy'), '--out', path.join(out, 'logits.npy'), '--backend', 'cpu'],
+    build: () =>
+      torchZip(
+        Buffer.concat([
+          P.proto(4),
+          P.emptyDict,
+          P.emptyList,
+          P.memoize,
+          P.mark,
+          P.binget(0),
+          P.binget(0),
+          P.appends,
+          P.none,
+          P.setitem,
+          P.stop,
+        ]),
+      ),
+    args: (f, out) => [
+      'predict',
+      '--checkpoint',
+      f,
+      '--data',
+      path.join(out, 'windows.npy'),
+      '--out',
+      path.join(out, 'logits.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'shared-tuple-key.pt': {
     what: 'a dict key of 40 nested tuples each holding the next twice (exponential key text: Invalid string length)',
@@ -310,22 +473,66 @@ const CASES = {
       parts.push(P.binget(40), P.none, P.setitem, P.stop);
       return torchZip(Buffer.concat(parts));
     },
-    args: (f, out) => ['predict', '--checkpoint', f, '--data', path.join(out, 'windows.npy'), '--out', path.join(out, 'logits.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'predict',
+      '--checkpoint',
+      f,
+      '--data',
+      path.join(out, 'windows.npy'),
+      '--out',
+      path.join(out, 'logits.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'crc-mismatch.pt': {
     what: 'a valid checkpoint with one flipped storage byte and the old CRC-32 (loaded with exit 0)',
     build: () => flipStoredByte(tinyAnomalyBertPt()),
-    args: (f, out) => ['predict', '--checkpoint', f, '--data', path.join(out, 'windows.npy'), '--out', path.join(out, 'logits.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'predict',
+      '--checkpoint',
+      f,
+      '--data',
+      path.join(out, 'windows.npy'),
+      '--out',
+      path.join(out, 'logits.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'scaler-nfeatures-2e8.joblib': {
     what: 'StandardScaler declaring n_features_in_ = 2e8 without arrays (1.6 GB)',
     build: () => scalerPickle({ n_features_in_: P.int(200_000_000), with_mean: P.true, with_std: P.true, mean_: P.none, scale_: P.none }),
-    args: (f, out) => ['power', 'detect', '--data', path.join(out, 'normal.csv'), '--detector', path.join(out, 'no-detector.h5'), '--scaler', f, '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      path.join(out, 'normal.csv'),
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--scaler',
+      f,
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'scaler-nfeatures-1e10.joblib': {
     what: 'StandardScaler declaring n_features_in_ = 1e10 (Invalid typed array length: 10000000000)',
     build: () => scalerPickle({ n_features_in_: P.float(1e10), mean_: P.none, scale_: P.none }),
-    args: (f, out) => ['power', 'detect', '--data', path.join(out, 'normal.csv'), '--detector', path.join(out, 'no-detector.h5'), '--scaler', f, '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      path.join(out, 'normal.csv'),
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--scaler',
+      f,
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'nested-20000.joblib': {
     what: '20,000 nested joblib object arrays (Maximum call stack size exceeded)',
@@ -336,12 +543,36 @@ const CASES = {
       // zlib-compressed as joblib.dump(compress=...) writes it: the repetition shrinks 2.7 MB to a few KB.
       return zlib.deflateSync(Buffer.concat([...Array(n).fill(level), inner, Buffer.alloc(n, 0x2e)]), { level: 9 });
     },
-    args: (f, out) => ['power', 'detect', '--data', path.join(out, 'normal.csv'), '--detector', path.join(out, 'no-detector.h5'), '--scaler', f, '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      path.join(out, 'normal.csv'),
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--scaler',
+      f,
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'code-point.joblib': {
     what: 'a numpy str array holding code point 0x110000 (Invalid code point 1114112)',
     build: () => Buffer.concat([P.proto(4), joblibWrapperHeader([1], '<U1'), u32(0x110000), P.stop]),
-    args: (f, out) => ['power', 'detect', '--data', path.join(out, 'normal.csv'), '--detector', path.join(out, 'no-detector.h5'), '--scaler', f, '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      path.join(out, 'normal.csv'),
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--scaler',
+      f,
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'zlib-bomb.joblib': {
     what: 'a zlib-compressed joblib stream inflating to 1.1 GB (capped only after 3.1 GB)',
@@ -352,27 +583,79 @@ const CASES = {
       adler.writeUInt32BE((((total % 65521) << 16) | 1) >>> 0);
       return Buffer.concat([u8(0x78, 0xda), deflatedZeros(total), adler]);
     },
-    args: (f, out) => ['power', 'detect', '--data', path.join(out, 'normal.csv'), '--detector', path.join(out, 'no-detector.h5'), '--scaler', f, '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      path.join(out, 'normal.csv'),
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--scaler',
+      f,
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'num-rows-1e8.parquet': {
     what: 'a parquet file whose footer says num_rows = 1e8 (1.6 GB)',
     build: async () => patchParquetNumRows(await powerParquet(20), 20, 100_000_000),
-    args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      f,
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'rle-run.parquet': {
     what: 'a parquet page with one RLE run of 2^28 values (found by the fuzzer: V8 aborts the process)',
     build: rleBombParquet,
-    args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      f,
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'rle-run-series.parquet': {
     what: 'the same page read as an AnomalyBERT series (estimate)',
     build: rleBombParquet,
-    args: (f, out) => ['estimate', '--checkpoint', path.join(out, 'no-checkpoint.pt'), '--data', f, '--out', path.join(out, 'scores.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'estimate',
+      '--checkpoint',
+      path.join(out, 'no-checkpoint.pt'),
+      '--data',
+      f,
+      '--out',
+      path.join(out, 'scores.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'num-rows-1e8-series.parquet': {
     what: 'the same footer read as an AnomalyBERT series (estimate)',
     build: async () => patchParquetNumRows(await powerParquet(20), 20, 100_000_000),
-    args: (f, out) => ['estimate', '--checkpoint', path.join(out, 'no-checkpoint.pt'), '--data', f, '--out', path.join(out, 'scores.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'estimate',
+      '--checkpoint',
+      path.join(out, 'no-checkpoint.pt'),
+      '--data',
+      f,
+      '--out',
+      path.join(out, 'scores.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'wide-header-150k.csv': {
     what: 'a CSV header of 150,000 columns (quadratic: 18 s before the error)',
@@ -380,29 +663,78 @@ const CASES = {
       const names = Array.from({ length: 150_000 }, (_, i) => `c${i}`);
       return Buffer.from(`${names.join(',')}\n${names.map(() => '1').join(',')}\n`);
     },
-    args: (f, out) => ['estimate', '--checkpoint', path.join(out, 'no-checkpoint.pt'), '--data', f, '--out', path.join(out, 'scores.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'estimate',
+      '--checkpoint',
+      path.join(out, 'no-checkpoint.pt'),
+      '--data',
+      f,
+      '--out',
+      path.join(out, 'scores.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'wide-header-power.csv': {
     what: 'a power CSV header of 150,000 columns without Time (the whole header was printed in the error)',
     build: () => Buffer.from(`${Array.from({ length: 150_000 }, (_, i) => `c${i}`).join(',')}\n`),
-    args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      f,
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'escape-header.csv': {
     what: 'column names with a terminal escape (clear screen) and a quoted newline',
     build: () => Buffer.from('Time,"V\x1b[2J\x1b[Ha","Vb\nx",Vc,Ia,Ib,Ic\n0,1,2,3,4,5,6\n'),
-    args: (f, out) => ['power', 'detect', '--data', f, '--detector', path.join(out, 'no-detector.h5'), '--out', path.join(out, 'run'), '--quiet'],
+    args: (f, out) => [
+      'power',
+      'detect',
+      '--data',
+      f,
+      '--detector',
+      path.join(out, 'no-detector.h5'),
+      '--out',
+      path.join(out, 'run'),
+      '--quiet',
+    ],
   },
   'escape-header-series.csv': {
     what: 'the same names in a series CSV missing a requested column',
     build: () => Buffer.from('t,"V\x1b[2J\x1b[Ha","Vb\nx"\n0,1,2\n'),
-    args: (f, out) => ['estimate', '--checkpoint', path.join(out, 'no-checkpoint.pt'), '--data', f, '--columns', 'volt', '--out', path.join(out, 'scores.npy'), '--backend', 'cpu'],
+    args: (f, out) => [
+      'estimate',
+      '--checkpoint',
+      path.join(out, 'no-checkpoint.pt'),
+      '--data',
+      f,
+      '--columns',
+      'volt',
+      '--out',
+      path.join(out, 'scores.npy'),
+      '--backend',
+      'cpu',
+    ],
   },
   'header-2mb.npy': {
     what: 'a 2 MB .npy header (Maximum call stack size exceeded)',
     build: () => {
       const text = "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }";
       const len = 2 * 1024 * 1024;
-      return Buffer.concat([u8(0x93), Buffer.from('NUMPY'), u8(2, 0), u32(len), Buffer.from(text.padEnd(len - 1) + '\n', 'latin1'), Buffer.alloc(8)]);
+      return Buffer.concat([
+        u8(0x93),
+        Buffer.from('NUMPY'),
+        u8(2, 0),
+        u32(len),
+        Buffer.from(text.padEnd(len - 1) + '\n', 'latin1'),
+        Buffer.alloc(8),
+      ]);
     },
     args: (f) => ['metrics', '--scores', f, '--labels', f],
   },
@@ -422,7 +754,10 @@ const CASES = {
   'truncated.h5': {
     what: 'a truncated HDF5 file (42–57 lines of HDF5-DIAG before the message)',
     build: async (dir) => {
-      const full = await h5WithAttrs(path.join(dir, '.tmp-full.h5'), { model_config: JSON.stringify({ class_name: 'Sequential', config: { layers: [] } }), keras_version: '2.15.0' });
+      const full = await h5WithAttrs(path.join(dir, '.tmp-full.h5'), {
+        model_config: JSON.stringify({ class_name: 'Sequential', config: { layers: [] } }),
+        keras_version: '2.15.0',
+      });
       fs.unlinkSync(path.join(dir, '.tmp-full.h5'));
       return full.subarray(0, Math.floor(full.length * 0.6));
     },
@@ -482,7 +817,12 @@ module.exports = { CASES, companions, generate, zip, crc32 };
 
 if (require.main === module) {
   generate(process.argv[2], process.argv.slice(3).length ? process.argv.slice(3) : undefined).then(
-    (w) => { for (const [n, size] of Object.entries(w)) console.log(`${String(size).padStart(9)}  ${n}`); },
-    (e) => { console.error(e); process.exitCode = 1; },
+    (w) => {
+      for (const [n, size] of Object.entries(w)) console.log(`${String(size).padStart(9)}  ${n}`);
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
   );
 }

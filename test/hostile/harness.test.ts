@@ -6,7 +6,9 @@ import { expectCleanFailure, runCliLimited, runNodeLimited } from './harness';
 
 describe('hostile harness', () => {
   let dir: string;
-  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-harness-')); });
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-harness-'));
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('passes a one-line CLI error naming its input, with a measured peak RSS', async () => {
@@ -27,7 +29,10 @@ describe('hostile harness', () => {
 
   it('kills a child that exceeds the memory limit', async () => {
     const script = path.join(dir, 'alloc.js');
-    fs.writeFileSync(script, 'const a = []; for (let i = 0; i < 40; i++) { a.push(Buffer.alloc(16 * 2 ** 20, 1)); } setTimeout(() => {}, 60000);');
+    fs.writeFileSync(
+      script,
+      'const a = []; for (let i = 0; i < 40; i++) { a.push(Buffer.alloc(16 * 2 ** 20, 1)); } setTimeout(() => {}, 60000);',
+    );
     const r = await runNodeLimited([script], { maxRssBytes: 200 * 2 ** 20, timeoutMs: 20000 });
     expect(r.killedFor).toBe('memory');
     expect(r.peakRssBytes).toBeGreaterThan(200 * 2 ** 20);

@@ -83,8 +83,12 @@ export function runNodeLimited(argv: string[], opts: LimitedRunOptions = {}): Pr
     let stdout = '';
     let stderr = '';
     const cap = 4 * 1024 * 1024; // a runaway child must not fill the parent's memory either
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { if (stdout.length < cap) stdout += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < cap) stderr += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < cap) stdout += d;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < cap) stderr += d;
+    });
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let polledPeak = 0;
     let killedFor: LimitedRunResult['killedFor'];
@@ -147,7 +151,11 @@ export const INTERNAL_ERROR_PATTERNS: RegExp[] = [
 export const BACKEND_NOTICE = /^anomaly-lab: tfjs backend '/;
 
 /** The one-line-error contract; returns the line. Uses jest's expect (call from a test). */
-export function expectCleanFailure(r: LimitedRunResult, input: string, limits: { timeoutMs?: number; maxRssBytes?: number; notices?: RegExp[] } = {}): string {
+export function expectCleanFailure(
+  r: LimitedRunResult,
+  input: string,
+  limits: { timeoutMs?: number; maxRssBytes?: number; notices?: RegExp[] } = {},
+): string {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxRss = limits.maxRssBytes ?? DEFAULT_MAX_RSS_BYTES;
   const where = `anomaly-lab ${r.args.join(' ')}`;
@@ -160,7 +168,11 @@ export function expectCleanFailure(r: LimitedRunResult, input: string, limits: {
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !(limits.notices ?? []).some((re) => re.test(l)));
   expect({ stderrLines: lines.length, summary }).toEqual({ stderrLines: 1, summary });
   const line = lines[0];
-  expect({ namesInput: line.includes(input) || line.includes(path.basename(input)), input, line }).toEqual({ namesInput: true, input, line });
+  expect({ namesInput: line.includes(input) || line.includes(path.basename(input)), input, line }).toEqual({
+    namesInput: true,
+    input,
+    line,
+  });
   for (const re of INTERNAL_ERROR_PATTERNS) {
     expect({ leaks: re.test(line) ? String(re) : null, line }).toEqual({ leaks: null, line });
   }

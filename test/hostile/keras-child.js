@@ -22,7 +22,16 @@ const { initBackend, tf } = require(path.join(dist, 'backend.js'));
       k.model.dispose();
       process.stdout.write(JSON.stringify({ file, ok: true, ms: Date.now() - t0, leaked: tf.memory().numTensors - at }) + '\n');
     } catch (e) {
-      process.stdout.write(JSON.stringify({ file, ok: false, message: e && e.message, errorName: e && e.name, ms: Date.now() - t0, leaked: tf.memory().numTensors - at }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          file,
+          ok: false,
+          message: e && e.message,
+          errorName: e && e.name,
+          ms: Date.now() - t0,
+          leaked: tf.memory().numTensors - at,
+        }) + '\n',
+      );
     }
   }
   process.stdout.write(JSON.stringify({ tensors: tf.memory().numTensors - before }) + '\n');

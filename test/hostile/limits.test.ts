@@ -24,7 +24,9 @@ const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 const i32 = (v: number): string => String.fromCharCode(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
 
 let tmp: string;
-beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'al-limits-')); });
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'al-limits-'));
+});
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
   setLimits({});
@@ -32,7 +34,10 @@ afterAll(() => {
 
 describe('limit settings', () => {
   test('ANOMALY_LAB_LIMITS syntax: names, units, errors naming the variable', () => {
-    expect(parseLimitsSpec('TORCH_MAX_TENSOR_BYTES=16GiB, zip_max_entries=200000')).toEqual({ TORCH_MAX_TENSOR_BYTES: 16 * 2 ** 30, ZIP_MAX_ENTRIES: 200_000 });
+    expect(parseLimitsSpec('TORCH_MAX_TENSOR_BYTES=16GiB, zip_max_entries=200000')).toEqual({
+      TORCH_MAX_TENSOR_BYTES: 16 * 2 ** 30,
+      ZIP_MAX_ENTRIES: 200_000,
+    });
     expect(parseLimitsSpec('CSV_MAX_BYTES=1.5g')).toEqual({ CSV_MAX_BYTES: 1.5e9 });
     expect(() => parseLimitsSpec('NOPE=1')).toThrow("ANOMALY_LAB_LIMITS: unknown limit 'NOPE' (known: PICKLE_MAX_INT_BYTES");
     expect(() => parseLimitsSpec('CSV_MAX_BYTES=lots')).toThrow("ANOMALY_LAB_LIMITS: value 'lots' of CSV_MAX_BYTES is not a number");
@@ -61,10 +66,16 @@ describe('limit settings', () => {
   test('engine errors become one line naming the file', () => {
     const cases: Array<[Error, string]> = [
       [new RangeError('Maximum call stack size exceeded'), 'x.pt: cannot read the file: the data is nested too deeply to read'],
-      [new RangeError('Invalid typed array length: 10000000000'), 'x.pt: cannot read the file: a declared size (10000000000) is too large to allocate'],
+      [
+        new RangeError('Invalid typed array length: 10000000000'),
+        'x.pt: cannot read the file: a declared size (10000000000) is too large to allocate',
+      ],
       [new RangeError('Invalid string length'), 'x.pt: cannot read the file: a text field is too long to hold in memory'],
       [new RangeError('Invalid code point 1114112'), 'x.pt: cannot read the file: invalid Unicode code point 1114112'],
-      [new TypeError("Cannot read properties of undefined (reading 'map')"), 'x.pt: cannot read the file: malformed or unsupported content (TypeError while parsing)'],
+      [
+        new TypeError("Cannot read properties of undefined (reading 'map')"),
+        'x.pt: cannot read the file: malformed or unsupported content (TypeError while parsing)',
+      ],
       [new Error('x.pt: bad\nline'), 'x.pt: bad\\nline'],
     ];
     for (const [e, want] of cases) expect(wrapParseError(e, 'x.pt').message).toBe(want);
@@ -74,7 +85,9 @@ describe('limit settings', () => {
 describe('pickle', () => {
   test('LONG4 integers: refused above PICKLE_MAX_INT_BYTES, decoded exactly (and in linear time) below a raised limit', () => {
     const long4 = (payload: string): Uint8Array => bytes(`\x80\x02\x8b${i32(payload.length)}${payload}.`);
-    expect(() => unpickle(long4('\x01'.repeat(5000)), { name: 'big.pkl' })).toThrow('big.pkl: an integer of 5000 bytes exceeds PICKLE_MAX_INT_BYTES (4 KiB)');
+    expect(() => unpickle(long4('\x01'.repeat(5000)), { name: 'big.pkl' })).toThrow(
+      'big.pkl: an integer of 5000 bytes exceeds PICKLE_MAX_INT_BYTES (4 KiB)',
+    );
     // Values: small, negative, beyond 2^53, and a 1 MB integer (seconds with the old shifting loop; one parse now).
     expect(unpickle(long4('\xff\xff'), { name: 'n.pkl' })).toBe(-1);
     expect(unpickle(long4('\x00\x00\x00\x00\x00\x00\x00\x01'), { name: 'n.pkl' })).toBe(2n ** 56n);
@@ -84,7 +97,9 @@ describe('pickle', () => {
   });
 
   test('protocol-0 integers are bounded like Python (PICKLE_MAX_INT_DIGITS)', () => {
-    expect(() => unpickle(bytes(`I${'9'.repeat(5000)}\n.`), { name: 'i.pkl' })).toThrow('i.pkl: an integer literal of 5000 digits exceeds PICKLE_MAX_INT_DIGITS (4,300)');
+    expect(() => unpickle(bytes(`I${'9'.repeat(5000)}\n.`), { name: 'i.pkl' })).toThrow(
+      'i.pkl: an integer literal of 5000 digits exceeds PICKLE_MAX_INT_DIGITS (4,300)',
+    );
     expect(unpickle(bytes(`L${'9'.repeat(30)}L\n.`), { name: 'i.pkl' })).toBe(10n ** 30n - 1n);
   });
 
@@ -109,19 +124,30 @@ describe('torch zip archives', () => {
     const bad = Uint8Array.from(good);
     const at = Buffer.from(bad).indexOf(Buffer.from(new Float32Array([4]).buffer));
     bad[at] ^= 1;
-    expect(() => parseTorchCheckpoint(bad, 'bad.pt')).toThrow(/^bad\.pt: CRC-32 mismatch in torch zip archive entry 'archive\/data\/0' \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt$/);
+    expect(() => parseTorchCheckpoint(bad, 'bad.pt')).toThrow(
+      /^bad\.pt: CRC-32 mismatch in torch zip archive entry 'archive\/data\/0' \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt$/,
+    );
   });
 
   test('expectedSha256: the recorded digest passes, another one is refused', () => {
     const good = encodeTorchStateDict(sd);
     expect(parseTorchCheckpoint(good, 'a.pt', { expectedSha256: sha256Hex(good) }).stateDict.size).toBe(1);
-    expect(() => parseTorchCheckpoint(good, 'a.pt', { expectedSha256: 'sha256:' + '0'.repeat(64) })).toThrow(`a.pt: sha256 mismatch (expected ${'0'.repeat(64)}, the file has ${sha256Hex(good)})`);
+    expect(() => parseTorchCheckpoint(good, 'a.pt', { expectedSha256: 'sha256:' + '0'.repeat(64) })).toThrow(
+      `a.pt: sha256 mismatch (expected ${'0'.repeat(64)}, the file has ${sha256Hex(good)})`,
+    );
     expect(() => checkSha256(good, 'abc', 'a.pt')).toThrow("expectedSha256: 'abc' is not a sha256 digest");
   });
 
   test('TORCH_MAX_TENSOR_BYTES counts storages and tensors of the whole file', () => {
-    const big = encodeTorchStateDict(new Map([['a', { shape: [1024], data: new Float32Array(1024) }], ['b', { shape: [1024], data: new Float32Array(1024) }]]));
-    expect(() => parseTorchCheckpoint(big, 'big.pt', { limits: { TORCH_MAX_TENSOR_BYTES: 6000 } })).toThrow("big.pt: the tensors need more memory than allowed in total (storage '1') exceeds TORCH_MAX_TENSOR_BYTES (5.86 KiB)");
+    const big = encodeTorchStateDict(
+      new Map([
+        ['a', { shape: [1024], data: new Float32Array(1024) }],
+        ['b', { shape: [1024], data: new Float32Array(1024) }],
+      ]),
+    );
+    expect(() => parseTorchCheckpoint(big, 'big.pt', { limits: { TORCH_MAX_TENSOR_BYTES: 6000 } })).toThrow(
+      "big.pt: the tensors need more memory than allowed in total (storage '1') exceeds TORCH_MAX_TENSOR_BYTES (5.86 KiB)",
+    );
     expect(parseTorchCheckpoint(big, 'big.pt', { limits: { TORCH_MAX_TENSOR_BYTES: 8192 } }).stateDict.size).toBe(2);
   });
 });
@@ -131,10 +157,14 @@ describe('zip reader', () => {
     expect(crc32(strToU8('123456789'))).toBe(0xcbf43926);
     const zeros = new Uint8Array(8 << 20);
     const bomb = zipSync({ 'model.weights.h5': [zeros, { level: 9 }] });
-    expect(() => new ZipArchive(bomb, 'b.keras', '.keras archive')).toThrow(/^b\.keras: \.keras archive entry 'model\.weights\.h5' \(\d+ bytes inflating to 8388608: a zip bomb\?\) exceeds ZIP_MAX_COMPRESSION_RATIO \(100\)/);
+    expect(() => new ZipArchive(bomb, 'b.keras', '.keras archive')).toThrow(
+      /^b\.keras: \.keras archive entry 'model\.weights\.h5' \(\d+ bytes inflating to 8388608: a zip bomb\?\) exceeds ZIP_MAX_COMPRESSION_RATIO \(100\)/,
+    );
     const raised = new ZipArchive(bomb, 'b.keras', '.keras archive', { ZIP_MAX_COMPRESSION_RATIO: 10_000 });
     expect(raised.read('model.weights.h5').length).toBe(8 << 20);
-    expect(() => new ZipArchive(bomb, 'b.keras', '.keras archive', { ZIP_MAX_ENTRY_BYTES: 1 << 20, ZIP_MAX_COMPRESSION_RATIO: 10_000 })).toThrow("b.keras: .keras archive entry 'model.weights.h5' of 8388608 bytes uncompressed exceeds ZIP_MAX_ENTRY_BYTES (1 MiB)");
+    expect(
+      () => new ZipArchive(bomb, 'b.keras', '.keras archive', { ZIP_MAX_ENTRY_BYTES: 1 << 20, ZIP_MAX_COMPRESSION_RATIO: 10_000 }),
+    ).toThrow("b.keras: .keras archive entry 'model.weights.h5' of 8388608 bytes uncompressed exceeds ZIP_MAX_ENTRY_BYTES (1 MiB)");
     const unsafe = zipSync({ '../evil': strToU8('x') });
     expect(() => new ZipArchive(unsafe, 'u.pt')).toThrow("u.pt: zip archive entry '../evil' has an unsafe path");
   });
@@ -144,7 +174,9 @@ describe('joblib and scikit-learn', () => {
   test('the zlib cap is JOBLIB_MAX_DECOMPRESSED_BYTES; a raised cap reads the stream', () => {
     const stream = new Uint8Array([0x80, 0x04, 0x4e, 0x2e, ...new Uint8Array(3 << 20)]); // None, then padding
     const z = zlib.deflateSync(stream);
-    expect(() => parseJoblib(z, 'z.joblib', { limitOverrides: { JOBLIB_MAX_DECOMPRESSED_BYTES: 1 << 20 } })).toThrow('z.joblib: zlib-compressed joblib data that inflates further exceeds JOBLIB_MAX_DECOMPRESSED_BYTES (1 MiB)');
+    expect(() => parseJoblib(z, 'z.joblib', { limitOverrides: { JOBLIB_MAX_DECOMPRESSED_BYTES: 1 << 20 } })).toThrow(
+      'z.joblib: zlib-compressed joblib data that inflates further exceeds JOBLIB_MAX_DECOMPRESSED_BYTES (1 MiB)',
+    );
     expect(parseJoblib(z, 'z.joblib', { limitOverrides: { JOBLIB_MAX_DECOMPRESSED_BYTES: 4 << 20 } })).toBeNull();
   });
 
@@ -155,10 +187,14 @@ describe('joblib and scikit-learn', () => {
     fs.writeFileSync(f, scaler(`\x8c\x0en_features_in_K\x03\x8c\x05mean_]\x94(G${'\0'.repeat(8)}G?\xf0${'\0'.repeat(6)}e`));
     await expect(loadSklearn(f)).rejects.toThrow('mismatch.joblib: StandardScaler.mean_ has 2 entries, n_features_in_ says 3');
     fs.writeFileSync(f, scaler('\x8c\x0en_features_in_J\x00\xe1\xf5\x05')); // 1e8
-    await expect(loadSklearn(f)).rejects.toThrow('mismatch.joblib: StandardScaler.n_features_in_ = 100000000 exceeds SKLEARN_MAX_FEATURES (1,000,000)');
+    await expect(loadSklearn(f)).rejects.toThrow(
+      'mismatch.joblib: StandardScaler.n_features_in_ = 100000000 exceeds SKLEARN_MAX_FEATURES (1,000,000)',
+    );
     // Set per call, like every other limit.
     fs.writeFileSync(f, scaler('\x8c\x0en_features_in_K\x04'));
-    await expect(loadSklearn(f, { limitOverrides: { SKLEARN_MAX_FEATURES: 3 } })).rejects.toThrow('mismatch.joblib: StandardScaler.n_features_in_ = 4 exceeds SKLEARN_MAX_FEATURES (3)');
+    await expect(loadSklearn(f, { limitOverrides: { SKLEARN_MAX_FEATURES: 3 } })).rejects.toThrow(
+      'mismatch.joblib: StandardScaler.n_features_in_ = 4 exceeds SKLEARN_MAX_FEATURES (3)',
+    );
     setLimits({ SKLEARN_MAX_FEATURES: 2e8 });
     try {
       fs.writeFileSync(f, scaler('\x8c\x0en_features_in_K\x04'));
@@ -172,7 +208,18 @@ describe('joblib and scikit-learn', () => {
 describe('arrays and tables', () => {
   test('.npy headers over NPY_MAX_HEADER_BYTES are refused, raisable per call', () => {
     const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }`.padEnd(20_000 - 1) + '\n';
-    const file = new Uint8Array([0x93, ...strToU8('NUMPY'), 2, 0, ...new Uint8Array(new Uint32Array([header.length]).buffer), ...strToU8(header), 0, 0, 0x80, 0x3f]);
+    const file = new Uint8Array([
+      0x93,
+      ...strToU8('NUMPY'),
+      2,
+      0,
+      ...new Uint8Array(new Uint32Array([header.length]).buffer),
+      ...strToU8(header),
+      0,
+      0,
+      0x80,
+      0x3f,
+    ]);
     expect(() => parseNpy(file, 'h.npy')).toThrow('h.npy: a .npy header of 20000 bytes exceeds NPY_MAX_HEADER_BYTES (9.77 KiB)');
     expect(Array.from(parseNpy(file, 'h.npy', { limits: { NPY_MAX_HEADER_BYTES: 30_000 } }).data as Float32Array)).toEqual([1]);
     expect(parseNpy(encodeNpy(new Float32Array([2])), 'ok.npy').shape).toEqual([1]);
@@ -201,7 +248,9 @@ describe('arrays and tables', () => {
       expect(r.code).toBe(0);
       return (JSON.parse(r.stdout.split('\n')[0]) as { message: string }).message;
     };
-    expect(await load('f'.repeat(64))).toBe(`${h5}: sha256 mismatch (expected ${'f'.repeat(64)}, the file has ${digest}): it changed since it was recorded`);
+    expect(await load('f'.repeat(64))).toBe(
+      `${h5}: sha256 mismatch (expected ${'f'.repeat(64)}, the file has ${digest}): it changed since it was recorded`,
+    );
     // With the right digest the file gets parsed (and fails later for its own reason: the corpus case).
     expect(await load(digest)).toContain("unsupported activation 'Custom object'");
   }, 120_000);

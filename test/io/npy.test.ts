@@ -97,13 +97,29 @@ describe('npy errors name the file', () => {
   const f4 = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
   test.each([
     ['bad magic', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), /bad\.npy: .*bad magic/],
-    ['truncated header', rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", f4).subarray(0, 30), /bad\.npy: .*truncated header/],
-    ['truncated data', rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", f4.subarray(0, 10)), /bad\.npy: .*truncated data/],
+    [
+      'truncated header',
+      rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", f4).subarray(0, 30),
+      /bad\.npy: .*truncated header/,
+    ],
+    [
+      'truncated data',
+      rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", f4.subarray(0, 10)),
+      /bad\.npy: .*truncated data/,
+    ],
     ['size mismatch', rawNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", f4), /bad\.npy: .*size mismatch/],
     ['fortran order', rawNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", f4), /bad\.npy: .*Fortran/],
     ['object dtype', rawNpy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", f4), /bad\.npy: .*object dtype/],
-    ['unsupported dtype', rawNpy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(16)), /bad\.npy: .*unsupported dtype '<c16'/],
-    ['structured dtype', rawNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)), /bad\.npy: .*structured/],
+    [
+      'unsupported dtype',
+      rawNpy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(16)),
+      /bad\.npy: .*unsupported dtype '<c16'/,
+    ],
+    [
+      'structured dtype',
+      rawNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)),
+      /bad\.npy: .*structured/,
+    ],
     ['missing shape', rawNpy("{'descr': '<f4', 'fortran_order': False, }", f4), /bad\.npy: .*no 'shape'/],
   ])('%s', (_label, bytes, re) => {
     expect(() => parseNpy(bytes, 'bad.npy')).toThrow(re);

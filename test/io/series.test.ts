@@ -1,7 +1,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadSeries, sliceSeries, concatSeries, writeCsv, writeParquet, parseTimestamp, parseUtcOffset, selectColumns } from '../../kernel-lib/src/io/series';
+import {
+  loadSeries,
+  sliceSeries,
+  concatSeries,
+  writeCsv,
+  writeParquet,
+  parseTimestamp,
+  parseUtcOffset,
+  selectColumns,
+} from '../../kernel-lib/src/io/series';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -63,13 +72,15 @@ describeShared('real ESS parquet files', () => {
   });
 
   test('missing column: the error names the file and lists available columns', async () => {
-    await expect(loadSeries(sharedPath('data/ess/panli-clean/20220412.parquet'), { columns: ['BANK_SOC', 'NOPE'] }))
-      .rejects.toThrow(/20220412\.parquet: column 'NOPE' not found; available columns: 'TIMESTAMP', 'BANK_DC_VOLT', .*'VOLTAGE_GAP_CURVE'/);
+    await expect(loadSeries(sharedPath('data/ess/panli-clean/20220412.parquet'), { columns: ['BANK_SOC', 'NOPE'] })).rejects.toThrow(
+      /20220412\.parquet: column 'NOPE' not found; available columns: 'TIMESTAMP', 'BANK_DC_VOLT', .*'VOLTAGE_GAP_CURVE'/,
+    );
   });
 
   test('a text column cannot be selected as a value column', async () => {
-    await expect(loadSeries(sharedPath('data/ess/panli-bank-raw-20220510.parquet'), { columns: ['MASTER_RACK_COMMUNICATION_FAULT'] }))
-      .rejects.toThrow(/column 'MASTER_RACK_COMMUNICATION_FAULT' is not numeric/);
+    await expect(
+      loadSeries(sharedPath('data/ess/panli-bank-raw-20220510.parquet'), { columns: ['MASTER_RACK_COMMUNICATION_FAULT'] }),
+    ).rejects.toThrow(/column 'MASTER_RACK_COMMUNICATION_FAULT' is not numeric/);
   });
 });
 
@@ -88,8 +99,9 @@ describeShared('real jecheon CSV files', () => {
   });
 
   test('selecting the text column is an error naming file, column and row', async () => {
-    await expect(loadSeries(sharedPath('data/ess/jecheon/data_1_20220517.csv'), { columns: ['voltage', 'state'] }))
-      .rejects.toThrow(/data_1_20220517\.csv: column 'state', row 1 \(line 2\): 'standby' is not a number/);
+    await expect(loadSeries(sharedPath('data/ess/jecheon/data_1_20220517.csv'), { columns: ['voltage', 'state'] })).rejects.toThrow(
+      /data_1_20220517\.csv: column 'state', row 1 \(line 2\): 'standby' is not a number/,
+    );
   });
 });
 
@@ -102,12 +114,16 @@ describe('CSV parsing', () => {
   });
 
   test('bad number, ragged row, unterminated quote, empty file', async () => {
-    await expect(loadSeries(write('b1.csv', 'x,y\n1,2\n3,abc\n'), { columns: ['x', 'y'] })).rejects.toThrow(/b1\.csv: column 'y', row 2 \(line 3\): 'abc' is not a number/);
+    await expect(loadSeries(write('b1.csv', 'x,y\n1,2\n3,abc\n'), { columns: ['x', 'y'] })).rejects.toThrow(
+      /b1\.csv: column 'y', row 2 \(line 3\): 'abc' is not a number/,
+    );
     await expect(loadSeries(write('b2.csv', 'x,y\n1,2\n3\n'))).rejects.toThrow(/b2\.csv: line 3 has 1 fields, the header has 2/);
     await expect(loadSeries(write('b3.csv', 'x,y\n1,"2\n'))).rejects.toThrow(/b3\.csv: unterminated quoted field starting on line 2/);
     await expect(loadSeries(write('b4.csv', ''))).rejects.toThrow(/b4\.csv: empty CSV/);
     await expect(loadSeries(write('b5.csv', 'x,x\n1,2\n'))).rejects.toThrow(/b5\.csv: duplicate column name 'x'/);
-    await expect(loadSeries(write('b6.csv', 'time,x\nyesterday,1\n'))).rejects.toThrow(/b6\.csv: time column 'time', row 1 \(line 2\): cannot parse 'yesterday'/);
+    await expect(loadSeries(write('b6.csv', 'time,x\nyesterday,1\n'))).rejects.toThrow(
+      /b6\.csv: time column 'time', row 1 \(line 2\): cannot parse 'yesterday'/,
+    );
   });
 
   test('NaN / inf / empty cells: error by default with file, column, row; drop and ffill', async () => {
@@ -153,10 +169,15 @@ describe('parquet and npy round trips, directories, errors', () => {
     // a real parquet null (OPTIONAL column without a value)
     const { parquetWriteBuffer } = await import('hyparquet-writer');
     const g = path.join(tmp, 'null.parquet');
-    fs.writeFileSync(g, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1.5, null, 2.5], type: 'DOUBLE', nullable: true }] })));
+    fs.writeFileSync(
+      g,
+      new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1.5, null, 2.5], type: 'DOUBLE', nullable: true }] })),
+    );
     await expect(loadSeries(g)).rejects.toThrow(/null\.parquet: column 'x', row 1 \(0-based\): missing or NaN value/);
     expect(Array.from((await loadSeries(g, { nan: 'drop' })).values)).toEqual([1.5, 2.5]);
-    await expect(loadSeries(g, { timeColumn: 'TIMESTAMP' })).rejects.toThrow(/null\.parquet: time column 'TIMESTAMP' not found; available columns: 'x'/);
+    await expect(loadSeries(g, { timeColumn: 'TIMESTAMP' })).rejects.toThrow(
+      /null\.parquet: time column 'TIMESTAMP' not found; available columns: 'x'/,
+    );
   });
 
   test('npy: 2-D columns are col0.., 1-D is one column; 3-D is rejected', async () => {
@@ -171,7 +192,9 @@ describe('parquet and npy round trips, directories, errors', () => {
     const named = await loadSeries(f2, { columns: ['volt', 'amp'] });
     expect(named.columns).toEqual(['volt', 'amp']);
     expect(Array.from(named.values)).toEqual([1, 2, 3, 4, 5, 6]);
-    await expect(loadSeries(f2, { columns: ['volt', 'amp', 'soc'] })).rejects.toThrow(/two\.npy: a \.npy has no column names; 3 columns \('volt', 'amp', 'soc'\) were requested but it has 2/);
+    await expect(loadSeries(f2, { columns: ['volt', 'amp', 'soc'] })).rejects.toThrow(
+      /two\.npy: a \.npy has no column names; 3 columns \('volt', 'amp', 'soc'\) were requested but it has 2/,
+    );
     const f3 = path.join(tmp, 'three.npy');
     writeNpy(f3, new Float32Array(8), [2, 2, 2]);
     await expect(loadSeries(f3)).rejects.toThrow(/three\.npy: expected a 1-D .* got shape \(2, 2, 2\)/);
@@ -239,7 +262,9 @@ describe('MinMaxScaler', () => {
     expect(() => MinMaxScaler.fromJSON({ min: [0] })).toThrow(/fromJSON: expected/);
     expect(() => MinMaxScaler.fromJSON({ kind: 'standard', min: [0], max: [1] })).toThrow(/kind 'standard'/);
     expect(() => sc.transform([1, 2], 2)).toThrow(/data have 2 columns, the scaler was fitted on 3 \(a, b, k\)/);
-    expect(() => MinMaxScaler.fit({ ...series, values: new Float32Array([0, NaN, 1, 1, 1, 1, 1, 1, 1]) })).toThrow(/non-finite value at row 0, column 'b'/);
+    expect(() => MinMaxScaler.fit({ ...series, values: new Float32Array([0, NaN, 1, 1, 1, 1, 1, 1, 1]) })).toThrow(
+      /non-finite value at row 0, column 'b'/,
+    );
     expect(() => sc.transformSeries({ columns: ['b', 'a', 'k'], values: series.values })).toThrow(/differ from the fitted columns/);
   });
 });
@@ -280,17 +305,33 @@ describe('sliceSeries', () => {
 
 describe('concatSeries', () => {
   const part = (source: string, rows: number[][], time?: number[]) => ({
-    source, columns: ['a', 'b'], length: rows.length, values: Float32Array.from(rows.flat()),
+    source,
+    columns: ['a', 'b'],
+    length: rows.length,
+    values: Float32Array.from(rows.flat()),
     ...(time ? { time: Float64Array.from(time) } : {}),
   });
 
   test('joins rows end to end, one segment per part, time only when every part has it', () => {
-    const s = concatSeries([part('/d/day1.csv', [[1, 2], [3, 4]], [0, 1]), part('/d/day2.csv', [[5, 6]], [2])]);
+    const s = concatSeries([
+      part(
+        '/d/day1.csv',
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [0, 1],
+      ),
+      part('/d/day2.csv', [[5, 6]], [2]),
+    ]);
     expect(s.source).toBe('day1.csv+day2.csv');
     expect(s.length).toBe(3);
     expect(Array.from(s.values)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(s.time ?? [])).toEqual([0, 1, 2]);
-    expect(s.segments).toEqual([{ file: '/d/day1.csv', start: 0, length: 2 }, { file: '/d/day2.csv', start: 2, length: 1 }]);
+    expect(s.segments).toEqual([
+      { file: '/d/day1.csv', start: 0, length: 2 },
+      { file: '/d/day2.csv', start: 2, length: 1 },
+    ]);
     const bare = concatSeries([part('x', [[1, 2]], [0]), part('y', [[3, 4]])], { segments: false });
     expect(bare.time).toBeUndefined();
     expect(bare.segments).toBeUndefined();

@@ -34,7 +34,10 @@ const SAMPLES: Record<string, [string, string]> = {
   dynamicImport: ['kernel-lib/src/runs/probe.ts', "export const f = () => import('../report/run-report.js');\n"],
   typeImport: ['kernel-lib/src/browser/probe.ts', "export type T = import('../io/npy').NdArray;\n"],
   toolImportsCli: ['kernel-lib/src/demo.ts', "import { main } from './cli/main';\nexport const m = main;\n"],
-  libraryImportsCli: ['kernel-lib/src/training/probe.ts', "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n"],
+  libraryImportsCli: [
+    'kernel-lib/src/training/probe.ts',
+    "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n",
+  ],
   sibling: ['kernel-lib/src/power/probe.ts', "import { AnomalyBert } from '../anomalybert/model';\nexport const m = AnomalyBert;\n"],
   downward: [
     'kernel-lib/src/training/probe.ts',

@@ -69,7 +69,11 @@ describeShared('anomaly-lab metrics on the reference fixture', () => {
     const li = path.join(tmp, 'labels_i8.npy');
     writeNpy(lb, Uint8Array.from(labels), [labels.length, 1], 'bool');
     writeNpy(lf, Float64Array.from(labels), [labels.length]);
-    writeNpy(li, BigInt64Array.from(labels, (v) => BigInt(v)), [labels.length]);
+    writeNpy(
+      li,
+      BigInt64Array.from(labels, (v) => BigInt(v)),
+      [labels.length],
+    );
     const s32 = path.join(tmp, 'scores_f4.npy');
     writeNpy(s32, Float32Array.from(scores), [scores.length, 1]);
     const base = metricsJson(['--scores', scoresFile, '--labels', labelsFile, '--point_adjust_k', '0,100']);
@@ -86,7 +90,19 @@ describeShared('anomaly-lab metrics on the reference fixture', () => {
 
   test('--smooth_scores uses the EWMA and also reports the unsmoothed rows; --out writes the same JSON', () => {
     const out = path.join(tmp, 'm.json');
-    const r = metricsJson(['--scores', scoresFile, '--labels', labelsFile, '--smooth-scores', '--smoothing-weight', '0.8', '--out', out, '--point_adjust_k', '0']);
+    const r = metricsJson([
+      '--scores',
+      scoresFile,
+      '--labels',
+      labelsFile,
+      '--smooth-scores',
+      '--smoothing-weight',
+      '0.8',
+      '--out',
+      out,
+      '--point_adjust_k',
+      '0',
+    ]);
     const scores = toFloat64(readNpy(scoresFile));
     const labels = readNpy(labelsFile).data as Int32Array;
     expect(r.without_pa).toEqual(prepareMetrics(ewmaSmooth(scores, 0.8), labels).sweep({ pointAdjust: false }));
@@ -142,7 +158,14 @@ describe('anomaly-lab metrics: bad input', () => {
   test('a .npy with a bad header or truncated data: one-line error naming the file, exit 1', () => {
     const good = fs.readFileSync(s);
     const badHeader = path.join(tmp, 'bad_header.npy');
-    fs.writeFileSync(badHeader, Buffer.concat([good.subarray(0, 10), Buffer.from("{'descr': '<f4', 'shape': (4,), }".padEnd(good.readUInt16LE(8) - 1) + '\n'), good.subarray(10 + good.readUInt16LE(8))]));
+    fs.writeFileSync(
+      badHeader,
+      Buffer.concat([
+        good.subarray(0, 10),
+        Buffer.from("{'descr': '<f4', 'shape': (4,), }".padEnd(good.readUInt16LE(8) - 1) + '\n'),
+        good.subarray(10 + good.readUInt16LE(8)),
+      ]),
+    );
     let r = runCli(['metrics', '--scores', badHeader, '--labels', l]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

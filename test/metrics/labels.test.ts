@@ -12,7 +12,9 @@ describe('binary labels', () => {
 
   test('anything else names what, the value and its position', () => {
     expect(() => assertBinaryLabels([0, 2])).toThrow(/^labels must be 0\/1, found 2 at index 1$/);
-    expect(() => toBinaryLabels([0, 0, 0.5], { what: 'l.npy', position: 'row' })).toThrow(/^l\.npy: labels must be 0\/1, found 0\.5 at row 2$/);
+    expect(() => toBinaryLabels([0, 0, 0.5], { what: 'l.npy', position: 'row' })).toThrow(
+      /^l\.npy: labels must be 0\/1, found 0\.5 at row 2$/,
+    );
     expect(() => toBinaryLabels([NaN], { what: 'x' })).toThrow(/found NaN at index 0/);
   });
 

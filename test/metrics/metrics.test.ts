@@ -1,8 +1,19 @@
 import * as fs from 'fs';
 import { readNpy, toFloat64 } from '../../kernel-lib/src/io/npy';
 import {
-  quantileLinear, thresholdAtRate, labelIntervals, pointAdjust, scoreAtRate, sweepBestF1, sweepRates, ewmaSmooth,
-  paKCurve, prepareMetrics, randomScoresBaseline, metricRow, MetricRow,
+  quantileLinear,
+  thresholdAtRate,
+  labelIntervals,
+  pointAdjust,
+  scoreAtRate,
+  sweepBestF1,
+  sweepRates,
+  ewmaSmooth,
+  paKCurve,
+  prepareMetrics,
+  randomScoresBaseline,
+  metricRow,
+  MetricRow,
 } from '../../kernel-lib/src/browser/metrics';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -22,7 +33,10 @@ function naiveRow(scores: ArrayLike<number>, labels: ArrayLike<number>, rate: nu
   if (k !== null) {
     let i = 0;
     while (i < labels.length) {
-      if (!labels[i]) { i++; continue; }
+      if (!labels[i]) {
+        i++;
+        continue;
+      }
       let e = i;
       let c = 0;
       while (e < labels.length && labels[e]) c += pred[e++];
@@ -30,7 +44,9 @@ function naiveRow(scores: ArrayLike<number>, labels: ArrayLike<number>, rate: nu
       i = e;
     }
   }
-  let tp = 0, fp = 0, fn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0;
   for (let i = 0; i < labels.length; i++) {
     if (pred[i] && labels[i]) tp++;
     else if (pred[i]) fp++;
@@ -43,7 +59,7 @@ function naiveRow(scores: ArrayLike<number>, labels: ArrayLike<number>, rate: nu
 function synthetic(n: number, seed: number): { scores: Float64Array; labels: Uint8Array } {
   const rng = createRng(seed);
   const labels = new Uint8Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (rng.uniform() < 0.01) {
       const len = rng.int(1, 40);
       labels.fill(1, i, Math.min(n, i + len));
@@ -92,7 +108,12 @@ describeShared('metrics match the reference fixture (anomalybert/expected.json)'
       expect(c.f1[0]).toBeCloseTo(scoreAtRate(scores, labels, rate, { pointAdjust: true }).f1, 12);
       expect(c.f1[100]).toBeCloseTo(scoreAtRate(scores, labels, rate, { pointAdjust: false }).f1, 12);
       for (let j = 1; j < c.f1.length; j++) expect(c.f1[j]).toBeLessThanOrEqual(c.f1[j - 1] + 1e-15);
-      for (const k of [10, 37, 50, 90]) expectRowClose({ ...naiveRow(scores, labels, rate, k), anomaly_rate: rate }, { f1: c.f1[k], precision: c.precision[k], recall: c.recall[k] }, 1e-12);
+      for (const k of [10, 37, 50, 90])
+        expectRowClose(
+          { ...naiveRow(scores, labels, rate, k), anomaly_rate: rate },
+          { f1: c.f1[k], precision: c.precision[k], recall: c.recall[k] },
+          1e-12,
+        );
       expect(c.auc).toBeGreaterThanOrEqual(c.f1[100]);
       expect(c.auc).toBeLessThanOrEqual(c.f1[0]);
     }
@@ -152,7 +173,11 @@ describe('metrics agree with a direct reference implementation', () => {
 
 describe('point adjustment and intervals', () => {
   test('labelIntervals gives half-open runs, including at both ends', () => {
-    expect(labelIntervals([1, 1, 0, 0, 1, 0, 1, 1])).toEqual([[0, 2], [4, 5], [6, 8]]);
+    expect(labelIntervals([1, 1, 0, 0, 1, 0, 1, 1])).toEqual([
+      [0, 2],
+      [4, 5],
+      [6, 8],
+    ]);
     expect(labelIntervals([0, 0])).toEqual([]);
   });
 

@@ -6,15 +6,24 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ForestClassifierModel, LabelEncoderModel, NumpyArray, StandardScalerModel,
-  loadSklearn, loadTorchCheckpoint, loadTorchStateDict, parseJoblib,
+  ForestClassifierModel,
+  LabelEncoderModel,
+  NumpyArray,
+  StandardScalerModel,
+  loadSklearn,
+  loadTorchCheckpoint,
+  loadTorchStateDict,
+  parseJoblib,
 } from '../../kernel-lib/src/pickle';
 
 const FIX = path.join(__dirname, 'fixtures');
 const json = (name: string): any => JSON.parse(fs.readFileSync(path.join(FIX, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('torch 1.13 archives', () => {
-  const expected = json('torch_real_state_dict_expected.json') as Record<string, { shape: number[]; dtype: string; values: Array<number | string> }>;
+  const expected = json('torch_real_state_dict_expected.json') as Record<
+    string,
+    { shape: number[]; dtype: string; values: Array<number | string> }
+  >;
 
   it('reads every tensor of a real state dict exactly (views, float64/16, bfloat16, int64, int32, bool)', async () => {
     const sd = await loadTorchStateDict(path.join(FIX, 'torch_real_state_dict.pt'));
@@ -42,13 +51,15 @@ describe('torch 1.13 archives', () => {
     // loadTorchStateDict picks the same weights
     const sd = await loadTorchStateDict(path.join(FIX, 'torch_real_ess_checkpoint.pt'));
     expect(sd.get('embed.weight')!.data).toEqual(ckpt.stateDict.get('embed.weight')!.data);
-    await expect(loadTorchCheckpoint(path.join(FIX, 'torch_real_ess_checkpoint.pt'), { key: 'weights' }))
-      .rejects.toThrow("torch_real_ess_checkpoint.pt: no state dict under key 'weights' (top-level keys: model_state_dict, options)");
+    await expect(loadTorchCheckpoint(path.join(FIX, 'torch_real_ess_checkpoint.pt'), { key: 'weights' })).rejects.toThrow(
+      "torch_real_ess_checkpoint.pt: no state dict under key 'weights' (top-level keys: model_state_dict, options)",
+    );
   });
 
   it('refuses a whole pickled nn.Module with a hint, executing nothing', async () => {
-    await expect(loadTorchStateDict(path.join(FIX, 'torch_real_whole_model.pt')))
-      .rejects.toThrow(/^torch_real_whole_model\.pt: pickle global '__main__\.Tiny' is not allowed \(is this a whole pickled model\?/);
+    await expect(loadTorchStateDict(path.join(FIX, 'torch_real_whole_model.pt'))).rejects.toThrow(
+      /^torch_real_whole_model\.pt: pickle global '__main__\.Tiny' is not allowed \(is this a whole pickled model\?/,
+    );
   });
 });
 
@@ -101,15 +112,19 @@ describe('scikit-learn 1.2 / joblib 1.2 (trees store class counts)', () => {
 describe('numpy 1.24 pickles (protocol 2 and 5)', () => {
   const ref = json('numpy124_expected.json');
   it.each([2, 5])('protocol %i: Fortran, big-endian, uint16, unicode, structured, object arrays and scalars', (proto) => {
-    const v = parseJoblib(new Uint8Array(fs.readFileSync(path.join(FIX, `numpy124_protocol${proto}.pkl`))), 'np.pkl') as Record<string, NumpyArray | number>;
+    const v = parseJoblib(new Uint8Array(fs.readFileSync(path.join(FIX, `numpy124_protocol${proto}.pkl`))), 'np.pkl') as Record<
+      string,
+      NumpyArray | number
+    >;
     for (const name of ['f8_fortran', 'i4_big_endian', 'u2', 'unicode', 'objects']) {
       const a = v[name] as NumpyArray;
       expect({ name, shape: a.shape, values: Array.from(a.data as ArrayLike<unknown>) }).toEqual({ name, ...ref[name] });
     }
     const rec = v.records as NumpyArray;
     for (const f of ['a', 'b', 'c']) {
-      expect(Array.from(rec.fields![f].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x)))
-        .toEqual(ref.records[f].values.map((x: number | boolean) => Number(x)));
+      expect(Array.from(rec.fields![f].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x))).toEqual(
+        ref.records[f].values.map((x: number | boolean) => Number(x)),
+      );
     }
     expect(v.scalar_f8).toBe(ref.scalar_f8);
     expect(v.scalar_i8).toBe(ref.scalar_i8);

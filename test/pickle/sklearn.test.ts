@@ -3,8 +3,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync, zlibSync } from 'fflate';
 import {
-  ForestClassifierModel, LabelEncoderModel, NumpyArray, PyObject, StandardScalerModel,
-  loadJoblib, loadSklearn, mapSklearn, parseJoblib,
+  ForestClassifierModel,
+  LabelEncoderModel,
+  NumpyArray,
+  PyObject,
+  StandardScalerModel,
+  loadJoblib,
+  loadSklearn,
+  mapSklearn,
+  parseJoblib,
 } from '../../kernel-lib/src/pickle';
 import { describeShared, sharedPath } from '../helpers/shared';
 
@@ -30,9 +37,13 @@ describeShared('seed joblib files (numpy 2, scikit-learn 1.6)', () => {
   const expected: Expected = JSON.parse(fs.readFileSync(sharedPath('fixtures', 'power-system', 'expected_default.json'), 'utf8'));
   const files = [
     'detector/scaler.save',
-    'classifier/class_names.joblib', 'classifier/classifier_scaler.joblib', 'classifier/fault_classifier.joblib',
-    'classifier_transformer/complete_dl_fault_system.joblib', 'classifier_transformer/feature_scaler.joblib',
-    'classifier_transformer/label_encoder.joblib', 'classifier_transformer/model_metadata.joblib',
+    'classifier/class_names.joblib',
+    'classifier/classifier_scaler.joblib',
+    'classifier/fault_classifier.joblib',
+    'classifier_transformer/complete_dl_fault_system.joblib',
+    'classifier_transformer/feature_scaler.joblib',
+    'classifier_transformer/label_encoder.joblib',
+    'classifier_transformer/model_metadata.joblib',
     'classifier_transformer/sequence_scaler.joblib',
   ];
 
@@ -89,7 +100,10 @@ describeShared('seed joblib files (numpy 2, scikit-learn 1.6)', () => {
     const nRows = 4;
     const X = Float64Array.from({ length: nRows * rf.nFeatures }, (_, i) => Math.sin(i * 1.7) * 2);
     const mean = new Float64Array(nRows * rf.classes.length);
-    for (const t of trees) t.predictProba(X, nRows).forEach((v, i) => { mean[i] += v; });
+    for (const t of trees)
+      t.predictProba(X, nRows).forEach((v, i) => {
+        mean[i] += v;
+      });
     const p = rf.predictProba(X, nRows);
     mean.forEach((v, i) => expect(p[i]).toBeCloseTo(v / trees.length, 12));
   });
@@ -100,7 +114,10 @@ describeShared('seed joblib files (numpy 2, scikit-learn 1.6)', () => {
     expect(imp.length).toBe(46);
     expect(imp.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     const used = new Set<number>();
-    for (const t of rf.trees) t.feature.forEach((f, n) => { if (t.childrenLeft[n] !== -1) used.add(f); });
+    for (const t of rf.trees)
+      t.feature.forEach((f, n) => {
+        if (t.childrenLeft[n] !== -1) used.add(f);
+      });
     imp.forEach((v, f) => (used.has(f) ? expect(v).toBeGreaterThanOrEqual(0) : expect(v).toBe(0)));
     expect(used.size).toBeGreaterThan(1);
   });
@@ -140,14 +157,17 @@ describeShared('seed joblib files (numpy 2, scikit-learn 1.6)', () => {
     const rf = (await loadSklearn(seed('classifier', 'fault_classifier.joblib'))) as ForestClassifierModel;
     const X = new Float64Array(46);
     X[3] = 1e39; // finite in float64, infinite in float32 (sklearn rejects it too)
-    expect(() => rf.predictProba(X, 1)).toThrow("ForestClassifier: row 0, feature 3 is infinite or too large for float32");
+    expect(() => rf.predictProba(X, 1)).toThrow('ForestClassifier: row 0, feature 3 is infinite or too large for float32');
     expect(() => rf.predictProba(new Float64Array(45), 1)).toThrow('ForestClassifier: input has 45 values, 1 rows × 46 features expected');
   });
 
   it('reads zlib- and gzip-compressed joblib files (joblib compress=...)', async () => {
     const plain = new Uint8Array(fs.readFileSync(seed('classifier', 'fault_classifier.joblib')));
     const ref = (await loadSklearn(seed('classifier', 'fault_classifier.joblib'))) as ForestClassifierModel;
-    for (const [name, data] of [['rf.joblib.z', zlibSync(plain, { level: 3 })], ['rf.joblib.gz', gzipSync(plain)]] as const) {
+    for (const [name, data] of [
+      ['rf.joblib.z', zlibSync(plain, { level: 3 })],
+      ['rf.joblib.gz', gzipSync(plain)],
+    ] as const) {
       const m = (await loadSklearn(tmpFile(name, data))) as ForestClassifierModel;
       expect(m.toJSON()).toEqual(ref.toJSON());
     }
@@ -157,9 +177,13 @@ describeShared('seed joblib files (numpy 2, scikit-learn 1.6)', () => {
     const plain = new Uint8Array(fs.readFileSync(seed('classifier', 'fault_classifier.joblib')));
     await expect(loadJoblib(tmpFile('cut.joblib', plain.subarray(0, 5000)))).rejects.toThrow(/^cut\.joblib: unexpected end of pickle data/);
     const z = zlibSync(plain);
-    await expect(loadJoblib(tmpFile('cut.joblib.z', z.subarray(0, z.length >> 1)))).rejects.toThrow(/^cut\.joblib\.z: (truncated|corrupt) zlib-compressed joblib data/);
+    await expect(loadJoblib(tmpFile('cut.joblib.z', z.subarray(0, z.length >> 1)))).rejects.toThrow(
+      /^cut\.joblib\.z: (truncated|corrupt) zlib-compressed joblib data/,
+    );
     const bomb = zlibSync(new Uint8Array(8 << 20));
-    expect(() => parseJoblib(bomb, 'bomb.joblib', { maxDecompressedBytes: 1 << 20 })).toThrow('bomb.joblib: zlib-compressed joblib data that inflates further exceeds JOBLIB_MAX_DECOMPRESSED_BYTES (1 MiB)');
+    expect(() => parseJoblib(bomb, 'bomb.joblib', { maxDecompressedBytes: 1 << 20 })).toThrow(
+      'bomb.joblib: zlib-compressed joblib data that inflates further exceeds JOBLIB_MAX_DECOMPRESSED_BYTES (1 MiB)',
+    );
   });
 });
 
@@ -171,10 +195,14 @@ describe('bad joblib input', () => {
   });
 
   it('rejects files that are not joblib/pickle, and unsupported compressors', () => {
-    expect(() => parseJoblib(bytes('hello'), 'text.joblib')).toThrow('text.joblib: not a joblib/pickle file (unknown magic bytes 0x68 0x65)');
+    expect(() => parseJoblib(bytes('hello'), 'text.joblib')).toThrow(
+      'text.joblib: not a joblib/pickle file (unknown magic bytes 0x68 0x65)',
+    );
     expect(() => parseJoblib(new Uint8Array(0), 'empty.joblib')).toThrow('empty.joblib: empty file');
     expect(() => parseJoblib(bytes('\xfd7zXZ\x00'), 'x.joblib.xz')).toThrow('x.joblib.xz: xz-compressed joblib files are not supported');
-    expect(() => parseJoblib(bytes('ZF0x1234'), 'old.joblib')).toThrow("old.joblib: old joblib (< 0.10) compressed format 'ZF' is not supported");
+    expect(() => parseJoblib(bytes('ZF0x1234'), 'old.joblib')).toThrow(
+      "old.joblib: old joblib (< 0.10) compressed format 'ZF' is not supported",
+    );
   });
 
   it('reports the pre-0.10 multi-file joblib format plainly', () => {

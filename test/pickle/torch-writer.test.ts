@@ -9,7 +9,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  TorchTensorInput, encodeTorchStateDict, loadTorchStateDict, parseTorchStateDict, saveTorchStateDict,
+  TorchTensorInput,
+  encodeTorchStateDict,
+  loadTorchStateDict,
+  parseTorchStateDict,
+  saveTorchStateDict,
 } from '../../kernel-lib/src/pickle';
 import { describeShared, sharedPath } from '../helpers/shared';
 
@@ -34,14 +38,32 @@ describe('encodeTorchStateDict', () => {
 
   it('writes the bytes that real torch.load read back as our values', () => {
     expect(Buffer.from(encodeTorchStateDict(writerInput())).equals(fs.readFileSync(fixture))).toBe(true);
-    const seen = JSON.parse(fs.readFileSync(path.join(FIX, 'ts_written_torch_load.json'), 'utf8')) as Record<string, { dtype: string; shape: number[]; values: Array<number | string | boolean>; contiguous: boolean }>;
+    const seen = JSON.parse(fs.readFileSync(path.join(FIX, 'ts_written_torch_load.json'), 'utf8')) as Record<
+      string,
+      { dtype: string; shape: number[]; values: Array<number | string | boolean>; contiguous: boolean }
+    >;
     const input = writerInput();
     expect(Object.keys(seen)).toEqual([...input.keys()]);
-    const dtypes: Record<string, string> = { 'layer.weight': 'float32', 'layer.bias': 'float64', steps: 'int64', ids: 'int32', mask: 'bool', empty: 'float32', table: 'float32' };
+    const dtypes: Record<string, string> = {
+      'layer.weight': 'float32',
+      'layer.bias': 'float64',
+      steps: 'int64',
+      ids: 'int32',
+      mask: 'bool',
+      empty: 'float32',
+      table: 'float32',
+    };
     for (const [name, t] of input) {
       const s = seen[name];
-      expect({ name, dtype: s.dtype, shape: s.shape, contiguous: s.contiguous }).toEqual({ name, dtype: dtypes[name], shape: t.shape, contiguous: true });
-      const want = Array.from(t.data as ArrayLike<number | bigint>, (v) => (t.dtype === 'bool' ? Boolean(v) : typeof v === 'bigint' ? v.toString() : v));
+      expect({ name, dtype: s.dtype, shape: s.shape, contiguous: s.contiguous }).toEqual({
+        name,
+        dtype: dtypes[name],
+        shape: t.shape,
+        contiguous: true,
+      });
+      const want = Array.from(t.data as ArrayLike<number | bigint>, (v) =>
+        t.dtype === 'bool' ? Boolean(v) : typeof v === 'bigint' ? v.toString() : v,
+      );
       expect(s.values).toEqual(want);
     }
   });

@@ -24,7 +24,10 @@ function tmpFile(name: string, bytes: Uint8Array): string {
 
 /** A zip laid out like torch.save's, with the given data.pkl. */
 function torchZip(pkl: Uint8Array, extra: Record<string, Uint8Array> = {}): Uint8Array {
-  return zipSync({ 'archive/data.pkl': [pkl, { level: 0 }], ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [v, { level: 0 }]])) } as never);
+  return zipSync({
+    'archive/data.pkl': [pkl, { level: 0 }],
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [v, { level: 0 }]])),
+  } as never);
 }
 
 const latin1Bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -120,7 +123,7 @@ describe('loadTorchStateDict on generated archives', () => {
       const bits = h[2 * i] | (h[2 * i + 1] << 8);
       const e = (bits >> 10) & 31;
       const m = bits & 1023;
-      expect(half.data[i]).toBe((bits & 0x8000 ? -1 : 1) * (e === 0 ? m / 1024 * 2 ** -14 : (1 + m / 1024) * 2 ** (e - 15)));
+      expect(half.data[i]).toBe((bits & 0x8000 ? -1 : 1) * (e === 0 ? (m / 1024) * 2 ** -14 : (1 + m / 1024) * 2 ** (e - 15)));
     }
     const mask = sd.get('mask')!;
     expect(mask.dtype).toBe('bool');
@@ -134,7 +137,9 @@ describe('loadTorchStateDict on generated archives', () => {
   });
 
   it('rejects the legacy (non-zip) format', async () => {
-    await expect(loadTorchStateDict(path.join(FIXTURES, 'legacy.pt'))).rejects.toThrow(/^legacy\.pt: unsupported legacy \(non-zip\) torch format/);
+    await expect(loadTorchStateDict(path.join(FIXTURES, 'legacy.pt'))).rejects.toThrow(
+      /^legacy\.pt: unsupported legacy \(non-zip\) torch format/,
+    );
   });
 
   it('rejects a hostile data.pkl calling os.system, naming the global, without running it', async () => {
@@ -148,8 +153,9 @@ describe('loadTorchStateDict on generated archives', () => {
 
   it('explains that a whole pickled model must be saved as a state dict', () => {
     const pkl = latin1Bytes('\x80\x02cmodels.anomaly_transformer\nAnomalyTransformer\n)\x81}b.');
-    expect(() => parseTorchStateDict(torchZip(pkl), 'model.pt'))
-      .toThrow("model.pt: pickle global 'models.anomaly_transformer.AnomalyTransformer' is not allowed (is this a whole pickled model? Save and load its state dict instead");
+    expect(() => parseTorchStateDict(torchZip(pkl), 'model.pt')).toThrow(
+      "model.pt: pickle global 'models.anomaly_transformer.AnomalyTransformer' is not allowed (is this a whole pickled model? Save and load its state dict instead",
+    );
   });
 
   it('rejects an entry whose declared uncompressed size is over the limit', async () => {
@@ -158,13 +164,20 @@ describe('loadTorchStateDict on generated archives', () => {
     const cd = zip.findIndex((_b, i) => zip[i] === 0x50 && zip[i + 1] === 0x4b && zip[i + 2] === 0x01 && zip[i + 3] === 0x02);
     new DataView(zip.buffer).setUint32(cd + 24, 0xf0000000, true);
     const file = tmpFile('oversized.pt', zip);
-    await expect(loadTorchStateDict(file)).rejects.toThrow(/^oversized\.pt: torch zip archive entry 'archive\/data\.pkl' of 4026531840 bytes uncompressed exceeds ZIP_MAX_ENTRY_BYTES \(2 GiB\)/);
-    expect(() => parseTorchStateDict(torchZip(latin1Bytes('\x80\x02}.'), { 'archive/version': latin1Bytes('3\n') }), 'small.pt', { zipLimits: { maxEntries: 1 } }))
-      .toThrow('small.pt: torch zip archive with 2 entries exceeds ZIP_MAX_ENTRIES (1)');
+    await expect(loadTorchStateDict(file)).rejects.toThrow(
+      /^oversized\.pt: torch zip archive entry 'archive\/data\.pkl' of 4026531840 bytes uncompressed exceeds ZIP_MAX_ENTRY_BYTES \(2 GiB\)/,
+    );
+    expect(() =>
+      parseTorchStateDict(torchZip(latin1Bytes('\x80\x02}.'), { 'archive/version': latin1Bytes('3\n') }), 'small.pt', {
+        zipLimits: { maxEntries: 1 },
+      }),
+    ).toThrow('small.pt: torch zip archive with 2 entries exceeds ZIP_MAX_ENTRIES (1)');
   });
 
   it('names a storage missing from the archive', () => {
-    const pkl = latin1Bytes('\x80\x02ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x007X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)tRu.');
+    const pkl = latin1Bytes(
+      '\x80\x02ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x007X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)tRu.',
+    );
     expect(() => parseTorchStateDict(torchZip(pkl), 'missing.pt')).toThrow("missing.pt: storage '7' is missing from the archive");
   });
 
@@ -172,30 +185,41 @@ describe('loadTorchStateDict on generated archives', () => {
     const cyclic = latin1Bytes('\x80\x02}q\x00X\x01\x00\x00\x00ah\x00s.'); // d = {}; d['a'] = d
     expect(() => parseTorchStateDict(torchZip(cyclic), 'cyclic.pt')).toThrow('cyclic.pt: the state dict holds no tensors');
     // _rebuild_tensor_v2 handed a dict with a "values" key instead of a storage
-    const fake = latin1Bytes('\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(}X\x06\x00\x00\x00values]sK\x00K\x01\x85K\x01\x85\x89)tRs.');
+    const fake = latin1Bytes(
+      '\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(}X\x06\x00\x00\x00values]sK\x00K\x01\x85K\x01\x85\x89)tRs.',
+    );
     expect(() => parseTorchStateDict(torchZip(fake), 'fake.pt')).toThrow('fake.pt: _rebuild_tensor_v2 without a storage');
   });
 
   it('unwraps _rebuild_from_type_v2 (tensor subclasses such as Parameter) but only around torch rebuilds', () => {
-    const inner = '((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)t';
-    const wrap = (func: string): Uint8Array => latin1Bytes(`\x80\x02}X\x01\x00\x00\x00wctorch._tensor\n_rebuild_from_type_v2\n(${func}ctorch.nn.parameter\nParameter\n${inner}}tRs.`);
+    const inner =
+      '((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x02tQK\x00K\x02\x85K\x01\x85\x89)t';
+    const wrap = (func: string): Uint8Array =>
+      latin1Bytes(
+        `\x80\x02}X\x01\x00\x00\x00wctorch._tensor\n_rebuild_from_type_v2\n(${func}ctorch.nn.parameter\nParameter\n${inner}}tRs.`,
+      );
     const zip = (pkl: Uint8Array): Uint8Array => torchZip(pkl, { 'archive/data/0': new Uint8Array(new Float32Array([1.5, -2]).buffer) });
     const sd = parseTorchStateDict(zip(wrap('ctorch._utils\n_rebuild_tensor_v2\n')), 'param.pt');
     expect(Array.from(sd.get('w')!.data)).toEqual([1.5, -2]);
-    expect(() => parseTorchStateDict(zip(wrap('ccollections\nOrderedDict\n')), 'sneaky.pt'))
-      .toThrow('sneaky.pt: _rebuild_from_type_v2 with a function other than a torch tensor rebuild');
+    expect(() => parseTorchStateDict(zip(wrap('ccollections\nOrderedDict\n')), 'sneaky.pt')).toThrow(
+      'sneaky.pt: _rebuild_from_type_v2 with a function other than a torch tensor rebuild',
+    );
   });
 
   it('counts stride-0 views of a tiny storage in total against TORCH_MAX_VIEW_BYTES (raisable per call)', () => {
     // size (2**25,), stride (0,) over a one-element storage: 128 MiB of output from 4 bytes, per tensor.
-    const view = (key: string): string => `X\x01\x00\x00\x00${key}ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tR`;
+    const view = (key: string): string =>
+      `X\x01\x00\x00\x00${key}ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00J\x00\x00\x00\x02\x85K\x00\x85\x89)tR`;
     const one = torchZip(latin1Bytes(`\x80\x02}(${view('a')}u.`), { 'archive/data/0': new Uint8Array(4) });
     const three = torchZip(latin1Bytes(`\x80\x02}(${view('a')}${view('b')}${view('c')}u.`), { 'archive/data/0': new Uint8Array(4) });
     // One such view fits the 256 MiB default; three (384 MiB) do not — refused before the third is allocated.
     expect(parseTorchStateDict(one, 'one.pt').get('a')!.data.length).toBe(2 ** 25);
     expect(() => parseTorchStateDict(three, 'expand.pt')).toThrow(
-      "expand.pt: tensors copied out of shared storages need more memory than allowed in total (tensor of size [33554432] viewing storage '0') exceeds TORCH_MAX_VIEW_BYTES (256 MiB)");
-    expect(() => parseTorchStateDict(one, 'low.pt', { limits: { TORCH_MAX_VIEW_BYTES: 2 ** 20 } })).toThrow('low.pt: tensors copied out of shared storages');
+      "expand.pt: tensors copied out of shared storages need more memory than allowed in total (tensor of size [33554432] viewing storage '0') exceeds TORCH_MAX_VIEW_BYTES (256 MiB)",
+    );
+    expect(() => parseTorchStateDict(one, 'low.pt', { limits: { TORCH_MAX_VIEW_BYTES: 2 ** 20 } })).toThrow(
+      'low.pt: tensors copied out of shared storages',
+    );
     expect(parseTorchStateDict(three, 'raised.pt', { limits: { TORCH_MAX_VIEW_BYTES: 2 ** 30 } }).size).toBe(3);
   });
 

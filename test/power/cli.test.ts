@@ -16,14 +16,43 @@ describe('power synth / train / detect CLI', () => {
     const data = path.join(dir, 'test.csv');
     const synth = runCli(['power', 'synth', '--out', data, '--duration', '2', '--sample_rate', '2000', '--n_faults', '4', '--seed', '9']);
     expect(synth.code).toBe(0);
-    const truth = JSON.parse(fs.readFileSync(path.join(dir, 'test.faults.json'), 'utf8')) as { faults: Array<{ type: string; start: number; end: number }> };
+    const truth = JSON.parse(fs.readFileSync(path.join(dir, 'test.faults.json'), 'utf8')) as {
+      faults: Array<{ type: string; start: number; end: number }>;
+    };
     expect(truth.faults).toHaveLength(4);
 
     const models = path.join(dir, 'models');
-    const train = runCli(['power', 'train', '--out', models, '--epochs', '2', '--max_windows', '150', '--units', '4,2', '--sequence_length', '20',
-      '--classifier_recordings', '4', '--sample_rate', '2000', '--n_estimators', '30', '--backend', 'wasm']);
+    const train = runCli([
+      'power',
+      'train',
+      '--out',
+      models,
+      '--epochs',
+      '2',
+      '--max_windows',
+      '150',
+      '--units',
+      '4,2',
+      '--sequence_length',
+      '20',
+      '--classifier_recordings',
+      '4',
+      '--sample_rate',
+      '2000',
+      '--n_estimators',
+      '30',
+      '--backend',
+      'wasm',
+    ]);
     expect(train.code).toBe(0);
-    for (const f of ['detector/model.json', 'detector/weights.bin', 'detector/detector.json', 'classifier.json', 'classifier_scaler.json', 'training.json']) {
+    for (const f of [
+      'detector/model.json',
+      'detector/weights.bin',
+      'detector/detector.json',
+      'classifier.json',
+      'classifier_scaler.json',
+      'training.json',
+    ]) {
       expect(fs.existsSync(path.join(models, f))).toBe(true);
     }
     const meta = JSON.parse(fs.readFileSync(path.join(models, 'detector/detector.json'), 'utf8'));
@@ -31,10 +60,32 @@ describe('power synth / train / detect CLI', () => {
     expect(meta.training.suggested_threshold).toBeGreaterThan(0);
 
     const out = path.join(dir, 'out');
-    const detect = runCli(['power', 'detect', '--data', data, '--detector', path.join(models, 'detector'), '--classifier', path.join(models, 'classifier.json'),
-      '--classifier_scaler', path.join(models, 'classifier_scaler.json'), '--threshold', 'suggested', '--max_gap', '100', '--out', out, '--backend', 'wasm']);
+    const detect = runCli([
+      'power',
+      'detect',
+      '--data',
+      data,
+      '--detector',
+      path.join(models, 'detector'),
+      '--classifier',
+      path.join(models, 'classifier.json'),
+      '--classifier_scaler',
+      path.join(models, 'classifier_scaler.json'),
+      '--threshold',
+      'suggested',
+      '--max_gap',
+      '100',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ]);
     expect(detect.code).toBe(0);
-    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { merged_intervals: Array<[number, number]>; predictions: Array<{ predicted_fault: string }>; threshold: number };
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      merged_intervals: Array<[number, number]>;
+      predictions: Array<{ predicted_fault: string }>;
+      threshold: number;
+    };
     expect(res.threshold).toBeCloseTo(meta.training.suggested_threshold, 12);
     // Every injected fault overlaps a detected interval.
     for (const f of truth.faults) expect(res.merged_intervals.some(([s, e]) => Math.min(e, f.end) > Math.max(s, f.start))).toBe(true);
@@ -56,7 +107,9 @@ describe('power synth / train / detect CLI', () => {
     expect(manifest.metrics.threshold).toBe(res.threshold);
     expect(manifest.metrics.n_intervals).toBe(res.merged_intervals.length);
     expect(viewed.anomalousCount).toBe(manifest.metrics.n_anomalous_windows);
-    expect(manifest.inputs.map((i: { role: string }) => i.role)).toEqual(expect.arrayContaining(['data', 'detector', 'classifier', 'classifier_scaler']));
+    expect(manifest.inputs.map((i: { role: string }) => i.role)).toEqual(
+      expect.arrayContaining(['data', 'detector', 'classifier', 'classifier_scaler']),
+    );
     const again = path.join(dir, 'out-again');
     const rep = runCli(['reproduce', '--manifest', out, '--out', again]);
     expect(rep.code).toBe(0);

@@ -2,7 +2,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPowerData, parsePowerCsv, powerDataToCsv, powerDataToDataFrame, POWER_SIGNALS, writePowerParquet } from '../../kernel-lib/src/power/data';
+import {
+  loadPowerData,
+  parsePowerCsv,
+  powerDataToCsv,
+  powerDataToDataFrame,
+  POWER_SIGNALS,
+  writePowerParquet,
+} from '../../kernel-lib/src/power/data';
 import { FAULT_TYPES, generatePowerData } from '../../kernel-lib/src/power/synth';
 import { runCli } from '../helpers/cli';
 
@@ -31,7 +38,11 @@ describe('parsePowerCsv', () => {
     ['NaN cell', csv(row(0), row(0.001), '0.002,1,1,NaN,0,0,0'), /bad\.csv: row 3 \(line 4\), column 'Vc': NaN/],
     ['empty cell', csv(row(0), '0.001,1,1,1,,0,0'), /bad\.csv: row 2 \(line 3\), column 'Ia': empty cell/],
     ['short row', csv(row(0), '0.001,1,1'), /bad\.csv: row 2 \(line 3\) has 3 cells; column 'Vc' is missing/],
-    ['non-increasing time', csv(row(0), row(0.001), row(0.001)), /bad\.csv: row 3, column 'Time': 0\.001 is not greater than the previous time 0\.001/],
+    [
+      'non-increasing time',
+      csv(row(0), row(0.001), row(0.001)),
+      /bad\.csv: row 3, column 'Time': 0\.001 is not greater than the previous time 0\.001/,
+    ],
     ['irregular time', csv(row(0), row(0.001), row(0.002), row(0.004)), /bad\.csv: row 4, column 'Time': step 0\.002.*irregular sampling/],
     ['infinite value', csv(row(0), '0.001,1,1,Infinity,0,0,0'), /bad\.csv: row 2, column 'Vc': value Infinity is not a finite number/],
     ['one row only', csv(row(0)), /bad\.csv: 1 data rows; at least 2 are needed/],
@@ -72,11 +83,17 @@ describe('loadPowerData and the CLI on malformed files', () => {
     for (let c = 0; c < 6; c++) expect(Array.from(back.signals[c])).toEqual(Array.from(g.data.signals[c]));
     const noIc = { ...g.data, signals: g.data.signals.slice(0, 5) };
     const writer = await import('hyparquet-writer');
-    const cols = [{ name: 'Time', data: g.data.time, type: 'DOUBLE' as const, nullable: false }, ...['Va', 'Vb', 'Vc', 'Ia', 'Ib'].map((name, c) => ({ name, data: noIc.signals[c], type: 'DOUBLE' as const, nullable: false }))];
+    const cols = [
+      { name: 'Time', data: g.data.time, type: 'DOUBLE' as const, nullable: false },
+      ...['Va', 'Vb', 'Vc', 'Ia', 'Ib'].map((name, c) => ({ name, data: noIc.signals[c], type: 'DOUBLE' as const, nullable: false })),
+    ];
     const f2 = path.join(dir, 'noic.parquet');
     fs.writeFileSync(f2, new Uint8Array(writer.parquetWriteBuffer({ columnData: cols })));
     await expect(loadPowerData(f2)).rejects.toThrow(`${f2}: missing column 'Ic'`);
-    const withNaN = { ...g.data, signals: g.data.signals.map((s, c) => (c === 2 ? Float64Array.from(s, (v, i) => (i === 9 ? NaN : v)) : s)) };
+    const withNaN = {
+      ...g.data,
+      signals: g.data.signals.map((s, c) => (c === 2 ? Float64Array.from(s, (v, i) => (i === 9 ? NaN : v)) : s)),
+    };
     const f3 = path.join(dir, 'nan.parquet');
     await writePowerParquet(f3, withNaN);
     await expect(loadPowerData(f3)).rejects.toThrow(`${f3}: row 10, column 'Vc': NaN`);
@@ -98,7 +115,18 @@ describe('loadPowerData and the CLI on malformed files', () => {
   test('power detect on a malformed CSV exits 1 naming the file, row and column', () => {
     const f = path.join(dir, 'broken.csv');
     fs.writeFileSync(f, csv(row(0), row(0.001), '0.002,1,1,1,oops,0,0'));
-    const r = runCli(['power', 'detect', '--data', f, '--detector', path.join(dir, 'none.h5'), '--scaler', path.join(dir, 'none.json'), '--out', path.join(dir, 'out')]);
+    const r = runCli([
+      'power',
+      'detect',
+      '--data',
+      f,
+      '--detector',
+      path.join(dir, 'none.h5'),
+      '--scaler',
+      path.join(dir, 'none.json'),
+      '--out',
+      path.join(dir, 'out'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${f}: row 3 (line 4), column 'Ia': 'oops' is not a number`);
     expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
@@ -141,7 +169,14 @@ describe('synthetic generator', () => {
       return Math.sqrt(s / (b - a));
     };
     const mk = (type: 'LG' | 'LL' | 'LLL', phases: number[]) =>
-      generatePowerData({ seed: 1, duration: 0.6, sampleRate: 5000, noise: 0, loadChanges: 0, faults: [{ type, start: 0.3, end: 0.4, phases, depth: 0.8, gain: 5 }] });
+      generatePowerData({
+        seed: 1,
+        duration: 0.6,
+        sampleRate: 5000,
+        noise: 0,
+        loadChanges: 0,
+        faults: [{ type, start: 0.3, end: 0.4, phases, depth: 0.8, gain: 5 }],
+      });
     const idx = (d: { sampleTime: number }, t: number): number => Math.round(t / d.sampleTime);
     const lg = mk('LG', [1]);
     const [a0, a1, f0, f1] = [idx(lg.data, 0.1), idx(lg.data, 0.2), idx(lg.data, 0.31), idx(lg.data, 0.39)];

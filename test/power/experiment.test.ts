@@ -58,7 +58,16 @@ describe('detector training tensor hygiene', () => {
     const normal = generateNormalPowerData({ seed: 5, duration: 0.5, sampleRate: 2000 });
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const t = await trainDetector(normal, { sequenceLength: 16, units: [4, 2], bidirectional: false, epochs: 3, patience: 10, maxWindows: 100, stride: 4, onEpoch: (e) => counts.push(e.tensors) });
+    const t = await trainDetector(normal, {
+      sequenceLength: 16,
+      units: [4, 2],
+      bidirectional: false,
+      epochs: 3,
+      patience: 10,
+      maxWindows: 100,
+      stride: 4,
+      onEpoch: (e) => counts.push(e.tensors),
+    });
     expect(counts).toHaveLength(3);
     // Epoch 1 creates the optimizer slots and the best-weights copy; later epochs reuse them.
     expect(counts[2]).toBe(counts[1]);

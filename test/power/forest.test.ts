@@ -50,7 +50,7 @@ describe('trainRandomForest', () => {
     for (const f of [2, 3, 4, 5]) expect(Math.abs(pi.mean[f])).toBeLessThan(0.05);
   });
 
-  test('JSON round trip (the pickle area\'s forest format) predicts identically', () => {
+  test("JSON round trip (the pickle area's forest format) predicts identically", () => {
     const back = ForestClassifierModel.fromJSON(JSON.parse(JSON.stringify(forest.toJSON())), 'forest.json');
     expect(Array.from(back.predictProba(heldOut.X, 300))).toEqual(Array.from(forest.predictProba(heldOut.X, 300)));
     expect(back.featureNames).toEqual(['a', 'b', 'n1', 'n2', 'n3', 'n4']);
@@ -61,7 +61,9 @@ describe('trainRandomForest', () => {
     expect(Array.from(again.predictProba(heldOut.X, 300))).toEqual(Array.from(forest.predictProba(heldOut.X, 300)));
     const bad = Float64Array.from(train.X);
     bad[7] = NaN;
-    expect(() => trainRandomForest(bad, 300, train.y, { featureNames: ['a', 'b', 'n1', 'n2', 'n3', 'n4'] })).toThrow(/row 1, feature b is not finite/);
+    expect(() => trainRandomForest(bad, 300, train.y, { featureNames: ['a', 'b', 'n1', 'n2', 'n3', 'n4'] })).toThrow(
+      /row 1, feature b is not finite/,
+    );
     expect(() => trainRandomForest(train.X, 300, train.y.slice(1))).toThrow(/299 labels for 300 rows/);
   });
 });

@@ -19,10 +19,24 @@ const CONFIG = {
   config: {
     name: 'sequential_1',
     layers: [
-      { class_name: 'LSTM', config: { name: 'lstm_1', batch_input_shape: [null, 20, 6], units: 8, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, return_sequences: false } },
+      {
+        class_name: 'LSTM',
+        config: {
+          name: 'lstm_1',
+          batch_input_shape: [null, 20, 6],
+          units: 8,
+          activation: 'tanh',
+          recurrent_activation: 'sigmoid',
+          use_bias: true,
+          return_sequences: false,
+        },
+      },
       { class_name: 'RepeatVector', config: { name: 'repeat_vector_1', n: 20 } },
       { class_name: 'LSTM', config: { name: 'lstm_2', units: 8, return_sequences: true } },
-      { class_name: 'TimeDistributed', config: { name: 'time_distributed_1', layer: { class_name: 'Dense', config: { name: 'dense_1', units: 6, activation: 'linear' } } } },
+      {
+        class_name: 'TimeDistributed',
+        config: { name: 'time_distributed_1', layer: { class_name: 'Dense', config: { name: 'dense_1', units: 6, activation: 'linear' } } },
+      },
     ],
   },
 };
@@ -75,19 +89,64 @@ const KERAS3_CONFIG = {
   config: {
     name: 'functional',
     layers: [
-      { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 12, 6], dtype: 'float32', name: 'input_layer' }, name: 'input_layer', inbound_nodes: [] },
       {
-        module: 'keras.layers', class_name: 'Bidirectional', name: 'bidirectional',
-        config: { name: 'bidirectional', merge_mode: 'concat', layer: { module: 'keras.layers', class_name: 'LSTM', config: { name: 'forward_lstm', units: 4, return_sequences: false } },
-          backward_layer: { module: 'keras.layers', class_name: 'LSTM', config: { name: 'backward_lstm', units: 4, return_sequences: false, go_backwards: true } } },
-        inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 6], keras_history: ['input_layer', 0, 0] } }], kwargs: { mask: null } }],
+        module: 'keras.layers',
+        class_name: 'InputLayer',
+        config: { batch_shape: [null, 12, 6], dtype: 'float32', name: 'input_layer' },
+        name: 'input_layer',
+        inbound_nodes: [],
       },
-      { module: 'keras.layers', class_name: 'RepeatVector', name: 'repeat_vector', config: { name: 'repeat_vector', n: 12 },
-        inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 8], keras_history: ['bidirectional', 0, 0] } }], kwargs: {} }] },
-      { module: 'keras.layers', class_name: 'LSTM', name: 'lstm', config: { name: 'lstm', units: 5, return_sequences: true },
-        inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 8], keras_history: ['repeat_vector', 0, 0] } }], kwargs: {} }] },
-      { module: 'keras.layers', class_name: 'TimeDistributed', name: 'time_distributed', config: { name: 'time_distributed', layer: { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense', units: 6 } } },
-        inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 5], keras_history: ['lstm', 0, 0] } }], kwargs: {} }] },
+      {
+        module: 'keras.layers',
+        class_name: 'Bidirectional',
+        name: 'bidirectional',
+        config: {
+          name: 'bidirectional',
+          merge_mode: 'concat',
+          layer: { module: 'keras.layers', class_name: 'LSTM', config: { name: 'forward_lstm', units: 4, return_sequences: false } },
+          backward_layer: {
+            module: 'keras.layers',
+            class_name: 'LSTM',
+            config: { name: 'backward_lstm', units: 4, return_sequences: false, go_backwards: true },
+          },
+        },
+        inbound_nodes: [
+          {
+            args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 6], keras_history: ['input_layer', 0, 0] } }],
+            kwargs: { mask: null },
+          },
+        ],
+      },
+      {
+        module: 'keras.layers',
+        class_name: 'RepeatVector',
+        name: 'repeat_vector',
+        config: { name: 'repeat_vector', n: 12 },
+        inbound_nodes: [
+          { args: [{ class_name: '__keras_tensor__', config: { shape: [null, 8], keras_history: ['bidirectional', 0, 0] } }], kwargs: {} },
+        ],
+      },
+      {
+        module: 'keras.layers',
+        class_name: 'LSTM',
+        name: 'lstm',
+        config: { name: 'lstm', units: 5, return_sequences: true },
+        inbound_nodes: [
+          {
+            args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 8], keras_history: ['repeat_vector', 0, 0] } }],
+            kwargs: {},
+          },
+        ],
+      },
+      {
+        module: 'keras.layers',
+        class_name: 'TimeDistributed',
+        name: 'time_distributed',
+        config: { name: 'time_distributed', layer: { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense', units: 6 } } },
+        inbound_nodes: [
+          { args: [{ class_name: '__keras_tensor__', config: { shape: [null, 12, 5], keras_history: ['lstm', 0, 0] } }], kwargs: {} },
+        ],
+      },
     ],
     input_layers: [['input_layer', 0, 0]],
     output_layers: [['time_distributed', 0, 0]],
@@ -105,7 +164,14 @@ describe('Keras 3 .keras archive import (weights under layers/<name>/…/vars)',
   test('archive config + model.weights.h5 → weights in their layers', () => {
     const model = buildKerasModel(parseKerasModelConfig(JSON.stringify(KERAS3_CONFIG), 'k3'), 'k3', { init: 'random' });
     const varPaths: Record<string, string[]> = {
-      bidirectional: ['forward_layer/cell/vars/0', 'forward_layer/cell/vars/1', 'forward_layer/cell/vars/2', 'backward_layer/cell/vars/0', 'backward_layer/cell/vars/1', 'backward_layer/cell/vars/2'],
+      bidirectional: [
+        'forward_layer/cell/vars/0',
+        'forward_layer/cell/vars/1',
+        'forward_layer/cell/vars/2',
+        'backward_layer/cell/vars/0',
+        'backward_layer/cell/vars/1',
+        'backward_layer/cell/vars/2',
+      ],
       lstm: ['cell/vars/0', 'cell/vars/1', 'cell/vars/2'],
       time_distributed: ['layer/vars/0', 'layer/vars/1'],
     };
@@ -115,7 +181,9 @@ describe('Keras 3 .keras archive import (weights under layers/<name>/…/vars)',
       const ws = l.getWeights();
       if (!ws.length) continue;
       expected[l.name] = ws.map((w) => tf.sum(tf.abs(w)).dataSync()[0]);
-      ws.forEach((w, i) => datasets.push({ path: `layers/${l.name}/${varPaths[l.name][i]}`, shape: w.shape, data: Array.from(w.dataSync()) }));
+      ws.forEach((w, i) =>
+        datasets.push({ path: `layers/${l.name}/${varPaths[l.name][i]}`, shape: w.shape, data: Array.from(w.dataSync()) }),
+      );
     }
     model.dispose();
     const h5 = path.join(dir, 'model.weights.h5');
@@ -124,14 +192,20 @@ describe('Keras 3 .keras archive import (weights under layers/<name>/…/vars)',
     const w = spawnSync(process.execPath, ['--input-type=module', '-e', PATH_WRITER, specFile], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(w.stderr).toBe('');
     const archive = path.join(dir, 'detector.keras');
-    fs.writeFileSync(archive, zipSync({
-      'config.json': strToU8(JSON.stringify(KERAS3_CONFIG)),
-      'metadata.json': strToU8(JSON.stringify({ keras_version: '3.8.0' })),
-      'model.weights.h5': new Uint8Array(fs.readFileSync(h5)),
-    }));
+    fs.writeFileSync(
+      archive,
+      zipSync({
+        'config.json': strToU8(JSON.stringify(KERAS3_CONFIG)),
+        'metadata.json': strToU8(JSON.stringify({ keras_version: '3.8.0' })),
+        'model.weights.h5': new Uint8Array(fs.readFileSync(h5)),
+      }),
+    );
     const r = runCli(['power', 'inspect', '--detector', archive, '--backend', 'wasm']);
     expect(r.stderr).toBe('');
-    const info = JSON.parse(r.stdout) as { input_shape: unknown; layers: Array<{ name: string; weight_abs_sum: number; weight_shapes: number[][] }> };
+    const info = JSON.parse(r.stdout) as {
+      input_shape: unknown;
+      layers: Array<{ name: string; weight_abs_sum: number; weight_shapes: number[][] }>;
+    };
     expect(info.input_shape).toEqual([null, 12, 6]);
     for (const [name, sums] of Object.entries(expected)) {
       const got = info.layers.find((l) => l.name === name)!;
@@ -143,7 +217,10 @@ describe('Keras 3 .keras archive import (weights under layers/<name>/…/vars)',
     const datasets2 = datasets.filter((d) => !d.path.includes('backward_layer'));
     fs.writeFileSync(specFile, JSON.stringify({ out: h5, datasets: datasets2 }));
     spawnSync(process.execPath, ['--input-type=module', '-e', PATH_WRITER, specFile], { cwd: REPO_ROOT, encoding: 'utf8' });
-    fs.writeFileSync(partial, zipSync({ 'config.json': strToU8(JSON.stringify(KERAS3_CONFIG)), 'model.weights.h5': new Uint8Array(fs.readFileSync(h5)) }));
+    fs.writeFileSync(
+      partial,
+      zipSync({ 'config.json': strToU8(JSON.stringify(KERAS3_CONFIG)), 'model.weights.h5': new Uint8Array(fs.readFileSync(h5)) }),
+    );
     const bad = runCli(['power', 'inspect', '--detector', partial, '--backend', 'wasm']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`${partial}: layer 'bidirectional' has 3 stored weights, the architecture needs 6`);
@@ -167,11 +244,13 @@ describe('Keras 2 .h5 import (file written with h5wasm)', () => {
       repeat_vector_1: [],
     };
     const expected: Record<string, number> = {};
-    const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => {
-      const ws = l.getWeights();
-      expected[l.name] = ws.reduce((s, w) => s + (tf.sum(tf.abs(w)).dataSync()[0]), 0);
-      return { name: l.name, weights: ws.map((w, i) => ({ name: prefix[l.name][i], shape: w.shape, data: Array.from(w.dataSync()) })) };
-    });
+    const layers = model.layers
+      .filter((l) => l.getClassName() !== 'InputLayer')
+      .map((l) => {
+        const ws = l.getWeights();
+        expected[l.name] = ws.reduce((s, w) => s + tf.sum(tf.abs(w)).dataSync()[0], 0);
+        return { name: l.name, weights: ws.map((w, i) => ({ name: prefix[l.name][i], shape: w.shape, data: Array.from(w.dataSync()) })) };
+      });
     const out = path.join(dir, 'k2.h5');
     const specFile = path.join(dir, 'spec.json');
     fs.writeFileSync(specFile, JSON.stringify({ out, config: JSON.stringify(CONFIG), layers }));
@@ -182,7 +261,10 @@ describe('Keras 2 .h5 import (file written with h5wasm)', () => {
 
     const r = runCli(['power', 'inspect', '--detector', out, '--backend', 'wasm']);
     expect(r.stderr).toBe('');
-    const info = JSON.parse(r.stdout) as { input_shape: unknown; layers: Array<{ name: string; weight_abs_sum: number; weight_shapes: number[][] }> };
+    const info = JSON.parse(r.stdout) as {
+      input_shape: unknown;
+      layers: Array<{ name: string; weight_abs_sum: number; weight_shapes: number[][] }>;
+    };
     expect(info.input_shape).toEqual([null, 20, 6]);
     for (const l of info.layers) {
       if (!(l.name in expected)) continue;

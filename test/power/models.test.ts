@@ -24,11 +24,29 @@ const KERAS2_SEQUENTIAL = JSON.stringify({
   config: {
     name: 'sequential',
     layers: [
-      { class_name: 'LSTM', config: { name: 'lstm', batch_input_shape: [null, 20, 6], units: 8, activation: 'tanh', recurrent_activation: 'hard_sigmoid', use_bias: true, return_sequences: false, unit_forget_bias: true } },
+      {
+        class_name: 'LSTM',
+        config: {
+          name: 'lstm',
+          batch_input_shape: [null, 20, 6],
+          units: 8,
+          activation: 'tanh',
+          recurrent_activation: 'hard_sigmoid',
+          use_bias: true,
+          return_sequences: false,
+          unit_forget_bias: true,
+        },
+      },
       { class_name: 'RepeatVector', config: { name: 'rv', n: 20 } },
-      { class_name: 'LSTM', config: { name: 'lstm_1', units: 8, activation: 'tanh', recurrent_activation: 'sigmoid', return_sequences: true } },
+      {
+        class_name: 'LSTM',
+        config: { name: 'lstm_1', units: 8, activation: 'tanh', recurrent_activation: 'sigmoid', return_sequences: true },
+      },
       { class_name: 'Dropout', config: { name: 'drop', rate: 0.2 } },
-      { class_name: 'TimeDistributed', config: { name: 'td', layer: { class_name: 'Dense', config: { name: 'dense', units: 6, activation: 'linear' } } } },
+      {
+        class_name: 'TimeDistributed',
+        config: { name: 'td', layer: { class_name: 'Dense', config: { name: 'dense', units: 6, activation: 'linear' } } },
+      },
     ],
   },
 });
@@ -40,8 +58,22 @@ const KERAS2_FUNCTIONAL = JSON.stringify({
     name: 'm',
     layers: [
       { class_name: 'InputLayer', name: 'in', config: { batch_input_shape: [null, 10, 6], name: 'in' }, inbound_nodes: [] },
-      { class_name: 'Bidirectional', name: 'bi', config: { name: 'bi', merge_mode: 'concat', layer: { class_name: 'LSTM', config: { name: 'l', units: 4, return_sequences: true } } }, inbound_nodes: [[['in', 0, 0, {}]]] },
-      { class_name: 'TimeDistributed', name: 'td', config: { name: 'td', layer: { class_name: 'Dense', config: { name: 'd', units: 6 } } }, inbound_nodes: [[['bi', 0, 0, {}]]] },
+      {
+        class_name: 'Bidirectional',
+        name: 'bi',
+        config: {
+          name: 'bi',
+          merge_mode: 'concat',
+          layer: { class_name: 'LSTM', config: { name: 'l', units: 4, return_sequences: true } },
+        },
+        inbound_nodes: [[['in', 0, 0, {}]]],
+      },
+      {
+        class_name: 'TimeDistributed',
+        name: 'td',
+        config: { name: 'td', layer: { class_name: 'Dense', config: { name: 'd', units: 6 } } },
+        inbound_nodes: [[['bi', 0, 0, {}]]],
+      },
     ],
     input_layers: [['in', 0, 0]],
     output_layers: [['td', 0, 0]],
@@ -73,12 +105,16 @@ describe('Keras model_config parsing', () => {
   test('an unsupported layer is named with its class', () => {
     const cfg = JSON.parse(KERAS2_SEQUENTIAL);
     cfg.config.layers.splice(1, 0, { class_name: 'Conv1D', config: { name: 'conv_x', filters: 4, kernel_size: 3 } });
-    expect(() => buildKerasModel(parseKerasModelConfig(JSON.stringify(cfg), 'conv.h5'), 'conv.h5')).toThrow(/conv\.h5: layer 'conv_x' has unsupported class 'Conv1D'/);
+    expect(() => buildKerasModel(parseKerasModelConfig(JSON.stringify(cfg), 'conv.h5'), 'conv.h5')).toThrow(
+      /conv\.h5: layer 'conv_x' has unsupported class 'Conv1D'/,
+    );
   });
 
   test('invalid JSON and unknown model classes are reported', () => {
     expect(() => parseKerasModelConfig('{nope', 'x.h5')).toThrow(/x\.h5: model_config is not valid JSON/);
-    expect(() => parseKerasModelConfig(JSON.stringify({ class_name: 'Subclassed', config: {} }), 'x.h5')).toThrow(/unsupported model class 'Subclassed'/);
+    expect(() => parseKerasModelConfig(JSON.stringify({ class_name: 'Subclassed', config: {} }), 'x.h5')).toThrow(
+      /unsupported model class 'Subclassed'/,
+    );
   });
 });
 
@@ -142,10 +178,23 @@ describeShared('seed detector file', () => {
   test('Keras 3 functional .h5 imports with its weights (input (50, 6), 8 LSTMs)', () => {
     const r = runCli(['power', 'inspect', '--detector', sharedPath(SEED_H5), '--backend', 'wasm']);
     expect(r.code).toBe(0);
-    const info = JSON.parse(r.stdout) as { input_shape: unknown; output_shape: unknown; sequence_length: number; layers: Array<{ name: string; class_name: string; weight_shapes: number[][]; weight_abs_sum: number }> };
+    const info = JSON.parse(r.stdout) as {
+      input_shape: unknown;
+      output_shape: unknown;
+      sequence_length: number;
+      layers: Array<{ name: string; class_name: string; weight_shapes: number[][]; weight_abs_sum: number }>;
+    };
     expect(info.input_shape).toEqual([null, 50, 6]);
     expect(info.output_shape).toEqual([null, 50, 6]);
-    expect(info.layers.map((l) => l.class_name)).toEqual(['InputLayer', 'Bidirectional', 'Bidirectional', 'RepeatVector', 'Bidirectional', 'Bidirectional', 'TimeDistributed']);
+    expect(info.layers.map((l) => l.class_name)).toEqual([
+      'InputLayer',
+      'Bidirectional',
+      'Bidirectional',
+      'RepeatVector',
+      'Bidirectional',
+      'Bidirectional',
+      'TimeDistributed',
+    ]);
     const bi = info.layers.find((l) => l.name === 'bidirectional_8')!;
     expect(bi.weight_shapes).toEqual([[6, 128], [32, 128], [128], [6, 128], [32, 128], [128]]);
     // Trained values arrived (import builds with zero initialisers).
@@ -168,9 +217,24 @@ describeShared('seed detector file', () => {
     const model = createLstmAutoencoder({ sequenceLength: 50, units: [4, 2], bidirectional: false });
     const g = generatePowerData({ seed: 2, duration: 0.05, sampleRate: 2000, nFaults: 0 });
     const scaler = { mean: new Float64Array(6), scale: new Float64Array(6).fill(1) };
-    await expect(detectAnomalies(g.data, model, scaler, { sequenceLength: 40 })).rejects.toThrow(/expects windows of 50 samples, but the sequence length is 40/);
+    await expect(detectAnomalies(g.data, model, scaler, { sequenceLength: 40 })).rejects.toThrow(
+      /expects windows of 50 samples, but the sequence length is 40/,
+    );
     model.dispose();
-    const r = runCli(['power', 'detect', '--data', writeCsv(dir, g), '--detector', sharedPath(SEED_H5), '--scaler', sharedPath('data/power-system/seed-models/detector/scaler.save'), '--sequence_length', '40', '--out', path.join(dir, 'o')]);
+    const r = runCli([
+      'power',
+      'detect',
+      '--data',
+      writeCsv(dir, g),
+      '--detector',
+      sharedPath(SEED_H5),
+      '--scaler',
+      sharedPath('data/power-system/seed-models/detector/scaler.save'),
+      '--sequence_length',
+      '40',
+      '--out',
+      path.join(dir, 'o'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/detector: expects windows of 50 samples, but the sequence length is 40 \(use --sequence_length 50\)/);
   });

@@ -21,14 +21,25 @@ beforeAll(async () => {
 function classifierLike(): tf.LayersModel {
   const seq = tf.input({ shape: [12, 6], name: 'sequence_input' });
   const feat = tf.input({ shape: [9], name: 'feature_input' });
-  const att = new KerasMultiHeadAttention({ name: 'mha', numHeads: 4, keyDim: 8, valueDim: 8, useBias: true }).apply([seq, seq]) as tf.SymbolicTensor;
-  const x1 = tf.layers.layerNormalization({ epsilon: 1e-6, name: 'ln1' }).apply(tf.layers.add({ name: 'add1' }).apply([seq, att])) as tf.SymbolicTensor;
-  const ff = tf.layers.dense({ units: 6, name: 'ff2' }).apply(tf.layers.dense({ units: 16, activation: 'relu', name: 'ff1' }).apply(x1)) as tf.SymbolicTensor;
-  const x2 = tf.layers.layerNormalization({ epsilon: 1e-6, name: 'ln2' }).apply(tf.layers.add({ name: 'add2' }).apply([x1, ff])) as tf.SymbolicTensor;
+  const att = new KerasMultiHeadAttention({ name: 'mha', numHeads: 4, keyDim: 8, valueDim: 8, useBias: true }).apply([
+    seq,
+    seq,
+  ]) as tf.SymbolicTensor;
+  const x1 = tf.layers
+    .layerNormalization({ epsilon: 1e-6, name: 'ln1' })
+    .apply(tf.layers.add({ name: 'add1' }).apply([seq, att])) as tf.SymbolicTensor;
+  const ff = tf.layers
+    .dense({ units: 6, name: 'ff2' })
+    .apply(tf.layers.dense({ units: 16, activation: 'relu', name: 'ff1' }).apply(x1)) as tf.SymbolicTensor;
+  const x2 = tf.layers
+    .layerNormalization({ epsilon: 1e-6, name: 'ln2' })
+    .apply(tf.layers.add({ name: 'add2' }).apply([x1, ff])) as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling1d({ name: 'gap' }).apply(x2) as tf.SymbolicTensor;
   const f = tf.layers.dense({ units: 8, activation: 'relu', name: 'feat_dense' }).apply(feat) as tf.SymbolicTensor;
   const c = tf.layers.concatenate({ name: 'concat' }).apply([pooled, f]) as tf.SymbolicTensor;
-  const h = tf.layers.dropout({ rate: 0.3, name: 'drop' }).apply(tf.layers.dense({ units: 10, activation: 'relu', name: 'h' }).apply(c)) as tf.SymbolicTensor;
+  const h = tf.layers
+    .dropout({ rate: 0.3, name: 'drop' })
+    .apply(tf.layers.dense({ units: 10, activation: 'relu', name: 'h' }).apply(c)) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 5, activation: 'softmax', name: 'probs' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: [seq, feat], outputs: out });
 }
@@ -38,7 +49,10 @@ test('two-input transformer classifier graph: onnxruntime equals predict within 
   try {
     const bytes = exportKerasGraphOnnx(model);
     const s = describeOnnxModel(bytes, 'mem');
-    expect(s.inputs).toEqual([{ name: 'sequence_input', shape: ['batch', 12, 6] }, { name: 'feature_input', shape: ['batch', 9] }]);
+    expect(s.inputs).toEqual([
+      { name: 'sequence_input', shape: ['batch', 12, 6] },
+      { name: 'feature_input', shape: ['batch', 9] },
+    ]);
     expect(s.outputs).toEqual([{ name: 'output_0', shape: ['batch', 5] }]);
     const ort = loadOnnxRuntime();
     if (!ort) throw new Error('onnxruntime-node must load here');
@@ -98,7 +112,13 @@ describeShared('the seed transformer fault classifier in onnxruntime', () => {
       })().catch((e) => { console.error(e.message); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300000 });
     if (r.status !== 0) throw new Error(r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { worst: number; n: number; inputs: string[]; L: number; F: number };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+      worst: number;
+      n: number;
+      inputs: string[];
+      L: number;
+      F: number;
+    };
     expect(out.n).toBe(3 * 5);
     expect(out.L).toBe(128);
     expect(out.F).toBe(57);

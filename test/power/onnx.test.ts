@@ -23,7 +23,13 @@ beforeAll(async () => {
 
 test('Bidirectional LSTM → RepeatVector → LSTM → TimeDistributed(Dense) chain equals tfjs predict within 1e-5', async () => {
   const model = tf.sequential();
-  model.add(tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 5, returnSequences: true }) as tf.RNN, mergeMode: 'concat', inputShape: [7, 3] }));
+  model.add(
+    tf.layers.bidirectional({
+      layer: tf.layers.lstm({ units: 5, returnSequences: true }) as tf.RNN,
+      mergeMode: 'concat',
+      inputShape: [7, 3],
+    }),
+  );
   model.add(tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 4, returnSequences: false }) as tf.RNN, mergeMode: 'sum' }));
   model.add(tf.layers.repeatVector({ n: 7 }));
   model.add(tf.layers.lstm({ units: 6, returnSequences: true, recurrentActivation: 'hardSigmoid' }));
@@ -72,7 +78,22 @@ describeShared('seed LSTM autoencoder in onnxruntime (reference MSE)', () => {
     fs.writeFileSync(csv, lines.slice(0, 1 + n + 49).join('\n') + '\n');
     for (const engine of ['onnx', 'tfjs'] as const) {
       const out = path.join(tmp, `detect-${engine}`);
-      const r = runCli(['power', 'detect', '--data', csv, '--detector', path.join(models, 'lstm_autoencoder_anomaly_detection.h5'), '--scaler', path.join(models, 'scaler.save'), '--out', out, '--engine', engine, '--threads', '1']);
+      const r = runCli([
+        'power',
+        'detect',
+        '--data',
+        csv,
+        '--detector',
+        path.join(models, 'lstm_autoencoder_anomaly_detection.h5'),
+        '--scaler',
+        path.join(models, 'scaler.save'),
+        '--out',
+        out,
+        '--engine',
+        engine,
+        '--threads',
+        '1',
+      ]);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(`inference engine '${engine}'`);
       const mse = readNpy(path.join(out, 'mse.npy'));
@@ -85,7 +106,15 @@ describeShared('seed LSTM autoencoder in onnxruntime (reference MSE)', () => {
 
   test('CLI export of the .h5 writes an ONNX file with a dynamic batch axis; an AnomalyBERT loader refuses it by name', async () => {
     const out = path.join(tmp, 'detector.onnx');
-    const r = runCli(['export', '--checkpoint', path.join(models, 'lstm_autoencoder_anomaly_detection.h5'), '--format', 'onnx', '--out', out]);
+    const r = runCli([
+      'export',
+      '--checkpoint',
+      path.join(models, 'lstm_autoencoder_anomaly_detection.h5'),
+      '--format',
+      'onnx',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('power detector (window 50)');
     const { bytes, summary } = readOnnxFile(out);

@@ -30,20 +30,36 @@ describeShared('power detect reproduces the seed pipeline (50, 95, 1500)', () =>
   const expected = JSON.parse(fs.readFileSync(sharedPath('fixtures/power-system/expected_default.json'), 'utf8')) as Expected;
   const expectedMse = readNpy(sharedPath('fixtures/power-system/expected_default_mse.npy'));
   let out: string;
-  let results: Record<string, unknown> & { predictions: Array<{ predicted_fault: string; confidence: number; proba: number[]; start_time: number; end_time: number }> };
+  let results: Record<string, unknown> & {
+    predictions: Array<{ predicted_fault: string; confidence: number; proba: number[]; start_time: number; end_time: number }>;
+  };
 
   beforeAll(() => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'power-fixture-'));
     const r = runCli([
-      'power', 'detect',
-      '--data', sharedPath('data/power-system/simData2.csv'),
-      '--detector', path.join(models, 'detector/lstm_autoencoder_anomaly_detection.h5'),
-      '--scaler', path.join(models, 'detector/scaler.save'),
-      '--classifier', path.join(models, 'classifier/fault_classifier.joblib'),
-      '--classifier_scaler', path.join(models, 'classifier/classifier_scaler.joblib'),
-      '--class_names', path.join(models, 'classifier/class_names.joblib'),
-      '--sequence_length', '50', '--percentile', '95', '--max_gap', '1500',
-      '--out', out, '--quiet',
+      'power',
+      'detect',
+      '--data',
+      sharedPath('data/power-system/simData2.csv'),
+      '--detector',
+      path.join(models, 'detector/lstm_autoencoder_anomaly_detection.h5'),
+      '--scaler',
+      path.join(models, 'detector/scaler.save'),
+      '--classifier',
+      path.join(models, 'classifier/fault_classifier.joblib'),
+      '--classifier_scaler',
+      path.join(models, 'classifier/classifier_scaler.joblib'),
+      '--class_names',
+      path.join(models, 'classifier/class_names.joblib'),
+      '--sequence_length',
+      '50',
+      '--percentile',
+      '95',
+      '--max_gap',
+      '1500',
+      '--out',
+      out,
+      '--quiet',
     ]);
     if (r.code !== 0) throw new Error(`power detect failed (${r.code}): ${r.stderr}`);
     results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));

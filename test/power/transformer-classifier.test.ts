@@ -82,20 +82,39 @@ interface ChildResult {
 describeShared('seed transformer fault classifier (real files)', () => {
   const dir = sharedPath('data/power-system/seed-models/classifier_transformer');
   const fixture = sharedPath('fixtures/power-system/expected_default.json');
-  const expected = JSON.parse(fs.readFileSync(fixture, 'utf8')) as { merged_intervals: Array<[number, number]>; predictions: Array<{ predicted_fault: string }> };
+  const expected = JSON.parse(fs.readFileSync(fixture, 'utf8')) as {
+    merged_intervals: Array<[number, number]>;
+    predictions: Array<{ predicted_fault: string }>;
+  };
   let tmp: string;
   let r: ChildResult;
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'power-tc-'));
-    const c = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, dir, sharedPath('data/power-system/simData2.csv'), fixture, tmp, sharedPath('data/power-system/seed-models/detector/scaler.save')], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const c = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        CHILD,
+        dir,
+        sharedPath('data/power-system/simData2.csv'),
+        fixture,
+        tmp,
+        sharedPath('data/power-system/seed-models/detector/scaler.save'),
+      ],
+      { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
     if (c.status !== 0) throw new Error(`child failed (${c.status}): ${c.stderr}`);
     r = JSON.parse(c.stdout) as ChildResult;
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test('graph: inputs [128, 6] and [57], 5 softmax classes from the label encoder, 13,301 parameters', () => {
-    expect(r.inputShapes).toEqual([[null, 128, 6], [null, 57]]);
+    expect(r.inputShapes).toEqual([
+      [null, 128, 6],
+      [null, 57],
+    ]);
     expect(r.outputShape).toEqual([null, 5]);
     // Keras: MHA 3·(6·256 + 256) + 256·6 + 6, 3 LN·12, Dense 896 + 774 + 1856 + 2496 + 325.
     expect(r.params).toBe(13301);
@@ -112,7 +131,7 @@ describeShared('seed transformer fault classifier (real files)', () => {
     }
   });
 
-  test('classifies the reference pipeline\'s simData2 intervals: valid distributions, deterministic, no tensor leak', () => {
+  test("classifies the reference pipeline's simData2 intervals: valid distributions, deterministic, no tensor leak", () => {
     expect(r.predictions.length).toBe(expected.merged_intervals.length);
     r.predictions.forEach((p, i) => {
       expect(r.classes).toContain(p.predicted_fault);
@@ -137,8 +156,21 @@ describeShared('seed transformer fault classifier (real files)', () => {
 
   test('CLI: a wrong --classifier_transformer directory fails before any model runs', () => {
     const missing = path.join(tmp, 'nope');
-    const c = runCli(['power', 'detect', '--data', sharedPath('data/power-system/simData2.csv'), '--detector', sharedPath('data/power-system/seed-models/detector/lstm_autoencoder_anomaly_detection.h5'),
-      '--scaler', sharedPath('data/power-system/seed-models/detector/scaler.save'), '--classifier_transformer', missing, '--out', path.join(tmp, 'out'), '--quiet']);
+    const c = runCli([
+      'power',
+      'detect',
+      '--data',
+      sharedPath('data/power-system/simData2.csv'),
+      '--detector',
+      sharedPath('data/power-system/seed-models/detector/lstm_autoencoder_anomaly_detection.h5'),
+      '--scaler',
+      sharedPath('data/power-system/seed-models/detector/scaler.save'),
+      '--classifier_transformer',
+      missing,
+      '--out',
+      path.join(tmp, 'out'),
+      '--quiet',
+    ]);
     expect(c.code).toBe(1);
     expect(c.stderr.trim()).toBe(`anomaly-lab power: ${missing}: transformer classifier directory not found (--classifier_transformer)`);
   });

@@ -15,9 +15,22 @@ const E = 3; // features per step
 const H = 2; // heads
 const DK = 4; // key_dim (= value_dim)
 
-const kt = (name: string, shape: Array<number | null>) => ({ class_name: '__keras_tensor__', config: { shape, keras_history: [name, 0, 0] } });
-const layer = (class_name: string, name: string, config: Record<string, unknown>, args: unknown[], kwargs: Record<string, unknown> = {}) => ({
-  module: 'keras.layers', class_name, name, config: { name, ...config }, inbound_nodes: [{ args, kwargs }],
+const kt = (name: string, shape: Array<number | null>) => ({
+  class_name: '__keras_tensor__',
+  config: { shape, keras_history: [name, 0, 0] },
+});
+const layer = (
+  class_name: string,
+  name: string,
+  config: Record<string, unknown>,
+  args: unknown[],
+  kwargs: Record<string, unknown> = {},
+) => ({
+  module: 'keras.layers',
+  class_name,
+  name,
+  config: { name, ...config },
+  inbound_nodes: [{ args, kwargs }],
 });
 
 /** Same topology as the seed's classifier, smaller: two inputs, one attention block, pooled + dense. */
@@ -27,14 +40,25 @@ const CONFIG = {
     name: 'mini',
     layers: [
       { class_name: 'InputLayer', name: 'seq', config: { name: 'seq', batch_shape: [null, T, E] }, inbound_nodes: [] },
-      layer('MultiHeadAttention', 'mha', { num_heads: H, key_dim: DK, value_dim: DK, dropout: 0, use_bias: true, output_shape: null, attention_axes: [1] }, [kt('seq', [null, T, E]), kt('seq', [null, T, E])], { query_mask: null, value_mask: null }),
-      layer('LayerNormalization', 'ln', { axis: [-1], epsilon: 0.001, center: true, scale: true, rms_scaling: false }, [kt('mha', [null, T, E])]),
+      layer(
+        'MultiHeadAttention',
+        'mha',
+        { num_heads: H, key_dim: DK, value_dim: DK, dropout: 0, use_bias: true, output_shape: null, attention_axes: [1] },
+        [kt('seq', [null, T, E]), kt('seq', [null, T, E])],
+        { query_mask: null, value_mask: null },
+      ),
+      layer('LayerNormalization', 'ln', { axis: [-1], epsilon: 0.001, center: true, scale: true, rms_scaling: false }, [
+        kt('mha', [null, T, E]),
+      ]),
       layer('Add', 'add', {}, [[kt('seq', [null, T, E]), kt('ln', [null, T, E])]]),
       layer('GlobalAveragePooling1D', 'gap', { data_format: 'channels_last', keepdims: false }, [kt('add', [null, T, E])], { mask: null }),
       { class_name: 'InputLayer', name: 'feat', config: { name: 'feat', batch_shape: [null, 2] }, inbound_nodes: [] },
       layer('Concatenate', 'cat', { axis: -1 }, [[kt('gap', [null, E]), kt('feat', [null, 2])]]),
     ],
-    input_layers: [['seq', 0, 0], ['feat', 0, 0]],
+    input_layers: [
+      ['seq', 0, 0],
+      ['feat', 0, 0],
+    ],
     output_layers: [['cat', 0, 0]],
   },
 };
@@ -46,11 +70,15 @@ function reference(x: Float64Array, f: Float64Array, B: number, w: Record<string
     const X = (t: number, e: number): number => x[(b * T + t) * E + e];
     // proj[p][t][h][d] = Σ_e X[t,e] W[e,h,d] + bias[h,d]
     const proj = (W: Float64Array, bias: Float64Array): number[][][] =>
-      Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, h) => Array.from({ length: DK }, (_, d) => {
-        let s = bias[h * DK + d];
-        for (let e = 0; e < E; e++) s += X(t, e) * W[(e * H + h) * DK + d];
-        return s;
-      })));
+      Array.from({ length: T }, (_, t) =>
+        Array.from({ length: H }, (_, h) =>
+          Array.from({ length: DK }, (_, d) => {
+            let s = bias[h * DK + d];
+            for (let e = 0; e < E; e++) s += X(t, e) * W[(e * H + h) * DK + d];
+            return s;
+          }),
+        ),
+      );
     const q = proj(w.qk, w.qb);
     const k = proj(w.kk, w.kb);
     const v = proj(w.vk, w.vb);
@@ -138,15 +166,32 @@ describe('transformer classifier layers vs a direct computation', () => {
         return (e as Error).message;
       }
     };
-    const cfgOf = (ls: Array<Record<string, unknown>>, name: string) => (ls.find((l) => l.name === name) as { config: Record<string, unknown> }).config;
-    expect(variant((ls) => (cfgOf(ls, 'mha').attention_axes = [1, 2]))).toBe("m.h5: layer 'mha' (MultiHeadAttention): attention_axes [1,2] is not supported (only attention over the time axis, [1])");
-    expect(variant((ls) => (cfgOf(ls, 'mha').output_shape = 7))).toContain("m.h5: layer 'mha' (MultiHeadAttention): output_shape 7 is not supported");
-    expect(variant((ls) => (cfgOf(ls, 'ln').rms_scaling = true))).toBe("m.h5: layer 'ln' (LayerNormalization): rms_scaling=true is not supported");
+    const cfgOf = (ls: Array<Record<string, unknown>>, name: string) =>
+      (ls.find((l) => l.name === name) as { config: Record<string, unknown> }).config;
+    expect(variant((ls) => (cfgOf(ls, 'mha').attention_axes = [1, 2]))).toBe(
+      "m.h5: layer 'mha' (MultiHeadAttention): attention_axes [1,2] is not supported (only attention over the time axis, [1])",
+    );
+    expect(variant((ls) => (cfgOf(ls, 'mha').output_shape = 7))).toContain(
+      "m.h5: layer 'mha' (MultiHeadAttention): output_shape 7 is not supported",
+    );
+    expect(variant((ls) => (cfgOf(ls, 'ln').rms_scaling = true))).toBe(
+      "m.h5: layer 'ln' (LayerNormalization): rms_scaling=true is not supported",
+    );
     expect(variant((ls) => (cfgOf(ls, 'ln').axis = [1]))).toContain("m.h5: layer 'ln' (LayerNormalization): axis [1] is not supported");
-    expect(variant((ls) => (cfgOf(ls, 'gap').keepdims = true))).toBe("m.h5: layer 'gap' (GlobalAveragePooling1D): keepdims=true is not supported");
-    expect(variant((ls) => ((ls.find((l) => l.name === 'mha') as { inbound_nodes: Array<{ kwargs: Record<string, unknown> }> }).inbound_nodes[0].kwargs.use_causal_mask = true)))
-      .toBe("m.h5: layer 'mha' (MultiHeadAttention): call argument use_causal_mask=true is not supported");
-    expect(variant((ls) => ((ls.find((l) => l.name === 'cat') as { class_name: string }).class_name = 'Multiply'))).toContain("m.h5: layer 'cat' has unsupported class 'Multiply'");
+    expect(variant((ls) => (cfgOf(ls, 'gap').keepdims = true))).toBe(
+      "m.h5: layer 'gap' (GlobalAveragePooling1D): keepdims=true is not supported",
+    );
+    expect(
+      variant(
+        (ls) =>
+          ((
+            ls.find((l) => l.name === 'mha') as { inbound_nodes: Array<{ kwargs: Record<string, unknown> }> }
+          ).inbound_nodes[0].kwargs.use_causal_mask = true),
+      ),
+    ).toBe("m.h5: layer 'mha' (MultiHeadAttention): call argument use_causal_mask=true is not supported");
+    expect(variant((ls) => ((ls.find((l) => l.name === 'cat') as { class_name: string }).class_name = 'Multiply'))).toContain(
+      "m.h5: layer 'cat' has unsupported class 'Multiply'",
+    );
   });
 });
 
@@ -157,13 +202,20 @@ describe('transformer classifier inputs', () => {
     expect(transformerWindowStarts(1000, 500, 520, 128)).toEqual([446]);
     expect(transformerWindowStarts(1000, 0, 10, 128)).toEqual([0]);
     expect(transformerWindowStarts(1000, 990, 1000, 128)).toEqual([872]);
-    expect(() => transformerWindowStarts(100, 0, 10, 128, 'x.csv')).toThrow('x.csv: 100 rows; the transformer classifier needs at least 128');
+    expect(() => transformerWindowStarts(100, 0, 10, 128, 'x.csv')).toThrow(
+      'x.csv: 100 rows; the transformer classifier needs at least 128',
+    );
   });
 
   test('57 features: the 42 per-signal statistics equal the dashboard features, then 15 correlations', () => {
     const n = 300;
     const time = Float64Array.from({ length: n }, (_, i) => i * 5e-5);
-    const signals = [0, 1, 2, 3, 4, 5].map((c) => Float64Array.from({ length: n }, (_, i) => Math.sin(2 * Math.PI * 50 * time[i] - (c % 3) * 2.094) * (c < 3 ? 1 : 300) + 0.01 * Math.cos(i * (c + 1))));
+    const signals = [0, 1, 2, 3, 4, 5].map((c) =>
+      Float64Array.from(
+        { length: n },
+        (_, i) => Math.sin(2 * Math.PI * 50 * time[i] - (c % 3) * 2.094) * (c < 3 ? 1 : 300) + 0.01 * Math.cos(i * (c + 1)),
+      ),
+    );
     const data: PowerData = { source: 'synthetic', length: n, time, signals, sampleTime: 5e-5 };
     const f = transformerFeatures(data, 40, 168);
     expect(f.length).toBe(57);

@@ -48,8 +48,23 @@ describe('run manifest', () => {
 
   it('names the missing input and the broken field', async () => {
     const dir = tmpDir();
-    await expect(createManifest(dir, { kind: 'k', config: {}, inputs: [{ path: path.join(dir, 'nope.csv'), role: 'test' }] })).rejects.toThrow(/nope\.csv' \(test\) does not exist/);
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ manifest_version: 1, kind: 'k', created: 'x', config: {}, backend: {}, versions: {}, inputs: [], metrics: 3, checkpoints: [] }));
+    await expect(
+      createManifest(dir, { kind: 'k', config: {}, inputs: [{ path: path.join(dir, 'nope.csv'), role: 'test' }] }),
+    ).rejects.toThrow(/nope\.csv' \(test\) does not exist/);
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({
+        manifest_version: 1,
+        kind: 'k',
+        created: 'x',
+        config: {},
+        backend: {},
+        versions: {},
+        inputs: [],
+        metrics: 3,
+        checkpoints: [],
+      }),
+    );
     expect(() => readManifest(dir)).toThrow(/field metrics is missing or not a object/);
     fs.writeFileSync(path.join(dir, 'manifest.json'), '{oops');
     expect(() => readManifest(dir)).toThrow(/manifest.json' is not valid JSON/);
@@ -60,8 +75,14 @@ describe('run manifest', () => {
     const a = { test: { with_pa: { f1: 0.8, precision: 0.7 } }, steps: [1, 2] };
     expect(compareMetrics(a, JSON.parse(JSON.stringify(a)))).toEqual([]);
     const b = { test: { with_pa: { f1: 0.8 + 1e-3, recall: 0.1 } }, steps: [1, 2] };
-    const diffs = compareMetrics(a, b).map((d) => d.key).sort();
+    const diffs = compareMetrics(a, b)
+      .map((d) => d.key)
+      .sort();
     expect(diffs).toEqual(['test.with_pa.f1', 'test.with_pa.precision', 'test.with_pa.recall']);
-    expect(compareMetrics(a, b, { atol: 0.01 }).map((d) => d.key).sort()).toEqual(['test.with_pa.precision', 'test.with_pa.recall']);
+    expect(
+      compareMetrics(a, b, { atol: 0.01 })
+        .map((d) => d.key)
+        .sort(),
+    ).toEqual(['test.with_pa.precision', 'test.with_pa.recall']);
   });
 });

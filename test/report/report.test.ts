@@ -25,7 +25,12 @@ async function makeRun(): Promise<{ dir: string; labels: Uint8Array }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-report-'));
   const n = 3000;
   const labels = new Uint8Array(n);
-  for (const [s, e] of [[400, 460], [1500, 1530], [2500, 2620]]) labels.fill(1, s, e);
+  for (const [s, e] of [
+    [400, 460],
+    [1500, 1530],
+    [2500, 2620],
+  ])
+    labels.fill(1, s, e);
   const rng = createRng(5);
   const history = [];
   for (const step of [0, 50, 100]) {
@@ -35,7 +40,10 @@ async function makeRun(): Promise<{ dir: string; labels: Uint8Array }> {
     history.push({ step, loss: 1 / (step + 1), accuracy: 0.5 + step / 250, lr: 1e-4, elapsed_s: step / 10 });
   }
   fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(history));
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ options: { max_steps: 100, note: EVIL }, data: { train: `train${EVIL}.csv` } }));
+  fs.writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ options: { max_steps: 100, note: EVIL }, data: { train: `train${EVIL}.csv` } }),
+  );
   writeNpy(path.join(dir, 'test_label.npy'), labels, [n]);
   const values = new Float32Array(n * 2);
   for (let i = 0; i < n; i++) {
@@ -43,9 +51,22 @@ async function makeRun(): Promise<{ dir: string; labels: Uint8Array }> {
     values[2 * i + 1] = labels[i] ? 0.9 : 0.2;
   }
   const scores = new Float32Array(n).map((_, i) => (labels[i] ? 0.9 : 0.1) + 0.01 * Math.sin(i));
-  const bundle = anomalyBertViewerBundle({ title: `detection ${EVIL}`, series: { columns: ['v', EVIL], values }, scores, labels, rate: 0.07 });
+  const bundle = anomalyBertViewerBundle({
+    title: `detection ${EVIL}`,
+    series: { columns: ['v', EVIL], values },
+    scores,
+    labels,
+    rate: 0.07,
+  });
   fs.writeFileSync(path.join(dir, 'detection.anomaly.json'), viewerBundleToJSON(bundle));
-  await writeManifest(dir, { kind: 'anomalybert-train', config: { max_steps: 100 }, seed: 5, inputs: [{ path: path.join(dir, 'test_label.npy'), role: 'test_label' }], metrics: { f1: 0.5 }, checkpoints: [{ path: 'state/step_100', step: 100 }] });
+  await writeManifest(dir, {
+    kind: 'anomalybert-train',
+    config: { max_steps: 100 },
+    seed: 5,
+    inputs: [{ path: path.join(dir, 'test_label.npy'), role: 'test_label' }],
+    metrics: { f1: 0.5 },
+    checkpoints: [{ path: 'state/step_100', step: 100 }],
+  });
   return { dir, labels };
 }
 
@@ -88,10 +109,20 @@ describe('anomaly-lab report', () => {
     const { data, faults } = generatePowerData({ seed: 2, duration: 1, sampleRate: 2000, nFaults: 2 });
     const L = 20;
     // Stand-in for the autoencoder's error (the model is not the subject here): high inside faults.
-    const mse = new Float64Array(windowCount(data.length, L)).map((_, i) => (faults.some((f) => data.time[i] < f.end && f.start < data.time[i + L - 1]) ? 5 : 0.1) + 0.001 * (i % 7));
+    const mse = new Float64Array(windowCount(data.length, L)).map(
+      (_, i) => (faults.some((f) => data.time[i] < f.end && f.start < data.time[i + L - 1]) ? 5 : 0.1) + 0.001 * (i % 7),
+    );
     const detection = thresholdWindows(data, mse, L, 95);
     const merged = mergeAnomalyIntervals(detection.intervals, 50, data.sampleTime);
-    const analysis = { source: data.source, params: { sequence_length: L, percentile: 95, max_gap_samples: 50 }, sampleTime: data.sampleTime, detection, mergedIntervals: merged, features: merged.map((iv) => extractFeatures(data, iv)), predictions: [] };
+    const analysis = {
+      source: data.source,
+      params: { sequence_length: L, percentile: 95, max_gap_samples: 50 },
+      sampleTime: data.sampleTime,
+      detection,
+      mergedIntervals: merged,
+      features: merged.map((iv) => extractFeatures(data, iv)),
+      predictions: [],
+    };
     writePowerResults(dir, analysis, data);
     const r = runCli(['report', '--run', dir]);
     expect(r.stderr).toBe('');
@@ -122,7 +153,15 @@ describe('anomaly-lab report', () => {
       const { chromium } = require('playwright-core') as typeof import('playwright-core');
       const browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       try {
         const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, offline: true });

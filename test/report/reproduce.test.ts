@@ -27,8 +27,45 @@ describe('reproduce from a manifest', () => {
     const syn = synthesizeTestSet(test, { seed: 2, anomalies: 3, maxLengthFraction: 0.05 });
     writeNpy(path.join(dir, 'test.npy'), syn.values, [test.length, C]);
     writeNpy(path.join(dir, 'test_label.npy'), syn.labels, [test.length]);
-    const args = ['train', '--train', 'train.npy', '--test', 'test.npy', '--test_label', 'test_label.npy', '--out', 'run', '--scale', 'none', '--backend', 'cpu'];
-    args.push('--max_steps', '12', '--summary_steps', '6', '--batch_size', '4', '--n_features', '8', '--patch_size', '2', '--d_embed', '16', '--n_layer', '1', '--n_head', '2', '--window_sliding', '8', '--lr', '0.001', '--seed', '3');
+    const args = [
+      'train',
+      '--train',
+      'train.npy',
+      '--test',
+      'test.npy',
+      '--test_label',
+      'test_label.npy',
+      '--out',
+      'run',
+      '--scale',
+      'none',
+      '--backend',
+      'cpu',
+    ];
+    args.push(
+      '--max_steps',
+      '12',
+      '--summary_steps',
+      '6',
+      '--batch_size',
+      '4',
+      '--n_features',
+      '8',
+      '--patch_size',
+      '2',
+      '--d_embed',
+      '16',
+      '--n_layer',
+      '1',
+      '--n_head',
+      '2',
+      '--window_sliding',
+      '8',
+      '--lr',
+      '0.001',
+      '--seed',
+      '3',
+    );
     const r = runCli(args, { cwd: dir });
     if (r.code !== 0) throw new Error(`training failed: ${r.stderr}`);
   });

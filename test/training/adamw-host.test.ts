@@ -9,7 +9,17 @@ import { AdamW } from '../../kernel-lib/src/training/optimizer';
 import { createRng } from '../../kernel-lib/src/browser/random';
 
 /** The previous applyGradients: every operation a backend op (float32). */
-function tensorUpdate(vars: tf.Variable[], m: tf.Variable[], v: tf.Variable[], gs: tf.Tensor[], lr: number, t: number, scales: number[], wd: number, clipNorm: number): number {
+function tensorUpdate(
+  vars: tf.Variable[],
+  m: tf.Variable[],
+  v: tf.Variable[],
+  gs: tf.Tensor[],
+  lr: number,
+  t: number,
+  scales: number[],
+  wd: number,
+  clipNorm: number,
+): number {
   const norm = tf.tidy(() => {
     const total = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.mul(g, g)))));
     const coef = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clipNorm), tf.add(total, tf.scalar(1e-6))));
@@ -27,7 +37,10 @@ function tensorUpdate(vars: tf.Variable[], m: tf.Variable[], v: tf.Variable[], g
       m[i].assign(mi);
       v[i].assign(vi);
       const denom = tf.add(tf.div(tf.sqrt(vi), sqrtBc2), eps);
-      const p = tf.sub(tf.mul(vars[i], tf.scalar(1 - lr * k * wd)), tf.mul(tf.scalar((lr * k) / (1 - Math.pow(0.9, t))), tf.div(mi, denom)));
+      const p = tf.sub(
+        tf.mul(vars[i], tf.scalar(1 - lr * k * wd)),
+        tf.mul(tf.scalar((lr * k) / (1 - Math.pow(0.9, t))), tf.div(mi, denom)),
+      );
       vars[i].assign(p);
     }
     return total;
@@ -51,7 +64,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const opt = new AdamW(ours, { weightDecay: 0.01, clipNorm: 0.5, lrScales: scales });
     const before = tf.memory().numTensors;
     for (let t = 1; t <= 4; t++) {
-      const grads = shapes.map((s) => tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => 3 * (rng.uniform() - 0.5)), s));
+      const grads = shapes.map((s) =>
+        tf.tensor(
+          Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => 3 * (rng.uniform() - 0.5)),
+          s,
+        ),
+      );
       const named: tf.NamedTensorMap = {};
       ours.forEach((x, i) => (named[x.name] = grads[i]));
       const a = opt.applyGradients(named, 1e-3);

@@ -285,7 +285,8 @@ describe('makeDegradedBatch', () => {
         expect([s.labelStart, s.labelEnd]).toEqual([s.start, s.start + adj]);
         for (let c = 0; c < C; c++) {
           for (let r = 0; r < s.start; r++) m.same(at(win, r, c), row(s.origin + r, c), `before ${j},${r}`);
-          for (let i = 0; i < adj; i++) m.same(at(win, s.start + i, c), row(s.origin + s.start + Math.floor(i / scale), c), `repeat ${j},${i}`);
+          for (let i = 0; i < adj; i++)
+            m.same(at(win, s.start + i, c), row(s.origin + s.start + Math.floor(i / scale), c), `repeat ${j},${i}`);
           for (let r = s.start + adj; r < W; r++) m.same(at(win, r, c), row(s.origin + r - adj + adj / scale, c), `tail ${j},${r}`);
         }
         lengthened++;
@@ -352,7 +353,9 @@ describe('makeDegradedBatch', () => {
   test('no synthesis leaves windows clean and unlabelled', () => {
     const { x, y, samples } = batch(series, 71, { probabilities: ONLY({}) });
     expect(y.every((v) => v === 0)).toBe(true);
-    samples.forEach((s, j) => expect(Array.from(x.subarray(j * W * C, (j + 1) * W * C))).toEqual(Array.from(originalWindow(series, s.origin))));
+    samples.forEach((s, j) =>
+      expect(Array.from(x.subarray(j * W * C, (j + 1) * W * C))).toEqual(Array.from(originalWindow(series, s.origin))),
+    );
   });
 
   test('with segments (one file per day) windows and shortening stay inside one segment', () => {
@@ -369,14 +372,25 @@ describe('makeDegradedBatch', () => {
       const k = segments.findIndex((g) => s.origin >= g.start && s.origin + W < g.start + g.length + 1);
       m.ok(k > 0, `window at ${s.origin} straddles a segment boundary`);
       used.add(k);
-      if (s.lengthening === false) m.ok(s.origin - s.length * (s.scale! - 1) >= segments[k].start, `shortening at ${s.origin} reads the previous segment`);
+      if (s.lengthening === false)
+        m.ok(s.origin - s.length * (s.scale! - 1) >= segments[k].start, `shortening at ${s.origin} reads the previous segment`);
     }
     expect(m.list).toEqual([]);
     expect([...used].sort()).toEqual([1, 2]);
     expect(samples.some((s) => s.lengthening === false)).toBe(true);
-    expect(() => batch({ ...smoothSeries(300, 'short-days/'), segments: [{ start: 0, length: 100 }, { start: 100, length: 100 }, { start: 200, length: 100 }] }, 1)).toThrow(
-      /short-days\/.*no file \(segment\) has more rows than the window size/,
-    );
+    expect(() =>
+      batch(
+        {
+          ...smoothSeries(300, 'short-days/'),
+          segments: [
+            { start: 0, length: 100 },
+            { start: 100, length: 100 },
+            { start: 200, length: 100 },
+          ],
+        },
+        1,
+      ),
+    ).toThrow(/short-days\/.*no file \(segment\) has more rows than the window size/);
   });
 
   test('bad input names the series or the option', () => {
@@ -397,7 +411,9 @@ describeShared('makeDegradedBatch on real ESS days (panli-clean via loadSeries)'
     const days = ['20220412.parquet', '20220419.parquet'].map((f) => sharedPath('data/ess/panli-clean', f));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panli-two-days-'));
     for (const f of days) fs.symlinkSync(f, path.join(dir, path.basename(f)));
-    const series = await loadSeries(dir, { columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'] });
+    const series = await loadSeries(dir, {
+      columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC', 'MAX_CELL_TEMPERATURE_OF_BANK', 'VOLTAGE_GAP'],
+    });
     expect(series.segments!.length).toBe(2);
     const Wr = 64 * 8;
     const rng = createRng(5);
@@ -408,7 +424,15 @@ describeShared('makeDegradedBatch on real ESS days (panli-clean via loadSeries)'
     let straddling = 0;
     let outside = 0;
     for (let step = 0; step < 10; step++) {
-      const { x, y, samples } = makeDegradedBatch(series, { batchSize: 16, windowSize: Wr, patchSize: 8, replacingRateMax: 0.15, probabilities, rng, lengths });
+      const { x, y, samples } = makeDegradedBatch(series, {
+        batchSize: 16,
+        windowSize: Wr,
+        patchSize: 8,
+        replacingRateMax: 0.15,
+        probabilities,
+        rng,
+        lengths,
+      });
       for (const v of x) if (!(v >= 0 && v <= 1)) outside++;
       samples.forEach((s, j) => {
         seen.add(s.type);

@@ -46,7 +46,7 @@ test('features are the values, then asinh(Δx / scale) per column with Δx = 0 a
   }
 });
 
-test('scales are the population std of each column\'s first differences (the baseline\'s diffStd), floored', () => {
+test("scales are the population std of each column's first differences (the baseline's diffStd), floored", () => {
   const s = periodicSeries(500, 3);
   // A constant fourth column: its scale is the floor, not 0.
   const values = new Float32Array(500 * 4);
@@ -71,7 +71,10 @@ test('config validation names diffScales; shapes, checkpoints and state dicts ca
   expect(model.toStateDict().get('linear_embedding.weight')?.shape).toEqual([16, 4 * 4]);
   expect(plain.toStateDict().get('linear_embedding.weight')?.shape).toEqual([16, 4 * 2]);
 
-  const x = tf.tensor3d(Float32Array.from({ length: 3 * 24 * 2 }, (_, i) => 0.5 + 0.4 * Math.sin(i / 3)), [3, 24, 2]);
+  const x = tf.tensor3d(
+    Float32Array.from({ length: 3 * 24 * 2 }, (_, i) => 0.5 + 0.4 * Math.sin(i / 3)),
+    [3, 24, 2],
+  );
   const before = model.apply(x);
   const dir = path.join(tmpDir('diff-ckpt'), 'ckpt');
   await saveCheckpoint(dir, model, { columns: ['a', 'b'] });
@@ -126,7 +129,15 @@ describe('training with diff_features', () => {
       train: periodicSeries(600, 3, 77, 'three-shifted'),
       out: path.join(root, 'scratch'),
       backend: 'cpu',
-      options: { ...TINY, diff_features: true, max_steps: 4, summary_steps: 2, seed: 1, checkpoint: path.join(scratch.runDir, 'state', 'step_2'), initial_iter: 2 },
+      options: {
+        ...TINY,
+        diff_features: true,
+        max_steps: 4,
+        summary_steps: 2,
+        seed: 1,
+        checkpoint: path.join(scratch.runDir, 'state', 'step_2'),
+        initial_iter: 2,
+      },
       log: quiet,
       onProgress: quiet,
     });
@@ -141,7 +152,14 @@ describe('training with diff_features', () => {
       train: two,
       out: path.join(root, 'transfer'),
       backend: 'cpu',
-      options: { max_steps: 2, summary_steps: 2, batch_size: 4, window_sliding: 8, replacing_rate_max: 0.3, checkpoint: scratch.finalCheckpoint },
+      options: {
+        max_steps: 2,
+        summary_steps: 2,
+        batch_size: 4,
+        window_sliding: 8,
+        replacing_rate_max: 0.3,
+        checkpoint: scratch.finalCheckpoint,
+      },
       log: (l) => tlines.push(l),
       onProgress: quiet,
     });
@@ -154,7 +172,13 @@ describe('training with diff_features', () => {
 
     // Asking for the original model on top of a diff checkpoint is a contradiction, named.
     await expect(
-      trainAnomalyBert({ train: two, out: path.join(root, 'bad'), backend: 'cpu', options: { max_steps: 2, diff_features: false, checkpoint: scratch.finalCheckpoint }, log: quiet }),
+      trainAnomalyBert({
+        train: two,
+        out: path.join(root, 'bad'),
+        backend: 'cpu',
+        options: { max_steps: 2, diff_features: false, checkpoint: scratch.finalCheckpoint },
+        log: quiet,
+      }),
     ).rejects.toThrow(/'diff_features' false \(checkpoint: true\)/);
   });
 });

@@ -6,7 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { degradationTypeFor, makeDegradedBatch, ReplacingLengthTable } from '../../kernel-lib/src/training/degrade';
-import { chargeStatusFromSoc, minChargeRun, temperatureAnomaly, voltageGapAnomaly, essContextFor } from '../../kernel-lib/src/training/ess-anomalies';
+import {
+  chargeStatusFromSoc,
+  minChargeRun,
+  temperatureAnomaly,
+  voltageGapAnomaly,
+  essContextFor,
+} from '../../kernel-lib/src/training/ess-anomalies';
 import { synthesizeTestSet } from '../../kernel-lib/src/training/synth-anomalies';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
@@ -15,7 +21,8 @@ import { tmpDir } from './train-helpers';
 describe('OpenESS degradation thresholds', () => {
   test('voltage gap, then temperature, then the original types; zero probabilities change nothing', () => {
     const base = { softReplacing: 0.5, uniformReplacing: 0.15, peakNoising: 0.15, lengthAdjusting: 0, whiteNoising: 0.1 };
-    for (const u of [0.01, 0.05, 0.2, 0.45, 0.6, 0.9, 0.99]) expect(degradationTypeFor(u, { ...base, temperatureAnomaly: 0, voltageGap: 0 })).toBe(degradationTypeFor(u, base));
+    for (const u of [0.01, 0.05, 0.2, 0.45, 0.6, 0.9, 0.99])
+      expect(degradationTypeFor(u, { ...base, temperatureAnomaly: 0, voltageGap: 0 })).toBe(degradationTypeFor(u, base));
     const p = { ...base, softReplacing: 0.4, voltageGap: 0.2, temperatureAnomaly: 0.2 };
     expect(degradationTypeFor(0.85, p)).toBe('voltage_gap');
     expect(degradationTypeFor(0.7, p)).toBe('temperature_anomaly');
@@ -69,7 +76,16 @@ describe('temperature and voltage-gap anomalies', () => {
     const rng = createRng(1);
     const batch = makeDegradedBatch(
       { columns, length: n, values },
-      { batchSize: 4, windowSize: 64, patchSize: 8, replacingRateMax: 0.5, probabilities: { softReplacing: 0, uniformReplacing: 0, peakNoising: 0, whiteNoising: 0, voltageGap: 1 }, rng, lengths: ReplacingLengthTable.create(64, 0.5, rng), ess },
+      {
+        batchSize: 4,
+        windowSize: 64,
+        patchSize: 8,
+        replacingRateMax: 0.5,
+        probabilities: { softReplacing: 0, uniformReplacing: 0, peakNoising: 0, whiteNoising: 0, voltageGap: 1 },
+        rng,
+        lengths: ReplacingLengthTable.create(64, 0.5, rng),
+        ess,
+      },
     );
     for (const s of batch.samples) if (s.length > 0) expect([s.type, s.labelStart, s.labelEnd]).toEqual(['voltage_gap', 0, 64]);
     expect(() => essContextFor(['voltage', 'current'], values, n, { temperature: true, voltageGap: false })).toThrow(
@@ -81,12 +97,22 @@ describe('temperature and voltage-gap anomalies', () => {
     const n = 4000;
     const values = new Float32Array(n * 2).fill(0.5);
     const curve = new Float32Array(n).fill(-0.2);
-    const s = synthesizeTestSet({ columns: ['T', 'G'], length: n, values }, { seed: 1, anomalies: 4, types: ['temperature_anomaly', 'voltage_gap'], ess: { temperatureColumn: 0, voltageGapColumn: 1, voltageGapCurve: curve } });
+    const s = synthesizeTestSet(
+      { columns: ['T', 'G'], length: n, values },
+      {
+        seed: 1,
+        anomalies: 4,
+        types: ['temperature_anomaly', 'voltage_gap'],
+        ess: { temperatureColumn: 0, voltageGapColumn: 1, voltageGapCurve: curve },
+      },
+    );
     for (const iv of s.intervals) {
       for (let t = iv.start; t < iv.end; t++) expect(s.labels[t]).toBe(1);
       if (iv.type === 'voltage_gap') expect(s.values[iv.start * 2 + 1]).toBeCloseTo(0.7, 6);
     }
-    expect(() => synthesizeTestSet({ columns: ['T', 'G'], length: n, values }, { seed: 1, types: ['voltage_gap'] })).toThrow(/'voltage_gap' needs the voltage-gap column and curve/);
+    expect(() => synthesizeTestSet({ columns: ['T', 'G'], length: n, values }, { seed: 1, types: ['voltage_gap'] })).toThrow(
+      /'voltage_gap' needs the voltage-gap column and curve/,
+    );
   });
 });
 
@@ -96,7 +122,23 @@ describeShared('synth CLI with the OpenESS types on panli', () => {
   test('temperature_anomaly and voltage_gap intervals on a real day', async () => {
     const day = sharedPath('data', 'ess', 'panli-clean', '20220412.parquet');
     const cols = 'BANK_DC_VOLT,BANK_DC_CURRENT,BANK_SOC,MAX_CELL_TEMPERATURE_OF_BANK,VOLTAGE_GAP';
-    const r = await runCli(['synth', '--data', day, '--columns', cols, '--types', 'temperature_anomaly,voltage_gap', '--anomalies', '6', '--max_length', '0.02', '--out', out, '--seed', '3']);
+    const r = await runCli([
+      'synth',
+      '--data',
+      day,
+      '--columns',
+      cols,
+      '--types',
+      'temperature_anomaly,voltage_gap',
+      '--anomalies',
+      '6',
+      '--max_length',
+      '0.02',
+      '--out',
+      out,
+      '--seed',
+      '3',
+    ]);
     expect(r.code).toBe(0);
     const iv = JSON.parse(fs.readFileSync(path.join(out, 'test_intervals.json'), 'utf8'));
     expect(iv.intervals).toHaveLength(6);
@@ -104,7 +146,17 @@ describeShared('synth CLI with the OpenESS types on panli', () => {
       expect(['temperature_anomaly', 'voltage_gap']).toContain(x.type);
       expect(x.column_names).toEqual([x.type === 'voltage_gap' ? 'VOLTAGE_GAP' : 'MAX_CELL_TEMPERATURE_OF_BANK']);
     }
-    const bad = await runCli(['synth', '--data', day, '--columns', 'BANK_DC_VOLT,BANK_SOC', '--types', 'voltage_gap', '--out', path.join(out, 'x')]);
+    const bad = await runCli([
+      'synth',
+      '--data',
+      day,
+      '--columns',
+      'BANK_DC_VOLT,BANK_SOC',
+      '--types',
+      'voltage_gap',
+      '--out',
+      path.join(out, 'x'),
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/voltage_gap needs a VOLTAGE_GAP column/);

@@ -33,7 +33,9 @@ function batches(count: number): Array<{ x: Float32Array; y: Uint8Array }> {
   const data: DegradeSeries = { source: raw.source, columns: raw.columns, length: raw.length, values };
   const rng = createRng(5);
   const lengths = ReplacingLengthTable.create(W, 0.3, rng);
-  return Array.from({ length: count }, () => makeDegradedBatch(data, { batchSize: N, windowSize: W, patchSize: CONFIG.patchSize, replacingRateMax: 0.3, rng, lengths }));
+  return Array.from({ length: count }, () =>
+    makeDegradedBatch(data, { batchSize: N, windowSize: W, patchSize: CONFIG.patchSize, replacingRateMax: 0.3, rng, lengths }),
+  );
 }
 
 interface Trainer {
@@ -142,9 +144,9 @@ describe('trainingStep with micro-batches', () => {
   test('a micro batch that does not divide the batch is refused', () => {
     const t = trainer();
     const [batch] = batches(1);
-    expect(() => trainingStep(t.model, t.optimizer, t.varList, batch, { nRows: N, windowSize: W, nCols: CONFIG.inputDim, lr: 1e-3, microBatch: 3 })).toThrow(
-      /microBatch 3 must divide the batch size 4/,
-    );
+    expect(() =>
+      trainingStep(t.model, t.optimizer, t.varList, batch, { nRows: N, windowSize: W, nCols: CONFIG.inputDim, lr: 1e-3, microBatch: 3 }),
+    ).toThrow(/microBatch 3 must divide the batch size 4/);
     t.dispose();
   });
 });
@@ -169,7 +171,9 @@ describe('option micro_batch', () => {
     expect(resolveTrainOptions({}).micro_batch).toBe(0);
     const parsed = parseArgs(['--micro-batch', '2', '--batch_size', '4'], TRAIN_OPTION_SPECS).options;
     expect(resolveTrainOptions(parsed).micro_batch).toBe(2);
-    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 3 })).toThrow(/option 'micro_batch' \(3\) must divide 'batch_size' \(4\)/);
+    expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 3 })).toThrow(
+      /option 'micro_batch' \(3\) must divide 'batch_size' \(4\)/,
+    );
     expect(() => resolveTrainOptions({ batch_size: 4, micro_batch: 8 })).toThrow(/'micro_batch' \(8\) must divide 'batch_size'/);
     expect(() => resolveTrainOptions({ micro_batch: -1 })).toThrow(/option 'micro_batch' must be a non-negative integer, got -1/);
     expect(() => resolveTrainOptions({ micro_batch: 1.5 })).toThrow(/option 'micro_batch' must be a non-negative integer/);

@@ -51,7 +51,13 @@ describe('AdamW', () => {
     ];
     const a = tf.variable(tf.tensor2d(init[0], [2, 2]), true, 'optim_test_a');
     const b = tf.variable(tf.tensor1d(init[1]), true, 'optim_test_b');
-    const opt = new AdamW(new Map<string, tf.Variable>([['a', a], ['b', b]]), { weightDecay: 0.01, clipNorm: 1.0 });
+    const opt = new AdamW(
+      new Map<string, tf.Variable>([
+        ['a', a],
+        ['b', b],
+      ]),
+      { weightDecay: 0.01, clipNorm: 1.0 },
+    );
     const steps = 7;
     const lrs = Array.from({ length: steps }, (_, s) => 0.01 * (1 + s));
     const allGrads: number[][][] = [];
@@ -141,9 +147,9 @@ describe('AdamW', () => {
     expect(() => decodeAdamWState(new Uint8Array([1, 2]), 'run/state/step_5_optimizer.bin')).toThrow(/step_5_optimizer\.bin/);
     const w = tf.variable(tf.zeros([2]), true, 'optim_test_bad');
     const opt = new AdamW(new Map([['linear_embedding.weight', w]]));
-    expect(() => opt.setState({ step: 1, slots: [{ name: 'linear_embedding.weight', shape: [3], m: new Float32Array(3), v: new Float32Array(3) }] })).toThrow(
-      /linear_embedding\.weight.*shape/,
-    );
+    expect(() =>
+      opt.setState({ step: 1, slots: [{ name: 'linear_embedding.weight', shape: [3], m: new Float32Array(3), v: new Float32Array(3) }] }),
+    ).toThrow(/linear_embedding\.weight.*shape/);
     expect(() => new AdamW([])).toThrow(/no trainable variables/);
     opt.dispose();
     w.dispose();
@@ -176,9 +182,18 @@ describe('training options', () => {
     const { options } = parseArgs([], TRAIN_OPTION_SPECS);
     const o = resolveTrainOptions(options as never);
     expect(o).toEqual(TRAIN_DEFAULTS);
-    expect([o.lr, o.summary_steps, o.batch_size, o.n_features, o.patch_size, o.d_embed, o.n_layer, o.n_head]).toEqual([1e-4, 500, 16, 512, 4, 512, 6, 8]);
+    expect([o.lr, o.summary_steps, o.batch_size, o.n_features, o.patch_size, o.d_embed, o.n_layer, o.n_head]).toEqual([
+      1e-4, 500, 16, 512, 4, 512, 6, 8,
+    ]);
     expect([o.dropout, o.replacing_rate_max, o.soft_replacing, o.uniform_replacing, o.peak_noising]).toEqual([0.1, 0.15, 0.5, 0.15, 0.15]);
-    expect([o.length_adjusting, o.white_noising, o.flip_replacing_interval, o.replacing_weight, o.window_sliding, o.grad_clip_norm]).toEqual([0, 0, 'all', 0.7, 16, 1.0]);
+    expect([
+      o.length_adjusting,
+      o.white_noising,
+      o.flip_replacing_interval,
+      o.replacing_weight,
+      o.window_sliding,
+      o.grad_clip_norm,
+    ]).toEqual([0, 0, 'all', 0.7, 16, 1.0]);
   });
 
   test('kebab-case and snake_case both parse; bad values name the option', () => {

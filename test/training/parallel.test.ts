@@ -20,13 +20,26 @@ import { createRng } from '../../kernel-lib/src/browser/random';
 import { runCli } from '../helpers/cli';
 import { periodicSeries, tmpDir, writeSeriesNpy } from './train-helpers';
 
-const config = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 2, nHead: 2, dropout: 0.1, diffScales: [0.1, 0.2, 0.3] };
+const config = {
+  inputDim: 3,
+  outputDim: 1,
+  patchSize: 4,
+  nTokens: 8,
+  dEmbed: 16,
+  nLayer: 2,
+  nHead: 2,
+  dropout: 0.1,
+  diffScales: [0.1, 0.2, 0.3],
+};
 const W = 32;
 const n = 8;
 
 function batchFor(seed: number): { x: Float32Array; y: Uint8Array } {
   const rng = createRng(seed);
-  return { x: Float32Array.from({ length: n * W * 3 }, () => rng.uniform()), y: Uint8Array.from({ length: n * W }, () => (rng.uniform() < 0.2 ? 1 : 0)) };
+  return {
+    x: Float32Array.from({ length: n * W * 3 }, () => rng.uniform()),
+    y: Uint8Array.from({ length: n * W }, () => (rng.uniform() < 0.2 ? 1 : 0)),
+  };
 }
 
 const root = tmpDir('parallel');
@@ -43,7 +56,10 @@ test('2 workers: two updates equal the single-thread micro-batched ones within 1
   const optMulti = new AdamW(new Map(multi.namedVariables()));
   const trainer = await ParallelTrainer.start(multi, 2, 'wasm');
   try {
-    for (const [step, mb] of [[1, 2], [2, 4]] as const) {
+    for (const [step, mb] of [
+      [1, 2],
+      [2, 4],
+    ] as const) {
       const batch = batchFor(step);
       // lr 1e-4 (the original's): Adam's first steps scale a gradient by 1/|g|, so near-zero gradients
       // turn float32 rounding of the sums into update differences proportional to lr.
@@ -83,7 +99,8 @@ test('2 workers: two updates equal the single-thread micro-batched ones within 1
 test('2 workers with the encoder frozen (its weights sent once): three updates equal the single-thread ones within 1e-5', async () => {
   const single = AnomalyBert.create(config, { seed: 4 });
   const multi = AnomalyBert.create(config, { seed: 4 });
-  const trained = (m: AnomalyBert): Map<string, tf.Variable> => new Map(m.namedVariables().filter(([name]) => modelPartOf(name) !== 'encoder'));
+  const trained = (m: AnomalyBert): Map<string, tf.Variable> =>
+    new Map(m.namedVariables().filter(([name]) => modelPartOf(name) !== 'encoder'));
   const optSingle = new AdamW(trained(single));
   const optMulti = new AdamW(trained(multi));
   const trainer = await ParallelTrainer.start(multi, 2, 'wasm');
@@ -120,7 +137,9 @@ test('a worker that dies stops the step with an error naming it', async () => {
     trainer = await ParallelTrainer.start(model, 2, 'wasm');
     const o = { nRows: n, windowSize: W, nCols: 3, lr: 1e-3, dropoutSeed: 1 };
     await trainer.step(opt, model.trainableVariables(), batchFor(1), o);
-    await expect(trainer.step(opt, model.trainableVariables(), batchFor(2), o)).rejects.toThrow(/^training worker 0 died \(exit code 3\); training stopped/);
+    await expect(trainer.step(opt, model.trainableVariables(), batchFor(2), o)).rejects.toThrow(
+      /^training worker 0 died \(exit code 3\); training stopped/,
+    );
     await expect(trainer.step(opt, model.trainableVariables(), batchFor(3), o)).rejects.toThrow(/training worker 0 died/);
   } finally {
     delete process.env.ANOMALY_LAB_WORKER_EXIT_AT_STEP;
@@ -134,17 +153,46 @@ test('CLI --workers 2: a worker dying at step 7 stops training in one line; the 
   const trainFile = writeSeriesNpy(path.join(root, 'train.npy'), periodicSeries(600, 3));
   const out = path.join(root, 'run');
   const r = runCli(
-    ['train', '--train', trainFile, '--n_features', '8', '--patch_size', '4', '--d_embed', '16', '--n_layer', '1', '--n_head', '2',
-      '--batch_size', '4', '--max_steps', '20', '--summary_steps', '5', '--backend', 'wasm', '--workers', '2', '--out', out],
+    [
+      'train',
+      '--train',
+      trainFile,
+      '--n_features',
+      '8',
+      '--patch_size',
+      '4',
+      '--d_embed',
+      '16',
+      '--n_layer',
+      '1',
+      '--n_head',
+      '2',
+      '--batch_size',
+      '4',
+      '--max_steps',
+      '20',
+      '--summary_steps',
+      '5',
+      '--backend',
+      'wasm',
+      '--workers',
+      '2',
+      '--out',
+      out,
+    ],
     { env: { ANOMALY_LAB_WORKER_EXIT_AT_STEP: '7' } },
   );
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('data-parallel training: 2 worker threads');
   const last = r.stderr.trim().split('\n').slice(-1)[0];
-  expect(last).toMatch(/^anomaly-lab train: training worker 0 died \(exit code 3\); training stopped, the last checkpoint written is intact$/);
+  expect(last).toMatch(
+    /^anomaly-lab train: training worker 0 died \(exit code 3\); training stopped, the last checkpoint written is intact$/,
+  );
   const steps = readRunHistory(out).map((h) => h.step);
   expect(steps[steps.length - 1]).toBe(5);
-  const { model } = await loadCheckpoint(path.join(out, 'state', fs.readdirSync(path.join(out, 'state')).filter((d) => /^step_0*5$/.test(d))[0]));
+  const { model } = await loadCheckpoint(
+    path.join(out, 'state', fs.readdirSync(path.join(out, 'state')).filter((d) => /^step_0*5$/.test(d))[0]),
+  );
   expect(model.config.dEmbed).toBe(16);
   model.dispose();
 });

@@ -55,7 +55,11 @@ describe('anomaly-lab score-steps', () => {
       { args: ['score-steps', '--run', run], code: 2, msg: /missing required option --labels/ },
       { args: ['score-steps', '--run', run, '--labels', labelsFile, '--anomaly_rate', '0'], code: 2, msg: /--anomaly_rate/ },
       { args: ['score-steps', '--run', run, '--labels', labelsFile, '--target', '1.5'], code: 2, msg: /--target/ },
-      { args: ['score-steps', '--run', run, '--labels', other], code: 1, msg: /step_0_scores\.npy: 3000 scores but .*short_labels\.npy has 100 rows/ },
+      {
+        args: ['score-steps', '--run', run, '--labels', other],
+        code: 1,
+        msg: /step_0_scores\.npy: 3000 scores but .*short_labels\.npy has 100 rows/,
+      },
       { args: ['score-steps', '--run', path.join(run, 'missing'), '--labels', labelsFile], code: 1, msg: /missing does not exist/ },
       { args: ['score-steps', '--run', run, '--labels', path.join(run, 'nope.npy')], code: 1, msg: /nope\.npy/ },
     ];

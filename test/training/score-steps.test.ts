@@ -97,7 +97,8 @@ describe('scoreSteps on a generated run', () => {
     [1500, 1530],
     [2600, 2900],
     [3500, 3505],
-  ]) labels.fill(1, s, e);
+  ])
+    labels.fill(1, s, e);
 
   /** Scores that separate anomalies better as training advances (quality in [0, 1]). */
   function stepScores(quality: number, seed: number): Float32Array {

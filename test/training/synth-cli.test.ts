@@ -66,7 +66,9 @@ describeShared('anomaly-lab synth on a real panli-clean day', () => {
     expect(changed).toBeGreaterThan(0);
 
     const again = tmp();
-    expect(runCli(['synth', '--data', day, '--columns', ESS_COLUMNS.join(','), '--out', again, '--seed', '3', '--anomalies', '6']).code).toBe(0);
+    expect(
+      runCli(['synth', '--data', day, '--columns', ESS_COLUMNS.join(','), '--out', again, '--seed', '3', '--anomalies', '6']).code,
+    ).toBe(0);
     for (const f of ['test.npy', 'test_label.npy']) {
       expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(out, f)))).toBe(true);
     }
@@ -92,7 +94,20 @@ describe('anomaly-lab synth options and errors', () => {
 
   test('--output_scale unit keeps [0, 1] values; --json prints the summary; --types restricts the anomalies', () => {
     const out = tmp();
-    const r = runCli(['synth', '--data', csv(3000), '--out', out, '--output-scale', 'unit', '--types', 'uniform_replacement', '--anomalies', '3', '--json']);
+    const r = runCli([
+      'synth',
+      '--data',
+      csv(3000),
+      '--out',
+      out,
+      '--output-scale',
+      'unit',
+      '--types',
+      'uniform_replacement',
+      '--anomalies',
+      '3',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { length: number; columns: string[]; anomalies: number };
     expect(summary).toMatchObject({ length: 3000, columns: ['voltage', 'current'], anomalies: 3 });

@@ -2,7 +2,14 @@
  * Synthetic test-set anomalies (kernel-lib/src/training/synth-anomalies.ts). Expected values are
  * recomputed from the untouched series and each interval's record.
  */
-import { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH_ANOMALY_TYPES, type SynthAnomalyType } from '../../kernel-lib/src/training/synth-anomalies';
+import {
+  synthesizeTestSet,
+  synthLengthBounds,
+  triangleWeights,
+  peakValue,
+  SYNTH_ANOMALY_TYPES,
+  type SynthAnomalyType,
+} from '../../kernel-lib/src/training/synth-anomalies';
 import type { DegradeSeries } from '../../kernel-lib/src/training/degrade';
 
 const C = 4;

@@ -24,10 +24,38 @@ writeNpy(labelFile, labels, [labels.length]);
 
 const MAX_STEPS = 60;
 const common = [
-  '--train', trainFile, '--test', testFile, '--test_label', labelFile,
-  '--n_features', '8', '--patch_size', '4', '--d_embed', '16', '--n_layer', '1', '--n_head', '2',
-  '--batch_size', '4', '--window_sliding', '8', '--replacing_rate_max', '0.3', '--lr', '1e-3',
-  '--max_steps', String(MAX_STEPS), '--summary-steps', '10', '--backend', 'cpu', '--seed', '2',
+  '--train',
+  trainFile,
+  '--test',
+  testFile,
+  '--test_label',
+  labelFile,
+  '--n_features',
+  '8',
+  '--patch_size',
+  '4',
+  '--d_embed',
+  '16',
+  '--n_layer',
+  '1',
+  '--n_head',
+  '2',
+  '--batch_size',
+  '4',
+  '--window_sliding',
+  '8',
+  '--replacing_rate_max',
+  '0.3',
+  '--lr',
+  '1e-3',
+  '--max_steps',
+  String(MAX_STEPS),
+  '--summary-steps',
+  '10',
+  '--backend',
+  'cpu',
+  '--seed',
+  '2',
 ];
 
 function lastRecordedStep(out: string): number | undefined {
@@ -42,7 +70,9 @@ function lastRecordedStep(out: string): number | undefined {
 describe('anomaly-lab train (real CLI)', () => {
   test('killed after the first checkpoint, resumes and finishes with a loadable final checkpoint', async () => {
     const out = path.join(root, 'run');
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'kernel-lib/bin/anomaly-lab.js'), 'train', ...common, '--out', out], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'kernel-lib/bin/anomaly-lab.js'), 'train', ...common, '--out', out], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Wait until a checkpoint after step 0 is fully recorded, then kill without warning.
     const deadline = Date.now() + 90000;
@@ -63,7 +93,17 @@ describe('anomaly-lab train (real CLI)', () => {
     expect(k).toBeGreaterThan(0);
     expect(k).toBeLessThan(MAX_STEPS);
 
-    const r = runCli(['train', ...common, '--out', out, '--checkpoint', path.join(out, 'state', `step_${k}`), '--initial_iter', String(k), '--json']);
+    const r = runCli([
+      'train',
+      ...common,
+      '--out',
+      out,
+      '--checkpoint',
+      path.join(out, 'state', `step_${k}`),
+      '--initial_iter',
+      String(k),
+      '--json',
+    ]);
     expect(r.stderr).toMatch(new RegExp(`resuming at step ${k}: restored weights, AdamW moments`));
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -95,7 +135,18 @@ describe('anomaly-lab train (real CLI)', () => {
 
     const shortLabels = path.join(root, 'short_label.npy');
     writeNpy(shortLabels, new Uint8Array(7), [7]);
-    const wrongLen = runCli(['train', ...common.slice(0, 4), '--test_label', shortLabels, '--out', out, '--backend', 'cpu', '--max_steps', '1']);
+    const wrongLen = runCli([
+      'train',
+      ...common.slice(0, 4),
+      '--test_label',
+      shortLabels,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--max_steps',
+      '1',
+    ]);
     expect(wrongLen.code).toBe(1);
     expect(wrongLen.stderr).toMatch(/short_label\.npy: 7 labels for 200 rows/);
 
@@ -121,7 +172,21 @@ describe('anomaly-lab train (real CLI)', () => {
 
 test('--diff_features: the CLI trains a first-difference model whose checkpoint carries the scales', async () => {
   const out = path.join(root, 'diff-run');
-  const r = runCli(['train', ...common.slice(0, 6), ...common.slice(6, 24), '--max_steps', '4', '--summary_steps', '2', '--backend', 'cpu', '--diff_features', '--out', out, '--json']);
+  const r = runCli([
+    'train',
+    ...common.slice(0, 6),
+    ...common.slice(6, 24),
+    '--max_steps',
+    '4',
+    '--summary_steps',
+    '2',
+    '--backend',
+    'cpu',
+    '--diff_features',
+    '--out',
+    out,
+    '--json',
+  ]);
   expect(r.stderr).toMatch(/first-difference features: scales/);
   expect(r.code).toBe(0);
   const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
@@ -135,12 +200,43 @@ test('--diff_features: the CLI trains a first-difference model whose checkpoint 
   // Fine-tuning that checkpoint without repeating --diff_features: the model kind comes from the checkpoint.
   const ft = path.join(root, 'diff-ft');
   const two = writeSeriesNpy(path.join(root, 'two.npy'), periodicSeries(600, 2, 3));
-  const t = runCli(['train', '--train', two, '--checkpoint', path.join(out, 'state', 'step_4'), '--max_steps', '2', '--summary_steps', '2', '--batch_size', '4', '--window_sliding', '8', '--backend', 'cpu', '--out', ft]);
+  const t = runCli([
+    'train',
+    '--train',
+    two,
+    '--checkpoint',
+    path.join(out, 'state', 'step_4'),
+    '--max_steps',
+    '2',
+    '--summary_steps',
+    '2',
+    '--batch_size',
+    '4',
+    '--window_sliding',
+    '8',
+    '--backend',
+    'cpu',
+    '--out',
+    ft,
+  ]);
   expect(t.stderr).toMatch(/re-initialised the input embedding only/);
   expect(t.code).toBe(0);
   expect(JSON.parse(fs.readFileSync(path.join(ft, 'config.json'), 'utf8')).diff_features).toBe(true);
   // Contradicting the checkpoint is named.
-  const bad = runCli(['train', '--train', two, '--checkpoint', path.join(out, 'state', 'step_4'), '--no_diff_features', '--max_steps', '2', '--backend', 'cpu', '--out', path.join(root, 'diff-bad')]);
+  const bad = runCli([
+    'train',
+    '--train',
+    two,
+    '--checkpoint',
+    path.join(out, 'state', 'step_4'),
+    '--no_diff_features',
+    '--max_steps',
+    '2',
+    '--backend',
+    'cpu',
+    '--out',
+    path.join(root, 'diff-bad'),
+  ]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/--diff_features false \(checkpoint: true\)/);
 });

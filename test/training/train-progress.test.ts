@@ -16,7 +16,16 @@ function sink(isTTY: boolean): { stream: Writable & { isTTY?: boolean; columns?:
   return { stream, text: () => chunks.join('') };
 }
 
-const progress = (step: number, maxSteps = 100): StepProgress => ({ step, maxSteps, firstStep: 0, loss: 0.25, lr: 1e-4, gradNorm: 0.5, stepsPerSec: 4, elapsedS: step / 4 });
+const progress = (step: number, maxSteps = 100): StepProgress => ({
+  step,
+  maxSteps,
+  firstStep: 0,
+  loss: 0.25,
+  lr: 1e-4,
+  gradNorm: 0.5,
+  stepsPerSec: 4,
+  elapsedS: step / 4,
+});
 
 const entry: HistoryEntry = {
   step: 500,

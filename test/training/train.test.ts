@@ -96,7 +96,15 @@ describe('trainAnomalyBert', () => {
     const full = await trainAnomalyBert({ train, out: path.join(root, 'full'), backend: 'cpu', options, log: quiet, onProgress: quiet });
     const partOut = path.join(root, 'part');
     let stopAt = 3;
-    const part = await trainAnomalyBert({ train, out: partOut, backend: 'cpu', options, log: quiet, onProgress: quiet, shouldStop: () => stopAt-- <= 0 });
+    const part = await trainAnomalyBert({
+      train,
+      out: partOut,
+      backend: 'cpu',
+      options,
+      log: quiet,
+      onProgress: quiet,
+      shouldStop: () => stopAt-- <= 0,
+    });
     expect(part.stopped).toBe(true);
     expect(part.finalStep).toBe(3);
     const lines: string[] = [];
@@ -119,14 +127,24 @@ describe('trainAnomalyBert', () => {
 
   test('bad input is rejected with the option or file named', async () => {
     const out = path.join(root, 'bad');
-    await expect(trainAnomalyBert({ train, test: testSet, out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(/'test' needs 'testLabels'/);
-    await expect(trainAnomalyBert({ train, test: testSet, testLabels: labels.subarray(0, 10), out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(
-      /'testLabels'.*10 labels for 200 rows/,
+    await expect(trainAnomalyBert({ train, test: testSet, out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(
+      /'test' needs 'testLabels'/,
     );
+    await expect(
+      trainAnomalyBert({ train, test: testSet, testLabels: labels.subarray(0, 10), out, backend: 'cpu', options: TINY, log: quiet }),
+    ).rejects.toThrow(/'testLabels'.*10 labels for 200 rows/);
     const twoCols = periodicSeries(200, 2, 0, 'two-columns');
-    await expect(trainAnomalyBert({ train, test: twoCols, testLabels: labels, out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(/'test' two-columns: 2 columns/);
-    await expect(trainAnomalyBert({ train: periodicSeries(20, 3), out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(/'train' .*20 rows/);
-    await expect(trainAnomalyBert({ train: path.join(root, 'nope.parquet'), out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(/nope\.parquet/);
-    await expect(trainAnomalyBert({ train, out, backend: 'cpu', options: { ...TINY, batch_size: -1 }, log: quiet })).rejects.toThrow(/'batch_size'/);
+    await expect(
+      trainAnomalyBert({ train, test: twoCols, testLabels: labels, out, backend: 'cpu', options: TINY, log: quiet }),
+    ).rejects.toThrow(/'test' two-columns: 2 columns/);
+    await expect(trainAnomalyBert({ train: periodicSeries(20, 3), out, backend: 'cpu', options: TINY, log: quiet })).rejects.toThrow(
+      /'train' .*20 rows/,
+    );
+    await expect(
+      trainAnomalyBert({ train: path.join(root, 'nope.parquet'), out, backend: 'cpu', options: TINY, log: quiet }),
+    ).rejects.toThrow(/nope\.parquet/);
+    await expect(trainAnomalyBert({ train, out, backend: 'cpu', options: { ...TINY, batch_size: -1 }, log: quiet })).rejects.toThrow(
+      /'batch_size'/,
+    );
   });
 });

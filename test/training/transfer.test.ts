@@ -44,7 +44,10 @@ describe('transfer from our checkpoint to data with another column count', () =>
   test('re-initialises only the embedding, says so, freezes the encoder, records the parent', async () => {
     // Source: a 3-column model saved as a real checkpoint directory.
     const source = path.join(root, 'source');
-    const src = AnomalyBert.create({ inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 }, { seed: 5 });
+    const src = AnomalyBert.create(
+      { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 },
+      { seed: 5 },
+    );
     await saveCheckpoint(source, src, { columns: ['a', 'b', 'c'], step: 100 });
     src.dispose();
     const before = await stateOf(source);
@@ -56,7 +59,16 @@ describe('transfer from our checkpoint to data with another column count', () =>
       out,
       backend: 'cpu',
       // No shape options: the model shape comes from the checkpoint.
-      options: { batch_size: 4, window_sliding: 8, replacing_rate_max: 0.3, max_steps: 3, summary_steps: 3, lr: 1e-3, checkpoint: source, freeze: ['encoder'] },
+      options: {
+        batch_size: 4,
+        window_sliding: 8,
+        replacing_rate_max: 0.3,
+        max_steps: 3,
+        summary_steps: 3,
+        lr: 1e-3,
+        checkpoint: source,
+        freeze: ['encoder'],
+      },
       log: (l) => lines.push(l),
       onProgress: quiet,
     });
@@ -84,11 +96,23 @@ describe('transfer from our checkpoint to data with another column count', () =>
   test('shape options that contradict the checkpoint are an error naming them', async () => {
     const source = path.join(root, 'source');
     await expect(
-      trainAnomalyBert({ train: periodicSeries(400, 3), out: path.join(root, 'x'), backend: 'cpu', options: { checkpoint: source, d_embed: 32, n_head: 2 }, log: quiet }),
+      trainAnomalyBert({
+        train: periodicSeries(400, 3),
+        out: path.join(root, 'x'),
+        backend: 'cpu',
+        options: { checkpoint: source, d_embed: 32, n_head: 2 },
+        log: quiet,
+      }),
     ).rejects.toThrow(/'d_embed' 32 \(checkpoint: 16\)/);
-    await expect(trainAnomalyBert({ train: periodicSeries(400, 3), out: path.join(root, 'y'), backend: 'cpu', options: { checkpoint: path.join(root, 'missing') }, log: quiet })).rejects.toThrow(
-      /checkpoint not found.*missing/,
-    );
+    await expect(
+      trainAnomalyBert({
+        train: periodicSeries(400, 3),
+        out: path.join(root, 'y'),
+        backend: 'cpu',
+        options: { checkpoint: path.join(root, 'missing') },
+        log: quiet,
+      }),
+    ).rejects.toThrow(/checkpoint not found.*missing/);
   });
 });
 

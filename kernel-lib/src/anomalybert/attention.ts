@@ -64,7 +64,8 @@ const relativeBiasOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc
 
 export function relativePositionBias(table: tf.Tensor, nTokens: number): tf.Tensor3D {
   const [rows] = table.shape;
-  if (rows !== 2 * nTokens - 1) throw new Error(`relative position table has ${rows} rows, ${2 * nTokens - 1} expected for ${nTokens} tokens`);
+  if (rows !== 2 * nTokens - 1)
+    throw new Error(`relative position table has ${rows} rows, ${2 * nTokens - 1} expected for ${nTokens} tokens`);
   return relativeBiasOp(table) as tf.Tensor3D;
 }
 
@@ -84,7 +85,12 @@ export function usesPerHeadAttention(nTokens: number, dk: number): boolean {
  * JS: wasm's Slice copies its WHOLE input for every slice (readSync), which made 3·n·H slices cost
  * more than the attention products themselves.
  */
-function headOperands(qkv: tf.Tensor2D, nTokens: number, nHead: number, differentiable: boolean): (w: number, h: number) => [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+function headOperands(
+  qkv: tf.Tensor2D,
+  nTokens: number,
+  nHead: number,
+  differentiable: boolean,
+): (w: number, h: number) => [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   const d = qkv.shape[1] / 3;
   const dk = d / nHead;
   const n = qkv.shape[0] / nTokens;
@@ -116,7 +122,13 @@ function headOperands(qkv: tf.Tensor2D, nTokens: number, nHead: number, differen
 }
 
 /** qkv: (n·N, 3D) → (n·N, D); biasHeads: H tensors (N, N). */
-function perHeadAttention(qkv: tf.Tensor2D, biasHeads: tf.Tensor2D[], nTokens: number, nHead: number, differentiable: boolean): tf.Tensor2D {
+function perHeadAttention(
+  qkv: tf.Tensor2D,
+  biasHeads: tf.Tensor2D[],
+  nTokens: number,
+  nHead: number,
+  differentiable: boolean,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const n = qkv.shape[0] / nTokens;
     const operands = headOperands(qkv, nTokens, nHead, differentiable);
@@ -152,7 +164,14 @@ export interface AttentionOptions {
 /**
  * x: (n·N, D) normalised tokens of n windows → (n·N, D) attention output (before dropout/residual).
  */
-export function multiHeadAttention(x: tf.Tensor2D, p: Params, prefix: string, nTokens: number, nHead: number, opts: AttentionOptions = {}): tf.Tensor2D {
+export function multiHeadAttention(
+  x: tf.Tensor2D,
+  p: Params,
+  prefix: string,
+  nTokens: number,
+  nHead: number,
+  opts: AttentionOptions = {},
+): tf.Tensor2D {
   return tf.tidy(() => {
     const [rows, d] = x.shape;
     const n = rows / nTokens;
@@ -168,7 +187,11 @@ export function multiHeadAttention(x: tf.Tensor2D, p: Params, prefix: string, nT
       1,
     ) as tf.Tensor2D; // (D, 3D)
     const b = tf.concat(
-      [tf.mul(param(p, `${prefix}.word_fc_layers.0.bias`), scale), param(p, `${prefix}.word_fc_layers.1.bias`), param(p, `${prefix}.word_fc_layers.2.bias`)],
+      [
+        tf.mul(param(p, `${prefix}.word_fc_layers.0.bias`), scale),
+        param(p, `${prefix}.word_fc_layers.1.bias`),
+        param(p, `${prefix}.word_fc_layers.2.bias`),
+      ],
       0,
     ); // (3D)
     const qkv = tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D; // (n·N, 3D)

@@ -75,10 +75,15 @@ function assertLittleEndianHost(): void {
 export async function saveCheckpoint(dir: string, model: AnomalyBert, opts: SaveCheckpointOptions = {}): Promise<void> {
   assertLittleEndianHost();
   if (opts.columns && opts.columns.length !== model.config.inputDim) {
-    throw new Error(`saveCheckpoint ${dir}: ${opts.columns.length} column names given for a model with ${model.config.inputDim} input columns`);
+    throw new Error(
+      `saveCheckpoint ${dir}: ${opts.columns.length} column names given for a model with ${model.config.inputDim} input columns`,
+    );
   }
   const sd = model.toStateDict();
-  const scaler = opts.scaler && typeof (opts.scaler as { toJSON?: unknown }).toJSON === 'function' ? (opts.scaler as { toJSON(): unknown }).toJSON() : opts.scaler;
+  const scaler =
+    opts.scaler && typeof (opts.scaler as { toJSON?: unknown }).toJSON === 'function'
+      ? (opts.scaler as { toJSON(): unknown }).toJSON()
+      : opts.scaler;
   await writeDirAtomic(dir, (tmp) => {
     const tensors: WeightEntry[] = [];
     let offset = 0;
@@ -121,7 +126,8 @@ export function readCheckpointWeights(dir: string): StateDict {
   const binFile = path.join(dir, 'weights.bin');
   const index = readJsonFile(indexFile);
   if (!isPlainObject(index) || !Array.isArray(index.tensors)) throw new Error(`${indexFile}: expected { tensors: [...] }`);
-  if (index.byteOrder !== undefined && index.byteOrder !== 'little') throw new Error(`${indexFile}: unsupported byteOrder '${String(index.byteOrder)}'`);
+  if (index.byteOrder !== undefined && index.byteOrder !== 'little')
+    throw new Error(`${indexFile}: unsupported byteOrder '${String(index.byteOrder)}'`);
   if (!fs.existsSync(binFile)) throw new Error(`${binFile}: missing (checkpoint incomplete)`);
   const bin = fs.readFileSync(binFile);
   if (typeof index.totalBytes === 'number' && index.totalBytes !== bin.byteLength) {
@@ -130,14 +136,23 @@ export function readCheckpointWeights(dir: string): StateDict {
   const sd: StateDict = new Map();
   for (const raw of index.tensors as unknown[]) {
     const e = raw as WeightEntry;
-    if (!isPlainObject(raw) || typeof e.name !== 'string' || !Array.isArray(e.shape) || !Number.isInteger(e.offset) || !Number.isInteger(e.byteLength)) {
+    if (
+      !isPlainObject(raw) ||
+      typeof e.name !== 'string' ||
+      !Array.isArray(e.shape) ||
+      !Number.isInteger(e.offset) ||
+      !Number.isInteger(e.byteLength)
+    ) {
       throw new Error(`${indexFile}: malformed tensor entry ${JSON.stringify(raw).slice(0, 120)}`);
     }
     if (e.dtype !== 'float32') throw new Error(`${indexFile}: tensor '${e.name}' has dtype '${e.dtype}', only float32 is supported`);
     const count = e.shape.reduce((a: number, b: number) => a * b, 1);
-    if (e.byteLength !== count * 4) throw new Error(`${indexFile}: tensor '${e.name}' byteLength ${e.byteLength} does not fit shape [${e.shape.join(', ')}]`);
+    if (e.byteLength !== count * 4)
+      throw new Error(`${indexFile}: tensor '${e.name}' byteLength ${e.byteLength} does not fit shape [${e.shape.join(', ')}]`);
     if (e.offset < 0 || e.offset + e.byteLength > bin.byteLength) {
-      throw new Error(`${binFile}: tensor '${e.name}' lies outside the file (offset ${e.offset} + ${e.byteLength} > ${bin.byteLength} bytes)`);
+      throw new Error(
+        `${binFile}: tensor '${e.name}' lies outside the file (offset ${e.offset} + ${e.byteLength} > ${bin.byteLength} bytes)`,
+      );
     }
     if (sd.has(e.name)) throw new Error(`${indexFile}: tensor '${e.name}' listed twice`);
     // Copy: the Buffer's offset may not be 4-byte aligned.
@@ -218,7 +233,9 @@ export async function loadCheckpoint(dirOrPtOrRun: string, overrides: Partial<An
     throw new Error(`${configFile}: format is '${String(isPlainObject(cfg) ? cfg.format : undefined)}', expected '${CHECKPOINT_FORMAT}'`);
   }
   if (typeof cfg.formatVersion !== 'number' || cfg.formatVersion > CHECKPOINT_FORMAT_VERSION) {
-    throw new Error(`${configFile}: formatVersion ${String(cfg.formatVersion)} is newer than this library reads (${CHECKPOINT_FORMAT_VERSION}); upgrade anomaly-lab`);
+    throw new Error(
+      `${configFile}: formatVersion ${String(cfg.formatVersion)} is newer than this library reads (${CHECKPOINT_FORMAT_VERSION}); upgrade anomaly-lab`,
+    );
   }
   if (!isPlainObject(cfg.model)) throw new Error(`${configFile}: missing 'model' configuration`);
   const saved = cfg.model as unknown as AnomalyBertConfig;
@@ -232,7 +249,12 @@ export async function loadCheckpoint(dirOrPtOrRun: string, overrides: Partial<An
   }
   const model = AnomalyBert.fromStateDict(
     sd,
-    { patchSize: saved.patchSize, outputDim: saved.outputDim, dropout: overrides.dropout ?? saved.dropout, diffScales: saved.diffScales ?? undefined },
+    {
+      patchSize: saved.patchSize,
+      outputDim: saved.outputDim,
+      dropout: overrides.dropout ?? saved.dropout,
+      diffScales: saved.diffScales ?? undefined,
+    },
     dirOrPt,
   );
   const columns = Array.isArray(cfg.columns) ? (cfg.columns as unknown[]).map(String) : undefined;

@@ -73,7 +73,8 @@ export function validateConfig(config: AnomalyBertConfig, where = 'model config'
   const ints: Array<keyof AnomalyBertConfig> = ['inputDim', 'outputDim', 'patchSize', 'nTokens', 'dEmbed', 'nLayer', 'nHead'];
   for (const k of ints) {
     const v = config[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new Error(`${where}: ${k} must be a positive integer, got ${String(v)}`);
   }
   if (typeof config.dropout !== 'number' || !(config.dropout >= 0 && config.dropout < 1)) {
     throw new Error(`${where}: dropout must be in [0, 1), got ${String(config.dropout)}`);
@@ -82,11 +83,18 @@ export function validateConfig(config: AnomalyBertConfig, where = 'model config'
     throw new Error(`${where}: dEmbed ${config.dEmbed} is not divisible by nHead ${config.nHead}`);
   }
   const hiddenDim = hiddenDimOf(config);
-  if (!Number.isInteger(hiddenDim) || hiddenDim < 1) throw new Error(`${where}: hiddenDim must be a positive integer, got ${String(hiddenDim)}`);
+  if (!Number.isInteger(hiddenDim) || hiddenDim < 1)
+    throw new Error(`${where}: hiddenDim must be a positive integer, got ${String(hiddenDim)}`);
   const scales = config.diffScales;
   if (scales !== undefined && scales !== null) {
-    if (!Array.isArray(scales) || scales.length !== config.inputDim || !scales.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-      throw new Error(`${where}: diffScales must hold ${config.inputDim} positive numbers (one per input column), got ${JSON.stringify(scales)?.slice(0, 80)}`);
+    if (
+      !Array.isArray(scales) ||
+      scales.length !== config.inputDim ||
+      !scales.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)
+    ) {
+      throw new Error(
+        `${where}: diffScales must hold ${config.inputDim} positive numbers (one per input column), got ${JSON.stringify(scales)?.slice(0, 80)}`,
+      );
     }
   }
   const resolved: ResolvedAnomalyBertConfig = {

@@ -38,7 +38,14 @@ export function encoderLayer(x: tf.Tensor2D, p: Params, layer: number, nTokens: 
 }
 
 /** All L layers: (n·N, D) → (n·N, D). */
-export function transformerEncoder(x: tf.Tensor2D, p: Params, nLayer: number, nTokens: number, nHead: number, ctx: ForwardContext): tf.Tensor2D {
+export function transformerEncoder(
+  x: tf.Tensor2D,
+  p: Params,
+  nLayer: number,
+  nTokens: number,
+  nHead: number,
+  ctx: ForwardContext,
+): tf.Tensor2D {
   return tf.tidy(() => {
     let out = x;
     for (let l = 0; l < nLayer; l++) out = encoderLayer(out, p, l, nTokens, nHead, ctx);

@@ -27,10 +27,16 @@ import { FieldError } from '../browser/errors';
  * those of phase 2 up to n + 1 (the extra window at the step's end − 1).
  */
 export function slidingWindowSchedule(length: number, windowSize: number, batchSize: number, sliding: number): Int32Array[] {
-  for (const [name, v] of [['length', length], ['window size', windowSize], ['batch_size', batchSize], ['window_sliding', sliding]] as const) {
+  for (const [name, v] of [
+    ['length', length],
+    ['window size', windowSize],
+    ['batch_size', batchSize],
+    ['window_sliding', sliding],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`sliding-window estimation: ${name} must be a positive integer, got ${v}`);
   }
-  if (windowSize % sliding !== 0) throw new FieldError('windowSliding', (f) => `${f('windowSliding')} ${sliding} must divide the window size ${windowSize}`);
+  if (windowSize % sliding !== 0)
+    throw new FieldError('windowSliding', (f) => `${f('windowSliding')} ${sliding} must divide the window size ${windowSize}`);
   const last = length - windowSize + 1;
   if (last < 1) throw new Error(`the series has ${length} points, fewer than one window (${windowSize} points)`);
   const batches: Int32Array[] = [];
@@ -84,7 +90,12 @@ function checkFinite(values: Float32Array, nCols: number, what: string): void {
  * Anomaly scores of a whole series. values: row-major (length, C) → Float32Array (length, out),
  * each point the mean of the (sigmoid) outputs of all windows covering it.
  */
-export async function estimateScores(model: AnomalyBert, values: Float32Array, length: number, opts: EstimateOptions = {}): Promise<Float32Array> {
+export async function estimateScores(
+  model: AnomalyBert,
+  values: Float32Array,
+  length: number,
+  opts: EstimateOptions = {},
+): Promise<Float32Array> {
   const { inputDim: nCols, outputDim: nOut } = model.config;
   const w = model.windowSize;
   if (!Number.isInteger(length) || length < 1) throw new Error(`estimateScores: length must be a positive integer, got ${length}`);
@@ -181,7 +192,12 @@ export interface PredictOptions extends EngineOptions {
 }
 
 /** Raw model outputs for n windows. windows: (n, W, C) row-major → Float32Array (n, W, out) logits. */
-export async function predictWindows(model: AnomalyBert, windows: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
+export async function predictWindows(
+  model: AnomalyBert,
+  windows: Float32Array,
+  n: number,
+  opts: PredictOptions = {},
+): Promise<Float32Array> {
   const { inputDim: nCols, outputDim: nOut } = model.config;
   const w = model.windowSize;
   if (!Number.isInteger(n) || n < 0) throw new Error(`predictWindows: n must be a non-negative integer, got ${n}`);
@@ -190,7 +206,8 @@ export async function predictWindows(model: AnomalyBert, windows: Float32Array, 
   }
   checkFinite(windows, nCols, 'windows');
   const batchSize = opts.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new FieldError('batchSize', (f) => `${f('batchSize')} must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new FieldError('batchSize', (f) => `${f('batchSize')} must be a positive integer, got ${batchSize}`);
   const out = new Float32Array(n * w * nOut);
   const engine = resolveEngine(opts);
   const onnxRunner = engine.name === 'onnx' && n > 0 ? await onnxRunnerFor(model, engine.threads) : undefined;

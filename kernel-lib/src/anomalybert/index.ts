@@ -7,6 +7,13 @@ export { fitDiffScales, withFirstDifferences } from './input-features';
 export type { ParamSpec } from './layers';
 export { slidingWindowSchedule, estimateScores, predictWindows } from './estimate';
 export type { EstimateOptions, PredictOptions } from './estimate';
-export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, readCheckpointWeights, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  resolveCheckpointPath,
+  readCheckpointWeights,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+} from './checkpoint';
 export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';
 export { exportAnomalyBertOnnx, OnnxAnomalyBert, onnxRunnerFor } from './onnx';

@@ -172,7 +172,8 @@ export class AnomalyBert {
     };
     const [dEmbed, patchTimesIn] = need('linear_embedding.weight', 2);
     const table = need('transformer_encoder.encoder_layers.0.attention_layer.relative_position_embedding_table', 2);
-    if (table[0] % 2 !== 1) throw new Error(`${source}: relative_position_embedding_table has ${table[0]} rows; expected 2·n_tokens − 1 (odd)`);
+    if (table[0] % 2 !== 1)
+      throw new Error(`${source}: relative_position_embedding_table has ${table[0]} rows; expected 2·n_tokens − 1 (odd)`);
     const nTokens = (table[0] + 1) / 2;
     const nHead = table[1];
     const [hiddenDim] = need('mlp_layers.0.weight', 2);
@@ -237,19 +238,28 @@ export class AnomalyBert {
     const unexpected = [...sd.keys()].filter((k) => !expected.has(k));
     if (missing.length || unexpected.length) {
       const parts: string[] = [];
-      if (missing.length) parts.push(`missing keys: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`);
-      if (unexpected.length) parts.push(`unexpected keys: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` (+${unexpected.length - 5} more)` : ''}`);
+      if (missing.length)
+        parts.push(`missing keys: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`);
+      if (unexpected.length)
+        parts.push(
+          `unexpected keys: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` (+${unexpected.length - 5} more)` : ''}`,
+        );
       throw new Error(`${source}: ${parts.join('; ')}`);
     }
     const values = new Map<string, Float32Array>();
     for (const spec of specs) {
       const t = sd.get(spec.name) as StateTensor;
       if (!sameShape(t.shape, spec.torchShape)) {
-        throw new Error(`${source}: '${spec.name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(spec.torchShape)} for ${describeConfig(config)}`);
+        throw new Error(
+          `${source}: '${spec.name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(spec.torchShape)} for ${describeConfig(config)}`,
+        );
       }
-      if (!FLOAT_DTYPES.includes(t.dtype)) throw new Error(`${source}: '${spec.name}' has dtype ${t.dtype}, expected a floating-point tensor`);
+      if (!FLOAT_DTYPES.includes(t.dtype))
+        throw new Error(`${source}: '${spec.name}' has dtype ${t.dtype}, expected a floating-point tensor`);
       if (t.data.length !== size(spec.torchShape)) {
-        throw new Error(`${source}: '${spec.name}' holds ${t.data.length} values, its shape ${fmtShape(t.shape)} needs ${size(spec.torchShape)}`);
+        throw new Error(
+          `${source}: '${spec.name}' holds ${t.data.length} values, its shape ${fmtShape(t.shape)} needs ${size(spec.torchShape)}`,
+        );
       }
       values.set(spec.name, toInternal(spec, Float32Array.from(t.data)));
     }
@@ -270,7 +280,10 @@ export class AnomalyBert {
     const { inputDim, nTokens, patchSize, nLayer, nHead, outputDim, dropout } = this.config;
     if (x.rank !== 3) throw new Error(`AnomalyBERT: input must be (n, window, columns), got shape ${fmtShape(x.shape)}`);
     const [n, w, c] = x.shape;
-    if (w !== this.windowSize) throw new Error(`AnomalyBERT: window length ${w} does not match the model's ${this.windowSize} (= ${nTokens} tokens × patch ${patchSize})`);
+    if (w !== this.windowSize)
+      throw new Error(
+        `AnomalyBERT: window length ${w} does not match the model's ${this.windowSize} (= ${nTokens} tokens × patch ${patchSize})`,
+      );
     if (c !== inputDim) throw new Error(`AnomalyBERT: model expects ${inputDim} input columns, got ${c}`);
     let nextSeed: (() => number) | undefined;
     if (opts.dropoutSeed !== undefined) {
@@ -325,9 +338,14 @@ export class AnomalyBert {
    */
   reinitializeEmbedding(inputDim: number, seed = 0, diffScales?: number[]): void {
     this.checkAlive();
-    if (!Number.isInteger(inputDim) || inputDim < 1) throw new Error(`reinitializeEmbedding: inputDim must be a positive integer, got ${inputDim}`);
-    if (this.config.diffScales && !diffScales) throw new Error('reinitializeEmbedding: this model reads first differences; give the new columns\' diffScales');
-    const next = validateConfig({ ...this.config, inputDim, diffScales: this.config.diffScales ? diffScales : undefined }, 'reinitializeEmbedding');
+    if (!Number.isInteger(inputDim) || inputDim < 1)
+      throw new Error(`reinitializeEmbedding: inputDim must be a positive integer, got ${inputDim}`);
+    if (this.config.diffScales && !diffScales)
+      throw new Error("reinitializeEmbedding: this model reads first differences; give the new columns' diffScales");
+    const next = validateConfig(
+      { ...this.config, inputDim, diffScales: this.config.diffScales ? diffScales : undefined },
+      'reinitializeEmbedding',
+    );
     const rng = createRng(seed);
     const specs = embeddingParamSpecs(this.config.patchSize, featuresPerPoint(next), this.config.dEmbed);
     for (const spec of specs) {
@@ -376,7 +394,8 @@ export class AnomalyBert {
     for (const spec of parameterSpecs(this.config)) {
       const t = sd.get(spec.name);
       if (!t) throw new Error(`${source}: missing key '${spec.name}'`);
-      if (!sameShape(t.shape, spec.torchShape)) throw new Error(`${source}: '${spec.name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(spec.torchShape)}`);
+      if (!sameShape(t.shape, spec.torchShape))
+        throw new Error(`${source}: '${spec.name}' has shape ${fmtShape(t.shape)}, expected ${fmtShape(spec.torchShape)}`);
       const v = this.variable(spec.name);
       tf.tidy(() => v.assign(tf.tensor(toInternal(spec, Float32Array.from(t.data)), v.shape, 'float32')));
     }

@@ -37,7 +37,8 @@ export function exportAnomalyBertOnnx(model: AnomalyBert): Uint8Array {
     return g.weight(name, v.dataSync() as Float32Array, v.shape);
   };
   const linear = (x: string, prefix: string): string => g.node('Add', [g.node('MatMul', [x, w(`${prefix}.weight`)]), w(`${prefix}.bias`)]);
-  const layerNorm = (x: string, prefix: string): string => g.node('LayerNormalization', [x, w(`${prefix}.weight`), w(`${prefix}.bias`)], { axis: -1, epsilon: { float: 1e-6 } });
+  const layerNorm = (x: string, prefix: string): string =>
+    g.node('LayerNormalization', [x, w(`${prefix}.weight`), w(`${prefix}.bias`)], { axis: -1, epsilon: { float: 1e-6 } });
   const gelu = (x: string): string => g.node('Gelu', [x]);
 
   let features = ONNX_INPUT;
@@ -46,7 +47,10 @@ export function exportAnomalyBertOnnx(model: AnomalyBert): Uint8Array {
     const axis1 = g.ints('axis1', [1]);
     const later = g.node('Slice', [ONNX_INPUT, g.ints('start1', [1]), g.ints('endW', [W]), axis1]);
     const earlier = g.node('Slice', [ONNX_INPUT, g.ints('start0', [0]), g.ints('endW1', [W - 1]), axis1]);
-    const inv = g.floats('diff_inv_scales', c.diffScales.map((s) => 1 / s));
+    const inv = g.floats(
+      'diff_inv_scales',
+      c.diffScales.map((s) => 1 / s),
+    );
     const d = g.node('Asinh', [g.node('Mul', [g.node('Sub', [later, earlier]), inv])]);
     const padded = g.node('Pad', [d, g.ints('pad_first_step', [0, 1, 0, 0, 0, 0])], { mode: 'constant' });
     features = g.node('Concat', [ONNX_INPUT, padded], { axis: 2 });
@@ -66,7 +70,8 @@ export function exportAnomalyBertOnnx(model: AnomalyBert): Uint8Array {
     const prefix = encoderLayerPrefix(l);
     const att = attentionPrefix(l);
     const z = layerNorm(x, `${prefix}.norm_layers.0`);
-    const heads = (k: number, perm: number[]): string => g.node('Transpose', [g.node('Reshape', [linear(z, `${att}.word_fc_layers.${k}`), headsShape])], { perm });
+    const heads = (k: number, perm: number[]): string =>
+      g.node('Transpose', [g.node('Reshape', [linear(z, `${att}.word_fc_layers.${k}`), headsShape])], { perm });
     const q = g.node('Mul', [heads(0, [0, 2, 1, 3]), scale]); // (n, H, N, dk)
     const kT = heads(1, [0, 2, 3, 1]); // (n, H, dk, N)
     const v = heads(2, [0, 2, 1, 3]); // (n, H, N, dk)
@@ -91,7 +96,8 @@ export function exportAnomalyBertOnnx(model: AnomalyBert): Uint8Array {
       { name: ONNX_SCORES, shape: ['batch', W, O] },
     ],
     producerVersion: LIBRARY_VERSION,
-    docString: 'AnomalyBERT exported by anomaly-lab: x (batch, window, columns) float32 → logits and sigmoid scores (batch, window, outputs)',
+    docString:
+      'AnomalyBERT exported by anomaly-lab: x (batch, window, columns) float32 → logits and sigmoid scores (batch, window, outputs)',
     metadata: { 'anomaly-lab.model': 'anomalybert', 'anomaly-lab.config': JSON.stringify(c) },
   });
 }
@@ -107,14 +113,19 @@ export class OnnxAnomalyBert {
   /** Export `model` in memory and open a session on it. */
   static async fromModel(model: AnomalyBert, opts: { threads?: number } = {}): Promise<OnnxAnomalyBert> {
     const bytes = exportAnomalyBertOnnx(model);
-    return new OnnxAnomalyBert({ ...model.config, diffScales: model.config.diffScales?.slice() }, await createOnnxSession(bytes, 'AnomalyBERT export', opts.threads ?? defaultThreads()), 'AnomalyBERT export');
+    return new OnnxAnomalyBert(
+      { ...model.config, diffScales: model.config.diffScales?.slice() },
+      await createOnnxSession(bytes, 'AnomalyBERT export', opts.threads ?? defaultThreads()),
+      'AnomalyBERT export',
+    );
   }
 
   /** Open an .onnx file written by `exportAnomalyBertOnnx` (its configuration is in the metadata). */
   static async fromBytes(bytes: Uint8Array, source: string, opts: { threads?: number } = {}): Promise<OnnxAnomalyBert> {
     const summary = describeOnnxModel(bytes, source);
     const cfg = summary.metadata['anomaly-lab.config'];
-    if (summary.metadata['anomaly-lab.model'] !== 'anomalybert' || !cfg) throw new Error(`${source}: not an AnomalyBERT exported by anomaly-lab (no anomaly-lab.config metadata)`);
+    if (summary.metadata['anomaly-lab.model'] !== 'anomalybert' || !cfg)
+      throw new Error(`${source}: not an AnomalyBERT exported by anomaly-lab (no anomaly-lab.config metadata)`);
     const config = JSON.parse(cfg) as ResolvedAnomalyBertConfig;
     return new OnnxAnomalyBert(config, await createOnnxSession(bytes, source, opts.threads ?? defaultThreads()), source);
   }
@@ -144,7 +155,8 @@ export function onnxRunnerFor(model: AnomalyBert, threads = defaultThreads()): P
   const ids = model.namedVariables().map(([, v]) => v.dataId as object);
   const config = JSON.stringify(model.config); // setDiffScales changes the graph, not the weights
   const hit = sessions.get(model);
-  if (hit && hit.threads === threads && hit.config === config && hit.ids.length === ids.length && hit.ids.every((id, i) => id === ids[i])) return hit.runner;
+  if (hit && hit.threads === threads && hit.config === config && hit.ids.length === ids.length && hit.ids.every((id, i) => id === ids[i]))
+    return hit.runner;
   if (hit) void hit.runner.then((r) => r.dispose()).catch(() => undefined);
   const runner = OnnxAnomalyBert.fromModel(model, { threads });
   sessions.set(model, { ids, config, threads, runner });

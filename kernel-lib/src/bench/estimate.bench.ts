@@ -64,7 +64,12 @@ async function measure(c: Case, engine: 'onnx' | 'tfjs', threads?: number): Prom
     let windows = 0;
     const t0 = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
-    await estimateScores(model, values, c.length, { batchSize: c.batchSize, windowSliding: c.windowSliding, onProgress: (done) => (windows = done), ...opts });
+    await estimateScores(model, values, c.length, {
+      batchSize: c.batchSize,
+      windowSliding: c.windowSliding,
+      onProgress: (done) => (windows = done),
+      ...opts,
+    });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const windowsPerSecond = windows / seconds;
@@ -99,9 +104,25 @@ async function measureCli(c: Case): Promise<Record<string, unknown>> {
   try {
     await saveCheckpoint(path.join(dir, 'ckpt'), model);
     const rng = createRng(2);
-    writeNpy(path.join(dir, 'series.npy'), Float32Array.from({ length: c.length * c.config.inputDim }, () => rng.uniform()), [c.length, c.config.inputDim]);
+    writeNpy(
+      path.join(dir, 'series.npy'),
+      Float32Array.from({ length: c.length * c.config.inputDim }, () => rng.uniform()),
+      [c.length, c.config.inputDim],
+    );
     const bin = path.resolve(__dirname, '..', '..', 'bin', 'anomaly-lab.js');
-    const args = ['estimate', '--checkpoint', path.join(dir, 'ckpt'), '--data', path.join(dir, 'series.npy'), '--out', path.join(dir, 'scores.npy'), '--batch_size', String(c.batchSize), '--window_sliding', String(c.windowSliding)];
+    const args = [
+      'estimate',
+      '--checkpoint',
+      path.join(dir, 'ckpt'),
+      '--data',
+      path.join(dir, 'series.npy'),
+      '--out',
+      path.join(dir, 'scores.npy'),
+      '--batch_size',
+      String(c.batchSize),
+      '--window_sliding',
+      String(c.windowSliding),
+    ];
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -144,7 +165,13 @@ export async function run(): Promise<object> {
     results[c.name] = main;
     if (onnx) results[`${c.name}_onnx_1thread`] = await measure(c, 'onnx', 1);
     results[`${c.name}_tfjs`] = onnx ? await measure(c, 'tfjs') : main;
-    const anchor = runTorchAnchor({ config: c.config, batch: c.batchSize, infer: true, infer_windows: main.windows as number, train_steps: 0 });
+    const anchor = runTorchAnchor({
+      config: c.config,
+      batch: c.batchSize,
+      infer: true,
+      infer_windows: main.windows as number,
+      train_steps: 0,
+    });
     torch[c.name] = anchor;
     const ti = anchor.infer as { windowsPerSecond?: number; cpu_s_per_window?: number } | undefined;
     const tw = ti?.windowsPerSecond;

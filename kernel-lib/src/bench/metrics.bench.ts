@@ -27,7 +27,7 @@ function synthetic(n: number): { scores: Float32Array; labels: Uint8Array; inter
   const rng = createRng(2024);
   const labels = new Uint8Array(n);
   let intervals = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (rng.uniform() < 0.0003) {
       const len = rng.int(10, 500);
       labels.fill(1, i, Math.min(n, i + len));
@@ -70,7 +70,9 @@ export async function run(): Promise<object> {
       const pred = new Uint8Array(n);
       for (let i = 0; i < n; i++) pred[i] = scores[i] > thr ? 1 : 0;
       const adj = pointAdjust(pred, labels);
-      let tp = 0, fp = 0, fn = 0;
+      let tp = 0,
+        fp = 0,
+        fn = 0;
       for (let i = 0; i < n; i++) {
         if (adj[i] && labels[i]) tp++;
         else if (adj[i]) fp++;

@@ -38,7 +38,10 @@ export async function run(): Promise<object> {
     detector: 'seed Bidirectional LSTM 32/16 autoencoder (50, 6)',
     fast_path_windows_per_s: { batch_512: await measure(4096, true, 512), batch_128: await measure(1024, true, 128) },
     model_predict_windows_per_s: { batch_512: await measure(1024, false, 512) },
-    onnx_windows_per_s: resolveEngine({ log: false }).name === 'onnx' ? { batch_512: await measure(8192, true, 512, 'onnx') } : { skipped: onnxUnavailableReason() },
+    onnx_windows_per_s:
+      resolveEngine({ log: false }).name === 'onnx'
+        ? { batch_512: await measure(8192, true, 512, 'onnx') }
+        : { skipped: onnxUnavailableReason() },
     full_simData2_windows: data.length - L + 1,
     note: 'shared 2-core machine, other jobs running: pessimistic',
   };

@@ -69,7 +69,8 @@ export function runTorchAnchor(spec: TorchAnchorSpec): Record<string, unknown> {
 
 /** ours / torch, rounded (undefined when either side is missing). */
 export function ratio(ours: unknown, torch: unknown): number | undefined {
-  if (typeof ours !== 'number' || typeof torch !== 'number' || !Number.isFinite(ours) || !Number.isFinite(torch) || torch === 0) return undefined;
+  if (typeof ours !== 'number' || typeof torch !== 'number' || !Number.isFinite(ours) || !Number.isFinite(torch) || torch === 0)
+    return undefined;
   return Number((ours / torch).toFixed(3));
 }
 

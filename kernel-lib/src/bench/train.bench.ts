@@ -72,7 +72,14 @@ function wasmHeapBytes(): number | undefined {
   return backend.wasm?.HEAPU8?.buffer.byteLength;
 }
 
-async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize = 16, warmup = true, microBatch = 0, workers = 1): Promise<BenchResult> {
+async function benchConfig(
+  config: AnomalyBertConfig,
+  steps: number,
+  batchSize = 16,
+  warmup = true,
+  microBatch = 0,
+  workers = 1,
+): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
   const rng = createRng(1);
@@ -109,7 +116,14 @@ async function benchConfig(config: AnomalyBertConfig, steps: number, batchSize =
     if (workers > 1) parallel = await ParallelTrainer.start(m, workers, activeBackend()?.name ?? 'wasm');
     const par = parallel;
     const step = async (i: number): Promise<void> => {
-      const batch = makeDegradedBatch(data, { batchSize, windowSize: W, patchSize: config.patchSize, replacingRateMax: 0.15, rng, lengths });
+      const batch = makeDegradedBatch(data, {
+        batchSize,
+        windowSize: W,
+        patchSize: config.patchSize,
+        replacingRateMax: 0.15,
+        rng,
+        lengths,
+      });
       const o = { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i, microBatch };
       if (par) await par.step(opt, varList, batch, o);
       else trainingStep(m, opt, varList, batch, o);
@@ -171,7 +185,8 @@ export async function run(): Promise<object> {
       step_time_vs_torch: ours && tr?.steps_per_s ? ratio(tr.steps_per_s, ours.steps_per_s) : undefined,
       step_cpu_vs_torch: ratio(ours?.cpu_s_per_step, tr?.cpu_s_per_step),
       peak_rss_vs_torch: ratio(ours?.peak_rss_mb, t.peak_rss_mb),
-      step_time_1worker_vs_torch: out[`${name}_1worker`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_1worker`] as BenchResult).steps_per_s) : undefined,
+      step_time_1worker_vs_torch:
+        out[`${name}_1worker`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_1worker`] as BenchResult).steps_per_s) : undefined,
     };
   };
   const workers = Number(process.env.BENCH_TRAIN_WORKERS ?? coreCount());
@@ -193,7 +208,14 @@ export async function run(): Promise<object> {
     // (the module aborts and the backend is unusable afterwards in that worker).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
     const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 2);
-    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, essMicro, Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch));
+    out.ess = await benchConfig(
+      ESS_CONFIG,
+      envSteps ?? 1,
+      essBatch,
+      essWarmup,
+      essMicro,
+      Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch),
+    );
     anchor('ess', ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
   }
   out.torch = torch;

@@ -15,7 +15,15 @@ import { buildViewerBundle, viewerBundleToJSON } from '../browser/viewer';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** 1,000,000 rows of 3 channels at 1 Hz with 40 labelled anomalies and scores that see them. */
 function millionPointBundle(n: number): { json: string; buildMs: number } {
@@ -80,7 +88,9 @@ function serve(dir: string): Promise<{ url: string; server: http.Server }> {
     res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html' });
     fs.createReadStream(file).pipe(res);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server })),
+  );
 }
 
 export async function run(): Promise<object> {
@@ -99,14 +109,23 @@ export async function run(): Promise<object> {
     await page.waitForFunction(() => (window as unknown as { alTest?: { ready: boolean } }).alTest?.ready === true);
     type Api = {
       render(d: unknown): Promise<{ ms: number }>;
-      viewer(): { applySettings(p: object): void; zoomTo(a: number, b: number): void; whenDrawn(): Promise<void>; detection: { intervals: unknown[] } | null };
+      viewer(): {
+        applySettings(p: object): void;
+        zoomTo(a: number, b: number): void;
+        whenDrawn(): Promise<void>;
+        detection: { intervals: unknown[] } | null;
+      };
       chartState(s: string): { traces: Array<{ points: number }> } | null;
     };
     const first = await page.evaluate(async (j) => {
       const api = (window as unknown as { alTest: Api }).alTest;
       const r = await api.render(j);
       const st = api.chartState('.al-chart-signals');
-      return { ms: r.ms, drawnPoints: st ? st.traces.reduce((a, t) => a + t.points, 0) : 0, intervals: api.viewer().detection?.intervals.length ?? 0 };
+      return {
+        ms: r.ms,
+        drawnPoints: st ? st.traces.reduce((a, t) => a + t.points, 0) : 0,
+        intervals: api.viewer().detection?.intervals.length ?? 0,
+      };
     }, json);
     const interact = await page.evaluate(async () => {
       const v = (window as unknown as { alTest: Api }).alTest.viewer();

@@ -23,7 +23,11 @@ const shown = (raw: string): string => quoteName(raw, 80);
 function checkRange(name: string, spec: OptionSpec, v: number): number {
   const lo = spec.min !== undefined ? `≥ ${spec.min}` : spec.above !== undefined ? `> ${spec.above}` : undefined;
   const range = [lo, spec.max !== undefined ? `≤ ${spec.max}` : undefined].filter(Boolean).join(' and ');
-  if ((spec.min !== undefined && v < spec.min) || (spec.above !== undefined && !(v > spec.above)) || (spec.max !== undefined && v > spec.max)) {
+  if (
+    (spec.min !== undefined && v < spec.min) ||
+    (spec.above !== undefined && !(v > spec.above)) ||
+    (spec.max !== undefined && v > spec.max)
+  ) {
     throw new UsageError(`option --${name} must be ${range}, got ${v}`);
   }
   return v;
@@ -48,7 +52,10 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
       throw new UsageError(`option --${name} expects true/false, got ${shown(raw)}`);
     }
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
     default:
       if (spec.choices && !spec.choices.includes(raw)) {
         throw new UsageError(`option --${name} must be one of ${spec.choices.join('|')}, got ${shown(raw)}`);
@@ -61,7 +68,10 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
  * Parse argv against specs. Returns the options (defaults filled in) and positional arguments.
  * `--help` yields `{ help: true }`.
  */
-export function parseArgs<S extends OptionSpecs>(argv: string[], specs: S): { options: ParsedOptions<S>; positional: string[]; help: boolean } {
+export function parseArgs<S extends OptionSpecs>(
+  argv: string[],
+  specs: S,
+): { options: ParsedOptions<S>; positional: string[]; help: boolean } {
   // Filled by name from the specs; the typed view is valid once defaults are in (checked below).
   const options: Record<string, string | number | boolean | readonly string[] | undefined> = {};
   const positional: string[] = [];
@@ -91,7 +101,9 @@ export function parseArgs<S extends OptionSpecs>(argv: string[], specs: S): { op
     }
     const spec = specs[name];
     if (!spec) {
-      const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
+      const known = Object.keys(specs)
+        .map((k) => `--${k}`)
+        .join(', ');
       throw new UsageError(`unknown option --${escapeControl(body.slice(0, 80))} (known: ${known || 'none'})`);
     }
     if (spec.kind === 'boolean' && inline === undefined) {
@@ -120,7 +132,8 @@ export function parseArgs<S extends OptionSpecs>(argv: string[], specs: S): { op
   }
   for (const [name, spec] of Object.entries(specs)) {
     // A list default is copied: a parsed list is the caller's to change.
-    if (options[name] === undefined && spec.default !== undefined) options[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    if (options[name] === undefined && spec.default !== undefined)
+      options[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
     if (!help && spec.required && options[name] === undefined) throw new UsageError(`missing required option --${name}`);
   }
   return { options: options as ParsedOptions<S>, positional, help };
@@ -130,7 +143,8 @@ export function parseArgs<S extends OptionSpecs>(argv: string[], specs: S): { op
 export function formatHelp(usageLine: string, summary: string, specs: OptionSpecs): string {
   const lines = [`Usage: ${usageLine}`, '', summary, '', 'Options:'];
   for (const [name, spec] of Object.entries(specs)) {
-    const def = spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`;
+    const def =
+      spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`;
     const req = spec.required ? ' (required)' : '';
     const choices = spec.choices ? ` [${spec.choices.join('|')}]` : '';
     lines.push(`  --${name.padEnd(24)} ${spec.help}${choices}${def}${req}`);

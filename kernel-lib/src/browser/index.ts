@@ -5,8 +5,22 @@
 export { createRng, restoreRng } from './random';
 export type { Rng, RngState } from './random';
 export {
-  quantileLinear, quantileSorted, thresholdAtRate, labelIntervals, pointAdjust, metricRow, scoreAtRate,
-  sweepBestF1, sweepRates, arangeLike, ewmaSmooth, paKCurve, randomScoresBaseline, randomScoresBaselineAsync, prepareMetrics, MetricEvaluator,
+  quantileLinear,
+  quantileSorted,
+  thresholdAtRate,
+  labelIntervals,
+  pointAdjust,
+  metricRow,
+  scoreAtRate,
+  sweepBestF1,
+  sweepRates,
+  arangeLike,
+  ewmaSmooth,
+  paKCurve,
+  randomScoresBaseline,
+  randomScoresBaselineAsync,
+  prepareMetrics,
+  MetricEvaluator,
 } from './metrics';
 export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions, RandomBaselineProgressOptions } from './metrics';
 export { mergeIntervals, intervalsFromFlags } from './intervals';

@@ -13,7 +13,10 @@ export function mergeIntervals(intervals: Array<[number, number]>, maxGapSamples
   intervals.forEach(([s, e], i) => {
     if (!Number.isFinite(s) || !Number.isFinite(e) || e < s) throw new Error(`interval ${i} is invalid: [${s}, ${e}]`);
   });
-  const sorted = intervals.map((iv, i) => ({ iv, i })).sort((a, b) => a.iv[0] - b.iv[0] || a.i - b.i).map((x) => x.iv);
+  const sorted = intervals
+    .map((iv, i) => ({ iv, i }))
+    .sort((a, b) => a.iv[0] - b.iv[0] || a.i - b.i)
+    .map((x) => x.iv);
   const gap = maxGapSamples * sampleTime;
   const out: Array<[number, number]> = [[sorted[0][0], sorted[0][1]]];
   for (let i = 1; i < sorted.length; i++) {
@@ -29,7 +32,11 @@ export function mergeIntervals(intervals: Array<[number, number]>, maxGapSamples
  * The intervals of flagged windows: window i spans [starts[i], ends[i]] (e.g. Time[i] and
  * Time[i + sequenceLength − 1]); one pair per flagged window, in window order.
  */
-export function intervalsFromFlags(flags: ArrayLike<number | boolean>, starts: ArrayLike<number>, ends: ArrayLike<number>): Array<[number, number]> {
+export function intervalsFromFlags(
+  flags: ArrayLike<number | boolean>,
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+): Array<[number, number]> {
   if (starts.length !== flags.length || ends.length !== flags.length) {
     throw new Error(`intervalsFromFlags: flags (${flags.length}), starts (${starts.length}) and ends (${ends.length}) differ in length`);
   }

@@ -141,7 +141,8 @@ export function labelIntervals(labels: ArrayLike<number>): Array<[number, number
 
 /** Point adjustment: every labelled interval containing a predicted point becomes fully predicted. */
 export function pointAdjust(pred: ArrayLike<number>, labels: ArrayLike<number>): Uint8Array {
-  if (pred.length !== labels.length) throw new Error(`pointAdjust: predictions (${pred.length}) and labels (${labels.length}) differ in length`);
+  if (pred.length !== labels.length)
+    throw new Error(`pointAdjust: predictions (${pred.length}) and labels (${labels.length}) differ in length`);
   const out = new Uint8Array(pred.length);
   for (let i = 0; i < pred.length; i++) out[i] = pred[i] ? 1 : 0;
   for (const [s, e] of labelIntervals(labels)) {
@@ -308,7 +309,10 @@ export class MetricEvaluator {
         if (b === null || row.f1 > b.f1) best[j] = row;
       }
     }
-    return curveFrom(k, best.map((b) => ({ ...(b as MetricRow), anomaly_rate: cleanRate((b as MetricRow).anomaly_rate) })));
+    return curveFrom(
+      k,
+      best.map((b) => ({ ...(b as MetricRow), anomaly_rate: cleanRate((b as MetricRow).anomaly_rate) })),
+    );
   }
 }
 
@@ -345,7 +349,12 @@ export function prepareMetrics(scores: ArrayLike<number>, labels: ArrayLike<numb
 }
 
 /** Metrics at one anomaly rate. */
-export function scoreAtRate(scores: ArrayLike<number>, labels: ArrayLike<number>, rate: number, opts: { pointAdjust?: boolean } = {}): MetricRow {
+export function scoreAtRate(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  rate: number,
+  opts: { pointAdjust?: boolean } = {},
+): MetricRow {
   return new MetricEvaluator(scores, labels).atRate(rate, opts.pointAdjust ?? false);
 }
 
@@ -408,7 +417,11 @@ export function randomScoresBaseline(labels: ArrayLike<number>, rate: number | n
  * The trials of `randomScoresBaseline` one at a time, for callers that report progress or stop
  * early (the sync function and the async one share it, so their numbers are identical).
  */
-function randomTrials(labels: ArrayLike<number>, rate: number | null, opts: RandomBaselineOptions): { total: number; done: number; next(): void; row(): MetricRow } {
+function randomTrials(
+  labels: ArrayLike<number>,
+  rate: number | null,
+  opts: RandomBaselineOptions,
+): { total: number; done: number; next(): void; row(): MetricRow } {
   const trials = opts.trials ?? 1;
   if (!(Number.isInteger(trials) && trials >= 1)) throw new Error(`random baseline trials must be a positive integer, got ${trials}`);
   const rng = createRng(opts.seed ?? 0);
@@ -420,7 +433,8 @@ function randomTrials(labels: ArrayLike<number>, rate: number | null, opts: Rand
     next(): void {
       for (let i = 0; i < scores.length; i++) scores[i] = rng.uniform();
       const ev = new MetricEvaluator(scores, labels);
-      const row = rate === null ? ev.sweep({ pointAdjust: opts.pointAdjust ?? true, rates: opts.rates }) : ev.atRate(rate, opts.pointAdjust ?? true);
+      const row =
+        rate === null ? ev.sweep({ pointAdjust: opts.pointAdjust ?? true, rates: opts.rates }) : ev.atRate(rate, opts.pointAdjust ?? true);
       acc.anomaly_rate += row.anomaly_rate / trials;
       acc.precision += row.precision / trials;
       acc.recall += row.recall / trials;
@@ -431,7 +445,13 @@ function randomTrials(labels: ArrayLike<number>, rate: number | null, opts: Rand
     row(): MetricRow {
       // Stopped early: the sums were divided by the planned count; rescale to the trials done.
       const k = state.done === trials ? 1 : trials / Math.max(state.done, 1);
-      const out: MetricRow = { anomaly_rate: acc.anomaly_rate * k, precision: acc.precision * k, recall: acc.recall * k, f1: acc.f1 * k, ess_score: acc.ess_score * k };
+      const out: MetricRow = {
+        anomaly_rate: acc.anomaly_rate * k,
+        precision: acc.precision * k,
+        recall: acc.recall * k,
+        f1: acc.f1 * k,
+        ess_score: acc.ess_score * k,
+      };
       if (trials === 1 || rate !== null) out.anomaly_rate = rate ?? cleanRate(out.anomaly_rate);
       return out;
     },
@@ -452,7 +472,11 @@ export interface RandomBaselineProgressOptions extends RandomBaselineOptions {
  * progress output get through), reports progress and can stop early. Same numbers as the sync
  * function when it runs to the end. Returns the row and the number of trials done.
  */
-export async function randomScoresBaselineAsync(labels: ArrayLike<number>, rate: number | null, opts: RandomBaselineProgressOptions = {}): Promise<{ row: MetricRow; trials: number }> {
+export async function randomScoresBaselineAsync(
+  labels: ArrayLike<number>,
+  rate: number | null,
+  opts: RandomBaselineProgressOptions = {},
+): Promise<{ row: MetricRow; trials: number }> {
   const run = randomTrials(labels, rate, opts);
   const every = opts.progressMs ?? 1000;
   let lastYield = Date.now();

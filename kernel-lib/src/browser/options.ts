@@ -29,10 +29,18 @@ export interface OptionSpec {
 export type OptionSpecs = Record<string, OptionSpec>;
 
 /** The value type of one kind ('int' and 'number' are both numbers; a list is strings). */
-type KindValue<K extends OptionKind> = K extends 'number' | 'int' ? number : K extends 'boolean' ? boolean : K extends 'list' ? string[] : string;
+type KindValue<K extends OptionKind> = K extends 'number' | 'int'
+  ? number
+  : K extends 'boolean'
+    ? boolean
+    : K extends 'list'
+      ? string[]
+      : string;
 
 /** The value of one option: a string option with choices is the union of its choices. */
-export type OptionValue<S extends OptionSpec> = S extends { kind: 'string'; choices: readonly (infer C extends string)[] } ? C : KindValue<S['kind']>;
+export type OptionValue<S extends OptionSpec> = S extends { kind: 'string'; choices: readonly (infer C extends string)[] }
+  ? C
+  : KindValue<S['kind']>;
 
 /** An option with a default or `required` always has a value after parsing. */
 type AlwaysSet<S extends OptionSpec> = S extends { default: unknown } ? true : S extends { required: true } ? true : false;

@@ -41,7 +41,8 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
 };
 
 /** The CLI's rendering of a library field: the flag that sets it. */
-export const flagName = (field: string): string => `--${Object.prototype.hasOwnProperty.call(FLAG_OF_FIELD, field) ? FLAG_OF_FIELD[field] : field}`;
+export const flagName = (field: string): string =>
+  `--${Object.prototype.hasOwnProperty.call(FLAG_OF_FIELD, field) ? FLAG_OF_FIELD[field] : field}`;
 
 /** A library error as the CLI prints it: a `FieldError` names flags, anything else as is. */
 export function cliMessage(e: unknown): string {
@@ -66,7 +67,12 @@ export function checkFlags(check: () => void): void {
  * The start of every command: parse `argv` against `specs`, print the help and return undefined
  * for `--help`, reject stray positional arguments. Commands do `if (!options) return 0;`.
  */
-export function parseCommandArgs<S extends OptionSpecs>(argv: string[], specs: S, usageLine: string, summary: string): ParsedOptions<S> | undefined {
+export function parseCommandArgs<S extends OptionSpecs>(
+  argv: string[],
+  specs: S,
+  usageLine: string,
+  summary: string,
+): ParsedOptions<S> | undefined {
   const { options, positional, help } = parseArgs(argv, specs);
   if (help) {
     process.stdout.write(formatHelp(usageLine, summary, specs));

@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
  * user knows which file or option led there.
  */
 function isInternal(e: unknown): boolean {
-  return e instanceof RangeError || e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError || !(e instanceof Error);
+  return (
+    e instanceof RangeError || e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError || !(e instanceof Error)
+  );
 }
 
 /** `--opt value` pairs of argv whose value is an existing path (the inputs the command read). */

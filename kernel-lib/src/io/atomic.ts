@@ -39,7 +39,7 @@ export class WriteError extends Error {
   override readonly cause: unknown;
   constructor(file: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException)?.code;
-    const what = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : (cause as Error)?.message ?? String(cause);
+    const what = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : ((cause as Error)?.message ?? String(cause));
     super(`cannot write ${file}: ${what}`);
     this.name = 'WriteError';
     this.cause = cause;
@@ -100,9 +100,13 @@ export function assertOutputPath(p: string, kind: 'file' | 'dir', label = 'outpu
   if (k === 'missing') return;
   if (k === kind) return;
   if (k === 'file' || k === 'dir') {
-    throw new Error(`${label} ${JSON.stringify(p)} is an existing ${k === 'dir' ? 'directory' : 'file'}; expected a ${kind === 'dir' ? 'directory' : 'regular file'} or a new path`);
+    throw new Error(
+      `${label} ${JSON.stringify(p)} is an existing ${k === 'dir' ? 'directory' : 'file'}; expected a ${kind === 'dir' ? 'directory' : 'regular file'} or a new path`,
+    );
   }
-  throw new Error(`${label} ${JSON.stringify(p)} is a ${k}, not a ${kind === 'dir' ? 'directory' : 'regular file'}; give a new path or a ${kind === 'dir' ? 'directory' : 'regular file'}`);
+  throw new Error(
+    `${label} ${JSON.stringify(p)} is a ${k}, not a ${kind === 'dir' ? 'directory' : 'regular file'}; give a new path or a ${kind === 'dir' ? 'directory' : 'regular file'}`,
+  );
 }
 
 /**
@@ -175,7 +179,8 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     // Name the file as it will be published (run/state/step_20/weights.bin), not the temporary.
-    if (e instanceof WriteError && e.file.startsWith(tmp + path.sep)) throw new WriteError(path.join(target, path.relative(tmp, e.file)), e.cause);
+    if (e instanceof WriteError && e.file.startsWith(tmp + path.sep))
+      throw new WriteError(path.join(target, path.relative(tmp, e.file)), e.cause);
     throw asWriteError(target, e);
   }
   try {

@@ -1,5 +1,14 @@
 /** io: public API of this area (re-exported from the package root). */
-export { writeFileAtomic, writeFileSynced, writeDirAtomic, cleanAtomicLeftovers, assertOutputPath, pathKind, fsyncDir, WriteError } from './atomic';
+export {
+  writeFileAtomic,
+  writeFileSynced,
+  writeDirAtomic,
+  cleanAtomicLeftovers,
+  assertOutputPath,
+  pathKind,
+  fsyncDir,
+  WriteError,
+} from './atomic';
 export { acquireDirLock, processStartTime, describeOwner, LockedError, LOCK_FILE } from './lock';
 export type { DirLock, LockOwner } from './lock';
 export { verifySha256 } from './hash';

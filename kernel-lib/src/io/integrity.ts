@@ -13,7 +13,10 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /** Normalises an expected digest ('sha256:ABC…' or 'abc…'); one-line error naming `what` when malformed. */
 export function normaliseSha256(expected: string, what = 'expectedSha256'): string {
-  const hex = expected.trim().replace(/^sha256:/i, '').toLowerCase();
+  const hex = expected
+    .trim()
+    .replace(/^sha256:/i, '')
+    .toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${what}: '${expected.slice(0, 80)}' is not a sha256 digest (64 hex digits)`);
   return hex;
 }

@@ -94,7 +94,13 @@ export function describeOwner(o: LockOwner): string {
  */
 export function acquireDirLock(dir: string, purpose?: string): DirLock {
   const file = path.join(dir, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), start: processStartTime(process.pid) ?? '', since: new Date().toISOString(), ...(purpose ? { purpose } : {}) };
+  const me: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    start: processStartTime(process.pid) ?? '',
+    since: new Date().toISOString(),
+    ...(purpose ? { purpose } : {}),
+  };
   let tookOverFrom: LockOwner | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     // The lock appears with its content already written: the owner record goes to a private file

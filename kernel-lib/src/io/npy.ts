@@ -12,9 +12,16 @@ import { quoteName } from '../browser/text';
 import { checkSha256 } from './integrity';
 
 export type NdArrayData =
-  | Float32Array | Float64Array
-  | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** An n-dimensional array in C (row-major) order. `bool` is stored as a Uint8Array of 0/1. */
 export interface NdArray {
@@ -66,11 +73,15 @@ function parseHeader(text: string, name: string): { descr: string; fortran: bool
   }
   if (!fortran) fail(name, `header has no 'fortran_order': ${quoteName(text.trim(), 120)}`);
   if (!shape) fail(name, `header has no 'shape': ${quoteName(text.trim(), 120)}`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    const d = Number(s.replace(/L$/, ''));
-    if (!Number.isSafeInteger(d) || d < 0) fail(name, `bad shape entry '${s.slice(0, 40)}'`);
-    return d;
-  });
+  const dims = shape[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const d = Number(s.replace(/L$/, ''));
+      if (!Number.isSafeInteger(d) || d < 0) fail(name, `bad shape entry '${s.slice(0, 40)}'`);
+      return d;
+    });
   return { descr: descr[2], fortran: fortran[1] === 'True', shape: dims };
 }
 

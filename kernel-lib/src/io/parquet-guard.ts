@@ -39,17 +39,29 @@ const EXPANSION_EXEMPT_BYTES = 1024 * 1024;
  * A footer's num_rows sizes every column array: it must agree with its row groups and be
  * plausible for the file's size (PARQUET_MAX_ROWS_PER_BYTE), checked before decoding anything.
  */
-export function checkParquetRows(file: string, metadata: Pick<ParquetFooter, 'num_rows'> & { row_groups: Array<{ num_rows: bigint | number }> }, fileBytes: number): void {
+export function checkParquetRows(
+  file: string,
+  metadata: Pick<ParquetFooter, 'num_rows'> & { row_groups: Array<{ num_rows: bigint | number }> },
+  fileBytes: number,
+): void {
   const n = Number(metadata.num_rows);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${file}: parquet footer declares ${String(metadata.num_rows)} rows (corrupt parquet file)`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${file}: parquet footer declares ${String(metadata.num_rows)} rows (corrupt parquet file)`);
   const inGroups = metadata.row_groups.reduce((s, g) => s + Number(g.num_rows), 0);
-  if (inGroups !== n) throw new Error(`${file}: parquet footer declares ${n} rows but its row groups hold ${inGroups} (corrupt parquet file)`);
+  if (inGroups !== n)
+    throw new Error(`${file}: parquet footer declares ${n} rows but its row groups hold ${inGroups} (corrupt parquet file)`);
   const perByte = resolveLimits().PARQUET_MAX_ROWS_PER_BYTE;
-  if (n > perByte * fileBytes) throw limitError(file, 'PARQUET_MAX_ROWS_PER_BYTE', perByte, `a parquet footer declaring ${n} rows in a file of ${fileBytes} bytes`);
+  if (n > perByte * fileBytes)
+    throw limitError(file, 'PARQUET_MAX_ROWS_PER_BYTE', perByte, `a parquet footer declaring ${n} rows in a file of ${fileBytes} bytes`);
 }
 
 class ThriftReader {
-  constructor(private readonly bytes: Uint8Array, public pos: number, private readonly end: number, private readonly fail: (msg: string) => never) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    public pos: number,
+    private readonly end: number,
+    private readonly fail: (msg: string) => never,
+  ) {}
 
   byte(): number {
     if (this.pos >= this.end) this.fail('page header runs past its column chunk');
@@ -91,27 +103,45 @@ class ThriftReader {
 
   private value(type: number, depth: number, inContainer: boolean): number | Map<number, unknown> | undefined {
     switch (type) {
-      case 1: case 2: // bool: in a field header the type is the value; inside lists/maps it is one byte
+      case 1:
+      case 2: // bool: in a field header the type is the value; inside lists/maps it is one byte
         return inContainer ? this.byte() : type === 1 ? 1 : 0;
-      case 3: this.byte(); return undefined; // byte
-      case 4: case 5: case 6: return this.zigzag(); // i16 / i32 / i64
-      case 7: this.skip(8); return undefined; // double
-      case 8: this.skip(this.varint()); return undefined; // binary
-      case 9: case 10: { // list / set
+      case 3:
+        this.byte();
+        return undefined; // byte
+      case 4:
+      case 5:
+      case 6:
+        return this.zigzag(); // i16 / i32 / i64
+      case 7:
+        this.skip(8);
+        return undefined; // double
+      case 8:
+        this.skip(this.varint());
+        return undefined; // binary
+      case 9:
+      case 10: {
+        // list / set
         const h = this.byte();
         const n = h >> 4 === 15 ? this.varint() : h >> 4;
         for (let i = 0; i < n; i++) this.value(h & 0x0f, depth + 1, true);
         return undefined;
       }
-      case 11: { // map
+      case 11: {
+        // map
         const n = this.varint();
         if (n === 0) return undefined;
         const kv = this.byte();
-        for (let i = 0; i < n; i++) { this.value(kv >> 4, depth + 1, true); this.value(kv & 0x0f, depth + 1, true); }
+        for (let i = 0; i < n; i++) {
+          this.value(kv >> 4, depth + 1, true);
+          this.value(kv & 0x0f, depth + 1, true);
+        }
         return undefined;
       }
-      case 12: return this.struct(depth + 1);
-      default: return this.fail(`unknown Thrift type ${type} in a page header`);
+      case 12:
+        return this.struct(depth + 1);
+      default:
+        return this.fail(`unknown Thrift type ${type} in a page header`);
     }
   }
 
@@ -136,7 +166,14 @@ export interface PageCheckOptions {
  * than the values still expected: hyparquet writes every run value into a plain JS array, so one
  * run header claiming 2^31 values grows that array until V8 aborts the process.
  */
-function checkHybrid(view: DataView, start: number, length: number | undefined, width: number, expected: number, fail: (msg: string) => never): number {
+function checkHybrid(
+  view: DataView,
+  start: number,
+  length: number | undefined,
+  width: number,
+  expected: number,
+  fail: (msg: string) => never,
+): number {
   let p = start;
   if (length === undefined) {
     if (p + 4 > view.byteLength) fail('RLE stream without its length');
@@ -176,7 +213,12 @@ const ENCODING_RLE = 3;
 const DICTIONARY_ENCODINGS = new Set([2, 8]); // PLAIN_DICTIONARY, RLE_DICTIONARY
 
 /** Checks the run-length streams of one data page (levels, dictionary indices, RLE booleans). */
-function checkDataPageRuns(page: { compressed: Uint8Array; v2: boolean; header: Map<number, unknown>; uncompressed: number }, column: { type: string; codec: string; maxDef: number }, decompress: PageDecompressor, fail: (msg: string) => never): void {
+function checkDataPageRuns(
+  page: { compressed: Uint8Array; v2: boolean; header: Map<number, unknown>; uncompressed: number },
+  column: { type: string; codec: string; maxDef: number },
+  decompress: PageDecompressor,
+  fail: (msg: string) => never,
+): void {
   const h = page.header.get(page.v2 ? 8 : 5) as Map<number, unknown>;
   const num = Number(h.get(1));
   const encoding = Number(h.get(page.v2 ? 4 : 2));
@@ -225,7 +267,13 @@ function checkDataPageRuns(page: { compressed: Uint8Array; v2: boolean; header: 
  * page's declared value count and sizes against its row group and column chunk; with
  * `opts.decompress`, also the run lengths inside each data page.
  */
-export function checkParquetPages(file: string, bytes: Uint8Array, metadata: ParquetFooter, columns?: string[], opts: PageCheckOptions = {}): void {
+export function checkParquetPages(
+  file: string,
+  bytes: Uint8Array,
+  metadata: ParquetFooter,
+  columns?: string[],
+  opts: PageCheckOptions = {},
+): void {
   const wanted = columns ? new Set(columns) : undefined;
   metadata.row_groups.forEach((g, gi) => {
     const rows = Number(g.num_rows);
@@ -253,7 +301,8 @@ export function checkParquetPages(file: string, bytes: Uint8Array, metadata: Par
         const h = reader.struct();
         const uncompressed = h.get(2);
         const compressed = h.get(3);
-        if (typeof uncompressed !== 'number' || typeof compressed !== 'number' || uncompressed < 0 || compressed < 0) fail('page header without sizes');
+        if (typeof uncompressed !== 'number' || typeof compressed !== 'number' || uncompressed < 0 || compressed < 0)
+          fail('page header without sizes');
         const u = uncompressed as number;
         const cz = compressed as number;
         if (reader.pos + cz > end) fail(`page of ${cz} bytes runs past its column chunk`);
@@ -281,7 +330,12 @@ export function checkParquetPages(file: string, bytes: Uint8Array, metadata: Par
           }
           if (opts.decompress) {
             checkDataPageRuns(
-              { compressed: bytes.subarray(reader.pos, reader.pos + cz), v2: dataV2 instanceof Map, header: h as Map<number, unknown>, uncompressed: u },
+              {
+                compressed: bytes.subarray(reader.pos, reader.pos + cz),
+                v2: dataV2 instanceof Map,
+                header: h as Map<number, unknown>,
+                uncompressed: u,
+              },
               { type: md.type ?? '', codec: md.codec ?? 'UNCOMPRESSED', maxDef: opts.maxDefinitionLevels?.get(name) ?? 0 },
               opts.decompress,
               fail,
@@ -295,9 +349,14 @@ export function checkParquetPages(file: string, bytes: Uint8Array, metadata: Par
 }
 
 /** hyparquet's own choice of decompressor (its compressors map, else its built-in snappy). */
-export function hyparquetDecompressor(compressors: object | undefined, snappyUncompress: (input: Uint8Array, output: Uint8Array) => unknown): PageDecompressor {
+export function hyparquetDecompressor(
+  compressors: object | undefined,
+  snappyUncompress: (input: Uint8Array, output: Uint8Array) => unknown,
+): PageDecompressor {
   return (codec, compressed, size) => {
-    const custom = (compressors as Record<string, ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined> | undefined)?.[codec];
+    const custom = (compressors as Record<string, ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined> | undefined)?.[
+      codec
+    ];
     if (custom) return custom(compressed, size);
     if (codec === 'SNAPPY') {
       const out = new Uint8Array(size);

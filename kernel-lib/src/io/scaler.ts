@@ -61,9 +61,12 @@ export class MinMaxScaler {
 
   private check(values: ArrayLike<number>, nCols: number, what: string): void {
     if (nCols !== this.min.length) {
-      throw new Error(`MinMaxScaler.${what}: data have ${nCols} columns, the scaler was fitted on ${this.min.length} (${this.columns.join(', ')})`);
+      throw new Error(
+        `MinMaxScaler.${what}: data have ${nCols} columns, the scaler was fitted on ${this.min.length} (${this.columns.join(', ')})`,
+      );
     }
-    if (values.length % nCols !== 0) throw new Error(`MinMaxScaler.${what}: ${values.length} values are not a multiple of ${nCols} columns`);
+    if (values.length % nCols !== 0)
+      throw new Error(`MinMaxScaler.${what}: ${values.length} values are not a multiple of ${nCols} columns`);
   }
 
   /** Scale row-major (rows, nCols) values; returns a new Float32Array. */
@@ -94,9 +97,15 @@ export class MinMaxScaler {
   /** A scaled copy of a series (same columns, time, segments). */
   transformSeries<S extends Pick<Series, 'columns' | 'values'>>(series: S, opts: { clip?: boolean } = {}): S {
     const names = series.columns.join(',');
-    if (names !== this.columns.join(',') && series.columns.length === this.columns.length && !this.columns.every((c) => /^col\d+$/.test(c))) {
+    if (
+      names !== this.columns.join(',') &&
+      series.columns.length === this.columns.length &&
+      !this.columns.every((c) => /^col\d+$/.test(c))
+    ) {
       // same count, different names: likely a column-order mistake — refuse rather than mis-scale
-      throw new Error(`MinMaxScaler: series columns (${series.columns.join(', ')}) differ from the fitted columns (${this.columns.join(', ')})`);
+      throw new Error(
+        `MinMaxScaler: series columns (${series.columns.join(', ')}) differ from the fitted columns (${this.columns.join(', ')})`,
+      );
     }
     return { ...series, values: this.transform(series.values, series.columns.length, opts) };
   }

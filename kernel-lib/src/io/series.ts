@@ -78,7 +78,12 @@ export function sliceSeries(series: Series, start: number, end: number): Series 
     throw new Error(`${series.source}: row range [${start}, ${end}) is outside the series (0..${series.length})`);
   }
   const C = series.columns.length;
-  const out: Series = { source: series.source, columns: series.columns, length: end - start, values: series.values.slice(start * C, end * C) };
+  const out: Series = {
+    source: series.source,
+    columns: series.columns,
+    length: end - start,
+    values: series.values.slice(start * C, end * C),
+  };
   if (series.time) out.time = series.time.slice(start, end);
   if (series.timeColumn !== undefined) out.timeColumn = series.timeColumn;
   if (series.segments) {
@@ -123,7 +128,10 @@ interface Table {
 
 /** The available columns for a message: quoted (control characters escaped), the first 20 only. */
 function listColumns(available: string[]): string {
-  const shown = available.slice(0, 20).map((c) => quoteName(c, 60)).join(', ');
+  const shown = available
+    .slice(0, 20)
+    .map((c) => quoteName(c, 60))
+    .join(', ');
   return available.length > 20 ? `${shown}, … (${available.length} in all)` : shown;
 }
 
@@ -147,7 +155,12 @@ function checkRequested(file: string, requested: string[], available: string[]):
   const have = new Set(available);
   const missing = requested.filter((c) => !have.has(c));
   if (missing.length > 0) {
-    throw new Error(`${file}: column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).map((m) => quoteName(m, 60)).join(', ')} not found; available columns: ${listColumns(available)}`);
+    throw new Error(
+      `${file}: column${missing.length > 1 ? 's' : ''} ${missing
+        .slice(0, 20)
+        .map((m) => quoteName(m, 60))
+        .join(', ')} not found; available columns: ${listColumns(available)}`,
+    );
   }
   const seen = new Set<string>();
   for (const c of requested) {
@@ -309,7 +322,8 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
   let text: string;
   try {
     const size = fs.statSync(file).size;
-    if (size > limits.CSV_MAX_BYTES) throw limitError(file, 'CSV_MAX_BYTES', limits.CSV_MAX_BYTES, `a CSV of ${size} bytes (convert it to parquet)`);
+    if (size > limits.CSV_MAX_BYTES)
+      throw limitError(file, 'CSV_MAX_BYTES', limits.CSV_MAX_BYTES, `a CSV of ${size} bytes (convert it to parquet)`);
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as Error).name === 'LimitError') throw e;
@@ -317,7 +331,8 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
   }
   const { rows, lines } = parseCsvRows(text, file);
   if (rows.length === 0) throw new Error(`${file}: empty CSV (no header row)`);
-  if (rows[0].length > limits.CSV_MAX_COLUMNS) throw limitError(file, 'CSV_MAX_COLUMNS', limits.CSV_MAX_COLUMNS, `a CSV header of ${rows[0].length} columns`);
+  if (rows[0].length > limits.CSV_MAX_COLUMNS)
+    throw limitError(file, 'CSV_MAX_COLUMNS', limits.CSV_MAX_COLUMNS, `a CSV header of ${rows[0].length} columns`);
   const header = rows[0].map((h) => h.trim());
   const headerIndex = indexOfColumns(header);
   if (headerIndex.size !== header.length) {
@@ -351,7 +366,9 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
     for (let i = 0; i < body.length; i++) {
       const v = parseNumber(body[i][j]);
       if (v === undefined) {
-        throw new Error(`${file}: column ${quoteName(name)}, row ${i + 1} (line ${bodyLines[i]}): ${quoteName(body[i][j], 60)} is not a number`);
+        throw new Error(
+          `${file}: column ${quoteName(name)}, row ${i + 1} (line ${bodyLines[i]}): ${quoteName(body[i][j], 60)} is not a number`,
+        );
       }
       col[i] = v;
     }
@@ -365,7 +382,9 @@ function readCsvTable(file: string, opts: LoadSeriesOptions): Table {
     for (let i = 0; i < body.length; i++) {
       const t = parseTimestamp(body[i][j], offset);
       if (!Number.isFinite(t)) {
-        throw new Error(`${file}: time column ${quoteName(timeColumn)}, row ${i + 1} (line ${bodyLines[i]}): cannot parse ${quoteName(body[i][j], 60)} as a date/time`);
+        throw new Error(
+          `${file}: time column ${quoteName(timeColumn)}, row ${i + 1} (line ${bodyLines[i]}): cannot parse ${quoteName(body[i][j], 60)} as a date/time`,
+        );
       }
       time[i] = t;
     }
@@ -418,26 +437,43 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
   const fields = tree.children.map((c) => c.element);
   const available = fields.map((f) => f.name);
   const isTimestamp = (f: (typeof fields)[number]): boolean =>
-    f.logical_type?.type === 'TIMESTAMP' || f.converted_type === 'TIMESTAMP_MILLIS' || f.converted_type === 'TIMESTAMP_MICROS' || f.type === 'INT96';
+    f.logical_type?.type === 'TIMESTAMP' ||
+    f.converted_type === 'TIMESTAMP_MILLIS' ||
+    f.converted_type === 'TIMESTAMP_MICROS' ||
+    f.type === 'INT96';
   const timeColumn = pickTimeColumn(file, available, opts.timeColumn);
   let selected: string[];
   if (opts.columns) {
     checkRequested(file, opts.columns, available);
     selected = opts.columns;
   } else {
-    selected = fields.filter((f) => f.name !== timeColumn && f.type !== undefined && NUMERIC_PARQUET.has(f.type) && !isTimestamp(f) && !f.logical_type?.type?.startsWith('DATE')).map((f) => f.name);
+    selected = fields
+      .filter(
+        (f) =>
+          f.name !== timeColumn &&
+          f.type !== undefined &&
+          NUMERIC_PARQUET.has(f.type) &&
+          !isTimestamp(f) &&
+          !f.logical_type?.type?.startsWith('DATE'),
+      )
+      .map((f) => f.name);
     if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${listColumns(available)}`);
   }
   for (const name of selected) {
     const f = fields.find((x) => x.name === name);
     if (!f || f.type === undefined || !NUMERIC_PARQUET.has(f.type) || isTimestamp(f)) {
-      throw new Error(`${file}: column ${quoteName(name)} is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`);
+      throw new Error(
+        `${file}: column ${quoteName(name)} is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`,
+      );
     }
   }
   const n = Number(metadata.num_rows);
   const wanted = timeColumn !== undefined ? [...selected, timeColumn] : selected;
   // Page headers size hyparquet's arrays: checked before any page is decoded.
-  checkParquetPages(file, new Uint8Array(ab), metadata, wanted, { decompress: hyparquetDecompressor(compressors, hp.snappyUncompress), maxDefinitionLevels: flatDefinitionLevels(tree.children) });
+  checkParquetPages(file, new Uint8Array(ab), metadata, wanted, {
+    decompress: hyparquetDecompressor(compressors, hp.snappyUncompress),
+    maxDefinitionLevels: flatDefinitionLevels(tree.children),
+  });
   const chunks = new Map<string, Array<{ start: number; values: ArrayLike<unknown> }>>();
   wanted.forEach((c) => chunks.set(c, []));
   try {
@@ -479,7 +515,9 @@ async function readParquetTable(file: string, opts: LoadSeriesOptions): Promise<
     time = assemble(timeColumn, (v, row) => {
       const t = typeof v === 'string' ? parseTimestamp(v, offset) : toNumber(v);
       if (!Number.isFinite(t)) {
-        throw new Error(`${file}: time column ${quoteName(timeColumn)}, row ${row} (0-based): cannot read ${quoteName(String(v), 60)} as a time`);
+        throw new Error(
+          `${file}: time column ${quoteName(timeColumn)}, row ${row} (0-based): cannot read ${quoteName(String(v), 60)} as a time`,
+        );
       }
       return t;
     });
@@ -503,7 +541,9 @@ function readNpyTable(file: string, opts: LoadSeriesOptions): Table {
   // from a parquet series, loaded with the training columns) are taken positionally.
   if (opts.columns && !opts.columns.every((c) => names.includes(c))) {
     if (opts.columns.length !== C) {
-      throw new Error(`${file}: a .npy has no column names; ${opts.columns.length} columns (${listColumns(opts.columns)}) were requested but it has ${C} (select by position with col0…col${C - 1})`);
+      throw new Error(
+        `${file}: a .npy has no column names; ${opts.columns.length} columns (${listColumns(opts.columns)}) were requested but it has ${C} (select by position with col0…col${C - 1})`,
+      );
     }
     names = [...opts.columns];
   }
@@ -551,7 +591,11 @@ function applyNanPolicy(t: Table, policy: NanPolicy): Table {
     for (let j = 0; j < t.columns.length; j++) {
       const col = t.data[j];
       let first = -1;
-      for (let i = 0; i < n; i++) if (Number.isFinite(col[i])) { first = i; break; }
+      for (let i = 0; i < n; i++)
+        if (Number.isFinite(col[i])) {
+          first = i;
+          break;
+        }
       if (first < 0) throw new Error(`${t.file}: column ${quoteName(t.columns[j])} has no finite value to fill from`);
       // leading gaps take the first valid value (there is nothing before it to carry forward)
       for (let i = 0; i < first; i++) col[i] = col[first];
@@ -570,7 +614,8 @@ function applyNanPolicy(t: Table, policy: NanPolicy): Table {
 }
 
 function listDirectory(dir: string): string[] {
-  const files = fs.readdirSync(dir)
+  const files = fs
+    .readdirSync(dir)
     .filter((f) => SUPPORTED.includes(path.extname(f).toLowerCase()) && !f.startsWith('.'))
     .sort()
     .map((f) => path.join(dir, f));
@@ -586,7 +631,8 @@ function listDirectory(dir: string): string[] {
 export async function loadSeries(pathOrDir: string, opts: LoadSeriesOptions = {}): Promise<Series> {
   if (!fs.existsSync(pathOrDir)) throw new Error(`${pathOrDir}: no such file or directory`);
   const policy = opts.nan ?? 'error';
-  if (!['error', 'drop', 'ffill'].includes(policy)) throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
+  if (!['error', 'drop', 'ffill'].includes(policy))
+    throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
   const isDir = fs.statSync(pathOrDir).isDirectory();
   const files = isDir ? listDirectory(pathOrDir) : [pathOrDir];
   const tables: Table[] = [];
@@ -649,7 +695,8 @@ export interface WritableSeries {
 function seriesLength(s: WritableSeries): number {
   const C = s.columns.length;
   const n = s.length ?? (C === 0 ? 0 : s.values.length / C);
-  if (!Number.isInteger(n) || n * C !== s.values.length) throw new Error(`series values hold ${s.values.length} numbers, not a multiple of ${C} columns`);
+  if (!Number.isInteger(n) || n * C !== s.values.length)
+    throw new Error(`series values hold ${s.values.length} numbers, not a multiple of ${C} columns`);
   if (s.time && s.time.length !== n) throw new Error(`series time has ${s.time.length} entries for ${n} rows`);
   return n;
 }
@@ -679,7 +726,13 @@ export async function writeParquet(file: string, s: WritableSeries): Promise<voi
   const C = s.columns.length;
   const writer = await import('hyparquet-writer');
   const columnData: Array<{ name: string; data: Float64Array | Date[]; type: 'DOUBLE' | 'TIMESTAMP'; nullable: boolean }> = [];
-  if (s.time) columnData.push({ name: s.timeColumn ?? 'TIMESTAMP', data: Array.from({ length: n }, (_, i) => new Date((s.time as ArrayLike<number>)[i])), type: 'TIMESTAMP', nullable: false });
+  if (s.time)
+    columnData.push({
+      name: s.timeColumn ?? 'TIMESTAMP',
+      data: Array.from({ length: n }, (_, i) => new Date((s.time as ArrayLike<number>)[i])),
+      type: 'TIMESTAMP',
+      nullable: false,
+    });
   s.columns.forEach((name, j) => {
     const col = new Float64Array(n);
     for (let i = 0; i < n; i++) col[i] = s.values[i * C + j];

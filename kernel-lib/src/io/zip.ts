@@ -64,10 +64,20 @@ export class ZipArchive {
    * @param name label for errors (usually the file name)
    * @param what what the archive is, for messages ('torch zip archive', '.keras archive')
    */
-  constructor(readonly bytes: Uint8Array, readonly name: string, readonly what = 'zip archive', limits: LimitOverrides = {}) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly name: string,
+    readonly what = 'zip archive',
+    limits: LimitOverrides = {},
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.limits = resolveLimits(limits);
-    this.readBudget = new Budget(name, 'ZIP_MAX_TOTAL_BYTES', this.limits.ZIP_MAX_TOTAL_BYTES, 'the entries read uncompress to more bytes than allowed in total');
+    this.readBudget = new Budget(
+      name,
+      'ZIP_MAX_TOTAL_BYTES',
+      this.limits.ZIP_MAX_TOTAL_BYTES,
+      'the entries read uncompress to more bytes than allowed in total',
+    );
     this.parseCentralDirectory();
   }
 
@@ -113,9 +123,15 @@ export class ZipArchive {
       cdSize = this.u64(z + 40);
       cdOffset = this.u64(z + 48);
     }
-    if (count > this.limits.ZIP_MAX_ENTRIES) throw limitError(this.name, 'ZIP_MAX_ENTRIES', this.limits.ZIP_MAX_ENTRIES, `${this.what} with ${count} entries`);
+    if (count > this.limits.ZIP_MAX_ENTRIES)
+      throw limitError(this.name, 'ZIP_MAX_ENTRIES', this.limits.ZIP_MAX_ENTRIES, `${this.what} with ${count} entries`);
     if (cdOffset + cdSize > b.length) this.fail('central directory lies outside the file');
-    const declared = new Budget(this.name, 'ZIP_MAX_TOTAL_BYTES', this.limits.ZIP_MAX_TOTAL_BYTES, `${this.what} that uncompresses to more bytes than allowed in total`);
+    const declared = new Budget(
+      this.name,
+      'ZIP_MAX_TOTAL_BYTES',
+      this.limits.ZIP_MAX_TOTAL_BYTES,
+      `${this.what} that uncompresses to more bytes than allowed in total`,
+    );
     let p = cdOffset;
     const utf8 = new TextDecoder('utf-8');
     for (let i = 0; i < count; i++) {
@@ -139,9 +155,18 @@ export class ZipArchive {
         const len = this.u16(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === 0xffffffff) { size = this.u64(q); q += 8; }
-          if (compressedSize === 0xffffffff) { compressedSize = this.u64(q); q += 8; }
-          if (localHeaderOffset === 0xffffffff) { localHeaderOffset = this.u64(q); q += 8; }
+          if (size === 0xffffffff) {
+            size = this.u64(q);
+            q += 8;
+          }
+          if (compressedSize === 0xffffffff) {
+            compressedSize = this.u64(q);
+            q += 8;
+          }
+          if (localHeaderOffset === 0xffffffff) {
+            localHeaderOffset = this.u64(q);
+            q += 8;
+          }
         }
         e += 4 + len;
       }
@@ -150,15 +175,26 @@ export class ZipArchive {
         throw new Error(`${this.name}: ${this.what} entry ${shown} has an unsafe path`);
       }
       if (flags & 1) throw new Error(`${this.name}: ${this.what} entry ${shown} is encrypted`);
-      if (method !== 0 && method !== 8) throw new Error(`${this.name}: ${this.what} entry ${shown} uses unsupported compression method ${method}`);
+      if (method !== 0 && method !== 8)
+        throw new Error(`${this.name}: ${this.what} entry ${shown} uses unsupported compression method ${method}`);
       if (this.entries.has(name)) throw new Error(`${this.name}: ${this.what} has two entries named ${shown}`);
       if (size > this.limits.ZIP_MAX_ENTRY_BYTES) {
-        throw limitError(this.name, 'ZIP_MAX_ENTRY_BYTES', this.limits.ZIP_MAX_ENTRY_BYTES, `${this.what} entry ${shown} of ${size} bytes uncompressed`);
+        throw limitError(
+          this.name,
+          'ZIP_MAX_ENTRY_BYTES',
+          this.limits.ZIP_MAX_ENTRY_BYTES,
+          `${this.what} entry ${shown} of ${size} bytes uncompressed`,
+        );
       }
-      if (method === 0 && compressedSize !== size) this.fail(`stored entry ${shown} declares ${compressedSize} bytes stored but ${size} uncompressed`);
+      if (method === 0 && compressedSize !== size)
+        this.fail(`stored entry ${shown} declares ${compressedSize} bytes stored but ${size} uncompressed`);
       if (method === 8 && size > RATIO_EXEMPT_BYTES && size > compressedSize * this.limits.ZIP_MAX_COMPRESSION_RATIO) {
-        throw limitError(this.name, 'ZIP_MAX_COMPRESSION_RATIO', this.limits.ZIP_MAX_COMPRESSION_RATIO,
-          `${this.what} entry ${shown} (${compressedSize} bytes inflating to ${size}: a zip bomb?)`);
+        throw limitError(
+          this.name,
+          'ZIP_MAX_COMPRESSION_RATIO',
+          this.limits.ZIP_MAX_COMPRESSION_RATIO,
+          `${this.what} entry ${shown} (${compressedSize} bytes inflating to ${size}: a zip bomb?)`,
+        );
       }
       declared.add(size, `entry ${shown}`);
       this.entries.set(name, { name, method, compressedSize, size, crc32: crc, localHeaderOffset });
@@ -204,7 +240,9 @@ export class ZipArchive {
     }
     const actual = crc32(data);
     if (actual !== e.crc32) {
-      throw new Error(`${this.name}: CRC-32 mismatch in ${this.what} entry ${shown} (stored ${hex(e.crc32)}, computed ${hex(actual)}): the file is corrupt`);
+      throw new Error(
+        `${this.name}: CRC-32 mismatch in ${this.what} entry ${shown} (stored ${hex(e.crc32)}, computed ${hex(actual)}): the file is corrupt`,
+      );
     }
     return data;
   }
@@ -216,5 +254,10 @@ function hex(v: number): string {
 
 /** True when the bytes start like a zip archive (local header or an empty archive). */
 export function looksLikeZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))
+  );
 }

@@ -112,7 +112,9 @@ export function intervalsFrame(rows: IntervalRow[]): DataFrame {
 }
 
 /** Metric rows (precision/recall/F1/ESS) keyed by a label, e.g. { 'without PA': row, 'with PA': row }. */
-export function metricsFrame(rows: Record<string, { anomaly_rate: number; precision: number; recall: number; f1: number; ess_score: number }>): DataFrame {
+export function metricsFrame(
+  rows: Record<string, { anomaly_rate: number; precision: number; recall: number; f1: number; ess_score: number }>,
+): DataFrame {
   const labels = Object.keys(rows);
   const data = {
     anomaly_rate: labels.map((k) => rows[k].anomaly_rate),
@@ -129,7 +131,12 @@ export function frameCells(df: DataFrame): { columns: string[]; rows: Cell[][] }
   const columns = ['', ...df.columns.map(String)];
   const values = df.values as unknown[][];
   const index = df.index as Array<string | number>;
-  const rows = values.map((r, i) => [index[i], ...(Array.isArray(r) ? r : [r])].map((v) => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null ? v : String(v))) as Cell[]);
+  const rows = values.map(
+    (r, i) =>
+      [index[i], ...(Array.isArray(r) ? r : [r])].map((v) =>
+        typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null ? v : String(v),
+      ) as Cell[],
+  );
   return { columns, rows };
 }
 

@@ -219,7 +219,9 @@ export class TrainingMonitor {
     const status = `${this.finished ? 'finished' : 'live'} — ${line}`;
     const bundle = this.bundle();
     const last = this.history[this.history.length - 1];
-    const lastText = last ? ` | last summary step ${last.step}: loss ${formatNumber(last.loss)}${last.test?.without_pa ? `, F1 ${formatNumber(last.test.without_pa.f1)}` : ''}` : '';
+    const lastText = last
+      ? ` | last summary step ${last.step}: loss ${formatNumber(last.loss)}${last.test?.without_pa ? `, F1 ${formatNumber(last.test.without_pa.f1)}` : ''}`
+      : '';
     const summaryInner = viewerSummaryHtml(bundle);
     this.handle.show({
       [VIEWER_MIME]: bundle,

@@ -50,7 +50,13 @@ interface CellState {
   gap: Float32Array;
 }
 
-function simulate(n: number, dt: number, start: number, seed: number, p: { ratedA: number; capacityAh: number; nominalV: number; spanV: number; rOhm: number; ambient: number }): CellState {
+function simulate(
+  n: number,
+  dt: number,
+  start: number,
+  seed: number,
+  p: { ratedA: number; capacityAh: number; nominalV: number; spanV: number; rOhm: number; ambient: number },
+): CellState {
   const rng = createRng(seed);
   const s: CellState = {
     time: new Float64Array(n),

@@ -60,7 +60,12 @@ function intervalTable(intervals: IntervalRow[], unit: string | undefined): { co
   if (hasIndex) columns.push('samples');
   if (hasFault) columns.push('fault', 'confidence');
   const rows = intervals.map((r, i) => {
-    const row: Cell[] = [i + 1, xText(r.start, unit), xText(r.end, unit), unit === 'epoch_ms' ? `${formatNumber((r.end - r.start) / 1000)} s` : r.end - r.start];
+    const row: Cell[] = [
+      i + 1,
+      xText(r.start, unit),
+      xText(r.end, unit),
+      unit === 'epoch_ms' ? `${formatNumber((r.end - r.start) / 1000)} s` : r.end - r.start,
+    ];
     if (hasIndex) row.push(r.startIndex !== undefined && r.endIndex !== undefined ? r.endIndex - r.startIndex : null);
     if (hasFault) row.push(r.fault ?? '', r.confidence ?? null);
     return row;
@@ -93,7 +98,8 @@ function collectFacts(bundle: ViewerBundle): Facts {
   const rows: Array<[string, string]> = [];
   const p = bundle.provenance ?? {};
   for (const [k, v] of Object.entries(p)) if (v !== undefined && v !== '') rows.push([k, String(v)]);
-  if (bundle.series) rows.push(['series', `${bundle.series.length} rows × ${bundle.series.columns.length} columns (${bundle.series.columns.join(', ')})`]);
+  if (bundle.series)
+    rows.push(['series', `${bundle.series.length} rows × ${bundle.series.columns.length} columns (${bundle.series.columns.join(', ')})`]);
   const detection = initialDetection(d);
   if (detection) {
     const s = detection.scores;
@@ -104,24 +110,40 @@ function collectFacts(bundle: ViewerBundle): Facts {
       if (s[i] > hi) hi = s[i];
     }
     const name = bundle.scores?.name ?? bundle.scores?.kind ?? 'scores';
-    rows.push([name, `${s.length} ${bundle.scores?.alignment === 'window' ? `windows of ${bundle.scores.windowSize} rows` : 'points'}, range ${formatNumber(lo)} … ${formatNumber(hi)}`]);
+    rows.push([
+      name,
+      `${s.length} ${bundle.scores?.alignment === 'window' ? `windows of ${bundle.scores.windowSize} rows` : 'points'}, range ${formatNumber(lo)} … ${formatNumber(hi)}`,
+    ]);
     const st = detection.settings;
-    const rule = thresholdPhrase(st, { resultRate: detection.rate, format: { number: (x) => formatNumber(x), rate: (x) => formatNumber(x, 6) } });
-    const extras = [st.ewma ? `EWMA ${st.ewma}` : '', st.pointAdjust && d.labels ? 'point adjustment on' : '', st.mergeGapSamples ? `merge gap ${st.mergeGapSamples} samples` : ''].filter(Boolean);
-    rows.push(['threshold', `${formatNumber(detection.threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${detection.anomalousCount} above`]);
+    const rule = thresholdPhrase(st, {
+      resultRate: detection.rate,
+      format: { number: (x) => formatNumber(x), rate: (x) => formatNumber(x, 6) },
+    });
+    const extras = [
+      st.ewma ? `EWMA ${st.ewma}` : '',
+      st.pointAdjust && d.labels ? 'point adjustment on' : '',
+      st.mergeGapSamples ? `merge gap ${st.mergeGapSamples} samples` : '',
+    ].filter(Boolean);
+    rows.push([
+      'threshold',
+      `${formatNumber(detection.threshold, 6)} (${rule}${extras.length ? '; ' + extras.join(', ') : ''}); ${detection.anomalousCount} above`,
+    ]);
   }
   if (d.labels) {
     let pos = 0;
     for (let i = 0; i < d.labels.length; i++) pos += d.labels[i];
     rows.push(['labels', `${pos} anomalous of ${d.labels.length} (${labelIntervals(d.labels).length} labelled intervals)`]);
   }
-  const intervals: IntervalRow[] = detection ? detection.intervals : bundle.intervals ?? [];
+  const intervals: IntervalRow[] = detection ? detection.intervals : (bundle.intervals ?? []);
   if (bundle.scores || bundle.intervals) rows.push(['detected intervals', String(intervals.length)]);
   if (bundle.training) {
     const h = bundle.training.history;
     const last = h[h.length - 1];
     const state = bundle.training.finished === false ? 'running' : 'finished';
-    rows.push(['training', `${state}; ${h.length} summaries${last ? `, last step ${last.step}` : ''}${bundle.training.maxSteps ? ` of ${bundle.training.maxSteps}` : ''}`]);
+    rows.push([
+      'training',
+      `${state}; ${h.length} summaries${last ? `, last step ${last.step}` : ''}${bundle.training.maxSteps ? ` of ${bundle.training.maxSteps}` : ''}`,
+    ]);
   }
   // The producer's metrics when it gave them; else what the viewer computes at its initial threshold.
   let metrics = bundle.metrics;
@@ -155,7 +177,15 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
     const bands = facts.intervals
       .filter((r) => r.startIndex !== undefined && r.endIndex !== undefined)
       .map((r) => ({ start: r.startIndex!, end: r.endIndex!, color: 'rgba(214,39,40,0.18)' }));
-    parts.push(svgLineChart(lines, { width, height: 170, title: C > 1 ? 'Series, each column min-max scaled (detected intervals shaded)' : 'Series (detected intervals shaded)', bands, xLabels: xl }));
+    parts.push(
+      svgLineChart(lines, {
+        width,
+        height: 170,
+        title: C > 1 ? 'Series, each column min-max scaled (detected intervals shaded)' : 'Series (detected intervals shaded)',
+        bands,
+        xLabels: xl,
+      }),
+    );
   }
   if (facts.detection) {
     const s = facts.detection.scores;
@@ -175,7 +205,14 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
   const h = bundle.training?.history ?? [];
   if (h.length > 1) {
     const loss = Float64Array.from(h, (r) => (r.loss === undefined ? NaN : r.loss));
-    parts.push(svgLineChart([{ name: 'loss', values: loss, color: '#9467bd' }], { width, height: 110, title: 'Training loss per summary', xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`] }));
+    parts.push(
+      svgLineChart([{ name: 'loss', values: loss, color: '#9467bd' }], {
+        width,
+        height: 110,
+        title: 'Training loss per summary',
+        xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`],
+      }),
+    );
     if (h.some((r) => r.test)) {
       const f = (pick: (r: HistoryRow) => number | undefined): Float64Array => Float64Array.from(h, (r) => pick(r) ?? NaN);
       parts.push(
@@ -199,7 +236,9 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   const maxIntervals = opts.maxIntervals ?? 20;
   const out: string[] = [];
   out.push(`<h3>${escapeHtml(bundle.title)}</h3>`);
-  out.push(`<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Static summary for pages without the viewer (nbconvert HTML, GitHub, VS Code); JupyterLab 4 and Notebook 7 with the anomaly_lab_jupyterlab extension (pip install ./extension) show the interactive viewer in its place.</p>`);
+  out.push(
+    `<p class="al-meta">anomaly-lab viewer bundle (${escapeHtml(bundle.kind)}). Static summary for pages without the viewer (nbconvert HTML, GitHub, VS Code); JupyterLab 4 and Notebook 7 with the anomaly_lab_jupyterlab extension (pip install ./extension) show the interactive viewer in its place.</p>`,
+  );
   out.push(htmlTable(['', ''], facts.rows));
   out.push(chartHtml(bundle, facts, opts.width ?? 720));
   const mt = metricTable(facts.metrics);
@@ -210,8 +249,16 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   }
   if (bundle.featureImportances && bundle.featureImportances.names.length) {
     const fi = bundle.featureImportances;
-    const order = fi.names.map((_, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 10);
-    out.push(`<h4>Feature importance (top ${order.length})</h4>${htmlTable(['feature', 'importance'], order.map((i) => [fi.names[i], fi.values[i]]))}`);
+    const order = fi.names
+      .map((_, i) => i)
+      .sort((a, b) => fi.values[b] - fi.values[a])
+      .slice(0, 10);
+    out.push(
+      `<h4>Feature importance (top ${order.length})</h4>${htmlTable(
+        ['feature', 'importance'],
+        order.map((i) => [fi.names[i], fi.values[i]]),
+      )}`,
+    );
   }
   if (bundle.training && bundle.training.history.length) {
     const ht = historyTable(bundle.training.history);

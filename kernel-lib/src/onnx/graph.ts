@@ -18,7 +18,8 @@ export const ONNX_OPSET = 20;
 /** IR version 9 goes with opset 20 (ONNX 1.15). */
 export const ONNX_IR_VERSION = 9;
 
-export type AttrValue = number | string | number[] | { ints: number[] } | { floats: number[] } | { strings: string[] } | { int: number } | { float: number };
+export type AttrValue =
+  number | string | number[] | { ints: number[] } | { floats: number[] } | { strings: string[] } | { int: number } | { float: number };
 
 export interface GraphIO {
   name: string;
@@ -77,7 +78,8 @@ export class GraphBuilder {
   /** A float32 weight (initializer) under `name` (torch state-dict names are kept). */
   weight(name: string, data: Float32Array, dims: number[]): string {
     const size = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== size) throw new Error(`ONNX export: '${name}' holds ${data.length} values, its shape [${dims.join(', ')}] needs ${size}`);
+    if (data.length !== size)
+      throw new Error(`ONNX export: '${name}' holds ${data.length} values, its shape [${dims.join(', ')}] needs ${size}`);
     if (this.names.has(name)) throw new Error(`ONNX export: value '${name}' defined twice`);
     this.names.add(name);
     this.initializers.push({ name, dims, dataType: FLOAT, rawData: littleEndianBytes(data) });
@@ -122,7 +124,14 @@ export class GraphBuilder {
   }
 
   /** Serialise as an ONNX model. */
-  build(opts: { name: string; inputs: GraphIO[]; outputs: GraphIO[]; docString?: string; metadata?: Record<string, string>; producerVersion?: string }): Uint8Array {
+  build(opts: {
+    name: string;
+    inputs: GraphIO[];
+    outputs: GraphIO[];
+    docString?: string;
+    metadata?: Record<string, string>;
+    producerVersion?: string;
+  }): Uint8Array {
     const model: onnx.IModelProto = {
       irVersion: ONNX_IR_VERSION,
       producerName: 'anomaly-lab',
@@ -163,7 +172,8 @@ export function describeOnnxModel(bytes: Uint8Array, source: string): OnnxModelS
     throw new Error(`${source}: not an ONNX model (${(e as Error).message.split('\n')[0]})`);
   }
   const graph = m.graph;
-  if (!graph || !m.opsetImport?.length || !graph.output?.length) throw new Error(`${source}: not an ONNX model (no graph, opset or outputs)`);
+  if (!graph || !m.opsetImport?.length || !graph.output?.length)
+    throw new Error(`${source}: not an ONNX model (no graph, opset or outputs)`);
   const io = (v: onnx.IValueInfoProto): GraphIO => ({
     name: v.name ?? '',
     shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))),

@@ -63,7 +63,8 @@ const announced = new Set<string>();
  */
 export function resolveEngine(opts: EngineOptions & { log?: boolean; logger?: (line: string) => void } = {}): EngineInfo {
   const choice = (opts.engine ?? process.env.ANOMALY_LAB_ENGINE ?? 'auto') as EngineChoice;
-  if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`engine: unknown engine '${choice}' (choose one of ${ENGINE_CHOICES.join(', ')})`);
+  if (!(ENGINE_CHOICES as readonly string[]).includes(choice))
+    throw new Error(`engine: unknown engine '${choice}' (choose one of ${ENGINE_CHOICES.join(', ')})`);
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine: threads must be a positive integer, got ${String(opts.threads)}`);
   let info: EngineInfo;
@@ -107,7 +108,13 @@ export async function createOnnxSession(bytes: Uint8Array, source: string, threa
 }
 
 /** Run a session with one float32 input; returns the named output's data (copied out of the result). */
-export async function runFloat(session: Ort.InferenceSession, input: string, data: Float32Array, dims: number[], output: string): Promise<Float32Array> {
+export async function runFloat(
+  session: Ort.InferenceSession,
+  input: string,
+  data: Float32Array,
+  dims: number[],
+  output: string,
+): Promise<Float32Array> {
   const ort = loadOnnxRuntime() as typeof Ort;
   const feed = { [input]: new ort.Tensor('float32', data, dims) };
   const result = await session.run(feed, [output]);

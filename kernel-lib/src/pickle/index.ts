@@ -1,7 +1,16 @@
 /** pickle: public API of this area (re-exported from the package root). */
 export {
-  unpickle, Unpickler, PickleError, PyObject, GlobalRef, PY_ATTRS, PY_DICT_KEYS, PY_SETSTATE,
-  pyDictItems, pyDictSet, isPyDict,
+  unpickle,
+  Unpickler,
+  PickleError,
+  PyObject,
+  GlobalRef,
+  PY_ATTRS,
+  PY_DICT_KEYS,
+  PY_SETSTATE,
+  pyDictItems,
+  pyDictSet,
+  isPyDict,
 } from './unpickler';
 export type { PickleGlobal, PickleContext, UnpickleOptions, UnpickleLimits } from './unpickler';
 export { loadTorchStateDict, parseTorchStateDict, loadTorchCheckpoint, parseTorchCheckpoint } from './torch';
@@ -14,9 +23,5 @@ export type { NumericData } from './numpy';
 export { loadJoblib, parseJoblib, joblibGlobals, joblibPickleBytes } from './joblib';
 export type { LoadJoblibOptions } from './joblib';
 export { sklearnGlobals } from './sklearn-globals';
-export {
-  StandardScalerModel, ForestClassifierModel, LabelEncoderModel, loadSklearn, mapSklearn,
-} from './sklearn';
-export type {
-  StandardScalerJSON, ForestClassifierJSON, LabelEncoderJSON, DecisionTreeArrays, SklearnValue,
-} from './sklearn';
+export { StandardScalerModel, ForestClassifierModel, LabelEncoderModel, loadSklearn, mapSklearn } from './sklearn';
+export type { StandardScalerJSON, ForestClassifierJSON, LabelEncoderJSON, DecisionTreeArrays, SklearnValue } from './sklearn';

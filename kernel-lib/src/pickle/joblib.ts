@@ -41,28 +41,41 @@ function inflateCapped(bytes: Uint8Array, kind: 'zlib' | 'gzip', max: number, na
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_BUFFER_TOO_LARGE') throw limitError(name, 'JOBLIB_MAX_DECOMPRESSED_BYTES', max, `${kind}-compressed joblib data that inflates further`);
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) throw new Error(`${name}: truncated ${kind}-compressed joblib data`);
+    if (err.code === 'ERR_BUFFER_TOO_LARGE')
+      throw limitError(name, 'JOBLIB_MAX_DECOMPRESSED_BYTES', max, `${kind}-compressed joblib data that inflates further`);
+    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message))
+      throw new Error(`${name}: truncated ${kind}-compressed joblib data`);
     throw new Error(`${name}: corrupt ${kind}-compressed joblib data (${err.message.split('\n')[0].slice(0, 120)})`);
   }
 }
 
 /** Identifies the container format from the first bytes and returns the pickle stream. */
-export function joblibPickleBytes(bytes: Uint8Array, name: string, maxDecompressedBytes = resolveLimits().JOBLIB_MAX_DECOMPRESSED_BYTES): Uint8Array {
+export function joblibPickleBytes(
+  bytes: Uint8Array,
+  name: string,
+  maxDecompressedBytes = resolveLimits().JOBLIB_MAX_DECOMPRESSED_BYTES,
+): Uint8Array {
   if (bytes.length === 0) throw new Error(`${name}: empty file, not a joblib/pickle file`);
   const b0 = bytes[0];
   const b1 = bytes[1];
   if (b0 === 0x80) return bytes; // pickle protocol ≥ 2
   if (b0 === 0x1f && b1 === 0x8b) return inflateCapped(bytes, 'gzip', maxDecompressedBytes, name);
   if (b0 === 0x78 && bytes.length > 1 && ((b0 << 8) | b1) % 31 === 0) return inflateCapped(bytes, 'zlib', maxDecompressedBytes, name);
-  if (b0 === 0x5a && b1 === 0x46) throw new Error(`${name}: old joblib (< 0.10) compressed format 'ZF' is not supported; re-save it with a recent joblib`);
-  if (b0 === 0xfd && b1 === 0x37) throw new Error(`${name}: xz-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
-  if (b0 === 0x42 && b1 === 0x5a) throw new Error(`${name}: bz2-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
-  if (b0 === 0x5d && b1 === 0x00) throw new Error(`${name}: lzma-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
-  if (b0 === 0x04 && b1 === 0x22) throw new Error(`${name}: lz4-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
+  if (b0 === 0x5a && b1 === 0x46)
+    throw new Error(`${name}: old joblib (< 0.10) compressed format 'ZF' is not supported; re-save it with a recent joblib`);
+  if (b0 === 0xfd && b1 === 0x37)
+    throw new Error(`${name}: xz-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
+  if (b0 === 0x42 && b1 === 0x5a)
+    throw new Error(`${name}: bz2-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
+  if (b0 === 0x5d && b1 === 0x00)
+    throw new Error(`${name}: lzma-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
+  if (b0 === 0x04 && b1 === 0x22)
+    throw new Error(`${name}: lz4-compressed joblib files are not supported; re-save with compress=('zlib', 3) or without compression`);
   // Protocol 0/1 pickles start with an opcode, not PROTO: accept the common first opcodes.
   if ('(]}cNIKJ'.includes(String.fromCharCode(b0))) return bytes;
-  throw new Error(`${name}: not a joblib/pickle file (unknown magic bytes 0x${b0.toString(16).padStart(2, '0')} 0x${(b1 ?? 0).toString(16).padStart(2, '0')})`);
+  throw new Error(
+    `${name}: not a joblib/pickle file (unknown magic bytes 0x${b0.toString(16).padStart(2, '0')} 0x${(b1 ?? 0).toString(16).padStart(2, '0')})`,
+  );
 }
 
 /** The array that follows a NumpyArrayWrapper's BUILD in the stream (joblib's read_array). */
@@ -90,7 +103,9 @@ function readWrappedArray(wrapper: PyObject, vm: Unpickler, nestedOpts: Unpickle
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   const need = count * dtype.itemSize;
   if (!Number.isSafeInteger(need) || need > vm.bytes.length - vm.pos) {
-    vm.fail(`joblib array of shape (${(shape as number[]).join(', ')}) needs ${need} bytes, ${vm.bytes.length - vm.pos} remain in the file (truncated or malformed)`);
+    vm.fail(
+      `joblib array of shape (${(shape as number[]).join(', ')}) needs ${need} bytes, ${vm.bytes.length - vm.pos} remain in the file (truncated or malformed)`,
+    );
   }
   const raw = vm.readRaw(need);
   try {
@@ -145,7 +160,9 @@ export function joblibGlobals(extra: Record<string, PickleGlobal> = {}): Record<
   // joblib < 0.10 kept arrays in sibling .npy/.z files referenced from the pickle: say so plainly.
   const oldFormat: PickleGlobal = {
     create: (_args, _kw, ctx) => {
-      throw ctx.vm.error('old joblib (< 0.10) multi-file format (arrays in separate files) is not supported; re-save it with a recent joblib');
+      throw ctx.vm.error(
+        'old joblib (< 0.10) multi-file format (arrays in separate files) is not supported; re-save it with a recent joblib',
+      );
     },
   };
   return {

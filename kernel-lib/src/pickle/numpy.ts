@@ -9,8 +9,16 @@
 import { PickleContext, PickleGlobal, PY_SETSTATE, isPyDict, latin1 } from './unpickler';
 
 export type NumericData =
-  | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** A numpy dtype, as read from a pickle. */
 export class NumpyDtype {
@@ -30,18 +38,30 @@ export class NumpyDtype {
   /** The io-contract dtype name: 'float64', 'int64', 'bool', 'object', 'str', 'bytes', 'structured', ... */
   get name(): string {
     switch (this.kind) {
-      case 'f': return this.itemSize === 2 ? 'float16' : `float${this.itemSize * 8}`;
-      case 'i': return `int${this.itemSize * 8}`;
-      case 'u': return `uint${this.itemSize * 8}`;
-      case 'b': return 'bool';
-      case 'O': return 'object';
-      case 'U': return 'str';
-      case 'S': return 'bytes';
-      case 'V': return this.fields ? 'structured' : 'void';
-      case 'c': return `complex${this.itemSize * 8}`;
-      case 'M': return 'datetime64';
-      case 'm': return 'timedelta64';
-      default: return this.kind;
+      case 'f':
+        return this.itemSize === 2 ? 'float16' : `float${this.itemSize * 8}`;
+      case 'i':
+        return `int${this.itemSize * 8}`;
+      case 'u':
+        return `uint${this.itemSize * 8}`;
+      case 'b':
+        return 'bool';
+      case 'O':
+        return 'object';
+      case 'U':
+        return 'str';
+      case 'S':
+        return 'bytes';
+      case 'V':
+        return this.fields ? 'structured' : 'void';
+      case 'c':
+        return `complex${this.itemSize * 8}`;
+      case 'M':
+        return 'datetime64';
+      case 'm':
+        return 'timedelta64';
+      default:
+        return this.kind;
     }
   }
 
@@ -100,8 +120,20 @@ export class NumpyArray {
 /** Parses a numpy dtype string ('f8', '<i4', 'U5', 'b1', 'O8', 'V64', 'float64'…). */
 export function parseDtypeString(spec: string, where: string): NumpyDtype {
   const aliases: Record<string, string> = {
-    float64: 'f8', float32: 'f4', float16: 'f2', int64: 'i8', int32: 'i4', int16: 'i2', int8: 'i1',
-    uint64: 'u8', uint32: 'u4', uint16: 'u2', uint8: 'u1', bool: 'b1', object: 'O8', '?': 'b1',
+    float64: 'f8',
+    float32: 'f4',
+    float16: 'f2',
+    int64: 'i8',
+    int32: 'i4',
+    int16: 'i2',
+    int8: 'i1',
+    uint64: 'u8',
+    uint32: 'u4',
+    uint16: 'u2',
+    uint8: 'u1',
+    bool: 'b1',
+    object: 'O8',
+    '?': 'b1',
   };
   let s = aliases[spec] ?? spec;
   let order = '<';
@@ -136,29 +168,72 @@ export function halfToFloat(h: number): number {
  * Decodes `count` elements of a simple (non-structured) dtype starting at byte `offset` with a
  * byte `stride` between elements (stride > itemSize inside structured records).
  */
-function decodeElements(raw: Uint8Array, dtype: NumpyDtype, count: number, offset: number, stride: number, where: string): NumericData | unknown[] {
+function decodeElements(
+  raw: Uint8Array,
+  dtype: NumpyDtype,
+  count: number,
+  offset: number,
+  stride: number,
+  where: string,
+): NumericData | unknown[] {
   const le = dtype.byteOrder !== '>';
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = dtype.itemSize;
   const at = (i: number): number => offset + i * stride;
   switch (dtype.kind) {
     case 'f': {
-      if (n === 8) { const o = new Float64Array(count); for (let i = 0; i < count; i++) o[i] = v.getFloat64(at(i), le); return o; }
+      if (n === 8) {
+        const o = new Float64Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getFloat64(at(i), le);
+        return o;
+      }
       const o = new Float32Array(count);
       if (n === 4) for (let i = 0; i < count; i++) o[i] = v.getFloat32(at(i), le);
       else for (let i = 0; i < count; i++) o[i] = halfToFloat(v.getUint16(at(i), le));
       return o;
     }
     case 'i':
-      if (n === 8) { const o = new BigInt64Array(count); for (let i = 0; i < count; i++) o[i] = v.getBigInt64(at(i), le); return o; }
-      if (n === 4) { const o = new Int32Array(count); for (let i = 0; i < count; i++) o[i] = v.getInt32(at(i), le); return o; }
-      if (n === 2) { const o = new Int16Array(count); for (let i = 0; i < count; i++) o[i] = v.getInt16(at(i), le); return o; }
-      { const o = new Int8Array(count); for (let i = 0; i < count; i++) o[i] = v.getInt8(at(i)); return o; }
+      if (n === 8) {
+        const o = new BigInt64Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getBigInt64(at(i), le);
+        return o;
+      }
+      if (n === 4) {
+        const o = new Int32Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getInt32(at(i), le);
+        return o;
+      }
+      if (n === 2) {
+        const o = new Int16Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getInt16(at(i), le);
+        return o;
+      }
+      {
+        const o = new Int8Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getInt8(at(i));
+        return o;
+      }
     case 'u':
-      if (n === 8) { const o = new BigUint64Array(count); for (let i = 0; i < count; i++) o[i] = v.getBigUint64(at(i), le); return o; }
-      if (n === 4) { const o = new Uint32Array(count); for (let i = 0; i < count; i++) o[i] = v.getUint32(at(i), le); return o; }
-      if (n === 2) { const o = new Uint16Array(count); for (let i = 0; i < count; i++) o[i] = v.getUint16(at(i), le); return o; }
-      { const o = new Uint8Array(count); for (let i = 0; i < count; i++) o[i] = v.getUint8(at(i)); return o; }
+      if (n === 8) {
+        const o = new BigUint64Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getBigUint64(at(i), le);
+        return o;
+      }
+      if (n === 4) {
+        const o = new Uint32Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getUint32(at(i), le);
+        return o;
+      }
+      if (n === 2) {
+        const o = new Uint16Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getUint16(at(i), le);
+        return o;
+      }
+      {
+        const o = new Uint8Array(count);
+        for (let i = 0; i < count; i++) o[i] = v.getUint8(at(i));
+        return o;
+      }
     case 'b': {
       const o = new Uint8Array(count);
       for (let i = 0; i < count; i++) o[i] = v.getUint8(at(i)) ? 1 : 0;
@@ -199,7 +274,10 @@ function fortranToC<T extends NumericData | unknown[]>(src: T, shape: number[]):
   const dst = (Array.isArray(src) ? new Array(size) : new (src.constructor as new (n: number) => NumericData)(size)) as T;
   const fStride: number[] = [];
   let s = 1;
-  for (const d of shape) { fStride.push(s); s *= d; }
+  for (const d of shape) {
+    fStride.push(s);
+    s *= d;
+  }
   const idx = new Array<number>(shape.length).fill(0);
   let fPos = 0;
   for (let c = 0; c < size; c++) {
@@ -220,7 +298,8 @@ function fortranToC<T extends NumericData | unknown[]>(src: T, shape: number[]):
  * `fortranOrder` means the bytes list elements in column-major order.
  */
 export function decodeNumpyBytes(raw: Uint8Array, dtype: NumpyDtype, shape: number[], fortranOrder: boolean, where: string): NumpyArray {
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || shape.length > 64) throw new Error(`${where}: numpy array shape (${shape.slice(0, 8).join(', ')}${shape.length > 8 ? ', …' : ''}) is invalid`);
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0) || shape.length > 64)
+    throw new Error(`${where}: numpy array shape (${shape.slice(0, 8).join(', ')}${shape.length > 8 ? ', …' : ''}) is invalid`);
   if (dtype.subarray) {
     // '(k,)f8' elements: fold the sub-array shape into the array shape. A pickled dtype can name
     // itself as its own base: follow at most 32 levels.
@@ -241,7 +320,9 @@ export function decodeNumpyBytes(raw: Uint8Array, dtype: NumpyDtype, shape: numb
   }
   const expected = count * dtype.itemSize;
   if (raw.length < expected) {
-    throw new Error(`${where}: numpy array data has ${raw.length} bytes, ${expected} expected for shape (${shape.join(', ')}) of ${dtype.name}`);
+    throw new Error(
+      `${where}: numpy array data has ${raw.length} bytes, ${expected} expected for shape (${shape.join(', ')}) of ${dtype.name}`,
+    );
   }
   if (dtype.fields) {
     const fields: Record<string, NumpyArray> = {};
@@ -262,7 +343,10 @@ export function decodeNumpyBytes(raw: Uint8Array, dtype: NumpyDtype, shape: numb
 
 function reorderRecords(recs: Uint8Array, itemSize: number, shape: number[]): Uint8Array {
   const count = recs.length / itemSize;
-  const order = fortranToC(Array.from({ length: count }, (_, i) => i), shape);
+  const order = fortranToC(
+    Array.from({ length: count }, (_, i) => i),
+    shape,
+  );
   const out = new Uint8Array(recs.length);
   order.forEach((src, dst) => out.set(recs.subarray(src * itemSize, (src + 1) * itemSize), dst * itemSize));
   return out;

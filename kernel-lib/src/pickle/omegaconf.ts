@@ -10,8 +10,16 @@ import { PickleGlobal, PyObject, isPyDict, pyDictItems } from './unpickler';
 
 const CONTAINERS = ['omegaconf.dictconfig.DictConfig', 'omegaconf.listconfig.ListConfig'];
 const NODES = [
-  'AnyNode', 'StringNode', 'IntegerNode', 'FloatNode', 'BooleanNode', 'BytesNode', 'PathNode', 'EnumNode',
-  'InterpolationResultNode', 'UnionNode',
+  'AnyNode',
+  'StringNode',
+  'IntegerNode',
+  'FloatNode',
+  'BooleanNode',
+  'BytesNode',
+  'PathNode',
+  'EnumNode',
+  'InterpolationResultNode',
+  'UnionNode',
 ].map((n) => `omegaconf.nodes.${n}`);
 const METADATA = ['omegaconf.base.Metadata', 'omegaconf.base.ContainerMetadata'];
 

@@ -24,10 +24,18 @@ import { type LimitOverrides, limitError, resolveLimits, wrapParseError } from '
  * that is present, and never above SKLEARN_MAX_FEATURES when nothing else bounds it — checked
  * before anything of that size is allocated.
  */
-function featureCount(v: unknown, cls: string, where: string, arrays: Array<{ name: string; length: number | undefined }>, limits: LimitOverrides): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`${where}: ${cls}.n_features_in_ is not a positive integer (${typeof v === 'number' ? v : typeof v})`);
+function featureCount(
+  v: unknown,
+  cls: string,
+  where: string,
+  arrays: Array<{ name: string; length: number | undefined }>,
+  limits: LimitOverrides,
+): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    throw new Error(`${where}: ${cls}.n_features_in_ is not a positive integer (${typeof v === 'number' ? v : typeof v})`);
   for (const a of arrays) {
-    if (a.length !== undefined && a.length !== v) throw new Error(`${where}: ${cls}.${a.name} has ${a.length} entries, n_features_in_ says ${v}`);
+    if (a.length !== undefined && a.length !== v)
+      throw new Error(`${where}: ${cls}.${a.name} has ${a.length} entries, n_features_in_ says ${v}`);
   }
   const max = resolveLimits(limits).SKLEARN_MAX_FEATURES;
   if (v > max) throw limitError(where, 'SKLEARN_MAX_FEATURES', max, `${cls}.n_features_in_ = ${v}`);
@@ -45,7 +53,10 @@ const FOREST_FORMAT = 'anomaly-lab.forest-classifier';
 const LABEL_ENCODER_FORMAT = 'anomaly-lab.label-encoder';
 
 function attr(obj: PyObject, key: string, where: string): unknown {
-  if (!(key in obj)) throw new Error(`${where}: ${obj.__class__.split('.').pop()} has no attribute '${key}' (not fitted, or an unsupported scikit-learn version)`);
+  if (!(key in obj))
+    throw new Error(
+      `${where}: ${obj.__class__.split('.').pop()} has no attribute '${key}' (not fitted, or an unsupported scikit-learn version)`,
+    );
   return obj[key];
 }
 
@@ -123,7 +134,10 @@ export class StandardScalerModel {
       for (let r = 0; r < n; r++) s += rows[r * nCols + c];
       const m = s / n;
       let ss = 0;
-      for (let r = 0; r < n; r++) { const d = rows[r * nCols + c] - m; ss += d * d; }
+      for (let r = 0; r < n; r++) {
+        const d = rows[r * nCols + c] - m;
+        ss += d * d;
+      }
       mean[c] = m;
       variance[c] = ss / n;
     }
@@ -158,11 +172,13 @@ export class StandardScalerModel {
     const names = this.opts.featureNames;
     if (!names) throw new Error('StandardScaler: the scaler has no feature names (fitted without feature_names_in_)');
     const out = new Float64Array(records.length * names.length);
-    records.forEach((rec, r) => names.forEach((name, c) => {
-      const v = rec[name];
-      if (typeof v !== 'number') throw new Error(`StandardScaler: record ${r} has no numeric feature '${name}'`);
-      out[r * names.length + c] = v;
-    }));
+    records.forEach((rec, r) =>
+      names.forEach((name, c) => {
+        const v = rec[name];
+        if (typeof v !== 'number') throw new Error(`StandardScaler: record ${r} has no numeric feature '${name}'`);
+        out[r * names.length + c] = v;
+      }),
+    );
     return out;
   }
 
@@ -194,17 +210,28 @@ export class StandardScalerModel {
   }
 
   static fromSklearn(obj: PyObject, where: string, limits: LimitOverrides = {}): StandardScalerModel {
-    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), 'StandardScaler', where, [
-      { name: 'mean_', length: lengthOf(obj.mean_) },
-      { name: 'scale_', length: lengthOf(obj.scale_) },
-      { name: 'var_', length: lengthOf(obj.var_) },
-      { name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) },
-    ], limits);
+    const nFeatures = featureCount(
+      attr(obj, 'n_features_in_', where),
+      'StandardScaler',
+      where,
+      [
+        { name: 'mean_', length: lengthOf(obj.mean_) },
+        { name: 'scale_', length: lengthOf(obj.scale_) },
+        { name: 'var_', length: lengthOf(obj.var_) },
+        { name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) },
+      ],
+      limits,
+    );
     const withMean = obj.with_mean !== false;
     const withStd = obj.with_std !== false;
-    const mean = obj.mean_ === null || obj.mean_ === undefined ? new Float64Array(nFeatures) : floatArray(obj.mean_, 'StandardScaler.mean_', where);
-    const scale = obj.scale_ === null || obj.scale_ === undefined ? new Float64Array(nFeatures).fill(1) : floatArray(obj.scale_, 'StandardScaler.scale_', where);
-    if (mean.length !== nFeatures || scale.length !== nFeatures) throw new Error(`${where}: StandardScaler arrays do not have n_features_in_=${nFeatures} entries`);
+    const mean =
+      obj.mean_ === null || obj.mean_ === undefined ? new Float64Array(nFeatures) : floatArray(obj.mean_, 'StandardScaler.mean_', where);
+    const scale =
+      obj.scale_ === null || obj.scale_ === undefined
+        ? new Float64Array(nFeatures).fill(1)
+        : floatArray(obj.scale_, 'StandardScaler.scale_', where);
+    if (mean.length !== nFeatures || scale.length !== nFeatures)
+      throw new Error(`${where}: StandardScaler arrays do not have n_features_in_=${nFeatures} entries`);
     const n = obj.n_samples_seen_;
     return new StandardScalerModel(mean, scale, {
       featureNames: nameList(obj.feature_names_in_, 'feature_names_in_', where),
@@ -242,9 +269,15 @@ export interface ForestClassifierJSON {
   n_features: number;
   feature_names?: string[];
   trees: Array<{
-    children_left: number[]; children_right: number[]; feature: number[]; threshold: number[];
-    impurity: number[]; n_node_samples: number[]; weighted_n_node_samples: number[];
-    missing_go_to_left?: number[]; value: number[];
+    children_left: number[];
+    children_right: number[];
+    feature: number[];
+    threshold: number[];
+    impurity: number[];
+    n_node_samples: number[];
+    weighted_n_node_samples: number[];
+    missing_go_to_left?: number[];
+    value: number[];
   }>;
 }
 
@@ -303,7 +336,10 @@ export class ForestClassifierModel {
       const x = Math.fround(X[base + f]);
       let left: boolean;
       if (Number.isNaN(x)) {
-        if (!tree.missingGoToLeft) throw new Error(`ForestClassifier: row ${row}, feature ${this.featureLabel(f)} is NaN and the model has no missing-value routing`);
+        if (!tree.missingGoToLeft)
+          throw new Error(
+            `ForestClassifier: row ${row}, feature ${this.featureLabel(f)} is NaN and the model has no missing-value routing`,
+          );
         left = tree.missingGoToLeft[node] === 1;
       } else {
         left = x <= tree.threshold[node];
@@ -325,7 +361,9 @@ export class ForestClassifierModel {
     for (let i = 0; i < X.length; i++) {
       // sklearn rejects values that are infinite once cast to float32.
       if (!Number.isNaN(X[i]) && !Number.isFinite(Math.fround(X[i]))) {
-        throw new Error(`ForestClassifier: row ${Math.floor(i / this.nFeatures)}, feature ${this.featureLabel(i % this.nFeatures)} is infinite or too large for float32`);
+        throw new Error(
+          `ForestClassifier: row ${Math.floor(i / this.nFeatures)}, feature ${this.featureLabel(i % this.nFeatures)} is infinite or too large for float32`,
+        );
       }
     }
     const k = this.classes.length;
@@ -336,7 +374,10 @@ export class ForestClassifierModel {
       for (const tree of this.trees) {
         const leaf = this.leaf(tree, X, r * this.nFeatures, r);
         let norm = 0;
-        for (let c = 0; c < k; c++) { p[c] = tree.value[leaf * k + c]; norm += p[c]; }
+        for (let c = 0; c < k; c++) {
+          p[c] = tree.value[leaf * k + c];
+          norm += p[c];
+        }
         if (norm === 0) norm = 1;
         for (let c = 0; c < k; c++) acc[c] += p[c] / norm;
       }
@@ -402,17 +443,22 @@ export class ForestClassifierModel {
       throw new Error(`${where}: 'classes', 'trees' and 'n_features' are required`);
     }
     try {
-      return new ForestClassifierModel(j.classes, j.n_features, j.trees.map((t) => ({
-        childrenLeft: Int32Array.from(t.children_left),
-        childrenRight: Int32Array.from(t.children_right),
-        feature: Int32Array.from(t.feature),
-        threshold: Float64Array.from(t.threshold),
-        impurity: Float64Array.from(t.impurity),
-        nNodeSamples: Float64Array.from(t.n_node_samples),
-        weightedNNodeSamples: Float64Array.from(t.weighted_n_node_samples),
-        missingGoToLeft: t.missing_go_to_left ? Uint8Array.from(t.missing_go_to_left) : undefined,
-        value: Float64Array.from(t.value),
-      })), { kind: j.kind, featureNames: j.feature_names });
+      return new ForestClassifierModel(
+        j.classes,
+        j.n_features,
+        j.trees.map((t) => ({
+          childrenLeft: Int32Array.from(t.children_left),
+          childrenRight: Int32Array.from(t.children_right),
+          feature: Int32Array.from(t.feature),
+          threshold: Float64Array.from(t.threshold),
+          impurity: Float64Array.from(t.impurity),
+          nNodeSamples: Float64Array.from(t.n_node_samples),
+          weightedNNodeSamples: Float64Array.from(t.weighted_n_node_samples),
+          missingGoToLeft: t.missing_go_to_left ? Uint8Array.from(t.missing_go_to_left) : undefined,
+          value: Float64Array.from(t.value),
+        })),
+        { kind: j.kind, featureNames: j.feature_names },
+      );
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`);
     }
@@ -422,14 +468,24 @@ export class ForestClassifierModel {
   static fromSklearn(obj: PyObject, where: string, limits: LimitOverrides = {}): ForestClassifierModel {
     const kind = obj.__class__.split('.').pop()!;
     const nOutputs = obj.n_outputs_;
-    if (nOutputs !== undefined && nOutputs !== 1) throw new Error(`${where}: multi-output ${kind} (n_outputs_=${String(nOutputs)}) is not supported`);
+    if (nOutputs !== undefined && nOutputs !== 1)
+      throw new Error(`${where}: multi-output ${kind} (n_outputs_=${String(nOutputs)}) is not supported`);
     const classesAttr = attr(obj, 'classes_', where);
     if (!(classesAttr instanceof NumpyArray)) throw new Error(`${where}: ${kind}.classes_ is not an array`);
-    const classValues = (ArrayBuffer.isView(classesAttr.data) ? Array.from(classesAttr.data as ArrayLike<number | bigint>, Number) : classesAttr.data) as Array<string | number>;
-    const nFeatures = featureCount(attr(obj, 'n_features_in_', where), kind, where, [{ name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) }], limits);
-    const estimators = kind.startsWith('DecisionTree') || (kind.startsWith('ExtraTree') && !kind.startsWith('ExtraTrees'))
-      ? [obj]
-      : attr(obj, 'estimators_', where);
+    const classValues = (
+      ArrayBuffer.isView(classesAttr.data) ? Array.from(classesAttr.data as ArrayLike<number | bigint>, Number) : classesAttr.data
+    ) as Array<string | number>;
+    const nFeatures = featureCount(
+      attr(obj, 'n_features_in_', where),
+      kind,
+      where,
+      [{ name: 'feature_names_in_', length: lengthOf(obj.feature_names_in_) }],
+      limits,
+    );
+    const estimators =
+      kind.startsWith('DecisionTree') || (kind.startsWith('ExtraTree') && !kind.startsWith('ExtraTrees'))
+        ? [obj]
+        : attr(obj, 'estimators_', where);
     if (!Array.isArray(estimators)) throw new Error(`${where}: ${kind}.estimators_ is not a list`);
     const trees = estimators.map((est, i) => {
       if (!(est instanceof PyObject)) throw new Error(`${where}: estimator ${i} is not a decision tree`);
@@ -448,7 +504,8 @@ function treeFromSklearn(est: PyObject, nClasses: number, where: string): Decisi
   const nodes = tree.nodes;
   const values = tree.values;
   if (!(nodes instanceof NumpyArray) || !nodes.fields) throw new Error(`${where}: tree nodes are not a structured array`);
-  if (!(values instanceof NumpyArray) || values.shape.length !== 3) throw new Error(`${where}: tree values are not a (nodes, outputs, classes) array`);
+  if (!(values instanceof NumpyArray) || values.shape.length !== 3)
+    throw new Error(`${where}: tree values are not a (nodes, outputs, classes) array`);
   const f = nodes.fields;
   const nodeCount = nodes.shape[0];
   const [vNodes, vOutputs, vClasses] = values.shape;
@@ -483,13 +540,15 @@ function treeImportances(t: DecisionTreeArrays, nFeatures: number): Float64Array
     const l = t.childrenLeft[n];
     if (l === TREE_LEAF) continue;
     const r = t.childrenRight[n];
-    imp[t.feature[n]] += t.weightedNNodeSamples[n] * t.impurity[n]
-      - t.weightedNNodeSamples[l] * t.impurity[l]
-      - t.weightedNNodeSamples[r] * t.impurity[r];
+    imp[t.feature[n]] +=
+      t.weightedNNodeSamples[n] * t.impurity[n] - t.weightedNNodeSamples[l] * t.impurity[l] - t.weightedNNodeSamples[r] * t.impurity[r];
   }
   const root = t.weightedNNodeSamples[0];
   let sum = 0;
-  for (let i = 0; i < nFeatures; i++) { imp[i] /= root; sum += imp[i]; }
+  for (let i = 0; i < nFeatures; i++) {
+    imp[i] /= root;
+    sum += imp[i];
+  }
   if (sum > 0) for (let i = 0; i < nFeatures; i++) imp[i] /= sum;
   return imp;
 }
@@ -511,14 +570,18 @@ export class LabelEncoderModel {
     const index = new Map(this.classes.map((c, i) => [c, i]));
     return Int32Array.from(Array.from(labels), (l, i) => {
       const k = index.get(l);
-      if (k === undefined) throw new Error(`LabelEncoder: label ${JSON.stringify(l)} at position ${i} was not seen in fit (classes: ${this.classes.join(', ')})`);
+      if (k === undefined)
+        throw new Error(
+          `LabelEncoder: label ${JSON.stringify(l)} at position ${i} was not seen in fit (classes: ${this.classes.join(', ')})`,
+        );
       return k;
     });
   }
 
   inverseTransform(indices: ArrayLike<number>): Array<string | number> {
     return Array.from(indices, (k, i) => {
-      if (!Number.isInteger(k) || k < 0 || k >= this.classes.length) throw new Error(`LabelEncoder: index ${k} at position ${i} is out of range`);
+      if (!Number.isInteger(k) || k < 0 || k >= this.classes.length)
+        throw new Error(`LabelEncoder: index ${k} at position ${i} is out of range`);
       return this.classes[k];
     });
   }
@@ -529,14 +592,17 @@ export class LabelEncoderModel {
 
   static fromJSON(json: unknown, where = 'label encoder JSON'): LabelEncoderModel {
     const j = json as Partial<LabelEncoderJSON>;
-    if (!j || j.format !== LABEL_ENCODER_FORMAT || !Array.isArray(j.classes)) throw new Error(`${where}: not an ${LABEL_ENCODER_FORMAT} document`);
+    if (!j || j.format !== LABEL_ENCODER_FORMAT || !Array.isArray(j.classes))
+      throw new Error(`${where}: not an ${LABEL_ENCODER_FORMAT} document`);
     return new LabelEncoderModel(j.classes);
   }
 
   static fromSklearn(obj: PyObject, where: string): LabelEncoderModel {
     const c = attr(obj, 'classes_', where);
     if (!(c instanceof NumpyArray)) throw new Error(`${where}: LabelEncoder.classes_ is not an array`);
-    const classes = ArrayBuffer.isView(c.data) ? Array.from(c.data as ArrayLike<number | bigint>, Number) : (c.data as Array<string | number>);
+    const classes = ArrayBuffer.isView(c.data)
+      ? Array.from(c.data as ArrayLike<number | bigint>, Number)
+      : (c.data as Array<string | number>);
     return new LabelEncoderModel(classes);
   }
 }
@@ -547,8 +613,10 @@ export class LabelEncoderModel {
 export type SklearnValue = StandardScalerModel | ForestClassifierModel | LabelEncoderModel | string[] | unknown;
 
 const FOREST_CLASSES = new Set([
-  'sklearn.ensemble._forest.RandomForestClassifier', 'sklearn.ensemble._forest.ExtraTreesClassifier',
-  'sklearn.tree._classes.DecisionTreeClassifier', 'sklearn.tree._classes.ExtraTreeClassifier',
+  'sklearn.ensemble._forest.RandomForestClassifier',
+  'sklearn.ensemble._forest.ExtraTreesClassifier',
+  'sklearn.tree._classes.DecisionTreeClassifier',
+  'sklearn.tree._classes.ExtraTreeClassifier',
 ]);
 
 /**
@@ -581,7 +649,12 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
     seen.set(value, mapped);
     return mapped;
   }
-  if (value instanceof NumpyArray && !ArrayBuffer.isView(value.data) && value.shape.length === 1 && value.data.every((x) => typeof x === 'string')) {
+  if (
+    value instanceof NumpyArray &&
+    !ArrayBuffer.isView(value.data) &&
+    value.shape.length === 1 &&
+    value.data.every((x) => typeof x === 'string')
+  ) {
     return value.data as string[];
   }
   if (Array.isArray(value)) {
@@ -595,7 +668,12 @@ function mapValue(value: unknown, where: string, seen: Map<unknown, unknown>, de
     const out: Record<string, unknown> = {};
     seen.set(value, out);
     for (const [k, v] of pyDictItems(value)) {
-      Object.defineProperty(out, String(k), { value: mapValue(v, `${where}.${String(k)}`, seen, depth + 1, limits), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, String(k), {
+        value: mapValue(v, `${where}.${String(k)}`, seen, depth + 1, limits),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -631,7 +709,9 @@ async function loadSklearnUnwrapped(file: string, name: string, opts: LoadJoblib
     if (format === FOREST_FORMAT) return ForestClassifierModel.fromJSON(json, name);
     if (format === LABEL_ENCODER_FORMAT) return LabelEncoderModel.fromJSON(json, name);
     if (Array.isArray(json) && json.every((x) => typeof x === 'string')) return json as string[];
-    throw new Error(`${name}: unknown model JSON (format ${JSON.stringify(format)}); expected ${SCALER_FORMAT}, ${FOREST_FORMAT} or ${LABEL_ENCODER_FORMAT}`);
+    throw new Error(
+      `${name}: unknown model JSON (format ${JSON.stringify(format)}); expected ${SCALER_FORMAT}, ${FOREST_FORMAT} or ${LABEL_ENCODER_FORMAT}`,
+    );
   }
   return mapSklearn(await loadJoblib(file, opts), name, opts.limitOverrides);
 }

@@ -139,7 +139,9 @@ function storageOf(name: string, t: TorchTensorInput | TorchTensor): StorageOut 
  * Encodes a state dict (name → tensor, in order) as the bytes of a torch.save zip archive.
  * float16/bfloat16 TorchTensors are written as float32 (their `data`).
  */
-export function encodeTorchStateDict(stateDict: Map<string, TorchTensorInput | TorchTensor> | Record<string, TorchTensorInput | TorchTensor>): Uint8Array {
+export function encodeTorchStateDict(
+  stateDict: Map<string, TorchTensorInput | TorchTensor> | Record<string, TorchTensorInput | TorchTensor>,
+): Uint8Array {
   const entries = stateDict instanceof Map ? [...stateDict.entries()] : Object.entries(stateDict);
   if (entries.length === 0) throw new Error('encodeTorchStateDict: the state dict is empty');
   const p = new PickleBuilder().byte(0x80, 2).emptyOrderedDict().byte(0x28); // PROTO 2, OrderedDict(), MARK
@@ -182,6 +184,9 @@ export function encodeTorchStateDict(stateDict: Map<string, TorchTensorInput | T
 }
 
 /** Writes a state dict as a torch.save zip file (atomically). */
-export function saveTorchStateDict(file: string, stateDict: Map<string, TorchTensorInput | TorchTensor> | Record<string, TorchTensorInput | TorchTensor>): void {
+export function saveTorchStateDict(
+  file: string,
+  stateDict: Map<string, TorchTensorInput | TorchTensor> | Record<string, TorchTensorInput | TorchTensor>,
+): void {
   writeFileAtomic(file, encodeTorchStateDict(stateDict));
 }

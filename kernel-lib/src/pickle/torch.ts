@@ -91,7 +91,12 @@ type StorageValues = Float32Array | Float64Array | BigInt64Array | Int32Array | 
 class Storage {
   /** Set once a tensor owns `values` outright (so later views of the same storage copy). */
   handedOut = false;
-  constructor(readonly type: StorageType, readonly key: string, readonly numel: number, readonly values: StorageValues) {}
+  constructor(
+    readonly type: StorageType,
+    readonly key: string,
+    readonly numel: number,
+    readonly values: StorageValues,
+  ) {}
 }
 
 class TensorValue {
@@ -169,11 +174,14 @@ function rebuildTensor(name: string, args: unknown[], budgets: TensorBudgets): T
     throw new Error(`${name}: _rebuild_tensor_v2 with malformed size/stride`);
   }
   const numel = size.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(numel) || size.length > 64) throw new Error(`${name}: tensor view of size [${size.slice(0, 8)}${size.length > 8 ? ', …' : ''}] is malformed`);
+  if (!Number.isSafeInteger(numel) || size.length > 64)
+    throw new Error(`${name}: tensor view of size [${size.slice(0, 8)}${size.length > 8 ? ', …' : ''}] is malformed`);
   let maxIndex = offset;
   for (let d = 0; d < size.length; d++) if (size[d] > 0) maxIndex += (size[d] - 1) * stride[d];
   if (numel > 0 && (offset < 0 || maxIndex >= storage.numel)) {
-    throw new Error(`${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`);
+    throw new Error(
+      `${name}: tensor view (offset ${offset}, size [${size}], stride [${stride}]) exceeds storage '${storage.key}' of ${storage.numel} elements`,
+    );
   }
   const src = storage.values;
   const isInt = !(src instanceof Float32Array) && !(src instanceof Float64Array);
@@ -285,7 +293,12 @@ function plainExtra(v: unknown, seen = new Map<unknown, unknown>(), depth = 0): 
     const out: Record<string, unknown> = {};
     seen.set(v, out);
     for (const [k, x] of pyDictItems(v)) {
-      Object.defineProperty(out, String(k), { value: plainExtra(x, seen, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, String(k), {
+        value: plainExtra(x, seen, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -305,7 +318,8 @@ function parseTorchCheckpointUnwrapped(bytes: Uint8Array, name: string, opts: Lo
   const holdsTensors = (v: unknown): boolean => isPyDict(v) && flattenTensors(v, name).size > 0;
   let key: string | undefined;
   if (opts.key !== undefined) {
-    if (!holdsTensors(root[opts.key])) throw new Error(`${name}: no state dict under key '${opts.key}' (top-level keys: ${Object.keys(root).join(', ')})`);
+    if (!holdsTensors(root[opts.key]))
+      throw new Error(`${name}: no state dict under key '${opts.key}' (top-level keys: ${Object.keys(root).join(', ')})`);
     key = opts.key;
   } else if (!Object.values(root).some((v) => v instanceof TensorValue)) {
     key = STATE_DICT_KEYS.find((k) => holdsTensors(root[k]));
@@ -315,7 +329,8 @@ function parseTorchCheckpointUnwrapped(bytes: Uint8Array, name: string, opts: Lo
   const extra: Record<string, unknown> = {};
   if (key !== undefined) {
     for (const [k, v] of pyDictItems(root)) {
-      if (k !== key) Object.defineProperty(extra, String(k), { value: plainExtra(v), enumerable: true, writable: true, configurable: true });
+      if (k !== key)
+        Object.defineProperty(extra, String(k), { value: plainExtra(v), enumerable: true, writable: true, configurable: true });
     }
   }
   return { stateDict, stateDictKey: key, extra };
@@ -349,7 +364,9 @@ export function parseTorchStateDict(bytes: Uint8Array, name: string, opts: LoadT
 function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOptions): unknown {
   const limits = torchLimits(opts);
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
-    throw new Error(`${name}: unsupported legacy (non-zip) torch format; re-save it with torch >= 1.6 (torch.save with _use_new_zipfile_serialization=True)`);
+    throw new Error(
+      `${name}: unsupported legacy (non-zip) torch format; re-save it with torch >= 1.6 (torch.save with _use_new_zipfile_serialization=True)`,
+    );
   }
   if (!startsWith(bytes, ZIP_LOCAL_MAGIC) && !startsWith(bytes, ZIP_EMPTY_MAGIC)) {
     throw new Error(`${name}: not a torch zip archive (bad magic bytes)`);
@@ -363,14 +380,24 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
   const pkl = archive.read(pklName);
   if (startsWith(pkl, ZIP_LOCAL_MAGIC)) throw new Error(`${name}: nested archive in data.pkl is not allowed`);
   const byteorderName = `${prefix}byteorder`;
-  const byteorder = archive.has(byteorderName) && archive.entries.get(byteorderName)!.size <= 16 ? new TextDecoder().decode(archive.read(byteorderName)).trim() : archive.has(byteorderName) ? '?' : 'little';
+  const byteorder =
+    archive.has(byteorderName) && archive.entries.get(byteorderName)!.size <= 16
+      ? new TextDecoder().decode(archive.read(byteorderName)).trim()
+      : archive.has(byteorderName)
+        ? '?'
+        : 'little';
   if (byteorder !== 'little' && byteorder !== 'big') throw new Error(`${name}: unknown byteorder '${byteorder.slice(0, 16)}'`);
   const littleEndian = byteorder === 'little';
 
   const storages = new Map<string, Storage>();
   const budgets: TensorBudgets = {
     total: new Budget(name, 'TORCH_MAX_TENSOR_BYTES', limits.TORCH_MAX_TENSOR_BYTES, 'the tensors need more memory than allowed in total'),
-    views: new Budget(name, 'TORCH_MAX_VIEW_BYTES', limits.TORCH_MAX_VIEW_BYTES, 'tensors copied out of shared storages need more memory than allowed in total'),
+    views: new Budget(
+      name,
+      'TORCH_MAX_VIEW_BYTES',
+      limits.TORCH_MAX_VIEW_BYTES,
+      'tensors copied out of shared storages need more memory than allowed in total',
+    ),
   };
   const persistentLoad = (pid: unknown): Storage => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
@@ -445,7 +472,9 @@ function readTorchArchive(bytes: Uint8Array, name: string, opts: LoadTorchOption
     // A whole pickled nn.Module names its own classes: say what to save instead.
     const m = /pickle global '([\w.]+)' is not allowed/.exec((e as Error).message);
     if (m && /^[A-Z]/.test(m[1].split('.').pop() ?? '') && !m[1].startsWith('torch.')) {
-      throw new Error(`${(e as Error).message} (is this a whole pickled model? Save and load its state dict instead: torch.save(model.state_dict(), path))`);
+      throw new Error(
+        `${(e as Error).message} (is this a whole pickled model? Save and load its state dict instead: torch.save(model.state_dict(), path))`,
+      );
     }
     throw e;
   }

@@ -59,7 +59,11 @@ export interface PickleGlobal {
 
 /** A resolved global on the VM stack. */
 export class GlobalRef {
-  constructor(readonly module: string, readonly qualname: string, readonly impl: PickleGlobal) {}
+  constructor(
+    readonly module: string,
+    readonly qualname: string,
+    readonly impl: PickleGlobal,
+  ) {}
   get fullName(): string {
     return `${this.module}.${this.qualname}`;
   }
@@ -213,7 +217,11 @@ export class Unpickler implements PickleContext {
   private ops = 0;
   private totalBytes = 0;
 
-  constructor(readonly bytes: Uint8Array, private readonly opts: UnpickleOptions = {}, start = 0) {
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly opts: UnpickleOptions = {},
+    start = 0,
+  ) {
     this.name = opts.name ?? '<pickle>';
     this.pos = start;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -221,7 +229,12 @@ export class Unpickler implements PickleContext {
     this.named = resolveLimits(opts.limitOverrides);
     this.nesting = opts.nesting ?? 0;
     if (this.nesting > this.named.PICKLE_MAX_NESTING) {
-      throw limitError(this.name, 'PICKLE_MAX_NESTING', this.named.PICKLE_MAX_NESTING, `pickles nested more than ${this.named.PICKLE_MAX_NESTING} deep`);
+      throw limitError(
+        this.name,
+        'PICKLE_MAX_NESTING',
+        this.named.PICKLE_MAX_NESTING,
+        `pickles nested more than ${this.named.PICKLE_MAX_NESTING} deep`,
+      );
     }
   }
 
@@ -313,9 +326,7 @@ export class Unpickler implements PickleContext {
 
   private resolveGlobal(module: string, qualname: string): GlobalRef {
     const full = `${module}.${qualname}`;
-    const impl = this.opts.globals && Object.prototype.hasOwnProperty.call(this.opts.globals, full)
-      ? this.opts.globals[full]
-      : undefined;
+    const impl = this.opts.globals && Object.prototype.hasOwnProperty.call(this.opts.globals, full) ? this.opts.globals[full] : undefined;
     if (!impl) this.fail(`pickle global '${full}' is not allowed`);
     return new GlobalRef(module, qualname, impl);
   }
@@ -435,7 +446,8 @@ export class Unpickler implements PickleContext {
           proto = this.u8();
           if (proto > 5) this.fail(`unsupported pickle protocol ${proto}`);
           break;
-        case 0x95: { // FRAME: frames only group opcodes; reading stays sequential.
+        case 0x95: {
+          // FRAME: frames only group opcodes; reading stays sequential.
           const n = this.u64();
           if (this.pos + n > this.bytes.length) this.fail('unexpected end of pickle data');
           break;
@@ -491,7 +503,8 @@ export class Unpickler implements PickleContext {
           push(false);
           break;
         // ---- numbers
-        case 0x49: { // INT (protocol 0; "01"/"00" are True/False)
+        case 0x49: {
+          // INT (protocol 0; "01"/"00" are True/False)
           const s = this.line();
           if (s === '01') push(true);
           else if (s === '00') push(false);
@@ -507,7 +520,8 @@ export class Unpickler implements PickleContext {
         case 0x4d: // BININT2
           push(this.u16());
           break;
-        case 0x4c: { // LONG
+        case 0x4c: {
+          // LONG
           let s = this.line();
           if (s.endsWith('L')) s = s.slice(0, -1);
           push(this.parseInt(s));
@@ -516,13 +530,15 @@ export class Unpickler implements PickleContext {
         case 0x8a: // LONG1
           push(this.decodeLong(this.u8()));
           break;
-        case 0x8b: { // LONG4
+        case 0x8b: {
+          // LONG4
           const n = this.i32();
           if (n < 0) this.fail('negative LONG4 size');
           push(this.decodeLong(n));
           break;
         }
-        case 0x46: { // FLOAT
+        case 0x46: {
+          // FLOAT
           const s = this.line().trim();
           // Python's repr spells the specials inf / -inf / nan.
           const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, nan: NaN, '-nan': NaN };
@@ -531,7 +547,8 @@ export class Unpickler implements PickleContext {
           push(v);
           break;
         }
-        case 0x47: { // BINFLOAT (big-endian double)
+        case 0x47: {
+          // BINFLOAT (big-endian double)
           this.need(8);
           push(this.view.getFloat64(this.pos, false));
           this.pos += 8;
@@ -541,7 +558,8 @@ export class Unpickler implements PickleContext {
         case 0x53: // STRING (protocol 0 py2 str, quoted repr) → str (latin1)
           push(parseQuotedString(this.line(), this.name));
           break;
-        case 0x54: { // BINSTRING
+        case 0x54: {
+          // BINSTRING
           const n = this.i32();
           if (n < 0) this.fail('negative BINSTRING size');
           push(latin1(this.payload(n)));
@@ -590,13 +608,15 @@ export class Unpickler implements PickleContext {
         case 0x85: // TUPLE1
           push([pop()]);
           break;
-        case 0x86: { // TUPLE2
+        case 0x86: {
+          // TUPLE2
           const b = pop();
           const a = pop();
           push([a, b]);
           break;
         }
-        case 0x87: { // TUPLE3
+        case 0x87: {
+          // TUPLE3
           const c = pop();
           const b = pop();
           const a = pop();
@@ -606,18 +626,21 @@ export class Unpickler implements PickleContext {
         case 0x5d: // EMPTY_LIST
           push([]);
           break;
-        case 0x6c: { // LIST
+        case 0x6c: {
+          // LIST
           const items = popMark();
           this.checkSize(items.length, 'list');
           push(items);
           break;
         }
-        case 0x61: { // APPEND
+        case 0x61: {
+          // APPEND
           const v = pop();
           appendTo(top(), [v]);
           break;
         }
-        case 0x65: { // APPENDS
+        case 0x65: {
+          // APPENDS
           const items = popMark();
           appendTo(top(), items);
           break;
@@ -628,13 +651,15 @@ export class Unpickler implements PickleContext {
         case 0x64: // DICT
           push(makeDict(popMark()));
           break;
-        case 0x73: { // SETITEM
+        case 0x73: {
+          // SETITEM
           const v = pop();
           const k = pop();
           setItems(top(), [k, v]);
           break;
         }
-        case 0x75: { // SETITEMS
+        case 0x75: {
+          // SETITEMS
           const items = popMark();
           setItems(top(), items);
           break;
@@ -642,7 +667,8 @@ export class Unpickler implements PickleContext {
         case 0x8f: // EMPTY_SET
           push(new Set());
           break;
-        case 0x90: { // ADDITEMS
+        case 0x90: {
+          // ADDITEMS
           const items = popMark();
           const s = top();
           if (!(s instanceof Set)) this.fail(`ADDITEMS on ${describe(s)}`);
@@ -650,41 +676,47 @@ export class Unpickler implements PickleContext {
           for (const it of items) s.add(it);
           break;
         }
-        case 0x91: { // FROZENSET
+        case 0x91: {
+          // FROZENSET
           const items = popMark();
           this.checkSize(items.length, 'frozenset');
           push(new Set(items));
           break;
         }
         // ---- globals and object construction
-        case 0x63: { // GLOBAL
+        case 0x63: {
+          // GLOBAL
           const module = this.line();
           const qualname = this.line();
           push(this.resolveGlobal(module, qualname));
           break;
         }
-        case 0x93: { // STACK_GLOBAL
+        case 0x93: {
+          // STACK_GLOBAL
           const qualname = pop();
           const module = pop();
           if (typeof module !== 'string' || typeof qualname !== 'string') this.fail('STACK_GLOBAL with non-str names');
           push(this.resolveGlobal(module, qualname));
           break;
         }
-        case 0x52: { // REDUCE
+        case 0x52: {
+          // REDUCE
           const args = pop();
           const callable = pop();
           if (!Array.isArray(args)) this.fail('REDUCE arguments are not a tuple');
           push(this.callGlobal(callable, args));
           break;
         }
-        case 0x81: { // NEWOBJ
+        case 0x81: {
+          // NEWOBJ
           const args = pop();
           const cls = pop();
           if (!Array.isArray(args)) this.fail('NEWOBJ arguments are not a tuple');
           push(this.createInstance(cls, args, {}));
           break;
         }
-        case 0x92: { // NEWOBJ_EX
+        case 0x92: {
+          // NEWOBJ_EX
           const kwargs = pop();
           const args = pop();
           const cls = pop();
@@ -692,30 +724,36 @@ export class Unpickler implements PickleContext {
           push(this.createInstance(cls, args, kwargs));
           break;
         }
-        case 0x69: { // INST (protocol 0)
+        case 0x69: {
+          // INST (protocol 0)
           const module = this.line();
           const qualname = this.line();
           const args = popMark();
           push(this.createInstance(this.resolveGlobal(module, qualname), args, {}));
           break;
         }
-        case 0x6f: { // OBJ
+        case 0x6f: {
+          // OBJ
           const items = popMark();
           if (items.length === 0) this.fail('OBJ without a class (malformed pickle)');
           push(this.createInstance(items[0], items.slice(1), {}));
           break;
         }
-        case 0x62: { // BUILD
+        case 0x62: {
+          // BUILD
           const state = pop();
           const obj = pop();
           push(this.build(obj, state));
           break;
         }
-        case 0x82: case 0x83: case 0x84: // EXT1/2/4
+        case 0x82:
+        case 0x83:
+        case 0x84: // EXT1/2/4
           this.fail('pickle extension registry codes (EXT1/EXT2/EXT4) are not allowed');
           break;
         // ---- persistent ids
-        case 0x50: { // PERSID
+        case 0x50: {
+          // PERSID
           const pid = this.line();
           push(this.persistent(pid));
           break;
@@ -813,7 +851,18 @@ function parseQuotedString(s: string, name: string): string {
   return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, e: string) => {
     if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
-    const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v' };
+    const simple: Record<string, string> = {
+      n: '\n',
+      r: '\r',
+      t: '\t',
+      '\\': '\\',
+      "'": "'",
+      '"': '"',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+    };
     return simple[e] ?? `\\${e}`;
   });
 }

@@ -15,7 +15,10 @@ import { quoteName } from '../browser/text';
 
 /** Header columns for a message: quoted (control characters escaped), the first 20 only. */
 function headerText(header: string[]): string {
-  const shown = header.slice(0, 20).map((h) => quoteName(h, 60)).join(',');
+  const shown = header
+    .slice(0, 20)
+    .map((h) => quoteName(h, 60))
+    .join(',');
   return header.length > 20 ? `${shown},… (${header.length} columns)` : shown;
 }
 
@@ -56,17 +59,22 @@ export function validatePowerColumns(source: string, time: Float64Array, signals
     if (signals[c].length !== n) throw new Error(`${source}: column '${POWER_SIGNALS[c]}' has ${signals[c].length} values, Time has ${n}`);
     const col = signals[c];
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(col[i])) throw new Error(`${source}: row ${i + 1}, column '${POWER_SIGNALS[c]}': value ${col[i]} is not a finite number`);
+      if (!Number.isFinite(col[i]))
+        throw new Error(`${source}: row ${i + 1}, column '${POWER_SIGNALS[c]}': value ${col[i]} is not a finite number`);
     }
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(time[i])) throw new Error(`${source}: row ${i + 1}, column 'Time': value ${time[i]} is not a finite number`);
   }
   const sampleTime = time[1] - time[0];
-  if (!(sampleTime > 0)) throw new Error(`${source}: row 2, column 'Time': ${time[1]} is not greater than the previous time ${time[0]} (Time must increase)`);
+  if (!(sampleTime > 0))
+    throw new Error(`${source}: row 2, column 'Time': ${time[1]} is not greater than the previous time ${time[0]} (Time must increase)`);
   for (let i = 1; i < n; i++) {
     const dt = time[i] - time[i - 1];
-    if (!(dt > 0)) throw new Error(`${source}: row ${i + 1}, column 'Time': ${time[i]} is not greater than the previous time ${time[i - 1]} (Time must increase)`);
+    if (!(dt > 0))
+      throw new Error(
+        `${source}: row ${i + 1}, column 'Time': ${time[i]} is not greater than the previous time ${time[i - 1]} (Time must increase)`,
+      );
     if (Math.abs(dt - sampleTime) > tol * sampleTime) {
       throw new Error(
         `${source}: row ${i + 1}, column 'Time': step ${dt.toPrecision(6)} s differs from the sample time ${sampleTime.toPrecision(6)} s by more than ${tol * 100}% (irregular sampling; resample first)`,
@@ -77,7 +85,12 @@ export function validatePowerColumns(source: string, time: Float64Array, signals
 }
 
 /** Build PowerData from columns (generated data, notebooks); validates like the file readers. */
-export function powerDataFromColumns(source: string, time: ArrayLike<number>, signals: Record<PowerSignal, ArrayLike<number>>, opts: PowerDataOptions = {}): PowerData {
+export function powerDataFromColumns(
+  source: string,
+  time: ArrayLike<number>,
+  signals: Record<PowerSignal, ArrayLike<number>>,
+  opts: PowerDataOptions = {},
+): PowerData {
   const t = Float64Array.from(time);
   const cols = POWER_SIGNALS.map((name) => {
     const col = signals[name];
@@ -136,7 +149,9 @@ export function parsePowerCsv(text: string, source: string, opts: PowerDataOptio
   const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
   const missing = want.filter((c) => !header.includes(c));
   if (missing.length) {
-    throw new Error(`${source}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (header: ${headerText(header)}; expected Time,Va,Vb,Vc,Ia,Ib,Ic)`);
+    throw new Error(
+      `${source}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (header: ${headerText(header)}; expected Time,Va,Vb,Vc,Ia,Ib,Ic)`,
+    );
   }
   const idx = want.map((c) => header.indexOf(c));
   const rows: number[][] = want.map(() => []);
@@ -147,10 +162,12 @@ export function parsePowerCsv(text: string, source: string, opts: PowerDataOptio
     const row = rows[0].length + 1;
     for (let k = 0; k < want.length; k++) {
       const raw = cells[idx[k]];
-      if (raw === undefined) throw new Error(`${source}: row ${row} (line ${li + 1}) has ${cells.length} cells; column '${want[k]}' is missing`);
+      if (raw === undefined)
+        throw new Error(`${source}: row ${row} (line ${li + 1}) has ${cells.length} cells; column '${want[k]}' is missing`);
       const v = parseCell(raw);
       if (Number.isNaN(v)) {
-        const what = raw.trim() === '' ? 'empty cell' : /^[+-]?nan$/i.test(raw.trim()) ? 'NaN' : `${quoteName(raw.trim(), 60)} is not a number`;
+        const what =
+          raw.trim() === '' ? 'empty cell' : /^[+-]?nan$/i.test(raw.trim()) ? 'NaN' : `${quoteName(raw.trim(), 60)} is not a number`;
         throw new Error(`${source}: row ${row} (line ${li + 1}), column '${want[k]}': ${what}`);
       }
       rows[k].push(v);
@@ -182,9 +199,15 @@ async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<P
   checkParquetRows(file, meta, ab.byteLength);
   const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
   const missing = want.filter((c) => !names.includes(c));
-  if (missing.length) throw new Error(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${headerText(names)})`);
+  if (missing.length)
+    throw new Error(
+      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${headerText(names)})`,
+    );
   // Page headers size hyparquet's arrays: checked before any page is decoded.
-  checkParquetPages(file, new Uint8Array(ab), meta, want, { decompress: hyparquetDecompressor(compressors, snappyUncompress), maxDefinitionLevels: levels });
+  checkParquetPages(file, new Uint8Array(ab), meta, want, {
+    decompress: hyparquetDecompressor(compressors, snappyUncompress),
+    maxDefinitionLevels: levels,
+  });
   let rows: Array<Record<string, unknown>>;
   try {
     rows = (await parquetReadObjects({ file: ab, metadata: meta, columns: want, compressors })) as Array<Record<string, unknown>>;
@@ -197,7 +220,12 @@ async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<P
       const raw = rows[i][want[k]];
       const v = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
       if (Number.isNaN(v)) {
-        const what = raw === null || raw === undefined ? 'missing value' : typeof raw === 'number' ? 'NaN' : `${quoteName(String(raw), 60)} is not a number`;
+        const what =
+          raw === null || raw === undefined
+            ? 'missing value'
+            : typeof raw === 'number'
+              ? 'NaN'
+              : `${quoteName(String(raw), 60)} is not a number`;
         throw new Error(`${file}: row ${i + 1}, column '${want[k]}': ${what}`);
       }
       cols[k][i] = v;

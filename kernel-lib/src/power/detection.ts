@@ -19,7 +19,13 @@ import { loadDetector } from './detector-io';
 import { loadClassNames, loadPowerClassifier, loadPowerScaler } from './models';
 import { analyzePowerData, POWER_DEFAULTS, type PowerAnalysis } from './pipeline';
 import { writePowerResults } from './report';
-import { classifyIntervalsTransformer, loadTransformerClassifier, transformerPredictionsJson, type TransformerClassifier, type TransformerPrediction } from './transformer-classifier';
+import {
+  classifyIntervalsTransformer,
+  loadTransformerClassifier,
+  transformerPredictionsJson,
+  type TransformerClassifier,
+  type TransformerPrediction,
+} from './transformer-classifier';
 
 export interface PowerDetectionConfig {
   /** Time,Va,Vb,Vc,Ia,Ib,Ic CSV or parquet. */
@@ -77,16 +83,22 @@ export interface PowerDetectionResult {
 /** Checks that need no file: a bad value fails before anything loads. */
 export function checkPowerDetectionConfig(c: PowerDetectionConfig): void {
   const percentile = c.percentile ?? POWER_DEFAULTS.percentile;
-  if (!(percentile >= 0 && percentile <= 100)) throw new FieldError('percentile', (f) => `option ${f('percentile')} must be within [0, 100], got ${percentile}`);
+  if (!(percentile >= 0 && percentile <= 100))
+    throw new FieldError('percentile', (f) => `option ${f('percentile')} must be within [0, 100], got ${percentile}`);
   const maxGap = c.max_gap ?? POWER_DEFAULTS.maxGap;
   if (!(maxGap >= 0)) throw new FieldError('max_gap', (f) => `option ${f('max_gap')} must be ≥ 0, got ${maxGap}`);
-  if (c.batch_size !== undefined && !(c.batch_size >= 1)) throw new FieldError('batch_size', (f) => `option ${f('batch_size')} must be ≥ 1`);
-  if (c.threads !== undefined && !(c.threads >= 1)) throw new FieldError('threads', (f) => `option ${f('threads')} must be ≥ 1, got ${c.threads}`);
-  if (c.classifier_scaler && !c.classifier) throw new FieldError(['classifier_scaler', 'classifier'], (f) => `option ${f('classifier_scaler')} needs ${f('classifier')}`);
-  if (fs.existsSync(c.out) && !fs.statSync(c.out).isDirectory()) throw new FieldError('out', (f) => `option ${f('out')}: ${c.out} exists and is not a directory`);
+  if (c.batch_size !== undefined && !(c.batch_size >= 1))
+    throw new FieldError('batch_size', (f) => `option ${f('batch_size')} must be ≥ 1`);
+  if (c.threads !== undefined && !(c.threads >= 1))
+    throw new FieldError('threads', (f) => `option ${f('threads')} must be ≥ 1, got ${c.threads}`);
+  if (c.classifier_scaler && !c.classifier)
+    throw new FieldError(['classifier_scaler', 'classifier'], (f) => `option ${f('classifier_scaler')} needs ${f('classifier')}`);
+  if (fs.existsSync(c.out) && !fs.statSync(c.out).isDirectory())
+    throw new FieldError('out', (f) => `option ${f('out')}: ${c.out} exists and is not a directory`);
   if (c.threshold !== undefined && c.threshold !== 'suggested') {
     const t = Number(c.threshold);
-    if (!Number.isFinite(t) || t < 0) throw new FieldError('threshold', (f) => `option ${f('threshold')} expects a number ≥ 0 or 'suggested', got '${c.threshold}'`);
+    if (!Number.isFinite(t) || t < 0)
+      throw new FieldError('threshold', (f) => `option ${f('threshold')} expects a number ≥ 0 or 'suggested', got '${c.threshold}'`);
   }
 }
 
@@ -138,7 +150,10 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
   const classNames = config.class_names ? await loadClassNames(config.class_names) : undefined;
   const transformerDir = config.classifier_transformer;
   if (transformerDir && !fs.existsSync(transformerDir)) {
-    throw new FieldError('classifier_transformer', (f) => `${transformerDir}: transformer classifier directory not found (${f('classifier_transformer')})`);
+    throw new FieldError(
+      'classifier_transformer',
+      (f) => `${transformerDir}: transformer classifier directory not found (${f('classifier_transformer')})`,
+    );
   }
 
   await initBackend({ backend: config.backend ?? 'auto', log: Boolean(config.log) });
@@ -158,7 +173,11 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
   if (config.threshold !== undefined) {
     const suggested = Number((detector.meta?.training as { suggested_threshold?: number } | undefined)?.suggested_threshold);
     if (config.threshold === 'suggested' && !Number.isFinite(suggested)) {
-      throw new FieldError('threshold', (f) => `option ${f('threshold')} suggested: ${config.detector} has no suggested threshold (only detectors trained by \`power train\` do)`);
+      throw new FieldError(
+        'threshold',
+        (f) =>
+          `option ${f('threshold')} suggested: ${config.detector} has no suggested threshold (only detectors trained by \`power train\` do)`,
+      );
     }
     threshold = config.threshold === 'suggested' ? suggested : Number(config.threshold);
   }
@@ -188,7 +207,9 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
       const file = path.join(outDir, 'transformer_predictions.json');
       writeFileAtomic(file, JSON.stringify(transformerPredictionsJson(clf, predictions), null, 2) + '\n');
       transformer = { file, predictions };
-      log(`power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${p.confidence.toFixed(3)}`).join(', ') || 'no intervals'}`);
+      log(
+        `power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${p.confidence.toFixed(3)}`).join(', ') || 'no intervals'}`,
+      );
     } finally {
       clf.model.dispose();
     }
@@ -211,7 +232,14 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
   const elapsed_s = (Date.now() - t0) / 1000;
   await writeManifest(outDir, {
     kind: 'power-detect',
-    config: { sequence_length: sequenceLength, percentile, threshold: config.threshold ?? null, max_gap: maxGap, batch_size: batchSize, models },
+    config: {
+      sequence_length: sequenceLength,
+      percentile,
+      threshold: config.threshold ?? null,
+      max_gap: maxGap,
+      batch_size: batchSize,
+      models,
+    },
     inputs: [
       { path: config.data, role: 'data' },
       ...Object.entries(models)

@@ -40,7 +40,11 @@ export interface LoadedDetector {
 }
 
 /** Save a detector directory atomically (a crash never leaves a half-written model). */
-export async function saveDetector(dir: string, model: tf.LayersModel, meta: Omit<DetectorMeta, 'format' | 'signals' | 'sequence_length'> & { sequence_length?: number } = {}): Promise<void> {
+export async function saveDetector(
+  dir: string,
+  model: tf.LayersModel,
+  meta: Omit<DetectorMeta, 'format' | 'signals' | 'sequence_length'> & { sequence_length?: number } = {},
+): Promise<void> {
   const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve, reject) => {
     model
       .save(
@@ -52,7 +56,10 @@ export async function saveDetector(dir: string, model: tf.LayersModel, meta: Omi
       .catch(reject);
   });
   const weightData = artifacts.weightData;
-  const bytes = weightData instanceof ArrayBuffer ? new Uint8Array(weightData) : new Uint8Array(tf.io.concatenateArrayBuffers(weightData as ArrayBuffer[]));
+  const bytes =
+    weightData instanceof ArrayBuffer
+      ? new Uint8Array(weightData)
+      : new Uint8Array(tf.io.concatenateArrayBuffers(weightData as ArrayBuffer[]));
   const sequenceLength = meta.sequence_length ?? Number(model.inputs[0].shape[1]);
   const full: DetectorMeta = { format: DETECTOR_FORMAT, sequence_length: sequenceLength, signals: [...POWER_SIGNALS], ...meta };
   await writeDirAtomic(dir, (tmp) => {
@@ -71,12 +78,17 @@ export async function saveDetector(dir: string, model: tf.LayersModel, meta: Omi
 
 async function loadTfjsDir(dir: string): Promise<tf.LayersModel> {
   const modelPath = path.join(dir, 'model.json');
-  const json = readJsonFile(modelPath, "the detector's model.json") as { modelTopology?: object; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> } | null;
-  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${modelPath}: not a tfjs layers model (modelTopology/weightsManifest missing)`);
+  const json = readJsonFile(modelPath, "the detector's model.json") as {
+    modelTopology?: object;
+    weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  } | null;
+  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new Error(`${modelPath}: not a tfjs layers model (modelTopology/weightsManifest missing)`);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
-    if (!group || !Array.isArray(group.weights) || !Array.isArray(group.paths)) throw new Error(`${modelPath}: malformed weightsManifest group`);
+    if (!group || !Array.isArray(group.weights) || !Array.isArray(group.paths))
+      throw new Error(`${modelPath}: malformed weightsManifest group`);
     for (const w of group.weights) {
       const shapeOk = w && Array.isArray(w.shape) && w.shape.length <= 16 && w.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
       if (!shapeOk || typeof w.name !== 'string') throw new Error(`${modelPath}: malformed weight spec in weightsManifest`);
@@ -84,7 +96,8 @@ async function loadTfjsDir(dir: string): Promise<tf.LayersModel> {
     }
     for (const p of group.paths) {
       // Weights live beside model.json: a path leaving the directory is refused.
-      if (typeof p !== 'string' || p.includes('..') || path.isAbsolute(p)) throw new Error(`${modelPath}: weights path ${JSON.stringify(String(p)).slice(0, 80)} is not a file beside model.json`);
+      if (typeof p !== 'string' || p.includes('..') || path.isAbsolute(p))
+        throw new Error(`${modelPath}: weights path ${JSON.stringify(String(p)).slice(0, 80)} is not a file beside model.json`);
       const f = path.join(dir, p);
       if (!fs.existsSync(f)) throw new Error(`${f}: weights file listed in model.json is missing`);
       buffers.push(fs.readFileSync(f));
@@ -98,9 +111,12 @@ async function loadTfjsDir(dir: string): Promise<tf.LayersModel> {
     off += b.length;
   }
   const need = specs.reduce((s, w) => s + w.shape.reduce((a, d) => a * d, 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1), 0);
-  if (need !== total) throw new Error(`${dir}: weights hold ${total} bytes, model.json describes ${need} (truncated or mismatched weights.bin)`);
+  if (need !== total)
+    throw new Error(`${dir}: weights hold ${total} bytes, model.json describes ${need} (truncated or mismatched weights.bin)`);
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }),
+    );
   } catch (e) {
     throw new Error(`${modelPath}: cannot build the model (${(e as Error).message})`);
   }
@@ -126,19 +142,29 @@ async function loadDetectorUnwrapped(file: string, opts: LoadKerasOptions): Prom
     return { model: k.model, sequenceLength: k.inputShape[0], source: file, meta: undefined };
   }
   const dir = stat.isDirectory() ? file : path.dirname(file);
-  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`${file}: not a detector (expected a Keras .h5 file or a directory with model.json)`);
+  if (!fs.existsSync(path.join(dir, 'model.json')))
+    throw new Error(`${file}: not a detector (expected a Keras .h5 file or a directory with model.json)`);
   const model = await loadTfjsDir(dir);
   let meta: DetectorMeta | undefined;
   const metaPath = path.join(dir, 'detector.json');
   if (fs.existsSync(metaPath)) {
     const raw = readJsonFile(metaPath, 'detector.json') as DetectorMeta | null;
     if (!raw || typeof raw !== 'object' || raw.format !== DETECTOR_FORMAT) {
-      throw new Error(`${metaPath}: unknown format ${JSON.stringify(String((raw as { format?: unknown } | null)?.format)).slice(0, 80)} (expected ${DETECTOR_FORMAT})`);
+      throw new Error(
+        `${metaPath}: unknown format ${JSON.stringify(String((raw as { format?: unknown } | null)?.format)).slice(0, 80)} (expected ${DETECTOR_FORMAT})`,
+      );
     }
     meta = raw;
   }
   const sc = meta?.scaler;
-  if (sc !== undefined && (!sc || !Array.isArray(sc.mean) || !Array.isArray(sc.scale) || sc.mean.length !== sc.scale.length || ![...sc.mean, ...sc.scale].every((v) => typeof v === 'number'))) {
+  if (
+    sc !== undefined &&
+    (!sc ||
+      !Array.isArray(sc.mean) ||
+      !Array.isArray(sc.scale) ||
+      sc.mean.length !== sc.scale.length ||
+      ![...sc.mean, ...sc.scale].every((v) => typeof v === 'number'))
+  ) {
     throw new Error(`${metaPath}: scaler needs numeric 'mean' and 'scale' arrays of equal length`);
   }
   const scaler = sc ? { mean: Float64Array.from(sc.mean), scale: Float64Array.from(sc.scale), featureNames: sc.feature_names } : undefined;

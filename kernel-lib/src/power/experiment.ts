@@ -63,7 +63,12 @@ export interface PowerExperimentResult {
   confusion: { labels: string[]; matrix: number[][] };
   featureImportance: Array<{ feature: string; impurity: number; permutation: number }>;
   timings: Record<string, number>;
-  models: { detector: tf.LayersModel; scaler: StandardScalerModel; classifier: ForestClassifierModel; classifierScaler: StandardScalerModel };
+  models: {
+    detector: tf.LayersModel;
+    scaler: StandardScalerModel;
+    classifier: ForestClassifierModel;
+    classifierScaler: StandardScalerModel;
+  };
 }
 
 function overlap(a: [number, number], b: [number, number]): number {
@@ -71,7 +76,11 @@ function overlap(a: [number, number], b: [number, number]): number {
 }
 
 /** Score detections against injected faults. */
-export function matchFaults(recording: number, faults: InjectedFault[], analysis: PowerAnalysis): { matches: FaultMatch[]; falseAlarms: number } {
+export function matchFaults(
+  recording: number,
+  faults: InjectedFault[],
+  analysis: PowerAnalysis,
+): { matches: FaultMatch[]; falseAlarms: number } {
   const matches = faults.map((fault) => {
     let best = -1;
     let bestOv = 0;
@@ -84,7 +93,14 @@ export function matchFaults(recording: number, faults: InjectedFault[], analysis
     });
     if (best < 0) return { recording, fault, detected: false };
     const p = analysis.predictions[best];
-    return { recording, fault, detected: true, predicted: p?.predicted_fault, confidence: p?.confidence, interval: analysis.mergedIntervals[best] };
+    return {
+      recording,
+      fault,
+      detected: true,
+      predicted: p?.predicted_fault,
+      confidence: p?.confidence,
+      interval: analysis.mergedIntervals[best],
+    };
   });
   const falseAlarms = analysis.mergedIntervals.filter((iv) => !faults.some((f) => overlap(iv, [f.start, f.end]) > 0)).length;
   return { matches, falseAlarms };
@@ -114,18 +130,28 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
     maxWindows: 3000,
     seed,
     ...opts.detector,
-    onEpoch: (e) => log(`detector epoch ${e.epoch}: loss ${e.loss.toExponential(3)} val ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`),
+    onEpoch: (e) =>
+      log(`detector epoch ${e.epoch}: loss ${e.loss.toExponential(3)} val ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`),
   });
   lap('train_detector_s');
   const threshold = (opts.thresholdFactor ?? 2) * trained.validationMse.max;
-  log(`detector: best epoch ${trained.bestEpoch}, validation MSE max ${trained.validationMse.max.toExponential(3)} → threshold ${threshold.toExponential(3)}`);
+  log(
+    `detector: best epoch ${trained.bestEpoch}, validation MSE max ${trained.validationMse.max.toExponential(3)} → threshold ${threshold.toExponential(3)}`,
+  );
 
   // 2. Classifier on labelled intervals from separate recordings.
   const nRec = opts.classifierRecordings ?? 20;
   const perRec = opts.faultsPerRecording ?? 10;
   const duration = opts.trainDuration ?? perRec * 0.4;
-  const recordings = Array.from({ length: nRec }, (_, r) => generatePowerData({ ...synth, seed: seed * 1000 + 100 + r, duration, nFaults: perRec }));
-  const { classifier, classifierScaler, rows, trainAccuracy: trainAcc } = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: opts.nEstimators ?? 100, seed });
+  const recordings = Array.from({ length: nRec }, (_, r) =>
+    generatePowerData({ ...synth, seed: seed * 1000 + 100 + r, duration, nFaults: perRec }),
+  );
+  const {
+    classifier,
+    classifierScaler,
+    rows,
+    trainAccuracy: trainAcc,
+  } = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: opts.nEstimators ?? 100, seed });
   const imp = classifier.featureImportances;
   lap('train_classifier_s');
   log(`classifier: ${rows.length} intervals, training accuracy ${trainAcc.toFixed(3)}`);
@@ -141,7 +167,11 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
   for (let r = 0; r < nTest; r++) {
     const rec = generatePowerData({ ...synth, seed: seed * 1000 + 500 + r, duration: opts.testDuration ?? perRec * 0.4, nFaults: perRec });
     const maxGap = opts.maxGap ?? Math.round(0.05 / rec.data.sampleTime);
-    const analysis = await analyzePowerData(rec.data, { detector: trained.model, scaler: trained.scaler, classifier, classifierScaler }, { sequenceLength: L, maxGap, threshold });
+    const analysis = await analyzePowerData(
+      rec.data,
+      { detector: trained.model, scaler: trained.scaler, classifier, classifierScaler },
+      { sequenceLength: L, maxGap, threshold },
+    );
     const m = matchFaults(r, rec.faults, analysis);
     matches.push(...m.matches);
     for (const x of m.matches) {
@@ -150,18 +180,37 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
       heldOutLabels.push(x.fault.type);
     }
     falseAlarms += m.falseAlarms;
-    log(`test recording ${r}: ${analysis.mergedIntervals.length} intervals, ${m.matches.filter((x) => x.detected).length}/${rec.faults.length} faults found, ${m.falseAlarms} false alarms`);
+    log(
+      `test recording ${r}: ${analysis.mergedIntervals.length} intervals, ${m.matches.filter((x) => x.detected).length}/${rec.faults.length} faults found, ${m.falseAlarms} false alarms`,
+    );
   }
   lap('test_s');
   const Xh = classifierScaler.transform(featureMatrix(heldOut, POWER_FEATURE_NAMES), POWER_FEATURE_NAMES.length);
-  const perm = heldOut.length > 1 ? permutationImportance(classifier, Xh.map((v) => (Number.isFinite(v) ? v : 0)), heldOut.length, heldOutLabels, { nRepeats: 5, seed }).mean : new Float64Array(POWER_FEATURE_NAMES.length);
+  const perm =
+    heldOut.length > 1
+      ? permutationImportance(
+          classifier,
+          Xh.map((v) => (Number.isFinite(v) ? v : 0)),
+          heldOut.length,
+          heldOutLabels,
+          { nRepeats: 5, seed },
+        ).mean
+      : new Float64Array(POWER_FEATURE_NAMES.length);
   const detected = matches.filter((m) => m.detected).length;
   const correct = matches.filter((m) => m.predicted === m.fault.type).length;
   const cls = [...FAULT_TYPES] as string[];
   const predLabels = [...cls, 'missed'];
-  const matrix = cls.map((tr) => predLabels.map((pr) => matches.filter((m) => m.fault.type === tr && (m.predicted ?? 'missed') === pr).length));
+  const matrix = cls.map((tr) =>
+    predLabels.map((pr) => matches.filter((m) => m.fault.type === tr && (m.predicted ?? 'missed') === pr).length),
+  );
   return {
-    detector: { history: trained.history, bestEpoch: trained.bestEpoch, stoppedEarly: trained.stoppedEarly, validationMse: trained.validationMse, config: trained.config },
+    detector: {
+      history: trained.history,
+      bestEpoch: trained.bestEpoch,
+      stoppedEarly: trained.stoppedEarly,
+      validationMse: trained.validationMse,
+      config: trained.config,
+    },
     threshold,
     classifierTrainRows: rows.length,
     classifierTrainAccuracy: trainAcc,
@@ -170,14 +219,19 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
     accuracy: correct / matches.length,
     falseAlarms,
     confusion: { labels: predLabels, matrix },
-    featureImportance: POWER_FEATURE_NAMES.map((feature, j) => ({ feature, impurity: imp[j], permutation: perm[j] })).sort((a, b) => b.impurity - a.impurity),
+    featureImportance: POWER_FEATURE_NAMES.map((feature, j) => ({ feature, impurity: imp[j], permutation: perm[j] })).sort(
+      (a, b) => b.impurity - a.impurity,
+    ),
     timings,
     models: { detector: trained.model, scaler: trained.scaler, classifier, classifierScaler },
   };
 }
 
 /** Markdown summary of an experiment (docs/power-experiment.md). */
-export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { title?: string; command?: string; backend?: string } = {}): string {
+export function powerExperimentMarkdown(
+  res: PowerExperimentResult,
+  opts: { title?: string; command?: string; backend?: string } = {},
+): string {
   const pct = (v: number): string => formatPercent(v, 1);
   const lines = [`# ${mdText(opts.title ?? 'Power-system pipeline on generated faults')}`, ''];
   if (opts.command) lines.push(`Reproduce: \`${opts.command}\``, '');
@@ -186,7 +240,9 @@ export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { titl
       `best epoch ${res.detector.bestEpoch} of ${res.detector.history.length}${res.detector.stoppedEarly ? ' (early stop)' : ''}`,
     `- threshold: ${res.threshold.toExponential(3)} (2 × max validation MSE ${res.detector.validationMse.max.toExponential(3)})`,
     `- classifier: random forest trained here on ${res.classifierTrainRows} labelled intervals (training accuracy ${pct(res.classifierTrainAccuracy)})`,
-    `- backend: ${opts.backend ?? 'n/a'}; timings (s, 2 shared cores, pessimistic): ${Object.entries(res.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
+    `- backend: ${opts.backend ?? 'n/a'}; timings (s, 2 shared cores, pessimistic): ${Object.entries(res.timings)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}`,
     '',
     '## Results on unseen recordings',
     '',
@@ -213,7 +269,12 @@ export function powerExperimentMarkdown(res: PowerExperimentResult, opts: { titl
     '',
     markdownTable(
       ['epoch', 'loss', 'val_loss', { md: 'elapsed (s)' }],
-      res.detector.history.map((h) => [h.epoch, { md: h.loss.toExponential(3) }, { md: h.val_loss.toExponential(3) }, { md: h.elapsed_s.toFixed(1) }]),
+      res.detector.history.map((h) => [
+        h.epoch,
+        { md: h.loss.toExponential(3) },
+        { md: h.val_loss.toExponential(3) },
+        { md: h.elapsed_s.toFixed(1) },
+      ]),
     ),
   );
   return lines.join('\n') + '\n';

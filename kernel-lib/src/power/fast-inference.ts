@@ -167,7 +167,14 @@ function stageFor(layer: tf.layers.Layer, T: number, owned: tf.Tensor[]): Stage 
         const f = runLstm(fp, x as tf.Tensor3D);
         const b = runLstm(bp, x as tf.Tensor3D);
         const axis = f.rank - 1;
-        const out = mode === 'concat' ? tf.concat([f, b], axis) : mode === 'sum' ? tf.add(f, b) : mode === 'mul' ? tf.mul(f, b) : tf.mul(tf.add(f, b), 0.5);
+        const out =
+          mode === 'concat'
+            ? tf.concat([f, b], axis)
+            : mode === 'sum'
+              ? tf.add(f, b)
+              : mode === 'mul'
+                ? tf.mul(f, b)
+                : tf.mul(tf.add(f, b), 0.5);
         f.dispose();
         b.dispose();
         return out;

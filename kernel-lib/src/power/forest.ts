@@ -146,14 +146,18 @@ export function trainRandomForest(X: Float64Array, nRows: number, labels: string
   const F = X.length / nRows;
   if (!Number.isInteger(F) || F < 1) throw new Error(`random forest: X has ${X.length} values, not a multiple of ${nRows} rows`);
   for (let i = 0; i < X.length; i++) {
-    if (!Number.isFinite(X[i])) throw new Error(`random forest: row ${Math.floor(i / F)}, feature ${opts.featureNames?.[i % F] ?? i % F} is not finite`);
+    if (!Number.isFinite(X[i]))
+      throw new Error(`random forest: row ${Math.floor(i / F)}, feature ${opts.featureNames?.[i % F] ?? i % F} is not finite`);
   }
   const classes = [...new Set(labels)].sort();
   const y = Int32Array.from(labels, (l) => classes.indexOf(l));
   const K = classes.length;
   const nTrees = opts.nEstimators ?? 100;
   const mf = opts.maxFeatures ?? 'sqrt';
-  const mtry = Math.max(1, Math.min(F, mf === 'sqrt' ? Math.floor(Math.sqrt(F)) : mf === 'log2' ? Math.floor(Math.log2(F)) : mf === 'all' ? F : Math.floor(mf)));
+  const mtry = Math.max(
+    1,
+    Math.min(F, mf === 'sqrt' ? Math.floor(Math.sqrt(F)) : mf === 'log2' ? Math.floor(Math.log2(F)) : mf === 'all' ? F : Math.floor(mf)),
+  );
   const rng = createRng(opts.seed ?? 0);
   const Xf = Float32Array.from(X);
   const trees: DecisionTreeArrays[] = [];
@@ -216,7 +220,13 @@ export interface PermutationImportance {
 }
 
 /** Permutation importance (accuracy drop) for any probabilistic classifier. */
-export function permutationImportance(model: PowerClassifier, X: Float64Array, nRows: number, labels: string[], opts: { nRepeats?: number; seed?: number } = {}): PermutationImportance {
+export function permutationImportance(
+  model: PowerClassifier,
+  X: Float64Array,
+  nRows: number,
+  labels: string[],
+  opts: { nRepeats?: number; seed?: number } = {},
+): PermutationImportance {
   const F = X.length / nRows;
   const repeats = opts.nRepeats ?? 5;
   const rng = createRng(opts.seed ?? 0);

@@ -142,7 +142,10 @@ function captureH5Stderr(FS: H5FS): StderrCapture {
   let stopped = false;
   const read = (): string[] => {
     try {
-      return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      return fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
     } catch {
       return [];
     }
@@ -222,8 +225,18 @@ export interface LoadedKerasModel {
 }
 
 const SUPPORTED = [
-  'InputLayer', 'LSTM', 'Bidirectional', 'RepeatVector', 'TimeDistributed', 'Dense', 'Dropout',
-  'MultiHeadAttention', 'LayerNormalization', 'GlobalAveragePooling1D', 'Add', 'Concatenate',
+  'InputLayer',
+  'LSTM',
+  'Bidirectional',
+  'RepeatVector',
+  'TimeDistributed',
+  'Dense',
+  'Dropout',
+  'MultiHeadAttention',
+  'LayerNormalization',
+  'GlobalAveragePooling1D',
+  'Add',
+  'Concatenate',
 ];
 
 function asRecord(v: unknown, what: string): Record<string, unknown> {
@@ -245,7 +258,8 @@ function inboundKwargs(layer: Record<string, unknown>): Record<string, unknown> 
 function inboundNames(layer: Record<string, unknown>, where: string): string[] {
   const nodes = layer.inbound_nodes;
   if (!Array.isArray(nodes) || nodes.length === 0) return [];
-  if (nodes.length > 1) throw new Error(`${where}: layer '${String(layer.name)}' is called more than once (shared layers are not supported)`);
+  if (nodes.length > 1)
+    throw new Error(`${where}: layer '${String(layer.name)}' is called more than once (shared layers are not supported)`);
   const node = nodes[0] as unknown;
   const names: string[] = [];
   if (Array.isArray(node)) {
@@ -293,9 +307,23 @@ export function parseKerasModelConfig(json: string, where = 'model_config'): Ker
       const l = asRecord(raw, `${where}: layer`);
       const cfg = asRecord(l.config, `${where}: layer config`);
       const lname = String(cfg.name ?? l.name ?? `layer_${layers.length}`);
-      layers.push({ className: String(l.class_name), name: lname, config: cfg, inbound: layers.length ? [layers[layers.length - 1].name] : [] });
+      layers.push({
+        className: String(l.class_name),
+        name: lname,
+        config: cfg,
+        inbound: layers.length ? [layers[layers.length - 1].name] : [],
+      });
     }
-    return checkNames({ kind: 'Sequential', name, layers, inputLayers: layers.length ? [layers[0].name] : [], outputLayers: layers.length ? [layers[layers.length - 1].name] : [] }, where);
+    return checkNames(
+      {
+        kind: 'Sequential',
+        name,
+        layers,
+        inputLayers: layers.length ? [layers[0].name] : [],
+        outputLayers: layers.length ? [layers[layers.length - 1].name] : [],
+      },
+      where,
+    );
   }
   if (className !== 'Functional' && className !== 'Model') {
     throw new Error(`${where}: unsupported model class '${className}' (Sequential and Functional models are supported)`);
@@ -316,7 +344,16 @@ export function parseKerasModelConfig(json: string, where = 'model_config'): Ker
     if (typeof v[0] === 'string') return [v[0] as string];
     return v.map((e) => (Array.isArray(e) ? String(e[0]) : String(e)));
   };
-  return checkNames({ kind: 'Functional', name: String(c.name ?? 'model'), layers, inputLayers: ioNames(c.input_layers), outputLayers: ioNames(c.output_layers) }, where);
+  return checkNames(
+    {
+      kind: 'Functional',
+      name: String(c.name ?? 'model'),
+      layers,
+      inputLayers: ioNames(c.input_layers),
+      outputLayers: ioNames(c.output_layers),
+    },
+    where,
+  );
 }
 
 /**
@@ -330,7 +367,8 @@ function checkNames(info: KerasModelInfo, where: string): KerasModelInfo {
       if (bad(n)) throw new Error(`${where}: layer name ${quoteName(n, 60)} contains control characters or is longer than 256 characters`);
     }
   }
-  if (bad(info.name)) throw new Error(`${where}: model name ${quoteName(info.name, 60)} contains control characters or is longer than 256 characters`);
+  if (bad(info.name))
+    throw new Error(`${where}: model name ${quoteName(info.name, 60)} contains control characters or is longer than 256 characters`);
   return info;
 }
 
@@ -361,13 +399,16 @@ function activationOf(cfg: Record<string, unknown>, key: string, layerName: stri
     const o = raw as Record<string, unknown>;
     const c = o.config;
     if (typeof c === 'string') name = c;
-    else if (c && typeof c === 'object' && typeof (c as Record<string, unknown>).name === 'string') name = (c as Record<string, unknown>).name as string;
+    else if (c && typeof c === 'object' && typeof (c as Record<string, unknown>).name === 'string')
+      name = (c as Record<string, unknown>).name as string;
     else if (typeof o.class_name === 'string' && o.class_name !== 'function') name = `${o.class_name} object`;
   }
   const mapped = name === undefined ? undefined : ACTIVATIONS[name];
   if (!mapped) {
     const shown = name !== undefined ? quoteName(name, 60) : `of type ${Array.isArray(raw) ? 'list' : typeof raw}`;
-    throw new Error(`layer ${quoteName(layerName, 60)}: unsupported activation ${shown} for ${key} (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    throw new Error(
+      `layer ${quoteName(layerName, 60)}: unsupported activation ${shown} for ${key} (supported: ${Object.keys(ACTIVATIONS).join(', ')})`,
+    );
   }
   return mapped;
 }
@@ -412,7 +453,6 @@ function makeDense(cfg: Record<string, unknown>, name: string): tf.layers.Layer 
   });
 }
 
-
 /** Per-head size of MultiHeadAttention's projections. */
 interface MultiHeadAttentionArgs {
   name: string;
@@ -438,8 +478,18 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
   readonly keyDim: number;
   readonly valueDim: number;
   readonly useBias: boolean;
-  private kernels: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = { query: undefined, key: undefined, value: undefined, output: undefined };
-  private biases: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = { query: undefined, key: undefined, value: undefined, output: undefined };
+  private kernels: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = {
+    query: undefined,
+    key: undefined,
+    value: undefined,
+    output: undefined,
+  };
+  private biases: Record<'query' | 'key' | 'value' | 'output', tf.LayerVariable | undefined> = {
+    query: undefined,
+    key: undefined,
+    value: undefined,
+    output: undefined,
+  };
 
   constructor(args: MultiHeadAttentionArgs) {
     super({ name: args.name });
@@ -451,9 +501,11 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
 
   private shapesOf(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
-    if (shapes.length < 2 || shapes.length > 3) throw new Error(`layer '${this.name}': MultiHeadAttention takes query, value and optionally key; got ${shapes.length} inputs`);
+    if (shapes.length < 2 || shapes.length > 3)
+      throw new Error(`layer '${this.name}': MultiHeadAttention takes query, value and optionally key; got ${shapes.length} inputs`);
     for (const s of shapes) {
-      if (s.length !== 3) throw new Error(`layer '${this.name}': MultiHeadAttention inputs must be [batch, time, features]; got shape [${s.map(String)}]`);
+      if (s.length !== 3)
+        throw new Error(`layer '${this.name}': MultiHeadAttention inputs must be [batch, time, features]; got shape [${s.map(String)}]`);
     }
     return shapes;
   }
@@ -499,7 +551,10 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
       const k = this.project(key, 'key', this.keyDim); // [B, H, Tv, Dk]
       const v = this.project(value, 'value', this.valueDim); // [B, H, Tv, Dv]
       const probs = tf.softmax(tf.matMul(q, k, false, true), -1); // [B, H, Tq, Tv]
-      const context = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([B * Tq, this.numHeads * this.valueDim]); // [B·Tq, H·Dv]
+      const context = tf
+        .matMul(probs, v)
+        .transpose([0, 2, 1, 3])
+        .reshape([B * Tq, this.numHeads * this.valueDim]); // [B·Tq, H·Dv]
       const wo = (this.kernels.output as tf.LayerVariable).read().reshape([this.numHeads * this.valueDim, Eq]);
       let out = tf.matMul(context as tf.Tensor2D, wo as tf.Tensor2D);
       if (this.biases.output) out = out.add(this.biases.output.read());
@@ -527,21 +582,34 @@ function arityOf(className: string): [number, number] {
 }
 
 /** Keras MultiHeadAttention config → our layer; anything beyond the plain self/cross attention fails. */
-function makeMultiHeadAttention(cfg: Record<string, unknown>, name: string, kwargs: Record<string, unknown> | undefined, file: string): tf.layers.Layer {
+function makeMultiHeadAttention(
+  cfg: Record<string, unknown>,
+  name: string,
+  kwargs: Record<string, unknown> | undefined,
+  file: string,
+): tf.layers.Layer {
   const where = `${file}: layer '${name}' (MultiHeadAttention)`;
   const numHeads = Number(cfg.num_heads);
   const keyDim = Number(cfg.key_dim);
   const valueDim = cfg.value_dim === null || cfg.value_dim === undefined ? keyDim : Number(cfg.value_dim);
-  for (const [k, v] of [['num_heads', numHeads], ['key_dim', keyDim], ['value_dim', valueDim]] as const) {
+  for (const [k, v] of [
+    ['num_heads', numHeads],
+    ['key_dim', keyDim],
+    ['value_dim', valueDim],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${JSON.stringify(cfg[k])}`);
   }
-  if (cfg.output_shape !== null && cfg.output_shape !== undefined) throw new Error(`${where}: output_shape ${JSON.stringify(cfg.output_shape)} is not supported (only the default: the query's feature size)`);
+  if (cfg.output_shape !== null && cfg.output_shape !== undefined)
+    throw new Error(
+      `${where}: output_shape ${JSON.stringify(cfg.output_shape)} is not supported (only the default: the query's feature size)`,
+    );
   const axes = cfg.attention_axes;
   if (axes !== null && axes !== undefined && JSON.stringify(axes) !== '[1]' && JSON.stringify(axes) !== '1') {
     throw new Error(`${where}: attention_axes ${JSON.stringify(axes)} is not supported (only attention over the time axis, [1])`);
   }
   for (const k of ['attention_mask', 'query_mask', 'value_mask', 'key_mask', 'key']) {
-    if (kwargs && kwargs[k] !== null && kwargs[k] !== undefined) throw new Error(`${where}: call argument '${k}' is not supported (pass key positionally; masks are not supported)`);
+    if (kwargs && kwargs[k] !== null && kwargs[k] !== undefined)
+      throw new Error(`${where}: call argument '${k}' is not supported (pass key positionally; masks are not supported)`);
   }
   for (const k of ['use_causal_mask', 'return_attention_scores']) {
     if (kwargs && kwargs[k]) throw new Error(`${where}: call argument ${k}=true is not supported`);
@@ -553,7 +621,8 @@ function makeMultiHeadAttention(cfg: Record<string, unknown>, name: string, kwar
 function makeLayerNormalization(cfg: Record<string, unknown>, name: string, file: string): tf.layers.Layer {
   const where = `${file}: layer '${name}' (LayerNormalization)`;
   const axis = cfg.axis ?? -1;
-  if (JSON.stringify(axis) !== '[-1]' && JSON.stringify(axis) !== '-1') throw new Error(`${where}: axis ${JSON.stringify(axis)} is not supported (only the last axis, -1)`);
+  if (JSON.stringify(axis) !== '[-1]' && JSON.stringify(axis) !== '-1')
+    throw new Error(`${where}: axis ${JSON.stringify(axis)} is not supported (only the last axis, -1)`);
   if (cfg.rms_scaling) throw new Error(`${where}: rms_scaling=true is not supported`);
   const epsilon = Number(cfg.epsilon ?? 1e-3);
   if (!(epsilon >= 0)) throw new Error(`${where}: epsilon ${JSON.stringify(cfg.epsilon)} is not a number ≥ 0`);
@@ -561,16 +630,25 @@ function makeLayerNormalization(cfg: Record<string, unknown>, name: string, file
 }
 
 /** Keras GlobalAveragePooling1D, channels_last: [B, T, C] → [B, C]. */
-function makeGlobalAveragePooling1D(cfg: Record<string, unknown>, name: string, kwargs: Record<string, unknown> | undefined, file: string): tf.layers.Layer {
+function makeGlobalAveragePooling1D(
+  cfg: Record<string, unknown>,
+  name: string,
+  kwargs: Record<string, unknown> | undefined,
+  file: string,
+): tf.layers.Layer {
   const where = `${file}: layer '${name}' (GlobalAveragePooling1D)`;
-  if ((cfg.data_format ?? 'channels_last') !== 'channels_last') throw new Error(`${where}: data_format '${String(cfg.data_format)}' is not supported (channels_last only)`);
+  if ((cfg.data_format ?? 'channels_last') !== 'channels_last')
+    throw new Error(`${where}: data_format '${String(cfg.data_format)}' is not supported (channels_last only)`);
   if (cfg.keepdims) throw new Error(`${where}: keepdims=true is not supported`);
   if (kwargs && kwargs.mask !== null && kwargs.mask !== undefined) throw new Error(`${where}: a mask is not supported`);
   return tf.layers.globalAveragePooling1d({ name });
 }
 
 /** One Keras layer spec → a tfjs layer (not yet applied). */
-function buildLayer(spec: { className: string; name: string; config: Record<string, unknown>; kwargs?: Record<string, unknown> }, file: string): tf.layers.Layer {
+function buildLayer(
+  spec: { className: string; name: string; config: Record<string, unknown>; kwargs?: Record<string, unknown> },
+  file: string,
+): tf.layers.Layer {
   const { className, name, config: cfg } = spec;
   switch (className) {
     case 'MultiHeadAttention':
@@ -594,16 +672,23 @@ function buildLayer(spec: { className: string; name: string; config: Record<stri
     case 'TimeDistributed': {
       const inner = innerLayerSpec(cfg, 'layer', name);
       if (inner.className !== 'Dense' && inner.className !== 'Dropout') {
-        throw new Error(`${file}: layer '${name}': TimeDistributed(${inner.className}) is not supported (TimeDistributed(Dense) and TimeDistributed(Dropout) are)`);
+        throw new Error(
+          `${file}: layer '${name}': TimeDistributed(${inner.className}) is not supported (TimeDistributed(Dense) and TimeDistributed(Dropout) are)`,
+        );
       }
       const innerName = String(inner.config.name ?? `${name}_inner`);
-      return tf.layers.timeDistributed({ name, layer: buildLayer({ className: inner.className, name: innerName, config: inner.config }, file) });
+      return tf.layers.timeDistributed({
+        name,
+        layer: buildLayer({ className: inner.className, name: innerName, config: inner.config }, file),
+      });
     }
     case 'Bidirectional': {
       const fwd = innerLayerSpec(cfg, 'layer', name);
-      if (fwd.className !== 'LSTM') throw new Error(`${file}: layer '${name}': Bidirectional(${fwd.className}) is not supported (Bidirectional(LSTM) is)`);
+      if (fwd.className !== 'LSTM')
+        throw new Error(`${file}: layer '${name}': Bidirectional(${fwd.className}) is not supported (Bidirectional(LSTM) is)`);
       const mergeMode = String(cfg.merge_mode ?? 'concat');
-      if (!['concat', 'sum', 'mul', 'ave'].includes(mergeMode)) throw new Error(`${file}: layer '${name}': Bidirectional merge_mode '${mergeMode}' is not supported`);
+      if (!['concat', 'sum', 'mul', 'ave'].includes(mergeMode))
+        throw new Error(`${file}: layer '${name}': Bidirectional merge_mode '${mergeMode}' is not supported`);
       if (cfg.backward_layer) {
         const bwd = innerLayerSpec(cfg, 'backward_layer', name);
         const keys = ['units', 'activation', 'recurrent_activation', 'use_bias', 'return_sequences'];
@@ -681,13 +766,15 @@ function buildKerasGraphInto(info: KerasModelInfo, file: string, layersByName: M
     if (spec.className === 'InputLayer') {
       const shape = inputShapeOf(spec.config);
       if (!shape) throw new Error(`${file}: InputLayer '${spec.name}' has no batch shape`);
-      if (shape.some((d) => d < 0)) throw new Error(`${file}: InputLayer '${spec.name}' has a variable dimension ${JSON.stringify(shape)} (fixed shapes only)`);
+      if (shape.some((d) => d < 0))
+        throw new Error(`${file}: InputLayer '${spec.name}' has a variable dimension ${JSON.stringify(shape)} (fixed shapes only)`);
       const t = tf.input({ shape, name: spec.name });
       tensors.set(spec.name, t);
       inputs.push(t);
       continue;
     }
-    if (!SUPPORTED.includes(spec.className)) throw new Error(`${file}: layer '${spec.name}' has unsupported class '${spec.className}' (supported: ${SUPPORTED.join(', ')})`);
+    if (!SUPPORTED.includes(spec.className))
+      throw new Error(`${file}: layer '${spec.name}' has unsupported class '${spec.className}' (supported: ${SUPPORTED.join(', ')})`);
     const [minIn, maxIn] = arityOf(spec.className);
     if (spec.inbound.length < minIn || spec.inbound.length > maxIn) {
       const want = minIn === maxIn ? `${minIn}` : maxIn === Infinity ? `at least ${minIn}` : `${minIn} to ${maxIn}`;
@@ -708,7 +795,8 @@ function buildKerasGraphInto(info: KerasModelInfo, file: string, layersByName: M
   if (!output) throw new Error(`${file}: output layer '${outName}' not found`);
   // Inputs in the model's declared order (a Functional model may list them unlike the layers).
   const ordered = info.inputLayers.length === inputs.length ? info.inputLayers.map((n) => tensors.get(n)) : inputs;
-  if (ordered.some((t) => !t)) throw new Error(`${file}: input layers ${JSON.stringify(info.inputLayers)} do not match the model's InputLayers`);
+  if (ordered.some((t) => !t))
+    throw new Error(`${file}: input layers ${JSON.stringify(info.inputLayers)} do not match the model's InputLayers`);
   const modelInputs = ordered as tf.SymbolicTensor[];
   return tf.model({ inputs: modelInputs.length === 1 ? modelInputs[0] : modelInputs, outputs: output, name: info.name });
 }
@@ -898,7 +986,9 @@ function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKer
         stored = layerWeights(f, layer.name, file);
       } catch (e) {
         const msg = (e as Error).message;
-        throw new Error(msg.startsWith(file) ? msg : `${file}: cannot read the weights of layer '${layer.name}' (truncated or corrupt: ${msg})`);
+        throw new Error(
+          msg.startsWith(file) ? msg : `${file}: cannot read the weights of layer '${layer.name}' (truncated or corrupt: ${msg})`,
+        );
       }
       if (stored.length !== expected.length) {
         throw new Error(`${file}: layer '${layer.name}' has ${stored.length} stored weights, the architecture needs ${expected.length}`);
@@ -908,7 +998,8 @@ function assembleModel(f: H5File, info: KerasModelInfo, file: string): LoadedKer
         if (w.shape.length !== want.length || w.shape.some((d, j) => d !== want[j])) {
           throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' has shape [${w.shape}], expected [${want}]`);
         }
-        if (w.data.length !== w.shape.reduce((a, b) => a * b, 1)) throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' holds ${w.data.length} values for shape [${w.shape}]`);
+        if (w.data.length !== w.shape.reduce((a, b) => a * b, 1))
+          throw new Error(`${file}: weight '${w.name}' of layer '${layer.name}' holds ${w.data.length} values for shape [${w.shape}]`);
       });
       // Shapes are checked first: no tensor is created for a weight that cannot be used.
       const values = stored.map((w) => tf.tensor(w.data, w.shape, 'float32'));
@@ -948,16 +1039,26 @@ function readBytes(file: string, opts: LoadKerasOptions = {}): Uint8Array {
  */
 export async function loadKerasH5(file: string, opts: LoadKerasOptions = {}): Promise<LoadedKerasModel> {
   try {
-    return await withH5(readBytes(file, opts), file, (f) => {
-      const configJson = readAttrString(f, 'model_config');
-      if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
-      const maxJson = resolveLimits(opts.limits).JSON_MAX_BYTES;
-      if (configJson.length > maxJson) throw limitError(file, 'JSON_MAX_BYTES', maxJson, `a model_config of ${configJson.length} characters`);
-      const info = parseKerasModelConfig(configJson, file);
-      info.kerasVersion = readAttrString(f, 'keras_version') ?? (f.keys().includes('model_weights') && isGroup(f.get('model_weights')) ? readAttrString(f.get('model_weights') as H5Group, 'keras_version') : undefined);
-      info.backend = readAttrString(f, 'backend');
-      return assembleModel(f, info, file);
-    }, opts.limits);
+    return await withH5(
+      readBytes(file, opts),
+      file,
+      (f) => {
+        const configJson = readAttrString(f, 'model_config');
+        if (!configJson) throw new Error(`${file}: no 'model_config' attribute; this is a weights-only file or not a Keras model`);
+        const maxJson = resolveLimits(opts.limits).JSON_MAX_BYTES;
+        if (configJson.length > maxJson)
+          throw limitError(file, 'JSON_MAX_BYTES', maxJson, `a model_config of ${configJson.length} characters`);
+        const info = parseKerasModelConfig(configJson, file);
+        info.kerasVersion =
+          readAttrString(f, 'keras_version') ??
+          (f.keys().includes('model_weights') && isGroup(f.get('model_weights'))
+            ? readAttrString(f.get('model_weights') as H5Group, 'keras_version')
+            : undefined);
+        info.backend = readAttrString(f, 'backend');
+        return assembleModel(f, info, file);
+      },
+      opts.limits,
+    );
   } catch (e) {
     throw wrapParseError(e, file, 'Keras model');
   }
@@ -985,7 +1086,8 @@ async function loadKerasArchiveUnwrapped(file: string, opts: LoadKerasOptions): 
   }
   for (const json of ['config.json', 'metadata.json']) {
     const size = archive.entries.get(json)?.size ?? 0;
-    if (size > limits.JSON_MAX_BYTES) throw limitError(file, 'JSON_MAX_BYTES', limits.JSON_MAX_BYTES, `.keras entry ${json} of ${size} bytes`);
+    if (size > limits.JSON_MAX_BYTES)
+      throw limitError(file, 'JSON_MAX_BYTES', limits.JSON_MAX_BYTES, `.keras entry ${json} of ${size} bytes`);
   }
   const entries: Record<string, Uint8Array> = {};
   for (const name of ['config.json', 'metadata.json', 'model.weights.h5']) if (archive.has(name)) entries[name] = archive.read(name);

@@ -29,7 +29,8 @@ export async function loadPowerScaler(file: string, role = 'scaler'): Promise<St
 export async function loadPowerClassifier(file: string): Promise<ForestClassifierModel> {
   checkExists(file, 'classifier');
   const v = await loadSklearn(file);
-  if (!(v instanceof ForestClassifierModel)) throw new Error(`${file}: expected a RandomForestClassifier or DecisionTreeClassifier, found ${kindOf(v)}`);
+  if (!(v instanceof ForestClassifierModel))
+    throw new Error(`${file}: expected a RandomForestClassifier or DecisionTreeClassifier, found ${kindOf(v)}`);
   return v;
 }
 
@@ -40,7 +41,10 @@ export async function loadPowerClassifier(file: string): Promise<ForestClassifie
 export async function loadClassNames(spec: string): Promise<string[]> {
   if (!fs.existsSync(spec)) {
     if (/[\\/]|\.(joblib|json|pkl|save)$/i.test(spec)) throw new Error(`${spec}: class names file not found`);
-    const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (names.length === 0) throw new FieldError('class_names', (f) => `${f('class_names')}: empty list`);
     return names;
   }

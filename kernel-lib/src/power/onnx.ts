@@ -32,7 +32,13 @@ const ACTIVATION_OPS: Record<string, { op: string; attrs?: Record<string, AttrVa
   hardSigmoid: { op: 'HardSigmoid', attrs: { alpha: { float: 0.2 }, beta: { float: 0.5 } } },
 };
 /** Activations onnx's LSTM takes by name (f, g, h); HardSigmoid uses its default 0.2 / 0.5. */
-const LSTM_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu', hard_sigmoid: 'HardSigmoid', hardSigmoid: 'HardSigmoid' };
+const LSTM_ACTIVATIONS: Record<string, string> = {
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+  relu: 'Relu',
+  hard_sigmoid: 'HardSigmoid',
+  hardSigmoid: 'HardSigmoid',
+};
 
 function unsupported(layer: tf.layers.Layer, why: string): Error {
   return new Error(`ONNX export: layer '${layer.name}' (${layer.getClassName()}) is not supported: ${why}`);
@@ -55,12 +61,17 @@ function onnxGates(w: Float32Array, rows: number, units: number): Float32Array {
   return out;
 }
 
-function lstmWeights(g: GraphBuilder, layer: tf.layers.Layer, inWidth: number): { W: Float32Array; R: Float32Array; B: Float32Array; units: number; acts: string[]; goBackwards: boolean; returnSequences: boolean } {
+function lstmWeights(
+  g: GraphBuilder,
+  layer: tf.layers.Layer,
+  inWidth: number,
+): { W: Float32Array; R: Float32Array; B: Float32Array; units: number; acts: string[]; goBackwards: boolean; returnSequences: boolean } {
   const cfg = layer.getConfig() as Record<string, unknown>;
   if (cfg.stateful || cfg.returnState) throw unsupported(layer, 'stateful LSTMs and returned states');
   const act = LSTM_ACTIVATIONS[String(cfg.activation)];
   const recAct = LSTM_ACTIVATIONS[String(cfg.recurrentActivation)];
-  if (!act || !recAct) throw unsupported(layer, `activation ${String(cfg.activation)} / recurrent activation ${String(cfg.recurrentActivation)}`);
+  if (!act || !recAct)
+    throw unsupported(layer, `activation ${String(cfg.activation)} / recurrent activation ${String(cfg.recurrentActivation)}`);
   const units = Number(cfg.units);
   const weights = layer.getWeights();
   const useBias = cfg.useBias !== false;
@@ -117,7 +128,12 @@ function lstm(g: GraphBuilder, layer: tf.layers.Layer, x: Value, backward?: tf.l
   const R = g.weight(`${layer.name}/R`, cat(f.R, b?.R), [dirs, 4 * U, U]);
   const B = g.weight(`${layer.name}/B`, cat(f.B, b?.B), [dirs, 8 * U]);
   const direction = b ? 'bidirectional' : f.goBackwards ? 'reverse' : 'forward';
-  const [Y, Yh] = g.nodeOutputs('LSTM', [x.name, W, R, B], { hidden_size: U, direction, activations: { strings: [...f.acts, ...(b?.acts ?? [])] } }, 2);
+  const [Y, Yh] = g.nodeOutputs(
+    'LSTM',
+    [x.name, W, R, B],
+    { hidden_size: U, direction, activations: { strings: [...f.acts, ...(b?.acts ?? [])] } },
+    2,
+  );
   if (!b) {
     if (f.returnSequences) return { name: g.node('Squeeze', [Y, g.ints('axis', [1])]), rank: 3, width: U }; // (T, batch, U)
     return { name: g.node('Squeeze', [Yh, g.ints('axis', [0])]), rank: 2, width: U }; // (batch, U)
@@ -148,7 +164,10 @@ export function exportDetectorOnnx(model: tf.LayersModel, opts: { name?: string 
     }
   }
   const inShape = model.inputs[0].shape;
-  if (inShape.length !== 3 || !inShape[1] || !inShape[2]) throw new Error(`ONNX export: detector input must be (batch, time, features) with fixed time and features, got ${JSON.stringify(inShape)}`);
+  if (inShape.length !== 3 || !inShape[1] || !inShape[2])
+    throw new Error(
+      `ONNX export: detector input must be (batch, time, features) with fixed time and features, got ${JSON.stringify(inShape)}`,
+    );
   const T = Number(inShape[1]);
   const F = Number(inShape[2]);
   const g = new GraphBuilder();
@@ -174,7 +193,11 @@ export function exportDetectorOnnx(model: tf.LayersModel, opts: { name?: string 
       case 'RepeatVector': {
         if (x.rank !== 2) throw unsupported(layer, 'RepeatVector needs a (batch, features) input');
         const n = Number((layer.getConfig() as Record<string, unknown>).n);
-        x = { name: g.node('Expand', [g.node('Unsqueeze', [x.name, g.ints('axis', [0])]), g.ints('repeat', [n, 1, 1])]), rank: 3, width: x.width };
+        x = {
+          name: g.node('Expand', [g.node('Unsqueeze', [x.name, g.ints('axis', [0])]), g.ints('repeat', [n, 1, 1])]),
+          rank: 3,
+          width: x.width,
+        };
         break;
       }
       case 'TimeDistributed': {
@@ -222,7 +245,8 @@ export class OnnxDetector {
   static async fromBytes(bytes: Uint8Array, source: string, opts: { threads?: number } = {}): Promise<OnnxDetector> {
     const summary = describeOnnxModel(bytes, source);
     const input = summary.metadata['anomaly-lab.input'];
-    if (summary.metadata['anomaly-lab.model'] !== 'power-detector' || !input) throw new Error(`${source}: not a power detector exported by anomaly-lab (no anomaly-lab.input metadata)`);
+    if (summary.metadata['anomaly-lab.model'] !== 'power-detector' || !input)
+      throw new Error(`${source}: not a power detector exported by anomaly-lab (no anomaly-lab.input metadata)`);
     const [T, F] = JSON.parse(input) as [number, number];
     return new OnnxDetector(await createOnnxSession(bytes, source, opts.threads ?? defaultThreads()), T, F);
   }
@@ -290,14 +314,23 @@ export function exportKerasGraphOnnx(model: tf.LayersModel, opts: { name?: strin
       }
       case 'LayerNormalization': {
         const axis = cfg.axis;
-        if (!(axis === -1 || JSON.stringify(axis) === '[-1]' || (Array.isArray(axis) && axis.length === 1 && axis[0] === ins[0].shape.length))) throw unsupported(layer, `axis ${JSON.stringify(axis)}`);
+        if (!(
+          axis === -1 ||
+          JSON.stringify(axis) === '[-1]' ||
+          (Array.isArray(axis) && axis.length === 1 && axis[0] === ins[0].shape.length)
+        ))
+          throw unsupported(layer, `axis ${JSON.stringify(axis)}`);
         const width = ins[0].shape[ins[0].shape.length - 1];
         const w = layer.getWeights();
         const center = cfg.center !== false;
         const scale = cfg.scale !== false;
         const gamma = scale ? f32(w[0]) : new Float32Array(width).fill(1);
         const beta = center ? f32(w[scale ? 1 : 0]) : new Float32Array(width);
-        const y = g.node('LayerNormalization', [ins[0].name, g.weight(`${layer.name}/gamma`, gamma, [width]), g.weight(`${layer.name}/beta`, beta, [width])], { axis: -1, epsilon: { float: Number(cfg.epsilon ?? 1e-3) } });
+        const y = g.node(
+          'LayerNormalization',
+          [ins[0].name, g.weight(`${layer.name}/gamma`, gamma, [width]), g.weight(`${layer.name}/beta`, beta, [width])],
+          { axis: -1, epsilon: { float: Number(cfg.epsilon ?? 1e-3) } },
+        );
         out = { name: y, shape: ins[0].shape };
         break;
       }
@@ -315,12 +348,18 @@ export function exportKerasGraphOnnx(model: tf.LayersModel, opts: { name?: strin
           if (p.bias) y = g.node('Add', [y, g.weight(`${layer.name}/${p.part}/bias`, f32(p.bias), [H * headDim])]);
           return g.node('Transpose', [g.node('Reshape', [y, g.ints('heads', [0, x.shape[0], H, headDim])])], { perm });
         };
-        const q = g.node('Mul', [project(query, parts[0], mha.keyDim, [0, 2, 1, 3]), g.floats('mha_scale', [1 / Math.sqrt(mha.keyDim)], [])]);
+        const q = g.node('Mul', [
+          project(query, parts[0], mha.keyDim, [0, 2, 1, 3]),
+          g.floats('mha_scale', [1 / Math.sqrt(mha.keyDim)], []),
+        ]);
         const kT = project(keyIn, parts[1], mha.keyDim, [0, 2, 3, 1]);
         const v = project(value, parts[2], mha.valueDim, [0, 2, 1, 3]);
         const probs = g.node('Softmax', [g.node('MatMul', [q, kT])], { axis: -1 });
         const Eq = query.shape[query.shape.length - 1];
-        const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.ints('context', [0, query.shape[0], H * mha.valueDim])]);
+        const context = g.node('Reshape', [
+          g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }),
+          g.ints('context', [0, query.shape[0], H * mha.valueDim]),
+        ]);
         let y = g.node('MatMul', [context, g.weight(`${layer.name}/output/kernel`, f32(parts[3].kernel), [H * mha.valueDim, Eq])]);
         if (parts[3].bias) y = g.node('Add', [y, g.weight(`${layer.name}/output/bias`, f32(parts[3].bias), [Eq])]);
         out = { name: y, shape: query.shape };
@@ -338,7 +377,14 @@ export function exportKerasGraphOnnx(model: tf.LayersModel, opts: { name?: strin
         const a = axis < 0 ? axis + rank : axis;
         const shape = ins[0].shape.slice();
         shape[a - 1] = ins.reduce((s, x) => s + x.shape[a - 1], 0);
-        out = { name: g.node('Concat', ins.map((x) => x.name), { axis: a }), shape };
+        out = {
+          name: g.node(
+            'Concat',
+            ins.map((x) => x.name),
+            { axis: a },
+          ),
+          shape,
+        };
         break;
       }
       case 'GlobalAveragePooling1D':

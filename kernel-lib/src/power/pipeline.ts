@@ -53,7 +53,8 @@ export function standardize(rows: Float64Array, nCols: number, scaler: PowerScal
 /** Scaled signals, row-major (length, 6) float64. */
 export function scaleSignals(data: PowerData, scaler: PowerScaler, what = 'detector scaler'): Float64Array {
   const C = POWER_SIGNALS.length;
-  if (scaler.mean.length !== C) throw new Error(`${what} has ${scaler.mean.length} features; the detector scaler must have 6 (Va, Vb, Vc, Ia, Ib, Ic)`);
+  if (scaler.mean.length !== C)
+    throw new Error(`${what} has ${scaler.mean.length} features; the detector scaler must have 6 (Va, Vb, Vc, Ia, Ib, Ic)`);
   if (scaler.featureNames && scaler.featureNames.join(',') !== POWER_SIGNALS.join(',')) {
     throw new Error(`${what} was fitted on columns ${scaler.featureNames.join(',')}, expected ${POWER_SIGNALS.join(',')}`);
   }
@@ -84,7 +85,11 @@ function windowBlock(scaled: Float64Array, C: number, L: number, first: number, 
  * The seed's `preprocess_data`: scaled overlapping sequences, (n_windows, L, 6) float32
  * row-major. For long recordings prefer detectAnomalies, which windows in chunks.
  */
-export function preprocessData(data: PowerData, scaler: PowerScaler, sequenceLength: number = POWER_DEFAULTS.sequenceLength): { windows: Float32Array; shape: [number, number, number] } {
+export function preprocessData(
+  data: PowerData,
+  scaler: PowerScaler,
+  sequenceLength: number = POWER_DEFAULTS.sequenceLength,
+): { windows: Float32Array; shape: [number, number, number] } {
   const C = POWER_SIGNALS.length;
   const n = windowCount(data.length, sequenceLength);
   if (n === 0) throw new Error(`${data.source}: ${data.length} rows are fewer than the sequence length ${sequenceLength}`);
@@ -94,10 +99,16 @@ export function preprocessData(data: PowerData, scaler: PowerScaler, sequenceLen
 /** Check a detector's input shape against the data and the sequence length. */
 export function checkDetectorShape(model: tf.LayersModel, sequenceLength: number, nSignals: number, where = 'detector'): void {
   const shape = model.inputs[0]?.shape;
-  if (!shape || shape.length !== 3) throw new Error(`${where}: expects input of shape ${JSON.stringify(shape)}; a (batch, sequence, signals) input is required`);
+  if (!shape || shape.length !== 3)
+    throw new Error(`${where}: expects input of shape ${JSON.stringify(shape)}; a (batch, sequence, signals) input is required`);
   const [, L, C] = shape;
-  if (C !== null && C !== nSignals) throw new Error(`${where}: expects ${C} signals per time step, the data has ${nSignals} (${POWER_SIGNALS.join(', ')})`);
-  if (L !== null && L !== sequenceLength) throw new FieldError('sequenceLength', (f) => `${where}: expects windows of ${L} samples, but the sequence length is ${sequenceLength} (use ${f('sequenceLength')} ${L})`);
+  if (C !== null && C !== nSignals)
+    throw new Error(`${where}: expects ${C} signals per time step, the data has ${nSignals} (${POWER_SIGNALS.join(', ')})`);
+  if (L !== null && L !== sequenceLength)
+    throw new FieldError(
+      'sequenceLength',
+      (f) => `${where}: expects windows of ${L} samples, but the sequence length is ${sequenceLength} (use ${f('sequenceLength')} ${L})`,
+    );
   const out = model.outputs[0]?.shape;
   if (!out || out.length !== 3 || (out[1] !== null && out[1] !== sequenceLength) || (out[2] !== null && out[2] !== nSignals)) {
     throw new Error(`${where}: output shape ${JSON.stringify(out)} is not a reconstruction of its (${sequenceLength}, ${nSignals}) input`);
@@ -189,7 +200,12 @@ export async function reconstructionErrors(
 }
 
 /** The seed's `detect_anomalies`. */
-export async function detectAnomalies(data: PowerData, detector: tf.LayersModel, scaler: PowerScaler, opts: DetectOptions = {}): Promise<PowerDetection> {
+export async function detectAnomalies(
+  data: PowerData,
+  detector: tf.LayersModel,
+  scaler: PowerScaler,
+  opts: DetectOptions = {},
+): Promise<PowerDetection> {
   const L = opts.sequenceLength ?? POWER_DEFAULTS.sequenceLength;
   const percentile = opts.percentile ?? POWER_DEFAULTS.percentile;
   if (!Number.isInteger(L) || L < 2) throw new Error(`sequence length must be an integer ≥ 2, got ${L}`);
@@ -202,7 +218,13 @@ export async function detectAnomalies(data: PowerData, detector: tf.LayersModel,
 }
 
 /** Threshold, flags, window times and raw intervals from per-window errors. */
-export function thresholdWindows(data: PowerData, mse: Float64Array, sequenceLength: number, percentile: number, fixedThreshold?: number): PowerDetection {
+export function thresholdWindows(
+  data: PowerData,
+  mse: Float64Array,
+  sequenceLength: number,
+  percentile: number,
+  fixedThreshold?: number,
+): PowerDetection {
   const n = mse.length;
   if (fixedThreshold !== undefined && !(fixedThreshold >= 0)) throw new Error(`threshold must be a number ≥ 0, got ${fixedThreshold}`);
   const threshold = fixedThreshold ?? quantileLinear(mse, percentile / 100);
@@ -222,7 +244,11 @@ export function thresholdWindows(data: PowerData, mse: Float64Array, sequenceLen
 }
 
 /** The seed's merge: gap given in samples, converted with the sample time. */
-export function mergeAnomalyIntervals(intervals: Array<[number, number]>, maxGapSamples: number, sampleTime: number): Array<[number, number]> {
+export function mergeAnomalyIntervals(
+  intervals: Array<[number, number]>,
+  maxGapSamples: number,
+  sampleTime: number,
+): Array<[number, number]> {
   return mergeIntervals(intervals, maxGapSamples, sampleTime);
 }
 
@@ -267,7 +293,8 @@ export function predictAnomalyIntervals(
   if (Z.some((v) => !Number.isFinite(v))) Z = Z.map((v) => (Number.isFinite(v) ? v : 0));
   const proba = classifier.predictProba(Z, intervals.length);
   const K = classifier.classes.length;
-  if (proba.length !== K * intervals.length) throw new Error(`classifier returned ${proba.length} probabilities for ${intervals.length} rows × ${K} classes`);
+  if (proba.length !== K * intervals.length)
+    throw new Error(`classifier returned ${proba.length} probabilities for ${intervals.length} rows × ${K} classes`);
   const predictions = intervals.map(([start, end], r) => {
     let best = 0;
     for (let k = 1; k < K; k++) if (proba[r * K + k] > proba[r * K + best]) best = k;
@@ -278,7 +305,13 @@ export function predictAnomalyIntervals(
       if (name === undefined) throw new Error(`class_names has ${opts.classNames.length} entries; the classifier predicted class ${cls}`);
       label = name;
     }
-    return { start_time: start, end_time: end, predicted_fault: label, confidence: proba[r * K + best], proba: Array.from(proba.subarray(r * K, (r + 1) * K)) };
+    return {
+      start_time: start,
+      end_time: end,
+      predicted_fault: label,
+      confidence: proba[r * K + best],
+      proba: Array.from(proba.subarray(r * K, (r + 1) * K)),
+    };
   });
   return { predictions, features };
 }
@@ -313,7 +346,9 @@ export async function analyzePowerData(
   let features: FeatureRow[];
   let predictions: IntervalPrediction[] = [];
   if (models.classifier) {
-    ({ predictions, features } = predictAnomalyIntervals(data, mergedIntervals, models.classifier, models.classifierScaler, { classNames: opts.classNames }));
+    ({ predictions, features } = predictAnomalyIntervals(data, mergedIntervals, models.classifier, models.classifierScaler, {
+      classNames: opts.classNames,
+    }));
   } else {
     features = mergedIntervals.map((iv) => extractFeatures(data, iv));
   }

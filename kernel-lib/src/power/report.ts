@@ -46,11 +46,16 @@ export function powerResultsJson(a: PowerAnalysis, models?: Record<string, strin
     feature_order: [...POWER_FEATURE_NAMES],
     features: a.features.map((f) => Object.fromEntries(POWER_FEATURE_NAMES.map((k) => [k, finiteOrNull(f[k])]))),
     ...(a.classes ? { classes: a.classes } : {}),
-    predictions: a.predictions.map((p) => ({ start_time: p.start_time, end_time: p.end_time, predicted_fault: p.predicted_fault, confidence: p.confidence, proba: p.proba })),
+    predictions: a.predictions.map((p) => ({
+      start_time: p.start_time,
+      end_time: p.end_time,
+      predicted_fault: p.predicted_fault,
+      confidence: p.confidence,
+      proba: p.proba,
+    })),
     ...(models ? { models } : {}),
   };
 }
-
 
 /** anomalies.csv: one row per merged interval (fault columns empty without a classifier). */
 export function powerAnomaliesCsv(a: PowerAnalysis): string {
@@ -72,7 +77,11 @@ export function faultDistribution(a: PowerAnalysis): Array<{ fault: string; coun
 }
 
 /** The markdown summary report. */
-export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { title?: string; models?: Record<string, string | undefined> } = {}): string {
+export function powerReportMarkdown(
+  a: PowerAnalysis,
+  data: PowerData,
+  opts: { title?: string; models?: Record<string, string | undefined> } = {},
+): string {
   const out: string[] = [];
   const nAnom = a.mergedIntervals.length;
   const durations = a.mergedIntervals.map(([s, e]) => e - s);
@@ -83,7 +92,9 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   out.push(`# ${mdText(opts.title ?? 'Power system anomaly report')}`, '');
   out.push('## Data', '');
   out.push(`- file: ${mdCode(data.source)}`);
-  out.push(`- rows: ${data.length}, time ${fmt(data.time[0])} … ${fmt(data.time[data.length - 1])} s (${fmt(data.time[data.length - 1] - data.time[0])} s)`);
+  out.push(
+    `- rows: ${data.length}, time ${fmt(data.time[0])} … ${fmt(data.time[data.length - 1])} s (${fmt(data.time[data.length - 1] - data.time[0])} s)`,
+  );
   out.push(`- sample time: ${fmt(data.sampleTime)} s (${fmt(1 / data.sampleTime)} Hz)`, '');
   const signalRows: MdCell[][] = [];
   POWER_SIGNALS.forEach((name, c) => {
@@ -107,7 +118,9 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   out.push('', '## Metrics', '');
   out.push(`- windows: ${a.detection.mse.length}, anomalous: ${nAnomWin} (threshold ${fmt(a.detection.threshold, 8)} reconstruction MSE)`);
   out.push(`- total anomalies (merged intervals): ${nAnom}`);
-  out.push(`- fault types: ${dist.length ? dist.map((d) => mdText(d.fault)).join(', ') : a.predictions.length === 0 && nAnom > 0 ? 'not classified (no classifier given)' : 'none'}`);
+  out.push(
+    `- fault types: ${dist.length ? dist.map((d) => mdText(d.fault)).join(', ') : a.predictions.length === 0 && nAnom > 0 ? 'not classified (no classifier given)' : 'none'}`,
+  );
   out.push(`- mean duration: ${fmt(meanDuration)} s`, '');
   out.push('## Anomalies', '');
   if (nAnom === 0) {
@@ -115,7 +128,14 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   } else {
     const rows = a.mergedIntervals.map(([s, e], i): MdCell[] => {
       const p = a.predictions[i];
-      return [i + 1, { md: fmt(s) }, { md: fmt(e) }, { md: fmt(e - s) }, p ? p.predicted_fault : '—', p ? { md: fmt(p.confidence, 4) } : '—'];
+      return [
+        i + 1,
+        { md: fmt(s) },
+        { md: fmt(e) },
+        { md: fmt(e - s) },
+        p ? p.predicted_fault : '—',
+        p ? { md: fmt(p.confidence, 4) } : '—',
+      ];
     });
     out.push(markdownTable(['#', { md: 'start (s)' }, { md: 'end (s)' }, { md: 'duration (s)' }, 'fault', 'confidence'], rows));
   }
@@ -123,7 +143,12 @@ export function powerReportMarkdown(a: PowerAnalysis, data: PowerData, opts: { t
   if (dist.length === 0) {
     out.push(nAnom === 0 ? 'No faults.' : 'Not classified.');
   } else {
-    out.push(markdownTable(['fault', 'count', 'share'], dist.map((d) => [d.fault, d.count, { md: `${fmt((100 * d.count) / a.predictions.length, 3)}%` }])));
+    out.push(
+      markdownTable(
+        ['fault', 'count', 'share'],
+        dist.map((d) => [d.fault, d.count, { md: `${fmt((100 * d.count) / a.predictions.length, 3)}%` }]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -89,7 +89,9 @@ function drawPhases(type: FaultType, rng: Rng): number[] {
 function placeFaults(rng: Rng, n: number, duration: number, [dMin, dMax]: [number, number], sep: number): Array<[number, number]> {
   const slot = duration / n;
   if (slot < dMax + sep) {
-    throw new Error(`synth: ${n} faults of up to ${dMax} s with ${sep} s separation do not fit in ${duration} s (increase duration or reduce n_faults)`);
+    throw new Error(
+      `synth: ${n} faults of up to ${dMax} s with ${sep} s separation do not fit in ${duration} s (increase duration or reduce n_faults)`,
+    );
   }
   // One fault per equal slot, placed at random inside it: spread, non-overlapping, reproducible.
   const out: Array<[number, number]> = [];
@@ -128,7 +130,8 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
   }
   if (fs < 4 * f0) throw new Error(`synth: sample rate ${fs} Hz is too low for ${f0} Hz (need ≥ ${4 * f0})`);
   if (!(noise >= 0)) throw new Error(`synth: noise must be ≥ 0, got ${noise}`);
-  for (const t of faultTypes) if (!FAULT_TYPES.includes(t)) throw new Error(`synth: unknown fault type '${t}' (choose from ${FAULT_TYPES.join(', ')})`);
+  for (const t of faultTypes)
+    if (!FAULT_TYPES.includes(t)) throw new Error(`synth: unknown fault type '${t}' (choose from ${FAULT_TYPES.join(', ')})`);
   const rng = createRng(seed);
   const n = Math.round(duration * fs);
   const dt = 1 / fs;
@@ -139,8 +142,16 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
   if (opts.faults) {
     faults = opts.faults.map((f, i) => {
       if (!FAULT_TYPES.includes(f.type)) throw new Error(`synth: fault ${i} has unknown type '${f.type}'`);
-      if (!(f.end > f.start) || f.start < 0 || f.end > duration) throw new Error(`synth: fault ${i} interval [${f.start}, ${f.end}) is not inside [0, ${duration})`);
-      return { type: f.type, start: f.start, end: f.end, phases: f.phases ?? drawPhases(f.type, rng), depth: f.depth ?? 0.6 + 0.35 * rng.uniform(), gain: f.gain ?? 3 + 5 * rng.uniform() };
+      if (!(f.end > f.start) || f.start < 0 || f.end > duration)
+        throw new Error(`synth: fault ${i} interval [${f.start}, ${f.end}) is not inside [0, ${duration})`);
+      return {
+        type: f.type,
+        start: f.start,
+        end: f.end,
+        phases: f.phases ?? drawPhases(f.type, rng),
+        depth: f.depth ?? 0.6 + 0.35 * rng.uniform(),
+        gain: f.gain ?? 3 + 5 * rng.uniform(),
+      };
     });
   } else {
     const nFaults = opts.nFaults ?? faultTypes.length;
@@ -181,7 +192,9 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
     time[i] = t;
     while (stepIdx < stepTimes.length && t >= stepTimes[stepIdx]) stepIdx++;
     load += (stepLevels[stepIdx] - load) * (dt / tau);
-    const v = [0, 1, 2].map((p) => V * (Math.sin(w * t + phase0 - PHASE_SHIFT[p]) + harmonic * Math.sin(5 * (w * t + phase0 - PHASE_SHIFT[p]))));
+    const v = [0, 1, 2].map(
+      (p) => V * (Math.sin(w * t + phase0 - PHASE_SHIFT[p]) + harmonic * Math.sin(5 * (w * t + phase0 - PHASE_SHIFT[p]))),
+    );
     const cur = [0, 1, 2].map((p) => I * load * Math.sin(w * t + phase0 - PHASE_SHIFT[p] - pfAngle));
     for (let k = 0; k < faults.length; k++) {
       const f = faults[k];
@@ -241,12 +254,33 @@ export function generatePowerData(opts: PowerSynthOptions = {}): PowerSynthResul
       cols[p + 3][i] = cur[p] + noise * I * rng.normal();
     }
   }
-  const data = powerDataFromColumns(`synthetic(seed=${seed})`, time, { Va: cols[0], Vb: cols[1], Vc: cols[2], Ia: cols[3], Ib: cols[4], Ic: cols[5] });
+  const data = powerDataFromColumns(`synthetic(seed=${seed})`, time, {
+    Va: cols[0],
+    Vb: cols[1],
+    Vc: cols[2],
+    Ia: cols[3],
+    Ib: cols[4],
+    Ic: cols[5],
+  });
   return {
     data,
     faults,
     labels,
-    options: { seed, frequency: f0, sampleRate: fs, duration, voltage: V, current: I, noise, loadChanges, loadVariation, faultTypes, faultDuration, minSeparation, nFaults: faults.length },
+    options: {
+      seed,
+      frequency: f0,
+      sampleRate: fs,
+      duration,
+      voltage: V,
+      current: I,
+      noise,
+      loadChanges,
+      loadVariation,
+      faultTypes,
+      faultDuration,
+      minSeparation,
+      nFaults: faults.length,
+    },
   };
 }
 

@@ -47,11 +47,15 @@ export function trainFaultClassifier(recordings: LabelledRecording[], opts: Trai
     });
   }
   if (rows.length < 2) throw new Error(`classifier training: ${rows.length} labelled intervals; at least 2 are needed`);
-  if (new Set(labels).size < 2) throw new Error(`classifier training: all intervals have the label '${labels[0]}'; at least two fault types are needed`);
+  if (new Set(labels).size < 2)
+    throw new Error(`classifier training: all intervals have the label '${labels[0]}'; at least two fault types are needed`);
   const F = POWER_FEATURE_NAMES.length;
   const X = featureMatrix(rows, POWER_FEATURE_NAMES);
   const bad = X.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`classifier training: interval ${Math.floor(bad / F)} has a non-finite feature '${POWER_FEATURE_NAMES[bad % F]}' (constant signal?)`);
+  if (bad >= 0)
+    throw new Error(
+      `classifier training: interval ${Math.floor(bad / F)} has a non-finite feature '${POWER_FEATURE_NAMES[bad % F]}' (constant signal?)`,
+    );
   const classifierScaler = StandardScalerModel.fit(X, F, [...POWER_FEATURE_NAMES]);
   const Xs = classifierScaler.transform(X, F);
   const classifier = trainRandomForest(Xs, rows.length, labels, { ...opts, featureNames: [...POWER_FEATURE_NAMES] });

@@ -23,9 +23,19 @@ export interface AutoencoderConfig {
   seed?: number;
 }
 
-export const SEED_AUTOENCODER: Required<Omit<AutoencoderConfig, 'seed'>> = { sequenceLength: 50, units: [32, 16], bidirectional: true, dropout: 0 };
+export const SEED_AUTOENCODER: Required<Omit<AutoencoderConfig, 'seed'>> = {
+  sequenceLength: 50,
+  units: [32, 16],
+  bidirectional: true,
+  dropout: 0,
+};
 /** Small enough to train on a laptop CPU in a minute or two (workshops, tests). */
-export const WORKSHOP_AUTOENCODER: Required<Omit<AutoencoderConfig, 'seed'>> = { sequenceLength: 50, units: [16, 8], bidirectional: false, dropout: 0 };
+export const WORKSHOP_AUTOENCODER: Required<Omit<AutoencoderConfig, 'seed'>> = {
+  sequenceLength: 50,
+  units: [16, 8],
+  bidirectional: false,
+  dropout: 0,
+};
 
 /** Build the (untrained) autoencoder: (batch, L, 6) → (batch, L, 6). */
 export function createLstmAutoencoder(cfg: AutoencoderConfig): tf.LayersModel {
@@ -33,7 +43,8 @@ export function createLstmAutoencoder(cfg: AutoencoderConfig): tf.LayersModel {
   const units = cfg.units ?? SEED_AUTOENCODER.units;
   const bi = cfg.bidirectional ?? true;
   if (!Number.isInteger(L) || L < 2) throw new Error(`autoencoder: sequence length must be an integer ≥ 2, got ${L}`);
-  if (units.length < 1 || units.some((u) => !Number.isInteger(u) || u < 1)) throw new Error(`autoencoder: units must be positive integers, got [${units}]`);
+  if (units.length < 1 || units.some((u) => !Number.isInteger(u) || u < 1))
+    throw new Error(`autoencoder: units must be positive integers, got [${units}]`);
   let seed = cfg.seed ?? 0;
   const init = () => ({
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
@@ -83,7 +94,10 @@ export interface TrainedDetector {
 }
 
 /** Fit the scaler and the autoencoder on normal recordings. */
-export async function trainDetector(normal: PowerData | PowerData[], opts: TrainDetectorOptions = { sequenceLength: 50 }): Promise<TrainedDetector> {
+export async function trainDetector(
+  normal: PowerData | PowerData[],
+  opts: TrainDetectorOptions = { sequenceLength: 50 },
+): Promise<TrainedDetector> {
   const sets = Array.isArray(normal) ? normal : [normal];
   const L = opts.sequenceLength ?? 50;
   const stride = opts.stride ?? 5;
@@ -110,7 +124,8 @@ export async function trainDetector(normal: PowerData | PowerData[], opts: Train
   sets.forEach((d, si) => {
     for (let i = 0; i + L <= d.length; i += stride) starts.push([si, i]);
   });
-  if (starts.length < 10) throw new Error(`training data: only ${starts.length} windows of ${L} samples; give more normal data or a smaller stride`);
+  if (starts.length < 10)
+    throw new Error(`training data: only ${starts.length} windows of ${L} samples; give more normal data or a smaller stride`);
   const maxW = opts.maxWindows ?? 4000;
   const picked = starts.length > maxW ? Array.from({ length: maxW }, (_, k) => starts[Math.floor((k * starts.length) / maxW)]) : starts;
   const rng = createRng(seed);
@@ -193,7 +208,12 @@ export async function trainDetector(normal: PowerData | PowerData[], opts: Train
     history,
     bestEpoch,
     stoppedEarly,
-    validationMse: { p50: quantileLinear(valMse, 0.5), p95: quantileLinear(valMse, 0.95), p99: quantileLinear(valMse, 0.99), max: Math.max(...valMse) },
+    validationMse: {
+      p50: quantileLinear(valMse, 0.5),
+      p95: quantileLinear(valMse, 0.95),
+      p99: quantileLinear(valMse, 0.99),
+      max: Math.max(...valMse),
+    },
     config,
   };
 }

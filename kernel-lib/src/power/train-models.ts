@@ -58,15 +58,23 @@ export type PowerTrainConfig = Partial<typeof POWER_TRAIN_DEFAULTS> & {
 /** Checks that need no file: a bad value fails before anything loads. */
 export function checkPowerTrainConfig(c: PowerTrainConfig): void {
   const units = c.units ?? POWER_TRAIN_DEFAULTS.units;
-  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 1)) throw new FieldError('units', (f) => `option ${f('units')} expects positive integers, got ${units.join(',')}`);
+  if (units.length === 0 || units.some((u) => !Number.isInteger(u) || u < 1))
+    throw new FieldError('units', (f) => `option ${f('units')} expects positive integers, got ${units.join(',')}`);
   const nData = c.fault_data?.length ?? 0;
   const nLabels = c.fault_labels?.length ?? 0;
-  if (nData !== nLabels) throw new FieldError(['fault_data', 'fault_labels'], (f) => `options ${f('fault_data')} (${nData} files) and ${f('fault_labels')} (${nLabels}) must pair up`);
+  if (nData !== nLabels)
+    throw new FieldError(
+      ['fault_data', 'fault_labels'],
+      (f) => `options ${f('fault_data')} (${nData} files) and ${f('fault_labels')} (${nLabels}) must pair up`,
+    );
 }
 
 export async function trainPowerModels(config: PowerTrainConfig): Promise<Record<string, unknown>> {
   checkPowerTrainConfig(config);
-  const o = { ...POWER_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as typeof POWER_TRAIN_DEFAULTS & PowerTrainConfig;
+  const o = {
+    ...POWER_TRAIN_DEFAULTS,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+  } as typeof POWER_TRAIN_DEFAULTS & PowerTrainConfig;
   const log = config.log ?? ((): void => undefined);
   const out = o.out;
   const faultData = o.fault_data ?? [];
@@ -82,7 +90,9 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
   const L = o.sequence_length;
 
   if (o.what !== 'classifier') {
-    const normal = o.data ? await Promise.all(o.data.map((f) => loadPowerData(f))) : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration })];
+    const normal = o.data
+      ? await Promise.all(o.data.map((f) => loadPowerData(f)))
+      : [generateNormalPowerData({ ...synth, seed: seed * 1000, duration: o.normal_duration })];
     await initBackend({ backend: o.backend });
     const { trainDetector } = await import('./train-detector.js');
     const { saveDetector } = await import('./detector-io.js');
@@ -98,18 +108,34 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       stride: o.stride,
       maxWindows: o.max_windows,
       seed,
-      onEpoch: (e) => log(`power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`),
+      onEpoch: (e) =>
+        log(
+          `power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`,
+        ),
     });
-    const training = { history: trained.history, best_epoch: trained.bestEpoch, stopped_early: trained.stoppedEarly, validation_mse: trained.validationMse, suggested_threshold: 2 * trained.validationMse.max, data: normal.map((d) => d.source) };
+    const training = {
+      history: trained.history,
+      best_epoch: trained.bestEpoch,
+      stopped_early: trained.stoppedEarly,
+      validation_mse: trained.validationMse,
+      suggested_threshold: 2 * trained.validationMse.max,
+      data: normal.map((d) => d.source),
+    };
     await saveDetector(path.join(out, 'detector'), trained.model, {
       sequence_length: L,
-      scaler: { mean: Array.from(trained.scaler.mean), scale: Array.from(trained.scaler.scale), feature_names: trained.scaler.featureNames },
+      scaler: {
+        mean: Array.from(trained.scaler.mean),
+        scale: Array.from(trained.scaler.scale),
+        feature_names: trained.scaler.featureNames,
+      },
       origin: 'trained',
       training,
     });
     trained.model.dispose();
     summary.detector = training;
-    log(`power train: detector → ${path.join(out, 'detector')} (best epoch ${trained.bestEpoch}, suggested threshold ${training.suggested_threshold.toExponential(4)})`);
+    log(
+      `power train: detector → ${path.join(out, 'detector')} (best epoch ${trained.bestEpoch}, suggested threshold ${training.suggested_threshold.toExponential(4)})`,
+    );
   }
 
   if (o.what !== 'detector') {
@@ -134,8 +160,15 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
     const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
     writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
     writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
-    summary.classifier = { intervals: t.rows.length, classes: t.classifier.classes, train_accuracy: t.trainAccuracy, n_estimators: t.classifier.trees.length };
-    log(`power train: classifier on ${t.rows.length} intervals (training accuracy ${(100 * t.trainAccuracy).toFixed(1)}%) → ${path.join(out, 'classifier.json')}`);
+    summary.classifier = {
+      intervals: t.rows.length,
+      classes: t.classifier.classes,
+      train_accuracy: t.trainAccuracy,
+      n_estimators: t.classifier.trees.length,
+    };
+    log(
+      `power train: classifier on ${t.rows.length} intervals (training accuracy ${(100 * t.trainAccuracy).toFixed(1)}%) → ${path.join(out, 'classifier.json')}`,
+    );
   }
   writeFileAtomic(path.join(out, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

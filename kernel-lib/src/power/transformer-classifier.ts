@@ -107,7 +107,10 @@ function plainOf(v: unknown): unknown {
 
 function requireFile(dir: string, name: string): string {
   const file = path.join(dir, name);
-  if (!fs.existsSync(file)) throw new Error(`${file}: transformer classifier file not found (a classifier_transformer directory holds ${Object.values(TRANSFORMER_CLASSIFIER_FILES).join(', ')})`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `${file}: transformer classifier file not found (a classifier_transformer directory holds ${Object.values(TRANSFORMER_CLASSIFIER_FILES).join(', ')})`,
+    );
   return file;
 }
 
@@ -117,7 +120,10 @@ function requireFile(dir: string, name: string): string {
  */
 export async function loadTransformerClassifier(dir: string): Promise<TransformerClassifier> {
   if (!fs.existsSync(dir)) throw new Error(`${dir}: transformer classifier directory not found`);
-  if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a directory (expected the classifier_transformer directory holding ${TRANSFORMER_CLASSIFIER_FILES.model})`);
+  if (!fs.statSync(dir).isDirectory())
+    throw new Error(
+      `${dir}: not a directory (expected the classifier_transformer directory holding ${TRANSFORMER_CLASSIFIER_FILES.model})`,
+    );
   const F = TRANSFORMER_CLASSIFIER_FILES;
   const modelFile = requireFile(dir, F.model);
   const seqFile = requireFile(dir, F.sequenceScaler);
@@ -127,7 +133,10 @@ export async function loadTransformerClassifier(dir: string): Promise<Transforme
   const sequenceScaler = await loadPowerScaler(seqFile, 'sequence scaler');
   const featureScaler = await loadPowerScaler(featFile, 'feature scaler');
   const enc = await loadJoblib(encFile);
-  const encoder = enc instanceof PyObject && enc.__class__ === 'sklearn.preprocessing._label.LabelEncoder' ? LabelEncoderModel.fromSklearn(enc, encFile) : undefined;
+  const encoder =
+    enc instanceof PyObject && enc.__class__ === 'sklearn.preprocessing._label.LabelEncoder'
+      ? LabelEncoderModel.fromSklearn(enc, encFile)
+      : undefined;
   if (!encoder) throw new Error(`${encFile}: expected a scikit-learn LabelEncoder`);
   const classes = encoder.classes.map(String);
   let metadata: TransformerClassifierMetadata | undefined;
@@ -155,21 +164,45 @@ export async function loadTransformerClassifier(dir: string): Promise<Transforme
       throw new Error(`${modelFile}: expected two inputs [sequence_length, 6] and [n_features], found ${JSON.stringify(inputShapes)}`);
     }
     const [[L, C], [nF]] = inputShapes;
-    if (C !== POWER_SIGNALS.length) throw new Error(`${modelFile}: sequence input has ${C} channels, expected ${POWER_SIGNALS.length} (${POWER_SIGNALS.join(', ')})`);
-    if (sequenceScaler.nFeatures !== C) throw new Error(`${seqFile}: sequence scaler has ${sequenceScaler.nFeatures} features, the model's sequence input has ${C}`);
-    if (nF !== TRANSFORMER_FEATURE_NAMES.length) throw new Error(`${modelFile}: feature input has ${nF} columns; only the 57-feature layout (6 signals × 7 statistics + 15 correlations) is known`);
-    if (featureScaler.nFeatures !== nF) throw new Error(`${featFile}: feature scaler has ${featureScaler.nFeatures} features, the model's feature input has ${nF}`);
-    if (outputShape.length !== 1 || outputShape[0] !== classes.length) throw new Error(`${encFile}: ${classes.length} classes, the model outputs ${JSON.stringify(outputShape)}`);
+    if (C !== POWER_SIGNALS.length)
+      throw new Error(`${modelFile}: sequence input has ${C} channels, expected ${POWER_SIGNALS.length} (${POWER_SIGNALS.join(', ')})`);
+    if (sequenceScaler.nFeatures !== C)
+      throw new Error(`${seqFile}: sequence scaler has ${sequenceScaler.nFeatures} features, the model's sequence input has ${C}`);
+    if (nF !== TRANSFORMER_FEATURE_NAMES.length)
+      throw new Error(
+        `${modelFile}: feature input has ${nF} columns; only the 57-feature layout (6 signals × 7 statistics + 15 correlations) is known`,
+      );
+    if (featureScaler.nFeatures !== nF)
+      throw new Error(`${featFile}: feature scaler has ${featureScaler.nFeatures} features, the model's feature input has ${nF}`);
+    if (outputShape.length !== 1 || outputShape[0] !== classes.length)
+      throw new Error(`${encFile}: ${classes.length} classes, the model outputs ${JSON.stringify(outputShape)}`);
     if (metadata) {
-      const checks: Array<[string, unknown, unknown]> = [['sequence_length', metadata.sequence_length, L], ['n_features', metadata.n_features, nF], ['n_classes', metadata.n_classes, classes.length]];
+      const checks: Array<[string, unknown, unknown]> = [
+        ['sequence_length', metadata.sequence_length, L],
+        ['n_features', metadata.n_features, nF],
+        ['n_classes', metadata.n_classes, classes.length],
+      ];
       for (const [k, got, want] of checks) {
         if (got !== undefined && got !== want) throw new Error(`${metaFile}: ${k} is ${JSON.stringify(got)}, the model has ${want}`);
       }
       if (metadata.class_names && JSON.stringify(metadata.class_names.map(String)) !== JSON.stringify(classes)) {
-        throw new Error(`${metaFile}: class_names ${JSON.stringify(metadata.class_names)} differ from ${encFile} ${JSON.stringify(classes)}`);
+        throw new Error(
+          `${metaFile}: class_names ${JSON.stringify(metadata.class_names)} differ from ${encFile} ${JSON.stringify(classes)}`,
+        );
       }
     }
-    return { model, sequenceLength: L, nFeatures: nF, sequenceScaler, featureScaler, classes, metadata, trainingFaultIntervals, source: dir, modelFile };
+    return {
+      model,
+      sequenceLength: L,
+      nFeatures: nF,
+      sequenceScaler,
+      featureScaler,
+      classes,
+      metadata,
+      trainingFaultIntervals,
+      source: dir,
+      modelFile,
+    };
   } catch (e) {
     model.dispose();
     throw e;

@@ -36,8 +36,14 @@ export function textTable(columns: string[], rows: Cell[][], opts: { maxRows?: n
   const shown = rows.slice(0, max);
   const cells = shown.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c === null || c === undefined ? '' : String(c))));
   const widths = columns.map((h, j) => Math.max(h.length, ...cells.map((r) => (r[j] ?? '').length)));
-  const numeric = columns.map((_, j) => shown.length > 0 && shown.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined));
-  const fmtRow = (r: string[]): string => r.map((c, j) => (numeric[j] ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join('  ').trimEnd();
+  const numeric = columns.map(
+    (_, j) => shown.length > 0 && shown.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined),
+  );
+  const fmtRow = (r: string[]): string =>
+    r
+      .map((c, j) => (numeric[j] ? c.padStart(widths[j]) : c.padEnd(widths[j])))
+      .join('  ')
+      .trimEnd();
   const lines = [fmtRow(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmtRow)];
   if (rows.length > shown.length) lines.push(`… ${rows.length - shown.length} more rows`);
   return lines.join('\n');
@@ -49,9 +55,15 @@ export function htmlTable(columns: string[], rows: Cell[][], opts: { maxRows?: n
   const shown = rows.slice(0, max);
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = shown
-    .map((r) => `<tr>${r.map((c) => (typeof c === 'number' ? `<td class="al-num">${escapeHtml(formatNumber(c))}</td>` : `<td>${escapeHtml(c ?? '')}</td>`)).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c) => (typeof c === 'number' ? `<td class="al-num">${escapeHtml(formatNumber(c))}</td>` : `<td>${escapeHtml(c ?? '')}</td>`)).join('')}</tr>`,
+    )
     .join('');
-  const more = rows.length > shown.length ? `<tr><td colspan="${columns.length}" class="al-more">… ${rows.length - shown.length} more rows</td></tr>` : '';
+  const more =
+    rows.length > shown.length
+      ? `<tr><td colspan="${columns.length}" class="al-more">… ${rows.length - shown.length} more rows</td></tr>`
+      : '';
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : '';
   return `<table class="al-table">${caption}<thead><tr>${head}</tr></thead><tbody>${body}${more}</tbody></table>`;
 }
@@ -159,7 +171,9 @@ export function svgLineChart(lines: SvgLine[], opts: SvgChartOptions = {}): stri
   for (const band of opts.bands ?? []) {
     const x0 = xOf(band.start);
     const x1 = Math.max(x0 + 1, xOf(band.end));
-    parts.push(`<rect x="${x0.toFixed(1)}" y="${padT}" width="${(x1 - x0).toFixed(1)}" height="${plotH}" fill="${escapeHtml(band.color)}"/>`);
+    parts.push(
+      `<rect x="${x0.toFixed(1)}" y="${padT}" width="${(x1 - x0).toFixed(1)}" height="${plotH}" fill="${escapeHtml(band.color)}"/>`,
+    );
   }
   parts.push(`<rect x="${padL}" y="${padT}" width="${plotW}" height="${plotH}" fill="none" stroke="#ccc"/>`);
   for (const l of lines) {
@@ -175,21 +189,32 @@ export function svgLineChart(lines: SvgLine[], opts: SvgChartOptions = {}): stri
       pts.push(`${x},${yOf(env.max[k]).toFixed(1)}`);
       if (env.max[k] !== env.min[k]) pts.push(`${x},${yOf(env.min[k]).toFixed(1)}`);
     }
-    parts.push(`<polyline fill="none" stroke="${escapeHtml(l.color)}" stroke-width="1" points="${pts.join(' ')}"><title>${escapeHtml(l.name)}</title></polyline>`);
+    parts.push(
+      `<polyline fill="none" stroke="${escapeHtml(l.color)}" stroke-width="1" points="${pts.join(' ')}"><title>${escapeHtml(l.name)}</title></polyline>`,
+    );
   }
   for (const h of opts.hlines ?? []) {
     if (!Number.isFinite(h.y)) continue;
     const y = yOf(h.y).toFixed(1);
     parts.push(`<line x1="${padL}" x2="${padL + plotW}" y1="${y}" y2="${y}" stroke="${escapeHtml(h.color)}" stroke-dasharray="4 3"/>`);
-    if (h.label) parts.push(`<text x="${padL + plotW - 4}" y="${Number(y) - 3}" font-size="10" text-anchor="end" fill="${escapeHtml(h.color)}">${escapeHtml(h.label)}</text>`);
+    if (h.label)
+      parts.push(
+        `<text x="${padL + plotW - 4}" y="${Number(y) - 3}" font-size="10" text-anchor="end" fill="${escapeHtml(h.color)}">${escapeHtml(h.label)}</text>`,
+      );
   }
-  parts.push(`<text x="${padL - 4}" y="${padT + 9}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(formatNumber(hi, 3))}</text>`);
-  parts.push(`<text x="${padL - 4}" y="${padT + plotH}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(formatNumber(lo, 3))}</text>`);
+  parts.push(
+    `<text x="${padL - 4}" y="${padT + 9}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(formatNumber(hi, 3))}</text>`,
+  );
+  parts.push(
+    `<text x="${padL - 4}" y="${padT + plotH}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(formatNumber(lo, 3))}</text>`,
+  );
   if (opts.xLabels) {
     parts.push(`<text x="${padL}" y="${H - 4}" font-size="10" fill="#666">${escapeHtml(opts.xLabels[0])}</text>`);
     parts.push(`<text x="${padL + plotW}" y="${H - 4}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(opts.xLabels[1])}</text>`);
   }
-  const legend = lines.map((l, i) => `<text x="${padL + 6 + i * 130}" y="${padT + 11}" font-size="10" fill="${escapeHtml(l.color)}">${escapeHtml(l.name)}</text>`);
+  const legend = lines.map(
+    (l, i) => `<text x="${padL + 6 + i * 130}" y="${padT + 11}" font-size="10" fill="${escapeHtml(l.color)}">${escapeHtml(l.name)}</text>`,
+  );
   if (lines.length > 1) parts.push(...legend);
   parts.push('</svg>');
   return parts.join('');

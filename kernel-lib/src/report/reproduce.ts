@@ -17,7 +17,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { escapeControl, quoteName } from '../browser/text';
-import { compareMetrics, readManifest, verifyInputs, type ExperimentManifest, type InputDrift, type MetricDifference } from '../runs/manifest';
+import {
+  compareMetrics,
+  readManifest,
+  verifyInputs,
+  type ExperimentManifest,
+  type InputDrift,
+  type MetricDifference,
+} from '../runs/manifest';
 import { FieldError } from '../browser/errors';
 
 /** How a command is run: argv for `anomaly-lab`, its working directory and extra environment. Returns the exit code. */
@@ -99,10 +106,14 @@ export function boundedReplayArgv(argv: unknown, outputOption: unknown, outDir: 
   const key = argv[0] === 'power' ? `power ${String(argv[1])}` : String(argv[0]);
   const spec = REPLAYABLE[key];
   if (!spec) {
-    throw new Error(`${where}: field command.argv runs ${quoteName(key)}, which reproduce does not replay (only ${Object.keys(REPLAYABLE).join(', ')})`);
+    throw new Error(
+      `${where}: field command.argv runs ${quoteName(key)}, which reproduce does not replay (only ${Object.keys(REPLAYABLE).join(', ')})`,
+    );
   }
   if (typeof outputOption !== 'string' || !spec.outputs.includes(outputOption.replace(/-/g, '_'))) {
-    throw new Error(`${where}: field command.outputOption is ${quoteName(String(outputOption))}; '${key}' writes through ${spec.outputs.map((o) => `--${o}`).join(', ')} only`);
+    throw new Error(
+      `${where}: field command.outputOption is ${quoteName(String(outputOption))}; '${key}' writes through ${spec.outputs.map((o) => `--${o}`).join(', ')} only`,
+    );
   }
   let out = argv as string[];
   for (const o of spec.outputs) out = replaceOption(out, o, outDir);
@@ -122,9 +133,17 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
   const original = readManifest(manifestFile);
   const cmd = original.command;
   if (!cmd || !Array.isArray(cmd.argv) || cmd.argv.length === 0) {
-    throw new FieldError('manifest', (f) => `${f('manifest')} ${manifestPath}: no command recorded (field command.argv), so the run cannot be re-run; runs made by the CLI and by trainAnomalyBert with a command record one`);
+    throw new FieldError(
+      'manifest',
+      (f) =>
+        `${f('manifest')} ${manifestPath}: no command recorded (field command.argv), so the run cannot be re-run; runs made by the CLI and by trainAnomalyBert with a command record one`,
+    );
   }
-  if (!cmd.outputOption) throw new FieldError('manifest', (f) => `${f('manifest')} ${manifestPath}: field command.outputOption is missing (which option names the output directory?)`);
+  if (!cmd.outputOption)
+    throw new FieldError(
+      'manifest',
+      (f) => `${f('manifest')} ${manifestPath}: field command.outputOption is missing (which option names the output directory?)`,
+    );
   // Checked before anything is hashed or created.
   boundedReplayArgv(cmd.argv, cmd.outputOption, '/', `--manifest ${manifestPath}`);
   const baseDir = cmd.cwd ?? path.dirname(manifestFile);
@@ -136,15 +155,21 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
       return fs.existsSync(abs) ? 'not a regular file' : 'missing';
     };
     const list = inputDrift.map((d) => `${escapeControl(d.path)} (${state(d)})`).join(', ');
-    throw new FieldError(['manifest', 'allowChangedInputs'], (f) => `${f('manifest')} ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass ${f('allowChangedInputs')} to run anyway)`);
+    throw new FieldError(
+      ['manifest', 'allowChangedInputs'],
+      (f) =>
+        `${f('manifest')} ${manifestPath}: inputs differ from the recorded sha256: ${list} (pass ${f('allowChangedInputs')} to run anyway)`,
+    );
   }
   const outDir = path.resolve(opts.out ?? `${path.dirname(manifestFile)}.reproduced`);
   let argv = boundedReplayArgv(cmd.argv, cmd.outputOption, outDir, `--manifest ${manifestPath}`);
   // Training's dropout masks depend on the worker partition: replay the recorded worker count,
   // not this machine's core count.
   const workers = original.config.workers;
-  if (argv[0] === 'train' && typeof workers === 'number' && Number.isInteger(workers) && workers > 0) argv = replaceOption(argv, 'workers', String(workers));
-  if (fs.existsSync(outDir)) throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
+  if (argv[0] === 'train' && typeof workers === 'number' && Number.isInteger(workers) && workers > 0)
+    argv = replaceOption(argv, 'workers', String(workers));
+  if (fs.existsSync(outDir))
+    throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;
   // The fresh directory: created here (exclusively), so the re-run cannot write into anything older.
   fs.mkdirSync(path.dirname(outDir), { recursive: true });
@@ -152,9 +177,12 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
   const env: Record<string, string> = {};
   if (backend && backend !== 'none' && backend !== 'unknown') env.ANOMALY_LAB_BACKEND = backend;
   const cwd = fs.existsSync(baseDir) && fs.statSync(baseDir).isDirectory() ? baseDir : path.dirname(manifestFile);
-  opts.log?.(`reproduce: anomaly-lab ${escapeControl(argv.join(' '))}  (cwd ${escapeControl(cwd)}, backend ${escapeControl(String(backend))})`);
+  opts.log?.(
+    `reproduce: anomaly-lab ${escapeControl(argv.join(' '))}  (cwd ${escapeControl(cwd)}, backend ${escapeControl(String(backend))})`,
+  );
   const code = await opts.runner(argv, { cwd, env });
-  if (code !== 0) throw new Error(`reproduce: the re-run 'anomaly-lab ${escapeControl(argv.join(' '))}' (in ${outDir}) exited with code ${code}`);
+  if (code !== 0)
+    throw new Error(`reproduce: the re-run 'anomaly-lab ${escapeControl(argv.join(' '))}' (in ${outDir}) exited with code ${code}`);
   const rerun = readManifest(outDir);
   const differences = compareMetrics(original.metrics, rerun.metrics, { rtol: opts.rtol, atol: opts.atol });
   return { manifestFile, original, rerun, outDir, argv, inputDrift, differences, reproduced: differences.length === 0 };

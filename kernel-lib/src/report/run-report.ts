@@ -91,7 +91,12 @@ function labelsFrom(values: ArrayLike<number>, what: string): Uint8Array {
   return toBinaryLabels(values, { what, position: 'row' });
 }
 
-function findLabels(dir: string, config: Record<string, unknown> | undefined, manifest: ExperimentManifest | undefined, given: RunReportOptions['labels']): { labels?: Uint8Array; source?: string } {
+function findLabels(
+  dir: string,
+  config: Record<string, unknown> | undefined,
+  manifest: ExperimentManifest | undefined,
+  given: RunReportOptions['labels'],
+): { labels?: Uint8Array; source?: string } {
   if (given !== undefined && typeof given !== 'string') return { labels: labelsFrom(given, 'labels option'), source: 'labels option' };
   const candidates: string[] = [];
   if (typeof given === 'string') candidates.push(given);
@@ -113,7 +118,8 @@ function findLabels(dir: string, config: Record<string, unknown> | undefined, ma
 /** Read a run directory. Errors name the directory or file. */
 export function readRunData(runDir: string, opts: RunReportOptions = {}): RunData {
   const dir = path.resolve(runDir);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a directory`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a directory`);
   const has = (f: string): boolean => fs.existsSync(path.join(dir, f));
   const manifest = has('manifest.json') ? readManifest(dir) : undefined;
   const config = has('config.json') ? (readJsonFile(path.join(dir, 'config.json')) as Record<string, unknown>) : manifest?.config;
@@ -146,11 +152,16 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
     }
   }
   if (!manifest && !history && bundles.length === 0 && !power) {
-    throw new FieldError('runDir', (f) => `${f('runDir')} ${runDir}: not a run directory (no manifest.json, history.json, results.json or *${VIEWER_FILE_SUFFIX})`);
+    throw new FieldError(
+      'runDir',
+      (f) => `${f('runDir')} ${runDir}: not a run directory (no manifest.json, history.json, results.json or *${VIEWER_FILE_SUFFIX})`,
+    );
   }
   const found: { labels?: Uint8Array; source?: string } = stepScores.length ? findLabels(dir, config, manifest, opts.labels) : {};
   const { labels, source } = found;
-  const title = opts.title ?? `${manifest?.kind ?? (history ? 'training run' : power ? 'power-system detection' : 'detection')} — ${path.basename(dir)}`;
+  const title =
+    opts.title ??
+    `${manifest?.kind ?? (history ? 'training run' : power ? 'power-system detection' : 'detection')} — ${path.basename(dir)}`;
   return { dir, title, manifest, config, history, stepScores, labels, labelsSource: source, bundles, power };
 }
 
@@ -202,7 +213,16 @@ function plotlySpec(c: Chart): unknown {
     line: { width: 0 },
     layer: 'below',
   }));
-  if (c.hline) shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: c.hline.y, y1: c.hline.y, line: { color: '#d62728', dash: 'dash', width: 1 } });
+  if (c.hline)
+    shapes.push({
+      type: 'line',
+      xref: 'paper',
+      x0: 0,
+      x1: 1,
+      y0: c.hline.y,
+      y1: c.hline.y,
+      line: { color: '#d62728', dash: 'dash', width: 1 },
+    });
   return {
     id: c.id,
     data,
@@ -219,18 +239,34 @@ function plotlySpec(c: Chart): unknown {
 }
 
 function chartSvg(c: Chart): string {
-  const lines = c.traces.map((t, i) => ({ name: t.name, values: t.y, color: t.color ?? ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'][i % 6] }));
+  const lines = c.traces.map((t, i) => ({
+    name: t.name,
+    values: t.y,
+    color: t.color ?? ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'][i % 6],
+  }));
   const x0 = c.traces[0]?.x[0];
   const xs = c.traces[0]?.x;
   const xl = xs && xs.length ? ([fmtX(x0 as number, c.xIsDate), fmtX(xs[xs.length - 1], c.xIsDate)] as [string, string]) : undefined;
-  return svgLineChart(lines, { width: 760, height: 200, title: c.title, hlines: c.hline ? [{ y: c.hline.y, color: '#d62728', label: c.hline.label }] : [], xLabels: xl });
+  return svgLineChart(lines, {
+    width: 760,
+    height: 200,
+    title: c.title,
+    hlines: c.hline ? [{ y: c.hline.y, color: '#d62728', label: c.hline.label }] : [],
+    xLabels: xl,
+  });
 }
 
 function fmtX(v: number, isDate?: boolean): string {
   return isDate ? new Date(v).toISOString().replace('.000Z', 'Z') : formatNumber(v, 6);
 }
 
-function downsampled(x: ArrayLike<number>, values: ArrayLike<number>, stride: number, col: number, maxPoints: number): { x: Float64Array; y: Float32Array } {
+function downsampled(
+  x: ArrayLike<number>,
+  values: ArrayLike<number>,
+  stride: number,
+  col: number,
+  maxPoints: number,
+): { x: Float64Array; y: Float32Array } {
   const n = Math.floor(values.length / stride);
   return minMaxDownsample(x, values, stride, col, 0, Math.min(n, x.length), Math.max(1, Math.floor(maxPoints / 2)));
 }
@@ -267,8 +303,16 @@ function overviewSection(d: RunData): Section {
   const m = d.manifest;
   const rows: Cell[][] = [['run directory', d.dir]];
   if (m) {
-    rows.push(['kind', m.kind], ['created', m.created], ['seed', m.seed ?? ''], ['backend', `${m.backend.name}${m.backend.native === false ? ' (not native)' : ''}`]);
-    rows.push(['anomaly-lab', m.tool.version], ['platform', `${m.platform.os} ${m.platform.arch}, ${m.platform.cpus} CPUs, node ${m.platform.node}`]);
+    rows.push(
+      ['kind', m.kind],
+      ['created', m.created],
+      ['seed', m.seed ?? ''],
+      ['backend', `${m.backend.name}${m.backend.native === false ? ' (not native)' : ''}`],
+    );
+    rows.push(
+      ['anomaly-lab', m.tool.version],
+      ['platform', `${m.platform.os} ${m.platform.arch}, ${m.platform.cpus} CPUs, node ${m.platform.node}`],
+    );
     if (m.elapsed_s !== undefined) rows.push(['elapsed', `${formatNumber(m.elapsed_s)} s`]);
     if (m.command) rows.push(['re-run', `anomaly-lab ${m.command.argv.join(' ')}`]);
     if (m.notes) rows.push(['notes', m.notes]);
@@ -299,11 +343,17 @@ function provenanceSection(d: RunData): Section | null {
     md.push('### Configuration', '', t.md, '');
   }
   if (m) {
-    const inputs = table(['role', 'path', 'bytes', 'sha256'], m.inputs.map((i) => [i.role ?? '', i.path, i.bytes, i.sha256]));
+    const inputs = table(
+      ['role', 'path', 'bytes', 'sha256'],
+      m.inputs.map((i) => [i.role ?? '', i.path, i.bytes, i.sha256]),
+    );
     html.push('<h3>Inputs</h3>', inputs.html);
     md.push('### Inputs', '', m.inputs.length ? inputs.md : '(none recorded)', '');
     if (m.checkpoints.length) {
-      const cp = table(['step', 'checkpoint'], m.checkpoints.map((c) => [c.step ?? null, c.path]));
+      const cp = table(
+        ['step', 'checkpoint'],
+        m.checkpoints.map((c) => [c.step ?? null, c.path]),
+      );
       html.push('<h3>Checkpoints</h3>', cp.html);
       md.push('### Checkpoints', '', cp.md, '');
     }
@@ -344,7 +394,14 @@ function historySection(d: RunData): Section | null {
   }
   const withTest = h.some((r) => r.test);
   const cols = ['step', 'loss', 'accuracy', 'lr', 'elapsed s', ...(withTest ? ['F1', 'F1 (PA)', 'random F1 (PA)'] : [])];
-  const rows: Cell[][] = h.map((r) => [r.step, r.loss ?? null, r.accuracy ?? null, r.lr ?? null, r.elapsed_s ?? null, ...(withTest ? [r.test?.without_pa?.f1 ?? null, r.test?.with_pa?.f1 ?? null, r.test?.random_with_pa?.f1 ?? null] : [])]);
+  const rows: Cell[][] = h.map((r) => [
+    r.step,
+    r.loss ?? null,
+    r.accuracy ?? null,
+    r.lr ?? null,
+    r.elapsed_s ?? null,
+    ...(withTest ? [r.test?.without_pa?.f1 ?? null, r.test?.with_pa?.f1 ?? null, r.test?.random_with_pa?.f1 ?? null] : []),
+  ]);
   const t = table(cols, rows, 200);
   return { title: 'Training history', html: t.html, markdown: t.md, charts };
 }
@@ -354,7 +411,8 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
   const labels = d.labels;
   const entries = d.stepScores.map((s) => {
     const scores = toFloat32(readNpy(s.file));
-    if (scores.length !== labels.length) throw new Error(`${s.file}: ${scores.length} scores but ${d.labelsSource} has ${labels.length} labels`);
+    if (scores.length !== labels.length)
+      throw new Error(`${s.file}: ${scores.length} scores but ${d.labelsSource} has ${labels.length} labels`);
     return { step: s.step, file: s.file, scores };
   });
   let report: Omit<StepScoreReport, 'run' | 'labels'>;
@@ -402,12 +460,33 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
       id: 'ess-steps',
       title: `ESS score with PA per step (rate ${report.anomaly_rate}; target ${report.target})`,
       xTitle: 'step',
-      traces: [{ name: 'ESS score (PA)', x: Float64Array.from(report.steps, (s) => s.step), y: Float64Array.from(report.steps, (s) => s.ess_score_pa), color: '#d62728' }],
+      traces: [
+        {
+          name: 'ESS score (PA)',
+          x: Float64Array.from(report.steps, (s) => s.step),
+          y: Float64Array.from(report.steps, (s) => s.ess_score_pa),
+          color: '#d62728',
+        },
+      ],
       hline: { y: report.target, label: 'target' },
     },
   ];
-  const rows: Cell[][] = report.steps.map((s) => [s.step, s.ess_score_pa, s.reaches_target ? 'yes' : '', s.without_pa.f1, s.with_pa.f1, s.best_without_pa.f1, s.best_with_pa.f1, s.random_with_pa.f1, s.pa_k.auc]);
-  const t = table(['step', 'ESS (PA)', `> ${report.target}`, 'F1', 'F1 (PA)', 'best F1', 'best F1 (PA)', 'random F1 (PA)', 'PA%K AUC'], rows, 200);
+  const rows: Cell[][] = report.steps.map((s) => [
+    s.step,
+    s.ess_score_pa,
+    s.reaches_target ? 'yes' : '',
+    s.without_pa.f1,
+    s.with_pa.f1,
+    s.best_without_pa.f1,
+    s.best_with_pa.f1,
+    s.random_with_pa.f1,
+    s.pa_k.auc,
+  ]);
+  const t = table(
+    ['step', 'ESS (PA)', `> ${report.target}`, 'F1', 'F1 (PA)', 'best F1', 'best F1 (PA)', 'random F1 (PA)', 'PA%K AUC'],
+    rows,
+    200,
+  );
   const first = report.first_step_reaching_target;
   const lead = `First step whose ESS score with point adjustment exceeds ${report.target}: ${first === null ? 'none' : first}. Labels: ${d.labelsSource} (${formatNumber(100 * report.label_rate)}% anomalous). Random scores reach F1 ${formatNumber(report.random_with_pa.f1)} with PA on the same labels${best ? `; the last step's best F1 with PA is ${formatNumber(best.f1)} at rate ${formatNumber(best.anomaly_rate)}` : ''}.`;
   return { title: 'Test scores per step', html: `<p>${escapeHtml(lead)}</p>${t.html}`, markdown: `${mdText(lead)}\n\n${t.md}`, charts };
@@ -437,7 +516,10 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   }
   if (result && d.scoreX) {
     const ds = downsampled(d.scoreX, result.scores, 1, 0, maxPoints);
-    const labelled = det.labelledIntervals().slice(0, 500).map((r) => ({ x0: r.start, x1: r.end, color: 'rgba(44,160,44,0.25)' }));
+    const labelled = det
+      .labelledIntervals()
+      .slice(0, 500)
+      .map((r) => ({ x0: r.start, x1: r.end, color: 'rgba(44,160,44,0.25)' }));
     charts.push({
       id: `bundle${k}-scores`,
       title: `${bundle.scores?.name ?? 'Score'} with threshold${labelled.length ? ' (labelled anomalies shaded)' : ''}`,
@@ -450,14 +532,27 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   const summary = result ? summarizeDetection(result) : null;
   if (summary && Object.keys(summary.faultCounts).some((f) => f !== 'unclassified')) {
     const names = Object.keys(summary.faultCounts);
-    charts.push({ id: `bundle${k}-faults`, title: 'Fault distribution', traces: [{ name: 'intervals', x: names.map((_, i) => i), y: names.map((n) => summary.faultCounts[n]), kind: 'bar' }], height: 260 });
+    charts.push({
+      id: `bundle${k}-faults`,
+      title: 'Fault distribution',
+      traces: [{ name: 'intervals', x: names.map((_, i) => i), y: names.map((n) => summary.faultCounts[n]), kind: 'bar' }],
+      height: 260,
+    });
     // plotly shows category names; keep them in the spec for the HTML
     (charts[charts.length - 1] as Chart & { categories?: string[] }).categories = names;
   }
   if (bundle.featureImportances) {
     const fi = bundle.featureImportances;
-    const order = fi.names.map((_, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 15);
-    const c: Chart & { categories?: string[] } = { id: `bundle${k}-importance`, title: 'Feature importance (top 15)', traces: [{ name: 'importance', x: order.map((_, i) => i), y: order.map((i) => fi.values[i]), kind: 'bar', color: '#2ca02c' }], height: 280 };
+    const order = fi.names
+      .map((_, i) => i)
+      .sort((a, b) => fi.values[b] - fi.values[a])
+      .slice(0, 15);
+    const c: Chart & { categories?: string[] } = {
+      id: `bundle${k}-importance`,
+      title: 'Feature importance (top 15)',
+      traces: [{ name: 'importance', x: order.map((_, i) => i), y: order.map((i) => fi.values[i]), kind: 'bar', color: '#2ca02c' }],
+      height: 280,
+    };
     c.categories = order.map((i) => fi.names[i]);
     charts.push(c);
   }
@@ -465,27 +560,59 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   if (result) {
     const s = result.settings;
     html.push(
-      htmlTable(['', ''], [
-        ['threshold', `${formatNumber(result.threshold, 6)} (${thresholdPhrase(s, { resultRate: result.rate, format: { rate: (x) => formatNumber(x, 6) } })})`],
-        ['anomalous scores', result.anomalousCount],
-        ['intervals', result.intervals.length],
-      ]),
+      htmlTable(
+        ['', ''],
+        [
+          [
+            'threshold',
+            `${formatNumber(result.threshold, 6)} (${thresholdPhrase(s, { resultRate: result.rate, format: { rate: (x) => formatNumber(x, 6) } })})`,
+          ],
+          ['anomalous scores', result.anomalousCount],
+          ['intervals', result.intervals.length],
+        ],
+      ),
     );
     if (result.metrics) {
-      html.push(htmlTable(['', 'precision', 'recall', 'F1', 'ESS score'], [
-        ['without PA', result.metrics.without_pa.precision, result.metrics.without_pa.recall, result.metrics.without_pa.f1, result.metrics.without_pa.ess_score],
-        ['with PA', result.metrics.with_pa.precision, result.metrics.with_pa.recall, result.metrics.with_pa.f1, result.metrics.with_pa.ess_score],
-      ]));
+      html.push(
+        htmlTable(
+          ['', 'precision', 'recall', 'F1', 'ESS score'],
+          [
+            [
+              'without PA',
+              result.metrics.without_pa.precision,
+              result.metrics.without_pa.recall,
+              result.metrics.without_pa.f1,
+              result.metrics.without_pa.ess_score,
+            ],
+            [
+              'with PA',
+              result.metrics.with_pa.precision,
+              result.metrics.with_pa.recall,
+              result.metrics.with_pa.f1,
+              result.metrics.with_pa.ess_score,
+            ],
+          ],
+        ),
+      );
     }
-    const rows: Cell[][] = result.intervals.map((r, i) => [i + 1, fmtX(r.start, isDate), fmtX(r.end, isDate), r.end - r.start, r.fault ?? '', r.confidence ?? null]);
+    const rows: Cell[][] = result.intervals.map((r, i) => [
+      i + 1,
+      fmtX(r.start, isDate),
+      fmtX(r.end, isDate),
+      r.end - r.start,
+      r.fault ?? '',
+      r.confidence ?? null,
+    ]);
     html.push('<h4>Detected intervals</h4>', htmlTable(['#', 'start', 'end', 'duration', 'fault', 'confidence'], rows, { maxRows: 100 }));
   }
   if (bundle.metrics) {
     const rows: Cell[][] = [];
-    for (const [k2, m] of Object.entries(bundle.metrics) as Array<[string, MetricRow | undefined]>) if (m) rows.push([k2, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
+    for (const [k2, m] of Object.entries(bundle.metrics) as Array<[string, MetricRow | undefined]>)
+      if (m) rows.push([k2, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
     html.push('<h4>Producer metrics</h4>', htmlTable(['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows));
   }
-  const markdown = result && summary ? markdownReport(bundle, result, summary).replace(/^# /, '### ') : `(no scores in ${mdText(path.basename(file))})`;
+  const markdown =
+    result && summary ? markdownReport(bundle, result, summary).replace(/^# /, '### ') : `(no scores in ${mdText(path.basename(file))})`;
   return { title: bundle.title, html: html.join(''), markdown, charts };
 }
 
@@ -498,30 +625,50 @@ function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number
     // Window i starts at sample i: x = i · sample time from the recording's first sample.
     const x = Float64Array.from({ length: p.mse.length }, (_, i) => i * r.sample_time);
     const ds = downsampled(x, p.mse, 1, 0, maxPoints);
-    charts.push({ id: 'power-mse', title: 'Reconstruction MSE per window (merged intervals shaded)', xTitle: 'window start (s after the first sample)', traces: [{ name: 'MSE', x: ds.x, y: ds.y, color: '#1f77b4' }], bands, hline: { y: r.threshold, label: 'threshold' } });
+    charts.push({
+      id: 'power-mse',
+      title: 'Reconstruction MSE per window (merged intervals shaded)',
+      xTitle: 'window start (s after the first sample)',
+      traces: [{ name: 'MSE', x: ds.x, y: ds.y, color: '#1f77b4' }],
+      bands,
+      hline: { y: r.threshold, label: 'threshold' },
+    });
   }
   const counts: Record<string, number> = {};
   for (const pr of r.predictions) counts[pr.predicted_fault] = (counts[pr.predicted_fault] ?? 0) + 1;
   const faults = Object.keys(counts);
   if (faults.length) {
-    const c: Chart & { categories?: string[] } = { id: 'power-faults', title: 'Fault distribution', traces: [{ name: 'intervals', x: faults.map((_, i) => i), y: faults.map((f) => counts[f]), kind: 'bar' }], height: 260 };
+    const c: Chart & { categories?: string[] } = {
+      id: 'power-faults',
+      title: 'Fault distribution',
+      traces: [{ name: 'intervals', x: faults.map((_, i) => i), y: faults.map((f) => counts[f]), kind: 'bar' }],
+      height: 260,
+    };
     c.categories = faults;
     charts.push(c);
   }
-  const facts = table(['', ''], [
-    ['data', r.source],
-    ['sequence length', r.params.sequence_length],
-    ['threshold', `${formatNumber(r.threshold, 6)} (percentile ${r.params.percentile})`],
-    ['anomalous windows', `${r.n_anomalous_windows} of ${r.n_windows}`],
-    ['merge gap', `${r.params.max_gap_samples} samples`],
-    ...Object.entries(r.models ?? {}).map(([k, v]) => [`model: ${k}`, v ?? ''] as Cell[]),
-  ]);
+  const facts = table(
+    ['', ''],
+    [
+      ['data', r.source],
+      ['sequence length', r.params.sequence_length],
+      ['threshold', `${formatNumber(r.threshold, 6)} (percentile ${r.params.percentile})`],
+      ['anomalous windows', `${r.n_anomalous_windows} of ${r.n_windows}`],
+      ['merge gap', `${r.params.max_gap_samples} samples`],
+      ...Object.entries(r.models ?? {}).map(([k, v]) => [`model: ${k}`, v ?? ''] as Cell[]),
+    ],
+  );
   const rows: Cell[][] = r.merged_intervals.map(([a, b], i) => {
     const pr = r.predictions.find((q) => q.start_time === a && q.end_time === b);
     return [i + 1, a, b, b - a, pr?.predicted_fault ?? '', pr?.confidence ?? null];
   });
   const iv = table(['#', 'start (s)', 'end (s)', 'duration (s)', 'fault', 'confidence'], rows, 200);
-  return { title: 'Power-system detection', html: `${facts.html}<h4>Merged intervals</h4>${iv.html}`, markdown: `${facts.md}\n\n#### Merged intervals\n\n${iv.md}`, charts };
+  return {
+    title: 'Power-system detection',
+    html: `${facts.html}<h4>Merged intervals</h4>${iv.html}`,
+    markdown: `${facts.md}\n\n#### Merged intervals\n\n${iv.md}`,
+    charts,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,7 +689,10 @@ nav a{margin-right:12px}
 `.trim();
 
 function slug(s: string, i: number): string {
-  return `s${i}-${s.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40)}`;
+  return `s${i}-${s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 40)}`;
 }
 
 /** plotly.min.js from the installed plotly.js-dist-min, made safe to inline in a <script>. */
@@ -553,7 +703,10 @@ export function plotlyInlineSource(): string {
 
 /** JSON inside <script type="application/json">: `<` escaped so no data can close the element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function renderHtml(title: string, sections: Section[], plotly: string): string {

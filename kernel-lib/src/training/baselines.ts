@@ -83,7 +83,12 @@ function checkStats(stats: BaselineStats, nCols: number): void {
 }
 
 /** Per-point z-score distance to the training distribution. */
-export function zScoreBaseline(values: Float32Array, nCols: number, stats: BaselineStats, opts: { combine?: BaselineCombine } = {}): Float32Array {
+export function zScoreBaseline(
+  values: Float32Array,
+  nCols: number,
+  stats: BaselineStats,
+  opts: { combine?: BaselineCombine } = {},
+): Float32Array {
   const n = checkShape(values, nCols, 'z-score baseline input');
   checkStats(stats, nCols);
   const combine = checkCombine(opts.combine ?? 'max');
@@ -100,7 +105,12 @@ export function zScoreBaseline(values: Float32Array, nCols: number, stats: Basel
 }
 
 /** First-difference magnitude |x_t − x_{t−1}| scaled per column by the training difference std. */
-export function firstDifferenceBaseline(values: Float32Array, nCols: number, stats: BaselineStats, opts: { combine?: BaselineCombine } = {}): Float32Array {
+export function firstDifferenceBaseline(
+  values: Float32Array,
+  nCols: number,
+  stats: BaselineStats,
+  opts: { combine?: BaselineCombine } = {},
+): Float32Array {
   const n = checkShape(values, nCols, 'first-difference baseline input');
   checkStats(stats, nCols);
   const combine = checkCombine(opts.combine ?? 'max');

@@ -11,11 +11,24 @@ import { parameterSpecs } from '../anomalybert/model';
 import type { TrainOptions } from './options';
 
 /** Bytes a training run of this shape needs at least (float32). */
-export function estimateTrainingBytes(o: Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'batch_size' | 'micro_batch' | 'diff_features'>, columns: number): { parameters: number; bytes: number } {
-  const config = { inputDim: columns, outputDim: 1, patchSize: o.patch_size, nTokens: o.n_features, dEmbed: o.d_embed, nLayer: o.n_layer, nHead: o.n_head, dropout: 0 };
+export function estimateTrainingBytes(
+  o: Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'batch_size' | 'micro_batch' | 'diff_features'>,
+  columns: number,
+): { parameters: number; bytes: number } {
+  const config = {
+    inputDim: columns,
+    outputDim: 1,
+    patchSize: o.patch_size,
+    nTokens: o.n_features,
+    dEmbed: o.d_embed,
+    nLayer: o.n_layer,
+    nHead: o.n_head,
+    dropout: 0,
+  };
   // parameterSpecs only lists shapes; nothing is allocated.
   let parameters = 0;
-  for (const s of parameterSpecs(o.diff_features ? { ...config, diffScales: new Array<number>(columns).fill(1) } : config)) parameters += s.torchShape.reduce((a, b) => a * b, 1);
+  for (const s of parameterSpecs(o.diff_features ? { ...config, diffScales: new Array<number>(columns).fill(1) } : config))
+    parameters += s.torchShape.reduce((a, b) => a * b, 1);
   const n = o.micro_batch > 0 ? o.micro_batch : o.batch_size;
   const perLayer = n * o.n_features * (o.d_embed * 6 + 4 * o.d_embed) + n * o.n_head * o.n_features * o.n_features * 2;
   const activations = o.n_layer * perLayer;

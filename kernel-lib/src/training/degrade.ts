@@ -55,7 +55,15 @@ export interface DegradeSeries {
 export type FlipMode = 'all' | 'vertical' | 'horizontal' | 'none';
 export const FLIP_MODES: readonly FlipMode[] = ['all', 'vertical', 'horizontal', 'none'];
 
-export type DegradationType = 'soft_replacing' | 'uniform_replacing' | 'peak_noising' | 'length_adjusting' | 'white_noising' | 'temperature_anomaly' | 'voltage_gap' | 'none';
+export type DegradationType =
+  | 'soft_replacing'
+  | 'uniform_replacing'
+  | 'peak_noising'
+  | 'length_adjusting'
+  | 'white_noising'
+  | 'temperature_anomaly'
+  | 'voltage_gap'
+  | 'none';
 
 /** Probabilities of the synthesis types (the original script's option names, camelCased). */
 export interface DegradationProbabilities {
@@ -250,7 +258,14 @@ export function degradationTypeFor(u: number, p: DegradationProbabilities): Degr
  * window[start + i, col_k] = source_k[i]·w_i + window[start + i, col_k]·(1 − w_i).
  * `sources[k]` has `weights.length` points (already flipped as required).
  */
-export function softReplace(window: Float32Array, nCols: number, start: number, columns: readonly number[], sources: readonly Float32Array[], weights: Float32Array): void {
+export function softReplace(
+  window: Float32Array,
+  nCols: number,
+  start: number,
+  columns: readonly number[],
+  sources: readonly Float32Array[],
+  weights: Float32Array,
+): void {
   const len = weights.length;
   for (let k = 0; k < columns.length; k++) {
     const col = columns[k];
@@ -263,7 +278,14 @@ export function softReplace(window: Float32Array, nCols: number, start: number, 
 }
 
 /** Set each degraded column to its constant over [start, start + length). */
-export function uniformReplace(window: Float32Array, nCols: number, start: number, length: number, columns: readonly number[], constants: ArrayLike<number>): void {
+export function uniformReplace(
+  window: Float32Array,
+  nCols: number,
+  start: number,
+  length: number,
+  columns: readonly number[],
+  constants: ArrayLike<number>,
+): void {
   for (let k = 0; k < columns.length; k++) {
     for (let i = start; i < start + length; i++) window[i * nCols + columns[k]] = constants[k];
   }
@@ -314,7 +336,15 @@ export function lengthenInterval(window: Float32Array, nCols: number, start: num
  * series from there, so the interval covers L·s original points. Rows after start + L keep their
  * values. Requires origin ≥ L·(s − 1) (the caller checks the original's 1.5·⌊W·r⌋ condition).
  */
-export function shortenInterval(window: Float32Array, series: Float32Array, nCols: number, origin: number, start: number, length: number, scale: number): void {
+export function shortenInterval(
+  window: Float32Array,
+  series: Float32Array,
+  nCols: number,
+  origin: number,
+  start: number,
+  length: number,
+  scale: number,
+): void {
   const shift = length * (scale - 1);
   const base = origin - shift;
   if (base < 0) throw new Error(`shortenInterval: origin ${origin} is less than L·(s−1) = ${shift}`);
@@ -326,7 +356,15 @@ export function shortenInterval(window: Float32Array, series: Float32Array, nCol
 }
 
 /** Add N(0, std) to the degraded columns over the interval and clip to [0, 1]. */
-export function whiteNoise(window: Float32Array, nCols: number, start: number, length: number, columns: readonly number[], rng: Rng, std = WHITE_NOISE_STD): void {
+export function whiteNoise(
+  window: Float32Array,
+  nCols: number,
+  start: number,
+  length: number,
+  columns: readonly number[],
+  rng: Rng,
+  std = WHITE_NOISE_STD,
+): void {
   for (let k = 0; k < columns.length; k++) {
     for (let i = start; i < start + length; i++) {
       const at = i * nCols + columns[k];
@@ -368,8 +406,10 @@ function checkSeries(s: DegradeSeries, what: string): void {
 function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): ResolvedOptions {
   const name = describeSeries(series, 'training series');
   checkSeries(series, 'training series');
-  if (!Number.isInteger(o.batchSize) || o.batchSize <= 0) throw new Error(`option batch_size must be a positive integer, got ${o.batchSize}`);
-  if (!Number.isInteger(o.patchSize) || o.patchSize <= 0) throw new Error(`option patch_size must be a positive integer, got ${o.patchSize}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize <= 0)
+    throw new Error(`option batch_size must be a positive integer, got ${o.batchSize}`);
+  if (!Number.isInteger(o.patchSize) || o.patchSize <= 0)
+    throw new Error(`option patch_size must be a positive integer, got ${o.patchSize}`);
   if (!Number.isInteger(o.windowSize) || o.windowSize <= 0 || o.windowSize % o.patchSize !== 0) {
     throw new Error(`window size ${o.windowSize} must be a positive multiple of patch_size ${o.patchSize}`);
   }
@@ -407,7 +447,9 @@ function resolveOptions(series: DegradeSeries, o: DegradedBatchOptions): Resolve
   }
   const lenMax = Math.floor(o.replacingRateMax * o.windowSize);
   if (replacing.length < lenMax) {
-    throw new Error(`replacing data ${describeSeries(replacing, '')} has ${replacing.length} rows; soft replacement needs at least ${lenMax}`);
+    throw new Error(
+      `replacing data ${describeSeries(replacing, '')} has ${replacing.length} rows; soft replacement needs at least ${lenMax}`,
+    );
   }
   return {
     batchSize: o.batchSize,
@@ -440,8 +482,16 @@ function windowOrigins(series: DegradeSeries, W: number, name: string): OriginTa
   let total = 0;
   let covered = 0;
   segs.forEach((seg, k) => {
-    if (!(Number.isInteger(seg.start) && Number.isInteger(seg.length) && seg.start >= 0 && seg.length >= 0 && seg.start + seg.length <= series.length)) {
-      throw new Error(`training series ${name}: segment ${k} [${seg.start}, ${seg.start + seg.length}) lies outside its ${series.length} rows`);
+    if (!(
+      Number.isInteger(seg.start) &&
+      Number.isInteger(seg.length) &&
+      seg.start >= 0 &&
+      seg.length >= 0 &&
+      seg.start + seg.length <= series.length
+    )) {
+      throw new Error(
+        `training series ${name}: segment ${k} [${seg.start}, ${seg.start + seg.length}) lies outside its ${series.length} rows`,
+      );
     }
     covered += seg.length;
     segStarts[k] = seg.start;
@@ -449,7 +499,9 @@ function windowOrigins(series: DegradeSeries, W: number, name: string): OriginTa
     cumulative[k] = total;
   });
   if (total === 0) {
-    throw new Error(`training series ${name}: no ${segs.length > 1 ? 'file (segment)' : 'stretch'} has more rows than the window size ${W}`);
+    throw new Error(
+      `training series ${name}: no ${segs.length > 1 ? 'file (segment)' : 'stretch'} has more rows than the window size ${W}`,
+    );
   }
   if (covered > series.length) throw new Error(`training series ${name}: segments overlap`);
   return { segStarts, cumulative, total };
@@ -469,7 +521,16 @@ function drawOrigin(t: OriginTable, rng: Rng): [number, number] {
  * original's inner loop. `origin` is the window's start in `series` (needed by shortening).
  * Draw order per sample: target start, type u, one v per column, then the type's own draws.
  */
-function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeSeries, origin: number, segmentStart: number, length: number, o: ResolvedOptions, rng: Rng): DegradationRecord {
+function degradeSample(
+  window: Float32Array,
+  label: Uint8Array,
+  series: DegradeSeries,
+  origin: number,
+  segmentStart: number,
+  length: number,
+  o: ResolvedOptions,
+  rng: Rng,
+): DegradationRecord {
   const C = series.columns.length;
   const W = o.windowSize;
   const start = rng.int(0, W - length + 1);
@@ -524,7 +585,13 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
     }
     case 'peak_noising': {
       const at = start + rng.int(0, length);
-      peakNoise(window, C, at, columns, columns.map(() => rng.uniform()));
+      peakNoise(
+        window,
+        C,
+        at,
+        columns,
+        columns.map(() => rng.uniform()),
+      );
       record.type = type;
       record.peakIndex = at;
       const [a, b] = peakLabelInterval(at, o.patchSize, W);
@@ -557,7 +624,8 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
     }
     case 'voltage_gap': {
       const ess = o.ess;
-      if (!ess?.voltageGapCurve || ess.voltageGapColumn === undefined) throw new Error('option voltage_gap needs the voltage-gap column and curve (see ess-anomalies.ts)');
+      if (!ess?.voltageGapCurve || ess.voltageGapColumn === undefined)
+        throw new Error('option voltage_gap needs the voltage-gap column and curve (see ess-anomalies.ts)');
       voltageGapAnomaly(window, C, ess.voltageGapColumn, ess.voltageGapCurve.subarray(origin, origin + W));
       record.type = type;
       record.columns = [ess.voltageGapColumn];
@@ -566,7 +634,8 @@ function degradeSample(window: Float32Array, label: Uint8Array, series: DegradeS
     }
     case 'temperature_anomaly': {
       const ess = o.ess;
-      if (!ess?.chargeStatus || ess.temperatureColumn === undefined) throw new Error('option temperature_anomaly needs the temperature column and charge status (see ess-anomalies.ts)');
+      if (!ess?.chargeStatus || ess.temperatureColumn === undefined)
+        throw new Error('option temperature_anomaly needs the temperature column and charge status (see ess-anomalies.ts)');
       const span = temperatureAnomaly(window, C, ess.temperatureColumn, ess.chargeStatus.subarray(origin, origin + W), rng);
       record.columns = span ? [ess.temperatureColumn] : [];
       if (span) {

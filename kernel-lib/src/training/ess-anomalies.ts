@@ -55,7 +55,13 @@ export interface EssContext {
 }
 
 /** Charging where the SOC rises: soc[t + h] > soc[t − h] (clipped at the ends). values (length, C). */
-export function chargeStatusFromSoc(values: ArrayLike<number>, length: number, nCols: number, socColumn: number, halfSpan = CHARGE_STATUS_HALF_SPAN): Uint8Array {
+export function chargeStatusFromSoc(
+  values: ArrayLike<number>,
+  length: number,
+  nCols: number,
+  socColumn: number,
+  halfSpan = CHARGE_STATUS_HALF_SPAN,
+): Uint8Array {
   const out = new Uint8Array(length);
   for (let t = 0; t < length; t++) {
     const a = values[Math.max(0, t - halfSpan) * nCols + socColumn];
@@ -74,7 +80,13 @@ export function minChargeRun(windowSize: number): number {
  * Temperature anomaly on one window (row-major (W, C)), in place. `charge` holds the window's charge
  * status. Returns the labelled span [start, end) or null (window left clean). Draws r then k.
  */
-export function temperatureAnomaly(window: Float32Array, nCols: number, column: number, charge: ArrayLike<number>, rng: Rng): [number, number] | null {
+export function temperatureAnomaly(
+  window: Float32Array,
+  nCols: number,
+  column: number,
+  charge: ArrayLike<number>,
+  rng: Rng,
+): [number, number] | null {
   const W = charge.length;
   let first = -1;
   let last = -1;
@@ -106,7 +118,14 @@ function ramp(window: Float32Array, nCols: number, column: number, a: number, b:
 }
 
 /** Voltage-gap anomaly: add |curve| to the gap column over rows [a, b) (curve indexed like the rows). */
-export function voltageGapAnomaly(window: Float32Array, nCols: number, column: number, curve: ArrayLike<number>, a = 0, b = curve.length): void {
+export function voltageGapAnomaly(
+  window: Float32Array,
+  nCols: number,
+  column: number,
+  curve: ArrayLike<number>,
+  a = 0,
+  b = curve.length,
+): void {
   for (let t = a; t < b; t++) window[t * nCols + column] += Math.abs(curve[t - a]);
 }
 
@@ -138,8 +157,12 @@ export function essContextFor(
   }
   if (want.voltageGap) {
     ctx.voltageGapColumn = need(ESS_COLUMNS.voltageGap, 'voltage_gap');
-    if (!curve) throw new Error(`option ${optionPrefix}voltage_gap needs the voltage-gap curve: a ${ESS_COLUMNS.curve} column in the training file(s)`);
-    if (curve.length !== length) throw new Error(`option ${optionPrefix}voltage_gap: the ${ESS_COLUMNS.curve} column has ${curve.length} rows, the data ${length}`);
+    if (!curve)
+      throw new Error(
+        `option ${optionPrefix}voltage_gap needs the voltage-gap curve: a ${ESS_COLUMNS.curve} column in the training file(s)`,
+      );
+    if (curve.length !== length)
+      throw new Error(`option ${optionPrefix}voltage_gap: the ${ESS_COLUMNS.curve} column has ${curve.length} rows, the data ${length}`);
     ctx.voltageGapCurve = curve;
   }
   return ctx;

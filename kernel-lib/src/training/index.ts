@@ -19,8 +19,25 @@ export {
   WHITE_NOISE_STD,
   FLIP_MODES,
 } from './degrade';
-export type { DegradeSeries, FlipMode, DegradationType, DegradationProbabilities, DegradationRecord, DegradedBatch, DegradedBatchOptions } from './degrade';
-export { synthesizeTestSet, synthLengthBounds, triangleWeights, peakValue, SYNTH_ANOMALY_TYPES, SYNTH_SOFT_WEIGHT, SYNTH_UNIFORM_BAND, SYNTH_PEAK_MIN_SHIFT } from './synth-anomalies';
+export type {
+  DegradeSeries,
+  FlipMode,
+  DegradationType,
+  DegradationProbabilities,
+  DegradationRecord,
+  DegradedBatch,
+  DegradedBatchOptions,
+} from './degrade';
+export {
+  synthesizeTestSet,
+  synthLengthBounds,
+  triangleWeights,
+  peakValue,
+  SYNTH_ANOMALY_TYPES,
+  SYNTH_SOFT_WEIGHT,
+  SYNTH_UNIFORM_BAND,
+  SYNTH_PEAK_MIN_SHIFT,
+} from './synth-anomalies';
 export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
 export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, evaluateBaselines } from './baselines';
 export type { BaselineStats, BaselineCombine, BaselineEvaluation, BaselineReport } from './baselines';
@@ -32,7 +49,16 @@ export { cosineWarmupLr, lrForStep, lrCurve } from './schedule';
 export type { CosineScheduleConfig } from './schedule';
 export { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
 export type { AdamWConfig, AdamWState } from './optimizer';
-export { RunDirectory, readRunHistory, listCheckpointSteps, stepDirName, claimRunDirectory, completeCheckpointSteps, RunExistsError, EXISTING_RUN_POLICIES } from '../runs/run-dir';
+export {
+  RunDirectory,
+  readRunHistory,
+  listCheckpointSteps,
+  stepDirName,
+  claimRunDirectory,
+  completeCheckpointSteps,
+  RunExistsError,
+  EXISTING_RUN_POLICIES,
+} from '../runs/run-dir';
 export type { HistoryEntry, TestSummary, CheckpointRecord, ExistingRunPolicy, RunDirClaim } from '../runs/run-dir';
 export { estimateTrainingBytes, checkTrainingMemory } from './budget';
 export { createTerminalReporter, formatStepLine, formatSummaryLine } from './progress';
@@ -46,7 +72,15 @@ export { resolveTransferRecipe } from './recipe';
 export type { ResolvedRecipe } from './recipe';
 export { RECOMMENDED_TRANSFER, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
 export type { FreezeStage } from './options';
-export { chargeStatusFromSoc, temperatureAnomaly, voltageGapAnomaly, essContextFor, minChargeRun, ESS_COLUMNS, CHARGE_STATUS_HALF_SPAN } from './ess-anomalies';
+export {
+  chargeStatusFromSoc,
+  temperatureAnomaly,
+  voltageGapAnomaly,
+  essContextFor,
+  minChargeRun,
+  ESS_COLUMNS,
+  CHARGE_STATUS_HALF_SPAN,
+} from './ess-anomalies';
 export type { EssContext } from './ess-anomalies';
 export { SYNTH_ESS_ANOMALY_TYPES } from './synth-anomalies';
 export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';

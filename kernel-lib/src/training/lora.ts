@@ -24,7 +24,14 @@ export function loraTargets(nLayer: number): string[] {
   for (let l = 0; l < nLayer; l++) {
     const a = `transformer_encoder.encoder_layers.${l}.attention_layer`;
     const f = `transformer_encoder.encoder_layers.${l}.feed_forward_layer`;
-    out.push(`${a}.word_fc_layers.0`, `${a}.word_fc_layers.1`, `${a}.word_fc_layers.2`, `${a}.output_fc_layer`, `${f}.first_fc_layer`, `${f}.second_fc_layer`);
+    out.push(
+      `${a}.word_fc_layers.0`,
+      `${a}.word_fc_layers.1`,
+      `${a}.word_fc_layers.2`,
+      `${a}.output_fc_layer`,
+      `${f}.first_fc_layer`,
+      `${f}.second_fc_layer`,
+    );
   }
   return out;
 }
@@ -53,8 +60,14 @@ export class LoraAdapters {
       const a = new Float32Array(inDim * rank);
       for (let i = 0; i < a.length; i++) a[i] = (2 * rng.uniform() - 1) * bound;
       // Inside tidy: the variable keeps the data, the initial tensor is freed (no leaked tensor).
-      this.variables.set(`${t}.lora_A`, tf.tidy(() => tf.variable(tf.tensor2d(a, [inDim, rank]), true)));
-      this.variables.set(`${t}.lora_B`, tf.tidy(() => tf.variable(tf.zeros([rank, outDim]), true)));
+      this.variables.set(
+        `${t}.lora_A`,
+        tf.tidy(() => tf.variable(tf.tensor2d(a, [inDim, rank]), true)),
+      );
+      this.variables.set(
+        `${t}.lora_B`,
+        tf.tidy(() => tf.variable(tf.zeros([rank, outDim]), true)),
+      );
     }
   }
 

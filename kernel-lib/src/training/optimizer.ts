@@ -68,7 +68,8 @@ export class AdamW {
     this.weightDecay = cfg.weightDecay ?? 1e-4;
     this.clipNorm = cfg.clipNorm ?? 1.0;
     this.vars = variables;
-    if (cfg.lrScales && cfg.lrScales.length !== variables.length) throw new Error(`AdamW: ${cfg.lrScales.length} lr scales for ${variables.length} variables`);
+    if (cfg.lrScales && cfg.lrScales.length !== variables.length)
+      throw new Error(`AdamW: ${cfg.lrScales.length} lr scales for ${variables.length} variables`);
     // Undefined when every scale is 1, so the common path stays exactly the original update.
     this.lrScales = cfg.lrScales && cfg.lrScales.some((x) => x !== 1) ? cfg.lrScales.slice() : undefined;
     // tf.variable shares its initial tensor's data: tidy frees the zeros tensor (the variable

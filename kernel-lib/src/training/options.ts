@@ -106,14 +106,15 @@ export interface TrainOptions {
  * The recommended transfer recipe: what `--checkpoint … --column_map …` applies when the options
  * below are not given. Chosen on jecheon 2022-05-17 only (docs/experiments.md, "Transfer protocol").
  */
-export const RECOMMENDED_TRANSFER: Required<Pick<TrainOptions, 'freeze_schedule' | 'layer_lr_decay'>> & { lora_rank: number | undefined } = {
-  // Best mean validation F1 of the candidates (embedding-first 50 steps 0.6855, full fine-tuning
-  // 0.6817, LoRA rank 8 0.5673, layer-wise decay 0.5 0.5506; scratch 0.5254): the fresh and
-  // re-scaled embedding rows settle before the encoder moves.
-  freeze_schedule: 'embedding:50,all',
-  layer_lr_decay: 1,
-  lora_rank: undefined,
-};
+export const RECOMMENDED_TRANSFER: Required<Pick<TrainOptions, 'freeze_schedule' | 'layer_lr_decay'>> & { lora_rank: number | undefined } =
+  {
+    // Best mean validation F1 of the candidates (embedding-first 50 steps 0.6855, full fine-tuning
+    // 0.6817, LoRA rank 8 0.5673, layer-wise decay 0.5 0.5506; scratch 0.5254): the fresh and
+    // re-scaled embedding rows settle before the encoder moves.
+    freeze_schedule: 'embedding:50,all',
+    layer_lr_decay: 1,
+    lora_rank: undefined,
+  };
 
 /** Stages of a freeze schedule: the parts that train. */
 export const FREEZE_STAGES: Record<string, readonly ModelPart[]> = {
@@ -140,16 +141,25 @@ export function parseFreezeSchedule(spec: string): FreezeStage[] {
   items.forEach((item, i) => {
     const [name, steps, ...rest] = item.split(':');
     if (!(name in FREEZE_STAGES) || rest.length > 0) {
-      throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: unknown stage '${item}' (stages: ${Object.keys(FREEZE_STAGES).join(', ')}; e.g. embedding:100,all)`);
+      throw new FieldError(
+        'freeze_schedule',
+        (f) =>
+          `option ${f('freeze_schedule')}: unknown stage '${item}' (stages: ${Object.keys(FREEZE_STAGES).join(', ')}; e.g. embedding:100,all)`,
+      );
     }
     const isLast = i === items.length - 1;
     if (steps === undefined) {
-      if (!isLast) throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: stage '${name}' needs a step count (<stage>:<steps>) unless it is the last`);
+      if (!isLast)
+        throw new FieldError(
+          'freeze_schedule',
+          (f) => `option ${f('freeze_schedule')}: stage '${name}' needs a step count (<stage>:<steps>) unless it is the last`,
+        );
       stages.push({ name, parts: FREEZE_STAGES[name], until: Infinity });
       return;
     }
     const n = Number(steps);
-    if (!Number.isInteger(n) || n <= 0) throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: '${item}' needs a positive integer step count`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')}: '${item}' needs a positive integer step count`);
     last += n;
     stages.push({ name, parts: FREEZE_STAGES[name], until: isLast ? Infinity : last });
   });
@@ -162,7 +172,8 @@ export function parseColumnMap(v: unknown): Record<string, string> {
   if (typeof v === 'object' && !Array.isArray(v)) {
     const out: Record<string, string> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      if (typeof x !== 'string' || x === '' || k === '') throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${k}' must map to a column name, got ${JSON.stringify(x)}`);
+      if (typeof x !== 'string' || x === '' || k === '')
+        throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${k}' must map to a column name, got ${JSON.stringify(x)}`);
       out[k] = x;
     }
     return out;
@@ -173,7 +184,11 @@ export function parseColumnMap(v: unknown): Record<string, string> {
     const item = raw.trim();
     if (item === '') continue;
     const eq = item.indexOf('=');
-    if (eq <= 0 || eq === item.length - 1) throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${item}' is not target=source (e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT)`);
+    if (eq <= 0 || eq === item.length - 1)
+      throw new FieldError(
+        'column_map',
+        (f) => `option ${f('column_map')}: '${item}' is not target=source (e.g. voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT)`,
+      );
     const target = item.slice(0, eq).trim();
     if (target in out) throw new FieldError('column_map', (f) => `option ${f('column_map')}: target column '${target}' is mapped twice`);
     out[target] = item.slice(eq + 1).trim();
@@ -221,7 +236,10 @@ export const TRAIN_OPTION_SPECS = defineOptions({
   lr: { kind: 'number', default: TRAIN_DEFAULTS.lr, help: 'peak learning rate (the seed fine-tunes with 1e-5)' },
   max_steps: { kind: 'int', default: TRAIN_DEFAULTS.max_steps, help: 'number of optimisation steps' },
   summary_steps: { kind: 'int', default: TRAIN_DEFAULTS.summary_steps, help: 'summary/checkpoint every N steps' },
-  checkpoint: { kind: 'string', help: 'start from this checkpoint (a run directory = its final checkpoint, run/state/step_<i>, a checkpoint dir or a PyTorch .pt)' },
+  checkpoint: {
+    kind: 'string',
+    help: 'start from this checkpoint (a run directory = its final checkpoint, run/state/step_<i>, a checkpoint dir or a PyTorch .pt)',
+  },
   initial_iter: { kind: 'int', default: TRAIN_DEFAULTS.initial_iter, help: 'first step (resume: the step of --checkpoint)' },
   batch_size: { kind: 'int', default: TRAIN_DEFAULTS.batch_size, help: 'windows per step' },
   grad_clip_norm: { kind: 'number', default: TRAIN_DEFAULTS.grad_clip_norm, help: 'global gradient-norm clipping' },
@@ -231,7 +249,11 @@ export const TRAIN_OPTION_SPECS = defineOptions({
     default: TRAIN_DEFAULTS.micro_batch,
     help: 'gradient accumulation: windows per forward/backward pass (divides batch_size; 0 = whole batch); same update, less memory',
   },
-  workers: { kind: 'int', default: TRAIN_DEFAULTS.workers, help: 'data-parallel worker threads, own backend each; gradients summed, one AdamW update (0 = one per core)' },
+  workers: {
+    kind: 'int',
+    default: TRAIN_DEFAULTS.workers,
+    help: 'data-parallel worker threads, own backend each; gradients summed, one AdamW update (0 = one per core)',
+  },
   n_features: { kind: 'int', default: TRAIN_DEFAULTS.n_features, help: 'tokens per window (original: window_size)' },
   patch_size: { kind: 'int', default: TRAIN_DEFAULTS.patch_size, help: 'points per token' },
   d_embed: { kind: 'int', default: TRAIN_DEFAULTS.d_embed, help: 'model width' },
@@ -241,7 +263,7 @@ export const TRAIN_OPTION_SPECS = defineOptions({
   diff_features: {
     kind: 'boolean',
     default: TRAIN_DEFAULTS.diff_features,
-    help: 'also feed each column\'s scaled first difference to the model (not in the original; see docs/experiments.md)',
+    help: "also feed each column's scaled first difference to the model (not in the original; see docs/experiments.md)",
   },
   replacing_rate_max: { kind: 'number', default: TRAIN_DEFAULTS.replacing_rate_max, help: 'max degraded fraction of a window' },
   soft_replacing: { kind: 'number', default: TRAIN_DEFAULTS.soft_replacing, help: 'probability of soft replacement' },
@@ -269,14 +291,38 @@ export const TRAIN_OPTION_SPECS = defineOptions({
     kind: 'string',
     help: `transfer freeze schedule, e.g. embedding:100,all (stages ${Object.keys(FREEZE_STAGES).join(', ')}; '' none; default: the recommended transfer recipe)`,
   },
-  layer_lr_decay: { kind: 'number', help: 'layer-wise lr decay d: head ×1, encoder layer l ×d^(L−l), embedding ×d^(L+1) (default: the recommended recipe; 1 = off)' },
-  lora_rank: { kind: 'int', help: 'LoRA adapters of this rank on the attention and feed-forward projections, merged into plain weights in every checkpoint' },
+  layer_lr_decay: {
+    kind: 'number',
+    help: 'layer-wise lr decay d: head ×1, encoder layer l ×d^(L−l), embedding ×d^(L+1) (default: the recommended recipe; 1 = off)',
+  },
+  lora_rank: {
+    kind: 'int',
+    help: 'LoRA adapters of this rank on the attention and feed-forward projections, merged into plain weights in every checkpoint',
+  },
   lora_alpha: { kind: 'number', default: TRAIN_DEFAULTS.lora_alpha, help: 'LoRA scaling: update = alpha/rank · B·A' },
-  temperature_anomaly: { kind: 'number', default: TRAIN_DEFAULTS.temperature_anomaly, help: 'probability of the OpenESS temperature anomaly (needs MAX_CELL_TEMPERATURE_OF_BANK and BANK_SOC)' },
-  voltage_gap: { kind: 'number', default: TRAIN_DEFAULTS.voltage_gap, help: 'probability of the OpenESS voltage-gap anomaly (needs VOLTAGE_GAP; curve from VOLTAGE_GAP_CURVE when the training file has it)' },
+  temperature_anomaly: {
+    kind: 'number',
+    default: TRAIN_DEFAULTS.temperature_anomaly,
+    help: 'probability of the OpenESS temperature anomaly (needs MAX_CELL_TEMPERATURE_OF_BANK and BANK_SOC)',
+  },
+  voltage_gap: {
+    kind: 'number',
+    default: TRAIN_DEFAULTS.voltage_gap,
+    help: 'probability of the OpenESS voltage-gap anomaly (needs VOLTAGE_GAP; curve from VOLTAGE_GAP_CURVE when the training file has it)',
+  },
 });
 
-const positiveInt = ['max_steps', 'summary_steps', 'batch_size', 'n_features', 'patch_size', 'd_embed', 'n_layer', 'n_head', 'window_sliding'] as const;
+const positiveInt = [
+  'max_steps',
+  'summary_steps',
+  'batch_size',
+  'n_features',
+  'patch_size',
+  'd_embed',
+  'n_layer',
+  'n_head',
+  'window_sliding',
+] as const;
 const probabilities = [
   'dropout',
   'replacing_rate_max',
@@ -328,49 +374,82 @@ export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptio
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...defined, train_parts: [], freeze: [], column_map: parseColumnMap(partial.column_map) };
   if (o.freeze_schedule !== undefined) {
-    if (typeof o.freeze_schedule !== 'string') throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')} expects text like embedding:100,all`);
+    if (typeof o.freeze_schedule !== 'string')
+      throw new FieldError('freeze_schedule', (f) => `option ${f('freeze_schedule')} expects text like embedding:100,all`);
     parseFreezeSchedule(o.freeze_schedule);
   }
   if (o.layer_lr_decay !== undefined && !(o.layer_lr_decay > 0 && o.layer_lr_decay <= 1)) {
     throw new FieldError('layer_lr_decay', (f) => `option ${f('layer_lr_decay')} must be in (0, 1], got ${o.layer_lr_decay}`);
   }
   if (o.lora_rank !== undefined && (!Number.isInteger(o.lora_rank) || o.lora_rank < 1)) {
-    throw new FieldError('lora_rank', (f) => `option ${f('lora_rank')} must be a positive integer (at most the model width), got ${o.lora_rank}`);
+    throw new FieldError(
+      'lora_rank',
+      (f) => `option ${f('lora_rank')} must be a positive integer (at most the model width), got ${o.lora_rank}`,
+    );
   }
-  if (!(o.lora_alpha > 0) || !Number.isFinite(o.lora_alpha)) throw new FieldError('lora_alpha', (f) => `option ${f('lora_alpha')} must be a positive number, got ${o.lora_alpha}`);
+  if (!(o.lora_alpha > 0) || !Number.isFinite(o.lora_alpha))
+    throw new FieldError('lora_alpha', (f) => `option ${f('lora_alpha')} must be a positive number, got ${o.lora_alpha}`);
   o.train_parts = checkParts('train_parts', partial.train_parts);
   o.freeze = checkParts('freeze', partial.freeze);
   o.diff_features = toBoolean('diff_features', o.diff_features);
   for (const k of positiveInt) {
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw new FieldError(k, (f) => `option ${f(k)} must be a positive integer, got ${o[k]}`);
   }
-  if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0) throw new FieldError('initial_iter', (f) => `option ${f('initial_iter')} must be a non-negative integer, got ${o.initial_iter}`);
-  if (!Number.isInteger(o.workers) || o.workers < 0) throw new FieldError('workers', (f) => `option ${f('workers')} must be a non-negative integer (0 = one per core), got ${o.workers}`);
-  if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0) throw new FieldError('micro_batch', (f) => `option ${f('micro_batch')} must be a non-negative integer, got ${o.micro_batch}`);
+  if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0)
+    throw new FieldError('initial_iter', (f) => `option ${f('initial_iter')} must be a non-negative integer, got ${o.initial_iter}`);
+  if (!Number.isInteger(o.workers) || o.workers < 0)
+    throw new FieldError('workers', (f) => `option ${f('workers')} must be a non-negative integer (0 = one per core), got ${o.workers}`);
+  if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0)
+    throw new FieldError('micro_batch', (f) => `option ${f('micro_batch')} must be a non-negative integer, got ${o.micro_batch}`);
   if (o.micro_batch > 0 && o.batch_size % o.micro_batch !== 0) {
-    throw new FieldError(['micro_batch', 'batch_size'], (f) => `option ${f('micro_batch')} (${o.micro_batch}) must divide ${f('batch_size')} (${o.batch_size}); 0 processes the whole batch at once`);
+    throw new FieldError(
+      ['micro_batch', 'batch_size'],
+      (f) =>
+        `option ${f('micro_batch')} (${o.micro_batch}) must divide ${f('batch_size')} (${o.batch_size}); 0 processes the whole batch at once`,
+    );
   }
-  if (o.initial_iter > o.max_steps) throw new FieldError(['initial_iter', 'max_steps'], (f) => `option ${f('initial_iter')} (${o.initial_iter}) is beyond ${f('max_steps')} (${o.max_steps})`);
+  if (o.initial_iter > o.max_steps)
+    throw new FieldError(
+      ['initial_iter', 'max_steps'],
+      (f) => `option ${f('initial_iter')} (${o.initial_iter}) is beyond ${f('max_steps')} (${o.max_steps})`,
+    );
   for (const k of probabilities) {
     if (!Number.isFinite(o[k]) || o[k] < 0 || o[k] > 1) throw new FieldError(k, (f) => `option ${f(k)} must be in [0, 1], got ${o[k]}`);
   }
   if (o.soft_replacing + o.uniform_replacing + o.peak_noising + o.length_adjusting + o.temperature_anomaly + o.voltage_gap > 1 + 1e-9) {
-    throw new FieldError(['soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting', 'temperature_anomaly', 'voltage_gap'], (f) => `options ${f('soft_replacing')} + ${f('uniform_replacing')} + ${f('peak_noising')} + ${f('length_adjusting')} + ${f('temperature_anomaly')} + ${f('voltage_gap')} must not exceed 1`);
+    throw new FieldError(
+      ['soft_replacing', 'uniform_replacing', 'peak_noising', 'length_adjusting', 'temperature_anomaly', 'voltage_gap'],
+      (f) =>
+        `options ${f('soft_replacing')} + ${f('uniform_replacing')} + ${f('peak_noising')} + ${f('length_adjusting')} + ${f('temperature_anomaly')} + ${f('voltage_gap')} must not exceed 1`,
+    );
   }
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new FieldError('lr', (f) => `option ${f('lr')} must be a positive number, got ${o.lr}`);
-  if (!(o.grad_clip_norm > 0)) throw new FieldError('grad_clip_norm', (f) => `option ${f('grad_clip_norm')} must be positive, got ${o.grad_clip_norm}`);
-  if (!(o.weight_decay >= 0)) throw new FieldError('weight_decay', (f) => `option ${f('weight_decay')} must be >= 0, got ${o.weight_decay}`);
+  if (!(o.grad_clip_norm > 0))
+    throw new FieldError('grad_clip_norm', (f) => `option ${f('grad_clip_norm')} must be positive, got ${o.grad_clip_norm}`);
+  if (!(o.weight_decay >= 0))
+    throw new FieldError('weight_decay', (f) => `option ${f('weight_decay')} must be >= 0, got ${o.weight_decay}`);
   if (!(FLIP_MODES as readonly string[]).includes(o.flip_replacing_interval)) {
-    throw new FieldError('flip_replacing_interval', (f) => `option ${f('flip_replacing_interval')} must be one of ${FLIP_MODES.join('|')}, got '${o.flip_replacing_interval}'`);
+    throw new FieldError(
+      'flip_replacing_interval',
+      (f) => `option ${f('flip_replacing_interval')} must be one of ${FLIP_MODES.join('|')}, got '${o.flip_replacing_interval}'`,
+    );
   }
-  if (o.d_embed % o.n_head !== 0) throw new FieldError(['d_embed', 'n_head'], (f) => `option ${f('d_embed')} (${o.d_embed}) must be divisible by ${f('n_head')} (${o.n_head})`);
+  if (o.d_embed % o.n_head !== 0)
+    throw new FieldError(
+      ['d_embed', 'n_head'],
+      (f) => `option ${f('d_embed')} (${o.d_embed}) must be divisible by ${f('n_head')} (${o.n_head})`,
+    );
   const window = o.n_features * o.patch_size;
   // With a checkpoint the window comes from it; the training loop checks the stride then.
   if (!o.checkpoint && window % o.window_sliding !== 0) {
-    throw new FieldError('window_sliding', (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`);
+    throw new FieldError(
+      'window_sliding',
+      (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`,
+    );
   }
   const overlap = o.train_parts.filter((p) => o.freeze.includes(p));
-  if (overlap.length > 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')} and ${f('freeze')} both name ${overlap.join(',')}`);
+  if (overlap.length > 0)
+    throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')} and ${f('freeze')} both name ${overlap.join(',')}`);
   if (o.train_parts.length > 0 && o.freeze.length > 0) {
     throw new FieldError(['train_parts', 'freeze'], (f) => `give either ${f('train_parts')} or ${f('freeze')}, not both`);
   }

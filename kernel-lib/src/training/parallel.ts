@@ -146,7 +146,12 @@ export class ParallelTrainer {
    * One step: shard the batch, gather the workers' gradients, sum them, one AdamW update on the
    * main model. Returns the loss/accuracy of the weights before the update and the gradient norm.
    */
-  async step(optimizer: AdamW, varList: tf.Variable[], batch: { x: Float32Array; y: Uint8Array }, o: ParallelStepOptions): Promise<{ loss: number; accuracy: number; gradNorm: number }> {
+  async step(
+    optimizer: AdamW,
+    varList: tf.Variable[],
+    batch: { x: Float32Array; y: Uint8Array },
+    o: ParallelStepOptions,
+  ): Promise<{ loss: number; accuracy: number; gradNorm: number }> {
     const { nRows: n, windowSize: W, nCols: C } = o;
     const mb = o.microBatch && o.microBatch > 0 && o.microBatch < n ? o.microBatch : 0;
     if (mb && n % mb !== 0) throw new Error(`microBatch ${mb} must divide the batch size ${n}`);
@@ -192,7 +197,11 @@ export class ParallelTrainer {
           dropoutSeed: o.dropoutSeed,
           accuracy: Boolean(o.accuracy),
         };
-        return this.workers[k].request(msg, [msg.x.buffer as ArrayBuffer, msg.y.buffer as ArrayBuffer, ...(msg.weights ?? []).flatMap((w) => (w ? [w.buffer as ArrayBuffer] : []))]);
+        return this.workers[k].request(msg, [
+          msg.x.buffer as ArrayBuffer,
+          msg.y.buffer as ArrayBuffer,
+          ...(msg.weights ?? []).flatMap((w) => (w ? [w.buffer as ArrayBuffer] : [])),
+        ]);
       }),
     );
     if (weights) this.sentIds = ids;

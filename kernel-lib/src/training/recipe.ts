@@ -29,7 +29,12 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
   const fromRecipe: string[] = [];
   // The recipe applies as a whole: once the caller chooses any strategy (or which parts train),
   // the unspecified ones are off rather than mixed with a recipe chosen without them.
-  const explicit = o.freeze_schedule !== undefined || o.layer_lr_decay !== undefined || o.lora_rank !== undefined || o.train_parts.length > 0 || o.freeze.length > 0;
+  const explicit =
+    o.freeze_schedule !== undefined ||
+    o.layer_lr_decay !== undefined ||
+    o.lora_rank !== undefined ||
+    o.train_parts.length > 0 ||
+    o.freeze.length > 0;
   const pick = <K extends 'freeze_schedule' | 'layer_lr_decay' | 'lora_rank'>(k: K, none: TrainOptions[K]): TrainOptions[K] => {
     if (o[k] !== undefined) return o[k];
     if (!ctx.transfer || explicit) return none;
@@ -42,9 +47,16 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
   const parsed = parseFreezeSchedule(schedule);
   const stages: FreezeStage[] = parsed.length > 0 ? parsed : [{ name: 'all', parts: MODEL_PARTS, until: Infinity }];
   const notes: string[] = [];
-  if (parsed.length > 0) notes.push(`freeze schedule: ${parsed.map((st) => `${st.name}${Number.isFinite(st.until) ? ` until step ${st.until}` : ' after'}`).join(', then ')}`);
-  if (decay !== 1) notes.push(`layer-wise lr decay ${decay}: head ×1, encoder layer l ×${decay}^(${ctx.nLayer}−l), embedding ×${decay}^${ctx.nLayer + 1}`);
-  if (rank !== undefined) notes.push(`LoRA rank ${rank}, alpha ${o.lora_alpha} on the attention and feed-forward projections (encoder base weights frozen; checkpoints hold merged weights)`);
+  if (parsed.length > 0)
+    notes.push(
+      `freeze schedule: ${parsed.map((st) => `${st.name}${Number.isFinite(st.until) ? ` until step ${st.until}` : ' after'}`).join(', then ')}`,
+    );
+  if (decay !== 1)
+    notes.push(`layer-wise lr decay ${decay}: head ×1, encoder layer l ×${decay}^(${ctx.nLayer}−l), embedding ×${decay}^${ctx.nLayer + 1}`);
+  if (rank !== undefined)
+    notes.push(
+      `LoRA rank ${rank}, alpha ${o.lora_alpha} on the attention and feed-forward projections (encoder base weights frozen; checkpoints hold merged weights)`,
+    );
   if (fromRecipe.length > 0) notes.push(`recommended transfer recipe applied for: ${fromRecipe.join(', ')}`);
   return {
     stages,
@@ -54,7 +66,15 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
     record: {
       freeze_schedule: stages.map((st) => ({ stage: st.name, parts: st.parts, until_step: Number.isFinite(st.until) ? st.until : null })),
       layer_lr_decay: decay,
-      lora: rank !== undefined ? { rank, alpha: o.lora_alpha, targets: 'attention q/k/v/output and feed-forward first/second of every layer', merged_in_checkpoints: true } : null,
+      lora:
+        rank !== undefined
+          ? {
+              rank,
+              alpha: o.lora_alpha,
+              targets: 'attention q/k/v/output and feed-forward first/second of every layer',
+              merged_in_checkpoints: true,
+            }
+          : null,
       from_recommended_recipe: fromRecipe,
     },
   };

@@ -79,7 +79,8 @@ export function listStepScoreFiles(runDir: string): StepScoresFile[] {
       if (m && !bySteps.has(Number(m[1]))) bySteps.set(Number(m[1]), path.join(stateDir, name));
     }
   }
-  if (bySteps.size === 0) throw new Error(`run directory ${runDir} has no state/step_<i>_scores.npy files (was it trained with a test set?)`);
+  if (bySteps.size === 0)
+    throw new Error(`run directory ${runDir} has no state/step_<i>_scores.npy files (was it trained with a test set?)`);
   return [...bySteps.entries()].sort((a, b) => a[0] - b[0]).map(([step, file]) => ({ step, file }));
 }
 
@@ -109,7 +110,14 @@ function checkOptions(o: ScoreStepsOptions): Required<ScoreStepsOptions> {
 }
 
 /** Score one step's scores against labels (pure; used by the run-directory version and notebooks). */
-export function scoreOneStep(step: number, file: string, scores: ArrayLike<number>, labels: ArrayLike<number>, random: MetricRow, o: Required<ScoreStepsOptions>): StepScoreRow {
+export function scoreOneStep(
+  step: number,
+  file: string,
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  random: MetricRow,
+  o: Required<ScoreStepsOptions>,
+): StepScoreRow {
   if (scores.length !== labels.length) throw new Error(`${file}: ${scores.length} scores but ${labels.length} labels`);
   const ev = prepareMetrics(scores, labels);
   const withPa = ev.atRate(o.anomalyRate, true);
@@ -129,7 +137,11 @@ export function scoreOneStep(step: number, file: string, scores: ArrayLike<numbe
 }
 
 /** Score in-memory step scores (ascending step order is enforced). */
-export function scoreStepSeries(entries: Array<{ step: number; scores: ArrayLike<number>; file?: string }>, labels: ArrayLike<number>, options: ScoreStepsOptions = {}): Omit<StepScoreReport, 'run' | 'labels'> {
+export function scoreStepSeries(
+  entries: Array<{ step: number; scores: ArrayLike<number>; file?: string }>,
+  labels: ArrayLike<number>,
+  options: ScoreStepsOptions = {},
+): Omit<StepScoreReport, 'run' | 'labels'> {
   const o = checkOptions(options);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += labels[i] ? 1 : 0;

@@ -26,7 +26,8 @@ import { chooseDegradedColumns, WHITE_NOISE_STD, type DegradeSeries } from './de
 import { synthTemperature, voltageGapAnomaly, type EssContext } from './ess-anomalies';
 import { FieldError } from '../browser/errors';
 
-export type SynthAnomalyType = 'soft_replacement' | 'uniform_replacement' | 'peak_noise' | 'white_noise' | 'temperature_anomaly' | 'voltage_gap';
+export type SynthAnomalyType =
+  'soft_replacement' | 'uniform_replacement' | 'peak_noise' | 'white_noise' | 'temperature_anomaly' | 'voltage_gap';
 /** The default types (the ESS project's synthesis functions). */
 export const SYNTH_ANOMALY_TYPES: readonly SynthAnomalyType[] = ['soft_replacement', 'uniform_replacement', 'peak_noise', 'white_noise'];
 /** Opt-in types of the 2025 OpenESS code (ess-anomalies.ts): need `ess` (temperature / voltage-gap columns, curve). */
@@ -112,7 +113,8 @@ function validateSeries(series: DegradeSeries): number {
   const C = series.columns.length;
   const name = series.source ? `'${series.source}'` : 'the series';
   if (C === 0) throw new Error(`${name} has no columns`);
-  if (series.values.length !== series.length * C) throw new Error(`${name}: values hold ${series.values.length} numbers, expected ${series.length} × ${C}`);
+  if (series.values.length !== series.length * C)
+    throw new Error(`${name}: values hold ${series.values.length} numbers, expected ${series.length} × ${C}`);
   return C;
 }
 
@@ -147,7 +149,8 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
       throw new Error(`unknown anomaly type '${t}' (known: ${[...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES].join(', ')})`);
     }
   }
-  if (types.includes('temperature_anomaly') && options.ess?.temperatureColumn === undefined) throw new Error("anomaly type 'temperature_anomaly' needs the temperature column (ess.temperatureColumn)");
+  if (types.includes('temperature_anomaly') && options.ess?.temperatureColumn === undefined)
+    throw new Error("anomaly type 'temperature_anomaly' needs the temperature column (ess.temperatureColumn)");
   if (types.includes('voltage_gap') && (options.ess?.voltageGapColumn === undefined || !options.ess.voltageGapCurve)) {
     throw new Error("anomaly type 'voltage_gap' needs the voltage-gap column and curve (ess.voltageGapColumn, ess.voltageGapCurve)");
   }
@@ -157,7 +160,9 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
   if (options.replacingData) {
     validateSeries(options.replacingData);
     if (options.replacingData.columns.length !== C) {
-      throw new Error(`replacing data ${options.replacingData.source ?? ''} has ${options.replacingData.columns.length} columns, ${name} has ${C}`);
+      throw new Error(
+        `replacing data ${options.replacingData.source ?? ''} has ${options.replacingData.columns.length} columns, ${name} has ${C}`,
+      );
     }
   }
   const rng = createRng(options.seed);
@@ -176,7 +181,10 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
       start = placeInterval(taken, len, rng);
     }
     if (start < 0) {
-      throw new FieldError('anomalies', (f) => `cannot place ${count} non-overlapping anomalies in ${name} (${n} rows); ask for fewer with ${f('anomalies')}`);
+      throw new FieldError(
+        'anomalies',
+        (f) => `cannot place ${count} non-overlapping anomalies in ${name} (${n} rows); ask for fewer with ${f('anomalies')}`,
+      );
     }
     const end = start + len;
     taken.fill(1, start, end);
@@ -193,7 +201,8 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
           // Prefer a stretch that does not overlap the target (a truly external interval).
           let from = -1;
           const maxFrom = replacing.length - len;
-          if (maxFrom < 0) throw new Error(`replacing data ${replacing.source ?? ''} has ${replacing.length} rows, shorter than an anomaly of ${len}`);
+          if (maxFrom < 0)
+            throw new Error(`replacing data ${replacing.source ?? ''} has ${replacing.length} rows, shorter than an anomaly of ${len}`);
           for (let t = 0; t < 50 && from < 0; t++) {
             const f = rng.int(0, maxFrom + 1);
             if (replacing !== series || f + len <= start || f >= end) from = f;

@@ -121,7 +121,10 @@ async function main(): Promise<void> {
       });
       tf.dispose(summed ?? []);
       const reply: StepReply = { type: 'grads', id: msg.id, grads: out, loss, accuracy };
-      port.postMessage(reply, out.map((a) => a.buffer as ArrayBuffer));
+      port.postMessage(
+        reply,
+        out.map((a) => a.buffer as ArrayBuffer),
+      );
     } catch (e) {
       port.postMessage({ type: 'error', id: msg.id, message: (e as Error).message });
     }

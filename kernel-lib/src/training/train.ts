@@ -42,7 +42,15 @@ import { resolveTrainOptions, windowLength, type TrainOptions } from './options'
 import { lrForStep } from './schedule';
 import { checkTrainingMemory } from './budget';
 import { describeOwner } from '../io/lock';
-import { RunDirectory, claimRunDirectory, stepDirName, type ExistingRunPolicy, type RunDirClaim, type HistoryEntry, type TestSummary } from '../runs/run-dir';
+import {
+  RunDirectory,
+  claimRunDirectory,
+  stepDirName,
+  type ExistingRunPolicy,
+  type RunDirClaim,
+  type HistoryEntry,
+  type TestSummary,
+} from '../runs/run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
 import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
@@ -129,11 +137,15 @@ function loadLabels(x: ArrayLike<number> | string, expected: number, testName: s
     name = x;
     const arr = readNpy(x);
     if (arr.shape.length > 2 || (arr.shape.length === 2 && arr.shape[1] !== 1)) {
-      throw new FieldError('testLabels', (f) => `${f('testLabels')} ${x}: expected shape (length,) or (length, 1), got (${arr.shape.join(', ')})`);
+      throw new FieldError(
+        'testLabels',
+        (f) => `${f('testLabels')} ${x}: expected shape (length,) or (length, 1), got (${arr.shape.join(', ')})`,
+      );
     }
     values = Array.from(arr.data as ArrayLike<number | bigint>, (v) => Number(v));
   } else values = x;
-  if (values.length !== expected) throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
+  if (values.length !== expected)
+    throw new FieldError('testLabels', (f) => `${f('testLabels')} ${name}: ${values.length} labels for ${expected} rows of ${testName}`);
   return toBinaryLabels(values, { field: 'testLabels', what: name, position: 'row' });
 }
 
@@ -141,7 +153,10 @@ function checkFinite(s: Series, role: string): void {
   for (let i = 0; i < s.values.length; i++) {
     if (!Number.isFinite(s.values[i])) {
       const C = s.columns.length;
-      throw new FieldError(role, (f) => `${f(role)} ${s.source}: non-finite value at row ${Math.floor(i / C)}, column '${s.columns[i % C]}'`);
+      throw new FieldError(
+        role,
+        (f) => `${f(role)} ${s.source}: non-finite value at row ${Math.floor(i / C)}, column '${s.columns[i % C]}'`,
+      );
     }
   }
 }
@@ -173,7 +188,10 @@ export async function trainAnomalyBert(input: TrainInput): Promise<TrainResult> 
   const claim = claimRunDirectory(input.out, { existing: input.existing, resumingInside, purpose: 'anomaly-lab train' });
   try {
     const stale = claim.lock.tookOverFrom;
-    if (stale) (input.log ?? ((line: string) => process.stderr.write(line + '\n')))(`${claim.root}: took over the stale lock of ${describeOwner(stale)} (no longer running)`);
+    if (stale)
+      (input.log ?? ((line: string) => process.stderr.write(line + '\n')))(
+        `${claim.root}: took over the stale lock of ${describeOwner(stale)} (no longer running)`,
+      );
     let resumed = input;
     if (input.existing === 'resume' && partial.checkpoint === undefined && claim.previousSteps.length > 0) {
       const step = claim.previousSteps[claim.previousSteps.length - 1];
@@ -206,7 +224,8 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   let test: Series | undefined;
   let labels: Uint8Array | undefined;
   if (input.test !== undefined) {
-    if (input.testLabels === undefined) throw new FieldError(['test', 'testLabels'], (f) => `${f('test')} needs ${f('testLabels')} (0/1 per test row)`);
+    if (input.testLabels === undefined)
+      throw new FieldError(['test', 'testLabels'], (f) => `${f('test')} needs ${f('testLabels')} (0/1 per test row)`);
     test = await asSeries(input.test, input.columns ?? train.columns, 'test');
     checkFinite(test, 'test');
     if (test.columns.length !== C) {
@@ -214,7 +233,8 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       throw new FieldError('test', (f) => `${f('test')} ${what}`);
     }
     labels = loadLabels(input.testLabels, test.length, test.source);
-  } else if (input.testLabels !== undefined) throw new FieldError(['testLabels', 'test'], (f) => `${f('testLabels')} given without ${f('test')}`);
+  } else if (input.testLabels !== undefined)
+    throw new FieldError(['testLabels', 'test'], (f) => `${f('testLabels')} given without ${f('test')}`);
   let replacing: Series | undefined;
   const replacingSource = input.replacingData ?? o.replacing_data;
   if (replacingSource !== undefined) {
@@ -230,7 +250,14 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   const model = start.model;
   const mc = model.config;
   // The effective model shape (from the checkpoint when one was given).
-  Object.assign(o, { n_features: mc.nTokens, patch_size: mc.patchSize, d_embed: mc.dEmbed, n_layer: mc.nLayer, n_head: mc.nHead, diff_features: Boolean(mc.diffScales) });
+  Object.assign(o, {
+    n_features: mc.nTokens,
+    patch_size: mc.patchSize,
+    d_embed: mc.dEmbed,
+    n_layer: mc.nLayer,
+    n_head: mc.nHead,
+    diff_features: Boolean(mc.diffScales),
+  });
   const W = windowLength(o);
   if (W % o.window_sliding !== 0) {
     model.dispose();
@@ -238,7 +265,11 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   }
   if (train.length <= W) {
     model.dispose();
-    throw new FieldError('train', (f) => `${f('train')} ${train.source}: ${train.length} rows; the window needs more than ${W} (n_features ${o.n_features} × patch_size ${o.patch_size})`);
+    throw new FieldError(
+      'train',
+      (f) =>
+        `${f('train')} ${train.source}: ${train.length} rows; the window needs more than ${W} (n_features ${o.n_features} × patch_size ${o.patch_size})`,
+    );
   }
   if (test && test.length < W) {
     model.dispose();
@@ -254,7 +285,10 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   else if (scaleMode === 'checkpoint') {
     if (!start.sourceScaler) {
       model.dispose();
-      throw new FieldError(['scale', 'checkpoint'], (f) => `${f('scale')} checkpoint: ${o.checkpoint ?? `(no ${f('checkpoint')})`} stores no scaler`);
+      throw new FieldError(
+        ['scale', 'checkpoint'],
+        (f) => `${f('scale')} checkpoint: ${o.checkpoint ?? `(no ${f('checkpoint')})`} stores no scaler`,
+      );
     }
     scaler = MinMaxScaler.fromJSON(start.sourceScaler as never);
     if (scaler.columns.length !== C) {
@@ -275,7 +309,9 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   if (start.needsDiffScales) {
     const scales = fitDiffScales(trainData.values, trainData.length, C);
     model.setDiffScales(scales);
-    log(`first-difference features: scales ${scales.map((v) => v.toPrecision(3)).join(', ')} (std of each column's first difference in the scaled training data)`);
+    log(
+      `first-difference features: scales ${scales.map((v) => v.toPrecision(3)).join(', ')} (std of each column's first difference in the scaled training data)`,
+    );
   }
 
   // ---- fine-tuning strategy (freeze schedule, layer-wise lr, LoRA) --------------------------------
@@ -336,7 +372,13 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   if (o.checkpoint && fs.existsSync(o.checkpoint)) inputs.push({ path: o.checkpoint, role: 'checkpoint' });
   const run = await RunDirectory.open(
     input.out,
-    { kind: o.checkpoint && !resuming ? 'anomalybert-transfer' : 'anomalybert-train', config, seed: o.seed, inputs, command: input.command },
+    {
+      kind: o.checkpoint && !resuming ? 'anomalybert-transfer' : 'anomalybert-train',
+      config,
+      seed: o.seed,
+      inputs,
+      command: input.command,
+    },
     { resumeFrom: resuming ? o.initial_iter : undefined, claim },
   );
   run.writeConfig(config);
@@ -347,12 +389,24 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // One optimiser per freeze stage (a stage change starts the newly trained parts' moments fresh).
   const stageAt = (step: number): number => recipe.stages.findIndex((st) => step < st.until);
   const buildOptimizer = (stage: number): { optimizer: AdamW; varList: tf.Variable[] } => {
-    if (parts.length === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
+    if (parts.length === 0)
+      throw new FieldError(
+        ['train_parts', 'freeze'],
+        (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`,
+      );
     const allowed = parts.filter((p) => recipe.stages[stage].parts.includes(p));
-    if (allowed.length === 0) throw new FieldError(['freeze_schedule', 'train_parts', 'freeze'], (f) => `option ${f('freeze_schedule')}: stage '${recipe.stages[stage].name}' trains nothing that ${f('train_parts')}/${f('freeze')} allow`);
+    if (allowed.length === 0)
+      throw new FieldError(
+        ['freeze_schedule', 'train_parts', 'freeze'],
+        (f) =>
+          `option ${f('freeze_schedule')}: stage '${recipe.stages[stage].name}' trains nothing that ${f('train_parts')}/${f('freeze')} allow`,
+      );
     const vars = stageVariables(model, allowed, lora?.variables);
     const scales = [...vars.keys()].map((name) => layerLrScale(name, mc.nLayer, recipe.layer_lr_decay));
-    return { optimizer: new AdamW(vars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm, lrScales: scales }), varList: [...vars.values()] };
+    return {
+      optimizer: new AdamW(vars, { weightDecay: o.weight_decay, clipNorm: o.grad_clip_norm, lrScales: scales }),
+      varList: [...vars.values()],
+    };
   };
   let stage = stageAt(o.initial_iter);
   let { optimizer, varList } = buildOptimizer(stage);
@@ -371,9 +425,13 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       const ts = extra as unknown as TrainerState;
       rng = restoreRng(ts.rng);
       lengths = ReplacingLengthTable.fromJSON(ts.lengths);
-      log(`resuming at step ${o.initial_iter}: restored weights, AdamW moments (step ${state.step}), batch RNG and length table from ${optFile}`);
+      log(
+        `resuming at step ${o.initial_iter}: restored weights, AdamW moments (step ${state.step}), batch RNG and length table from ${optFile}`,
+      );
     } else {
-      log(`resuming at step ${o.initial_iter}: restored weights; no ${path.basename(optFile)} beside the checkpoint, so AdamW moments and the batch RNG start fresh`);
+      log(
+        `resuming at step ${o.initial_iter}: restored weights; no ${path.basename(optFile)} beside the checkpoint, so AdamW moments and the batch RNG start fresh`,
+      );
     }
   }
   log(
@@ -400,7 +458,13 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       const withCurve = await loadSeries(input.train, { columns: [ESS_COLUMNS.curve] }).catch(() => undefined);
       curve = withCurve?.values;
     }
-    ess = essContextFor(train.columns, trainData.values, trainData.length, { temperature: o.temperature_anomaly > 0, voltageGap: o.voltage_gap > 0 }, curve);
+    ess = essContextFor(
+      train.columns,
+      trainData.values,
+      trainData.length,
+      { temperature: o.temperature_anomaly > 0, voltageGap: o.voltage_gap > 0 },
+      curve,
+    );
   }
   const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
   if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
@@ -481,13 +545,25 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       };
       // The final summary step is forward-only: it runs here.
       const { loss, accuracy, gradNorm } =
-        parallel && !final ? await parallel.step(optimizer, varList, batch, stepOptions) : trainingStep(model, optimizer, varList, batch, stepOptions);
-      if (!Number.isFinite(loss)) throw new FieldError('lr', (f) => `training diverged at step ${i}: loss is ${loss} (try a lower ${f('lr')})`);
+        parallel && !final
+          ? await parallel.step(optimizer, varList, batch, stepOptions)
+          : trainingStep(model, optimizer, varList, batch, stepOptions);
+      if (!Number.isFinite(loss))
+        throw new FieldError('lr', (f) => `training diverged at step ${i}: loss is ${loss} (try a lower ${f('lr')})`);
       lastStep = i;
 
       const elapsed = (Date.now() - t0) / 1000;
       const done = i - o.initial_iter + 1;
-      onProgress?.({ step: i, maxSteps: o.max_steps, firstStep: o.initial_iter, loss, lr, gradNorm, stepsPerSec: done / Math.max(elapsed, 1e-9), elapsedS: elapsed });
+      onProgress?.({
+        step: i,
+        maxSteps: o.max_steps,
+        firstStep: o.initial_iter,
+        loss,
+        lr,
+        gradNorm,
+        stepsPerSec: done / Math.max(elapsed, 1e-9),
+        elapsedS: elapsed,
+      });
       if (summary) {
         const entry: HistoryEntry = { step: i, loss, accuracy, lr, elapsed_s: run.elapsedS };
         if (Number.isFinite(gradNorm)) entry.grad_norm = gradNorm;
@@ -594,7 +670,10 @@ function wholeBatchStep(
   try {
     if (o.update === false) {
       const [l, a] = tf.tidy(() => {
-        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D;
+        const z = tf.squeeze(
+          model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }),
+          [2],
+        ) as tf.Tensor2D;
         return [bceWithLogits(z, y), accuracyOf(z, y)];
       });
       loss = l.dataSync()[0];
@@ -603,7 +682,10 @@ function wholeBatchStep(
     } else {
       let logits: tf.Tensor2D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (n, W)
+        const z = tf.squeeze(
+          model.apply(x, { training: true, dropoutSeed: o.dropoutSeed, adaptParams: o.adaptParams }),
+          [2],
+        ) as tf.Tensor2D; // (n, W)
         if (o.accuracy) logits = tf.keep(z);
         return bceWithLogits(z, y);
       }, varList);

@@ -61,8 +61,10 @@ export function remapEmbedding(
   const Ct = fresh.columns;
   const Fs = source.diff ? 2 * Cs : Cs;
   const Ft = source.diff ? 2 * Ct : Ct;
-  if (source.weight.length !== patchSize * Fs * dEmbed) throw new Error(`remapEmbedding: source weight has ${source.weight.length} values, expected ${patchSize}·${Fs}·${dEmbed}`);
-  if (fresh.weight.length !== patchSize * Ft * dEmbed) throw new Error(`remapEmbedding: fresh weight has ${fresh.weight.length} values, expected ${patchSize}·${Ft}·${dEmbed}`);
+  if (source.weight.length !== patchSize * Fs * dEmbed)
+    throw new Error(`remapEmbedding: source weight has ${source.weight.length} values, expected ${patchSize}·${Fs}·${dEmbed}`);
+  if (fresh.weight.length !== patchSize * Ft * dEmbed)
+    throw new Error(`remapEmbedding: fresh weight has ${fresh.weight.length} values, expected ${patchSize}·${Ft}·${dEmbed}`);
   const weight = Float32Array.from(fresh.weight);
   const bias = Float32Array.from(source.bias);
   const copyRow = (from: number, to: number): void => weight.set(source.weight.subarray(from * dEmbed, (from + 1) * dEmbed), to * dEmbed);
@@ -106,7 +108,11 @@ export function trainedParts(o: Pick<TrainOptions, 'train_parts' | 'freeze'>): M
  */
 export function selectTrainableVariables(model: AnomalyBert, o: Pick<TrainOptions, 'train_parts' | 'freeze'>): Map<string, tf.Variable> {
   const parts = new Set(trainedParts(o));
-  if (parts.size === 0) throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`);
+  if (parts.size === 0)
+    throw new FieldError(
+      ['train_parts', 'freeze'],
+      (f) => `options ${f('train_parts')}/${f('freeze')} leave no part of the model to train`,
+    );
   const out = new Map<string, tf.Variable>();
   for (const [name, v] of model.namedVariables()) if (parts.has(modelPartOf(name))) out.set(name, v);
   return out;
@@ -133,7 +139,11 @@ export function layerLrScale(name: string, nLayer: number, decay: number): numbe
  * base weights stay frozen and its adapters train instead (OpenESS trains only the adapters of the
  * encoder; the embedding and head are site-specific and small, so they train fully).
  */
-export function stageVariables(model: AnomalyBert, parts: readonly ModelPart[], adapters?: Map<string, tf.Variable>): Map<string, tf.Variable> {
+export function stageVariables(
+  model: AnomalyBert,
+  parts: readonly ModelPart[],
+  adapters?: Map<string, tf.Variable>,
+): Map<string, tf.Variable> {
   const out = new Map<string, tf.Variable>();
   const want = new Set(parts);
   for (const [name, v] of model.namedVariables()) {
@@ -173,7 +183,9 @@ export interface StartingPoint {
 }
 
 /** Model-shape options given explicitly by the caller (they must agree with a checkpoint). */
-export type ModelShapeOptions = Partial<Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'diff_features'>>;
+export type ModelShapeOptions = Partial<
+  Pick<TrainOptions, 'n_features' | 'patch_size' | 'd_embed' | 'n_layer' | 'n_head' | 'diff_features'>
+>;
 
 /**
  * Build the model a run starts from.
@@ -192,10 +204,18 @@ export async function prepareStartingPoint(
   const mapEntries = Object.entries(o.column_map ?? {});
   if (mapEntries.length > 0 && dataColumns) {
     for (const [target] of mapEntries) {
-      if (!dataColumns.includes(target)) throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${target}' is not a column of the training data (available: ${dataColumns.join(', ')})`);
+      if (!dataColumns.includes(target))
+        throw new FieldError(
+          'column_map',
+          (f) => `option ${f('column_map')}: '${target}' is not a column of the training data (available: ${dataColumns.join(', ')})`,
+        );
     }
   }
-  if (mapEntries.length > 0 && !o.checkpoint) throw new FieldError(['column_map', 'checkpoint'], (f) => `option ${f('column_map')} needs ${f('checkpoint')} (it maps the data's columns to the checkpoint's)`);
+  if (mapEntries.length > 0 && !o.checkpoint)
+    throw new FieldError(
+      ['column_map', 'checkpoint'],
+      (f) => `option ${f('column_map')} needs ${f('checkpoint')} (it maps the data's columns to the checkpoint's)`,
+    );
   if (!o.checkpoint) {
     const config: AnomalyBertConfig = {
       inputDim: nColumns,
@@ -209,7 +229,12 @@ export async function prepareStartingPoint(
       // Placeholder scales: the training loop sets them from the scaled training data.
       diffScales: o.diff_features ? new Array<number>(nColumns).fill(1) : undefined,
     };
-    return { model: AnomalyBert.create(config, { seed: o.seed }), embeddingReinitialized: false, needsDiffScales: o.diff_features, notes: [] };
+    return {
+      model: AnomalyBert.create(config, { seed: o.seed }),
+      embeddingReinitialized: false,
+      needsDiffScales: o.diff_features,
+      notes: [],
+    };
   }
   const overrides: Partial<AnomalyBertConfig> = { dropout: o.dropout };
   if (explicitShape.patch_size !== undefined) overrides.patchSize = explicitShape.patch_size;
@@ -251,12 +276,20 @@ export async function prepareStartingPoint(
     const sourceColumns = loaded.columns;
     if (!sourceColumns) {
       model.dispose();
-      throw new FieldError('column_map', (f) => `option ${f('column_map')}: checkpoint ${o.checkpoint} records no column names (a .pt state dict); map by position is not supported`);
+      throw new FieldError(
+        'column_map',
+        (f) =>
+          `option ${f('column_map')}: checkpoint ${o.checkpoint} records no column names (a .pt state dict); map by position is not supported`,
+      );
     }
     for (const [, src] of mapEntries) {
       if (!sourceColumns.includes(src)) {
         model.dispose();
-        throw new FieldError('column_map', (f) => `option ${f('column_map')}: '${src}' is not a column of checkpoint ${o.checkpoint} (available: ${sourceColumns.join(', ')})`);
+        throw new FieldError(
+          'column_map',
+          (f) =>
+            `option ${f('column_map')}: '${src}' is not a column of checkpoint ${o.checkpoint} (available: ${sourceColumns.join(', ')})`,
+        );
       }
     }
     const targets = dataColumns ?? Array.from({ length: nColumns }, (_, j) => `col${j}`);
@@ -269,14 +302,22 @@ export async function prepareStartingPoint(
     // Fresh xavier rows for the new column count (unmapped columns keep them).
     model.reinitializeEmbedding(nColumns, o.seed, diff ? new Array<number>(nColumns).fill(1) : undefined);
     const fresh = model.variable('linear_embedding.weight').dataSync() as Float32Array;
-    const { weight, bias } = remapEmbedding({ weight: srcWeight, bias: srcBias, columns: Cs, diff }, { weight: fresh, columns: nColumns }, sourceOf, patchSize, dEmbed);
+    const { weight, bias } = remapEmbedding(
+      { weight: srcWeight, bias: srcBias, columns: Cs, diff },
+      { weight: fresh, columns: nColumns },
+      sourceOf,
+      patchSize,
+      dEmbed,
+    );
     const wv = model.variable('linear_embedding.weight');
     const bv = model.variable('linear_embedding.bias');
     tf.tidy(() => {
       wv.assign(tf.tensor2d(weight, [patchSize * featuresPerPoint(model.config), dEmbed]));
       bv.assign(tf.tensor1d(bias));
     });
-    const mapped = targets.flatMap((t, j) => (sourceOf[j] !== undefined ? [{ target: t, source: sourceColumns[sourceOf[j] as number] }] : []));
+    const mapped = targets.flatMap((t, j) =>
+      sourceOf[j] !== undefined ? [{ target: t, source: sourceColumns[sourceOf[j] as number] }] : [],
+    );
     const used = new Set(mapped.map((m) => m.source));
     transfer = {
       column_map: { ...o.column_map },
@@ -296,7 +337,9 @@ export async function prepareStartingPoint(
     const from = c.inputDim;
     model.reinitializeEmbedding(nColumns, o.seed, c.diffScales ? new Array<number>(nColumns).fill(1) : undefined);
     embeddingReinitialized = true;
-    notes.push(`re-initialised the input embedding only (checkpoint has ${from} input columns, the data has ${nColumns}); all other weights are kept`);
+    notes.push(
+      `re-initialised the input embedding only (checkpoint has ${from} input columns, the data has ${nColumns}); all other weights are kept`,
+    );
   }
   if (!transfer && !resuming) {
     transfer = {
@@ -309,7 +352,7 @@ export async function prepareStartingPoint(
     };
   }
   const needsDiffScales = Boolean(model.config.diffScales) && (embeddingReinitialized || !resuming);
-  if (needsDiffScales) notes.push('first-difference scales will be fitted on this run\'s training data (as the scaler is)');
+  if (needsDiffScales) notes.push("first-difference scales will be fitted on this run's training data (as the scaler is)");
   for (const n of notes) log(n);
   const meta = loaded.meta;
   return {

@@ -97,7 +97,8 @@ function cleanMetrics(m: ViewerMetrics | undefined): ViewerMetrics | undefined {
 
 function cleanHistory(rows: HistoryRow[]): HistoryRow[] {
   return rows.map((r, i) => {
-    if (typeof r.step !== 'number' || !Number.isInteger(r.step) || r.step < 0) throw new Error(`training.history[${i}].step: expected a non-negative integer, got ${String(r.step)}`);
+    if (typeof r.step !== 'number' || !Number.isInteger(r.step) || r.step < 0)
+      throw new Error(`training.history[${i}].step: expected a non-negative integer, got ${String(r.step)}`);
     const out: HistoryRow = { step: r.step };
     for (const k of ['loss', 'accuracy', 'lr', 'elapsed_s'] as const) {
       if (r[k] !== undefined) (out as unknown as Record<string, number | null>)[k] = finiteOrNull(r[k]);
@@ -117,7 +118,11 @@ function toFloat32(values: Float32Array | Float64Array | ArrayLike<number>): Flo
   return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
 }
 
-function intervalRows(rows: Array<IntervalRow | [number, number]> | undefined, pairsAreIndices: boolean, x: ((i: number) => number) | null): IntervalRow[] | undefined {
+function intervalRows(
+  rows: Array<IntervalRow | [number, number]> | undefined,
+  pairsAreIndices: boolean,
+  x: ((i: number) => number) | null,
+): IntervalRow[] | undefined {
   if (!rows) return undefined;
   return rows.map((r) => {
     if (!Array.isArray(r)) {
@@ -225,7 +230,10 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
   if (intervals) bundle.intervals = intervals;
   if (input.classes) bundle.classes = input.classes.map(String);
   if (input.featureImportances) {
-    const fi: FeatureImportanceSpec = { names: input.featureImportances.names.map(String), values: Array.from(input.featureImportances.values, Number) };
+    const fi: FeatureImportanceSpec = {
+      names: input.featureImportances.names.map(String),
+      values: Array.from(input.featureImportances.values, Number),
+    };
     bundle.featureImportances = fi;
   }
   const metrics = cleanMetrics(input.metrics);
@@ -270,7 +278,13 @@ export function anomalyBertViewerBundle(input: AnomalyBertViewerInput): ViewerBu
     axis: input.axis,
     scores: { values: input.scores, outputs: input.outputs, kind: 'anomaly_score', name: 'Anomaly score', alignment: 'point' },
     labels: input.labels,
-    threshold: { mode: 'rate', rate: input.rate ?? 0.01, pointAdjust: input.pointAdjust ?? true, ewma: input.ewma, mergeGapSamples: input.mergeGapSamples ?? 0 },
+    threshold: {
+      mode: 'rate',
+      rate: input.rate ?? 0.01,
+      pointAdjust: input.pointAdjust ?? true,
+      ewma: input.ewma,
+      mergeGapSamples: input.mergeGapSamples ?? 0,
+    },
     metrics: input.metrics,
     training: input.history ? { history: input.history, finished: true } : undefined,
   });
@@ -315,14 +329,26 @@ export function powerViewerBundle(input: PowerViewerInput): ViewerBundle {
   const threshold: ThresholdSpec =
     mode === 'value'
       ? { mode: 'value', value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples }
-      : { mode: 'percentile', percentile: input.percentile, value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples };
+      : {
+          mode: 'percentile',
+          percentile: input.percentile,
+          value: input.threshold,
+          pointAdjust: false,
+          mergeGapSamples: input.maxGapSamples,
+        };
   return buildViewerBundle({
     kind: 'power',
     title: input.title ?? 'Power-system fault detection',
     provenance: { model: 'LSTM autoencoder + fault classifier', ...(input.provenance ?? {}) },
     series: { columns: input.columns, values: input.values, time: input.time, units: input.units },
     axis: { unit: 'seconds', label: 'Time (s)' },
-    scores: { values: input.mse, kind: 'reconstruction_error', name: 'Reconstruction MSE', alignment: 'window', windowSize: input.sequenceLength },
+    scores: {
+      values: input.mse,
+      kind: 'reconstruction_error',
+      name: 'Reconstruction MSE',
+      alignment: 'window',
+      windowSize: input.sequenceLength,
+    },
     labels: input.labels,
     threshold,
     intervals: input.intervals,
@@ -332,7 +358,13 @@ export function powerViewerBundle(input: PowerViewerInput): ViewerBundle {
 }
 
 /** A training monitor: loss, accuracy and validation metrics per summary step. Re-display to update. */
-export function trainingViewerBundle(input: { title?: string; history: HistoryRow[]; finished?: boolean; maxSteps?: number; provenance?: Provenance }): ViewerBundle {
+export function trainingViewerBundle(input: {
+  title?: string;
+  history: HistoryRow[];
+  finished?: boolean;
+  maxSteps?: number;
+  provenance?: Provenance;
+}): ViewerBundle {
   return buildViewerBundle({
     kind: 'training',
     title: input.title ?? 'Training monitor',

@@ -6,7 +6,15 @@
  * bundle's coordinates, and caches what does not change between slider moves (the smoothed scores,
  * their sorted copy, the prepared metric evaluator) so a new rate costs O(n) for the flags, not a sort.
  */
-import { MetricEvaluator, ewmaSmooth, labelIntervals, metricRow, pointAdjust as pointAdjustPred, quantileSorted, type MetricRow } from '../metrics';
+import {
+  MetricEvaluator,
+  ewmaSmooth,
+  labelIntervals,
+  metricRow,
+  pointAdjust as pointAdjustPred,
+  quantileSorted,
+  type MetricRow,
+} from '../metrics';
 import { intervalsFromFlags, mergeIntervals } from '../intervals';
 import type { DecodedBundle, IntervalRow } from './types';
 import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, completeThresholdRule, isThresholdMode, type ThresholdMode } from './threshold';
@@ -56,7 +64,15 @@ export interface DetectionResult {
 export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): DetectionSettings {
   const t = d.bundle.threshold;
   const { mode, rate, percentile, value } = completeThresholdRule(t, { rate: defaultRate });
-  return { mode, rate, percentile, value, ewma: t?.ewma ?? 0, pointAdjust: t?.pointAdjust ?? true, mergeGapSamples: t?.mergeGapSamples ?? 0 };
+  return {
+    mode,
+    rate,
+    percentile,
+    value,
+    ewma: t?.ewma ?? 0,
+    pointAdjust: t?.pointAdjust ?? true,
+    mergeGapSamples: t?.mergeGapSamples ?? 0,
+  };
 }
 
 /** Metrics at a threshold already found (score > threshold), reported with its anomaly rate. */
@@ -89,7 +105,11 @@ function sortedFloat64(values: ArrayLike<number>): Float64Array {
  */
 export function checkDetectionSettings(settings: DetectionSettings): number {
   if (!isThresholdMode(settings.mode)) {
-    throw new Error(`threshold mode must be ${THRESHOLD_MODES.map((m) => `'${m}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got '${String(settings.mode)}'`);
+    throw new Error(
+      `threshold mode must be ${THRESHOLD_MODES.map((m) => `'${m}'`)
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1')}, got '${String(settings.mode)}'`,
+    );
   }
   const info = THRESHOLD_MODE_INFO[settings.mode];
   const problem = info.check(settings);
@@ -179,7 +199,13 @@ export class BundleDetector {
     }
     if (!d.labels || !d.scoreX || !d.scoreXEnd) return [];
     const pointDt = d.bundle.scores?.alignment === 'window' ? 0 : d.x.length > 1 ? d.x[1] - d.x[0] : 1;
-    return labelIntervals(d.labels).map(([s, e]) => ({ start: d.scoreX![s], end: d.scoreXEnd![e - 1] + pointDt, startIndex: s, endIndex: e, peakScore: NaN }));
+    return labelIntervals(d.labels).map(([s, e]) => ({
+      start: d.scoreX![s],
+      end: d.scoreXEnd![e - 1] + pointDt,
+      startIndex: s,
+      endIndex: e,
+      peakScore: NaN,
+    }));
   }
 
   private intervalsOf(flags: Uint8Array, gapSamples: number, scores: Float32Array): DetectedInterval[] {
@@ -266,5 +292,11 @@ export function summarizeDetection(r: DetectionResult): DetectionSummary {
     dur += iv.end - iv.start;
   }
   const faultTypes = Object.keys(faultCounts).filter((k) => k !== 'unclassified').length;
-  return { total: r.intervals.length, faultTypes, faultCounts, meanDuration: r.intervals.length ? dur / r.intervals.length : 0, anomalousPoints: r.anomalousCount };
+  return {
+    total: r.intervals.length,
+    faultTypes,
+    faultCounts,
+    meanDuration: r.intervals.length ? dur / r.intervals.length : 0,
+    anomalousPoints: r.anomalousCount,
+  };
 }

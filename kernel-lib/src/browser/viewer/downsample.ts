@@ -76,7 +76,14 @@ export function minMaxDownsample(
  * The flagged points to mark on the score chart, at most `maxPoints`: when there are more, the
  * highest score per bucket is kept (the marks show where anomalies are, not every one of them).
  */
-export function flaggedPoints(x: ArrayLike<number>, scores: ArrayLike<number>, flags: Uint8Array, i0: number, i1: number, maxPoints: number): { x: Float64Array; y: Float32Array } {
+export function flaggedPoints(
+  x: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  flags: Uint8Array,
+  i0: number,
+  i1: number,
+  maxPoints: number,
+): { x: Float64Array; y: Float32Array } {
   const lo = Math.max(0, i0);
   const hi = Math.min(flags.length, i1);
   let count = 0;

@@ -25,7 +25,12 @@ export function bytesToBase64(bytes: Uint8Array): string {
     let i = off;
     for (; i + 2 < end; i += 3) {
       const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-      codes.push(ALPHABET.charCodeAt(n >>> 18), ALPHABET.charCodeAt((n >>> 12) & 63), ALPHABET.charCodeAt((n >>> 6) & 63), ALPHABET.charCodeAt(n & 63));
+      codes.push(
+        ALPHABET.charCodeAt(n >>> 18),
+        ALPHABET.charCodeAt((n >>> 12) & 63),
+        ALPHABET.charCodeAt((n >>> 6) & 63),
+        ALPHABET.charCodeAt(n & 63),
+      );
     }
     const rest = end - i;
     if (rest === 1) {
@@ -113,7 +118,9 @@ export function decodeArray(field: ArrayField, what = 'array'): ViewerTypedArray
   const bytes = base64ToBytes(field.data, what);
   const count = field.shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== count * size) {
-    throw new Error(`${what}: ${bytes.length} bytes do not hold shape [${field.shape.join(', ')}] of ${field.dtype} (${count * size} bytes expected)`);
+    throw new Error(
+      `${what}: ${bytes.length} bytes do not hold shape [${field.shape.join(', ')}] of ${field.dtype} (${count * size} bytes expected)`,
+    );
   }
   // bytes is freshly allocated with offset 0, so it is aligned for every dtype.
   switch (field.dtype) {

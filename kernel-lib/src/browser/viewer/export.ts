@@ -33,16 +33,32 @@ export function anomaliesCsv(bundle: ViewerBundle, result: DetectionResult): str
   const classes = bundle.classes ?? [];
   const featureNames = Array.from(new Set(result.intervals.flatMap((r) => Object.keys(r.features ?? {}))));
   const header = [
-    'start_time', 'end_time', `duration_${durationUnit(unit)}`, 'start_index', 'end_index', 'peak_score',
-    'predicted_fault', 'confidence', ...(result.labelled.length ? ['labelled'] : []),
-    ...classes.map((c) => `p_${c}`), ...featureNames,
+    'start_time',
+    'end_time',
+    `duration_${durationUnit(unit)}`,
+    'start_index',
+    'end_index',
+    'peak_score',
+    'predicted_fault',
+    'confidence',
+    ...(result.labelled.length ? ['labelled'] : []),
+    ...classes.map((c) => `p_${c}`),
+    ...featureNames,
   ];
   const lines = [header.map(csvCell).join(',')];
   for (const r of result.intervals) {
     const row: Array<string | number | boolean | undefined> = [
-      formatX(r.start, unit), formatX(r.end, unit), durationOf(r.start, r.end, unit), r.startIndex, r.endIndex, r.peakScore,
-      r.fault, r.confidence, ...(result.labelled.length ? [r.labelled ?? false] : []),
-      ...classes.map((c) => r.probabilities?.[c]), ...featureNames.map((f) => r.features?.[f]),
+      formatX(r.start, unit),
+      formatX(r.end, unit),
+      durationOf(r.start, r.end, unit),
+      r.startIndex,
+      r.endIndex,
+      r.peakScore,
+      r.fault,
+      r.confidence,
+      ...(result.labelled.length ? [r.labelled ?? false] : []),
+      ...classes.map((c) => r.probabilities?.[c]),
+      ...featureNames.map((f) => r.features?.[f]),
     ];
     lines.push(row.map(csvCell).join(','));
   }
@@ -76,7 +92,12 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   if (result.metrics) {
     const m = result.metrics;
     const row = (name: string, r: typeof m.with_pa): MdCell[] => [name, pct(r.precision), pct(r.recall), pct(r.f1), pct(r.ess_score)];
-    out.push('## Metrics', '', markdownTable(['', 'precision', 'recall', 'F1', 'ESS score'], [row('without PA', m.without_pa), row('with PA', m.with_pa)]), '');
+    out.push(
+      '## Metrics',
+      '',
+      markdownTable(['', 'precision', 'recall', 'F1', 'ESS score'], [row('without PA', m.without_pa), row('with PA', m.with_pa)]),
+      '',
+    );
   }
   if (Object.keys(summary.faultCounts).length) {
     out.push('## Fault distribution', '', markdownTable(['fault', 'count'], Object.entries(summary.faultCounts)), '');
@@ -92,8 +113,19 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push('## Anomalies', '', markdownTable(['#', 'start', 'end', { md: `duration (${du})` }, 'fault', 'confidence'], rows));
   if (bundle.featureImportances) {
     const fi = bundle.featureImportances;
-    const order = fi.values.map((v, i) => i).sort((a, b) => fi.values[b] - fi.values[a]).slice(0, 10);
-    out.push('', '## Top feature importances', '', markdownTable(['feature', 'importance'], order.map((i) => [fi.names[i], { md: fi.values[i].toPrecision(4) }])));
+    const order = fi.values
+      .map((v, i) => i)
+      .sort((a, b) => fi.values[b] - fi.values[a])
+      .slice(0, 10);
+    out.push(
+      '',
+      '## Top feature importances',
+      '',
+      markdownTable(
+        ['feature', 'importance'],
+        order.map((i) => [fi.names[i], { md: fi.values[i].toPrecision(4) }]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -63,14 +63,16 @@ export interface DescribeFormat {
 }
 
 const inOpenPercent = (v: number): boolean => v > 0 && v < 100;
-const checkRate = (rate: number): string | undefined => (rate >= 0 && rate <= 1 ? undefined : `anomaly rate must be in [0, 1], got ${rate}`);
+const checkRate = (rate: number): string | undefined =>
+  rate >= 0 && rate <= 1 ? undefined : `anomaly rate must be in [0, 1], got ${rate}`;
 
 export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
   rate: {
     controlLabel: 'anomaly rate (%)',
     slider: { min: 0.1, max: 30, step: 0.1 },
     controlValue: (r) => Number((100 * r.rate).toPrecision(6)),
-    fromControl: (v) => (inOpenPercent(v) ? { patch: { mode: 'rate', rate: v / 100 } } : { error: `anomaly rate: ${v}% is outside (0, 100)` }),
+    fromControl: (v) =>
+      inOpenPercent(v) ? { patch: { mode: 'rate', rate: v / 100 } } : { error: `anomaly rate: ${v}% is outside (0, 100)` },
     rate: (r) => r.rate,
     fixedThreshold: () => undefined,
     params: (r) => ({ rate: r.rate }),
@@ -81,7 +83,8 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
     controlLabel: 'percentile',
     slider: { min: 50, max: 99.9, step: 0.1 },
     controlValue: (r) => r.percentile,
-    fromControl: (v) => (inOpenPercent(v) ? { patch: { mode: 'percentile', percentile: v } } : { error: `percentile: ${v} is outside (0, 100)` }),
+    fromControl: (v) =>
+      inOpenPercent(v) ? { patch: { mode: 'percentile', percentile: v } } : { error: `percentile: ${v} is outside (0, 100)` },
     rate: (r) => rateFromPercentile(r.percentile),
     fixedThreshold: () => undefined,
     params: (r) => ({ percentile: r.percentile }),
@@ -113,7 +116,10 @@ export function ruleRate(rule: ThresholdRule): number {
  * A rule's label and value in text, e.g. {label: 'fixed threshold', text: '0.02 (anomaly rate 0.0125)'}.
  * `resultRate` is the rate thresholding produced (shown for a fixed value).
  */
-export function describeThreshold(rule: ThresholdRule, opts: { resultRate?: number; format?: Partial<DescribeFormat> } = {}): { label: string; text: string } {
+export function describeThreshold(
+  rule: ThresholdRule,
+  opts: { resultRate?: number; format?: Partial<DescribeFormat> } = {},
+): { label: string; text: string } {
   const fmt: DescribeFormat = { number: opts.format?.number ?? String, rate: opts.format?.rate ?? ((x) => x.toPrecision(6)) };
   return THRESHOLD_MODE_INFO[rule.mode].describe(rule, fmt, opts.resultRate);
 }
@@ -129,7 +135,11 @@ export function thresholdPhrase(rule: ThresholdRule, opts: { resultRate?: number
  * now in effect; leaving a fixed value keeps the share of scores it flags (`current`: the last
  * thresholding's threshold and rate, when there was one).
  */
-export function switchThresholdMode(rule: ThresholdRule, to: ThresholdMode, current: { threshold?: number; rate?: number } = {}): Partial<ThresholdRule> {
+export function switchThresholdMode(
+  rule: ThresholdRule,
+  to: ThresholdMode,
+  current: { threshold?: number; rate?: number } = {},
+): Partial<ThresholdRule> {
   const rate = rule.mode === 'value' ? (current.rate ?? rule.rate) : ruleRate(rule);
   switch (to) {
     case 'value':
@@ -152,7 +162,8 @@ export function completeThresholdRule(
 ): ThresholdRule {
   const mode: ThresholdMode = t?.mode ?? (t?.percentile !== undefined && t.rate === undefined ? 'percentile' : 'rate');
   const rate = t?.rate ?? (t?.percentile !== undefined ? rateFromPercentile(t.percentile) : defaults.rate);
-  const percentile = t?.percentile ?? (t?.rate !== undefined || defaults.percentile === undefined ? percentileFromRate(rate) : defaults.percentile);
+  const percentile =
+    t?.percentile ?? (t?.rate !== undefined || defaults.percentile === undefined ? percentileFromRate(rate) : defaults.percentile);
   const value = typeof t?.value === 'number' && Number.isFinite(t.value) ? t.value : NaN;
   return { mode, rate, percentile, value };
 }

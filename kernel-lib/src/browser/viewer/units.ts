@@ -6,11 +6,25 @@
  * patterns; a column nothing matches gets '' (unknown unit).
  */
 const EXACT: Record<string, string> = {
-  Va: 'V', Vb: 'V', Vc: 'V', Ia: 'A', Ib: 'A', Ic: 'A',
-  BANK_DC_VOLT: 'V', BANK_DC_CURRENT: 'A', BANK_SOC: '%', BANK_SOH: '%',
-  MAX_CELL_TEMPERATURE_OF_BANK: '°C', MIN_CELL_TEMPERATURE_OF_BANK: '°C', VOLTAGE_GAP: 'V',
-  MAX_CELL_VOLTAGE_OF_BANK: 'V', MIN_CELL_VOLTAGE_OF_BANK: 'V',
-  voltage: 'V', current: 'A', soc: '%', temperature: '°C',
+  Va: 'V',
+  Vb: 'V',
+  Vc: 'V',
+  Ia: 'A',
+  Ib: 'A',
+  Ic: 'A',
+  BANK_DC_VOLT: 'V',
+  BANK_DC_CURRENT: 'A',
+  BANK_SOC: '%',
+  BANK_SOH: '%',
+  MAX_CELL_TEMPERATURE_OF_BANK: '°C',
+  MIN_CELL_TEMPERATURE_OF_BANK: '°C',
+  VOLTAGE_GAP: 'V',
+  MAX_CELL_VOLTAGE_OF_BANK: 'V',
+  MIN_CELL_VOLTAGE_OF_BANK: 'V',
+  voltage: 'V',
+  current: 'A',
+  soc: '%',
+  temperature: '°C',
 };
 
 const PATTERNS: Array<[RegExp, string]> = [

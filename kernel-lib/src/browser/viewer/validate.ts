@@ -109,7 +109,8 @@ export function validateViewerBundle(bundle: unknown): BundleValidation {
   if (!validate(bundle)) {
     const errors = (validate.errors ?? []).slice(0, 20).map((e) => {
       const where = e.instancePath || '/';
-      const extra = e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty?: string }).additionalProperty)}"` : '';
+      const extra =
+        e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty?: string }).additionalProperty)}"` : '';
       return `${where}: ${e.message ?? e.keyword}${extra}`;
     });
     return { valid: false, errors };
@@ -137,7 +138,10 @@ export function parseViewerBundle(input: unknown, source = 'viewer bundle'): Vie
   }
   const mime = (value as { mime?: unknown }).mime;
   if (mime !== undefined && mime !== VIEWER_MIME) {
-    const shown = typeof mime === 'string' ? JSON.stringify(mime.slice(0, 120)) : `of type ${Array.isArray(mime) ? 'list' : mime === null ? 'null' : typeof mime}`;
+    const shown =
+      typeof mime === 'string'
+        ? JSON.stringify(mime.slice(0, 120))
+        : `of type ${Array.isArray(mime) ? 'list' : mime === null ? 'null' : typeof mime}`;
     throw new Error(`${source}: unsupported bundle type ${shown} (this viewer reads ${VIEWER_MIME})`);
   }
   const check = validateViewerBundle(value);

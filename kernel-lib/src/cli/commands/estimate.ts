@@ -18,7 +18,11 @@ import { COMMANDS } from '../registry';
 const { summary } = COMMANDS.estimate;
 
 const SPECS = defineOptions({
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
+  checkpoint: {
+    kind: 'string',
+    required: true,
+    help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt',
+  },
   data: { kind: 'string', required: true, help: 'series: .npy (length, columns), .parquet, .csv, or a directory of them' },
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
   out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (length, out), float32' },
@@ -30,7 +34,12 @@ const SPECS = defineOptions({
     choices: ['total', 'file'],
     help: 'total: one series; file: estimate each file of a --data directory separately (no window straddles two files)',
   },
-  scale: { kind: 'string', default: 'auto', choices: ['auto', 'none'], help: "auto: apply the checkpoint's min-max scaler when it has one" },
+  scale: {
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'none'],
+    help: "auto: apply the checkpoint's min-max scaler when it has one",
+  },
   patch_size: { kind: 'int', help: 'patch size of a .pt model when shapes leave it open (several output columns)' },
   backend: BACKEND_OPTION,
   engine: ENGINE_OPTION,
@@ -38,7 +47,12 @@ const SPECS = defineOptions({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]', summary);
+  const options = parseCommandArgs(
+    argv,
+    SPECS,
+    'anomaly-lab estimate --checkpoint <dir|.pt> --data <series> --out scores.npy [--batch_size 16 --window_sliding 16]',
+    summary,
+  );
   if (!options) return 0;
   const batchSize = options.batch_size;
   const sliding = options.window_sliding;
@@ -63,12 +77,15 @@ export async function run(argv: string[]): Promise<number> {
     const nCols = series.columns.length;
     if (nCols !== inputDim) {
       const want = ckptColumns ? ` (${ckptColumns.join(', ')})` : '';
-      throw new Error(`${dataPath}: the model expects ${inputDim} input columns${want}, the data have ${nCols} (${series.columns.join(', ')}); choose them with --columns`);
+      throw new Error(
+        `${dataPath}: the model expects ${inputDim} input columns${want}, the data have ${nCols} (${series.columns.join(', ')}); choose them with --columns`,
+      );
     }
     if (series.length < model.windowSize) {
       throw new Error(`${dataPath}: ${series.length} rows, fewer than one window of ${model.windowSize} points`);
     }
-    if (model.windowSize % sliding !== 0) throw new UsageError(`option --window_sliding ${sliding} must divide the window size ${model.windowSize}`);
+    if (model.windowSize % sliding !== 0)
+      throw new UsageError(`option --window_sliding ${sliding} must divide the window size ${model.windowSize}`);
     let values = series.values;
     let scaled = false;
     if (options.scale === 'auto' && scalerJson !== undefined) {
@@ -81,7 +98,8 @@ export async function run(argv: string[]): Promise<number> {
     if (options.data_division === 'file' && series.segments) {
       divisions = series.segments.map((seg) => [seg.start, seg.start + seg.length] as [number, number]);
       const short = series.segments.find((seg) => seg.length < model.windowSize);
-      if (short) throw new Error(`${short.file}: ${short.length} rows, fewer than one window of ${model.windowSize} points (--data_division file)`);
+      if (short)
+        throw new Error(`${short.file}: ${short.length} rows, fewer than one window of ${model.windowSize} points (--data_division file)`);
     }
     let lastReport = t0;
     const onProgress = (done: number, total: number): void => {
@@ -90,10 +108,19 @@ export async function run(argv: string[]): Promise<number> {
       const now = Date.now();
       if (now - lastReport >= 10000 && done < total) {
         lastReport = now;
-        process.stderr.write(`estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`);
+        process.stderr.write(
+          `estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`,
+        );
       }
     };
-    const scores = await estimateScores(model, values, series.length, { batchSize, windowSliding: sliding, divisions, onProgress, engine: options.engine, threads: options.threads });
+    const scores = await estimateScores(model, values, series.length, {
+      batchSize,
+      windowSliding: sliding,
+      divisions,
+      onProgress,
+      engine: options.engine,
+      threads: options.threads,
+    });
     writeNpy(outFile, scores, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(

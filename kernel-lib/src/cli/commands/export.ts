@@ -17,10 +17,19 @@ import { COMMANDS } from '../registry';
 const { summary } = COMMANDS.export;
 
 const SPECS = defineOptions({
-  checkpoint: { kind: 'string', required: true, help: 'AnomalyBERT checkpoint directory / run directory / state_dict.pt, or a power detector (.h5, .keras, directory)' },
+  checkpoint: {
+    kind: 'string',
+    required: true,
+    help: 'AnomalyBERT checkpoint directory / run directory / state_dict.pt, or a power detector (.h5, .keras, directory)',
+  },
   format: { kind: 'string', default: 'onnx', choices: ['onnx'], help: 'output format' },
   out: { kind: 'string', required: true, output: 'file', help: '.onnx file to write' },
-  model: { kind: 'string', default: 'auto', choices: ['auto', 'anomalybert', 'power-detector'], help: 'what the checkpoint holds (auto: by its files)' },
+  model: {
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'anomalybert', 'power-detector'],
+    help: 'what the checkpoint holds (auto: by its files)',
+  },
   patch_size: { kind: 'int', help: 'patch size of a .pt AnomalyBERT when shapes leave it open' },
 });
 
@@ -67,6 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const s = describeOnnxModel(bytes, out);
   writeFileAtomic(out, bytes);
-  process.stdout.write(`wrote ${out}: ${what}, opset ${s.opset}, ${s.nodes} nodes, ${(bytes.length / 1e6).toFixed(2)} MB; input ${s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n`);
+  process.stdout.write(
+    `wrote ${out}: ${what}, opset ${s.opset}, ${s.nodes} nodes, ${(bytes.length / 1e6).toFixed(2)} MB; input ${s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n`,
+  );
   return 0;
 }

@@ -11,7 +11,16 @@
  */
 import { readNpy, type NdArray } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
-import { ewmaSmooth, prepareMetrics, randomScoresBaseline, randomScoresBaselineAsync, sweepRates, type MetricRow, type MetricEvaluator, type PaKCurve } from '../../browser/metrics';
+import {
+  ewmaSmooth,
+  prepareMetrics,
+  randomScoresBaseline,
+  randomScoresBaselineAsync,
+  sweepRates,
+  type MetricRow,
+  type MetricEvaluator,
+  type PaKCurve,
+} from '../../browser/metrics';
 import { defineOptions } from '../../browser/options';
 import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
@@ -25,7 +34,10 @@ export const MAX_RANDOM_TRIALS = 100000;
 const SPECS = defineOptions({
   scores: { kind: 'string', required: true, help: 'anomaly scores .npy, shape (length,) or (length, 1)' },
   labels: { kind: 'string', required: true, help: 'labels .npy of 0/1 (bool, int or float), shape (length,) or (length, 1)' },
-  anomaly_rate: { kind: 'number', help: 'evaluate at this anomaly rate only (threshold = quantile(scores, 1 - rate)); default: best of the sweep' },
+  anomaly_rate: {
+    kind: 'number',
+    help: 'evaluate at this anomaly rate only (threshold = quantile(scores, 1 - rate)); default: best of the sweep',
+  },
   min_anomaly_rate: { kind: 'number', default: 0.001, help: 'sweep start' },
   max_anomaly_rate: { kind: 'number', default: 0.3, help: 'sweep end (inclusive, step 0.001)' },
   smooth_scores: { kind: 'boolean', default: false, help: 'smooth the scores with an exponentially weighted moving average first' },
@@ -33,7 +45,13 @@ const SPECS = defineOptions({
   point_adjust_k: { kind: 'list', help: 'K values (percent) for PA%K, e.g. 0,10,20,...,100 (default 0…100 step 1)' },
   random_seed: { kind: 'int', default: 0, help: 'seed of the random-score baseline' },
   // Each draw is a full sweep over the data: bounded, with progress and a clean Ctrl-C stop.
-  random_trials: { kind: 'int', default: 1, min: 1, max: MAX_RANDOM_TRIALS, help: 'average the random baseline over this many draws (progress on stderr; Ctrl-C stops early and reports the draws done)' },
+  random_trials: {
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: MAX_RANDOM_TRIALS,
+    help: 'average the random baseline over this many draws (progress on stderr; Ctrl-C stops early and reports the draws done)',
+  },
   json: { kind: 'boolean', default: false, help: 'print one JSON object instead of a table' },
   out: { kind: 'string', output: 'file', help: 'also write the JSON object to this file (atomically)' },
 });
@@ -110,7 +128,10 @@ function table(r: MetricsReport): string {
     const j = r.pa_k.k.indexOf(k);
     return j < 0 ? '' : ` K=${k}: ${pct(r.pa_k.f1[j]).trim()}`;
   };
-  lines.push('', `PA%K F1 AUC ${r.pa_k.auc.toFixed(4)} (K = ${r.pa_k.k[0]}…${r.pa_k.k[r.pa_k.k.length - 1]});${at(0)}${at(20)}${at(50)}${at(80)}${at(100)}`);
+  lines.push(
+    '',
+    `PA%K F1 AUC ${r.pa_k.auc.toFixed(4)} (K = ${r.pa_k.k[0]}…${r.pa_k.k[r.pa_k.k.length - 1]});${at(0)}${at(20)}${at(50)}${at(80)}${at(100)}`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -139,7 +160,14 @@ export function metricsReport(opts: {
   const main = evaluate(ev, rate, rates);
   const report: MetricsReport = {
     ...main,
-    random_with_pa: opts.randomBaseline?.row ?? randomScoresBaseline(opts.labels, rate ?? null, { seed: opts.randomSeed ?? 0, pointAdjust: true, trials: opts.randomTrials ?? 1, rates }),
+    random_with_pa:
+      opts.randomBaseline?.row ??
+      randomScoresBaseline(opts.labels, rate ?? null, {
+        seed: opts.randomSeed ?? 0,
+        pointAdjust: true,
+        trials: opts.randomTrials ?? 1,
+        rates,
+      }),
     pa_k: rate !== undefined ? ev.paKCurve(rate, opts.ks) : ev.paKCurveSweep({ rates, ks: opts.ks }),
     input: {
       scores: opts.scoresName ?? 'scores',
@@ -203,17 +231,28 @@ export async function run(argv: string[]): Promise<number> {
       rates: sweepRates(minRate, maxRate),
       shouldStop: interrupt.stopped,
       progressMs: tty ? 500 : 2000,
-      onProgress: (done, total) => process.stderr.write(`${tty ? '\r' : ''}metrics: random baseline draw ${done}/${total}${tty ? '' : '\n'}`),
+      onProgress: (done, total) =>
+        process.stderr.write(`${tty ? '\r' : ''}metrics: random baseline draw ${done}/${total}${tty ? '' : '\n'}`),
     });
   } finally {
     interrupt.dispose();
   }
   if (tty && trials > 1) process.stderr.write('\n');
-  if (randomBaseline.trials < trials) process.stderr.write(`metrics: interrupted after ${randomBaseline.trials} of ${trials} random draws; the baseline averages those\n`);
+  if (randomBaseline.trials < trials)
+    process.stderr.write(`metrics: interrupted after ${randomBaseline.trials} of ${trials} random draws; the baseline averages those\n`);
   const report = metricsReport({
-    scores, labels, scoresName: scoresFile, labelsName: labelsFile, anomalyRate: rate, minRate, maxRate,
-    smoothingWeight: options.smooth_scores ? weight : null, ks,
-    randomSeed: options.random_seed, randomTrials: trials, randomBaseline,
+    scores,
+    labels,
+    scoresName: scoresFile,
+    labelsName: labelsFile,
+    anomalyRate: rate,
+    minRate,
+    maxRate,
+    smoothingWeight: options.smooth_scores ? weight : null,
+    ks,
+    randomSeed: options.random_seed,
+    randomTrials: trials,
+    randomBaseline,
   });
   const json = JSON.stringify(report);
   if (options.out) writeFileAtomic(options.out, JSON.stringify(report, null, 1) + '\n');

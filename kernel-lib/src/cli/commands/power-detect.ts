@@ -20,11 +20,19 @@ const SPECS = defineOptions({
   },
   sequence_length: { kind: 'int', help: "window length in samples (default: the detector's input length, 50 for the seed)" },
   percentile: { kind: 'number', default: 95, help: 'anomaly threshold percentile of the reconstruction MSE' },
-  threshold: { kind: 'string', help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)" },
+  threshold: {
+    kind: 'string',
+    help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)",
+  },
   max_gap: { kind: 'number', default: 1500, help: 'merge anomalies at most this many samples apart' },
   batch_size: { kind: 'int', default: 512, help: 'windows per model call' },
   time_tolerance: { kind: 'number', default: 0.01, min: 0, max: 1, help: 'allowed relative jitter of the time step' },
-  out: { kind: 'string', required: true, output: 'dir', help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)' },
+  out: {
+    kind: 'string',
+    required: true,
+    output: 'dir',
+    help: 'output directory (results.json, mse.npy, anomalies.csv, report.md, detection.anomaly.json)',
+  },
   backend: BACKEND_OPTION,
   engine: ENGINE_OPTION,
   threads: THREADS_OPTION,
@@ -43,7 +51,10 @@ export async function run(argv: string[]): Promise<number> {
     log: quiet ? undefined : (line: string): void => void process.stderr.write(line + '\n'),
     // A carriage-return progress line only makes sense on a terminal.
     onProgress:
-      quiet || !process.stderr.isTTY ? undefined : (done: number, total: number): void => void process.stderr.write(`\rpower detect: ${done}/${total} windows` + (done === total ? '\n' : '')),
+      quiet || !process.stderr.isTTY
+        ? undefined
+        : (done: number, total: number): void =>
+            void process.stderr.write(`\rpower detect: ${done}/${total} windows` + (done === total ? '\n' : '')),
     command: { argv: ['power', 'detect', ...argv], outputOption: 'out', cwd: process.cwd() },
   };
   checkFlags(() => checkPowerDetectionConfig(config));

@@ -26,7 +26,12 @@ const SPECS = defineOptions({
 const isFaultType = (t: string): t is FaultType => (FAULT_TYPES as readonly string[]).includes(t);
 
 export async function run(argv: string[]): Promise<number> {
-  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]', POWER_COMMANDS.synth.summary);
+  const options = parseCommandArgs(
+    argv,
+    SPECS,
+    'anomaly-lab power synth --out data.csv [--n_faults 5 --seed 1 ...]',
+    POWER_COMMANDS.synth.summary,
+  );
   if (!options) return 0;
   const types: FaultType[] = [];
   for (const t of options.fault_types) {
@@ -49,6 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   if (/\.parquet$/i.test(out)) await writePowerParquet(out, res.data);
   else writeFileAtomic(out, powerDataToCsv(res.data));
   writeFileAtomic(faultsOut, JSON.stringify({ source: path.basename(out), options: res.options, faults: res.faults }, null, 2) + '\n');
-  process.stderr.write(`power synth: ${res.data.length} rows (${res.options.duration} s at ${res.options.sampleRate} Hz), ${res.faults.length} faults (${res.faults.map((f) => f.type).join(', ') || 'none'}) → ${out}, ${faultsOut}\n`);
+  process.stderr.write(
+    `power synth: ${res.data.length} rows (${res.options.duration} s at ${res.options.sampleRate} Hz), ${res.faults.length} faults (${res.faults.map((f) => f.type).join(', ') || 'none'}) → ${out}, ${faultsOut}\n`,
+  );
   return 0;
 }

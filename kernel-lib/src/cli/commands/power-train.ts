@@ -39,7 +39,12 @@ const SPECS = defineOptions({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const o = parseCommandArgs(argv, SPECS, 'anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]', POWER_COMMANDS.train.summary);
+  const o = parseCommandArgs(
+    argv,
+    SPECS,
+    'anomaly-lab power train --out models/ [--what both|detector|classifier] [--data normal.csv ...]',
+    POWER_COMMANDS.train.summary,
+  );
   if (!o) return 0;
   const units = o.units.map((u) => Number(u));
   const config = {

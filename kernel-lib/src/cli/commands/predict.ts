@@ -14,7 +14,11 @@ import { COMMANDS } from '../registry';
 const { summary } = COMMANDS.predict;
 
 const SPECS = defineOptions({
-  checkpoint: { kind: 'string', required: true, help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt' },
+  checkpoint: {
+    kind: 'string',
+    required: true,
+    help: 'checkpoint directory of ours, a run directory (its final checkpoint) or a PyTorch state_dict.pt',
+  },
   data: { kind: 'string', required: true, help: '.npy of windows shaped (n, window, columns)' },
   out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (n, window, out), float32' },
   batch_size: { kind: 'int', default: 16, min: 1, help: 'windows per forward pass' },
@@ -47,7 +51,9 @@ export async function run(argv: string[]): Promise<number> {
     const [n, w, c] = windows.shape;
     const { inputDim, outputDim, nTokens, patchSize } = model.config;
     if (w !== model.windowSize) {
-      throw new Error(`${dataFile}: windows have ${w} points, the model's window is ${model.windowSize} (${nTokens} tokens × patch ${patchSize})`);
+      throw new Error(
+        `${dataFile}: windows have ${w} points, the model's window is ${model.windowSize} (${nTokens} tokens × patch ${patchSize})`,
+      );
     }
     if (c !== inputDim) throw new Error(`${dataFile}: the model expects ${inputDim} input columns, got ${c}`);
     let values: Float32Array;

@@ -17,7 +17,11 @@ import { COMMANDS } from '../registry';
 const spawnCli: CommandRunner = (argv, ctx) =>
   new Promise((resolve, reject) => {
     const bin = path.join(__dirname, '..', '..', '..', 'bin', 'anomaly-lab.js');
-    const child = spawn(process.execPath, [bin, ...argv], { cwd: ctx.cwd, env: { ...process.env, ...ctx.env }, stdio: ['ignore', process.stderr, process.stderr] });
+    const child = spawn(process.execPath, [bin, ...argv], {
+      cwd: ctx.cwd,
+      env: { ...process.env, ...ctx.env },
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -26,7 +30,11 @@ const { summary } = COMMANDS.reproduce;
 
 const SPECS = defineOptions({
   manifest: { kind: 'string', required: true, help: 'manifest.json or the run directory holding it' },
-  out: { kind: 'string', output: 'dir', help: 'directory of the re-run (default <run dir>.reproduced; must not exist; created by reproduce)' },
+  out: {
+    kind: 'string',
+    output: 'dir',
+    help: 'directory of the re-run (default <run dir>.reproduced; must not exist; created by reproduce)',
+  },
   rtol: { kind: 'number', default: 1e-6, help: 'relative tolerance per metric' },
   atol: { kind: 'number', default: 1e-9, help: 'absolute tolerance per metric' },
   backend: { kind: 'string', help: 'tfjs backend instead of the recorded one (results may then differ slightly)' },
@@ -52,7 +60,13 @@ export async function run(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(line + '\n'),
   });
   if (options.json) {
-    process.stdout.write(JSON.stringify({ reproduced: r.reproduced, out: r.outDir, argv: r.argv, differences: r.differences, input_drift: r.inputDrift }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        { reproduced: r.reproduced, out: r.outDir, argv: r.argv, differences: r.differences, input_drift: r.inputDrift },
+        null,
+        2,
+      ) + '\n',
+    );
   } else if (r.reproduced) {
     process.stdout.write(`reproduced: every metric of ${r.manifestFile} matches the re-run in ${r.outDir}\n`);
   } else {

@@ -27,7 +27,12 @@ const SPECS = defineOptions({
 const pct = (v: number): string => (100 * v).toFixed(2);
 
 export async function run(argv: string[]): Promise<number> {
-  const options = parseCommandArgs(argv, SPECS, 'anomaly-lab score-steps --run <run dir> --labels <npy> [--anomaly_rate 0.05] [--target 0.9] [--json]', summary);
+  const options = parseCommandArgs(
+    argv,
+    SPECS,
+    'anomaly-lab score-steps --run <run dir> --labels <npy> [--anomaly_rate 0.05] [--target 0.9] [--json]',
+    summary,
+  );
   if (!options) return 0;
   const anomalyRate = options.anomaly_rate;
   const target = options.target;
@@ -50,7 +55,9 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   const r = report.random_with_pa;
-  lines.push(`random scores with PA on the same labels: ESS ${pct(r.ess_score)}%, F1 ${pct(r.f1)}% (point adjustment alone earns this much)`);
+  lines.push(
+    `random scores with PA on the same labels: ESS ${pct(r.ess_score)}%, F1 ${pct(r.f1)}% (point adjustment alone earns this much)`,
+  );
   lines.push(
     report.first_step_reaching_target === null
       ? `no step exceeds ESS(PA) ${target}`

@@ -30,12 +30,26 @@ const SPECS = defineOptions({
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
-  anomalies: { kind: 'int', default: 5, min: 1, help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)' },
-  types: { kind: 'list', default: [...SYNTH_ANOMALY_TYPES], help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')}; opt-in OpenESS types ${SYNTH_ESS_ANOMALY_TYPES.join(',')})` },
+  anomalies: {
+    kind: 'int',
+    default: 5,
+    min: 1,
+    help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)',
+  },
+  types: {
+    kind: 'list',
+    default: [...SYNTH_ANOMALY_TYPES],
+    help: `anomaly types to draw from (${SYNTH_ANOMALY_TYPES.join(',')}; opt-in OpenESS types ${SYNTH_ESS_ANOMALY_TYPES.join(',')})`,
+  },
   min_length: { kind: 'number', default: 0.0005, help: 'shortest anomaly as a fraction of the series' },
   max_length: { kind: 'number', default: 0.1, help: 'longest anomaly as a fraction of the series' },
   replacing_data: { kind: 'string', help: 'series the soft-replacement intervals come from (default: the data itself)' },
-  output_scale: { kind: 'string', default: 'raw', choices: ['raw', 'unit'], help: "test.npy in the input's units or min-max scaled to [0, 1]" },
+  output_scale: {
+    kind: 'string',
+    default: 'raw',
+    choices: ['raw', 'unit'],
+    help: "test.npy in the input's units or min-max scaled to [0, 1]",
+  },
   nan: { kind: 'string', default: 'error', choices: ['error', 'drop', 'ffill'], help: 'missing values in the input' },
   json: { kind: 'boolean', default: false, help: 'print a JSON summary' },
 });
@@ -149,7 +163,15 @@ export async function run(argv: string[]): Promise<number> {
   };
   writeFileAtomic(intervalsFile, JSON.stringify(meta, null, 2) + '\n');
 
-  const summaryOut = { test: testFile, test_label: labelFile, intervals: intervalsFile, length: data.length, columns: data.columns, anomalies: synth.intervals.length, label_rate: meta.label_rate };
+  const summaryOut = {
+    test: testFile,
+    test_label: labelFile,
+    intervals: intervalsFile,
+    length: data.length,
+    columns: data.columns,
+    anomalies: synth.intervals.length,
+    label_rate: meta.label_rate,
+  };
   if (options.json) {
     process.stdout.write(JSON.stringify(summaryOut, null, 2) + '\n');
   } else {

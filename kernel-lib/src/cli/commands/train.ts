@@ -26,10 +26,20 @@ const OWN_SPECS = defineOptions({
   test: { kind: 'string', help: 'test series evaluated at every summary step' },
   test_label: { kind: 'string', help: '.npy of 0/1 labels, one per test row' },
   columns: { kind: 'list', help: 'columns to use (default: all numeric columns)' },
-  out: { kind: 'string', required: true, output: 'dir', help: 'run directory (config, history, state/step_<i>, manifest); locked while training' },
+  out: {
+    kind: 'string',
+    required: true,
+    output: 'dir',
+    help: 'run directory (config, history, state/step_<i>, manifest); locked while training',
+  },
   resume: { kind: 'boolean', default: false, help: 'continue the run in --out from its newest checkpoint (or --checkpoint)' },
   overwrite: { kind: 'boolean', default: false, help: 'delete the run files in --out and start over' },
-  scale: { kind: 'string', default: 'fit', choices: ['fit', 'none', 'checkpoint'], help: 'min-max scaling: fit on train, none, or the checkpoint\'s scaler' },
+  scale: {
+    kind: 'string',
+    default: 'fit',
+    choices: ['fit', 'none', 'checkpoint'],
+    help: "min-max scaling: fit on train, none, or the checkpoint's scaler",
+  },
   // No parse-time default, so ANOMALY_LAB_BACKEND (e.g. set by `anomaly-lab reproduce`) applies.
   backend: { kind: 'string', choices: BACKEND_CHOICES, help: 'tfjs backend (default: $ANOMALY_LAB_BACKEND or auto)' },
   json: { kind: 'boolean', default: false, help: 'print the result as JSON' },
@@ -38,7 +48,11 @@ const OWN_SPECS = defineOptions({
 /** No parse-time default for a shape option: with --checkpoint the shape comes from the checkpoint unless given. */
 function shapeSpec(name: ShapeKey): OptionSpec {
   const spec = TRAIN_OPTION_SPECS[name];
-  return { ...spec, default: undefined, help: `${spec.help} (default ${String(TRAIN_DEFAULTS[name])}; from the checkpoint with --checkpoint)` };
+  return {
+    ...spec,
+    default: undefined,
+    help: `${spec.help} (default ${String(TRAIN_DEFAULTS[name])}; from the checkpoint with --checkpoint)`,
+  };
 }
 
 function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey> & Record<ShapeKey, OptionSpec> {
@@ -55,7 +69,12 @@ function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey> &
 
 export async function run(argv: string[]): Promise<number> {
   const sp = specs();
-  const options = parseCommandArgs(argv, sp, 'anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] --out <run dir> [options]', summary);
+  const options = parseCommandArgs(
+    argv,
+    sp,
+    'anomaly-lab train --train <file|dir> [--test <file> --test_label <file>] --out <run dir> [options]',
+    summary,
+  );
   if (!options) return 0;
   if (options.test !== undefined && options.test_label === undefined) throw new UsageError('--test needs --test_label');
   if (options.test_label !== undefined && options.test === undefined) throw new UsageError('--test_label needs --test');
@@ -88,7 +107,10 @@ export async function run(argv: string[]): Promise<number> {
     .catch((e: unknown) => {
       // The library names its field (existing); here it is the flag.
       if (e instanceof LockedError) throw new Error(`option --out ${e.message}`);
-      if (e instanceof RunExistsError) throw new UsageError(`option --out ${JSON.stringify(e.dir)} ${e.what}${e.notARun ? '' : '; pass --resume to continue it or --overwrite to replace it'}`);
+      if (e instanceof RunExistsError)
+        throw new UsageError(
+          `option --out ${JSON.stringify(e.dir)} ${e.what}${e.notARun ? '' : '; pass --resume to continue it or --overwrite to replace it'}`,
+        );
       throw e;
     })
     .finally(() => interrupt.dispose());
@@ -96,7 +118,14 @@ export async function run(argv: string[]): Promise<number> {
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
-        { run_dir: result.runDir, final_step: result.finalStep, final_checkpoint: result.finalCheckpoint, stopped: result.stopped, backend: result.backend, last },
+        {
+          run_dir: result.runDir,
+          final_step: result.finalStep,
+          final_checkpoint: result.finalCheckpoint,
+          stopped: result.stopped,
+          backend: result.backend,
+          last,
+        },
         null,
         2,
       ) + '\n',
