@@ -182,4 +182,32 @@ describe('atomic writers', () => {
     expect(fs.readdirSync(dir)).toEqual(['step_10']);
     expect(fs.readFileSync(path.join(target, 'weights.bin'), 'utf8')).toBe('good');
   });
+
+  test('an error (not a crash) in the second rename of a directory swap puts the previous copy back at once', async () => {
+    const dir = path.join(root, 'swap-error');
+    const target = path.join(dir, 'step_20');
+    await writeDirAtomic(target, (tmp) => writeFileSynced(path.join(tmp, 'weights.bin'), 'good'));
+    // Fault injection (no real file system fails exactly there on demand): the rename that would
+    // publish the new directory fails with EIO; the first rename (target aside) really happens.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsModule = require('fs') as typeof fs;
+    const realRename = fsModule.renameSync;
+    const spy = jest.spyOn(fsModule, 'renameSync').mockImplementation((from: fs.PathLike, to: fs.PathLike) => {
+      // only the publishing rename (from the temporary), not the restoring one (from `-old`)
+      if (String(to) === target && !String(from).endsWith('-old')) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+      realRename(from, to);
+    });
+    try {
+      await expect(writeDirAtomic(target, (tmp) => writeFileSynced(path.join(tmp, 'weights.bin'), 'new'))).rejects.toThrow(
+        new RegExp(`^cannot write ${target}: `),
+      );
+      // The injected failure was hit: the previous copy had been moved aside first.
+      expect(spy.mock.calls.some(([from, to]) => String(from) === target && String(to).endsWith('-old'))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    // No cleanup run needed: the target is there, with the last good contents, and nothing else.
+    expect(fs.readdirSync(dir)).toEqual(['step_20']);
+    expect(fs.readFileSync(path.join(target, 'weights.bin'), 'utf8')).toBe('good');
+  });
 });

@@ -183,19 +183,32 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
       throw new WriteError(path.join(target, path.relative(tmp, e.file)), e.cause);
     throw asWriteError(target, e);
   }
+  // Set while the previous `target` sits aside: if publishing the new one fails, it goes back.
+  let old: string | undefined;
   try {
     if (fs.existsSync(target)) {
       // Two renames: a crash between them leaves `old` and `tmp`; cleanAtomicLeftovers restores `old`.
-      const old = tmpSibling(target) + '-old';
+      old = tmpSibling(target) + '-old';
       fs.renameSync(target, old);
       fs.renameSync(tmp, target);
+      const replaced = old;
+      old = undefined;
       fsyncDir(parent);
-      fs.rmSync(old, { recursive: true, force: true });
+      fs.rmSync(replaced, { recursive: true, force: true });
     } else {
       fs.renameSync(tmp, target);
       fsyncDir(parent);
     }
   } catch (e) {
+    // An error (not a crash) between the two renames: put the previous directory back at once,
+    // so `target` is never missing after a failed write.
+    if (old !== undefined && !fs.existsSync(target)) {
+      try {
+        fs.renameSync(old, target);
+      } catch {
+        // leave it for cleanAtomicLeftovers, which restores `old` on the next run
+      }
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
     throw asWriteError(target, e);
   }
