@@ -15,7 +15,8 @@ const LAYERS = [
   ['pickle', 'backend', 'onnx'], // formats; runtimes (tfjs backend, onnxruntime)
   ['runs'], // run directories, manifests
   ['anomalybert', 'power'], // models
-  ['training'], // training, synthetic test sets, baselines, step scoring
+  ['training'], // training (degradations, optimiser, transfer, LoRA)
+  ['evaluation'], // synthetic test sets, baselines, step scoring
   ['report', 'notebook'], // offline reports, tslab display
   ['index'], // the public API
   ['cli', 'bench', 'demo'], // front ends and tools

@@ -28,8 +28,12 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   moduleNameMapper: {
+    // the package and its namespace subpaths, from source (kernel-lib/package.json `exports` lists the same)
     '^anomaly-lab$': '<rootDir>/kernel-lib/src/index.ts',
-    '^anomaly-lab/browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
+    '^anomaly-lab/(core|browser)$': '<rootDir>/kernel-lib/src/browser/index.ts',
+    '^anomaly-lab/limits$': '<rootDir>/kernel-lib/src/limits.ts',
+    '^anomaly-lab/(io|render|pickle|onnx|runs|anomalybert|power|training|evaluation|report|notebook)$':
+      '<rootDir>/kernel-lib/src/$1/index.ts',
     '^anomaly-lab-browser$': '<rootDir>/kernel-lib/src/browser/index.ts',
   },
   testTimeout: 120000,

@@ -7,7 +7,7 @@
 import { initBackend } from '../../kernel-lib/src/backend';
 import { estimateScores, loadCheckpoint } from '../../kernel-lib/src/anomalybert';
 import { readNpy, toFloat32 } from '../../kernel-lib/src/io';
-import { synthesizeTestSet } from '../../kernel-lib/src/training';
+import { synthesizeTestSet } from '../../kernel-lib/src/evaluation';
 import { anomalyBertViewerBundle, type ViewerBundle } from '../../kernel-lib/src/browser';
 import { sharedPath } from '../helpers/shared';
 

@@ -10,7 +10,7 @@ import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { generateEssSiteA } from '../../kernel-lib/src/notebook/sample-data';
 import { readManifest, writeManifest } from '../../kernel-lib/src/runs/manifest';
 import { replaceOption } from '../../kernel-lib/src/report/reproduce';
-import { synthesizeTestSet } from '../../kernel-lib/src/training/synth-anomalies';
+import { synthesizeTestSet } from '../../kernel-lib/src/evaluation/synth-anomalies';
 import { runCli } from '../helpers/cli';
 
 describe('reproduce from a manifest', () => {

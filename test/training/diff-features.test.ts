@@ -11,7 +11,7 @@ import { initBackend } from '../../kernel-lib/src/backend';
 import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
 import { saveCheckpoint, loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { fitDiffScales, withFirstDifferences } from '../../kernel-lib/src/anomalybert/input-features';
-import { fitBaselineStats } from '../../kernel-lib/src/training/baselines';
+import { fitBaselineStats } from '../../kernel-lib/src/evaluation/baselines';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
 import { resolveTrainOptions } from '../../kernel-lib/src/training/options';

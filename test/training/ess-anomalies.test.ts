@@ -13,7 +13,7 @@ import {
   voltageGapAnomaly,
   essContextFor,
 } from '../../kernel-lib/src/training/ess-anomalies';
-import { synthesizeTestSet } from '../../kernel-lib/src/training/synth-anomalies';
+import { synthesizeTestSet } from '../../kernel-lib/src/evaluation/synth-anomalies';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { tmpDir } from './train-helpers';

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeNpy } from '../../kernel-lib/src/io/npy';
 import { createRng } from '../../kernel-lib/src/browser/random';
-import { scoreSteps } from '../../kernel-lib/src/training/score-steps';
+import { scoreSteps } from '../../kernel-lib/src/evaluation/score-steps';
 import { runCli } from '../helpers/cli';
 
 describe('anomaly-lab score-steps', () => {

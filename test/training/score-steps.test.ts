@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { readNpy, toFloat64, writeNpy } from '../../kernel-lib/src/io/npy';
 import { createRng } from '../../kernel-lib/src/browser/random';
-import { listStepScoreFiles, readLabels, scoreSteps } from '../../kernel-lib/src/training/score-steps';
+import { listStepScoreFiles, readLabels, scoreSteps } from '../../kernel-lib/src/evaluation/score-steps';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 function tmpRun(): string {

@@ -9,7 +9,7 @@ import {
   peakValue,
   SYNTH_ANOMALY_TYPES,
   type SynthAnomalyType,
-} from '../../kernel-lib/src/training/synth-anomalies';
+} from '../../kernel-lib/src/evaluation/synth-anomalies';
 import type { DegradeSeries } from '../../kernel-lib/src/training/degrade';
 
 const C = 4;

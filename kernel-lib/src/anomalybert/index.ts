@@ -1,7 +1,7 @@
-/** anomalybert: public API of this area (re-exported from the package root). */
-export { AnomalyBert, parameterSpecs as anomalyBertParameterSpecs, describeConfig as describeAnomalyBertConfig } from './model';
+/** anomalybert: the AnomalyBERT model, one module per concept of the original (public API of this area, the `anomalybert` namespace). */
+export { AnomalyBert, parameterSpecs, describeConfig } from './model';
 export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './model';
-export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig as validateAnomalyBertConfig, windowSize as anomalyBertWindowSize } from './config';
+export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig, windowSize } from './config';
 export type { AnomalyBertConfig, ResolvedAnomalyBertConfig } from './config';
 export { fitDiffScales, withFirstDifferences } from './input-features';
 export type { ParamSpec } from './layers';

@@ -22,8 +22,8 @@
  * Shapes: values (length, C) row-major float32; labels (length,) uint8.
  */
 import { createRng, type Rng } from '../browser/random';
-import { chooseDegradedColumns, WHITE_NOISE_STD, type DegradeSeries } from './degrade';
-import { synthTemperature, voltageGapAnomaly, type EssContext } from './ess-anomalies';
+import { chooseDegradedColumns, WHITE_NOISE_STD, type DegradeSeries } from '../training/degrade';
+import { synthTemperature, voltageGapAnomaly, type EssContext } from '../training/ess-anomalies';
 import { FieldError } from '../browser/errors';
 
 export type SynthAnomalyType =

@@ -1,8 +1,6 @@
-/** notebook: public API of this area (re-exported from the package root). */
+/** notebook: tslab display, progress, frames and sample data (public API of this area, the `notebook` namespace). */
 export { inNotebook, sendDisplayData, newDisplayId } from './kernel';
 export type { MimeBundle } from './kernel';
-export { escapeHtml, formatNumber, htmlTable, textTable, svgLineChart, minMaxEnvelope, summaryWrapper, SUMMARY_CSS } from '../render/html';
-export type { Cell, SvgLine, SvgChartOptions } from '../render/html';
 export { viewerSummaryHtml, viewerSummaryText, initialDetection } from './summary';
 export type { SummaryOptions } from './summary';
 export { DisplayHandle, display, viewerMimeBundle, showViewer, showHtml, showTable } from './display';

@@ -28,7 +28,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { readNpy, toFloat32 } from '../io/npy';
 import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '../render/html';
 import { mdText } from '../browser/text';
-import { scoreStepSeries, type StepScoreReport } from '../training/score-steps';
+import { scoreStepSeries, type StepScoreReport } from '../evaluation/score-steps';
 import { readManifest, type ExperimentManifest } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
 import { toBinaryLabels } from '../browser/labels';

@@ -1,5 +1,4 @@
-/** training: public API of this area (re-exported from the package root). */
-export {};
+/** training: AnomalyBERT training, degradations, optimiser, schedule, transfer and LoRA (public API of this area, the `training` namespace). */
 export {
   makeDegradedBatch,
   ReplacingLengthTable,
@@ -28,38 +27,12 @@ export type {
   DegradedBatch,
   DegradedBatchOptions,
 } from './degrade';
-export {
-  synthesizeTestSet,
-  synthLengthBounds,
-  triangleWeights,
-  peakValue,
-  SYNTH_ANOMALY_TYPES,
-  SYNTH_SOFT_WEIGHT,
-  SYNTH_UNIFORM_BAND,
-  SYNTH_PEAK_MIN_SHIFT,
-} from './synth-anomalies';
-export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
-export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, evaluateBaselines } from './baselines';
-export type { BaselineStats, BaselineCombine, BaselineEvaluation, BaselineReport } from './baselines';
-export { scoreSteps, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
-export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, StepScoresFile } from './score-steps';
-export { TRAIN_DEFAULTS, TRAIN_OPTION_SPECS, MODEL_PARTS, resolveTrainOptions, windowLength as trainingWindowLength } from './options';
+export { TRAIN_DEFAULTS, TRAIN_OPTION_SPECS, MODEL_PARTS, resolveTrainOptions, windowLength } from './options';
 export type { TrainOptions, ModelPart } from './options';
 export { cosineWarmupLr, lrForStep, lrCurve } from './schedule';
 export type { CosineScheduleConfig } from './schedule';
 export { AdamW, encodeAdamWState, decodeAdamWState } from './optimizer';
 export type { AdamWConfig, AdamWState } from './optimizer';
-export {
-  RunDirectory,
-  readRunHistory,
-  listCheckpointSteps,
-  stepDirName,
-  claimRunDirectory,
-  completeCheckpointSteps,
-  RunExistsError,
-  EXISTING_RUN_POLICIES,
-} from '../runs/run-dir';
-export type { HistoryEntry, TestSummary, CheckpointRecord, ExistingRunPolicy, RunDirClaim } from '../runs/run-dir';
 export { estimateTrainingBytes, checkTrainingMemory } from './budget';
 export { createTerminalReporter, formatStepLine, formatSummaryLine } from './progress';
 export type { StepProgress, OnProgress, OnSummary, TerminalReporter, TerminalReporterOptions } from './progress';
@@ -82,6 +55,5 @@ export {
   CHARGE_STATUS_HALF_SPAN,
 } from './ess-anomalies';
 export type { EssContext } from './ess-anomalies';
-export { SYNTH_ESS_ANOMALY_TYPES } from './synth-anomalies';
 export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';
 export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';

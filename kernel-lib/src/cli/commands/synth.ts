@@ -17,7 +17,7 @@ import { loadSeries, selectColumns, type Series } from '../../io/series';
 import { MinMaxScaler } from '../../io/scaler';
 import { writeNpy } from '../../io/npy';
 import { writeFileAtomic } from '../../io/atomic';
-import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, SYNTH_ESS_ANOMALY_TYPES, type SynthAnomalyType } from '../../training/synth-anomalies';
+import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, SYNTH_ESS_ANOMALY_TYPES, type SynthAnomalyType } from '../../evaluation/synth-anomalies';
 import { ESS_COLUMNS, type EssContext } from '../../training/ess-anomalies';
 import { defineOptions } from '../../browser/options';
 import { UsageError, parseCommandArgs } from '../args';
