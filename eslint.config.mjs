@@ -19,7 +19,7 @@ const LAYERS = [
   ['evaluation'], // synthetic test sets, baselines, step scoring
   ['report', 'notebook'], // offline reports, tslab display
   ['index'], // the public API
-  ['cli', 'bench', 'demo'], // front ends and tools
+  ['cli'], // the command line (the demo, bench and experiments live in tools/, on the public API)
 ];
 const LAYER_OF = new Map(LAYERS.flatMap((names, rank) => names.map((n) => [n, rank])));
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'kernel-lib/src');
@@ -99,5 +99,23 @@ export default tseslint.config(
     files: ['kernel-lib/src/**/*.ts'],
     plugins: { layers: layersPlugin },
     rules: { 'layers/layered-imports': 'error' },
+  },
+  {
+    // The tools (demo, bench, experiments) use the library as any user does: `anomaly-lab`,
+    // `anomaly-lab/<namespace>`, `anomaly-lab/browser`; never its sources or build output by path.
+    files: ['tools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)kernel-lib(/|$)|^anomaly-lab/(src|dist)(/|$)',
+              message: "tools import the public API only: 'anomaly-lab' or 'anomaly-lab/<namespace>'",
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -57,3 +57,5 @@ export {
 export type { EssContext } from './ess-anomalies';
 export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } from './train';
 export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';
+export { ParallelTrainer, coreCount } from './parallel';
+export type { ParallelStepOptions } from './parallel';

@@ -1,0 +1,173 @@
+/**
+ * The onnx training engine: one training step as a single onnxruntime-node session call (forward,
+ * BCE loss and backward pass of anomalybert/onnx-train.ts, multi-threaded native kernels), then the
+ * trainer's own AdamW update (optimizer.ts) with the returned gradients, so the update rule,
+ * clipping, layer-wise learning rates and frozen parts are exactly those of the tfjs engine.
+ *
+ * Dropout: the masks are drawn here with tfjs's own random generator, seeds and order (per layer:
+ * after the attention, inside and after the feed-forward block — the order model.ts draws them), and
+ * fed to the graph, so a seeded step drops the same units on both engines.
+ *
+ * Sessions are cached per (configuration, batch size, trained parameters, threads): building one
+ * exports and optimises the whole graph (tens of ms for the workshop model, seconds for ESS), a
+ * freeze-schedule stage change needs another one. The whole batch runs in one call (no micro-batches).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type * as Ort from 'onnxruntime-node';
+import { createRng } from '../browser/random';
+import type { AnomalyBert } from '../anomalybert/model';
+import {
+  exportAnomalyBertTrainingGraph,
+  TRAIN_INPUT_X,
+  TRAIN_INPUT_Y,
+  TRAIN_OUTPUT_LOGITS,
+  TRAIN_OUTPUT_LOSS,
+} from '../anomalybert/onnx-train';
+import { createOnnxSession, defaultThreads, loadOnnxRuntime } from '../onnx/runtime';
+import type { AdamW } from './optimizer';
+
+export interface OnnxStepOptions {
+  nRows: number;
+  windowSize: number;
+  nCols: number;
+  lr: number;
+  /** Seed of this step's dropout masks (the tfjs engine's, so both drop the same units). */
+  dropoutSeed?: number;
+  /** Also compute the accuracy of the batch (summary steps). */
+  accuracy?: boolean;
+  /** Training-mode dropout (default true, as the trainer). */
+  training?: boolean;
+}
+
+export interface OnnxStepResult {
+  loss: number;
+  accuracy: number;
+  gradNorm: number;
+}
+
+interface CachedSession {
+  session: Ort.InferenceSession;
+  params: Array<{ name: string; shape: number[] }>;
+  masks: Array<{ name: string; shape: number[] }>;
+  grads: Map<string, string>;
+}
+
+/** The tfjs dropout multiplier floor(u + keep)/keep for one site (tf.dropout's, bit for bit). */
+function dropoutMultiplier(shape: number[], rate: number, seed: number | undefined): Float32Array {
+  return tf.tidy(() => {
+    const keep = 1 - rate;
+    return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep).dataSync() as Float32Array;
+  });
+}
+
+/** A typed array of another realm (jest) read through its buffer. */
+function floatsOf(t: Ort.Tensor): Float32Array {
+  const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+  return new Float32Array(d.buffer, d.byteOffset, d.length);
+}
+
+export class OnnxTrainingEngine {
+  private readonly sessions = new Map<string, Promise<CachedSession>>();
+  private readonly names: Map<tf.Variable, string>;
+
+  constructor(
+    readonly model: AnomalyBert,
+    readonly threads: number = defaultThreads(),
+  ) {
+    if (!loadOnnxRuntime()) throw new Error('onnx training engine: onnxruntime-node cannot be loaded');
+    this.names = new Map(model.namedVariables().map(([name, v]) => [v, name]));
+  }
+
+  /** Torch names of `varList` (the model's own variables only: LoRA adapters are not in the graph). */
+  torchNames(varList: readonly tf.Variable[]): string[] {
+    return varList.map((v) => {
+      const name = this.names.get(v);
+      if (!name)
+        throw new Error(`onnx training engine: variable '${v.name}' is not a parameter of the model (LoRA adapters train on tfjs)`);
+      return name;
+    });
+  }
+
+  private sessionFor(n: number, trained: string[], dropout: boolean): Promise<CachedSession> {
+    const key = JSON.stringify([this.model.config, n, trained, dropout, this.threads]);
+    let hit = this.sessions.get(key);
+    if (!hit) {
+      hit = (async () => {
+        const graph = exportAnomalyBertTrainingGraph(this.model.config, { batch: n, trained, dropout });
+        const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads);
+        return { session, params: graph.params, masks: graph.masks, grads: graph.grads };
+      })();
+      hit.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, hit);
+    }
+    return hit;
+  }
+
+  /**
+   * Loss, logits and gradients of the trained variables for one batch (no update). Gradients are
+   * keyed by the tfjs variable name (what `AdamW.applyGradients` reads); the caller disposes them.
+   */
+  async gradients(
+    varList: readonly tf.Variable[],
+    batch: { x: Float32Array; y: Uint8Array },
+    o: OnnxStepOptions,
+  ): Promise<{ loss: number; logits: Float32Array; grads: tf.NamedTensorMap }> {
+    const ort = loadOnnxRuntime() as typeof Ort;
+    const { nRows: n, windowSize: W, nCols: C } = o;
+    const trained = this.torchNames(varList);
+    const rate = this.model.config.dropout;
+    const dropout = (o.training ?? true) && rate > 0;
+    const s = await this.sessionFor(n, trained, dropout);
+    const feeds: Record<string, Ort.Tensor> = {
+      [TRAIN_INPUT_X]: new ort.Tensor('float32', batch.x, [n, W, C]),
+      [TRAIN_INPUT_Y]: new ort.Tensor('float32', Float32Array.from(batch.y), [n, W]),
+    };
+    for (const p of s.params) feeds[p.name] = new ort.Tensor('float32', this.model.variable(p.name).dataSync() as Float32Array, p.shape);
+    // model.apply's seed source: one nextUint32 per dropout call, in forward order.
+    const rng = o.dropoutSeed !== undefined ? createRng(o.dropoutSeed) : undefined;
+    for (const m of s.masks) feeds[m.name] = new ort.Tensor('float32', dropoutMultiplier(m.shape, rate, rng?.nextUint32()), m.shape);
+    let result: Ort.InferenceSession.OnnxValueMapType;
+    try {
+      result = await s.session.run(feeds);
+    } catch (e) {
+      throw new Error(`onnx training engine: the training step failed in onnxruntime (${(e as Error).message.split('\n')[0]})`);
+    }
+    const loss = floatsOf(result[TRAIN_OUTPUT_LOSS])[0];
+    const logits = floatsOf(result[TRAIN_OUTPUT_LOGITS]).slice();
+    const grads: tf.NamedTensorMap = {};
+    varList.forEach((v, i) => {
+      grads[v.name] = tf.tensor(floatsOf(result[s.grads.get(trained[i]) as string]), v.shape, 'float32');
+    });
+    for (const t of Object.values(result)) t.dispose?.();
+    return { loss, logits, grads };
+  }
+
+  /** One training step: gradients here, then the trainer's clipped AdamW update. */
+  async step(
+    optimizer: AdamW,
+    varList: readonly tf.Variable[],
+    batch: { x: Float32Array; y: Uint8Array },
+    o: OnnxStepOptions,
+  ): Promise<OnnxStepResult> {
+    const { loss, logits, grads } = await this.gradients(varList, batch, o);
+    try {
+      const gradNorm = optimizer.applyGradients(grads, o.lr);
+      return { loss, accuracy: o.accuracy ? accuracyOfLogits(logits, batch.y) : NaN, gradNorm };
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await s.then((c) => c.session.release()).catch(() => undefined);
+  }
+}
+
+/** Fraction of points where (logit > 0) equals the 0/1 label (train.ts accuracyOf, on the host). */
+export function accuracyOfLogits(logits: Float32Array, y: Uint8Array): number {
+  let hits = 0;
+  for (let i = 0; i < y.length; i++) if ((logits[i] > 0 ? 1 : 0) === y[i]) hits++;
+  return Math.fround(hits / y.length);
+}

@@ -1,0 +1,187 @@
+/**
+ * The onnx training engine (anomalybert/onnx-train.ts, onnx/grad.ts, training/onnx-step.ts): the
+ * ONNX training graph's loss and gradients equal tfjs's (tf.variableGrads on the model, same dropout
+ * masks) for the workshop configuration and one with first-difference features; one optimiser step
+ * on both engines gives the same parameters; the loss falls over a few steps; the tfjs side keeps
+ * its tensor count; an op without a gradient rule is refused naming the op and the layer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
+import { WORKSHOP_CONFIG, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert/config';
+import { createRng } from '../../kernel-lib/src/browser/random';
+import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../../kernel-lib/src/training/degrade';
+import { AdamW } from '../../kernel-lib/src/training/optimizer';
+import { bceWithLogits, trainingStep } from '../../kernel-lib/src/training/train';
+import { OnnxTrainingEngine } from '../../kernel-lib/src/training/onnx-step';
+import { DiffGraph } from '../../kernel-lib/src/onnx/grad';
+import { periodicSeries } from './train-helpers';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const N = 4;
+
+function batchFor(config: AnomalyBertConfig, seed: number): { x: Float32Array; y: Uint8Array } {
+  const W = config.nTokens * config.patchSize;
+  const raw = periodicSeries(6 * W, config.inputDim);
+  const values = raw.values.map((v) => 0.5 + 0.02 * v);
+  const data: DegradeSeries = { source: raw.source, columns: raw.columns, length: raw.length, values };
+  const rng = createRng(seed);
+  const lengths = ReplacingLengthTable.create(W, 0.3, rng);
+  return makeDegradedBatch(data, { batchSize: N, windowSize: W, patchSize: config.patchSize, replacingRateMax: 0.3, rng, lengths });
+}
+
+/** tfjs's loss and gradients (the trainer's forward: training mode, seeded dropout). */
+function tfjsGradients(
+  model: AnomalyBert,
+  batch: { x: Float32Array; y: Uint8Array },
+  seed: number,
+): { loss: number; grads: Map<string, Float32Array> } {
+  const W = model.windowSize;
+  const C = model.config.inputDim;
+  const named = model.namedVariables();
+  const x = tf.tensor3d(batch.x, [N, W, C]);
+  const y = tf.tensor2d(Float32Array.from(batch.y), [N, W]);
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const z = tf.squeeze(model.apply(x, { training: true, dropoutSeed: seed }), [2]) as tf.Tensor2D;
+      return bceWithLogits(z, y);
+    },
+    named.map(([, v]) => v),
+  );
+  const out = new Map(named.map(([name, v]) => [name, grads[v.name].dataSync() as Float32Array]));
+  const loss = value.dataSync()[0];
+  tf.dispose([x, y, value, ...Object.values(grads)]);
+  return { loss, grads: out };
+}
+
+/**
+ * The key projection's bias has an exactly zero gradient (it adds q·b_k to every score of a query
+ * row, and softmax is shift-invariant), so both engines return rounding noise there: checked to be
+ * tiny, not compared. AdamW turns that noise into ±lr steps (m/√v), on any engine (torch too), so
+ * the step comparison leaves these biases out as well.
+ */
+const KEY_BIAS = /word_fc_layers\.1\.bias$/;
+
+/** max |a − b| / max |b| over one parameter (relative to the gradient's scale). */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+async function compareGradients(config: AnomalyBertConfig): Promise<void> {
+  const model = AnomalyBert.create(config, { seed: 3, identicalLayers: false });
+  const engine = new OnnxTrainingEngine(model, 1);
+  try {
+    const batch = batchFor(config, 9);
+    const seed = 1234;
+    const ref = tfjsGradients(model, batch, seed);
+    const varList = model.namedVariables().map(([, v]) => v);
+    const ours = await engine.gradients(varList, batch, {
+      nRows: N,
+      windowSize: model.windowSize,
+      nCols: config.inputDim,
+      lr: 1e-3,
+      dropoutSeed: seed,
+    });
+    expect(Math.abs(ours.loss - ref.loss)).toBeLessThan(1e-5 * Math.max(1, ref.loss));
+    const worst: Array<[string, number]> = [];
+    let keyBiasMax = 0;
+    for (const [name, v] of model.namedVariables()) {
+      const g = ours.grads[v.name].dataSync() as Float32Array;
+      const r = ref.grads.get(name) as Float32Array;
+      if (KEY_BIAS.test(name)) {
+        for (let i = 0; i < g.length; i++) keyBiasMax = Math.max(keyBiasMax, Math.abs(g[i]), Math.abs(r[i]));
+        continue;
+      }
+      worst.push([name, relativeError(g, r)]);
+    }
+    tf.dispose(Object.values(ours.grads));
+    worst.sort((a, b) => b[1] - a[1]);
+    expect(worst[0][1]).toBeLessThan(1e-4);
+    expect(worst).toHaveLength(model.parameterNames().length - config.nLayer);
+    expect(keyBiasMax).toBeLessThan(1e-6);
+  } finally {
+    await engine.dispose();
+    model.dispose();
+  }
+}
+
+test('the training graph gives tfjs gradients: workshop configuration, dropout with the same seeded masks', async () => {
+  await compareGradients(WORKSHOP_CONFIG);
+});
+
+test('the training graph gives tfjs gradients: first-difference features', async () => {
+  await compareGradients({ ...WORKSHOP_CONFIG, nTokens: 16, nLayer: 1, diffScales: [0.01, 0.02, 0.5, 1, 0.003] });
+});
+
+test('one AdamW step on the onnx engine equals the tfjs step; the loss falls; no tensor-count growth', async () => {
+  const config: AnomalyBertConfig = { ...WORKSHOP_CONFIG, nTokens: 16 };
+  const make = (): { model: AnomalyBert; optimizer: AdamW; varList: tf.Variable[] } => {
+    const model = AnomalyBert.create(config, { seed: 5 });
+    const vars = new Map(model.namedVariables());
+    return { model, optimizer: new AdamW(vars, { weightDecay: 1e-4, clipNorm: 1.0 }), varList: [...vars.values()] };
+  };
+  const a = make();
+  const b = make();
+  const engine = new OnnxTrainingEngine(b.model, 1);
+  try {
+    const batch = batchFor(config, 4);
+    const o = { nRows: N, windowSize: a.model.windowSize, nCols: config.inputDim, lr: 1e-3, dropoutSeed: 77, accuracy: true };
+    const ra = trainingStep(a.model, a.optimizer, a.varList, batch, o);
+    const rb = await engine.step(b.optimizer, b.varList, batch, o);
+    expect(Math.abs(ra.loss - rb.loss)).toBeLessThan(1e-5);
+    expect(Math.abs(ra.gradNorm - rb.gradNorm)).toBeLessThan(1e-4 * ra.gradNorm);
+    expect(rb.accuracy).toBeCloseTo(ra.accuracy, 6);
+    for (const [name, v] of a.model.namedVariables()) {
+      if (KEY_BIAS.test(name)) continue;
+      const pa = v.dataSync();
+      const pb = b.model.variable(name).dataSync();
+      let diff = 0;
+      for (let i = 0; i < pa.length; i++) diff = Math.max(diff, Math.abs(pa[i] - pb[i]));
+      expect({ name, diff: diff < 1e-5 }).toEqual({ name, diff: true });
+    }
+    // A few more steps on one batch: the loss falls, and the tfjs side (gradient tensors, AdamW)
+    // keeps its tensor count flat once the session exists.
+    const before = tf.memory().numTensors;
+    const losses: number[] = [rb.loss];
+    for (let i = 0; i < 5; i++) losses.push((await engine.step(b.optimizer, b.varList, batch, { ...o, dropoutSeed: 100 + i })).loss);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+  } finally {
+    await engine.dispose();
+    for (const t of [a, b]) {
+      t.optimizer.dispose();
+      t.model.dispose();
+    }
+  }
+});
+
+test('an op without a gradient rule is refused in one line naming the op and the layer', () => {
+  const d = new DiffGraph();
+  d.declare('w', [3], true);
+  d.label = 'transformer_encoder.encoder_layers.0.feed_forward_layer';
+  const y = d.op('HardSwish', ['w'], {}, [[3]])[0];
+  const loss = d.op('ReduceSum', [y], { keepdims: 0 }, [[]])[0];
+  expect(() => d.gradients(loss, ['w'])).toThrow(
+    /^ONNX training graph: no gradient rule for op 'ReduceSum' .*in layer transformer_encoder\.encoder_layers\.0\.feed_forward_layer/,
+  );
+  const d2 = new DiffGraph();
+  d2.declare('w', [3], true);
+  d2.label = 'mlp_layers';
+  const loss2 = d2.bceWithLogitsMean(d2.op('HardSwish', ['w'], {}, [[3]])[0], d2.declare('y', [3]));
+  let message = '';
+  try {
+    d2.gradients(loss2, ['w']);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message).toMatch(/no gradient rule for op 'HardSwish'.*in layer mlp_layers/);
+  expect(message.split('\n')).toHaveLength(1);
+});
