@@ -1,13 +1,13 @@
 /**
- * `npm run demo` (the README's first command) in its quick mode: the real built demo on generated
+ * `npm run demo` (the README's first command) in its quick mode: the real built demo (tools/dist) on generated
  * data — train, transfer, detect, score, the power pipeline — and every promised artefact on disk.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { validateViewerBundle } from '../../kernel-lib/src/browser/viewer/index';
-import { readManifest } from '../../kernel-lib/src/runs/manifest';
+import { validateViewerBundle } from 'anomaly-lab/core';
+import { readManifest } from 'anomaly-lab/runs';
 import { REPO_ROOT } from '../helpers/shared';
 
 describe('npm run demo (quick)', () => {
@@ -18,7 +18,7 @@ describe('npm run demo (quick)', () => {
     () => {
       const r = spawnSync(
         process.execPath,
-        [path.join(REPO_ROOT, 'kernel-lib/dist/demo.js'), '--quick', '--out', out, '--backend', 'wasm'],
+        [path.join(REPO_ROOT, 'tools/dist/demo/index.js'), '--quick', '--out', out, '--backend', 'wasm'],
         {
           cwd: REPO_ROOT,
           encoding: 'utf8',

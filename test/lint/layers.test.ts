@@ -1,7 +1,8 @@
 /**
  * The layer rule of eslint.config.mjs (layers/layered-imports): a module imports its own folder
  * and lower layers only, and nothing imports the CLI. `npm run lint` (CI) runs it over
- * kernel-lib/src; here it is checked on sample sources placed in the tree.
+ * kernel-lib/src; here it is checked on sample sources placed in the tree. The tools (tools/**)
+ * import the public API only (no-restricted-imports refuses paths into kernel-lib).
  */
 import { spawnSync } from 'child_process';
 import { REPO_ROOT } from '../helpers/shared';
@@ -20,7 +21,7 @@ function layerErrorsOf(samples: Array<[string, string]>): string[][] {
       const out = [];
       for (const [file, source] of samples) {
         const [r] = await eslint.lintText(source, { filePath: path.join(process.cwd(), file) });
-        out.push(r.messages.filter((m) => m.ruleId === 'layers/layered-imports').map((m) => m.message));
+        out.push(r.messages.filter((m) => ['layers/layered-imports', 'no-restricted-imports'].includes(m.ruleId)).map((m) => m.message));
       }
       process.stdout.write(JSON.stringify(out));
     })().catch((e) => { process.stderr.write(String(e && e.stack)); process.exit(1); });`;
@@ -33,7 +34,15 @@ const SAMPLES: Record<string, [string, string]> = {
   upward: ['kernel-lib/src/io/probe.ts', "import { trainAnomalyBert } from '../training/train';\nexport const x = trainAnomalyBert;\n"],
   dynamicImport: ['kernel-lib/src/runs/probe.ts', "export const f = () => import('../report/run-report.js');\n"],
   typeImport: ['kernel-lib/src/browser/probe.ts', "export type T = import('../io/npy').NdArray;\n"],
-  toolImportsCli: ['kernel-lib/src/demo.ts', "import { main } from './cli/main';\nexport const m = main;\n"],
+  reportImportsCli: ['kernel-lib/src/report/probe.ts', "import { main } from '../cli/main';\nexport const m = main;\n"],
+  toolImportsSources: [
+    'tools/demo/probe.ts',
+    "import { main } from '../../kernel-lib/src/cli/main';\nimport { readNpy } from 'anomaly-lab/dist/io/npy';\nexport const m = [main, readNpy];\n",
+  ],
+  toolImportsPackage: [
+    'tools/bench/probe.ts',
+    "import { readNpy } from 'anomaly-lab';\nimport { formatHelp } from 'anomaly-lab/browser';\nimport { toolArgs } from '../common/args';\nexport const m = [readNpy, formatHelp, toolArgs];\n",
+  ],
   libraryImportsCli: [
     'kernel-lib/src/training/probe.ts',
     "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n",
@@ -59,9 +68,17 @@ describe('layered imports', () => {
     expect(found.typeImport).toHaveLength(1);
   });
 
-  test('nothing imports the CLI, not even another front end', () => {
-    expect(found.toolImportsCli).toHaveLength(1);
+  test('nothing imports the CLI', () => {
+    expect(found.reportImportsCli).toHaveLength(1);
     expect(found.libraryImportsCli).toHaveLength(1);
+  });
+
+  test('the tools import the package, never the library by path', () => {
+    expect(found.toolImportsSources).toEqual([
+      expect.stringMatching(/'\.\.\/\.\.\/kernel-lib\/src\/cli\/main' import is restricted.*public API only/),
+      expect.stringMatching(/'anomaly-lab\/dist\/io\/npy' import is restricted/),
+    ]);
+    expect(found.toolImportsPackage).toEqual([]);
   });
 
   test('siblings of one layer stay independent; downward and same-folder imports pass', () => {

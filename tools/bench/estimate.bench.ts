@@ -18,15 +18,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { activeBackend, initBackend, tf } from '../backend';
-import { createRng } from '../browser/random';
-import { AnomalyBert } from '../anomalybert/model';
-import { estimateScores } from '../anomalybert/estimate';
-import { onnxRunnerFor } from '../anomalybert/onnx';
-import { ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from '../anomalybert/config';
-import { defaultThreads, resolveEngine } from '../onnx/runtime';
-import { saveCheckpoint } from '../anomalybert/checkpoint';
-import { writeNpy } from '../io/npy';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackend, estimateScores, initBackend } from 'anomaly-lab';
+import { AnomalyBert, ESS_CONFIG, WORKSHOP_CONFIG, onnxRunnerFor, saveCheckpoint, type AnomalyBertConfig } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { writeNpy } from 'anomaly-lab/io';
+import { defaultThreads, resolveEngine } from 'anomaly-lab/onnx';
 import { essEnabled, ratio, runTorchAnchor } from './torch-anchor';
 
 interface Case {

@@ -6,20 +6,36 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from '../backend';
+import { initBackend } from 'anomaly-lab';
+import { defineOptions } from 'anomaly-lab/core';
+import { toolArgs } from '../common/args';
+
+const BENCH = {
+  name: 'bench',
+  usage: 'npm run -s bench -- [<module> ...] [--no-ess]',
+  summary:
+    'Runs the benchmark modules (estimate, metrics, parsers, power, train, viewer; all when none is named) and prints one JSON object.',
+  specs: defineOptions({
+    ess: { kind: 'boolean', default: true, help: 'include the slow ESS-configuration parts (--no-ess skips them: BENCH_ESS=0)' },
+  }),
+  positional: true,
+};
 
 async function main(): Promise<void> {
-  // `--no-ess` skips the slow ESS-configuration parts (BENCH_ESS=0); other arguments name modules.
-  const args = process.argv.slice(2);
-  if (args.includes('--no-ess')) process.env.BENCH_ESS = '0';
-  const only = args.filter((a) => !a.startsWith('--'));
-  const info = await initBackend({});
-  const names = fs
+  const { options, positional: only } = toolArgs(BENCH);
+  if (!options.ess) process.env.BENCH_ESS = '0';
+  const all = fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.js'))
     .map((f) => f.slice(0, -'.bench.js'.length))
-    .filter((n) => only.length === 0 || only.includes(n))
     .sort();
+  const unknown = only.filter((n) => !all.includes(n));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: no benchmark '${unknown[0]}' (have: ${all.join(', ')})\n`);
+    process.exit(2);
+  }
+  const names = all.filter((n) => only.length === 0 || only.includes(n));
+  const info = await initBackend({});
   const results: Record<string, unknown> = {};
   for (const name of names) {
     process.stderr.write(`bench: ${name} ...\n`);

@@ -4,8 +4,8 @@
  * direct per-rate evaluation (quantile by sorting, explicit predictions and PA), extrapolated
  * from a few rates. Timings are wall-clock medians of 3 runs on a shared machine (pessimistic).
  */
-import { createRng } from '../browser/random';
-import { ewmaSmooth, pointAdjust, prepareMetrics, quantileLinear, randomScoresBaseline, metricRow, sweepRates } from '../browser/metrics';
+import { prepareMetrics, sweepRates } from 'anomaly-lab';
+import { createRng, ewmaSmooth, metricRow, pointAdjust, quantileLinear, randomScoresBaseline } from 'anomaly-lab/core';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

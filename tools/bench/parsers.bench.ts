@@ -7,10 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { unpickle } from '../pickle/unpickler';
-import { encodeTorchStateDict } from '../pickle/torch-writer';
-import { parseTorchCheckpoint } from '../pickle/torch';
-import { loadSeries } from '../io/series';
+import { loadSeries } from 'anomaly-lab';
+import { encodeTorchStateDict, parseTorchCheckpoint, unpickle } from 'anomaly-lab/pickle';
 
 function time(fn: () => unknown, repeat = 3): number {
   let best = Infinity;

@@ -7,12 +7,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { activeBackend } from '../backend';
-import { loadPowerData } from '../power/data';
-import { loadKerasH5 } from '../power/keras-h5';
-import { reconstructionErrors, scaleSignals } from '../power/pipeline';
-import { loadPowerScaler } from '../power/models';
-import { onnxUnavailableReason, resolveEngine } from '../onnx/runtime';
+import { activeBackend, loadPowerData } from 'anomaly-lab';
+import { onnxUnavailableReason, resolveEngine } from 'anomaly-lab/onnx';
+import { loadKerasH5, loadPowerScaler, reconstructionErrors, scaleSignals } from 'anomaly-lab/power';
 
 const SHARED = process.env.ANOMALY_LAB_SHARED ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared');
 

@@ -12,7 +12,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { AnomalyBertConfig } from '../anomalybert/config';
+import type { AnomalyBertConfig } from 'anomaly-lab/anomalybert';
 
 export interface TorchAnchorSpec {
   config: AnomalyBertConfig;
@@ -24,9 +24,9 @@ export interface TorchAnchorSpec {
   train_warmup?: boolean;
 }
 
-/** The script ships in src/ (tsc does not copy .py files to dist/). */
+/** The script stays in tools/bench/ (tsc does not copy .py files to tools/dist/bench/). */
 function scriptPath(): string {
-  const candidates = [path.join(__dirname, 'torch_anchor.py'), path.resolve(__dirname, '..', '..', 'src', 'bench', 'torch_anchor.py')];
+  const candidates = [path.join(__dirname, 'torch_anchor.py'), path.resolve(__dirname, '..', '..', 'bench', 'torch_anchor.py')];
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[1];
 }
 

@@ -26,15 +26,19 @@
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend } from '../backend';
-import { createRng } from '../browser/random';
-import { AnomalyBert } from '../anomalybert/model';
-import { ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from '../anomalybert/config';
-import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../training/degrade';
-import { AdamW } from '../training/optimizer';
-import { trainingStep } from '../training/train';
+import { activeBackend } from 'anomaly-lab';
+import { AnomalyBert, ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import {
+  AdamW,
+  ParallelTrainer,
+  ReplacingLengthTable,
+  coreCount,
+  makeDegradedBatch,
+  trainingStep,
+  type DegradeSeries,
+} from 'anomaly-lab/training';
 import { essEnabled, ratio, runTorchAnchor } from './torch-anchor';
-import { coreCount, ParallelTrainer } from '../training/parallel';
 
 function series(length: number, nCols: number): DegradeSeries {
   const values = new Float32Array(length * nCols);

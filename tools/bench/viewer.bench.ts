@@ -10,8 +10,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import type { AddressInfo } from 'net';
-import { createRng } from '../browser/random';
-import { buildViewerBundle, viewerBundleToJSON } from '../browser/viewer';
+import { viewerBundleToJSON } from 'anomaly-lab';
+import { buildViewerBundle, createRng } from 'anomaly-lab/core';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -67,7 +67,8 @@ async function buildPage(dir: string): Promise<void> {
     platform: 'browser',
     format: 'iife',
     target: 'es2020',
-    alias: { 'anomaly-lab-browser': path.join(REPO, 'kernel-lib/src/browser/index.ts') },
+    // the page's browser-safe core from the built public package, as a user of the library gets it
+    alias: { 'anomaly-lab-browser': 'anomaly-lab/browser' },
     define: { 'process.env.NODE_ENV': '"production"' },
     loader: { '.css': 'empty', '.svg': 'text' },
     logLevel: 'error',

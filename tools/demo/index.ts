@@ -16,57 +16,57 @@
  *      here, detection, classification, exports);
  *   6. an offline HTML + markdown report per run; prints where everything is.
  *
- * Usage: node kernel-lib/dist/demo.js [--out demo-output] [--quick] [--backend auto|wasm|cpu]
+ * Usage: npm run demo -- [--out demo-output] [--quick] [--backend auto|wasm|cpu]  (tools/dist/demo/index.js)
  * `--quick` shrinks every stage (CI smoke run, ~1 minute).
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from './backend';
-import { anomalyBertViewerBundle, powerViewerBundle, viewerBundleToJSON } from './browser/viewer/builders';
-import { prepareMetrics } from './browser/metrics';
-import { VIEWER_FILE_SUFFIX } from './browser/viewer/types';
-import { loadCheckpoint } from './anomalybert/checkpoint';
-import { estimateScores } from './anomalybert/estimate';
-import { writeNpy } from './io/npy';
-import { MinMaxScaler } from './io/scaler';
-import { sliceSeries, type Series } from './io/series';
-import { generateEssSiteA, generateEssSiteB } from './notebook/sample-data';
-import { formatNumber, textTable, type Cell } from './render/html';
-import { POWER_SIGNALS } from './power/data';
-import { runPowerExperiment } from './power/experiment';
-import { analyzePowerData } from './power/pipeline';
-import { writePowerResults, faultDistribution } from './power/report';
-import { generatePowerData } from './power/synth';
-import { WORKSHOP_AUTOENCODER } from './power/train-detector';
-import { writeManifest } from './runs/manifest';
-import { writeRunReport } from './report/run-report';
-import { synthesizeTestSet } from './training/synth-anomalies';
-import { fitBaselineStats, firstDifferenceBaseline } from './training/baselines';
-import { RECOMMENDED_TRANSFER } from './training/options';
-import { listCheckpointSteps } from './runs/run-dir';
-import { scoreSteps, type StepScoreReport } from './training/score-steps';
+import {
+  BACKEND_CHOICES,
+  VIEWER_FILE_SUFFIX,
+  analyzePowerData,
+  anomalyBertViewerBundle,
+  estimateScores,
+  initBackend,
+  loadCheckpoint,
+  powerViewerBundle,
+  prepareMetrics,
+  scoreSteps,
+  sliceSeries,
+  synthesizeTestSet,
+  viewerBundleToJSON,
+  writeRunReport,
+  type Series,
+  type StepScoreReport,
+} from 'anomaly-lab';
+import { defineOptions } from 'anomaly-lab/core';
+import { firstDifferenceBaseline, fitBaselineStats } from 'anomaly-lab/evaluation';
+import { MinMaxScaler, writeNpy } from 'anomaly-lab/io';
+import { generateEssSiteA, generateEssSiteB } from 'anomaly-lab/notebook';
+import {
+  POWER_SIGNALS,
+  WORKSHOP_AUTOENCODER,
+  faultDistribution,
+  generatePowerData,
+  runPowerExperiment,
+  writePowerResults,
+} from 'anomaly-lab/power';
+import { formatNumber, textTable, type Cell } from 'anomaly-lab/render';
+import { listCheckpointSteps, writeManifest } from 'anomaly-lab/runs';
+import { RECOMMENDED_TRANSFER } from 'anomaly-lab/training';
+import { toolArgs } from '../common/args';
 
-interface DemoOptions {
-  out: string;
-  quick: boolean;
-  backend: string;
-}
-
-function parseDemoArgs(argv: string[]): DemoOptions {
-  const o: DemoOptions = { out: 'demo-output', quick: false, backend: process.env.ANOMALY_LAB_BACKEND ?? 'auto' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') o.quick = true;
-    else if (a === '--out' && argv[i + 1]) o.out = argv[++i];
-    else if (a === '--backend' && argv[i + 1]) o.backend = argv[++i];
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('Usage: npm run demo -- [--out demo-output] [--quick] [--backend auto|wasm|cpu]\n');
-      process.exit(0);
-    } else throw new Error(`demo: unknown argument '${a}' (options: --out <dir>, --quick, --backend <name>)`);
-  }
-  return o;
-}
+const DEMO = {
+  name: 'demo',
+  usage: 'npm run demo -- [--out demo-output] [--quick] [--backend auto|wasm|cpu]',
+  summary: 'The main job end to end on embedded generated data: train, transfer, detect, score, the power pipeline, reports.',
+  specs: defineOptions({
+    out: { kind: 'string', default: 'demo-output', help: 'output directory (its data/ and runs/ are replaced)' },
+    quick: { kind: 'boolean', default: false, help: 'shrink every stage (CI smoke run, ~1 minute)' },
+    backend: { kind: 'string', choices: BACKEND_CHOICES, default: process.env.ANOMALY_LAB_BACKEND ?? 'auto', help: 'tfjs backend' },
+  }),
+};
 
 const say = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -125,7 +125,8 @@ function prepareSite(
  */
 function cli(argv: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const bin = path.join(__dirname, '..', 'bin', 'anomaly-lab.js');
+    // the installed package's bin, as `npx anomaly-lab` would run it
+    const bin = path.join(path.dirname(require.resolve('anomaly-lab/package.json')), 'bin', 'anomaly-lab.js');
     const child = spawn(process.execPath, [bin, ...argv], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
@@ -144,7 +145,7 @@ function lastCheckpoint(run: string): string {
 }
 
 export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{ out: string; reports: string[] }> {
-  const o = parseDemoArgs(argv);
+  const o = toolArgs(DEMO, argv).options;
   const t0 = Date.now();
   const out = path.resolve(o.out);
   const dataDir = path.join(out, 'data');
