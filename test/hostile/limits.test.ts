@@ -265,3 +265,23 @@ describe('arrays and tables', () => {
     }
   });
 });
+
+describe('Keras .h5 size', () => {
+  test('a file over H5_MAX_BYTES is refused from its size, before a byte is read', async () => {
+    // Sparse: 2 GiB + 1 byte of apparent size, no disk used. Read into memory, it would fail with
+    // ERR_FS_FILE_TOO_LARGE (or take 2 GiB); refused from stat, it names the limit.
+    const big = path.join(tmp, 'huge.h5');
+    fs.closeSync(fs.openSync(big, 'w'));
+    fs.truncateSync(big, DEFAULT_LIMITS.H5_MAX_BYTES + 1);
+    const { loadKerasH5 } = await import('../../kernel-lib/src/power/keras-h5');
+    const err = await loadKerasH5(big).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LimitError);
+    expect((err as LimitError).limit).toBe('H5_MAX_BYTES');
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${big}: an HDF5 file of ${DEFAULT_LIMITS.H5_MAX_BYTES + 1} bytes exceeds H5_MAX_BYTES`),
+    );
+  });
+});

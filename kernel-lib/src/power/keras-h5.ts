@@ -1023,11 +1023,23 @@ function firstLine(e: unknown): string {
 }
 
 function readBytes(file: string, opts: LoadKerasOptions = {}): Uint8Array {
+  const cannotRead = (e: unknown) =>
+    new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  // Size first: a multi-gigabyte file is refused before it is read into memory (withH5 checks
+  // the bytes again for callers that pass a buffer).
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (e) {
+    throw cannotRead(e);
+  }
+  const max = resolveLimits(opts.limits ?? {}).H5_MAX_BYTES;
+  if (size > max) throw limitError(file, 'H5_MAX_BYTES', max, `an HDF5 file of ${size} bytes`);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read Keras model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw cannotRead(e);
   }
   checkSha256(bytes, opts.expectedSha256, file);
   return bytes;
