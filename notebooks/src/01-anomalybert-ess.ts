@@ -38,10 +38,10 @@ if (DATA_DIR) {
   const dayFiles = fs.readdirSync(path.join(DATA_DIR, 'ess/panli-clean')).filter((f) => f.endsWith('.parquet')).sort();
   siteA = await al.loadSeries(path.join(DATA_DIR, 'ess/panli-clean', dayFiles[0]), { columns: SITE_A_COLUMNS });
 } else {
-  siteA = al.generateEssSiteA({ days: 2, sampleSeconds: 30, seed: SEED });
+  siteA = al.notebook.generateEssSiteA({ days: 2, sampleSeconds: 30, seed: SEED });
 }
-al.showFrame(al.describeSeries(siteA), { title: `Site A — ${siteA.source}` });
-al.showFrame(al.seriesFrame(siteA, { maxRows: 5 }), { title: 'First rows' });
+al.showFrame(al.notebook.describeSeries(siteA), { title: `Site A — ${siteA.source}` });
+al.showFrame(al.notebook.seriesFrame(siteA, { maxRows: 5 }), { title: 'First rows' });
 
 // %% [markdown]
 // ## Split and scale
@@ -53,7 +53,7 @@ const nCols = siteA.columns.length;
 const splitRow = Math.floor((siteA.length * 2) / 3);
 const trainRaw = al.sliceSeries(siteA, 0, splitRow);
 const testRaw = al.sliceSeries(siteA, splitRow, siteA.length);
-const scalerA = al.MinMaxScaler.fit(trainRaw);
+const scalerA = al.io.MinMaxScaler.fit(trainRaw);
 const trainA: al.Series = { ...trainRaw, values: scalerA.transform(trainRaw.values, nCols) };
 const testClean: al.Series = { ...testRaw, values: scalerA.transform(testRaw.values, nCols) };
 al.showTable(
@@ -103,7 +103,7 @@ const trained = await al.trainAnomalyBert({
 });
 monitor.finish();
 // The labels and the scaler go beside the run: the report and notebook 2 read them.
-al.writeNpy(path.join(RUN_DIR, 'test_label.npy'), labelsA, [labelsA.length]);
+al.io.writeNpy(path.join(RUN_DIR, 'test_label.npy'), labelsA, [labelsA.length]);
 fs.writeFileSync(path.join(RUN_DIR, 'scaler.json'), JSON.stringify(scalerA.toJSON()));
 console.log(`final checkpoint: ${path.relative(process.cwd(), trained.finalCheckpoint)} (${trained.history.length} summaries, backend ${trained.backend})`);
 
@@ -126,8 +126,8 @@ loaded.model.dispose();
 const evaluator = al.prepareMetrics(scoresA, labelsA);
 const bestWithout = evaluator.sweep({ pointAdjust: false });
 const bestWith = evaluator.sweep({ pointAdjust: true });
-const randomWith = al.randomScoresBaseline(labelsA, bestWith.anomaly_rate, { seed: SEED, pointAdjust: true });
-al.showFrame(al.metricsFrame({ 'best F1 without PA': bestWithout, 'best F1 with PA': bestWith, 'random scores with PA (same rate)': randomWith }), { title: 'Test-set metrics' });
+const randomWith = al.core.randomScoresBaseline(labelsA, bestWith.anomaly_rate, { seed: SEED, pointAdjust: true });
+al.showFrame(al.notebook.metricsFrame({ 'best F1 without PA': bestWithout, 'best F1 with PA': bestWith, 'random scores with PA (same rate)': randomWith }), { title: 'Test-set metrics' });
 
 // %% [markdown]
 // Point adjustment counts a whole labelled interval as found when one of its points is: it
@@ -159,7 +159,7 @@ fs.writeFileSync(path.join(RUN_DIR, `detection${al.VIEWER_FILE_SUFFIX}`), al.vie
 
 // %%
 const reportA = await al.writeRunReport(RUN_DIR, { title: 'AnomalyBERT on site A' });
-const manifestA = al.readManifest(RUN_DIR);
+const manifestA = al.runs.readManifest(RUN_DIR);
 al.showTable(
   ['', ''],
   [

@@ -21,7 +21,7 @@ const RUNS_DIR = path.resolve(process.env.ANOMALY_LAB_RUNS ?? 'runs');
 const SOURCE_RUN = path.join(RUNS_DIR, '01-site-a');
 const SEED = 11;
 await al.initBackend({ log: false });
-const sourceSteps = al.listCheckpointSteps(SOURCE_RUN);
+const sourceSteps = al.runs.listCheckpointSteps(SOURCE_RUN);
 if (sourceSteps.length === 0) throw new Error(`${SOURCE_RUN} has no checkpoints: run notebook 01-anomalybert-ess first`);
 const SOURCE_CHECKPOINT = path.join(SOURCE_RUN, 'state', `step_${sourceSteps[sourceSteps.length - 1]}`);
 console.log(`starting point: ${path.relative(process.cwd(), SOURCE_CHECKPOINT)}`);
@@ -35,23 +35,23 @@ if (DATA_DIR) {
   // One rack, two days; `state` is text in these files, so the numeric columns are used.
   siteB = await al.loadSeries(path.join(DATA_DIR, 'ess/jecheon/data_1_20220517.csv'), { columns: ['voltage', 'current', 'dischargeAh'] });
 } else {
-  siteB = al.generateEssSiteB({ days: 2, sampleSeconds: 30, seed: SEED });
+  siteB = al.notebook.generateEssSiteB({ days: 2, sampleSeconds: 30, seed: SEED });
 }
-al.showFrame(al.describeSeries(siteB), { title: `Site B — ${siteB.source}` });
+al.showFrame(al.notebook.describeSeries(siteB), { title: `Site B — ${siteB.source}` });
 
 // %%
 const nColsB = siteB.columns.length;
 const splitB = Math.floor((siteB.length * 2) / 3);
 const trainRawB = al.sliceSeries(siteB, 0, splitB);
 const testRawB = al.sliceSeries(siteB, splitB, siteB.length);
-const scalerB = al.MinMaxScaler.fit(trainRawB);
+const scalerB = al.io.MinMaxScaler.fit(trainRawB);
 const trainB: al.Series = { ...trainRawB, values: scalerB.transform(trainRawB.values, nColsB) };
 const testCleanB: al.Series = { ...testRawB, values: scalerB.transform(testRawB.values, nColsB) };
 const synthB = al.synthesizeTestSet(testCleanB, { seed: SEED, anomalies: 8, maxLengthFraction: 0.03 });
 const testB: al.Series = { ...testCleanB, values: synthB.values };
 const labelsB = synthB.labels;
 const labelFileB = path.join(RUNS_DIR, '02-site-b-test_label.npy');
-al.writeNpy(labelFileB, labelsB, [labelsB.length]);
+al.io.writeNpy(labelFileB, labelsB, [labelsB.length]);
 console.log(`site B: ${trainB.length} training rows, ${testB.length} test rows with ${synthB.intervals.length} anomalies (${labelsB.reduce((a, b) => a + b, 0)} labelled points)`);
 
 // %% [markdown]
@@ -81,7 +81,7 @@ async function trainSiteB(name: string, extra: Partial<al.TrainOptions>): Promis
     log: (line) => logLines.push(line),
   });
   monitor.finish();
-  al.writeNpy(path.join(out, 'test_label.npy'), labelsB, [labelsB.length]);
+  al.io.writeNpy(path.join(out, 'test_label.npy'), labelsB, [labelsB.length]);
   for (const line of logLines.filter((l) => /re-initialised|column-aware|freeze schedule|recipe|checkpoint/.test(l))) console.log(line);
   return result;
 }
@@ -104,7 +104,7 @@ const scratch = await trainSiteB('02-site-b-scratch', { ...SHAPE, lr: 1e-3 });
 const RATE = 0.05;
 const stepsTransfer = al.scoreSteps(transfer.runDir, labelFileB, { anomalyRate: RATE, target: 0.9 });
 const stepsScratch = al.scoreSteps(scratch.runDir, labelFileB, { anomalyRate: RATE, target: 0.9 });
-const byStep = new Map<number, al.Cell[]>();
+const byStep = new Map<number, al.core.Cell[]>();
 for (const [k, rep] of [[0, stepsTransfer], [1, stepsScratch]] as Array<[number, al.StepScoreReport]>) {
   for (const s of rep.steps) {
     const row = byStep.get(s.step) ?? [s.step, null, null, null, null];
@@ -134,14 +134,14 @@ const lossSeries = (r: al.TrainResult): Float64Array => Float64Array.from(r.hist
 const firstStep = transfer.history[0].step;
 const lastStep = transfer.history[transfer.history.length - 1].step;
 al.showHtml(
-  al.svgLineChart(
+  al.render.svgLineChart(
     [
       { name: 'transfer: test F1', values: f1Series(transfer), color: '#ff7f0e' },
       { name: 'scratch: test F1', values: f1Series(scratch), color: '#1f77b4' },
     ],
     { title: 'Test F1 (best over the rate sweep, no PA) per summary', xLabels: [`step ${firstStep}`, `step ${lastStep}`] },
   ) +
-    al.svgLineChart(
+    al.render.svgLineChart(
       [
         { name: 'transfer: loss', values: lossSeries(transfer), color: '#ff7f0e' },
         { name: 'scratch: loss', values: lossSeries(scratch), color: '#1f77b4' },
@@ -155,7 +155,7 @@ al.showHtml(
 // ## Site B detections of the transferred model
 
 // %%
-const lastScoresB = al.readStepScores(path.join(transfer.runDir, 'state', `step_${transfer.finalStep}_scores.npy`));
+const lastScoresB = al.evaluation.readStepScores(path.join(transfer.runDir, 'state', `step_${transfer.finalStep}_scores.npy`));
 const evB = al.prepareMetrics(lastScoresB, labelsB);
 const viewB = al.anomalyBertViewerBundle({
   title: 'Site B — transferred AnomalyBERT',

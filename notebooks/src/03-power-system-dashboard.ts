@@ -40,12 +40,12 @@ function powerSeries(d: al.PowerData): { columns: string[]; length: number; valu
   const C = d.signals.length;
   const vals = new Float32Array(d.length * C);
   for (let i = 0; i < d.length; i++) for (let j = 0; j < C; j++) vals[i * C + j] = d.signals[j][i];
-  return { columns: [...al.POWER_SIGNALS], length: d.length, values: vals };
+  return { columns: [...al.power.POWER_SIGNALS], length: d.length, values: vals };
 }
 
-const generated = al.generatePowerData({ seed: SEED, duration: 2, sampleRate: 5000, nFaults: 5 });
+const generated = al.power.generatePowerData({ seed: SEED, duration: 2, sampleRate: 5000, nFaults: 5 });
 const recording: al.PowerData = generated.data;
-al.showFrame(al.describeSeries(powerSeries(recording)), { title: `${recording.source}: ${recording.length} samples, sample time ${recording.sampleTime} s` });
+al.showFrame(al.notebook.describeSeries(powerSeries(recording)), { title: `${recording.source}: ${recording.length} samples, sample time ${recording.sampleTime} s` });
 al.showTable(
   ['#', 'injected fault', 'start (s)', 'end (s)', 'phases'],
   generated.faults.map((f, i) => [i + 1, f.type, f.start, f.end, f.phases.map((p) => 'abc'[p]).join('')]),
@@ -67,10 +67,10 @@ if (seedRecording) console.log(`seed recording: ${seedRecording.source}, ${seedR
 type PowerModels = Parameters<typeof al.analyzePowerData>[1];
 let seedModels: PowerModels | undefined;
 if (SEED_MODELS) {
-  const keras = await al.loadKerasH5(path.join(SEED_MODELS, 'detector/lstm_autoencoder_anomaly_detection.h5'));
-  const seedScaler = await al.loadPowerScaler(path.join(SEED_MODELS, 'detector/scaler.save'));
-  const forest = await al.loadPowerClassifier(path.join(SEED_MODELS, 'classifier/fault_classifier.joblib'));
-  const featureScaler = await al.loadPowerScaler(path.join(SEED_MODELS, 'classifier/classifier_scaler.joblib'), 'classifier scaler');
+  const keras = await al.power.loadKerasH5(path.join(SEED_MODELS, 'detector/lstm_autoencoder_anomaly_detection.h5'));
+  const seedScaler = await al.power.loadPowerScaler(path.join(SEED_MODELS, 'detector/scaler.save'));
+  const forest = await al.power.loadPowerClassifier(path.join(SEED_MODELS, 'classifier/fault_classifier.joblib'));
+  const featureScaler = await al.power.loadPowerScaler(path.join(SEED_MODELS, 'classifier/classifier_scaler.joblib'), 'classifier scaler');
   seedModels = { detector: keras.model, scaler: seedScaler, classifier: forest, classifierScaler: featureScaler };
   al.showTable(
     ['model', 'what was read'],
@@ -94,11 +94,11 @@ if (SEED_MODELS) {
 
 // %%
 const epochsBar = new al.ProgressBar(6, { label: 'detector epochs' });
-const experiment = await al.runPowerExperiment({
+const experiment = await al.power.runPowerExperiment({
   seed: SEED,
   synth: { sampleRate: 5000 },
   normalDuration: 2,
-  detector: { ...al.WORKSHOP_AUTOENCODER, epochs: 6, maxWindows: 800, onEpoch: (e) => epochsBar.set(e.epoch + 1, `loss ${e.loss.toFixed(4)}, val ${e.val_loss.toFixed(4)}`) },
+  detector: { ...al.power.WORKSHOP_AUTOENCODER, epochs: 6, maxWindows: 800, onEpoch: (e) => epochsBar.set(e.epoch + 1, `loss ${e.loss.toFixed(4)}, val ${e.val_loss.toFixed(4)}`) },
   classifierRecordings: 6,
   faultsPerRecording: 5,
   testRecordings: 1,
@@ -185,8 +185,8 @@ fs.writeFileSync(path.join(OUT_DIR, `trained${al.VIEWER_FILE_SUFFIX}`), al.viewe
 
 // %%
 if (seedAnalysis && seedRecording && seedModels?.classifier) {
-  const fi = (seedModels.classifier as al.ForestClassifierModel).featureImportances;
-  const names = (seedModels.classifierScaler as al.StandardScalerModel | undefined)?.featureNames ?? [...al.POWER_FEATURE_NAMES];
+  const fi = (seedModels.classifier as al.pickle.ForestClassifierModel).featureImportances;
+  const names = (seedModels.classifierScaler as al.pickle.StandardScalerModel | undefined)?.featureNames ?? [...al.power.POWER_FEATURE_NAMES];
   const seedView = powerBundle(seedAnalysis, seedRecording, 'simData2.csv — seed models', fi ? { names, values: Array.from(fi) } : undefined);
   al.showViewer(seedView);
   fs.writeFileSync(path.join(OUT_DIR, `seed${al.VIEWER_FILE_SUFFIX}`), al.viewerBundleToJSON(seedView));
@@ -198,10 +198,10 @@ if (seedAnalysis && seedRecording && seedModels?.classifier) {
 // the manifest pins inputs, parameters and metrics; the HTML report bundles the charts offline.
 
 // %%
-const distribution = al.faultDistribution(analysis);
+const distribution = al.power.faultDistribution(analysis);
 al.showTable(['fault', 'intervals'], distribution.map((f) => [f.fault, f.count]), { title: 'Fault distribution (trained models, generated recording)' });
-const exported = al.writePowerResults(OUT_DIR, analysis, recording, { detector: 'trained here (LSTM autoencoder)', classifier: 'trained here (random forest)' });
-await al.writeManifest(OUT_DIR, {
+const exported = al.power.writePowerResults(OUT_DIR, analysis, recording, { detector: 'trained here (LSTM autoencoder)', classifier: 'trained here (random forest)' });
+await al.runs.writeManifest(OUT_DIR, {
   kind: 'power-detect',
   config: { ...analysis.params, threshold: analysis.detection.threshold, data: recording.source, seed: SEED },
   seed: SEED,

@@ -16,10 +16,10 @@ import * as al from 'anomaly-lab';
 const RUNS_DIR = path.resolve(process.env.ANOMALY_LAB_RUNS ?? 'runs');
 const RUN_A = path.join(RUNS_DIR, '01-site-a');
 if (!fs.existsSync(path.join(RUN_A, 'test_label.npy'))) throw new Error(`${RUN_A}: run notebook 01-anomalybert-ess first`);
-const labels = al.readLabels(path.join(RUN_A, 'test_label.npy'));
-const stepFiles = al.listStepScoreFiles(RUN_A);
+const labels = al.evaluation.readLabels(path.join(RUN_A, 'test_label.npy'));
+const stepFiles = al.evaluation.listStepScoreFiles(RUN_A);
 const lastFile = stepFiles[stepFiles.length - 1];
-const scores = al.readStepScores(lastFile.file);
+const scores = al.evaluation.readStepScores(lastFile.file);
 console.log(`${stepFiles.length} saved steps; scoring step ${lastFile.step}: ${scores.length} scores, ${labels.reduce((a, b) => a + b, 0)} labelled anomalous points`);
 
 // %% [markdown]
@@ -31,8 +31,8 @@ console.log(`${stepFiles.length} saved steps; scoring step ${lastFile.step}: ${s
 const ev = al.prepareMetrics(scores, labels);
 const rates = al.sweepRates();
 const sweepRows = Array.from(rates, (r) => ({ rate: r, plain: ev.atRate(r, false), pa: ev.atRate(r, true) }));
-const random = Array.from(rates, (r) => al.randomScoresBaseline(labels, r, { seed: 0, pointAdjust: true }));
-const sweepFrame = new (al.danfojs().DataFrame)({
+const random = Array.from(rates, (r) => al.core.randomScoresBaseline(labels, r, { seed: 0, pointAdjust: true }));
+const sweepFrame = new (al.notebook.danfojs().DataFrame)({
   anomaly_rate: sweepRows.map((r) => r.rate),
   f1: sweepRows.map((r) => r.plain.f1),
   f1_pa: sweepRows.map((r) => r.pa.f1),
@@ -41,7 +41,7 @@ const sweepFrame = new (al.danfojs().DataFrame)({
 });
 al.showFrame(sweepFrame.iloc({ rows: Array.from({ length: 30 }, (_, k) => k * 10) }), { title: 'Rate sweep (every 10th rate)', maxRows: 30 });
 al.showHtml(
-  al.svgLineChart(
+  al.render.svgLineChart(
     [
       { name: 'F1', values: sweepRows.map((r) => r.plain.f1), color: '#1f77b4' },
       { name: 'F1 with PA', values: sweepRows.map((r) => r.pa.f1), color: '#ff7f0e' },
@@ -53,7 +53,7 @@ al.showHtml(
 );
 const best = ev.sweep({ pointAdjust: false });
 const bestPa = ev.sweep({ pointAdjust: true });
-al.showFrame(al.metricsFrame({ 'best without PA': best, 'best with PA': bestPa, 'random, with PA, at the PA rate': al.randomScoresBaseline(labels, bestPa.anomaly_rate, { seed: 0, pointAdjust: true }) }), { title: 'Best of the sweep' });
+al.showFrame(al.notebook.metricsFrame({ 'best without PA': best, 'best with PA': bestPa, 'random, with PA, at the PA rate': al.core.randomScoresBaseline(labels, bestPa.anomaly_rate, { seed: 0, pointAdjust: true }) }), { title: 'Best of the sweep' });
 
 // %% [markdown]
 // ## PA%K: how much of an interval must be detected?
@@ -75,7 +75,7 @@ const weights = [0, 0.5, 0.8, 0.9, 0.95];
 al.showTable(
   ['EWMA weight', 'best F1', 'rate', 'best F1 with PA', 'rate (PA)'],
   weights.map((w) => {
-    const s = w > 0 ? al.ewmaSmooth(scores, w) : scores;
+    const s = w > 0 ? al.core.ewmaSmooth(scores, w) : scores;
     const e = al.prepareMetrics(s, labels);
     const b = e.sweep({ pointAdjust: false });
     const bp = e.sweep({ pointAdjust: true });
