@@ -5,16 +5,19 @@
  * on both engines gives the same parameters; the loss falls over a few steps; the tfjs side keeps
  * its tensor count; an op without a gradient rule is refused naming the op and the layer.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
 import { WORKSHOP_CONFIG, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert/config';
 import { createRng } from '../../kernel-lib/src/browser/random';
 import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../../kernel-lib/src/training/degrade';
 import { AdamW } from '../../kernel-lib/src/training/optimizer';
-import { bceWithLogits, trainingStep } from '../../kernel-lib/src/training/train';
+import { bceWithLogits, trainAnomalyBert, trainingStep } from '../../kernel-lib/src/training/train';
+import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
 import { OnnxTrainingEngine } from '../../kernel-lib/src/training/onnx-step';
 import { DiffGraph } from '../../kernel-lib/src/onnx/grad';
-import { periodicSeries } from './train-helpers';
+import { periodicSeries, TINY, tmpDir } from './train-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -184,4 +187,54 @@ test('an op without a gradient rule is refused in one line naming the op and the
   }
   expect(message).toMatch(/no gradient rule for op 'HardSwish'.*in layer mlp_layers/);
   expect(message.split('\n')).toHaveLength(1);
+});
+
+describe('the training loop on both engines', () => {
+  const run = async (
+    engine: 'onnx' | 'tfjs',
+    extra: Record<string, unknown> = {},
+  ): Promise<{ config: Record<string, unknown>; losses: number[]; lines: string[]; weights: Float32Array }> => {
+    const out = path.join(tmpDir('onnx-train-'), 'run');
+    const lines: string[] = [];
+    const train = periodicSeries(400, 3);
+    const result = await trainAnomalyBert({
+      train,
+      out,
+      backend: 'cpu',
+      options: { ...TINY, lr: 1e-3, max_steps: 4, summary_steps: 2, seed: 2, engine, workers: 1, threads: 1, ...extra },
+      log: (l) => lines.push(l),
+      onProgress: () => undefined,
+    });
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const { model } = await loadCheckpoint(result.finalCheckpoint);
+    const weights = model.variable('mlp_layers.2.weight').dataSync().slice() as Float32Array;
+    model.dispose();
+    return { config, losses: result.history.map((e) => e.loss), lines, weights };
+  };
+
+  test('engine onnx trains like tfjs (same seeded dropout), says so, and records the engine for reproduce', async () => {
+    const onnx = await run('onnx');
+    const tfjs = await run('tfjs');
+    expect(onnx.config.engine).toBe('onnx');
+    expect(tfjs.config.engine).toBe('tfjs');
+    expect(onnx.lines).toContain("anomaly-lab: training engine 'onnx' (onnxruntime-node, 1 thread, whole batch per call)");
+    expect(onnx.losses).toHaveLength(tfjs.losses.length);
+    onnx.losses.forEach((l, i) => expect(Math.abs(l - tfjs.losses[i])).toBeLessThan(1e-4));
+    let diff = 0;
+    for (let i = 0; i < onnx.weights.length; i++) diff = Math.max(diff, Math.abs(onnx.weights[i] - tfjs.weights[i]));
+    expect(diff).toBeLessThan(1e-4);
+  });
+
+  test('a LoRA run falls back to tfjs in one line naming why', async () => {
+    const lora = await run('onnx', { lora_rank: 2 });
+    expect(lora.config.engine).toBe('tfjs');
+    expect(lora.lines.filter((l) => l.includes('training engine'))).toEqual([
+      "anomaly-lab: training engine 'tfjs' (backend 'cpu'): LoRA adapters are not in the ONNX training graph yet",
+    ]);
+  });
+
+  test('a bad engine or thread count names the option', async () => {
+    await expect(run('gpu' as 'onnx')).rejects.toThrow(/option 'engine' must be auto, onnx or tfjs, got "gpu"/);
+    await expect(run('onnx', { threads: -1 })).rejects.toThrow(/option 'threads' must be a non-negative integer/);
+  });
 });

@@ -168,6 +168,9 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
   const workers = original.config.workers;
   if (argv[0] === 'train' && typeof workers === 'number' && Number.isInteger(workers) && workers > 0)
     argv = replaceOption(argv, 'workers', String(workers));
+  // The training engine too (onnx and tfjs round differently): the one the run used, not this machine's default.
+  const engine = original.config.engine;
+  if (argv[0] === 'train' && (engine === 'onnx' || engine === 'tfjs')) argv = replaceOption(argv, 'engine', engine);
   if (fs.existsSync(outDir))
     throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;

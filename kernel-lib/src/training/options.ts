@@ -45,6 +45,15 @@ export interface TrainOptions {
    * per core; 1 = this thread only. Shards are whole micro-batches (or windows without them).
    */
   workers: number;
+  /**
+   * This toolkit's addition: the training engine. 'onnx' runs forward and backward pass as one
+   * onnxruntime-node session call (anomalybert/onnx-train.ts: native kernels on every core, the
+   * whole batch at once, `workers` unused); 'tfjs' runs them on the tfjs backend (with `workers`).
+   * 'auto' (default) takes onnx where onnxruntime-node loads. The run records the engine used.
+   */
+  engine: 'auto' | 'onnx' | 'tfjs';
+  /** onnxruntime threads of the onnx engine; 0 (default) = every core. */
+  threads: number;
   // model
   n_features: number;
   patch_size: number;
@@ -206,6 +215,8 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   weight_decay: 1e-4,
   micro_batch: 0,
   workers: 0,
+  engine: 'auto',
+  threads: 0,
   n_features: 512,
   patch_size: 4,
   d_embed: 512,
@@ -254,6 +265,13 @@ export const TRAIN_OPTION_SPECS = defineOptions({
     default: TRAIN_DEFAULTS.workers,
     help: 'data-parallel worker threads, own backend each; gradients summed, one AdamW update (0 = one per core)',
   },
+  engine: {
+    kind: 'string',
+    default: TRAIN_DEFAULTS.engine,
+    choices: ['auto', 'onnx', 'tfjs'],
+    help: 'training engine: onnx (onnxruntime-node, forward+backward natively on every core) or tfjs (--workers); auto takes onnx where it loads',
+  },
+  threads: { kind: 'int', default: TRAIN_DEFAULTS.threads, help: 'onnxruntime threads of the onnx engine (0 = every core)' },
   n_features: { kind: 'int', default: TRAIN_DEFAULTS.n_features, help: 'tokens per window (original: window_size)' },
   patch_size: { kind: 'int', default: TRAIN_DEFAULTS.patch_size, help: 'points per token' },
   d_embed: { kind: 'int', default: TRAIN_DEFAULTS.d_embed, help: 'model width' },
@@ -397,6 +415,10 @@ export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptio
   }
   if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0)
     throw new FieldError('initial_iter', (f) => `option ${f('initial_iter')} must be a non-negative integer, got ${o.initial_iter}`);
+  if (!['auto', 'onnx', 'tfjs'].includes(o.engine))
+    throw new FieldError('engine', (f) => `option ${f('engine')} must be auto, onnx or tfjs, got ${JSON.stringify(o.engine)}`);
+  if (!Number.isInteger(o.threads) || o.threads < 0)
+    throw new FieldError('threads', (f) => `option ${f('threads')} must be a non-negative integer (0 = every core), got ${o.threads}`);
   if (!Number.isInteger(o.workers) || o.workers < 0)
     throw new FieldError('workers', (f) => `option ${f('workers')} must be a non-negative integer (0 = one per core), got ${o.workers}`);
   if (!Number.isInteger(o.micro_batch) || o.micro_batch < 0)

@@ -56,6 +56,8 @@ import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type 
 import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
+import { OnnxTrainingEngine } from './onnx-step';
+import { resolveEngine } from '../onnx/runtime';
 import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
 import { FieldError } from '../browser/errors';
 import { toBinaryLabels } from '../browser/labels';
@@ -328,8 +330,33 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // thread, and a native backend (tfjs-node) already runs its kernels on every core. Dropout masks
   // are drawn per worker shard, so the worker count is part of the result: the effective count is
   // recorded (config, manifest) and `reproduce` replays it on a machine with another core count.
+  // Training engine (onnx-step.ts): the onnx engine runs the whole batch in one multi-threaded
+  // onnxruntime call, so it takes no workers. LoRA adapters are not in the ONNX training graph: a
+  // LoRA run trains on tfjs, said in one line. The engine used is recorded (config) and replayed.
+  let engineName: 'onnx' | 'tfjs';
+  let engineNote: string | undefined;
+  try {
+    const info = resolveEngine({ engine: o.engine === 'auto' ? undefined : o.engine, threads: o.threads || undefined, log: false });
+    engineName = info.name;
+    engineNote = info.reason;
+  } catch (e) {
+    model.dispose();
+    const why = (e as Error).message.replace(/^engine( onnx)?: /, '');
+    throw new FieldError(o.threads ? ['engine', 'threads'] : 'engine', (f) => `option ${f('engine')} ${o.engine}: ${why}`);
+  }
+  if (engineName === 'onnx' && lora) {
+    engineName = 'tfjs';
+    engineNote = 'LoRA adapters are not in the ONNX training graph yet';
+  }
+  o.engine = engineName;
+  const onnxThreads = o.threads || coreCount();
+  log(
+    engineName === 'onnx'
+      ? `anomaly-lab: training engine 'onnx' (onnxruntime-node, ${onnxThreads} thread${onnxThreads > 1 ? 's' : ''}, whole batch per call)`
+      : `anomaly-lab: training engine 'tfjs' (backend '${backend.name}')${engineNote ? `: ${engineNote}` : ''}`,
+  );
   const trainChunks = o.micro_batch > 0 ? o.batch_size / o.micro_batch : o.batch_size;
-  const nWorkers = lora || backend.native ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, trainChunks);
+  const nWorkers = engineName === 'onnx' || lora || backend.native ? 1 : Math.min(o.workers === 0 ? coreCount() : o.workers, trainChunks);
   o.workers = nWorkers;
 
   // ---- run directory --------------------------------------------------------------------------
@@ -467,6 +494,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     );
   }
   const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
+  const onnxEngine = engineName === 'onnx' ? new OnnxTrainingEngine(model, onnxThreads) : undefined;
   if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
   const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
   const onProgress = input.onProgress ?? reporter?.onProgress;
@@ -545,9 +573,11 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
       };
       // The final summary step is forward-only: it runs here.
       const { loss, accuracy, gradNorm } =
-        parallel && !final
-          ? await parallel.step(optimizer, varList, batch, stepOptions)
-          : trainingStep(model, optimizer, varList, batch, stepOptions);
+        onnxEngine && !final
+          ? await onnxEngine.step(optimizer, varList, batch, stepOptions)
+          : parallel && !final
+            ? await parallel.step(optimizer, varList, batch, stepOptions)
+            : trainingStep(model, optimizer, varList, batch, stepOptions);
       if (!Number.isFinite(loss))
         throw new FieldError('lr', (f) => `training diverged at step ${i}: loss is ${loss} (try a lower ${f('lr')})`);
       lastStep = i;
@@ -584,6 +614,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   } finally {
     reporter?.finish();
     await parallel?.close();
+    await onnxEngine?.dispose();
     optimizer.dispose();
     lora?.dispose();
   }
