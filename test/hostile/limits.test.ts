@@ -19,6 +19,7 @@ import { loadSeries } from '../../kernel-lib/src/io/series';
 import { ZipArchive, crc32 } from '../../kernel-lib/src/io/zip';
 import { checkSha256, sha256Hex } from '../../kernel-lib/src/io/integrity';
 import { runNodeLimited } from './harness';
+import { loadKerasH5 } from '../../kernel-lib/src/power/keras-h5';
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const i32 = (v: number): string => String.fromCharCode(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
@@ -273,7 +274,6 @@ describe('Keras .h5 size', () => {
     const big = path.join(tmp, 'huge.h5');
     fs.closeSync(fs.openSync(big, 'w'));
     fs.truncateSync(big, DEFAULT_LIMITS.H5_MAX_BYTES + 1);
-    const { loadKerasH5 } = await import('../../kernel-lib/src/power/keras-h5');
     const err = await loadKerasH5(big).then(
       () => undefined,
       (e: unknown) => e,

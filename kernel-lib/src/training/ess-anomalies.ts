@@ -27,6 +27,7 @@
  *   two thirds and back over the last third; the voltage gap adds |curve| over the interval.
  */
 import type { Rng } from '../browser/random';
+import { FieldError } from '../browser/errors';
 
 /** Column names of panli-clean the ESS degradations act on (OpenESS hard-codes positions 3 and 4). */
 export const ESS_COLUMNS = {
@@ -143,12 +144,13 @@ export function essContextFor(
   length: number,
   want: { temperature: boolean; voltageGap: boolean },
   curve?: Float32Array,
-  optionPrefix = '--',
 ): EssContext {
   const ctx: EssContext = {};
+  // Errors name the option as a field; the CLI renders it as its flag (FieldError.messageWith).
   const need = (name: string, option: string): number => {
     const i = columns.indexOf(name);
-    if (i < 0) throw new Error(`option ${optionPrefix}${option} needs a ${name} column in the data (columns: ${columns.join(', ')})`);
+    if (i < 0)
+      throw new FieldError(option, (f) => `option ${f(option)} needs a ${name} column in the data (columns: ${columns.join(', ')})`);
     return i;
   };
   if (want.temperature) {
@@ -158,11 +160,15 @@ export function essContextFor(
   if (want.voltageGap) {
     ctx.voltageGapColumn = need(ESS_COLUMNS.voltageGap, 'voltage_gap');
     if (!curve)
-      throw new Error(
-        `option ${optionPrefix}voltage_gap needs the voltage-gap curve: a ${ESS_COLUMNS.curve} column in the training file(s)`,
+      throw new FieldError(
+        'voltage_gap',
+        (f) => `option ${f('voltage_gap')} needs the voltage-gap curve: a ${ESS_COLUMNS.curve} column in the training file(s)`,
       );
     if (curve.length !== length)
-      throw new Error(`option ${optionPrefix}voltage_gap: the ${ESS_COLUMNS.curve} column has ${curve.length} rows, the data ${length}`);
+      throw new FieldError(
+        'voltage_gap',
+        (f) => `option ${f('voltage_gap')}: the ${ESS_COLUMNS.curve} column has ${curve.length} rows, the data ${length}`,
+      );
     ctx.voltageGapCurve = curve;
   }
   return ctx;
