@@ -7,6 +7,10 @@ import tseslint from 'typescript-eslint';
  * never a higher layer or a sibling folder of its own layer. Enforced by the rule below on every
  * relative import, export-from, `import()` and `require()` in kernel-lib/src. Nothing imports the
  * CLI, which sits with the tools on the top layer.
+ *
+ * The CLI uses the public API only: outside its own folder it imports an area's barrel
+ * (`<area>/index`), a root module (`version`, `limits`, `backend`, `backend-choices`), or an area's
+ * `options` module (its option specs and defaults, tfjs-free, so `--help` loads no model code).
  */
 const LAYERS = [
   ['browser'], // the browser-safe core (metrics, thresholds, intervals, viewer contract, option specs, errors)
@@ -23,6 +27,10 @@ const LAYERS = [
 ];
 const LAYER_OF = new Map(LAYERS.flatMap((names, rank) => names.map((n) => [n, rank])));
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'kernel-lib/src');
+/** Units that may import other areas through their public entry points only. */
+const PUBLIC_API_ONLY = new Set(['cli']);
+/** An area's public entry points, as paths relative to kernel-lib/src (extension optional). */
+const PUBLIC_ENTRY = /^(?:[\w-]+|[\w-]+\/(?:index|options))(?:\.[cm]?[jt]s)?$/;
 
 /** Top folder (or root file without extension) of a path inside kernel-lib/src, else undefined. */
 function unitOf(file) {
@@ -42,6 +50,8 @@ const layersPlugin = {
           upward:
             '{{from}} (layer {{fromRank}}) must not import {{to}} (layer {{toRank}}): layers point down (see LAYERS in eslint.config.mjs)',
           unknown: '{{to}} is in no layer: add it to LAYERS in eslint.config.mjs',
+          publicApi:
+            '{{from}} uses the public API only: import the {{to}} barrel ({{to}}/index), not {{path}} (see PUBLIC_ENTRY in eslint.config.mjs)',
         },
       },
       create(context) {
@@ -57,6 +67,12 @@ const layersPlugin = {
             context.report({ node, messageId: 'unknown', data: { to: fromRank === undefined ? from : to } });
           } else if (toRank >= fromRank) {
             context.report({ node, messageId: 'upward', data: { from, fromRank, to, toRank } });
+          } else if (PUBLIC_API_ONLY.has(from)) {
+            const rel = path
+              .relative(SRC, path.resolve(path.dirname(context.filename), source))
+              .split(path.sep)
+              .join('/');
+            if (!PUBLIC_ENTRY.test(rel)) context.report({ node, messageId: 'publicApi', data: { from, to, path: rel } });
           }
         };
         return {

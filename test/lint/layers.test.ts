@@ -47,6 +47,16 @@ const SAMPLES: Record<string, [string, string]> = {
     'kernel-lib/src/training/probe.ts',
     "import type { OptionSpecs } from '../cli/args';\nexport type S = OptionSpecs;\n",
   ],
+  cliDeepModules: [
+    'kernel-lib/src/cli/commands/probe.ts',
+    "import { readNpy } from '../../io/npy';\nexport const f = () => import('../../power/detection.js');\nexport const g = readNpy;\n",
+  ],
+  cliPublicEntries: [
+    'kernel-lib/src/cli/commands/probe.ts',
+    "import { readNpy } from '../../io/index';\nimport { TRAIN_OPTION_SPECS } from '../../training/options';\n" +
+      "import { BACKEND_OPTION } from '../../backend-choices';\nimport { parseCommandArgs } from '../args';\n" +
+      "export const f = () => import('../../power/index.js');\nexport const g = [readNpy, TRAIN_OPTION_SPECS, BACKEND_OPTION, parseCommandArgs];\n",
+  ],
   sibling: ['kernel-lib/src/power/probe.ts', "import { AnomalyBert } from '../anomalybert/model';\nexport const m = AnomalyBert;\n"],
   downward: [
     'kernel-lib/src/training/probe.ts',
@@ -79,6 +89,14 @@ describe('layered imports', () => {
       expect.stringMatching(/'anomaly-lab\/dist\/io\/npy' import is restricted/),
     ]);
     expect(found.toolImportsPackage).toEqual([]);
+  });
+
+  test('the CLI reaches other areas through their barrels (or option-spec modules) only', () => {
+    expect(found.cliDeepModules).toEqual([
+      expect.stringMatching(/^cli uses the public API only: import the io barrel \(io\/index\), not io\/npy/),
+      expect.stringMatching(/^cli uses the public API only: import the power barrel \(power\/index\), not power\/detection\.js/),
+    ]);
+    expect(found.cliPublicEntries).toEqual([]);
   });
 
   test('siblings of one layer stay independent; downward and same-folder imports pass', () => {

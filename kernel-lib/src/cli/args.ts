@@ -4,14 +4,10 @@
  * stops long loops cleanly. Parsing itself is browser/argv.ts; specs are browser/options.ts.
  */
 
-import { assertOutputPath } from '../io/atomic';
-import { quoteName } from '../browser/text';
-import type { OptionSpecs, ParsedOptions } from '../browser/options';
-import { FieldError } from '../browser/errors';
-import { UsageError, formatHelp, parseArgs } from '../browser/argv';
+import { assertOutputPath } from '../io/index';
+import { FieldError, UsageError, formatHelp, parseArgs, quoteName, type OptionSpecs, type ParsedOptions } from '../browser/index';
 
-export type { OptionKind, OptionSpec, OptionSpecs, OptionValue, ParsedOptions } from '../browser/options';
-export { defineOptions } from '../browser/options';
+export { defineOptions, type OptionKind, type OptionSpec, type OptionSpecs, type OptionValue, type ParsedOptions } from '../browser/index';
 // The argv parser is the library's (browser/argv.ts), shared with the tools; the CLI adds the rest.
 export { UsageError, formatHelp, parseArgs };
 

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import { LIBRARY_VERSION } from '../version';
 import { UsageError, cliMessage } from './args';
 import { COMMANDS, isCommandName } from './registry';
-import { escapeControl, quoteName } from '../browser/text';
+import { escapeControl, quoteName } from '../browser/index';
 
 export type { CommandModule } from './registry';
 

@@ -11,7 +11,7 @@
  * Output: (length, out) float32 sigmoid scores.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { ENGINE_OPTION, THREADS_OPTION, UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -61,11 +61,11 @@ export async function run(argv: string[]): Promise<number> {
   const requested = options.columns;
   // Loaded here, not at the top: `--help` and option errors without loading tfjs.
   const { initBackend } = await import('../../backend.js');
-  const { loadCheckpoint } = await import('../../anomalybert/checkpoint.js');
-  const { estimateScores } = await import('../../anomalybert/estimate.js');
-  const { writeNpy } = await import('../../io/npy.js');
-  const { MinMaxScaler } = await import('../../io/scaler.js');
-  const { loadSeries, selectColumns } = await import('../../io/series.js');
+  const { loadCheckpoint } = await import('../../anomalybert/index.js');
+  const { estimateScores } = await import('../../anomalybert/index.js');
+  const { writeNpy } = await import('../../io/index.js');
+  const { MinMaxScaler } = await import('../../io/index.js');
+  const { loadSeries, selectColumns } = await import('../../io/index.js');
 
   let series = await loadSeries(dataPath, requested ? { columns: requested } : {});
   await initBackend({ backend: options.backend });

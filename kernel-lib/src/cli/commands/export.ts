@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -43,12 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
   const { initBackend } = await import('../../backend.js');
-  const { exportAnomalyBertOnnx } = await import('../../anomalybert/onnx.js');
-  const { loadCheckpoint } = await import('../../anomalybert/checkpoint.js');
-  const { exportDetectorOnnx } = await import('../../power/onnx.js');
-  const { loadDetector } = await import('../../power/detector-io.js');
-  const { writeFileAtomic } = await import('../../io/atomic.js');
-  const { describeOnnxModel } = await import('../../onnx/graph.js');
+  const { exportAnomalyBertOnnx, loadCheckpoint } = await import('../../anomalybert/index.js');
+  const { exportDetectorOnnx, loadDetector } = await import('../../power/index.js');
+  const { writeFileAtomic } = await import('../../io/index.js');
+  const { describeOnnxModel } = await import('../../onnx/index.js');
   const source = options.checkpoint;
   const out = options.out;
   const kind = options.model === 'auto' ? (isDetector(source) ? 'power-detector' : 'anomalybert') : options.model;

@@ -9,8 +9,7 @@
  * The random-score baseline (uniform scores, seeded, same labels, with PA) is printed beside the
  * point-adjusted figure because PA alone flatters any detector on long intervals.
  */
-import { readNpy, type NdArray } from '../../io/npy';
-import { writeFileAtomic } from '../../io/atomic';
+import { readNpy, writeFileAtomic, type NdArray } from '../../io/index';
 import {
   ewmaSmooth,
   prepareMetrics,
@@ -20,11 +19,11 @@ import {
   type MetricRow,
   type MetricEvaluator,
   type PaKCurve,
-} from '../../browser/metrics';
-import { defineOptions } from '../../browser/options';
+  defineOptions,
+  toBinaryLabels,
+} from '../../browser/index';
 import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
-import { toBinaryLabels } from '../../browser/labels';
 
 const { summary } = COMMANDS.metrics;
 

@@ -3,7 +3,7 @@
  * (power/detection.ts), which does the run.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!o) return 0;
   const { quiet, ...fields } = o;
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
-  const { checkPowerDetectionConfig, runPowerDetection } = await import('../../power/detection.js');
+  const { checkPowerDetectionConfig, runPowerDetection } = await import('../../power/index.js');
   const config = {
     ...fields,
     log: quiet ? undefined : (line: string): void => void process.stderr.write(line + '\n'),

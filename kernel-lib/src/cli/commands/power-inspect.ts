@@ -1,6 +1,6 @@
 /** `anomaly-lab power inspect`: a detector's architecture (Keras .h5 or detector dir) as JSON. */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
@@ -13,7 +13,7 @@ export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab power inspect --detector <.h5|dir>', POWER_COMMANDS.inspect.summary);
   if (!options) return 0;
   const { initBackend, tf } = await import('../../backend.js');
-  const { loadDetector } = await import('../../power/detector-io.js');
+  const { loadDetector } = await import('../../power/index.js');
   await initBackend({ backend: options.backend, log: false });
   const d = await loadDetector(options.detector);
   const layers = d.model.layers.map((l) => {

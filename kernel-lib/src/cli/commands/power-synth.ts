@@ -3,10 +3,9 @@
  * fault intervals (JSON) — the demo / workshop data set.
  */
 import * as path from 'path';
-import { defineOptions } from '../../browser/options';
-import { writeFileAtomic } from '../../io/atomic';
-import { powerDataToCsv, writePowerParquet } from '../../power/data';
-import { FAULT_TYPES, generatePowerData, type FaultType } from '../../power/synth';
+import { defineOptions } from '../../browser/index';
+import { writeFileAtomic } from '../../io/index';
+import { FAULT_TYPES, type FaultType } from '../../power/options';
 import { UsageError, parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
@@ -39,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     types.push(t);
   }
   if (options.n_faults < 0) throw new UsageError('option --n_faults must be ≥ 0');
+  const { generatePowerData, powerDataToCsv, writePowerParquet } = await import('../../power/index.js');
   const res = generatePowerData({
     seed: options.seed,
     frequency: options.frequency,

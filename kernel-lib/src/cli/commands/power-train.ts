@@ -8,8 +8,8 @@
  * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
-import { POWER_TRAIN_DEFAULTS as D, POWER_TRAIN_TARGETS, checkPowerTrainConfig, trainPowerModels } from '../../power/train-models';
+import { defineOptions } from '../../browser/index';
+import { POWER_TRAIN_DEFAULTS as D, POWER_TRAIN_TARGETS } from '../../power/options';
 import { checkFlags, parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
@@ -46,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     POWER_COMMANDS.train.summary,
   );
   if (!o) return 0;
+  const { checkPowerTrainConfig, trainPowerModels } = await import('../../power/index.js');
   const units = o.units.map((u) => Number(u));
   const config = {
     ...o,

@@ -7,7 +7,7 @@
  * is (n, window, out) float32, no sigmoid (as the original model's forward).
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { ENGINE_OPTION, THREADS_OPTION, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -33,9 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
   const { initBackend } = await import('../../backend.js');
-  const { loadCheckpoint } = await import('../../anomalybert/checkpoint.js');
-  const { predictWindows } = await import('../../anomalybert/estimate.js');
-  const { readNpy, toFloat32, writeNpy } = await import('../../io/npy.js');
+  const { loadCheckpoint, predictWindows } = await import('../../anomalybert/index.js');
+  const { readNpy, toFloat32, writeNpy } = await import('../../io/index.js');
   const batchSize = options.batch_size;
   const dataFile = options.data;
   const outFile = options.out;

@@ -2,7 +2,7 @@
  * `anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]`: a self-contained offline HTML
  * report (plotly embedded once, no network) and a markdown version of one run directory.
  */
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab report --run <dir> [--out <dir>] [--labels <npy>]', summary);
   if (!options) return 0;
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
-  const { writeRunReport } = await import('../../report/run-report.js');
+  const { writeRunReport } = await import('../../report/index.js');
   const rate = options.anomaly_rate;
   if (!(rate > 0 && rate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${rate}`);
   const maxPoints = options.max_points;

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'child_process';
 import * as path from 'path';
-import type { CommandRunner } from '../../report/reproduce';
-import { defineOptions } from '../../browser/options';
+import type { CommandRunner } from '../../report/index';
+import { defineOptions } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab reproduce --manifest <run dir|manifest.json> [--out <dir>]', summary);
   if (!options) return 0;
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
-  const { reproduceRun } = await import('../../report/reproduce.js');
+  const { reproduceRun } = await import('../../report/index.js');
   const rtol = options.rtol;
   const atol = options.atol;
   if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');

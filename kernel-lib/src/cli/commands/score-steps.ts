@@ -8,8 +8,8 @@
  * seed's number), F1 with and without PA, best F1 of the rate sweep, the random-score baseline with
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
-import { scoreSteps } from '../../evaluation/score-steps';
-import { defineOptions } from '../../browser/options';
+import { scoreSteps } from '../../evaluation/index';
+import { defineOptions } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 

@@ -13,13 +13,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadSeries, selectColumns, type Series } from '../../io/series';
-import { MinMaxScaler } from '../../io/scaler';
-import { writeNpy } from '../../io/npy';
-import { writeFileAtomic } from '../../io/atomic';
-import { synthesizeTestSet, SYNTH_ANOMALY_TYPES, SYNTH_ESS_ANOMALY_TYPES, type SynthAnomalyType } from '../../evaluation/synth-anomalies';
-import { ESS_COLUMNS, type EssContext } from '../../training/ess-anomalies';
-import { defineOptions } from '../../browser/options';
+import { loadSeries, selectColumns, MinMaxScaler, writeNpy, writeFileAtomic, type Series } from '../../io/index';
+import {
+  synthesizeTestSet,
+  SYNTH_ANOMALY_TYPES,
+  SYNTH_ESS_ANOMALY_TYPES,
+  ESS_COLUMNS,
+  type SynthAnomalyType,
+  type EssContext,
+} from '../../evaluation/index';
+import { defineOptions } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 

@@ -10,7 +10,7 @@
  * stdout (JSON with --json).
  */
 import { BACKEND_CHOICES } from '../../backend-choices';
-import { defineOptions } from '../../browser/options';
+import { defineOptions } from '../../browser/index';
 import { UsageError, type OptionSpec, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
@@ -85,9 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     if (name in TRAIN_OPTION_SPECS && value !== undefined) (trainOptions as Record<string, unknown>)[name] = value;
   }
   // Loaded only now, so --help and option errors do not pay for starting tfjs.
-  const { trainAnomalyBert } = await import('../../training/train.js');
-  const { RunExistsError } = await import('../../runs/run-dir.js');
-  const { LockedError } = await import('../../io/lock.js');
+  const { trainAnomalyBert } = await import('../../training/index.js');
+  const { RunExistsError } = await import('../../runs/index.js');
+  const { LockedError } = await import('../../io/index.js');
   // Ctrl-C: finish the current step, write a final checkpoint, release the run's lock; twice: abort.
   const interrupt = stopOnSigint('train');
   const result = await trainAnomalyBert({
