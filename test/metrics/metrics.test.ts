@@ -12,6 +12,7 @@ import {
   paKCurve,
   prepareMetrics,
   randomScoresBaseline,
+  randomScoresBaselineAsync,
   metricRow,
   MetricRow,
 } from '../../kernel-lib/src/browser/metrics';
@@ -250,5 +251,15 @@ describe('randomScoresBaseline', () => {
     const avg = randomScoresBaseline(labels, 0.05, { seed: 1, trials: 4 });
     expect(avg.f1).toBeGreaterThan(0);
     expect(() => randomScoresBaseline(labels, 0.05, { trials: 0 })).toThrow(/trials/);
+  });
+
+  test('async: same numbers as the sync one; stopped early, it still draws once (never a zero baseline)', async () => {
+    const full = await randomScoresBaselineAsync(labels, 0.05, { seed: 2, trials: 3, pointAdjust: true });
+    expect(full).toEqual({ row: randomScoresBaseline(labels, 0.05, { seed: 2, trials: 3, pointAdjust: true }), trials: 3 });
+    // Ctrl-C before the first draw: one draw, equal to a 1-trial baseline with the same seed.
+    const stopped = await randomScoresBaselineAsync(labels, 0.05, { seed: 2, trials: 50, pointAdjust: true, shouldStop: () => true });
+    expect(stopped.trials).toBe(1);
+    expect(stopped.row).toEqual(randomScoresBaseline(labels, 0.05, { seed: 2, trials: 1, pointAdjust: true }));
+    expect(stopped.row.f1).toBeGreaterThan(0);
   });
 });

@@ -463,7 +463,10 @@ export interface RandomBaselineProgressOptions extends RandomBaselineOptions {
   /** Called about every `progressMs` (default 1000) with trials done and planned. */
   onProgress?: (done: number, total: number) => void;
   progressMs?: number;
-  /** Checked between trials; true stops early (the row averages the trials done). */
+  /**
+   * Checked between trials; true stops early (the row averages the trials done). The first trial
+   * always runs: a baseline averaged over no draw would read as zeros, not as "unknown".
+   */
   shouldStop?: () => boolean;
 }
 
@@ -481,7 +484,7 @@ export async function randomScoresBaselineAsync(
   const every = opts.progressMs ?? 1000;
   let lastYield = Date.now();
   let lastProgress = lastYield;
-  while (run.done < run.total && !(opts.shouldStop?.() ?? false)) {
+  while (run.done < run.total && (run.done === 0 || !(opts.shouldStop?.() ?? false))) {
     run.next();
     const now = Date.now();
     if (now - lastYield > 50) {
