@@ -19,5 +19,19 @@ export { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, toFloat64 } from './
 export type { NdArray, NdArrayData, ParseNpyOptions } from './npy';
 export { loadSeries, sliceSeries, concatSeries, selectColumns, parseTimestamp, parseUtcOffset, writeCsv, writeParquet } from './series';
 export type { Series, LoadSeriesOptions, NanPolicy, WritableSeries } from './series';
+export {
+  readTable,
+  parseCsvTable,
+  writeTable,
+  tableToCsv,
+  tableToParquet,
+  tableMatrix,
+  requireColumns,
+  parseCell,
+  TableError,
+  TABLE_EXTENSIONS,
+  TIME_COLUMN_NAMES,
+} from './table';
+export type { Table, TableDtype, TableProblem, ReadTableOptions, WritableTable, WriteTableOptions } from './table';
 export { MinMaxScaler } from './scaler';
 export type { MinMaxScalerJSON } from './scaler';

@@ -1,5 +1,6 @@
 /**
- * Three-phase power-system recordings: `Time,Va,Vb,Vc,Ia,Ib,Ic` from CSV or parquet.
+ * Three-phase power-system recordings: `Time,Va,Vb,Vc,Ia,Ib,Ic` from CSV or parquet, a view on
+ * the table layer (io/table.ts) read as float64.
  *
  * Values are kept in float64: the dashboard's features (skew, kurtosis, correlations) are
  * computed by pandas/scipy in float64 and the reference tolerances (1e-6 relative) leave no room
@@ -9,8 +10,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
-import { checkParquetPages, checkParquetRows, flatDefinitionLevels, hyparquetDecompressor } from '../io/parquet-guard';
-import { libraryErrorText, limitError, resolveLimits, wrapParseError } from '../limits';
+import { parseCsvTable, readCsvText, readTable, TableError, tableToCsv, tableToParquet, type Table, type WritableTable } from '../io/table';
+import { wrapParseError } from '../limits';
 import { quoteName } from '../browser/text';
 
 /** Header columns for a message: quoted (control characters escaped), the first 20 only. */
@@ -101,156 +102,81 @@ export function powerDataFromColumns(
   return { source, length: t.length, time: t, signals: cols, sampleTime };
 }
 
-/** Split one CSV line (RFC 4180 quotes; no embedded newlines — numeric data has none). */
-function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        cur += ch;
-      }
-    } else if (ch === '"') {
-      quoted = true;
-    } else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
+const POWER_COLUMNS = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
+const EXPECTED_HEADER = POWER_COLUMNS.join(',');
+
+/**
+ * A table error in the power data's own words (row first, 1-based rows, as a spreadsheet shows
+ * them); anything else as is.
+ */
+function powerError(e: unknown, source: string, csv: boolean): unknown {
+  if (!(e instanceof TableError)) return e;
+  const p = e.problem;
+  const at = (row: number, line?: number): string => `row ${row + 1}${line !== undefined ? ` (line ${line})` : ''}`;
+  const missing = (names: string[]): string => `missing column${names.length > 1 ? 's' : ''} ${names.map((m) => `'${m}'`).join(', ')}`;
+  switch (p.kind) {
+    case 'empty':
+      return new Error(`${source}: empty file (expected a header ${EXPECTED_HEADER})`);
+    case 'columns':
+      return new Error(
+        csv
+          ? `${source}: ${missing(p.missing)} (header: ${headerText(p.available)}; expected ${EXPECTED_HEADER})`
+          : `${source}: ${missing(p.missing)} (columns: ${headerText(p.available)})`,
+      );
+    case 'ragged': {
+      const lacking = POWER_COLUMNS.find((c) => p.header.indexOf(c) >= p.fields);
+      return new Error(
+        lacking !== undefined
+          ? `${source}: ${at(p.row, p.line)} has ${p.fields} cells; column '${lacking}' is missing`
+          : `${source}: ${at(p.row, p.line)} has ${p.fields} cells, the header has ${p.header.length}`,
+      );
+    }
+    case 'not-a-number':
+      return new Error(`${source}: ${at(p.row, p.line)}, column '${p.column}': ${quoteName(p.text, 60)} is not a number`);
+    case 'not-finite': {
+      // infinities are named by validatePowerColumns' wording (no line: generated data has none)
+      if (!Number.isNaN(p.value))
+        return new Error(`${source}: ${at(p.row)}, column '${p.column}': value ${p.value} is not a finite number`);
+      const what = p.text === '' ? 'empty cell' : p.text === null ? 'missing value' : 'NaN';
+      return new Error(`${source}: ${at(p.row, p.line)}, column '${p.column}': ${what}`);
     }
   }
-  out.push(cur);
-  return out;
 }
 
-/** Strict number parse: the whole cell must be a number (Number('') is 0, parseFloat('1x') is 1). */
-function parseCell(raw: string): number {
-  const s = raw.trim();
-  return s === '' ? NaN : Number(s);
-}
+const READ_OPTIONS = { dtype: 'float64', columns: POWER_COLUMNS, timeColumn: null, nan: 'error' } as const;
 
-/** Parse CSV text with a header containing Time and Va..Ic (other columns are ignored). */
-export function parsePowerCsv(text: string, source: string, opts: PowerDataOptions = {}): PowerData {
-  const lines = text.split(/\r?\n/);
-  let headerLine = 0;
-  while (headerLine < lines.length && lines[headerLine].trim() === '') headerLine++;
-  if (headerLine >= lines.length) throw new Error(`${source}: empty file (expected a header Time,Va,Vb,Vc,Ia,Ib,Ic)`);
-  const header = splitCsvLine(lines[headerLine].replace(/^\uFEFF/, '')).map((h) => h.trim());
-  const maxColumns = resolveLimits().CSV_MAX_COLUMNS;
-  if (header.length > maxColumns) throw limitError(source, 'CSV_MAX_COLUMNS', maxColumns, `a CSV header of ${header.length} columns`);
-  const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
-  const missing = want.filter((c) => !header.includes(c));
-  if (missing.length) {
-    throw new Error(
-      `${source}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (header: ${headerText(header)}; expected Time,Va,Vb,Vc,Ia,Ib,Ic)`,
-    );
-  }
-  const idx = want.map((c) => header.indexOf(c));
-  const rows: number[][] = want.map(() => []);
-  for (let li = headerLine + 1; li < lines.length; li++) {
-    const line = lines[li];
-    if (line.trim() === '') continue;
-    const cells = splitCsvLine(line);
-    const row = rows[0].length + 1;
-    for (let k = 0; k < want.length; k++) {
-      const raw = cells[idx[k]];
-      if (raw === undefined)
-        throw new Error(`${source}: row ${row} (line ${li + 1}) has ${cells.length} cells; column '${want[k]}' is missing`);
-      const v = parseCell(raw);
-      if (Number.isNaN(v)) {
-        const what =
-          raw.trim() === '' ? 'empty cell' : /^[+-]?nan$/i.test(raw.trim()) ? 'NaN' : `${quoteName(raw.trim(), 60)} is not a number`;
-        throw new Error(`${source}: row ${row} (line ${li + 1}), column '${want[k]}': ${what}`);
-      }
-      rows[k].push(v);
-    }
-  }
-  const time = Float64Array.from(rows[0]);
-  const signals = rows.slice(1).map((r) => Float64Array.from(r));
+/** The view: Time and the signals of a float64 table, validated. */
+function fromTable(source: string, table: Table<Float64Array>, opts: PowerDataOptions): PowerData {
+  const [time, ...signals] = table.data;
   const sampleTime = validatePowerColumns(source, time, signals, opts);
   return { source, length: time.length, time, signals, sampleTime };
 }
 
-async function readPowerParquet(file: string, opts: PowerDataOptions): Promise<PowerData> {
-  const { parquetReadObjects, parquetMetadata, parquetSchema, snappyUncompress } = await import('hyparquet');
-  const { compressors } = await import('hyparquet-compressors');
-  const buf = fs.readFileSync(file);
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  let names: string[];
-  let meta: ReturnType<typeof parquetMetadata>;
-  let levels: Map<string, number>;
+/** Parse CSV text with a header containing Time and Va..Ic (other columns are ignored). */
+export function parsePowerCsv(text: string, source: string, opts: PowerDataOptions = {}): PowerData {
+  let table: Table<Float64Array>;
   try {
-    meta = parquetMetadata(ab);
-    const children = parquetSchema(meta).children;
-    names = children.map((c) => c.element.name);
-    levels = flatDefinitionLevels(children);
+    table = parseCsvTable(text, source, { ...READ_OPTIONS, columns: [...POWER_COLUMNS] });
   } catch (e) {
-    throw new Error(`${file}: not a readable parquet file (${libraryErrorText(e)})`);
+    throw powerError(e, source, true);
   }
-  // num_rows sizes the row objects: checked against its row groups and the file size first.
-  checkParquetRows(file, meta, ab.byteLength);
-  const want = [POWER_TIME_COLUMN, ...POWER_SIGNALS];
-  const missing = want.filter((c) => !names.includes(c));
-  if (missing.length)
-    throw new Error(
-      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} (columns: ${headerText(names)})`,
-    );
-  // Page headers size hyparquet's arrays: checked before any page is decoded.
-  checkParquetPages(file, new Uint8Array(ab), meta, want, {
-    decompress: hyparquetDecompressor(compressors, snappyUncompress),
-    maxDefinitionLevels: levels,
-  });
-  let rows: Array<Record<string, unknown>>;
-  try {
-    rows = (await parquetReadObjects({ file: ab, metadata: meta, columns: want, compressors })) as Array<Record<string, unknown>>;
-  } catch (e) {
-    throw new Error(`${file}: cannot decode parquet data (${libraryErrorText(e)})`);
-  }
-  const cols = want.map(() => new Float64Array(rows.length));
-  for (let i = 0; i < rows.length; i++) {
-    for (let k = 0; k < want.length; k++) {
-      const raw = rows[i][want[k]];
-      const v = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
-      if (Number.isNaN(v)) {
-        const what =
-          raw === null || raw === undefined
-            ? 'missing value'
-            : typeof raw === 'number'
-              ? 'NaN'
-              : `${quoteName(String(raw), 60)} is not a number`;
-        throw new Error(`${file}: row ${i + 1}, column '${want[k]}': ${what}`);
-      }
-      cols[k][i] = v;
-    }
-  }
-  const time = cols[0];
-  const signals = cols.slice(1);
-  const sampleTime = validatePowerColumns(file, time, signals, opts);
-  return { source: file, length: time.length, time, signals, sampleTime };
+  return fromTable(source, table, opts);
 }
 
 /** Read a `Time,Va,Vb,Vc,Ia,Ib,Ic` CSV or parquet file. */
 export async function loadPowerData(file: string, opts: PowerDataOptions = {}): Promise<PowerData> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
   if (fs.statSync(file).isDirectory()) throw new Error(`${file}: is a directory; give a .csv or .parquet file`);
-  const ext = path.extname(file).toLowerCase();
+  // anything but parquet is read as CSV, whatever its name
+  const ext = path.extname(file).toLowerCase() === '.parquet' ? '.parquet' : '.csv';
   try {
-    if (ext === '.parquet') return await readPowerParquet(file, opts);
-    // V8 strings stop near 512 MiB: a bigger CSV is refused by name, not with 'Invalid string length'.
-    const max = resolveLimits().CSV_MAX_BYTES;
-    const size = fs.statSync(file).size;
-    if (size > max) throw limitError(file, 'CSV_MAX_BYTES', max, `a CSV of ${size} bytes (convert it to parquet)`);
-    return parsePowerCsv(fs.readFileSync(file, 'utf8'), file, opts);
+    const table =
+      ext === '.csv'
+        ? parseCsvTable(readCsvText(file), file, { ...READ_OPTIONS, columns: [...POWER_COLUMNS] })
+        : await readTable(file, { ...READ_OPTIONS, columns: [...POWER_COLUMNS] });
+    return fromTable(file, table, opts);
   } catch (e) {
-    throw wrapParseError(e, file, 'power data file');
+    throw wrapParseError(powerError(e, file, ext === '.csv'), file, 'power data file');
   }
 }
 
@@ -266,25 +192,22 @@ export function signalMatrix(data: PowerData): Float64Array {
   return out;
 }
 
+/** The columns of the data as a table: Time, Va..Ic. */
+function powerTable(data: PowerData, extra: Record<string, Float64Array> = {}): WritableTable {
+  return {
+    columns: [...POWER_COLUMNS, ...Object.keys(extra)],
+    data: [data.time, ...data.signals, ...Object.values(extra)],
+  };
+}
+
 /** CSV text of the data (the format parsePowerCsv reads back); full float64 precision. */
 export function powerDataToCsv(data: PowerData): string {
-  const lines = [[POWER_TIME_COLUMN, ...POWER_SIGNALS].join(',')];
-  for (let i = 0; i < data.length; i++) {
-    const row = [data.time[i], ...data.signals.map((s) => s[i])];
-    lines.push(row.map((v) => String(v)).join(','));
-  }
-  return lines.join('\n') + '\n';
+  return tableToCsv(powerTable(data));
 }
 
 /** Write the data as parquet (Time and Va..Ic as DOUBLE columns), atomically. */
 export async function writePowerParquet(file: string, data: PowerData, extra: Record<string, Float64Array> = {}): Promise<void> {
-  const writer = await import('hyparquet-writer');
-  const columnData = [
-    { name: POWER_TIME_COLUMN, data: data.time, type: 'DOUBLE' as const, nullable: false },
-    ...POWER_SIGNALS.map((name, c) => ({ name, data: data.signals[c], type: 'DOUBLE' as const, nullable: false })),
-    ...Object.entries(extra).map(([name, col]) => ({ name, data: col, type: 'DOUBLE' as const, nullable: false })),
-  ];
-  writeFileAtomic(file, new Uint8Array(writer.parquetWriteBuffer({ columnData })));
+  writeFileAtomic(file, await tableToParquet(powerTable(data, extra)));
 }
 
 /**
