@@ -1,6 +1,9 @@
 /**
  * Training throughput: steps/s and points/s (windows × window length per second) of the real
- * training step (degraded batch → forward → BCE → gradients → clipped AdamW) at batch 16 for
+ * training step (degraded batch → forward → BCE → gradients → clipped AdamW) at batch 16 on the
+ * default engine, onnx (training/onnx-step.ts: forward + backward as one onnxruntime-node call on
+ * every core, the whole batch at once), under the existing keys (`workshop`, `ess`), and on the tfjs
+ * engine beside it (`<config>_tfjs`, data-parallel workers; `workshop_tfjs_1worker`) for
  *  - the workshop configuration (64 tokens × patch 8, width 64, 2 layers), whole batch at once, and
  *  - the seed's ESS configuration (512 tokens × patch 90, width 512, 6 layers) with gradient
  *    accumulation (`micro_batch`, default 2 windows per forward/backward pass: the update is the
@@ -31,6 +34,7 @@ import { AnomalyBert, ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from
 import { createRng } from 'anomaly-lab/core';
 import {
   AdamW,
+  OnnxTrainingEngine,
   ParallelTrainer,
   ReplacingLengthTable,
   coreCount,
@@ -52,6 +56,10 @@ interface BenchResult {
   batch_size: number;
   /** Windows per forward/backward pass (0 = the whole batch at once). */
   micro_batch: number;
+  /** Training engine: onnx (one onnxruntime call per step) or tfjs. */
+  engine: 'onnx' | 'tfjs';
+  /** onnx: onnxruntime intra-op threads. */
+  threads?: number;
   /** Data-parallel worker threads (1: this thread, as before workers existed). */
   workers: number;
   window_points: number;
@@ -83,6 +91,7 @@ async function benchConfig(
   warmup = true,
   microBatch = 0,
   workers = 1,
+  engine: 'onnx' | 'tfjs' = 'tfjs',
 ): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
@@ -93,8 +102,10 @@ async function benchConfig(
     config,
     parameters: NaN,
     batch_size: batchSize,
-    micro_batch: microBatch,
-    workers,
+    micro_batch: engine === 'onnx' ? 0 : microBatch,
+    engine,
+    threads: engine === 'onnx' ? coreCount() : undefined,
+    workers: engine === 'onnx' ? 1 : workers,
     window_points: W,
     timed_steps: steps,
     warmup_s: NaN,
@@ -109,6 +120,7 @@ async function benchConfig(
   let model: AnomalyBert | undefined;
   let optimizer: AdamW | undefined;
   let parallel: ParallelTrainer | undefined;
+  let onnx: OnnxTrainingEngine | undefined;
   try {
     model = AnomalyBert.create(config, { seed: 1 });
     result.parameters = model.countParameters();
@@ -117,8 +129,10 @@ async function benchConfig(
     const varList = [...vars.values()];
     const m = model;
     const opt = optimizer;
-    if (workers > 1) parallel = await ParallelTrainer.start(m, workers, activeBackend()?.name ?? 'wasm');
+    if (engine === 'onnx') onnx = new OnnxTrainingEngine(m, coreCount());
+    else if (workers > 1) parallel = await ParallelTrainer.start(m, workers, activeBackend()?.name ?? 'wasm');
     const par = parallel;
+    const ort = onnx;
     const step = async (i: number): Promise<void> => {
       const batch = makeDegradedBatch(data, {
         batchSize,
@@ -129,7 +143,8 @@ async function benchConfig(
         lengths,
       });
       const o = { nRows: batchSize, windowSize: W, nCols: config.inputDim, lr: 1e-4, dropoutSeed: i, microBatch };
-      if (par) await par.step(opt, varList, batch, o);
+      if (ort) await ort.step(opt, varList, batch, o);
+      else if (par) await par.step(opt, varList, batch, o);
       else trainingStep(m, opt, varList, batch, o);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     };
@@ -158,6 +173,7 @@ async function benchConfig(
     if (heap !== undefined) result.wasm_heap_mb = heap / 2 ** 20;
     try {
       await parallel?.close();
+      await onnx?.dispose();
       optimizer?.dispose();
       model?.dispose();
     } catch {
@@ -189,22 +205,32 @@ export async function run(): Promise<object> {
       step_time_vs_torch: ours && tr?.steps_per_s ? ratio(tr.steps_per_s, ours.steps_per_s) : undefined,
       step_cpu_vs_torch: ratio(ours?.cpu_s_per_step, tr?.cpu_s_per_step),
       peak_rss_vs_torch: ratio(ours?.peak_rss_mb, t.peak_rss_mb),
-      step_time_1worker_vs_torch:
-        out[`${name}_1worker`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_1worker`] as BenchResult).steps_per_s) : undefined,
+      step_time_tfjs_vs_torch:
+        out[`${name}_tfjs`] && tr?.steps_per_s ? ratio(tr.steps_per_s, (out[`${name}_tfjs`] as BenchResult).steps_per_s) : undefined,
+      step_cpu_tfjs_vs_torch: ratio((out[`${name}_tfjs`] as BenchResult | undefined)?.cpu_s_per_step, tr?.cpu_s_per_step),
+      peak_rss_tfjs_vs_torch: ratio((out[`${name}_tfjs`] as BenchResult | undefined)?.peak_rss_mb, t.peak_rss_mb),
+      step_time_tfjs_1worker_vs_torch:
+        out[`${name}_tfjs_1worker`] && tr?.steps_per_s
+          ? ratio(tr.steps_per_s, (out[`${name}_tfjs_1worker`] as BenchResult).steps_per_s)
+          : undefined,
     };
   };
   const workers = Number(process.env.BENCH_TRAIN_WORKERS ?? coreCount());
+  // BENCH_TRAIN_TFJS=0 skips the tfjs engine (minutes per ESS step).
+  const tfjsToo = process.env.BENCH_TRAIN_TFJS !== '0';
   out.workers = workers;
   if (which.includes('workshop')) {
-    // The default training path (--workers = cores), then this thread alone for comparison.
-    out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3, 16, true, 0, workers);
-    if (workers > 1) out.workshop_1worker = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
+    // The default training path (engine onnx), then tfjs (--workers = cores) and tfjs on this thread alone.
+    out.workshop = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 5, 16, true, 0, 1, 'onnx');
+    if (tfjsToo) out.workshop_tfjs = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3, 16, true, 0, workers);
+    if (tfjsToo && workers > 1) out.workshop_tfjs_1worker = await benchConfig(WORKSHOP_CONFIG, envSteps ?? 3);
     anchor('workshop', WORKSHOP_CONFIG, Math.max(envSteps ?? 3, 5), 16, true);
   }
   // The workshop model of docs/experiments.md reads first differences too (2C numbers per point).
   if (which.includes('workshop_diff')) {
     const diffConfig = { ...WORKSHOP_CONFIG, diffScales: new Array<number>(WORKSHOP_CONFIG.inputDim).fill(0.01) };
-    out.workshop_diff = await benchConfig(diffConfig, envSteps ?? 3, 16, true, 0, workers);
+    out.workshop_diff = await benchConfig(diffConfig, envSteps ?? 5, 16, true, 0, 1, 'onnx');
+    if (tfjsToo) out.workshop_diff_tfjs = await benchConfig(diffConfig, envSteps ?? 3, 16, true, 0, workers);
     anchor('workshop_diff', diffConfig, Math.max(envSteps ?? 3, 5), 16, true);
   }
   if (which.includes('ess') && essEnabled()) {
@@ -212,14 +238,17 @@ export async function run(): Promise<object> {
     // (the module aborts and the backend is unusable afterwards in that worker).
     const essBatch = Number(process.env.BENCH_TRAIN_ESS_BATCH ?? 16);
     const essMicro = Number(process.env.BENCH_TRAIN_ESS_MICRO_BATCH ?? 2);
-    out.ess = await benchConfig(
-      ESS_CONFIG,
-      envSteps ?? 1,
-      essBatch,
-      essWarmup,
-      essMicro,
-      Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch),
-    );
+    // onnx first: the process RSS peak of the tfjs run (its wasm heaps) would otherwise count here.
+    out.ess = await benchConfig(ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup, 0, 1, 'onnx');
+    if (tfjsToo)
+      out.ess_tfjs = await benchConfig(
+        ESS_CONFIG,
+        envSteps ?? 1,
+        essBatch,
+        essWarmup,
+        essMicro,
+        Math.min(workers, essMicro > 0 ? essBatch / essMicro : essBatch),
+      );
     anchor('ess', ESS_CONFIG, envSteps ?? 1, essBatch, essWarmup);
   }
   out.torch = torch;

@@ -17,3 +17,5 @@ export {
 } from './checkpoint';
 export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';
 export { exportAnomalyBertOnnx, OnnxAnomalyBert, onnxRunnerFor } from './onnx';
+export { exportAnomalyBertTrainingGraph, gradOutputName, dropoutInputName } from './onnx-train';
+export type { TrainingGraph, TrainingGraphOptions } from './onnx-train';

@@ -3,3 +3,5 @@ export { ONNX_OPSET, ONNX_IR_VERSION, GraphBuilder, describeOnnxModel, readOnnxF
 export type { GraphIO, OnnxModelSummary, AttrValue } from './graph';
 export { ENGINE_CHOICES, resolveEngine, loadOnnxRuntime, onnxUnavailableReason, createOnnxSession, defaultThreads } from './runtime';
 export type { EngineChoice, EngineName, EngineOptions, EngineInfo } from './runtime';
+export { DiffGraph, VJP_RULES, broadcastShapes } from './grad';
+export type { Shape } from './grad';

@@ -59,3 +59,5 @@ export { trainAnomalyBert, trainingStep, evaluateTestScores, bceWithLogits } fro
 export type { TrainInput, TrainResult, ScaleMode, TrainingStepOptions } from './train';
 export { ParallelTrainer, coreCount } from './parallel';
 export type { ParallelStepOptions } from './parallel';
+export { OnnxTrainingEngine, accuracyOfLogits } from './onnx-step';
+export type { OnnxStepOptions, OnnxStepResult } from './onnx-step';
