@@ -162,7 +162,8 @@ describe('column-aware transfer (column_map)', () => {
         { stage: 'embedding', parts: ['embedding'], until_step: 50 },
         { stage: 'all', parts: ['embedding', 'encoder', 'head'], until_step: null },
       ]);
-      expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule']);
+      expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'estimation']);
+      expect(config.estimation).toEqual({ window_sliding: 16, smoothing: 0.9 });
       expect((meta.extra as { transfer: { mapped_columns: unknown[] } }).transfer.mapped_columns).toHaveLength(1);
       const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
       expect(JSON.stringify(manifest)).toContain('"mapped_columns"');

@@ -41,10 +41,10 @@ export type { StartingPoint, ModelShapeOptions } from './transfer';
 export { stageVariables, layerLrScale, remapEmbedding, DROPPED_COLUMN_VALUE } from './transfer';
 export type { TransferRecord } from './transfer';
 export { LoraAdapters, loraTargets } from './lora';
-export { resolveTransferRecipe } from './recipe';
-export type { ResolvedRecipe } from './recipe';
-export { RECOMMENDED_TRANSFER, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
-export type { FreezeStage } from './options';
+export { resolveTransferRecipe, resolveEstimation, recordedEstimation } from './recipe';
+export type { ResolvedRecipe, RecipeContext } from './recipe';
+export { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
+export type { FreezeStage, EstimationDefaults } from './options';
 export {
   chargeStatusFromSoc,
   temperatureAnomaly,

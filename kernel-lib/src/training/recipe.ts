@@ -2,17 +2,32 @@
  * The fine-tuning strategy of a run: freeze schedule, layer-wise learning rates and LoRA, resolved
  * from the options. A transfer (a checkpoint that is not resumed) given none of the strategy
  * options (nor --train_parts/--freeze) gets the recommended recipe (RECOMMENDED_TRANSFER in
- * options.ts); training from scratch, resuming, or choosing any strategy yourself gets only what
- * was asked for. What was applied is recorded (config.json
- * `fine_tuning`, every checkpoint's `extra.fine_tuning`).
+ * options.ts): its freeze schedule, its budget when --max_steps is not given, and its estimation
+ * settings; training from scratch, resuming, or choosing any strategy yourself gets only what
+ * was asked for (and the scratch estimation settings). What was applied is recorded (config.json
+ * `fine_tuning` and `estimation`, every checkpoint's `extra.fine_tuning` / `extra.estimation`).
  */
-import { MODEL_PARTS, RECOMMENDED_TRANSFER, parseFreezeSchedule, type FreezeStage, type ModelPart, type TrainOptions } from './options';
+import type { CheckpointMeta } from '../anomalybert/checkpoint';
+import {
+  MODEL_PARTS,
+  RECOMMENDED_TRANSFER,
+  SCRATCH_ESTIMATION,
+  parseFreezeSchedule,
+  type EstimationDefaults,
+  type FreezeStage,
+  type ModelPart,
+  type TrainOptions,
+} from './options';
 
 export interface ResolvedRecipe {
   /** At least one stage; the last runs until the end. */
   stages: FreezeStage[];
   layer_lr_decay: number;
   lora_rank: number | undefined;
+  /** Steps to train: --max_steps when given, else the recipe's budget for a recipe transfer. */
+  max_steps: number;
+  /** Estimation settings the run recommends for its scores (config.json `estimation`). */
+  estimation: EstimationDefaults;
   /** Log lines. */
   notes: string[];
   /** What config.json and checkpoints record. */
@@ -25,7 +40,19 @@ export interface ResolvedRecipe {
   };
 }
 
-export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean; nLayer: number }): ResolvedRecipe {
+export interface RecipeContext {
+  /** Starting from a checkpoint that is not resumed. */
+  transfer: boolean;
+  nLayer: number;
+  /** Window length W (the estimation stride must divide it). */
+  windowLength?: number;
+  /** --max_steps was given (else a recipe transfer trains the recipe's budget). */
+  maxStepsGiven?: boolean;
+  /** A resume keeps the estimation settings its checkpoint recorded. */
+  resumedEstimation?: EstimationDefaults;
+}
+
+export function resolveTransferRecipe(o: TrainOptions, ctx: RecipeContext): ResolvedRecipe {
   const fromRecipe: string[] = [];
   // The recipe applies as a whole: once the caller chooses any strategy (or which parts train),
   // the unspecified ones are off rather than mixed with a recipe chosen without them.
@@ -46,6 +73,18 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
   const rank = pick('lora_rank', undefined);
   const parsed = parseFreezeSchedule(schedule);
   const stages: FreezeStage[] = parsed.length > 0 ? parsed : [{ name: 'all', parts: MODEL_PARTS, until: Infinity }];
+  // The rest of the recipe (budget, estimation) follows the strategy: only a recipe transfer gets it.
+  const onRecipe = ctx.transfer && !explicit;
+  let maxSteps = o.max_steps;
+  if (onRecipe && ctx.maxStepsGiven === false) {
+    maxSteps = RECOMMENDED_TRANSFER.max_steps;
+    fromRecipe.push('max_steps');
+  }
+  let estimation = ctx.resumedEstimation ?? (onRecipe ? RECOMMENDED_TRANSFER.estimation : SCRATCH_ESTIMATION);
+  if (onRecipe && !ctx.resumedEstimation) fromRecipe.push('estimation');
+  if (ctx.windowLength !== undefined && ctx.windowLength % estimation.window_sliding !== 0)
+    // A small window: the largest stride ≤ the recommended one that divides it.
+    estimation = { ...estimation, window_sliding: gcd(ctx.windowLength, estimation.window_sliding) };
   const notes: string[] = [];
   if (parsed.length > 0)
     notes.push(
@@ -58,10 +97,16 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
       `LoRA rank ${rank}, alpha ${o.lora_alpha} on the attention and feed-forward projections (encoder base weights frozen; checkpoints hold merged weights)`,
     );
   if (fromRecipe.length > 0) notes.push(`recommended transfer recipe applied for: ${fromRecipe.join(', ')}`);
+  if (fromRecipe.includes('max_steps')) notes.push(`steps: ${maxSteps} (the recipe's budget; --max_steps to change it)`);
+  notes.push(
+    `estimation recorded for this run: window_sliding ${estimation.window_sliding}, EWMA ${estimation.smoothing} (anomaly-lab estimate uses them unless given)`,
+  );
   return {
     stages,
     layer_lr_decay: decay,
     lora_rank: rank,
+    max_steps: maxSteps,
+    estimation,
     notes,
     record: {
       freeze_schedule: stages.map((st) => ({ stage: st.name, parts: st.parts, until_step: Number.isFinite(st.until) ? st.until : null })),
@@ -78,4 +123,44 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: { transfer: boolean;
       from_recommended_recipe: fromRecipe,
     },
   };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** A positive integer stride and an EWMA weight in [0, 1), or undefined. */
+function asEstimation(x: unknown): EstimationDefaults | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const { window_sliding: s, smoothing: w } = x as Record<string, unknown>;
+  if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || typeof w !== 'number' || !(w >= 0 && w < 1)) return undefined;
+  return { window_sliding: s, smoothing: w };
+}
+
+/** The estimation settings a checkpoint recorded (`extra.estimation`), if any. */
+export function recordedEstimation(meta: Pick<CheckpointMeta, 'extra'>): EstimationDefaults | undefined {
+  return asEstimation(meta.extra?.estimation);
+}
+
+/**
+ * Estimation settings for a checkpoint: each explicit one wins, then what the checkpoint's run
+ * recorded, then the original estimate.py's (stride 16, no smoothing). `from_run` names the ones
+ * taken from the run.
+ */
+export function resolveEstimation(
+  meta: Pick<CheckpointMeta, 'extra'>,
+  explicit: Partial<EstimationDefaults> = {},
+): EstimationDefaults & { from_run: Array<keyof EstimationDefaults> } {
+  const rec = recordedEstimation(meta);
+  const from_run: Array<keyof EstimationDefaults> = [];
+  const pick = (k: keyof EstimationDefaults, original: number): number => {
+    const given = explicit[k];
+    if (given !== undefined) return given;
+    if (rec) {
+      from_run.push(k);
+      return rec[k];
+    }
+    return original;
+  };
+  return { window_sliding: pick('window_sliding', 16), smoothing: pick('smoothing', 0), from_run };
 }

@@ -53,7 +53,7 @@ import {
 } from '../runs/run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
-import { resolveTransferRecipe, type ResolvedRecipe } from './recipe';
+import { recordedEstimation, resolveTransferRecipe, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
 import { OnnxTrainingEngine } from './onnx-step';
@@ -317,7 +317,15 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   }
 
   // ---- fine-tuning strategy (freeze schedule, layer-wise lr, LoRA) --------------------------------
-  const recipe: ResolvedRecipe = resolveTransferRecipe(o, { transfer: Boolean(o.checkpoint) && !resuming, nLayer: mc.nLayer });
+  const recipe: ResolvedRecipe = resolveTransferRecipe(o, {
+    transfer: Boolean(o.checkpoint) && !resuming,
+    nLayer: mc.nLayer,
+    windowLength: W,
+    maxStepsGiven: partial.max_steps !== undefined,
+    resumedEstimation: resuming ? recordedEstimation({ extra: start.sourceExtra }) : undefined,
+  });
+  // A recipe transfer without --max_steps trains the recipe's budget.
+  o.max_steps = recipe.max_steps;
   let lora: LoraAdapters | undefined;
   try {
     lora = recipe.lora_rank !== undefined ? new LoraAdapters(model, recipe.lora_rank, o.lora_alpha, o.seed) : undefined;
@@ -378,6 +386,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     diff_scales: model.config.diffScales,
     trained_parts: parts,
     fine_tuning: recipe.record,
+    estimation: recipe.estimation,
     start: o.checkpoint
       ? {
           checkpoint: path.resolve(o.checkpoint),
@@ -516,7 +525,12 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
         // Snapshot before drawing batch i so a resume from step i redraws it.
         const trainerState: TrainerState = { rng: rng.state(), lengths: lengths.toJSON() };
         const ckpt = run.checkpointPath(i);
-        const extra = { run: run.root, ...(start.transfer ? { transfer: start.transfer } : {}), fine_tuning: recipe.record };
+        const extra = {
+          run: run.root,
+          ...(start.transfer ? { transfer: start.transfer } : {}),
+          fine_tuning: recipe.record,
+          estimation: recipe.estimation,
+        };
         // With LoRA every checkpoint holds the merged plain weights (exportable as is).
         const merged = <T>(fn: () => Promise<T>): Promise<T> => (lora ? lora.merged(model, fn) : fn());
         await merged(() => saveCheckpoint(ckpt, model, { columns: train.columns, scaler: scaler?.toJSON(), parent, step: i, extra }));

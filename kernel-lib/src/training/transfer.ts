@@ -168,6 +168,8 @@ export interface StartingPoint {
   sourceParent?: string;
   /** Step recorded in the source checkpoint. */
   sourceStep?: number;
+  /** `extra` recorded in the source checkpoint (a resume keeps its estimation settings). */
+  sourceExtra?: Record<string, unknown>;
   /** True when the input embedding was re-initialised for a new column count. */
   embeddingReinitialized: boolean;
   /** What was transferred (a transfer, not a fresh model or a resume). */
@@ -362,6 +364,7 @@ export async function prepareStartingPoint(
     sourceScaler: loaded.scaler,
     sourceParent: meta.parent,
     sourceStep: meta.step,
+    sourceExtra: meta.extra,
     embeddingReinitialized,
     needsDiffScales,
     notes,

@@ -9,6 +9,11 @@
  * Columns: --columns, else the checkpoint's recorded columns when the data have them, else every
  * numeric column. The checkpoint's min-max scaler is applied when it has one (--scale none skips it).
  * Output: (length, out) float32 sigmoid scores.
+ *
+ * A checkpoint of a run trained here records the estimation settings its recipe recommends
+ * (`extra.estimation`: stride and EWMA smoothing, chosen on a selection day; docs/experiments.md);
+ * they apply unless --window_sliding / --smoothing are given. Other checkpoints (a .pt, older runs)
+ * get the original's stride 16 and raw scores.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
@@ -27,7 +32,16 @@ const SPECS = defineOptions({
   columns: { kind: 'list', help: "columns to use, in model order (default: the checkpoint's columns, else all numeric)" },
   out: { kind: 'string', required: true, output: 'file', help: '.npy to write, shaped (length, out), float32' },
   batch_size: { kind: 'int', default: 16, min: 1, help: 'windows per batch (as the original)' },
-  window_sliding: { kind: 'int', default: 16, min: 1, help: 'stride between windows; must divide the window size' },
+  window_sliding: {
+    kind: 'int',
+    min: 1,
+    help: "stride between windows; must divide the window size (default: the run's recorded setting, else 16)",
+  },
+  smoothing: {
+    kind: 'number',
+    min: 0,
+    help: "EWMA weight of the previous smoothed score, 0 = raw scores (default: the run's recorded setting, else 0)",
+  },
   data_division: {
     kind: 'string',
     default: 'total',
@@ -55,7 +69,8 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (!options) return 0;
   const batchSize = options.batch_size;
-  const sliding = options.window_sliding;
+  if (options.smoothing !== undefined && !(options.smoothing < 1))
+    throw new UsageError(`option --smoothing must be in [0, 1), got ${options.smoothing}`);
   const dataPath = options.data;
   const outFile = options.out;
   const requested = options.columns;
@@ -64,14 +79,18 @@ export async function run(argv: string[]): Promise<number> {
   const { loadCheckpoint } = await import('../../anomalybert/index.js');
   const { estimateScores } = await import('../../anomalybert/index.js');
   const { writeNpy } = await import('../../io/index.js');
+  const { resolveEstimation } = await import('../../training/index.js');
+  const { ewmaSmooth } = await import('../../browser/index.js');
   const { MinMaxScaler } = await import('../../io/index.js');
   const { loadSeries, selectColumns } = await import('../../io/index.js');
 
   let series = await loadSeries(dataPath, requested ? { columns: requested } : {});
   await initBackend({ backend: options.backend });
   const overrides = options.patch_size !== undefined ? { patchSize: options.patch_size } : {};
-  const { model, columns: ckptColumns, scaler: scalerJson } = await loadCheckpoint(options.checkpoint, overrides);
+  const { model, columns: ckptColumns, scaler: scalerJson, meta } = await loadCheckpoint(options.checkpoint, overrides);
   try {
+    const settings = resolveEstimation(meta, { window_sliding: options.window_sliding, smoothing: options.smoothing });
+    const sliding = settings.window_sliding;
     if (!requested && ckptColumns && ckptColumns.every((c) => series.columns.includes(c))) series = selectColumns(series, ckptColumns);
     const { inputDim, outputDim } = model.config;
     const nCols = series.columns.length;
@@ -121,13 +140,40 @@ export async function run(argv: string[]): Promise<number> {
       engine: options.engine,
       threads: options.threads,
     });
-    writeNpy(outFile, scores, [series.length, outputDim]);
+    const out =
+      settings.smoothing > 0 ? smoothColumns(scores, series.length, outputDim, settings.smoothing, divisions, ewmaSmooth) : scores;
+    writeNpy(outFile, out, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
+    const fromRun = settings.from_run.length > 0 ? `; ${settings.from_run.join(' and ')} from the run's recorded estimation` : '';
     process.stdout.write(
-      `wrote ${outFile} (${series.length}, ${outputDim}) float32 scores from ${windows} windows in ${seconds.toFixed(1)} s${scaled ? ' (min-max scaled with the checkpoint scaler)' : ''}\n`,
+      `wrote ${outFile} (${series.length}, ${outputDim}) float32 scores from ${windows} windows in ${seconds.toFixed(1)} s` +
+        `${scaled ? ' (min-max scaled with the checkpoint scaler)' : ''}; window_sliding ${sliding}, ` +
+        `${settings.smoothing > 0 ? `EWMA-smoothed (weight ${settings.smoothing})` : 'raw scores'}${fromRun}\n`,
     );
     return 0;
   } finally {
     model.dispose();
   }
+}
+
+/** EWMA per output column, restarted at every division (no smoothing across files). */
+function smoothColumns(
+  scores: Float32Array,
+  length: number,
+  outDim: number,
+  weight: number,
+  divisions: Array<[number, number]> | undefined,
+  ewma: (x: ArrayLike<number>, w: number) => Float32Array,
+): Float32Array {
+  const out = new Float32Array(scores.length);
+  const parts = divisions ?? [[0, length]];
+  for (let c = 0; c < outDim; c++) {
+    for (const [a, b] of parts) {
+      const col = new Float32Array(b - a);
+      for (let i = a; i < b; i++) col[i - a] = scores[i * outDim + c];
+      const sm = ewma(col, weight);
+      for (let i = a; i < b; i++) out[i * outDim + c] = sm[i - a];
+    }
+  }
+  return out;
 }

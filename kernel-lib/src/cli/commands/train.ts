@@ -13,7 +13,7 @@ import { BACKEND_CHOICES } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
 import { UsageError, type OptionSpec, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
-import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, type TrainOptions } from '../../training/options';
+import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, RECOMMENDED_TRANSFER, type TrainOptions } from '../../training/options';
 
 const { summary } = COMMANDS.train;
 
@@ -55,7 +55,14 @@ function shapeSpec(name: ShapeKey): OptionSpec {
   };
 }
 
-function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey> & Record<ShapeKey, OptionSpec> {
+/** No parse-time default for --max_steps: a transfer on the recommended recipe trains the recipe's budget. */
+const MAX_STEPS_SPEC: OptionSpec = {
+  ...TRAIN_OPTION_SPECS.max_steps,
+  default: undefined,
+  help: `${TRAIN_OPTION_SPECS.max_steps.help} (default ${TRAIN_DEFAULTS.max_steps}; ${RECOMMENDED_TRANSFER.max_steps} for a transfer on the recommended recipe)`,
+};
+
+function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey | 'max_steps'> & Record<ShapeKey | 'max_steps', OptionSpec> {
   const shape: Record<ShapeKey, OptionSpec> = {
     n_features: shapeSpec('n_features'),
     patch_size: shapeSpec('patch_size'),
@@ -64,7 +71,7 @@ function specs(): typeof OWN_SPECS & Omit<typeof TRAIN_OPTION_SPECS, ShapeKey> &
     n_head: shapeSpec('n_head'),
     diff_features: shapeSpec('diff_features'),
   };
-  return { ...OWN_SPECS, ...TRAIN_OPTION_SPECS, ...shape };
+  return { ...OWN_SPECS, ...TRAIN_OPTION_SPECS, ...shape, max_steps: MAX_STEPS_SPEC };
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,0 +1,204 @@
+/**
+ * Issue 14, point 5: the recommended transfer recipe is the default end to end, through the real
+ * CLI on real jecheon data. `train --checkpoint <run dir> --column_map …` with no other new option
+ * trains the recipe's schedule and budget and records the recipe's estimation settings; a plain
+ * `estimate` of that run then scores with them (explicit flags win); a run from scratch records
+ * the scratch arm's settings, and a checkpoint without a record keeps the original's defaults.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
+import { saveCheckpoint, loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
+import { estimateScores } from '../../kernel-lib/src/anomalybert/estimate';
+import { initBackend } from '../../kernel-lib/src/backend';
+import { readNpy } from '../../kernel-lib/src/io/npy';
+import { loadSeries } from '../../kernel-lib/src/io/series';
+import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
+import { ewmaSmooth } from '../../kernel-lib/src/browser/metrics';
+import { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION } from '../../kernel-lib/src/training/options';
+import { resolveEstimation } from '../../kernel-lib/src/training/recipe';
+import { runCli } from '../helpers/cli';
+import { describeShared, sharedPath } from '../helpers/shared';
+import { tmpDir } from './train-helpers';
+
+const TRAIN = sharedPath('data', 'ess', 'jecheon', 'data_1_20220517.csv');
+const HELD_OUT = sharedPath('data', 'ess', 'jecheon', 'data_2_20220518.csv');
+const MAP = 'voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT';
+
+function ok(r: { code: number; stderr: string }): void {
+  if (r.code !== 0) throw new Error(`CLI failed (${r.code}): ${r.stderr.slice(-2000)}`);
+}
+
+const json = (file: string): Record<string, unknown> & { [k: string]: never } => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+describe('resolveEstimation', () => {
+  test('explicit settings win, then the recorded ones, then the original estimate.py defaults', () => {
+    const rec = { extra: { estimation: { window_sliding: 32, smoothing: 0.9 } } };
+    expect(resolveEstimation(rec)).toEqual({ window_sliding: 32, smoothing: 0.9, from_run: ['window_sliding', 'smoothing'] });
+    expect(resolveEstimation(rec, { smoothing: 0 })).toEqual({ window_sliding: 32, smoothing: 0, from_run: ['window_sliding'] });
+    expect(resolveEstimation({})).toEqual({ window_sliding: 16, smoothing: 0, from_run: [] });
+    // A malformed record is not trusted.
+    expect(resolveEstimation({ extra: { estimation: { window_sliding: 0, smoothing: 2 } } })).toEqual({
+      window_sliding: 16,
+      smoothing: 0,
+      from_run: [],
+    });
+  });
+});
+
+describeShared('the default transfer recipe through the real CLI (jecheon)', () => {
+  const root = tmpDir('transfer-defaults');
+  const source = path.join(root, 'source');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  beforeAll(async () => {
+    // A small 3-column "panli" source checkpoint (window 32), written as a run's final step would be.
+    const m = AnomalyBert.create(
+      { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0.1 },
+      { seed: 3 },
+    );
+    await saveCheckpoint(path.join(source, 'state', 'step_10'), m, { columns: ['BANK_DC_VOLT', 'BANK_DC_CURRENT', 'BANK_SOC'], step: 10 });
+    m.dispose();
+  });
+
+  test('train --checkpoint <run dir> --column_map: the recipe schedule, budget and estimation; estimate uses them', async () => {
+    const out = path.join(root, 'jecheon');
+    // Nothing but the data, the checkpoint and the map (plus the backend): the recommended recipe.
+    ok(
+      runCli([
+        'train',
+        '--train',
+        TRAIN,
+        '--columns',
+        'voltage,current',
+        '--checkpoint',
+        source,
+        '--column_map',
+        MAP,
+        '--summary_steps',
+        '400',
+        '--backend',
+        'wasm',
+        '--out',
+        out,
+      ]),
+    );
+    const config = json(path.join(out, 'config.json'));
+    expect(config.max_steps).toBe(RECOMMENDED_TRANSFER.max_steps);
+    expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'max_steps', 'estimation']);
+    expect(config.fine_tuning.freeze_schedule[0]).toEqual({ stage: 'embedding', parts: ['embedding'], until_step: 50 });
+    expect(config.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
+    expect(fs.existsSync(path.join(out, 'state', `step_${RECOMMENDED_TRANSFER.max_steps}`, 'config.json'))).toBe(true);
+    const loaded = await loadCheckpoint(out);
+    expect(loaded.meta.step).toBe(RECOMMENDED_TRANSFER.max_steps);
+    expect(loaded.meta.extra?.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
+
+    // A plain estimate of the run: stride 16 and EWMA 0.9 from the run, equal to doing it by hand.
+    const scoresFile = path.join(root, 'scores.npy');
+    const r = runCli(['estimate', '--checkpoint', out, '--data', HELD_OUT, '--backend', 'wasm', '--out', scoresFile]);
+    ok(r);
+    expect(r.stdout).toContain('window_sliding 16, EWMA-smoothed (weight 0.9); window_sliding and smoothing from the run');
+    await initBackend({ backend: 'wasm', logger: () => undefined });
+    const series = await loadSeries(HELD_OUT, { columns: ['voltage', 'current'] });
+    const scaled = MinMaxScaler.fromJSON(loaded.scaler as never).transform(series.values, 2);
+    const raw16 = await estimateScores(loaded.model, scaled, series.length, { batchSize: 16, windowSliding: 16 });
+    const want = ewmaSmooth(raw16, 0.9);
+    const got = readNpy(scoresFile).data as Float32Array;
+    expect(got.length).toBe(series.length);
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+    // Explicit flags win: raw scores at stride 32.
+    const r2 = runCli([
+      'estimate',
+      '--checkpoint',
+      out,
+      '--data',
+      HELD_OUT,
+      '--window_sliding',
+      '32',
+      '--smoothing',
+      '0',
+      '--backend',
+      'wasm',
+      '--out',
+      scoresFile,
+    ]);
+    ok(r2);
+    expect(r2.stdout).toContain('window_sliding 32, raw scores\n');
+    const raw32 = await estimateScores(loaded.model, scaled, series.length, { batchSize: 16, windowSliding: 32 });
+    const got32 = readNpy(scoresFile).data as Float32Array;
+    let d32 = 0;
+    for (let i = 0; i < got32.length; i++) d32 = Math.max(d32, Math.abs(got32[i] - raw32[i]));
+    expect(d32).toBeLessThan(1e-6);
+    loaded.model.dispose();
+    // A checkpoint that recorded nothing: the original's stride 16 and raw scores.
+    const plain = path.join(root, 'plain');
+    const m = AnomalyBert.create(
+      { inputDim: 2, outputDim: 1, patchSize: 4, nTokens: 8, dEmbed: 16, nLayer: 1, nHead: 2, dropout: 0 },
+      { seed: 5 },
+    );
+    await saveCheckpoint(plain, m, { columns: ['voltage', 'current'], step: 1 });
+    m.dispose();
+    const r3 = runCli(['estimate', '--checkpoint', plain, '--data', HELD_OUT, '--backend', 'wasm', '--out', scoresFile]);
+    ok(r3);
+    expect(r3.stdout).toContain('window_sliding 16, raw scores\n');
+  }, 600000);
+
+  test('--max_steps or a strategy of your own: no recipe budget; scratch records the scratch settings', () => {
+    const transfer = path.join(root, 'explicit');
+    ok(
+      runCli([
+        'train',
+        '--train',
+        TRAIN,
+        '--columns',
+        'voltage,current',
+        '--checkpoint',
+        source,
+        '--column_map',
+        MAP,
+        '--max_steps',
+        '3',
+        '--backend',
+        'wasm',
+        '--out',
+        transfer,
+      ]),
+    );
+    const t = json(path.join(transfer, 'config.json'));
+    expect(t.max_steps).toBe(3);
+    expect(t.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'estimation']);
+    expect(t.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
+    const scratch = path.join(root, 'scratch');
+    ok(
+      runCli([
+        'train',
+        '--train',
+        TRAIN,
+        '--columns',
+        'voltage,current',
+        '--n_features',
+        '8',
+        '--patch_size',
+        '4',
+        '--d_embed',
+        '16',
+        '--n_layer',
+        '1',
+        '--n_head',
+        '2',
+        '--max_steps',
+        '3',
+        '--backend',
+        'wasm',
+        '--out',
+        scratch,
+      ]),
+    );
+    const s = json(path.join(scratch, 'config.json'));
+    expect(s.max_steps).toBe(3);
+    expect(s.fine_tuning.from_recommended_recipe).toEqual([]);
+    expect(s.estimation).toEqual(SCRATCH_ESTIMATION);
+  }, 300000);
+});
