@@ -22,6 +22,19 @@ import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { onnxRunnerFor } from './onnx';
 import { FieldError } from '../browser/errors';
 
+/** The original estimate.py's stride between windows (its --window_sliding default). */
+export const DEFAULT_WINDOW_SLIDING = 16;
+
+/**
+ * The one check of a window stride against a window size: the stride must divide it (so every
+ * point is covered by the same number of windows). The error names `field` — `windowSliding` in
+ * the library's options, `window_sliding` in the training options — and the CLI maps both to
+ * --window_sliding.
+ */
+export function checkWindowSliding(sliding: number, windowSize: number, field = 'windowSliding'): void {
+  if (windowSize % sliding !== 0) throw new FieldError(field, (f) => `${f(field)} ${sliding} must divide the window size ${windowSize}`);
+}
+
 /**
  * Window starts per model batch, in the reference order. Batches of phase 1 hold n windows,
  * those of phase 2 up to n + 1 (the extra window at the step's end − 1).
@@ -35,8 +48,7 @@ export function slidingWindowSchedule(length: number, windowSize: number, batchS
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`sliding-window estimation: ${name} must be a positive integer, got ${v}`);
   }
-  if (windowSize % sliding !== 0)
-    throw new FieldError('windowSliding', (f) => `${f('windowSliding')} ${sliding} must divide the window size ${windowSize}`);
+  checkWindowSliding(sliding, windowSize);
   const last = length - windowSize + 1;
   if (last < 1) throw new Error(`the series has ${length} points, fewer than one window (${windowSize} points)`);
   const batches: Int32Array[] = [];
@@ -64,7 +76,7 @@ export function slidingWindowSchedule(length: number, windowSize: number, batchS
 export interface EstimateOptions extends EngineOptions {
   /** Windows per model batch (the original's --batch_size). Default 16. */
   batchSize?: number;
-  /** Stride between windows (the original's --window_sliding); must divide W. Default 16. */
+  /** Stride between windows (the original's --window_sliding); must divide W. Default DEFAULT_WINDOW_SLIDING (16). */
   windowSliding?: number;
   /** 'sigmoid' (anomaly scores, default) or 'none' (raw outputs, e.g. reconstruction models). */
   postActivation?: 'sigmoid' | 'none';
@@ -117,7 +129,7 @@ export async function estimateScores(
     previousEnd = b;
   }
   const batchSize = opts.batchSize ?? 16;
-  const sliding = opts.windowSliding ?? 16;
+  const sliding = opts.windowSliding ?? DEFAULT_WINDOW_SLIDING;
   const schedules = divisions.map(([a, b]) => {
     try {
       return slidingWindowSchedule(b - a, w, batchSize, sliding);
