@@ -10,10 +10,10 @@
  * power train` only adapts its flags). This module loads tfjs only when it trains, so importing it
  * (for POWER_TRAIN_DEFAULTS) is cheap.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { FieldError } from '../browser/errors';
 import { writeFileAtomic } from '../io/atomic';
+import { readJsonFile } from '../io/json';
 import type { PowerData } from './data';
 
 export const POWER_TRAIN_TARGETS = ['both', 'detector', 'classifier'] as const;
@@ -142,12 +142,7 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
     const { trainFaultClassifier } = await import('./train-classifier.js');
     const recordings: Array<{ data: PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
     for (let i = 0; i < faultData.length; i++) {
-      let labels: { faults?: Array<{ type: string; start: number; end: number }> };
-      try {
-        labels = JSON.parse(fs.readFileSync(faultLabels[i], 'utf8'));
-      } catch (e) {
-        throw new Error(`${faultLabels[i]}: cannot read fault labels (${(e as Error).message})`);
-      }
+      const labels = readJsonFile<{ faults?: Array<{ type: string; start: number; end: number }> }>(faultLabels[i], 'fault labels');
       if (!Array.isArray(labels.faults)) throw new Error(`${faultLabels[i]}: no 'faults' list`);
       recordings.push({ data: await loadPowerData(faultData[i]), faults: labels.faults });
     }

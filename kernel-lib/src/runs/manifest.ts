@@ -23,6 +23,7 @@ import * as path from 'path';
 import { activeBackend } from '../backend';
 import { writeFileAtomic } from '../io/atomic';
 import { sha256File as sha256Regular } from '../io/hash';
+import { readJsonFile } from '../io/json';
 import { LIBRARY_VERSION } from '../version';
 
 export const MANIFEST_VERSION = 1;
@@ -266,9 +267,12 @@ export function readManifest(fileOrDir: string): ExperimentManifest {
   if (!fs.existsSync(file)) throw new Error(`manifest: '${file}' does not exist`);
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = readJsonFile(file, 'manifest');
   } catch (e) {
-    throw new Error(`manifest: '${file}' is not valid JSON (${(e as Error).message.replace(/\s+/g, ' ').slice(0, 200)})`);
+    // the manifest's own wording for a parse error; a read error or a limit as readJsonFile says it
+    const parse = /: invalid JSON \((.*)\)$/.exec((e as Error).message);
+    if (!parse) throw e;
+    throw new Error(`manifest: '${file}' is not valid JSON (${parse[1]})`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`manifest: '${file}' must hold a JSON object`);
   const m = raw as Partial<ExperimentManifest>;
