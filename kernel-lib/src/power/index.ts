@@ -69,7 +69,7 @@ export { createLstmAutoencoder, trainDetector, SEED_AUTOENCODER, WORKSHOP_AUTOEN
 export type { AutoencoderConfig, TrainDetectorOptions, TrainedDetector } from './train-detector';
 export { trainFaultClassifier } from './train-classifier';
 export type { LabelledRecording, TrainClassifierOptions, TrainedClassifier } from './train-classifier';
-export { runPowerExperiment, matchFaults, powerExperimentMarkdown } from './experiment';
+export { runPowerExperiment, matchFaults } from './experiment';
 export type { PowerExperimentOptions, PowerExperimentResult, FaultMatch } from './experiment';
 export {
   TRANSFORMER_CLASSIFIER_FILES,
