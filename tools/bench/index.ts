@@ -39,8 +39,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   for (const name of names) {
     process.stderr.write(`bench: ${name} ...\n`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.join(__dirname, `${name}.bench.js`)) as { run(): Promise<unknown> };
+    const mod = (await import(path.join(__dirname, `${name}.bench.js`))) as { run(): Promise<unknown> };
     const t0 = Date.now();
     try {
       results[name] = await mod.run();

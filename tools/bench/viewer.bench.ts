@@ -56,9 +56,8 @@ function millionPointBundle(n: number): { json: string; buildMs: number } {
 }
 
 async function buildPage(dir: string): Promise<void> {
-  // Root dev dependency, resolved at run time (the bench runs from the repository checkout).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as { build(o: Record<string, unknown>): Promise<unknown> };
+  // Loaded only when this bench runs (the other benches need neither esbuild nor Chromium).
+  const esbuild = await import('esbuild');
   fs.mkdirSync(dir, { recursive: true });
   await esbuild.build({
     entryPoints: [path.join(REPO, 'test/e2e/page.ts')],
@@ -101,8 +100,7 @@ export async function run(): Promise<object> {
   const dir = path.join(REPO, '.bench', 'viewer-page');
   await buildPage(dir);
   const { url, server } = await serve(dir);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
