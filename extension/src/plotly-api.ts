@@ -1,8 +1,7 @@
 /** Types of the plotly.js calls the viewer makes (plotly.js-dist-min ships no types). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type PlotData = Record<string, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type PlotLayout = Record<string, any>;
+import type { PlotTrace as PlotData, PlotLayout } from 'anomaly-lab-browser';
+
+export type { PlotData, PlotLayout };
 
 export interface PlotlyElement extends HTMLElement {
   on(event: string, handler: (ev: unknown) => void): void;

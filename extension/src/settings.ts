@@ -2,12 +2,9 @@
  * User settings of the viewer (schema: schema/plugin.json, loaded through JupyterLab's
  * settings registry by the plugin). Widgets read the current value and listen for changes.
  */
-export interface ViewerColors {
-  predicted: string;
-  labelled: string;
-  threshold: string;
-  score: string;
-}
+import { DEFAULT_FIGURE_OPTIONS, SIGNAL_LAYOUTS, type FigureColors, type SignalLayout } from 'anomaly-lab-browser';
+
+export type ViewerColors = FigureColors;
 
 export interface ViewerSettings {
   /** anomaly rate a bundle without a threshold block starts from. */
@@ -17,15 +14,15 @@ export interface ViewerSettings {
   /** rows shown in the interval table at most (the export always has all). */
   maxTableRows: number;
   colors: ViewerColors;
-  /** how signal channels are laid out at first (see charts.ts SignalLayout); each viewer can switch. */
-  signalLayout: 'auto' | 'channel' | 'overlay';
+  /** how signal channels are laid out at first (the core's SignalLayout); each viewer can switch. */
+  signalLayout: SignalLayout;
 }
 
 export const DEFAULT_SETTINGS: ViewerSettings = {
   defaultAnomalyRate: 0.01,
-  maxPointsDrawn: 4000,
+  maxPointsDrawn: DEFAULT_FIGURE_OPTIONS.maxPointsDrawn,
   maxTableRows: 500,
-  colors: { predicted: '#d62728', labelled: '#2ca02c', threshold: '#ff7f0e', score: '#1f77b4' },
+  colors: { ...DEFAULT_FIGURE_OPTIONS.colors },
   signalLayout: 'auto',
 };
 
@@ -52,10 +49,7 @@ export function normalizeSettings(raw: Partial<Record<keyof ViewerSettings, unkn
       threshold: color(c.threshold, DEFAULT_SETTINGS.colors.threshold),
       score: color(c.score, DEFAULT_SETTINGS.colors.score),
     },
-    signalLayout:
-      r.signalLayout === 'channel' || r.signalLayout === 'overlay' || r.signalLayout === 'auto'
-        ? r.signalLayout
-        : DEFAULT_SETTINGS.signalLayout,
+    signalLayout: SIGNAL_LAYOUTS.find(([v]) => v === r.signalLayout)?.[0] ?? DEFAULT_SETTINGS.signalLayout,
   };
 }
 

@@ -29,12 +29,8 @@ import {
   type DetectionSettings,
   type DetectionSummary,
   type ViewerBundle,
-} from 'anomaly-lab-browser';
-import {
   faultDistributionFigure,
   featureImportanceFigure,
-  plotlyDateToMs,
-  readTheme,
   scoresFigure,
   SIGNAL_LAYOUTS,
   type SignalLayout,
@@ -42,7 +38,8 @@ import {
   timelineFigure,
   trainingFigure,
   type XRange,
-} from './charts';
+} from 'anomaly-lab-browser';
+import { plotlyDateToMs, readTheme } from './charts';
 import { clear, download, fileStem, fmtNumber, fmtPct, h } from './dom';
 import type { PlotData, PlotLayout, PlotlyApi, PlotlyElement, PlotlySource } from './plotly-api';
 import { viewerSettings, type SettingsStore } from './settings';
@@ -452,7 +449,8 @@ export class AnomalyViewer extends Widget {
     const v = info.controlValue(c);
     if (value) {
       value.value = String(v);
-      value.classList.toggle('al-threshold-fixed', info.fixedThreshold(c) !== undefined);
+      // typed only (no slider): a wider box for the full number
+      value.classList.toggle('al-threshold-fixed', !info.slider);
     }
     if (slider) {
       // a mode without a natural range (a fixed value) is typed only: the slider is hidden

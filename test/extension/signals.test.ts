@@ -1,7 +1,7 @@
 /**
  * Readable signals: units travel in the bundles (inferred for the columns this project reads), and
  * the signal chart's panels — one per unit and scale by default, one per channel, or one axis.
- * Pure functions (no DOM): the figures the viewer hands to plotly. The drawn result is checked in
+ * Pure functions of the browser-safe core (no DOM): the figures the viewer hands to plotly. The drawn result is checked in
  * Chromium (test/e2e/viewer.test.ts) and in real JupyterLab (test/e2e/jupyterlab.test.ts).
  */
 import {
@@ -11,9 +11,12 @@ import {
   inferUnit,
   inferUnits,
   initialDetectionSettings,
+  isDarkTheme,
   powerViewerBundle,
+  signalPanels,
+  signalsFigure,
+  type FigureTheme as Theme,
 } from '../../kernel-lib/src/browser';
-import { isDarkTheme, signalPanels, signalsFigure, type Theme } from '../../extension/src/charts';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../extension/src/settings';
 
 const THEME: Theme = { font: '#111', fontFamily: 'sans-serif', grid: '#ddd', background: '#fff' };

@@ -6,7 +6,8 @@
 import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME } from '../../kernel-lib/src/browser/viewer/index';
 import { scoreAtRate } from '../../kernel-lib/src/browser/metrics';
 import { DisplayHandle, display, showTable, viewerMimeBundle } from '../../kernel-lib/src/notebook/display';
-import { escapeHtml, htmlTable, svgLineChart } from '../../kernel-lib/src/render/html';
+import { escapeHtml, htmlTable } from '../../kernel-lib/src/render/html';
+import { svgLineChart } from '../../kernel-lib/src/render/svg';
 import { inNotebook, sendDisplayData } from '../../kernel-lib/src/notebook/kernel';
 import { ProgressBar, TrainingMonitor } from '../../kernel-lib/src/notebook/progress';
 import { viewerSummaryHtml, viewerSummaryText } from '../../kernel-lib/src/notebook/summary';

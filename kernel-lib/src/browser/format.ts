@@ -1,7 +1,10 @@
 /**
  * Numbers and markdown tables, rendered one way for every report: the HTML report and notebook
- * tables (render/html.ts), the viewer's markdown export and widget, the power report and the
- * power experiment write through these.
+ * tables (render/html.ts), the viewer's markdown export, widget and figures, the power report, the
+ * CLI's tables and progress lines and the experiments write through these. One family:
+ * `formatNumber` (table cells: 4 significant digits, exponent at the extremes), `formatSignificant`
+ * (text: significant digits, no exponent), `formatFixed` (fixed places for aligned lines) and
+ * `formatPercent`; one markdown table emitter, `markdownTable`.
  */
 import { mdText } from './text';
 
@@ -15,6 +18,21 @@ export function formatNumber(x: unknown, digits = 4): string {
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
   return Number(x.toPrecision(digits)).toString();
+}
+
+/** `digits` significant digits without trailing zeros or exponent ("0.0005", "1234.57"); non-finite as String. */
+export function formatSignificant(x: number, digits = 6): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x);
+}
+
+/**
+ * `decimals` fixed places for lines that keep their width (progress output); an exponent with 2
+ * places for magnitudes below 1e-3 or from 1e5; non-finite as String.
+ */
+export function formatFixed(x: number, decimals = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)) return x.toExponential(2);
+  return x.toFixed(decimals);
 }
 
 /** A share as a percentage with `decimals` places ("12.5%"); `missing` for no finite value. */

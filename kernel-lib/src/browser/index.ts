@@ -25,7 +25,7 @@ export {
 export type { MetricRow, Confusion, PaKCurve, SweepOptions, RandomBaselineOptions, RandomBaselineProgressOptions } from './metrics';
 export { mergeIntervals, intervalsFromFlags } from './intervals';
 export { escapeControl, quoteName, mdCode } from './text';
-export { formatNumber, formatPercent, markdownTable, type Cell, type MdCell } from './format';
+export { formatNumber, formatSignificant, formatFixed, formatPercent, markdownTable, type Cell, type MdCell } from './format';
 export { FieldError, quoteField } from './errors';
 export { assertBinaryLabels, toBinaryLabels, type LabelCheckOptions } from './labels';
 export { defineOptions } from './options';

@@ -1,5 +1,5 @@
 /**
- * Fallback renderings of a viewer bundle: an HTML summary (facts, a static SVG chart, the metrics
+ * Fallback renderings of a viewer bundle: an HTML summary (facts, static SVG charts, the metrics
  * and the interval table) and a plain-text one. They travel in the same display output as the
  * bundle, so a notebook reads well where the JupyterLab extension is absent (nbconvert HTML,
  * VS Code, GitHub) and in plain Node, where only the text is printed.
@@ -9,10 +9,12 @@
  */
 import { labelIntervals } from '../browser/metrics';
 import { BundleDetector, initialDetectionSettings, type DetectionResult } from '../browser/viewer/detection';
+import { DEFAULT_FIGURE_OPTIONS, LIGHT_THEME, scoresFigure, signalsFigure, trainingFigure, type Figure } from '../browser/viewer/figures';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { decodeViewerBundle } from '../browser/viewer/validate';
 import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
-import { escapeHtml, formatNumber, htmlTable, summaryWrapper, svgLineChart, textTable, type Cell } from '../render/html';
+import { escapeHtml, formatNumber, htmlTable, summaryWrapper, textTable, type Cell } from '../render/html';
+import { figureSvg } from '../render/svg';
 
 export interface SummaryOptions {
   /** rows of the interval table (default 20). */
@@ -151,83 +153,30 @@ function collectFacts(bundle: ViewerBundle): Facts {
   return { rows, detection, intervals, metrics, decoded: d };
 }
 
+/**
+ * The static charts: the viewer's own figures (signals in panels by unit and scale, scores with the
+ * threshold, the training monitor) drawn as SVG, so the fallback looks like the viewer's first view.
+ */
 function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
   const d = facts.decoded;
-  const parts: string[] = [];
-  const unit = bundle.axis?.unit;
-  const xl: [string, string] | undefined = d.x.length ? [xText(d.x[0], unit), xText(d.x[d.x.length - 1], unit)] : undefined;
+  const figures: Array<{ title: string; figure: Figure }> = [];
   if (d.values.length && d.columns.length) {
-    const C = d.columns.length;
-    const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
-    // Columns differ in scale (volts vs. %), so each is min-max scaled for this overview.
-    const lines = d.columns.slice(0, 8).map((name, j) => {
-      const col = new Float32Array(d.length);
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < d.length; i++) {
-        const v = d.values[i * C + j];
-        col[i] = v;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const span = hi > lo ? hi - lo : 1;
-      for (let i = 0; i < d.length; i++) col[i] = (col[i] - lo) / span;
-      return { name, values: col, color: colors[j % colors.length] };
+    const channels = d.columns.map((_, i) => i).slice(0, 8);
+    figures.push({
+      title: `Series${facts.detection ? ' (detected intervals shaded)' : ''}`,
+      figure: signalsFigure(d, facts.detection, channels, null, DEFAULT_FIGURE_OPTIONS, LIGHT_THEME),
     });
-    const bands = facts.intervals
-      .filter((r) => r.startIndex !== undefined && r.endIndex !== undefined)
-      .map((r) => ({ start: r.startIndex!, end: r.endIndex!, color: 'rgba(214,39,40,0.18)' }));
-    parts.push(
-      svgLineChart(lines, {
-        width,
-        height: 170,
-        title: C > 1 ? 'Series, each column min-max scaled (detected intervals shaded)' : 'Series (detected intervals shaded)',
-        bands,
-        xLabels: xl,
-      }),
-    );
   }
-  if (facts.detection) {
-    const s = facts.detection.scores;
-    const bands: Array<{ start: number; end: number; color: string }> = [];
-    if (d.labels) for (const [a, e] of labelIntervals(d.labels)) bands.push({ start: a, end: e, color: 'rgba(44,160,44,0.22)' });
-    parts.push(
-      svgLineChart([{ name: bundle.scores?.name ?? 'score', values: s, color: '#1f77b4' }], {
-        width,
-        height: 140,
-        title: `${bundle.scores?.name ?? 'Score'}${d.labels ? ' (labelled anomalies shaded)' : ''}`,
-        hlines: [{ y: facts.detection.threshold, color: '#d62728', label: 'threshold' }],
-        bands,
-        xLabels: xl,
-      }),
-    );
+  if (facts.detection && d.scoreX) {
+    figures.push({
+      title: `${bundle.scores?.name ?? 'Score'}${d.labels ? ' (labelled anomalies shaded)' : ''}`,
+      figure: scoresFigure(d, facts.detection, null, DEFAULT_FIGURE_OPTIONS, LIGHT_THEME),
+    });
   }
   const h = bundle.training?.history ?? [];
-  if (h.length > 1) {
-    const loss = Float64Array.from(h, (r) => (r.loss === undefined ? NaN : r.loss));
-    parts.push(
-      svgLineChart([{ name: 'loss', values: loss, color: '#9467bd' }], {
-        width,
-        height: 110,
-        title: 'Training loss per summary',
-        xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`],
-      }),
-    );
-    if (h.some((r) => r.test)) {
-      const f = (pick: (r: HistoryRow) => number | undefined): Float64Array => Float64Array.from(h, (r) => pick(r) ?? NaN);
-      parts.push(
-        svgLineChart(
-          [
-            { name: 'F1', values: f((r) => r.test?.without_pa?.f1), color: '#1f77b4' },
-            { name: 'F1 with PA', values: f((r) => r.test?.with_pa?.f1), color: '#ff7f0e' },
-            { name: 'random F1 with PA', values: f((r) => r.test?.random_with_pa?.f1), color: '#7f7f7f' },
-          ],
-          { width, height: 120, title: 'Test F1 per summary', xLabels: [`step ${h[0].step}`, `step ${h[h.length - 1].step}`] },
-        ),
-      );
-    }
-  }
-  return parts.join('');
+  if (h.length > 1)
+    figures.push({ title: 'Training loss per summary (accuracy and test F1 below)', figure: trainingFigure(h, LIGHT_THEME) });
+  return figures.map((f) => figureSvg(f.figure, { width, title: f.title }) ?? '').join('');
 }
 
 /** HTML summary of a viewer bundle (escaped; self-contained inline CSS + SVG). */

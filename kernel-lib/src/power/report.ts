@@ -10,7 +10,7 @@ import { csvCell, mdCode, mdText } from '../browser/text';
 import { POWER_SIGNALS, type PowerData } from './data';
 import { POWER_FEATURE_NAMES } from './features';
 import type { PowerAnalysis } from './pipeline';
-import { markdownTable, type MdCell } from '../browser/format';
+import { formatSignificant, markdownTable, type MdCell } from '../browser/format';
 
 export interface PowerResultsJSON {
   source: string;
@@ -67,8 +67,6 @@ export function powerAnomaliesCsv(a: PowerAnalysis): string {
   return lines.join('\n') + '\n';
 }
 
-const fmt = (v: number, digits = 6): string => (Number.isFinite(v) ? Number(v.toPrecision(digits)).toString() : String(v));
-
 /** Count of each fault label, in first-seen order. */
 export function faultDistribution(a: PowerAnalysis): Array<{ fault: string; count: number }> {
   const counts = new Map<string, number>();
@@ -93,9 +91,9 @@ export function powerReportMarkdown(
   out.push('## Data', '');
   out.push(`- file: ${mdCode(data.source)}`);
   out.push(
-    `- rows: ${data.length}, time ${fmt(data.time[0])} … ${fmt(data.time[data.length - 1])} s (${fmt(data.time[data.length - 1] - data.time[0])} s)`,
+    `- rows: ${data.length}, time ${formatSignificant(data.time[0])} … ${formatSignificant(data.time[data.length - 1])} s (${formatSignificant(data.time[data.length - 1] - data.time[0])} s)`,
   );
-  out.push(`- sample time: ${fmt(data.sampleTime)} s (${fmt(1 / data.sampleTime)} Hz)`, '');
+  out.push(`- sample time: ${formatSignificant(data.sampleTime)} s (${formatSignificant(1 / data.sampleTime)} Hz)`, '');
   const signalRows: MdCell[][] = [];
   POWER_SIGNALS.forEach((name, c) => {
     const col = data.signals[c];
@@ -107,21 +105,23 @@ export function powerReportMarkdown(
       mx = Math.max(mx, col[i]);
       s += col[i];
     }
-    signalRows.push([name, { md: fmt(mn) }, { md: fmt(mx) }, { md: fmt(s / col.length) }]);
+    signalRows.push([name, { md: formatSignificant(mn) }, { md: formatSignificant(mx) }, { md: formatSignificant(s / col.length) }]);
   });
   out.push(markdownTable(['signal', 'min', 'max', 'mean'], signalRows));
   out.push('', '## Parameters', '');
   out.push(`- sequence length: ${a.params.sequence_length} samples`);
   out.push(`- threshold percentile: ${a.params.percentile}`);
-  out.push(`- max merge gap: ${a.params.max_gap_samples} samples (${fmt(a.params.max_gap_samples * a.sampleTime)} s)`);
+  out.push(`- max merge gap: ${a.params.max_gap_samples} samples (${formatSignificant(a.params.max_gap_samples * a.sampleTime)} s)`);
   if (opts.models) for (const [k, v] of Object.entries(opts.models)) if (v) out.push(`- ${mdText(k)}: ${mdCode(v)}`);
   out.push('', '## Metrics', '');
-  out.push(`- windows: ${a.detection.mse.length}, anomalous: ${nAnomWin} (threshold ${fmt(a.detection.threshold, 8)} reconstruction MSE)`);
+  out.push(
+    `- windows: ${a.detection.mse.length}, anomalous: ${nAnomWin} (threshold ${formatSignificant(a.detection.threshold, 8)} reconstruction MSE)`,
+  );
   out.push(`- total anomalies (merged intervals): ${nAnom}`);
   out.push(
     `- fault types: ${dist.length ? dist.map((d) => mdText(d.fault)).join(', ') : a.predictions.length === 0 && nAnom > 0 ? 'not classified (no classifier given)' : 'none'}`,
   );
-  out.push(`- mean duration: ${fmt(meanDuration)} s`, '');
+  out.push(`- mean duration: ${formatSignificant(meanDuration)} s`, '');
   out.push('## Anomalies', '');
   if (nAnom === 0) {
     out.push('No anomalies detected.');
@@ -130,11 +130,11 @@ export function powerReportMarkdown(
       const p = a.predictions[i];
       return [
         i + 1,
-        { md: fmt(s) },
-        { md: fmt(e) },
-        { md: fmt(e - s) },
+        { md: formatSignificant(s) },
+        { md: formatSignificant(e) },
+        { md: formatSignificant(e - s) },
         p ? p.predicted_fault : '—',
-        p ? { md: fmt(p.confidence, 4) } : '—',
+        p ? { md: formatSignificant(p.confidence, 4) } : '—',
       ];
     });
     out.push(markdownTable(['#', { md: 'start (s)' }, { md: 'end (s)' }, { md: 'duration (s)' }, 'fault', 'confidence'], rows));
@@ -146,7 +146,7 @@ export function powerReportMarkdown(
     out.push(
       markdownTable(
         ['fault', 'count', 'share'],
-        dist.map((d) => [d.fault, d.count, { md: `${fmt((100 * d.count) / a.predictions.length, 3)}%` }]),
+        dist.map((d) => [d.fault, d.count, { md: `${formatSignificant((100 * d.count) / a.predictions.length, 3)}%` }]),
       ),
     );
   }

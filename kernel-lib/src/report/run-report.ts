@@ -19,6 +19,19 @@ import * as path from 'path';
 import { MetricEvaluator, sweepRates, type MetricRow } from '../browser/metrics';
 import { BundleDetector, initialDetectionSettings, summarizeDetection, type DetectionResult } from '../browser/viewer/detection';
 import { minMaxDownsample } from '../browser/viewer/downsample';
+import {
+  DEFAULT_FIGURE_OPTIONS,
+  LIGHT_THEME,
+  faultDistributionFigure,
+  featureImportanceFigure,
+  figureToJSON,
+  lineChartFigure,
+  scoresFigure,
+  signalsFigure,
+  timelineFigure,
+  type Figure,
+  type LineChartSpec,
+} from '../browser/viewer/figures';
 import { markdownReport } from '../browser/viewer/export';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
@@ -26,7 +39,8 @@ import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBun
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
 import { readNpy, toFloat32 } from '../io/npy';
-import { escapeHtml, formatNumber, htmlTable, svgLineChart, type Cell } from '../render/html';
+import { escapeHtml, formatNumber, htmlTable, type Cell } from '../render/html';
+import { figureSvg } from '../render/svg';
 import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../evaluation/score-steps';
 import { readManifest, type ExperimentManifest } from '../runs/manifest';
@@ -166,94 +180,19 @@ export function readRunData(runDir: string, opts: RunReportOptions = {}): RunDat
 }
 
 // ---------------------------------------------------------------------------------------------
-// Charts: a neutral description rendered twice — plotly JSON (HTML) and static SVG (markdown).
-
-interface Trace {
-  name: string;
-  x: ArrayLike<number>;
-  y: ArrayLike<number>;
-  kind?: 'line' | 'bar' | 'markers';
-  color?: string;
-}
+// Charts: figures from the core's builders (browser/viewer/figures.ts), rendered twice — as plotly
+// JSON in the HTML and as static SVG (render/svg.ts) beside the markdown.
 
 interface Chart {
   id: string;
   title: string;
-  xTitle?: string;
-  yTitle?: string;
-  traces: Trace[];
-  /** x ranges to shade (detected or labelled intervals). */
-  bands?: Array<{ x0: number; x1: number; color: string }>;
-  hline?: { y: number; label: string };
-  xIsDate?: boolean;
-  height?: number;
+  figure: Figure;
 }
 
-const round = (v: number): number | null => (Number.isFinite(v) ? Number(v.toPrecision(6)) : null);
+const FIGURE_OPTIONS = DEFAULT_FIGURE_OPTIONS;
 
-function plotlySpec(c: Chart): unknown {
-  const data = c.traces.map((t) => ({
-    type: t.kind === 'bar' ? 'bar' : 'scatter',
-    mode: t.kind === 'markers' ? 'markers' : t.kind === 'bar' ? undefined : 'lines',
-    name: t.name,
-    x: Array.from(t.x, (v) => (typeof v === 'number' ? (c.xIsDate ? new Date(v).toISOString() : round(v)) : v)),
-    y: Array.from(t.y, round),
-    line: t.color ? { color: t.color, width: 1 } : { width: 1 },
-    marker: t.color ? { color: t.color } : undefined,
-  }));
-  const shapes: unknown[] = (c.bands ?? []).map((b) => ({
-    type: 'rect',
-    xref: 'x',
-    yref: 'paper',
-    x0: c.xIsDate ? new Date(b.x0).toISOString() : b.x0,
-    x1: c.xIsDate ? new Date(b.x1).toISOString() : b.x1,
-    y0: 0,
-    y1: 1,
-    fillcolor: b.color,
-    line: { width: 0 },
-    layer: 'below',
-  }));
-  if (c.hline)
-    shapes.push({
-      type: 'line',
-      xref: 'paper',
-      x0: 0,
-      x1: 1,
-      y0: c.hline.y,
-      y1: c.hline.y,
-      line: { color: '#d62728', dash: 'dash', width: 1 },
-    });
-  return {
-    id: c.id,
-    data,
-    layout: {
-      title: { text: c.title, font: { size: 14 } },
-      height: c.height ?? 300,
-      margin: { l: 60, r: 20, t: 40, b: 40 },
-      xaxis: { title: { text: c.xTitle ?? '' }, type: c.xIsDate ? 'date' : undefined },
-      yaxis: { title: { text: c.yTitle ?? '' } },
-      shapes,
-      legend: { orientation: 'h' },
-    },
-  };
-}
-
-function chartSvg(c: Chart): string {
-  const lines = c.traces.map((t, i) => ({
-    name: t.name,
-    values: t.y,
-    color: t.color ?? ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'][i % 6],
-  }));
-  const x0 = c.traces[0]?.x[0];
-  const xs = c.traces[0]?.x;
-  const xl = xs && xs.length ? ([fmtX(x0 as number, c.xIsDate), fmtX(xs[xs.length - 1], c.xIsDate)] as [string, string]) : undefined;
-  return svgLineChart(lines, {
-    width: 760,
-    height: 200,
-    title: c.title,
-    hlines: c.hline ? [{ y: c.hline.y, color: '#d62728', label: c.hline.label }] : [],
-    xLabels: xl,
-  });
+function lineChart(id: string, title: string, spec: LineChartSpec): Chart {
+  return { id, title, figure: lineChartFigure(spec, LIGHT_THEME) };
 }
 
 function fmtX(v: number, isDate?: boolean): string {
@@ -370,27 +309,25 @@ function historySection(d: RunData): Section | null {
   const steps = Float64Array.from(h, (r) => r.step);
   const pick = (f: (r: HistoryRow) => number | undefined): Float64Array => Float64Array.from(h, (r) => f(r) ?? NaN);
   const charts: Chart[] = [
-    {
-      id: 'history-loss',
-      title: 'Training loss and accuracy per summary step',
+    lineChart('history-loss', 'Training loss and accuracy per summary step', {
       xTitle: 'step',
       traces: [
         { name: 'loss', x: steps, y: pick((r) => r.loss), color: '#9467bd' },
         { name: 'accuracy', x: steps, y: pick((r) => r.accuracy), color: '#2ca02c' },
       ],
-    },
+    }),
   ];
   if (h.some((r) => r.test)) {
-    charts.push({
-      id: 'history-f1',
-      title: 'Test F1 per summary step (best over the rate sweep)',
-      xTitle: 'step',
-      traces: [
-        { name: 'F1 without PA', x: steps, y: pick((r) => r.test?.without_pa?.f1), color: '#1f77b4' },
-        { name: 'F1 with PA', x: steps, y: pick((r) => r.test?.with_pa?.f1), color: '#ff7f0e' },
-        { name: 'random scores, F1 with PA', x: steps, y: pick((r) => r.test?.random_with_pa?.f1), color: '#7f7f7f' },
-      ],
-    });
+    charts.push(
+      lineChart('history-f1', 'Test F1 per summary step (best over the rate sweep)', {
+        xTitle: 'step',
+        traces: [
+          { name: 'F1 without PA', x: steps, y: pick((r) => r.test?.without_pa?.f1), color: '#1f77b4' },
+          { name: 'F1 with PA', x: steps, y: pick((r) => r.test?.with_pa?.f1), color: '#ff7f0e' },
+          { name: 'random scores, F1 with PA', x: steps, y: pick((r) => r.test?.random_with_pa?.f1), color: '#7f7f7f' },
+        ],
+      }),
+    );
   }
   const withTest = h.some((r) => r.test);
   const cols = ['step', 'loss', 'accuracy', 'lr', 'elapsed s', ...(withTest ? ['F1', 'F1 (PA)', 'random F1 (PA)'] : [])];
@@ -427,38 +364,32 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
   const f1 = (pa: boolean): Float64Array => Float64Array.from(rates, (r) => ev.atRate(r, pa).f1);
   const x = Float64Array.from({ length: last.scores.length }, (_, i) => i);
   const ds = downsampled(x, last.scores, 1, 0, opts.maxPoints ?? 4000);
-  const bands: Array<{ x0: number; x1: number; color: string }> = [];
+  const bands: Array<{ start: number; end: number; color: string; name: string }> = [];
   let s0 = -1;
   for (let i = 0; i <= labels.length; i++) {
     const on = i < labels.length && labels[i] === 1;
     if (on && s0 < 0) s0 = i;
     if (!on && s0 >= 0) {
-      bands.push({ x0: s0, x1: i - 1, color: 'rgba(44,160,44,0.25)' });
+      bands.push({ start: s0, end: i - 1, color: 'rgba(44,160,44,0.25)', name: 'labelled anomaly' });
       s0 = -1;
     }
   }
   const best = report.steps[report.steps.length - 1]?.best_with_pa;
   const charts: Chart[] = [
-    {
-      id: 'scores-last',
-      title: `Test scores at step ${last.step} (labelled anomalies shaded)`,
+    lineChart('scores-last', `Test scores at step ${last.step} (labelled anomalies shaded)`, {
       xTitle: 'test row',
       traces: [{ name: 'score', x: ds.x, y: ds.y, color: '#1f77b4' }],
       bands: bands.slice(0, 500),
       hline: { y: ev.thresholdAtRate(opts.anomalyRate ?? 0.05), label: `threshold @ rate ${opts.anomalyRate ?? 0.05}` },
-    },
-    {
-      id: 'sweep',
-      title: `F1 over the anomaly-rate sweep at step ${last.step}`,
+    }),
+    lineChart('sweep', `F1 over the anomaly-rate sweep at step ${last.step}`, {
       xTitle: 'anomaly rate',
       traces: [
         { name: 'F1 without PA', x: rates, y: f1(false), color: '#1f77b4' },
         { name: 'F1 with PA', x: rates, y: f1(true), color: '#ff7f0e' },
       ],
-    },
-    {
-      id: 'ess-steps',
-      title: `ESS score with PA per step (rate ${report.anomaly_rate}; target ${report.target})`,
+    }),
+    lineChart('ess-steps', `ESS score with PA per step (rate ${report.anomaly_rate}; target ${report.target})`, {
       xTitle: 'step',
       traces: [
         {
@@ -469,7 +400,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
         },
       ],
       hline: { y: report.target, label: 'target' },
-    },
+    }),
   ];
   const rows: Cell[][] = report.steps.map((s) => [
     s.step,
@@ -497,64 +428,40 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   const det = new BundleDetector(d);
   const result: DetectionResult | null = det.hasScores ? det.run(initialDetectionSettings(d)) : null;
   const isDate = bundle.axis?.unit === 'epoch_ms';
+  // the viewer's first view, drawn by the same builders (first 8 channels, panels by unit and scale)
   const charts: Chart[] = [];
-  const bands = (result?.intervals ?? []).slice(0, 500).map((r) => ({ x0: r.start, x1: r.end, color: 'rgba(214,39,40,0.2)' }));
   if (d.values.length && d.columns.length) {
-    const C = d.columns.length;
+    const channels = d.columns.map((_, j) => j).slice(0, 8);
+    const opts = { ...FIGURE_OPTIONS, maxPointsDrawn: maxPoints };
     charts.push({
       id: `bundle${k}-series`,
-      title: `${bundle.title}: signals (detected intervals shaded)`,
-      xTitle: bundle.axis?.label ?? '',
-      xIsDate: isDate,
-      traces: d.columns.slice(0, 8).map((name, j) => {
-        const ds = downsampled(d.x, d.values, C, j, maxPoints);
-        return { name, x: ds.x, y: ds.y };
-      }),
-      bands,
-      height: 340,
+      title: `${bundle.title}: signals${result ? ' (detected intervals shaded)' : ''}`,
+      figure: signalsFigure(d, result, channels, null, opts, LIGHT_THEME),
     });
   }
   if (result && d.scoreX) {
-    const ds = downsampled(d.scoreX, result.scores, 1, 0, maxPoints);
-    const labelled = det
-      .labelledIntervals()
-      .slice(0, 500)
-      .map((r) => ({ x0: r.start, x1: r.end, color: 'rgba(44,160,44,0.25)' }));
     charts.push({
       id: `bundle${k}-scores`,
-      title: `${bundle.scores?.name ?? 'Score'} with threshold${labelled.length ? ' (labelled anomalies shaded)' : ''}`,
-      xIsDate: isDate,
-      traces: [{ name: bundle.scores?.name ?? 'score', x: ds.x, y: ds.y, color: '#1f77b4' }],
-      bands: labelled,
-      hline: { y: result.threshold, label: 'threshold' },
+      title: `${bundle.scores?.name ?? 'Score'} with threshold${result.labelled.length ? ' (labelled anomalies shaded)' : ''}`,
+      figure: scoresFigure(d, result, null, { ...FIGURE_OPTIONS, maxPointsDrawn: maxPoints }, LIGHT_THEME),
     });
   }
   const summary = result ? summarizeDetection(result) : null;
-  if (summary && Object.keys(summary.faultCounts).some((f) => f !== 'unclassified')) {
-    const names = Object.keys(summary.faultCounts);
+  if (result && summary && Object.keys(summary.faultCounts).some((f) => f !== 'unclassified')) {
     charts.push({
       id: `bundle${k}-faults`,
       title: 'Fault distribution',
-      traces: [{ name: 'intervals', x: names.map((_, i) => i), y: names.map((n) => summary.faultCounts[n]), kind: 'bar' }],
-      height: 260,
+      figure: faultDistributionFigure(summary.faultCounts, LIGHT_THEME),
     });
-    // plotly shows category names; keep them in the spec for the HTML
-    (charts[charts.length - 1] as Chart & { categories?: string[] }).categories = names;
+    charts.push({ id: `bundle${k}-timeline`, title: 'Anomaly timeline', figure: timelineFigure(d, result.intervals, LIGHT_THEME) });
   }
   if (bundle.featureImportances) {
     const fi = bundle.featureImportances;
-    const order = fi.names
-      .map((_, i) => i)
-      .sort((a, b) => fi.values[b] - fi.values[a])
-      .slice(0, 15);
-    const c: Chart & { categories?: string[] } = {
+    charts.push({
       id: `bundle${k}-importance`,
       title: 'Feature importance (top 15)',
-      traces: [{ name: 'importance', x: order.map((_, i) => i), y: order.map((i) => fi.values[i]), kind: 'bar', color: '#2ca02c' }],
-      height: 280,
-    };
-    c.categories = order.map((i) => fi.names[i]);
-    charts.push(c);
+      figure: featureImportanceFigure(fi.names, fi.values, LIGHT_THEME, 15),
+    });
   }
   const html: string[] = [`<p class="al-meta">${escapeHtml(path.basename(file))}</p>`];
   if (result) {
@@ -620,33 +527,26 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
 function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number): Section {
   const r = p.results;
   const charts: Chart[] = [];
-  const bands = r.merged_intervals.slice(0, 500).map(([a, b]) => ({ x0: a, x1: b, color: 'rgba(214,39,40,0.2)' }));
+  const bands = r.merged_intervals
+    .slice(0, 500)
+    .map(([a, b]) => ({ start: a, end: b, color: 'rgba(214,39,40,0.2)', name: 'merged interval' }));
   if (p.mse) {
     // Window i starts at sample i: x = i · sample time from the recording's first sample.
     const x = Float64Array.from({ length: p.mse.length }, (_, i) => i * r.sample_time);
     const ds = downsampled(x, p.mse, 1, 0, maxPoints);
-    charts.push({
-      id: 'power-mse',
-      title: 'Reconstruction MSE per window (merged intervals shaded)',
-      xTitle: 'window start (s after the first sample)',
-      traces: [{ name: 'MSE', x: ds.x, y: ds.y, color: '#1f77b4' }],
-      bands,
-      hline: { y: r.threshold, label: 'threshold' },
-    });
+    charts.push(
+      lineChart('power-mse', 'Reconstruction MSE per window (merged intervals shaded)', {
+        xTitle: 'window start (s after the first sample)',
+        traces: [{ name: 'MSE', x: ds.x, y: ds.y, color: '#1f77b4' }],
+        bands,
+        hline: { y: r.threshold, label: 'threshold' },
+      }),
+    );
   }
   const counts: Record<string, number> = {};
   for (const pr of r.predictions) counts[pr.predicted_fault] = (counts[pr.predicted_fault] ?? 0) + 1;
   const faults = Object.keys(counts);
-  if (faults.length) {
-    const c: Chart & { categories?: string[] } = {
-      id: 'power-faults',
-      title: 'Fault distribution',
-      traces: [{ name: 'intervals', x: faults.map((_, i) => i), y: faults.map((f) => counts[f]), kind: 'bar' }],
-      height: 260,
-    };
-    c.categories = faults;
-    charts.push(c);
-  }
+  if (faults.length) charts.push({ id: 'power-faults', title: 'Fault distribution', figure: faultDistributionFigure(counts, LIGHT_THEME) });
   const facts = table(
     ['', ''],
     [
@@ -716,14 +616,13 @@ function renderHtml(title: string, sections: Section[], plotly: string): string 
   sections.forEach((s, i) => {
     body.push(`<section id="${slug(s.title, i)}"><h2>${escapeHtml(s.title)}</h2>`);
     for (const c of s.charts) {
-      const spec = plotlySpec(c) as { id: string; data: Array<{ x: unknown[] }>; layout: { xaxis: Record<string, unknown> } };
-      const cats = (c as Chart & { categories?: string[] }).categories;
-      if (cats) {
-        spec.data.forEach((t) => (t.x = cats));
-        spec.layout.xaxis.type = 'category';
-      }
-      specs.push(spec);
-      body.push(`<div class="al-chart" id="${escapeHtml(c.id)}" data-chart="${escapeHtml(c.id)}"></div>`);
+      // the chart's title is the caption above it (a figure's own title would repeat it)
+      const fig = figureToJSON(c.figure);
+      delete fig.layout.title;
+      specs.push({ id: c.id, ...fig });
+      body.push(
+        `<h4 class="al-chart-title">${escapeHtml(c.title)}</h4><div class="al-chart" id="${escapeHtml(c.id)}" data-chart="${escapeHtml(c.id)}"></div>`,
+      );
     }
     body.push(s.html, '</section>');
   });
@@ -791,10 +690,11 @@ export async function writeRunReport(runDir: string, opts: RunReportOptions = {}
   const svgNames = new Map<string, string>();
   for (const s of sections) {
     for (const c of s.charts) {
-      if ((c as Chart & { categories?: string[] }).categories) continue; // bar charts: tables say it in markdown
+      const svg = figureSvg(c.figure, { width: 760, title: c.title });
+      if (svg === null) continue; // bar and category charts: the tables say it in markdown
       const name = `${c.id}.svg`;
       const file = path.join(out, assetDirName, name);
-      writeFileAtomic(file, chartSvg(c));
+      writeFileAtomic(file, svg);
       svgNames.set(c.id, name);
       assets.push(file);
     }

@@ -6,6 +6,7 @@
  * Notebooks pass their own callbacks instead (the notebook layer draws its widgets from them).
  */
 import type { HistoryEntry } from '../runs/run-dir';
+import { formatFixed } from '../browser/format';
 
 /** What the loop reports after each optimisation step. */
 export interface StepProgress {
@@ -47,12 +48,6 @@ export interface TerminalReporter {
   finish(): void;
 }
 
-function fmt(x: number, digits = 4): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)) return x.toExponential(2);
-  return x.toFixed(digits);
-}
-
 function eta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
   const s = Math.round(seconds);
@@ -69,18 +64,18 @@ export function formatStepLine(p: StepProgress): string {
   // Steps 0…max−1 update the weights; the final step max only evaluates them.
   const done = Math.min(p.step + 1, p.maxSteps);
   const remaining = (p.maxSteps - done) / (p.stepsPerSec || Infinity);
-  return `step ${done}/${p.maxSteps} loss ${fmt(p.loss)} lr ${p.lr.toExponential(2)} ${fmt(p.stepsPerSec, 2)} step/s eta ${eta(remaining)}`;
+  return `step ${done}/${p.maxSteps} loss ${formatFixed(p.loss)} lr ${p.lr.toExponential(2)} ${formatFixed(p.stepsPerSec, 2)} step/s eta ${eta(remaining)}`;
 }
 
 /** One line for a summary: loss, accuracy and, with a test set, best F1 without and with PA. */
 export function formatSummaryLine(e: HistoryEntry): string {
-  let line = `summary step ${e.step}: loss ${fmt(e.loss)} accuracy ${fmt(e.accuracy)} lr ${e.lr.toExponential(2)}`;
+  let line = `summary step ${e.step}: loss ${formatFixed(e.loss)} accuracy ${formatFixed(e.accuracy)} lr ${e.lr.toExponential(2)}`;
   if (e.test) {
     const t = e.test;
     line +=
-      ` | test F1 ${fmt(t.without_pa.f1)} (P ${fmt(t.without_pa.precision)} R ${fmt(t.without_pa.recall)} @ rate ${fmt(t.without_pa.anomaly_rate, 3)})` +
-      ` | with PA F1 ${fmt(t.with_pa.f1)} (random scores with PA ${fmt(t.random_with_pa.f1)})`;
-    if (t.pa_k_auc !== undefined) line += ` | PA%K AUC ${fmt(t.pa_k_auc)}`;
+      ` | test F1 ${formatFixed(t.without_pa.f1)} (P ${formatFixed(t.without_pa.precision)} R ${formatFixed(t.without_pa.recall)} @ rate ${formatFixed(t.without_pa.anomaly_rate, 3)})` +
+      ` | with PA F1 ${formatFixed(t.with_pa.f1)} (random scores with PA ${formatFixed(t.random_with_pa.f1)})`;
+    if (t.pa_k_auc !== undefined) line += ` | PA%K AUC ${formatFixed(t.pa_k_auc)}`;
   }
   return line;
 }

@@ -216,7 +216,7 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
     const threshold: ThresholdSpec = { mode, pointAdjust: t.pointAdjust ?? true, mergeGapSamples: t.mergeGapSamples ?? 0 };
     Object.assign(threshold, THRESHOLD_MODE_INFO[mode].params(rule));
     // a fixed threshold is the value alone; a missing one fails validation below, naming /threshold
-    if (THRESHOLD_MODE_INFO[mode].fixedThreshold(rule) !== undefined && t.value !== undefined && !Number.isFinite(t.value)) {
+    if (THRESHOLD_MODE_INFO[mode].required?.includes('value') && t.value !== undefined && !Number.isFinite(t.value)) {
       throw new Error(`threshold.value: mode '${mode}' needs a finite number, got ${t.value}`);
     }
     if (t.value !== undefined && Number.isFinite(t.value)) threshold.value = t.value;

@@ -17,16 +17,10 @@ import {
 } from '../metrics';
 import { intervalsFromFlags, mergeIntervals } from '../intervals';
 import type { DecodedBundle, IntervalRow } from './types';
-import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, completeThresholdRule, isThresholdMode, type ThresholdMode } from './threshold';
+import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, completeThresholdRule, isThresholdMode, type ThresholdRule } from './threshold';
 
-export interface DetectionSettings {
-  mode: ThresholdMode;
-  /** anomaly rate in [0, 1] (used when mode is 'rate'). */
-  rate: number;
-  /** percentile in [0, 100] (used when mode is 'percentile'). */
-  percentile: number;
-  /** fixed threshold on the (smoothed) scores (used when mode is 'value'); NaN when the bundle has none. */
-  value: number;
+/** The viewer's controls: the threshold rule (its mode and parameters, threshold.ts) and the rest. */
+export interface DetectionSettings extends ThresholdRule {
   /** EWMA weight in [0, 1); 0 = off. */
   ewma: number;
   pointAdjust: boolean;
@@ -63,12 +57,8 @@ export interface DetectionResult {
 /** Initial settings from the bundle's threshold block (and the user's default rate). */
 export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): DetectionSettings {
   const t = d.bundle.threshold;
-  const { mode, rate, percentile, value } = completeThresholdRule(t, { rate: defaultRate });
   return {
-    mode,
-    rate,
-    percentile,
-    value,
+    ...completeThresholdRule(t, { rate: defaultRate }),
     ewma: t?.ewma ?? 0,
     pointAdjust: t?.pointAdjust ?? true,
     mergeGapSamples: t?.mergeGapSamples ?? 0,
@@ -154,17 +144,14 @@ export class BundleDetector {
     if (!this.hasScores) throw new Error('this bundle has no scores to threshold');
     const d = this.decoded;
     const requestedRate = checkDetectionSettings(settings);
-    const fixedThreshold = THRESHOLD_MODE_INFO[settings.mode].fixedThreshold(settings);
-    const fixed = fixedThreshold !== undefined;
     this.prepare(settings.ewma);
     const scores = this.smoothed as Float32Array;
-    // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses; or the fixed value
-    // as given (the power CLI's --threshold: anomalous = mse > threshold, no quantile involved).
-    const threshold = fixed
-      ? fixedThreshold
-      : this.evaluator
-        ? this.evaluator.thresholdAtRate(requestedRate)
-        : quantileSorted(this.sorted as Float64Array, 1 - requestedRate);
+    // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses — for the modes that ask for it
+    const ev = this.evaluator;
+    const sorted = this.sorted as Float64Array;
+    const threshold = THRESHOLD_MODE_INFO[settings.mode].threshold(settings, (r) =>
+      ev ? ev.thresholdAtRate(r) : quantileSorted(sorted, 1 - r),
+    );
     let flags = new Uint8Array(scores.length);
     let count = 0;
     for (let i = 0; i < scores.length; i++) {
@@ -173,15 +160,14 @@ export class BundleDetector {
         count++;
       }
     }
-    // a fixed threshold's rate is what it flags (before point adjustment, like the rate it replaces)
-    const rate = fixed ? count / scores.length : requestedRate;
+    // a rule without a rate of its own (a fixed value) has the rate it flags (before point adjustment, like the rate it replaces)
+    const rate = Number.isFinite(requestedRate) ? requestedRate : count / scores.length;
     if (settings.pointAdjust && d.labels) flags = pointAdjustPred(flags, d.labels);
     const intervals = this.intervalsOf(flags, settings.mergeGapSamples, scores);
     const labelled = this.labelledIntervals();
     if (labelled.length > 0) {
       for (const iv of intervals) iv.labelled = labelled.some((l) => l.startIndex < iv.endIndex && iv.startIndex < l.endIndex);
     }
-    const ev = this.evaluator;
     const metrics = ev ? { without_pa: metricsAt(ev, threshold, rate, false), with_pa: metricsAt(ev, threshold, rate, true) } : null;
     return { settings: { ...settings }, rate, threshold, scores, flags, anomalousCount: count, intervals, labelled, metrics };
   }

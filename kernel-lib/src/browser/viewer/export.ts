@@ -6,7 +6,7 @@
 import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
 import { describeThreshold } from './threshold';
-import { formatPercent, markdownTable, type MdCell } from '../format';
+import { formatPercent, formatSignificant, markdownTable, type MdCell } from '../format';
 import type { AxisUnit, ViewerBundle } from './types';
 
 // The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
@@ -80,7 +80,7 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push('', '## Detection settings', '');
   const rule = describeThreshold(s, { resultRate: result.rate });
   out.push(`- ${rule.label}: ${rule.text}`);
-  out.push(`- threshold value: ${result.threshold.toPrecision(6)}`);
+  out.push(`- threshold value: ${formatSignificant(result.threshold, 6)}`);
   out.push(`- EWMA smoothing: ${s.ewma > 0 ? s.ewma : 'off'}`);
   out.push(`- point adjustment: ${s.pointAdjust ? 'on' : 'off'}`);
   out.push(`- max merge gap: ${s.mergeGapSamples} samples`, '');
@@ -88,7 +88,7 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push(`- total anomalies (intervals): ${summary.total}`);
   out.push(`- anomalous ${bundle.scores?.alignment === 'window' ? 'windows' : 'points'}: ${summary.anomalousPoints}`);
   out.push(`- fault types: ${summary.faultTypes}`);
-  out.push(`- mean duration: ${durationOf(0, summary.meanDuration, unit).toPrecision(4)} ${du}`, '');
+  out.push(`- mean duration: ${formatSignificant(durationOf(0, summary.meanDuration, unit), 4)} ${du}`, '');
   if (result.metrics) {
     const m = result.metrics;
     const row = (name: string, r: typeof m.with_pa): MdCell[] => [name, pct(r.precision), pct(r.recall), pct(r.f1), pct(r.ess_score)];
@@ -106,7 +106,7 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
     i + 1,
     { md: String(formatX(r.start, unit)) },
     { md: String(formatX(r.end, unit)) },
-    { md: durationOf(r.start, r.end, unit).toPrecision(4) },
+    { md: formatSignificant(durationOf(r.start, r.end, unit), 4) },
     r.fault ?? '–',
     r.confidence !== undefined ? pct(r.confidence) : '–',
   ]);
@@ -123,7 +123,7 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
       '',
       markdownTable(
         ['feature', 'importance'],
-        order.map((i) => [fi.names[i], { md: fi.values[i].toPrecision(4) }]),
+        order.map((i) => [fi.names[i], { md: formatSignificant(fi.values[i], 4) }]),
       ),
     );
   }

@@ -37,6 +37,7 @@ export {
 export {
   THRESHOLD_MODES,
   THRESHOLD_MODE_INFO,
+  THRESHOLD_PARAM_SCHEMA,
   isThresholdMode,
   ruleRate,
   describeThreshold,
@@ -53,3 +54,31 @@ export {
 export { inferUnit, inferUnits } from './units';
 export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
 export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, durationOf, durationUnit } from './export';
+export {
+  signalsFigure,
+  scoresFigure,
+  faultDistributionFigure,
+  timelineFigure,
+  featureImportanceFigure,
+  trainingFigure,
+  lineChartFigure,
+  figureToJSON,
+  signalPanels,
+  bandsForDrawing,
+  intervalBand,
+  baseLayout,
+  isDarkTheme,
+  SIGNAL_LAYOUTS,
+  PALETTE,
+  LIGHT_THEME,
+  DEFAULT_FIGURE_OPTIONS,
+  type Figure,
+  type PlotTrace,
+  type PlotLayout,
+  type FigureTheme,
+  type FigureColors,
+  type FigureOptions,
+  type SignalLayout,
+  type XRange,
+  type LineChartSpec,
+} from './figures';

@@ -6,7 +6,7 @@
  * `validate.ts`.
  */
 import { VIEWER_MIME } from './types';
-import { THRESHOLD_MODES } from './threshold';
+import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, THRESHOLD_PARAM_SCHEMA } from './threshold';
 
 const num = { type: 'number' };
 /** metric values may be null: JSON has no NaN, and 0/0 precision is undefined, not zero. */
@@ -126,17 +126,18 @@ export const viewerSchemaV1 = {
       required: ['mode', 'pointAdjust', 'mergeGapSamples'],
       additionalProperties: false,
       properties: {
+        // the modes and their parameters come from the threshold module (threshold.ts)
         mode: { enum: [...THRESHOLD_MODES] },
-        rate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-        percentile: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
-        value: num,
+        ...THRESHOLD_PARAM_SCHEMA,
         ewma: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
         pointAdjust: { type: 'boolean' },
         mergeGapSamples: { type: 'number', minimum: 0 },
       },
-      // a fixed threshold is meaningless without its value
-      if: { properties: { mode: { const: 'value' } } },
-      then: { required: ['value'] },
+      // each mode's required parameters (a fixed threshold is meaningless without its value)
+      allOf: THRESHOLD_MODES.filter((m) => THRESHOLD_MODE_INFO[m].required?.length).map((m) => ({
+        if: { properties: { mode: { const: m } } },
+        then: { required: [...THRESHOLD_MODE_INFO[m].required!] },
+      })),
     },
     labelledIntervals: { type: 'array', items: { $ref: '#/definitions/interval' } },
     intervals: { type: 'array', items: { $ref: '#/definitions/interval' } },

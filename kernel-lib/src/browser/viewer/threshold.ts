@@ -1,14 +1,18 @@
 /**
- * The threshold rule, in one place: its modes, the conversions between them, how the viewer's
- * control shows and reads each mode, and how a rule is described in text (markdown export, HTML
- * report, notebook summary). Every place that writes the rate ↔ percentile ↔ value switch out
- * uses this module, so a new mode is an entry here (plus its control and the schema enum, which
- * both read THRESHOLD_MODES).
+ * The threshold rule, in one place: its modes, their parameters and the bundle schema of those,
+ * the conversions between them, how a rule sets the threshold, how the viewer's control shows and
+ * reads each mode, and how a rule is described in text (markdown export, HTML report, notebook
+ * summary). Every place that writes the rate ↔ percentile ↔ value switch out uses this module:
+ * the viewer's DetectionSettings and the bundle's ThresholdSpec extend ThresholdRule, the schema's
+ * threshold block is THRESHOLD_MODES + THRESHOLD_PARAM_SCHEMA + each mode's `required`, and the
+ * widget's mode control lists THRESHOLD_MODES with each mode's control fields. A new mode is an
+ * entry in THRESHOLD_MODES and THRESHOLD_MODE_INFO (plus a parameter here when it needs a new one).
  *
  * rate r and percentile p are the same rule seen two ways: threshold = quantile(scores, 1 − r)
  * = percentile(scores, p) with p = 100·(1 − r); a score is anomalous when strictly above it.
  * Mode 'value' is a fixed threshold; its anomaly rate is known only after thresholding.
  */
+import { formatSignificant } from '../format';
 
 export const THRESHOLD_MODES = ['rate', 'percentile', 'value'] as const;
 export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
@@ -31,6 +35,16 @@ export function isThresholdMode(x: unknown): x is ThresholdMode {
   return typeof x === 'string' && (THRESHOLD_MODES as readonly string[]).includes(x);
 }
 
+/**
+ * JSON Schema of each rule parameter in a bundle's threshold block (schema.ts spreads it in).
+ * rate and percentile are open intervals there: a producer's rule flags some scores and not all.
+ */
+export const THRESHOLD_PARAM_SCHEMA: Record<Exclude<keyof ThresholdRule, 'mode'>, object> = {
+  rate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+  percentile: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
+  value: { type: 'number' },
+};
+
 /** A typed control value read as a rule patch, or the one-line reason it is refused. */
 export type ControlReading = { patch: Partial<ThresholdRule> } | { error: string };
 
@@ -45,8 +59,13 @@ export interface ThresholdModeInfo {
   fromControl(v: number): ControlReading;
   /** the anomaly rate the rule asks for; NaN when only thresholding tells (mode 'value'). */
   rate(rule: ThresholdRule): number;
-  /** the threshold itself when the rule fixes it; undefined: the quantile of the scores at `rate`. */
-  fixedThreshold(rule: ThresholdRule): number | undefined;
+  /**
+   * the threshold on the scores: `quantileAtRate(r)` is the scores' quantile at 1 − r (numpy's
+   * linear quantile, the kernel's function); a fixed value ignores the scores.
+   */
+  threshold(rule: ThresholdRule, quantileAtRate: (rate: number) => number): number;
+  /** parameters a bundle must give in this mode (the schema requires them). */
+  required?: Array<Exclude<keyof ThresholdRule, 'mode'>>;
   /** the parameters a bundle's threshold block records for this mode (the value travels separately). */
   params(rule: ThresholdRule): { rate?: number; percentile?: number };
   /** why the rule's parameters are unusable, naming the control; undefined when they are fine. */
@@ -70,11 +89,11 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
   rate: {
     controlLabel: 'anomaly rate (%)',
     slider: { min: 0.1, max: 30, step: 0.1 },
-    controlValue: (r) => Number((100 * r.rate).toPrecision(6)),
+    controlValue: (r) => Number(formatSignificant(100 * r.rate, 6)),
     fromControl: (v) =>
       inOpenPercent(v) ? { patch: { mode: 'rate', rate: v / 100 } } : { error: `anomaly rate: ${v}% is outside (0, 100)` },
     rate: (r) => r.rate,
-    fixedThreshold: () => undefined,
+    threshold: (r, q) => q(r.rate),
     params: (r) => ({ rate: r.rate }),
     check: (r) => checkRate(r.rate),
     describe: (r, fmt) => ({ label: 'anomaly rate', text: fmt.number(r.rate) }),
@@ -86,7 +105,7 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
     fromControl: (v) =>
       inOpenPercent(v) ? { patch: { mode: 'percentile', percentile: v } } : { error: `percentile: ${v} is outside (0, 100)` },
     rate: (r) => rateFromPercentile(r.percentile),
-    fixedThreshold: () => undefined,
+    threshold: (r, q) => q(rateFromPercentile(r.percentile)),
     params: (r) => ({ percentile: r.percentile }),
     check: (r) => checkRate(rateFromPercentile(r.percentile)),
     describe: (r, fmt) => ({ label: 'threshold percentile', text: fmt.number(r.percentile) }),
@@ -97,7 +116,10 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
     // any finite number is a threshold (scores may be negative); the rate follows from it
     fromControl: (v) => ({ patch: { mode: 'value', value: v } }),
     rate: () => NaN,
-    fixedThreshold: (r) => r.value,
+    // the fixed value as given (the power CLI's --threshold: anomalous = mse > threshold, no quantile)
+    threshold: (r) => r.value,
+    // a fixed threshold is meaningless without its value
+    required: ['value'],
     params: () => ({}),
     check: (r) => (Number.isFinite(r.value) ? undefined : `threshold value must be a finite number, got ${r.value}`),
     describe: (r, fmt, resultRate) => ({
@@ -120,7 +142,7 @@ export function describeThreshold(
   rule: ThresholdRule,
   opts: { resultRate?: number; format?: Partial<DescribeFormat> } = {},
 ): { label: string; text: string } {
-  const fmt: DescribeFormat = { number: opts.format?.number ?? String, rate: opts.format?.rate ?? ((x) => x.toPrecision(6)) };
+  const fmt: DescribeFormat = { number: opts.format?.number ?? String, rate: opts.format?.rate ?? ((x) => formatSignificant(x, 6)) };
   return THRESHOLD_MODE_INFO[rule.mode].describe(rule, fmt, opts.resultRate);
 }
 

@@ -18,7 +18,7 @@
  * Large arrays travel as little-endian typed-array bytes in base64 (`EncodedArray`); small ones may
  * be plain number lists. Kept within TypeScript 5.0 (tslab type-checks with it).
  */
-import type { ThresholdMode } from './threshold';
+import type { ThresholdMode, ThresholdRule } from './threshold';
 
 export const VIEWER_MIME = 'application/vnd.anomaly-lab.viewer.v1+json';
 export const VIEWER_BUNDLE_VERSION = 1;
@@ -85,17 +85,13 @@ export type { ThresholdMode };
  * Mode 'value' is a fixed threshold (e.g. `power detect --threshold 0.02`): threshold = `value`,
  * and the anomaly rate is whatever fraction of the scores lies above it.
  */
-export interface ThresholdSpec {
-  mode: ThresholdMode;
-  /** anomaly rate in (0, 1) (mode 'rate'). */
-  rate?: number;
-  /** percentile in (0, 100) (mode 'percentile'). */
-  percentile?: number;
+export interface ThresholdSpec extends Partial<Omit<ThresholdRule, 'mode'>> {
   /**
-   * the threshold value: required and used as is in mode 'value' (a finite number); in the
-   * other modes the value the producer found, for display (recomputed in the browser).
+   * the rule (threshold.ts): `rate` in (0, 1) for mode 'rate', `percentile` in (0, 100) for
+   * 'percentile', `value` required and used as is in mode 'value' (a finite number) — in the other
+   * modes `value` is the threshold the producer found, for display (recomputed in the browser).
    */
-  value?: number;
+  mode: ThresholdMode;
   /** EWMA smoothing weight in [0, 1); 0 or absent = no smoothing. */
   ewma?: number;
   /** point adjustment for metrics. */

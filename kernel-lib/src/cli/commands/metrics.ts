@@ -20,6 +20,7 @@ import {
   type MetricEvaluator,
   type PaKCurve,
   defineOptions,
+  formatPercent,
   toBinaryLabels,
 } from '../../browser/index';
 import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
@@ -105,7 +106,8 @@ function evaluate(ev: MetricEvaluator, rate: number | undefined, rates: Float64A
     : { without_pa: ev.sweep({ pointAdjust: false, rates }), with_pa: ev.sweep({ pointAdjust: true, rates }) };
 }
 
-const pct = (x: number): string => (100 * x).toFixed(2).padStart(6) + '%';
+// percentages as every report writes them; NaN (no positives) stays visible in the aligned column
+const pct = (x: number): string => formatPercent(x, 2, 'NaN%').padStart(7);
 
 function table(r: MetricsReport): string {
   const row = (name: string, m: MetricRow): string =>

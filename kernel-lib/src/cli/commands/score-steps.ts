@@ -9,7 +9,7 @@
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
 import { scoreSteps } from '../../evaluation/index';
-import { defineOptions } from '../../browser/index';
+import { defineOptions, formatPercent } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -23,8 +23,6 @@ const SPECS = defineOptions({
   seed: { kind: 'int', default: 0, help: 'seed of the random-score baseline' },
   json: { kind: 'boolean', default: false, help: 'print the full report as JSON' },
 });
-
-const pct = (v: number): string => (100 * v).toFixed(2);
 
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(
@@ -44,19 +42,21 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const lines = [
-    `run ${report.run}: ${report.steps.length} steps, labels ${report.labels} (${pct(report.label_rate)}% anomalous), anomaly rate ${anomalyRate}`,
-    ['step', 'ESS(PA)%', 'F1(PA)%', 'F1%', 'bestF1%', 'PA%K-AUC%'].map((h, i) => h.padStart(i === 0 ? 6 : 10)).join(''),
+    `run ${report.run}: ${report.steps.length} steps, labels ${report.labels} (${formatPercent(report.label_rate, 2)} anomalous), anomaly rate ${anomalyRate}`,
+    ['step', 'ESS(PA)', 'F1(PA)', 'F1', 'bestF1', 'PA%K-AUC'].map((h, i) => h.padStart(i === 0 ? 6 : 10)).join(''),
   ];
   for (const s of report.steps) {
     lines.push(
       String(s.step).padStart(6) +
-        [s.ess_score_pa, s.with_pa.f1, s.without_pa.f1, s.best_without_pa.f1, s.pa_k.auc].map((v) => pct(v).padStart(10)).join('') +
+        [s.ess_score_pa, s.with_pa.f1, s.without_pa.f1, s.best_without_pa.f1, s.pa_k.auc]
+          .map((v) => formatPercent(v, 2).padStart(10))
+          .join('') +
         (s.reaches_target ? '  *' : ''),
     );
   }
   const r = report.random_with_pa;
   lines.push(
-    `random scores with PA on the same labels: ESS ${pct(r.ess_score)}%, F1 ${pct(r.f1)}% (point adjustment alone earns this much)`,
+    `random scores with PA on the same labels: ESS ${formatPercent(r.ess_score, 2)}, F1 ${formatPercent(r.f1, 2)} (point adjustment alone earns this much)`,
   );
   lines.push(
     report.first_step_reaching_target === null
