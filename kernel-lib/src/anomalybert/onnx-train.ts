@@ -47,7 +47,7 @@ export interface TrainingGraph {
   bytes: Uint8Array;
   /** Every parameter input: torch name and internal shape, in state-dict order. */
   params: Array<{ name: string; shape: number[] }>;
-  /** Dropout mask inputs in draw order (empty without dropout). */
+  /** Dropout keep-masks (bool inputs) in draw order (empty without dropout). */
   masks: Array<{ name: string; shape: number[] }>;
   /** Trained parameter → gradient output name. */
   grads: Map<string, string>;
@@ -76,11 +76,17 @@ export function exportAnomalyBertTrainingGraph(config: ResolvedAnomalyBertConfig
 
   const linear = (x: string, prefix: string): string => d.add(d.matMul(x, `${prefix}.weight`), `${prefix}.bias`);
   const layerNorm = (x: string, prefix: string): string => d.layerNorm(x, `${prefix}.weight`, `${prefix}.bias`, 1e-6);
+  // tf.dropout multiplies by floor(u + keep)/keep: 1/keep in float32 where kept, 0 elsewhere. The
+  // mask enters as bool (one byte a unit, a quarter of a float mask: ESS feeds 151 M of them a
+  // step) and x·(1/keep) is selected by Where, whose gradient needs only the bool mask.
+  const withDropout = opts.dropout && c.dropout > 0;
+  const dropScale = withDropout ? d.floats('dropout_scale', [Math.fround(1 / Math.fround(1 - c.dropout))], []) : '';
+  const zero = withDropout ? d.floats('zero', [0], []) : '';
   const dropout = (x: string, layer: number, site: (typeof DROPOUT_SITES)[number]): string => {
-    if (!opts.dropout || c.dropout <= 0) return x;
+    if (!withDropout) return x;
     const name = d.declare(dropoutInputName(layer, site), d.shape(x));
     masks.push({ name, shape: d.shape(x) });
-    return d.mul(x, name);
+    return d.where(name, d.mul(x, dropScale), zero);
   };
 
   // First differences of the raw input: constants of the backward pass (no parameter involved).
@@ -140,7 +146,12 @@ export function exportAnomalyBertTrainingGraph(config: ResolvedAnomalyBertConfig
   }
   const bytes = g.build({
     name: 'anomalybert_training_step',
-    inputs: [{ name: TRAIN_INPUT_X, shape: [n, W, C] }, { name: TRAIN_INPUT_Y, shape: [n, W] }, ...params, ...masks],
+    inputs: [
+      { name: TRAIN_INPUT_X, shape: [n, W, C] },
+      { name: TRAIN_INPUT_Y, shape: [n, W] },
+      ...params,
+      ...masks.map((m) => ({ ...m, type: 'bool' as const })),
+    ],
     outputs: [
       { name: TRAIN_OUTPUT_LOSS, shape: [] },
       { name: TRAIN_OUTPUT_LOGITS, shape: [n, W, O] },

@@ -134,6 +134,16 @@ export class DiffGraph {
     return this.op1(op, [x], attrs, this.shape(x));
   }
 
+  /** cond ? a : b elementwise (cond a boolean value, never differentiated). */
+  where(cond: string, a: string, b: string): string {
+    const s = broadcastShapes(
+      broadcastShapes(this.shape(cond), this.shape(a), 'Where'),
+      this.shape(b),
+      `Where in ${this.label || 'graph'}`,
+    );
+    return this.op1('Where', [cond, a, b], {}, s);
+  }
+
   /** Matrix product with numpy semantics for rank ≥ 2 operands: (…, m, k) @ (…, k, n) → (…, m, n). */
   matMul(a: string, b: string): string {
     const sa = this.shape(a);
@@ -456,6 +466,17 @@ export const VJP_RULES: Record<string, VjpRule> = {
     const zeros = d.floats('zeros', new Float32Array(sd[0] * width), [sd[0], width]);
     const summed = d.plain('ScatterElements', [zeros, idx, g2], [sd[0], width], { axis: 0, reduction: 'add' });
     return [sd.length === 2 ? summed : d.plainReshape(summed, [...sd]), undefined];
+  },
+  Where: (d, e, [g]) => {
+    // y = cond ? a : b  →  da = cond ? g : 0, db = cond ? 0 : g (cond is boolean: no gradient)
+    const [cond, a, b] = e.inputs;
+    const s = d.shape(e.outputs[0]);
+    const zero = (): string => d.scalar(0);
+    return [
+      undefined,
+      d.needsGrad(a) ? d.unbroadcast(d.plain('Where', [cond, g as string, zero()], s), d.shape(a)) : undefined,
+      d.needsGrad(b) ? d.unbroadcast(d.plain('Where', [cond, zero(), g as string], s), d.shape(b)) : undefined,
+    ];
   },
   Concat: (d, e, [g]) => {
     const axis = e.attrs.axis as number;

@@ -25,6 +25,8 @@ export interface GraphIO {
   name: string;
   /** A number, or a string naming a dynamic axis (e.g. 'batch'). */
   shape: Array<number | string>;
+  /** Element type; default float32 (bool: the training graph's dropout masks, one byte each). */
+  type?: 'float32' | 'bool';
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -48,7 +50,7 @@ function valueInfo(io: GraphIO): onnx.IValueInfoProto {
     name: io.name,
     type: {
       tensorType: {
-        elemType: FLOAT,
+        elemType: io.type === 'bool' ? onnx.TensorProto.DataType.BOOL : FLOAT,
         shape: { dim: io.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },

@@ -52,12 +52,18 @@ interface CachedSession {
   grads: Map<string, string>;
 }
 
-/** The tfjs dropout multiplier floor(u + keep)/keep for one site (tf.dropout's, bit for bit). */
-function dropoutMultiplier(shape: number[], rate: number, seed: number | undefined): Float32Array {
-  return tf.tidy(() => {
-    const keep = 1 - rate;
-    return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep).dataSync() as Float32Array;
-  });
+/**
+ * tf.dropout's keep-mask for one site: floor(u + keep) with u = tf.randomUniform(shape, 0, 1,
+ * 'float32', seed), the sum rounded to float32 as the backend does (u < 1, so it is 0 or 1).
+ */
+function dropoutKeepMask(shape: number[], rate: number, seed: number | undefined): Uint8Array {
+  const keep = Math.fround(1 - rate);
+  const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+  const values = u.dataSync() as Float32Array;
+  u.dispose();
+  const mask = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) mask[i] = Math.fround(values[i] + keep) >= 1 ? 1 : 0;
+  return mask;
 }
 
 /** A typed array of another realm (jest) read through its buffer. */
@@ -125,7 +131,7 @@ export class OnnxTrainingEngine {
     for (const p of s.params) feeds[p.name] = new ort.Tensor('float32', this.model.variable(p.name).dataSync() as Float32Array, p.shape);
     // model.apply's seed source: one nextUint32 per dropout call, in forward order.
     const rng = o.dropoutSeed !== undefined ? createRng(o.dropoutSeed) : undefined;
-    for (const m of s.masks) feeds[m.name] = new ort.Tensor('float32', dropoutMultiplier(m.shape, rate, rng?.nextUint32()), m.shape);
+    for (const m of s.masks) feeds[m.name] = new ort.Tensor('bool', dropoutKeepMask(m.shape, rate, rng?.nextUint32()), m.shape);
     let result: Ort.InferenceSession.OnnxValueMapType;
     try {
       result = await s.session.run(feeds);
