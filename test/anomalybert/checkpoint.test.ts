@@ -8,8 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
 import {
   AnomalyBert,
   loadCheckpoint,
@@ -17,8 +16,9 @@ import {
   saveCheckpoint,
   type AnomalyBertConfig,
   type StateDict,
-} from '../../kernel-lib/src/anomalybert';
-import { readNpy, toFloat32, writeNpy } from '../../kernel-lib/src/io/npy';
+} from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { readNpy, toFloat32, writeNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
 import { encodeTorchStateDictForTest } from './torch-zip-writer';
 

@@ -6,11 +6,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { AnomalyBert, estimateScores, saveCheckpoint, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert';
-import { readNpy, toFloat32, writeNpy } from '../../kernel-lib/src/io/npy';
-import { writeCsv } from '../../kernel-lib/src/io/series';
+import { initBackend } from 'anomaly-lab';
+import { AnomalyBert, estimateScores, saveCheckpoint, type AnomalyBertConfig } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { readNpy, toFloat32, writeNpy, writeCsv } from 'anomaly-lab/io';
 import { runCli, type CliResult } from '../helpers/cli';
 import { zipSync } from 'fflate';
 import { encodeTorchStateDictForTest } from './torch-zip-writer';

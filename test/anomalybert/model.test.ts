@@ -5,16 +5,18 @@
  * estimation edge case the original leaves NaN.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
 import {
   AnomalyBert,
   estimateScores,
   predictWindows,
   slidingWindowSchedule,
   type AnomalyBertConfig,
-} from '../../kernel-lib/src/anomalybert';
-import { relativePositionBias, usesPerHeadAttention } from '../../kernel-lib/src/anomalybert/attention';
+  relativePositionBias,
+} from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+// direct import (not the package): the attention module's wasm fast-path switch is an internal detail this test pins down
+import { usesPerHeadAttention } from '../../kernel-lib/src/anomalybert/attention';
 
 const SMALL: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 5, dEmbed: 16, nLayer: 2, nHead: 4, dropout: 0.3 };
 

@@ -8,13 +8,19 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { AnomalyBert, estimateScores, loadCheckpoint, predictWindows, saveCheckpoint } from '../../kernel-lib/src/anomalybert';
-import { exportAnomalyBertOnnx, OnnxAnomalyBert } from '../../kernel-lib/src/anomalybert/onnx';
-import { describeOnnxModel, ONNX_OPSET, readOnnxFile } from '../../kernel-lib/src/onnx/graph';
-import { resolveEngine } from '../../kernel-lib/src/onnx/runtime';
-import { readNpy, toFloat32 } from '../../kernel-lib/src/io/npy';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
+import {
+  AnomalyBert,
+  estimateScores,
+  loadCheckpoint,
+  predictWindows,
+  saveCheckpoint,
+  exportAnomalyBertOnnx,
+  OnnxAnomalyBert,
+} from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { readNpy, toFloat32 } from 'anomaly-lab/io';
+import { describeOnnxModel, ONNX_OPSET, readOnnxFile, resolveEngine } from 'anomaly-lab/onnx';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/numeric';

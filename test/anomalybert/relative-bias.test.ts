@@ -5,9 +5,9 @@
  * reference, with tensor ops only).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { relativePositionBias } from '../../kernel-lib/src/anomalybert/attention';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
+import { relativePositionBias } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
 
 /** The previous implementation: a Toeplitz skew by broadcasting, reshaping and slicing. */
 function skewReference(table: tf.Tensor, n: number): tf.Tensor3D {

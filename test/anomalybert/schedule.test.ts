@@ -4,7 +4,7 @@
  * properties the averaging relies on: every point covered and the last window scored, except in
  * the original's one gap (phase 1 ending exactly at the last window start).
  */
-import { slidingWindowSchedule } from '../../kernel-lib/src/anomalybert';
+import { slidingWindowSchedule } from 'anomaly-lab/anomalybert';
 
 /** Python's range(start, stop, step) for positive step. */
 function range(start: number, stop: number, step: number): number[] {

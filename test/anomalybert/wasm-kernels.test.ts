@@ -5,8 +5,8 @@
  * rounding, keepDims included; SplitV and Unpack equal bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
+import { createRng } from 'anomaly-lab/core';
 
 function permutations(n: number): number[][] {
   if (n === 1) return [[0]];

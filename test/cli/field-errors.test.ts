@@ -2,9 +2,10 @@
  * Library errors name fields as the library spells them; the CLI renders them as the flags that
  * set them (kernel-lib/src/cli/args.ts: flagName, cliMessage).
  */
-import { FieldError } from '../../kernel-lib/src/browser/errors';
+import { FieldError } from 'anomaly-lab/core';
+import { resolveTrainOptions } from 'anomaly-lab/training';
+// direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { cliMessage, flagName } from '../../kernel-lib/src/cli/args';
-import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
 
 function thrown(fn: () => unknown): unknown {
   try {

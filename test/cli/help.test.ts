@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
+// direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { COMMANDS, POWER_COMMANDS } from '../../kernel-lib/src/cli/registry';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-help-'));

@@ -23,7 +23,7 @@ import {
   powerViewerBundle,
   viewerBundleToJSON,
   type ViewerBundle,
-} from '../../kernel-lib/src/browser';
+} from 'anomaly-lab/core';
 import { REPO_ROOT } from '../helpers/shared';
 import { hasCommand } from '../helpers/tools';
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from './harness';

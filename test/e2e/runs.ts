@@ -4,11 +4,11 @@
  * injected by kernel-lib's test-set synthesis — checkpoint loading, sliding-window estimation and
  * the builders are the library's own code paths.
  */
-import { initBackend } from '../../kernel-lib/src/backend';
-import { estimateScores, loadCheckpoint } from '../../kernel-lib/src/anomalybert';
-import { readNpy, toFloat32 } from '../../kernel-lib/src/io';
-import { synthesizeTestSet } from '../../kernel-lib/src/evaluation';
-import { anomalyBertViewerBundle, type ViewerBundle } from '../../kernel-lib/src/browser';
+import { initBackend } from 'anomaly-lab';
+import { estimateScores, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { anomalyBertViewerBundle, type ViewerBundle } from 'anomaly-lab/core';
+import { synthesizeTestSet } from 'anomaly-lab/evaluation';
+import { readNpy, toFloat32 } from 'anomaly-lab/io';
 import { sharedPath } from '../helpers/shared';
 
 export async function anomalyBertEstimationBundle(): Promise<{ bundle: ViewerBundle; scores: Float32Array; labels: Uint8Array }> {

@@ -19,7 +19,7 @@ import {
   buildViewerBundle,
   type ViewerBundle,
   type DetectionSettings,
-} from '../../kernel-lib/src/browser';
+} from 'anomaly-lab/core';
 import { fmtPct } from '../../extension/src/dom';
 import { describeWithTools } from '../helpers/tools';
 import { HAS_SHARED } from '../helpers/shared';

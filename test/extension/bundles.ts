@@ -6,8 +6,8 @@
  * Shared by the jsdom tests, the Chromium e2e tests and the viewer bench.
  */
 import * as fs from 'fs';
-import { readNpy, toFloat32, toFloat64 } from '../../kernel-lib/src/io';
-import { anomalyBertViewerBundle, powerViewerBundle, type ViewerBundle } from '../../kernel-lib/src/browser';
+import { anomalyBertViewerBundle, powerViewerBundle, type ViewerBundle } from 'anomaly-lab/core';
+import { readNpy, toFloat32, toFloat64 } from 'anomaly-lab/io';
 import { sharedPath } from '../helpers/shared';
 
 export interface PowerFixture {

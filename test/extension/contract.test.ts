@@ -19,8 +19,8 @@ import {
   validateViewerBundle,
   viewerBundleToJSON,
   viewerSchemaV1,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
+  createRng,
+} from 'anomaly-lab/core';
 import { REPO_ROOT, describeShared } from '../helpers/shared';
 import { anomalyBertBundleFromFixture, anomalyBertFixture, loadPowerFixture, powerBundleFromFixture } from './bundles';
 

@@ -18,8 +18,8 @@ import {
   scoreAtRate,
   summarizeDetection,
   viewerBundleToJSON,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
+  createRng,
+} from 'anomaly-lab/core';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { anomalyBertBundleFromFixture, anomalyBertFixture, loadPowerFixture, powerBundleFromFixture } from './bundles';
 

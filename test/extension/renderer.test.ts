@@ -19,8 +19,8 @@ import {
   viewerBundleToJSON,
   VIEWER_MIME,
   type ViewerBundle,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
+  createRng,
+} from 'anomaly-lab/core';
 import { AnomalyViewerRenderer } from '../../extension/src/renderer';
 import { AnomalyViewer } from '../../extension/src/viewer';
 import { DEFAULT_SETTINGS, SettingsStore, normalizeSettings } from '../../extension/src/settings';

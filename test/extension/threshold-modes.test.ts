@@ -18,8 +18,8 @@ import {
   switchThresholdMode,
   viewerSchemaV1,
   type DetectionSettings,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
+  createRng,
+} from 'anomaly-lab/core';
 
 describe('threshold modes', () => {
   test('the schema enum is the module list', () => {

@@ -20,10 +20,9 @@ import {
   validateViewerBundle,
   viewerBundleToJSON,
   type ViewerBundle,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { parsePowerCsv } from '../../kernel-lib/src/power/data';
-import { mergeAnomalyIntervals, thresholdWindows } from '../../kernel-lib/src/power/pipeline';
+  createRng,
+} from 'anomaly-lab/core';
+import { parsePowerCsv, mergeAnomalyIntervals, thresholdWindows } from 'anomaly-lab/power';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { loadPowerFixture, powerBundleFromFixture } from './bundles';
 

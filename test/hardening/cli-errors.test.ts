@@ -8,12 +8,12 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { csvCell, escapeControl, mdText, quoteName } from '../../kernel-lib/src/browser/text';
+import { csvCell, escapeControl, mdText, quoteName } from 'anomaly-lab/core';
+import { writeNpy } from 'anomaly-lab/io';
+import type { PowerAnalysis, PowerData } from 'anomaly-lab/power';
+import { powerAnomaliesCsv, powerReportMarkdown, writePowerResults } from 'anomaly-lab/power';
+// direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { errorLine } from '../../kernel-lib/src/cli/main';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
-import { powerAnomaliesCsv, powerReportMarkdown, writePowerResults } from '../../kernel-lib/src/power/report';
-import type { PowerAnalysis } from '../../kernel-lib/src/power/pipeline';
-import type { PowerData } from '../../kernel-lib/src/power/data';
 import { CLI, expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { tinyTrainArgs, tmpRoot, writeTrainNpy } from './hardening-helpers';
 

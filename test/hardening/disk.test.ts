@@ -12,9 +12,9 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { cleanAtomicLeftovers, writeDirAtomic, writeFileAtomic, writeFileSynced } from '../../kernel-lib/src/io/atomic';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
+import { loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { cleanAtomicLeftovers, writeDirAtomic, writeFileAtomic, writeFileSynced } from 'anomaly-lab/io';
+import { readRunHistory } from 'anomaly-lab/runs';
 import { expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { freeKb, mountTmpfs, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
+import { writeNpy } from 'anomaly-lab/io';
 
 export function tmpRoot(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `al-hard-${name}-`));

@@ -7,8 +7,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeManifest } from '../../kernel-lib/src/runs/manifest';
-import { boundedReplayArgv, reproduceRun, type CommandRunner } from '../../kernel-lib/src/report/reproduce';
+import { boundedReplayArgv, reproduceRun, type CommandRunner } from 'anomaly-lab/report';
+import { writeManifest } from 'anomaly-lab/runs';
 import { expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { tmpRoot } from './hardening-helpers';
 

@@ -9,8 +9,8 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { acquireDirLock, LOCK_FILE, LockedError, processStartTime } from '../../kernel-lib/src/io/lock';
-import { claimRunDirectory, readRunHistory, RunExistsError } from '../../kernel-lib/src/runs/run-dir';
+import { acquireDirLock, LOCK_FILE, LockedError, processStartTime } from 'anomaly-lab/io';
+import { claimRunDirectory, readRunHistory, RunExistsError } from 'anomaly-lab/runs';
 import { CLI, expectCleanFailure, runCliLimited } from '../hostile/harness';
 import { deadPid, tinyTrainArgs, tmpRoot, treeDigest, writeTrainNpy } from './hardening-helpers';
 

@@ -14,16 +14,19 @@ import * as path from 'path';
 import { strToU8, zipSync } from 'fflate';
 import { INTERNAL_ERROR_PATTERNS, runNodeLimited } from './harness';
 import { HAS_SHARED, sharedPath } from '../helpers/shared';
-import { joblibGlobals, parseJoblib } from '../../kernel-lib/src/pickle/joblib';
-import { unpickle } from '../../kernel-lib/src/pickle/unpickler';
-import { parseTorchCheckpoint } from '../../kernel-lib/src/pickle/torch';
-import { encodeTorchStateDict } from '../../kernel-lib/src/pickle/torch-writer';
-import { loadSklearn, mapSklearn } from '../../kernel-lib/src/pickle/sklearn';
-import { encodeNpy, parseNpy } from '../../kernel-lib/src/io/npy';
-import { loadSeries, writeParquet } from '../../kernel-lib/src/io/series';
-import { loadPowerData, parsePowerCsv } from '../../kernel-lib/src/power/data';
-import { parseViewerBundle, decodeViewerBundle } from '../../kernel-lib/src/browser/viewer/validate';
-import { readManifest, writeManifest } from '../../kernel-lib/src/runs/manifest';
+import { parseViewerBundle, decodeViewerBundle } from 'anomaly-lab/core';
+import { encodeNpy, parseNpy, loadSeries, writeParquet } from 'anomaly-lab/io';
+import {
+  joblibGlobals,
+  parseJoblib,
+  unpickle,
+  parseTorchCheckpoint,
+  encodeTorchStateDict,
+  loadSklearn,
+  mapSklearn,
+} from 'anomaly-lab/pickle';
+import { loadPowerData, parsePowerCsv } from 'anomaly-lab/power';
+import { readManifest, writeManifest } from 'anomaly-lab/runs';
 import { anomalyBertBundleFromFixture, powerBundleFromFixture } from '../extension/bundles';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 11);

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, NdArrayData } from '../../kernel-lib/src/io/npy';
+import { parseNpy, readNpy, encodeNpy, writeNpy, toFloat32, NdArrayData } from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npy-test-'));

@@ -10,9 +10,9 @@ import {
   parseTimestamp,
   parseUtcOffset,
   selectColumns,
-} from '../../kernel-lib/src/io/series';
-import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
+  MinMaxScaler,
+  writeNpy,
+} from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'series-test-'));

@@ -4,8 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
-import { readNpy, toFloat64, writeNpy } from '../../kernel-lib/src/io/npy';
-import { ewmaSmooth, prepareMetrics, MetricRow } from '../../kernel-lib/src/browser/metrics';
+import { ewmaSmooth, prepareMetrics, MetricRow } from 'anomaly-lab/core';
+import { readNpy, toFloat64, writeNpy } from 'anomaly-lab/io';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,9 +1,7 @@
-import { mergeIntervals, intervalsFromFlags } from '../../kernel-lib/src/browser/intervals';
+import { mergeIntervals, intervalsFromFlags, quantileLinear } from 'anomaly-lab/core';
+import { loadSeries, readNpy, toFloat64 } from 'anomaly-lab/io';
 import * as fs from 'fs';
 import { describeShared, sharedPath } from '../helpers/shared';
-import { loadSeries } from '../../kernel-lib/src/io/series';
-import { readNpy, toFloat64 } from '../../kernel-lib/src/io/npy';
-import { quantileLinear } from '../../kernel-lib/src/browser/metrics';
 
 describe('mergeIntervals (power seed semantics)', () => {
   test('joins when start ≤ previous end + gap × sample time, keeps the larger end', () => {

@@ -1,6 +1,6 @@
 /** The one label validator (kernel-lib/src/browser/labels.ts) every label reader goes through. */
-import { FieldError } from '../../kernel-lib/src/browser/errors';
-import { assertBinaryLabels, toBinaryLabels } from '../../kernel-lib/src/browser/labels';
+import { FieldError, assertBinaryLabels, toBinaryLabels } from 'anomaly-lab/core';
+// direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { cliMessage } from '../../kernel-lib/src/cli/args';
 
 describe('binary labels', () => {

@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import { readNpy, toFloat64 } from '../../kernel-lib/src/io/npy';
 import {
   quantileLinear,
   thresholdAtRate,
@@ -15,8 +14,9 @@ import {
   randomScoresBaselineAsync,
   metricRow,
   MetricRow,
-} from '../../kernel-lib/src/browser/metrics';
-import { createRng } from '../../kernel-lib/src/browser/random';
+  createRng,
+} from 'anomaly-lab/core';
+import { readNpy, toFloat64 } from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 /** Direct, unoptimised reference: sort-based quantile, explicit predictions, explicit PA%K loop. */

@@ -1,4 +1,4 @@
-import { createRng, restoreRng } from '../../kernel-lib/src/browser/random';
+import { createRng, restoreRng } from 'anomaly-lab/core';
 
 describe('createRng', () => {
   test('same seed → same stream; different seeds differ', () => {

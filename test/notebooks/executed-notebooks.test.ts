@@ -11,7 +11,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { VIEWER_MIME, validateViewerBundle, type ViewerBundle } from '../../kernel-lib/src/browser/viewer/index';
+import { VIEWER_MIME, validateViewerBundle, type ViewerBundle } from 'anomaly-lab/core';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';
 

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { VIEWER_MIME } from '../../kernel-lib/src/browser/viewer/types';
+import { VIEWER_MIME } from 'anomaly-lab/core';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';
 

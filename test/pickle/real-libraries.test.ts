@@ -14,7 +14,7 @@ import {
   loadTorchCheckpoint,
   loadTorchStateDict,
   parseJoblib,
-} from '../../kernel-lib/src/pickle';
+} from 'anomaly-lab/pickle';
 
 const FIX = path.join(__dirname, 'fixtures');
 const json = (name: string): any => JSON.parse(fs.readFileSync(path.join(FIX, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any

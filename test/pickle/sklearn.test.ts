@@ -12,7 +12,7 @@ import {
   loadSklearn,
   mapSklearn,
   parseJoblib,
-} from '../../kernel-lib/src/pickle';
+} from 'anomaly-lab/pickle';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 const seed = (...p: string[]): string => sharedPath('data', 'power-system', 'seed-models', ...p);

@@ -8,13 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  TorchTensorInput,
-  encodeTorchStateDict,
-  loadTorchStateDict,
-  parseTorchStateDict,
-  saveTorchStateDict,
-} from '../../kernel-lib/src/pickle';
+import { TorchTensorInput, encodeTorchStateDict, loadTorchStateDict, parseTorchStateDict, saveTorchStateDict } from 'anomaly-lab/pickle';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 const FIX = path.join(__dirname, 'fixtures');

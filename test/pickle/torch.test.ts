@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { unzipSync, zipSync } from 'fflate';
-import { loadTorchStateDict, parseTorchStateDict } from '../../kernel-lib/src/pickle';
+import { loadTorchStateDict, parseTorchStateDict } from 'anomaly-lab/pickle';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 const FIXTURES = path.join(__dirname, 'fixtures');

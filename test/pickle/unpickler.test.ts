@@ -1,15 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  NumpyArray,
-  PickleError,
-  PyObject,
-  joblibGlobals,
-  mapSklearn,
-  numpyAfterBuild,
-  pyDictItems,
-  unpickle,
-} from '../../kernel-lib/src/pickle';
+import { NumpyArray, PickleError, PyObject, joblibGlobals, mapSklearn, numpyAfterBuild, pyDictItems, unpickle } from 'anomaly-lab/pickle';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'numpy1_expected.json'), 'utf8'));

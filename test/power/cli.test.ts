@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
-import { BundleDetector, decodeViewerBundle, initialDetectionSettings, parseViewerBundle } from '../../kernel-lib/src/browser';
+import { BundleDetector, decodeViewerBundle, initialDetectionSettings, parseViewerBundle } from 'anomaly-lab/core';
 
 describe('power synth / train / detect CLI', () => {
   let dir: string;

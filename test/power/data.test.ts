@@ -9,8 +9,9 @@ import {
   powerDataToDataFrame,
   POWER_SIGNALS,
   writePowerParquet,
-} from '../../kernel-lib/src/power/data';
-import { FAULT_TYPES, generatePowerData } from '../../kernel-lib/src/power/synth';
+  FAULT_TYPES,
+  generatePowerData,
+} from 'anomaly-lab/power';
 import { runCli } from '../helpers/cli';
 
 const HEADER = 'Time,Va,Vb,Vc,Ia,Ib,Ic';

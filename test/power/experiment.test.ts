@@ -4,10 +4,9 @@
  * runs on an unseen recording with 10 injected faults. Real training, real detection; the full
  * run (docs/power-experiment.md) uses the workshop-size detector and more data.
  */
-import { initBackend, tf } from '../../kernel-lib/src/backend';
-import { runPowerExperiment, type PowerExperimentResult } from '../../kernel-lib/src/power/experiment';
-import { trainDetector } from '../../kernel-lib/src/power/train-detector';
-import { generateNormalPowerData } from '../../kernel-lib/src/power/synth';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from 'anomaly-lab';
+import { runPowerExperiment, type PowerExperimentResult, trainDetector, generateNormalPowerData } from 'anomaly-lab/power';
 
 describe('power pipeline trained here on generated data (small)', () => {
   let res: PowerExperimentResult;

@@ -1,7 +1,7 @@
 /** Random forest trained here: fits, generalises on a separable problem, round-trips as JSON. */
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { ForestClassifierModel } from '../../kernel-lib/src/pickle/sklearn';
-import { classifierAccuracy, permutationImportance, trainRandomForest } from '../../kernel-lib/src/power/forest';
+import { createRng } from 'anomaly-lab/core';
+import { ForestClassifierModel } from 'anomaly-lab/pickle';
+import { classifierAccuracy, permutationImportance, trainRandomForest } from 'anomaly-lab/power';
 
 /** Three classes decided by features 0 and 1; features 2..5 are noise. */
 function problem(n: number, seed: number): { X: Float64Array; y: string[] } {

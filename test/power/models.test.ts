@@ -5,14 +5,21 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { initBackend, tf } from '../../kernel-lib/src/backend';
-import { buildKerasModel, loadKerasH5, parseKerasModelConfig } from '../../kernel-lib/src/power/keras-h5';
-import { loadDetector, saveDetector } from '../../kernel-lib/src/power/detector-io';
-import { compileRecurrentInference } from '../../kernel-lib/src/power/fast-inference';
-import { loadPowerScaler } from '../../kernel-lib/src/power/models';
-import { createLstmAutoencoder } from '../../kernel-lib/src/power/train-detector';
-import { detectAnomalies } from '../../kernel-lib/src/power/pipeline';
-import { generatePowerData } from '../../kernel-lib/src/power/synth';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from 'anomaly-lab';
+import {
+  buildKerasModel,
+  loadKerasH5,
+  parseKerasModelConfig,
+  loadDetector,
+  saveDetector,
+  compileRecurrentInference,
+  loadPowerScaler,
+  createLstmAutoencoder,
+  detectAnomalies,
+  generatePowerData,
+  powerDataToCsv,
+} from 'anomaly-lab/power';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 
@@ -241,8 +248,6 @@ describeShared('seed detector file', () => {
 });
 
 function writeCsv(dir: string, g: ReturnType<typeof generatePowerData>): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { powerDataToCsv } = require('../../kernel-lib/src/power/data') as typeof import('../../kernel-lib/src/power/data');
   const f = path.join(dir, 'small.csv');
   fs.writeFileSync(f, powerDataToCsv(g.data));
   return f;

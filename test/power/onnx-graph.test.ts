@@ -7,11 +7,10 @@
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { initBackend, tf } from '../../kernel-lib/src/backend';
-import { KerasMultiHeadAttention } from '../../kernel-lib/src/power/keras-h5';
-import { exportKerasGraphOnnx } from '../../kernel-lib/src/power/onnx';
-import { createOnnxSession, loadOnnxRuntime } from '../../kernel-lib/src/onnx/runtime';
-import { describeOnnxModel } from '../../kernel-lib/src/onnx/graph';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from 'anomaly-lab';
+import { createOnnxSession, loadOnnxRuntime, describeOnnxModel } from 'anomaly-lab/onnx';
+import { KerasMultiHeadAttention, exportKerasGraphOnnx } from 'anomaly-lab/power';
 import { REPO_ROOT, describeShared, sharedPath } from '../helpers/shared';
 
 beforeAll(async () => {

@@ -7,11 +7,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { initBackend, tf } from '../../kernel-lib/src/backend';
-import { exportDetectorOnnx, OnnxDetector } from '../../kernel-lib/src/power/onnx';
-import { OnnxAnomalyBert } from '../../kernel-lib/src/anomalybert/onnx';
-import { readOnnxFile } from '../../kernel-lib/src/onnx/graph';
-import { readNpy } from '../../kernel-lib/src/io/npy';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from 'anomaly-lab';
+import { OnnxAnomalyBert } from 'anomaly-lab/anomalybert';
+import { readNpy } from 'anomaly-lab/io';
+import { readOnnxFile } from 'anomaly-lab/onnx';
+import { exportDetectorOnnx, OnnxDetector } from 'anomaly-lab/power';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 

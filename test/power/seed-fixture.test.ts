@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readNpy } from '../../kernel-lib/src/io/npy';
+import { readNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 

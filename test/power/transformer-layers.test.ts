@@ -4,11 +4,17 @@
  * a small random model built from a Keras 3 config is compared with a direct float64 computation
  * of Keras's formulas on typed arrays. No HDF5 involved, so no child process.
  */
-import { initBackend, tf } from '../../kernel-lib/src/backend';
-import { buildKerasModel, parseKerasModelConfig } from '../../kernel-lib/src/power/keras-h5';
-import { transformerFeatures, transformerWindowStarts, TRANSFORMER_FEATURE_NAMES } from '../../kernel-lib/src/power/transformer-classifier';
-import { extractFeatures } from '../../kernel-lib/src/power/features';
-import type { PowerData } from '../../kernel-lib/src/power/data';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from 'anomaly-lab';
+import type { PowerData } from 'anomaly-lab/power';
+import {
+  buildKerasModel,
+  parseKerasModelConfig,
+  transformerFeatures,
+  transformerWindowStarts,
+  TRANSFORMER_FEATURE_NAMES,
+  extractFeatures,
+} from 'anomaly-lab/power';
 
 const T = 5; // time steps
 const E = 3; // features per step

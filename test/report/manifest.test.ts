@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compareMetrics, createManifest, readManifest, verifyInputs, writeManifest } from '../../kernel-lib/src/runs/manifest';
+import { compareMetrics, createManifest, readManifest, verifyInputs, writeManifest } from 'anomaly-lab/runs';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'al-manifest-'));

@@ -6,14 +6,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { anomalyBertViewerBundle, viewerBundleToJSON } from '../../kernel-lib/src/browser/viewer/index';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
-import { writeManifest } from '../../kernel-lib/src/runs/manifest';
-import { generatePowerData } from '../../kernel-lib/src/power/synth';
-import { mergeAnomalyIntervals, thresholdWindows, windowCount } from '../../kernel-lib/src/power/pipeline';
-import { extractFeatures } from '../../kernel-lib/src/power/features';
-import { writePowerResults } from '../../kernel-lib/src/power/report';
+import { anomalyBertViewerBundle, viewerBundleToJSON, createRng } from 'anomaly-lab/core';
+import { writeNpy } from 'anomaly-lab/io';
+import {
+  generatePowerData,
+  mergeAnomalyIntervals,
+  thresholdWindows,
+  windowCount,
+  extractFeatures,
+  writePowerResults,
+} from 'anomaly-lab/power';
+import { writeManifest } from 'anomaly-lab/runs';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';

@@ -5,12 +5,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
-import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
-import { generateEssSiteA } from '../../kernel-lib/src/notebook/sample-data';
-import { readManifest, writeManifest } from '../../kernel-lib/src/runs/manifest';
-import { replaceOption } from '../../kernel-lib/src/report/reproduce';
-import { synthesizeTestSet } from '../../kernel-lib/src/evaluation/synth-anomalies';
+import { synthesizeTestSet } from 'anomaly-lab/evaluation';
+import { writeNpy, MinMaxScaler } from 'anomaly-lab/io';
+import { generateEssSiteA } from 'anomaly-lab/notebook';
+import { replaceOption } from 'anomaly-lab/report';
+import { readManifest, writeManifest } from 'anomaly-lab/runs';
 import { runCli } from '../helpers/cli';
 
 describe('reproduce from a manifest', () => {

@@ -4,9 +4,9 @@
  * few steps; the tensor count stays flat.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { AdamW } from '../../kernel-lib/src/training/optimizer';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
+import { createRng } from 'anomaly-lab/core';
+import { AdamW } from 'anomaly-lab/training';
 
 /** The previous applyGradients: every operation a backend op (float32). */
 function tensorUpdate(

@@ -6,9 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createRng, restoreRng } from '../../kernel-lib/src/browser/random';
-import { loadSeries } from '../../kernel-lib/src/io/series';
-import { describeShared, sharedPath } from '../helpers/shared';
+import { createRng, restoreRng } from 'anomaly-lab/core';
+import { loadSeries } from 'anomaly-lab/io';
 import {
   chooseDegradedColumns,
   degradationTypeFor,
@@ -20,7 +19,8 @@ import {
   type DegradationProbabilities,
   type DegradedBatchOptions,
   type DegradeSeries,
-} from '../../kernel-lib/src/training/degrade';
+} from 'anomaly-lab/training';
+import { describeShared, sharedPath } from '../helpers/shared';
 
 const C = 3;
 const PATCH = 4;

@@ -7,14 +7,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { saveCheckpoint, loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { fitDiffScales, withFirstDifferences } from '../../kernel-lib/src/anomalybert/input-features';
-import { fitBaselineStats } from '../../kernel-lib/src/evaluation/baselines';
-import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
-import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
-import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
+import { initBackend } from 'anomaly-lab';
+import { AnomalyBert, saveCheckpoint, loadCheckpoint, fitDiffScales, withFirstDifferences } from 'anomaly-lab/anomalybert';
+import { fitBaselineStats } from 'anomaly-lab/evaluation';
+import { MinMaxScaler } from 'anomaly-lab/io';
+import { trainAnomalyBert, resolveTrainOptions } from 'anomaly-lab/training';
 import { periodicSeries, tmpDir, TINY } from './train-helpers';
 
 const quiet = (): void => undefined;

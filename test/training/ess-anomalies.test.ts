@@ -4,17 +4,18 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { FieldError } from '../../kernel-lib/src/browser/errors';
-import { degradationTypeFor, makeDegradedBatch, ReplacingLengthTable } from '../../kernel-lib/src/training/degrade';
+import { createRng, FieldError } from 'anomaly-lab/core';
+import { synthesizeTestSet } from 'anomaly-lab/evaluation';
 import {
+  degradationTypeFor,
+  makeDegradedBatch,
+  ReplacingLengthTable,
   chargeStatusFromSoc,
   minChargeRun,
   temperatureAnomaly,
   voltageGapAnomaly,
   essContextFor,
-} from '../../kernel-lib/src/training/ess-anomalies';
-import { synthesizeTestSet } from '../../kernel-lib/src/evaluation/synth-anomalies';
+} from 'anomaly-lab/training';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { tmpDir } from './train-helpers';

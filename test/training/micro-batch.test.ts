@@ -6,15 +6,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import type { AnomalyBertConfig } from '../../kernel-lib/src/anomalybert/config';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../../kernel-lib/src/training/degrade';
-import { AdamW } from '../../kernel-lib/src/training/optimizer';
-import { resolveTrainOptions, TRAIN_OPTION_SPECS } from '../../kernel-lib/src/training/options';
-import { trainAnomalyBert, trainingStep } from '../../kernel-lib/src/training/train';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { parseArgs } from '../../kernel-lib/src/cli/args';
+import type { AnomalyBertConfig } from 'anomaly-lab/anomalybert';
+import { AnomalyBert, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { createRng, parseArgs } from 'anomaly-lab/core';
+import {
+  makeDegradedBatch,
+  ReplacingLengthTable,
+  type DegradeSeries,
+  AdamW,
+  resolveTrainOptions,
+  TRAIN_OPTION_SPECS,
+  trainAnomalyBert,
+  trainingStep,
+} from 'anomaly-lab/training';
 import { periodicSeries, TINY, tmpDir } from './train-helpers';
 
 beforeAll(async () => {

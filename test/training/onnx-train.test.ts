@@ -8,15 +8,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { WORKSHOP_CONFIG, type AnomalyBertConfig } from '../../kernel-lib/src/anomalybert/config';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { makeDegradedBatch, ReplacingLengthTable, type DegradeSeries } from '../../kernel-lib/src/training/degrade';
-import { AdamW } from '../../kernel-lib/src/training/optimizer';
-import { bceWithLogits, trainAnomalyBert, trainingStep } from '../../kernel-lib/src/training/train';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { OnnxTrainingEngine } from '../../kernel-lib/src/training/onnx-step';
-import { DiffGraph } from '../../kernel-lib/src/onnx/grad';
+import { AnomalyBert, WORKSHOP_CONFIG, type AnomalyBertConfig, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { DiffGraph } from 'anomaly-lab/onnx';
+import {
+  makeDegradedBatch,
+  ReplacingLengthTable,
+  type DegradeSeries,
+  AdamW,
+  bceWithLogits,
+  trainAnomalyBert,
+  trainingStep,
+  OnnxTrainingEngine,
+} from 'anomaly-lab/training';
 import { periodicSeries, TINY, tmpDir } from './train-helpers';
 
 beforeAll(async () => {

@@ -4,10 +4,18 @@
  * torch.optim.AdamW + clip_grad_norm_ written out below on plain arrays.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, encodeAdamWState, decodeAdamWState } from '../../kernel-lib/src/training/optimizer';
-import { cosineWarmupLr, lrForStep, lrCurve } from '../../kernel-lib/src/training/schedule';
-import { resolveTrainOptions, TRAIN_OPTION_SPECS, TRAIN_DEFAULTS } from '../../kernel-lib/src/training/options';
-import { parseArgs } from '../../kernel-lib/src/cli/args';
+import { parseArgs } from 'anomaly-lab/core';
+import {
+  AdamW,
+  encodeAdamWState,
+  decodeAdamWState,
+  cosineWarmupLr,
+  lrForStep,
+  lrCurve,
+  resolveTrainOptions,
+  TRAIN_OPTION_SPECS,
+  TRAIN_DEFAULTS,
+} from 'anomaly-lab/training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

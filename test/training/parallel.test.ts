@@ -8,15 +8,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { AdamW } from '../../kernel-lib/src/training/optimizer';
-import { trainingStep } from '../../kernel-lib/src/training/train';
-import { ParallelTrainer } from '../../kernel-lib/src/training/parallel';
-import { modelPartOf } from '../../kernel-lib/src/training/transfer';
-import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
-import { createRng } from '../../kernel-lib/src/browser/random';
+import { initBackend } from 'anomaly-lab';
+import { AnomalyBert, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { createRng } from 'anomaly-lab/core';
+import { readRunHistory } from 'anomaly-lab/runs';
+import { AdamW, trainingStep, ParallelTrainer, modelPartOf } from 'anomaly-lab/training';
 import { runCli } from '../helpers/cli';
 import { periodicSeries, tmpDir, writeSeriesNpy } from './train-helpers';
 
@@ -177,8 +173,6 @@ test('CLI --workers 2: a worker dying at step 7 stops training in one line; the 
       'wasm',
       '--workers',
       '2',
-      '--engine',
-      'tfjs',
       '--out',
       out,
     ],

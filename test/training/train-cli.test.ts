@@ -8,9 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readRunHistory } from '../../kernel-lib/src/runs/run-dir';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
+import { loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { writeNpy } from 'anomaly-lab/io';
+import { readRunHistory } from 'anomaly-lab/runs';
 import { periodicSeries, labelledTestSet, tmpDir, writeSeriesNpy } from './train-helpers';
 
 const root = tmpDir('train-cli');

@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
-import type { TrainOptions } from '../../kernel-lib/src/training/options';
+import { writeNpy } from 'anomaly-lab/io';
+import type { TrainOptions } from 'anomaly-lab/training';
 
 export interface TestSeries {
   source: string;

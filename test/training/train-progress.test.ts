@@ -1,7 +1,7 @@
 /** Terminal progress: a redrawn bar on a TTY, plain lines otherwise; summary lines carry the PA caveat. */
 import { Writable } from 'stream';
-import { createTerminalReporter, formatStepLine, formatSummaryLine, type StepProgress } from '../../kernel-lib/src/training/progress';
-import type { HistoryEntry } from '../../kernel-lib/src/runs/run-dir';
+import type { HistoryEntry } from 'anomaly-lab/runs';
+import { createTerminalReporter, formatStepLine, formatSummaryLine, type StepProgress } from 'anomaly-lab/training';
 
 function sink(isTTY: boolean): { stream: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
   const chunks: string[] = [];

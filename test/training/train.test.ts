@@ -5,12 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
-import { coreCount } from '../../kernel-lib/src/training/parallel';
-import { readRunHistory, listCheckpointSteps } from '../../kernel-lib/src/runs/run-dir';
-import { loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { readManifest } from '../../kernel-lib/src/runs/manifest';
-import { readNpy } from '../../kernel-lib/src/io/npy';
+import { loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { readNpy } from 'anomaly-lab/io';
+import { readRunHistory, listCheckpointSteps, readManifest } from 'anomaly-lab/runs';
+import { trainAnomalyBert, coreCount } from 'anomaly-lab/training';
 import { periodicSeries, labelledTestSet, TINY, tmpDir } from './train-helpers';
 
 const train = periodicSeries(600, 3);
@@ -39,8 +37,7 @@ describe('trainAnomalyBert', () => {
       testLabels: labels,
       out,
       backend: 'cpu',
-      // The tfjs engine: this run checks the recorded worker count (the onnx engine takes no workers).
-      options: { ...TINY, max_steps: 8, summary_steps: 4, seed: 3, engine: 'tfjs' },
+      options: { ...TINY, max_steps: 8, summary_steps: 4, seed: 3 },
       log: quiet,
       onProgress: () => counts.push(tf.memory().numTensors),
       onSummary: (e) => summaries.push(e.step),
@@ -77,7 +74,6 @@ describe('trainAnomalyBert', () => {
     // '--workers 0' (one per core) is recorded as the effective count: dropout masks follow the partition.
     expect(config.workers).toBe(Math.min(coreCount(), 4));
     expect(result.options.workers).toBe(config.workers);
-    expect(config.engine).toBe('tfjs');
     expect(config.columns).toEqual(train.columns);
     expect(config.scaler).toBeDefined();
     const manifest = readManifest(out);

@@ -4,11 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { saveCheckpoint, loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
-import { modelPartOf, trainedParts } from '../../kernel-lib/src/training/transfer';
-import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
+import { AnomalyBert, saveCheckpoint, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import { trainAnomalyBert, modelPartOf, trainedParts, resolveTrainOptions } from 'anomaly-lab/training';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { periodicSeries, tmpDir } from './train-helpers';
 

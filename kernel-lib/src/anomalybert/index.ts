@@ -1,5 +1,6 @@
 /** anomalybert: the AnomalyBERT model, one module per concept of the original (public API of this area, the `anomalybert` namespace). */
 export { AnomalyBert, parameterSpecs, describeConfig } from './model';
+export { relativePositionBias } from './attention';
 export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './model';
 export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig, windowSize } from './config';
 export type { AnomalyBertConfig, ResolvedAnomalyBertConfig } from './config';

@@ -1,5 +1,5 @@
 /**
- * Synthetic test-set anomalies (kernel-lib/src/training/synth-anomalies.ts). Expected values are
+ * Synthetic test-set anomalies (kernel-lib/src/evaluation/synth-anomalies.ts). Expected values are
  * recomputed from the untouched series and each interval's record.
  */
 import {
@@ -9,8 +9,8 @@ import {
   peakValue,
   SYNTH_ANOMALY_TYPES,
   type SynthAnomalyType,
-} from '../../kernel-lib/src/evaluation/synth-anomalies';
-import type { DegradeSeries } from '../../kernel-lib/src/training/degrade';
+} from 'anomaly-lab/evaluation';
+import type { DegradeSeries } from 'anomaly-lab/training';
 
 const C = 4;
 

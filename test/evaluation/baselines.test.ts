@@ -1,14 +1,11 @@
 /**
- * Baseline detectors (kernel-lib/src/training/baselines.ts): definitions checked against a direct
+ * Baseline detectors (kernel-lib/src/evaluation/baselines.ts): definitions checked against a direct
  * float64 computation, and behaviour on a synthetic test set (they must find what they are built for).
  */
-import { evaluateBaselines, fitBaselineStats, zScoreBaseline, firstDifferenceBaseline } from '../../kernel-lib/src/evaluation/baselines';
-import { loadSeries } from '../../kernel-lib/src/io/series';
-import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
+import { randomScoresBaseline, sweepBestF1, createRng } from 'anomaly-lab/core';
+import { evaluateBaselines, fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, synthesizeTestSet } from 'anomaly-lab/evaluation';
+import { loadSeries, MinMaxScaler } from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
-import { synthesizeTestSet } from '../../kernel-lib/src/evaluation/synth-anomalies';
-import { randomScoresBaseline, sweepBestF1 } from '../../kernel-lib/src/browser/metrics';
-import { createRng } from '../../kernel-lib/src/browser/random';
 
 const C = 3;
 

@@ -5,8 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readNpy, toFloat32 } from '../../kernel-lib/src/io/npy';
-import { loadSeries } from '../../kernel-lib/src/io/series';
+import { readNpy, toFloat32, loadSeries } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 

@@ -1,14 +1,14 @@
 /**
- * Step scoring (kernel-lib/src/training/score-steps.ts) on run directories built here with real
+ * Step scoring (kernel-lib/src/evaluation/score-steps.ts) on run directories built here with real
  * .npy files: checked against the reference fixture (../shared/fixtures/anomalybert metric_* and
  * expected.json) and against a transcription of the seed's `_score` function.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readNpy, toFloat64, writeNpy } from '../../kernel-lib/src/io/npy';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { listStepScoreFiles, readLabels, scoreSteps } from '../../kernel-lib/src/evaluation/score-steps';
+import { createRng } from 'anomaly-lab/core';
+import { listStepScoreFiles, readLabels, scoreSteps } from 'anomaly-lab/evaluation';
+import { readNpy, toFloat64, writeNpy } from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
 
 function tmpRun(): string {

@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeNpy } from '../../kernel-lib/src/io/npy';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { scoreSteps } from '../../kernel-lib/src/evaluation/score-steps';
+import { createRng } from 'anomaly-lab/core';
+import { scoreSteps } from 'anomaly-lab/evaluation';
+import { writeNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
 
 describe('anomaly-lab score-steps', () => {
