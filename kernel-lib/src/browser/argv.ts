@@ -94,6 +94,7 @@ export function parseArgs<S extends OptionSpecs>(
       body = body.slice(0, eq);
     }
     let name = toSnake(body);
+    if (!(name in specs)) name = aliasOf(specs, name) ?? name;
     let negated = false;
     if (!(name in specs) && name.startsWith('no_') && specs[name.slice(3)]?.kind === 'boolean') {
       name = name.slice(3);
@@ -139,6 +140,11 @@ export function parseArgs<S extends OptionSpecs>(
   return { options: options as ParsedOptions<S>, positional, help };
 }
 
+/** The option an earlier name (`aliases`) stands for. */
+function aliasOf(specs: OptionSpecs, name: string): string | undefined {
+  return Object.keys(specs).find((k) => specs[k].aliases?.includes(name));
+}
+
 /** Help text for a command from its specs. */
 export function formatHelp(usageLine: string, summary: string, specs: OptionSpecs): string {
   const lines = [`Usage: ${usageLine}`, '', summary, '', 'Options:'];
@@ -146,8 +152,9 @@ export function formatHelp(usageLine: string, summary: string, specs: OptionSpec
     const def =
       spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`;
     const req = spec.required ? ' (required)' : '';
+    const also = spec.aliases?.length ? ` (also ${spec.aliases.map((a) => `--${a}`).join(', ')})` : '';
     const choices = spec.choices ? ` [${spec.choices.join('|')}]` : '';
-    lines.push(`  --${name.padEnd(24)} ${spec.help}${choices}${def}${req}`);
+    lines.push(`  --${name.padEnd(24)} ${spec.help}${choices}${def}${req}${also}`);
   }
   return lines.join('\n') + '\n';
 }

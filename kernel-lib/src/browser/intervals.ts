@@ -5,9 +5,19 @@
  * is the larger of the two ends (a contained interval never shortens the event).
  */
 
+import { FieldError } from './errors';
+
+/**
+ * The one check of a merge gap: a number of samples ≥ 0. The error names `field`: `max_gap_samples`
+ * (CLI, config and JSON) or `maxGapSamples` (library options); the CLI maps both to --max_gap_samples.
+ */
+export function checkMaxGapSamples(value: number, field = 'max_gap_samples'): void {
+  if (!(value >= 0)) throw new FieldError(field, (f) => `${f(field)} must be ≥ 0 samples, got ${value}`);
+}
+
 /** Merge nearby intervals. Input need not be sorted (it is sorted by start, stably). */
 export function mergeIntervals(intervals: Array<[number, number]>, maxGapSamples: number, sampleTime: number): Array<[number, number]> {
-  if (!(maxGapSamples >= 0)) throw new Error(`max_gap_samples must be ≥ 0, got ${maxGapSamples}`);
+  checkMaxGapSamples(maxGapSamples);
   if (!(sampleTime >= 0) || !Number.isFinite(sampleTime)) throw new Error(`sample_time must be a finite number ≥ 0, got ${sampleTime}`);
   if (intervals.length === 0) return [];
   intervals.forEach(([s, e], i) => {

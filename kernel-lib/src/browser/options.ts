@@ -24,6 +24,11 @@ export interface OptionSpec {
    * ('file') / directory ('dir'). FIFOs, devices and sockets are refused (io/atomic.ts).
    */
   output?: 'file' | 'dir';
+  /**
+   * Earlier names of the option, still accepted on the command line (a renamed flag keeps old
+   * scripts and recorded `reproduce` commands working); the value lands under the current name.
+   */
+  aliases?: readonly string[];
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;

@@ -32,6 +32,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   windowSliding: 'window_sliding',
   batchSize: 'batch_size',
   sequenceLength: 'sequence_length',
+  maxGapSamples: 'max_gap_samples',
   allowChangedInputs: 'allow_changed_inputs',
   runDir: 'run',
 };

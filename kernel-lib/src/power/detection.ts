@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../backend';
 import { FieldError } from '../browser/errors';
+import { checkMaxGapSamples } from '../browser/intervals';
 import { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } from '../browser/viewer';
 import { writeFileAtomic } from '../io/atomic';
 import { writeManifest, type ManifestCommand } from '../runs/manifest';
@@ -48,7 +49,9 @@ export interface PowerDetectionConfig {
   percentile?: number;
   /** A fixed MSE threshold instead of the percentile: a number (or its text), or 'suggested' (from a detector trained by `power train`). */
   threshold?: number | string;
-  /** Merge anomalies at most this many samples apart (default 1500). */
+  /** Merge anomalies at most this many samples apart (default POWER_DEFAULTS.maxGapSamples, 1500). */
+  max_gap_samples?: number;
+  /** @deprecated the earlier name of `max_gap_samples` (still read). */
   max_gap?: number;
   /** Windows per model call (default 512). */
   batch_size?: number;
@@ -80,13 +83,17 @@ export interface PowerDetectionResult {
   elapsed_s: number;
 }
 
+/** The merge gap of a config: `max_gap_samples`, else its earlier name `max_gap`, else the default. */
+function maxGapOf(c: Pick<PowerDetectionConfig, 'max_gap_samples' | 'max_gap'>): number {
+  return c.max_gap_samples ?? c.max_gap ?? POWER_DEFAULTS.maxGapSamples;
+}
+
 /** Checks that need no file: a bad value fails before anything loads. */
 export function checkPowerDetectionConfig(c: PowerDetectionConfig): void {
   const percentile = c.percentile ?? POWER_DEFAULTS.percentile;
   if (!(percentile >= 0 && percentile <= 100))
     throw new FieldError('percentile', (f) => `option ${f('percentile')} must be within [0, 100], got ${percentile}`);
-  const maxGap = c.max_gap ?? POWER_DEFAULTS.maxGap;
-  if (!(maxGap >= 0)) throw new FieldError('max_gap', (f) => `option ${f('max_gap')} must be ≥ 0, got ${maxGap}`);
+  checkMaxGapSamples(maxGapOf(c), c.max_gap_samples === undefined && c.max_gap !== undefined ? 'max_gap' : 'max_gap_samples');
   if (c.batch_size !== undefined && !(c.batch_size >= 1))
     throw new FieldError('batch_size', (f) => `option ${f('batch_size')} must be ≥ 1`);
   if (c.threads !== undefined && !(c.threads >= 1))
@@ -136,7 +143,7 @@ function writeDetectionBundle(outDir: string, analysis: PowerAnalysis, data: Pow
 export async function runPowerDetection(config: PowerDetectionConfig): Promise<PowerDetectionResult> {
   checkPowerDetectionConfig(config);
   const percentile = config.percentile ?? POWER_DEFAULTS.percentile;
-  const maxGap = config.max_gap ?? POWER_DEFAULTS.maxGap;
+  const maxGap = maxGapOf(config);
   const batchSize = config.batch_size ?? 512;
   const outDir = config.out;
   const log = config.log ?? ((): void => undefined);
@@ -189,7 +196,7 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
       sequenceLength,
       percentile,
       threshold,
-      maxGap,
+      maxGapSamples: maxGap,
       batchSize,
       classNames,
       engine: config.engine ?? 'auto',
@@ -236,7 +243,7 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
       sequence_length: sequenceLength,
       percentile,
       threshold: config.threshold ?? null,
-      max_gap: maxGap,
+      max_gap_samples: maxGap,
       batch_size: batchSize,
       models,
     },

@@ -11,7 +11,7 @@
  *  - window i covers rows i … i+L−1, its interval is (Time[i], Time[i+L−1]).
  */
 import { tf } from '../backend';
-import { mergeIntervals } from '../browser/intervals';
+import { checkMaxGapSamples, mergeIntervals } from '../browser/intervals';
 import { quantileLinear } from '../browser/metrics';
 import { POWER_SIGNALS, type PowerData } from './data';
 import { compileRecurrentInference } from './fast-inference';
@@ -20,7 +20,9 @@ import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { extractFeatures, featureMatrix, POWER_FEATURE_NAMES, type FeatureRow } from './features';
 import { FieldError } from '../browser/errors';
 
-export const POWER_DEFAULTS = { sequenceLength: 50, percentile: 95, maxGap: 1500 } as const;
+import { POWER_DEFAULTS } from './options';
+
+export { POWER_DEFAULTS };
 
 /** What the pipeline needs of a StandardScaler (sklearn import, our JSON, or one fitted here). */
 export interface PowerScaler {
@@ -317,6 +319,9 @@ export function predictAnomalyIntervals(
 }
 
 export interface PowerAnalysisOptions extends DetectOptions {
+  /** Merge detected intervals at most this many samples apart (default POWER_DEFAULTS.maxGapSamples, 1500). */
+  maxGapSamples?: number;
+  /** @deprecated the earlier name of `maxGapSamples` (still read). */
   maxGap?: number;
   classNames?: string[];
 }
@@ -339,8 +344,8 @@ export async function analyzePowerData(
   models: { detector: tf.LayersModel; scaler: PowerScaler; classifier?: PowerClassifier; classifierScaler?: PowerScaler },
   opts: PowerAnalysisOptions = {},
 ): Promise<PowerAnalysis> {
-  const maxGap = opts.maxGap ?? POWER_DEFAULTS.maxGap;
-  if (!(maxGap >= 0)) throw new Error(`max gap must be ≥ 0 samples, got ${maxGap}`);
+  const maxGap = opts.maxGapSamples ?? opts.maxGap ?? POWER_DEFAULTS.maxGapSamples;
+  checkMaxGapSamples(maxGap, opts.maxGapSamples === undefined && opts.maxGap !== undefined ? 'maxGap' : 'maxGapSamples');
   const detection = await detectAnomalies(data, models.detector, models.scaler, opts);
   const mergedIntervals = mergeAnomalyIntervals(detection.intervals, maxGap, data.sampleTime);
   let features: FeatureRow[];

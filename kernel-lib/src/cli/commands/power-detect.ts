@@ -5,6 +5,7 @@
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
 import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs } from '../args';
+import { POWER_DEFAULTS } from '../../power/options';
 import { POWER_COMMANDS } from '../registry';
 
 const SPECS = defineOptions({
@@ -19,12 +20,17 @@ const SPECS = defineOptions({
     help: "directory of the seed's Keras transformer fault classifier (best_fault_classifier.h5 + scalers + label encoder); writes transformer_predictions.json",
   },
   sequence_length: { kind: 'int', help: "window length in samples (default: the detector's input length, 50 for the seed)" },
-  percentile: { kind: 'number', default: 95, help: 'anomaly threshold percentile of the reconstruction MSE' },
+  percentile: { kind: 'number', default: POWER_DEFAULTS.percentile, help: 'anomaly threshold percentile of the reconstruction MSE' },
   threshold: {
     kind: 'string',
     help: "fixed MSE threshold instead of the percentile: a number, or 'suggested' (from a detector trained by `power train`)",
   },
-  max_gap: { kind: 'number', default: 1500, help: 'merge anomalies at most this many samples apart' },
+  max_gap_samples: {
+    kind: 'number',
+    default: POWER_DEFAULTS.maxGapSamples,
+    aliases: ['max_gap'],
+    help: 'merge anomalies at most this many samples apart',
+  },
   batch_size: { kind: 'int', default: 512, help: 'windows per model call' },
   time_tolerance: { kind: 'number', default: 0.01, min: 0, max: 1, help: 'allowed relative jitter of the time step' },
   out: {
