@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from 'anomaly-lab';
-import { defineOptions } from 'anomaly-lab/core';
+import { defineOptions, quoteName } from 'anomaly-lab/core';
 import { toolArgs } from '../common/args';
 
 const BENCH = {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     .sort();
   const unknown = only.filter((n) => !all.includes(n));
   if (unknown.length > 0) {
-    process.stderr.write(`bench: no benchmark '${unknown[0]}' (have: ${all.join(', ')})\n`);
+    process.stderr.write(`bench: no benchmark ${quoteName(unknown[0], 80)} (have: ${all.join(', ')})\n`);
     process.exit(2);
   }
   const names = all.filter((n) => only.length === 0 || only.includes(n));

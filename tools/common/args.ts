@@ -4,7 +4,7 @@
  * API. `--help` prints the specs' help and exits 0; a bad option prints one line naming it and
  * exits 2, as the CLI does.
  */
-import { formatHelp, parseArgs, UsageError, type OptionSpecs, type ParsedOptions } from 'anomaly-lab/core';
+import { formatHelp, parseArgs, quoteName, UsageError, type OptionSpecs, type ParsedOptions } from 'anomaly-lab/core';
 
 export interface ToolCommand<S extends OptionSpecs> {
   /** Name in messages ("demo", "bench", "ess"). */
@@ -30,7 +30,7 @@ export function toolArgs<S extends OptionSpecs>(cmd: ToolCommand<S>, argv: strin
       process.stdout.write(formatHelp(cmd.usage, cmd.summary, cmd.specs));
       process.exit(0);
     }
-    if (!cmd.positional && positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
+    if (!cmd.positional && positional.length > 0) throw new UsageError(`unexpected argument ${quoteName(positional[0], 80)}`);
     return { options, positional };
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
