@@ -5,6 +5,8 @@
  * the original script calls nTokens `max_seq_len` (model) / `n_features` (ESS fork's train option).
  */
 
+import { FieldError } from '../browser/errors';
+
 export interface AnomalyBertConfig {
   /** Input columns C per point. */
   inputDim: number;
@@ -62,6 +64,20 @@ export const WORKSHOP_CONFIG: AnomalyBertConfig = {
 
 export function windowSize(config: AnomalyBertConfig): number {
   return config.nTokens * config.patchSize;
+}
+
+/** The original estimate.py's stride between windows (its --window_sliding default). */
+export const DEFAULT_WINDOW_SLIDING = 16;
+
+/**
+ * The one check of a window stride against a window size: the stride must divide it (so every
+ * point is covered by the same number of windows). The error names `field` — `windowSliding` in
+ * the library's options, `window_sliding` in the training options — and the CLI maps both to
+ * --window_sliding. `hint` says where the window size comes from.
+ */
+export function checkWindowSliding(sliding: number, windowSize: number, field = 'windowSliding', hint = ''): void {
+  if (windowSize % sliding !== 0)
+    throw new FieldError(field, (f) => `${f(field)} ${sliding} must divide the window size ${windowSize}${hint ? ` (${hint})` : ''}`);
 }
 
 export function hiddenDimOf(config: AnomalyBertConfig): number {

@@ -21,19 +21,9 @@ import type { AnomalyBert } from './model';
 import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { onnxRunnerFor } from './onnx';
 import { FieldError } from '../browser/errors';
+import { checkWindowSliding, DEFAULT_WINDOW_SLIDING } from './config';
 
-/** The original estimate.py's stride between windows (its --window_sliding default). */
-export const DEFAULT_WINDOW_SLIDING = 16;
-
-/**
- * The one check of a window stride against a window size: the stride must divide it (so every
- * point is covered by the same number of windows). The error names `field` — `windowSliding` in
- * the library's options, `window_sliding` in the training options — and the CLI maps both to
- * --window_sliding.
- */
-export function checkWindowSliding(sliding: number, windowSize: number, field = 'windowSliding'): void {
-  if (windowSize % sliding !== 0) throw new FieldError(field, (f) => `${f(field)} ${sliding} must divide the window size ${windowSize}`);
-}
+export { checkWindowSliding, DEFAULT_WINDOW_SLIDING };
 
 /**
  * Window starts per model batch, in the reference order. Batches of phase 1 hold n windows,

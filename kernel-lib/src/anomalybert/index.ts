@@ -2,7 +2,7 @@
 export { AnomalyBert, parameterSpecs, describeConfig } from './model';
 export { relativePositionBias } from './attention';
 export type { StateDict, StateTensor, ApplyOptions, CreateOptions } from './model';
-export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig, windowSize } from './config';
+export { ESS_CONFIG, WORKSHOP_CONFIG, validateConfig, windowSize, checkWindowSliding, DEFAULT_WINDOW_SLIDING } from './config';
 export type { AnomalyBertConfig, ResolvedAnomalyBertConfig } from './config';
 export { fitDiffScales, withFirstDifferences } from './input-features';
 export type { ParamSpec } from './layers';

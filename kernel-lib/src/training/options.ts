@@ -15,6 +15,7 @@
 import { defineOptions, type ParsedOptions } from '../browser/options';
 import { FLIP_MODES, type FlipMode } from './degrade';
 import { FieldError } from '../browser/errors';
+import { checkWindowSliding, DEFAULT_WINDOW_SLIDING } from '../anomalybert/config';
 
 /** Parts of the model a transfer run can train or freeze (see transfer.ts). */
 export const MODEL_PARTS = ['embedding', 'encoder', 'head'] as const;
@@ -260,7 +261,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   white_noising: 0.0,
   flip_replacing_interval: 'all',
   replacing_weight: 0.7,
-  window_sliding: 16,
+  window_sliding: DEFAULT_WINDOW_SLIDING,
   seed: 0,
   train_parts: [],
   freeze: [],
@@ -491,12 +492,7 @@ export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptio
     );
   const window = o.n_features * o.patch_size;
   // With a checkpoint the window comes from it; the training loop checks the stride then.
-  if (!o.checkpoint && window % o.window_sliding !== 0) {
-    throw new FieldError(
-      'window_sliding',
-      (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length n_features × patch_size = ${window}`,
-    );
-  }
+  if (!o.checkpoint) checkWindowSliding(o.window_sliding, window, 'window_sliding', 'n_features × patch_size');
   const overlap = o.train_parts.filter((p) => o.freeze.includes(p));
   if (overlap.length > 0)
     throw new FieldError(['train_parts', 'freeze'], (f) => `options ${f('train_parts')} and ${f('freeze')} both name ${overlap.join(',')}`);

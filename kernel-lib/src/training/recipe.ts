@@ -8,6 +8,7 @@
  * `fine_tuning` and `estimation`, every checkpoint's `extra.fine_tuning` / `extra.estimation`).
  */
 import type { CheckpointMeta } from '../anomalybert/checkpoint';
+import { DEFAULT_WINDOW_SLIDING } from '../anomalybert/config';
 import {
   MODEL_PARTS,
   RECOMMENDED_TRANSFER,
@@ -162,5 +163,5 @@ export function resolveEstimation(
     }
     return original;
   };
-  return { window_sliding: pick('window_sliding', 16), smoothing: pick('smoothing', 0), from_run };
+  return { window_sliding: pick('window_sliding', DEFAULT_WINDOW_SLIDING), smoothing: pick('smoothing', 0), from_run };
 }

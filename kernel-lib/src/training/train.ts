@@ -32,7 +32,7 @@ import { MinMaxScaler } from '../io/scaler';
 import { readNpy } from '../io/npy';
 import { saveCheckpoint, resolveCheckpointPath } from '../anomalybert/checkpoint';
 import type { AnomalyBert, ApplyOptions } from '../anomalybert/model';
-import { estimateScores } from '../anomalybert/estimate';
+import { checkWindowSliding, estimateScores } from '../anomalybert/estimate';
 import { fitDiffScales } from '../anomalybert/input-features';
 import type { ManifestCommand } from '../runs/manifest';
 import { LIBRARY_VERSION } from '../version';
@@ -261,9 +261,11 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     diff_features: Boolean(mc.diffScales),
   });
   const W = windowLength(o);
-  if (W % o.window_sliding !== 0) {
+  try {
+    checkWindowSliding(o.window_sliding, W, 'window_sliding');
+  } catch (e) {
     model.dispose();
-    throw new FieldError('window_sliding', (f) => `option ${f('window_sliding')} (${o.window_sliding}) must divide the window length ${W}`);
+    throw e;
   }
   if (train.length <= W) {
     model.dispose();

@@ -17,7 +17,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
-import { ENGINE_OPTION, THREADS_OPTION, UsageError, parseCommandArgs } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, UsageError, checkFlags, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.estimate;
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   // Loaded here, not at the top: `--help` and option errors without loading tfjs.
   const { initBackend } = await import('../../backend.js');
   const { loadCheckpoint } = await import('../../anomalybert/index.js');
-  const { estimateScores } = await import('../../anomalybert/index.js');
+  const { estimateScores, checkWindowSliding } = await import('../../anomalybert/index.js');
   const { writeNpy } = await import('../../io/index.js');
   const { resolveEstimation } = await import('../../training/index.js');
   const { ewmaSmooth } = await import('../../browser/index.js');
@@ -103,8 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     if (series.length < model.windowSize) {
       throw new Error(`${dataPath}: ${series.length} rows, fewer than one window of ${model.windowSize} points`);
     }
-    if (model.windowSize % sliding !== 0)
-      throw new UsageError(`option --window_sliding ${sliding} must divide the window size ${model.windowSize}`);
+    checkFlags(() => checkWindowSliding(sliding, model.windowSize));
     let values = series.values;
     let scaled = false;
     if (options.scale === 'auto' && scalerJson !== undefined) {
