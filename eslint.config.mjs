@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
  * The library's layers, lowest first: a module may import its own folder and lower layers only,
  * never a higher layer or a sibling folder of its own layer. Enforced by the rule below on every
  * relative import, export-from, `import()` and `require()` in kernel-lib/src. Nothing imports the
- * CLI, which sits with the tools on the top layer.
+ * CLI, which sits on the top layer. The tools (tools/, their own workspace) sit outside the library
+ * and reach it through the package only (no-restricted-imports on tools/** below).
  *
  * The CLI uses the public API only: outside its own folder it imports an area's barrel
  * (`<area>/index`), a root module (`version`, `limits`, `backend`, `backend-choices`), or an area's
