@@ -14,6 +14,7 @@ import {
   THRESHOLD_MODES,
   THRESHOLD_MODE_INFO,
   anomaliesCsv,
+  axisValueText,
   checkDetectionSettings,
   decodeViewerBundle,
   durationOf,
@@ -549,8 +550,7 @@ export class AnomalyViewer extends Widget {
     const r = this.result;
     if (!r) return;
     const unit = d.bundle.axis?.unit ?? 'index';
-    const fmtX = (v: number): string =>
-      unit === 'epoch_ms' ? new Date(v).toISOString().replace('T', ' ').replace('Z', '') : fmtNumber(v, 6);
+    const fmtX = (v: number): string => axisValueText(v, unit);
     const hasFault = r.intervals.some((i) => i.fault !== undefined);
     const cols: Array<[SortKey, string]> = [
       ['index', '#'],

@@ -12,7 +12,16 @@ import { BundleDetector, initialDetectionSettings, type DetectionResult } from '
 import { DEFAULT_FIGURE_OPTIONS, LIGHT_THEME, scoresFigure, signalsFigure, trainingFigure, type Figure } from '../browser/viewer/figures';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { decodeViewerBundle } from '../browser/viewer/validate';
-import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetricRow, ViewerMetrics } from '../browser/viewer/types';
+import { axisValueText } from '../browser/viewer/export';
+import type {
+  AxisUnit,
+  DecodedBundle,
+  HistoryRow,
+  IntervalRow,
+  ViewerBundle,
+  ViewerMetricRow,
+  ViewerMetrics,
+} from '../browser/viewer/types';
 import { escapeHtml, formatNumber, htmlTable, summaryWrapper, textTable, type Cell } from '../render/html';
 import { figureSvg } from '../render/svg';
 
@@ -27,14 +36,6 @@ export interface SummaryOptions {
 export function initialDetection(d: DecodedBundle): DetectionResult | null {
   const det = new BundleDetector(d);
   return det.hasScores ? det.run(initialDetectionSettings(d)) : null;
-}
-
-function xText(v: number, unit: string | undefined): string {
-  if (unit === 'epoch_ms') {
-    const d = new Date(v);
-    return Number.isNaN(d.getTime()) ? String(v) : d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
-  }
-  return formatNumber(v, 6);
 }
 
 const METRIC_ROWS: Array<[keyof ViewerMetrics, string]> = [
@@ -55,7 +56,7 @@ function metricTable(metrics: ViewerMetrics | undefined): { columns: string[]; r
   return rows.length ? { columns: ['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows } : null;
 }
 
-function intervalTable(intervals: IntervalRow[], unit: string | undefined): { columns: string[]; rows: Cell[][] } {
+function intervalTable(intervals: IntervalRow[], unit: AxisUnit | undefined): { columns: string[]; rows: Cell[][] } {
   const hasFault = intervals.some((r) => r.fault !== undefined);
   const hasIndex = intervals.some((r) => r.startIndex !== undefined);
   const columns = ['#', 'start', 'end', 'duration'];
@@ -64,8 +65,8 @@ function intervalTable(intervals: IntervalRow[], unit: string | undefined): { co
   const rows = intervals.map((r, i) => {
     const row: Cell[] = [
       i + 1,
-      xText(r.start, unit),
-      xText(r.end, unit),
+      axisValueText(r.start, unit),
+      axisValueText(r.end, unit),
       unit === 'epoch_ms' ? `${formatNumber((r.end - r.start) / 1000)} s` : r.end - r.start,
     ];
     if (hasIndex) row.push(r.startIndex !== undefined && r.endIndex !== undefined ? r.endIndex - r.startIndex : null);

@@ -10,6 +10,7 @@
  */
 import { formatNumber } from '../browser/format';
 import type { Figure, PlotLayout, PlotTrace } from '../browser/viewer/figures';
+import { axisValueText } from '../browser/viewer/export';
 import { escapeHtml } from './html';
 
 export interface FigureSvgOptions {
@@ -285,8 +286,8 @@ export function figureSvg(fig: Figure, opts: FigureSvgOptions = {}): string | nu
     const y = padT + (1 - num(ann.y)) * plotH + 11;
     parts.push(`<text x="${padL + 4}" y="${f1(y)}" font-size="10" fill="#444">${escapeHtml(decodePlotlyText(ann.text))}</text>`);
   }
-  const fmtX = (v: number): string => (isDate ? new Date(v).toISOString().replace('T', ' ').replace('.000Z', 'Z') : formatNumber(v, 6));
-  const xl = opts.xLabels ?? [fmtX(xlo), fmtX(xhi)];
+  const unit = isDate ? 'epoch_ms' : 'index';
+  const xl = opts.xLabels ?? [axisValueText(xlo, unit), axisValueText(xhi, unit)];
   parts.push(`<text x="${padL}" y="${H - 4}" font-size="10" fill="#666">${escapeHtml(xl[0])}</text>`);
   parts.push(`<text x="${padL + plotW}" y="${H - 4}" font-size="10" text-anchor="end" fill="#666">${escapeHtml(xl[1])}</text>`);
   if (xTitle)

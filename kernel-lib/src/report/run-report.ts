@@ -32,7 +32,7 @@ import {
   type Figure,
   type LineChartSpec,
 } from '../browser/viewer/figures';
-import { markdownReport } from '../browser/viewer/export';
+import { axisValueText, markdownReport } from '../browser/viewer/export';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
@@ -193,10 +193,6 @@ const FIGURE_OPTIONS = DEFAULT_FIGURE_OPTIONS;
 
 function lineChart(id: string, title: string, spec: LineChartSpec): Chart {
   return { id, title, figure: lineChartFigure(spec, LIGHT_THEME) };
-}
-
-function fmtX(v: number, isDate?: boolean): string {
-  return isDate ? new Date(v).toISOString().replace('.000Z', 'Z') : formatNumber(v, 6);
 }
 
 function downsampled(
@@ -427,7 +423,6 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
   const d: DecodedBundle = decodeViewerBundle(bundle);
   const det = new BundleDetector(d);
   const result: DetectionResult | null = det.hasScores ? det.run(initialDetectionSettings(d)) : null;
-  const isDate = bundle.axis?.unit === 'epoch_ms';
   // the viewer's first view, drawn by the same builders (first 8 channels, panels by unit and scale)
   const charts: Chart[] = [];
   if (d.values.length && d.columns.length) {
@@ -504,8 +499,8 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     }
     const rows: Cell[][] = result.intervals.map((r, i) => [
       i + 1,
-      fmtX(r.start, isDate),
-      fmtX(r.end, isDate),
+      axisValueText(r.start, bundle.axis?.unit),
+      axisValueText(r.end, bundle.axis?.unit),
       r.end - r.start,
       r.fault ?? '',
       r.confidence ?? null,

@@ -149,8 +149,10 @@ export class BundleDetector {
     // numpy quantile(scores, 1 − rate), linear — the same function the kernel uses — for the modes that ask for it
     const ev = this.evaluator;
     const sorted = this.sorted as Float64Array;
-    const threshold = THRESHOLD_MODE_INFO[settings.mode].threshold(settings, (r) =>
-      ev ? ev.thresholdAtRate(r) : quantileSorted(sorted, 1 - r),
+    const threshold = THRESHOLD_MODE_INFO[settings.mode].threshold(
+      settings,
+      (r) => (ev ? ev.thresholdAtRate(r) : quantileSorted(sorted, 1 - r)),
+      scores,
     );
     let flags = new Uint8Array(scores.length);
     let count = 0;

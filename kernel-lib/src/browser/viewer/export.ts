@@ -6,7 +6,7 @@
 import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
 import { describeThreshold } from './threshold';
-import { formatPercent, formatSignificant, markdownTable, type MdCell } from '../format';
+import { formatNumber, formatPercent, formatSignificant, markdownTable, type MdCell } from '../format';
 import type { AxisUnit, ViewerBundle } from './types';
 
 // The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
@@ -16,6 +16,18 @@ export { csvCell, mdText } from '../text';
 export function formatX(value: number, unit: AxisUnit): string | number {
   if (unit === 'epoch_ms') return Number.isFinite(value) ? new Date(value).toISOString() : '';
   return value;
+}
+
+/**
+ * An x value as text for tables and chart labels: a date axis as UTC 'YYYY-MM-DD hh:mm:ss[.mmm]Z'
+ * (an invalid date as its number), other axes with 6 significant digits.
+ */
+export function axisValueText(value: number, unit: AxisUnit | undefined): string {
+  if (unit === 'epoch_ms') {
+    const d = new Date(value);
+    if (!Number.isNaN(d.getTime())) return d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
+  }
+  return formatNumber(value, 6);
 }
 
 /** Duration in the axis' natural unit: seconds for time axes, samples for an index axis. */

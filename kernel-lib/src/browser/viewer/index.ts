@@ -53,7 +53,7 @@ export {
 } from './threshold';
 export { inferUnit, inferUnits } from './units';
 export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
-export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, durationOf, durationUnit } from './export';
+export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, axisValueText, durationOf, durationUnit } from './export';
 export {
   signalsFigure,
   scoresFigure,

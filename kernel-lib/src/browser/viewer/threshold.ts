@@ -60,10 +60,11 @@ export interface ThresholdModeInfo {
   /** the anomaly rate the rule asks for; NaN when only thresholding tells (mode 'value'). */
   rate(rule: ThresholdRule): number;
   /**
-   * the threshold on the scores: `quantileAtRate(r)` is the scores' quantile at 1 − r (numpy's
-   * linear quantile, the kernel's function); a fixed value ignores the scores.
+   * the threshold on the (smoothed) scores: `quantileAtRate(r)` is their quantile at 1 − r (numpy's
+   * linear quantile, the kernel's function, cached by the detector); a rule of another kind may read
+   * `scores` itself; a fixed value ignores both.
    */
-  threshold(rule: ThresholdRule, quantileAtRate: (rate: number) => number): number;
+  threshold(rule: ThresholdRule, quantileAtRate: (rate: number) => number, scores: Float32Array): number;
   /** parameters a bundle must give in this mode (the schema requires them). */
   required?: Array<Exclude<keyof ThresholdRule, 'mode'>>;
   /** the parameters a bundle's threshold block records for this mode (the value travels separately). */
