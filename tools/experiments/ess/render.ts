@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { TrainOptions } from 'anomaly-lab';
+import { markdownTable } from 'anomaly-lab/core';
 import { writeFileAtomic } from 'anomaly-lab/io';
 import { log, PANLI_COLUMNS, REPO, type EssArgs } from './protocol';
 import {
@@ -25,33 +26,48 @@ import { summariseEarlier } from './variants';
 
 const f4 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
 
-function table(rows: DetectorRow[]): string {
-  const head = '| detector | best F1 without PA | P | R | rate | best F1 with PA | PA%K AUC |\n| --- | --- | --- | --- | --- | --- | --- |';
-  const body = rows.map(
-    (r) =>
-      `| ${r.detector} | **${f4(r.without_pa.f1)}** | ${f4(r.without_pa.precision)} | ${f4(r.without_pa.recall)} | ${r.without_pa.anomaly_rate.toFixed(3)} | ${f4(r.with_pa.f1)} | ${f4(r.pa_k_auc)} |`,
+/**
+ * A table through the core's one markdown emitter. Every cell here is written by this file (fixed
+ * decimals, bold, names of our own runs) and goes in as markdown, so the docs stay as generated.
+ */
+function table(columns: Array<string | number>, rows: Array<Array<string | number>>): string {
+  const md = (c: string | number): { md: string } => ({ md: String(c) });
+  return markdownTable(
+    columns.map(md),
+    rows.map((r) => r.map(md)),
   );
-  return [head, ...body].join('\n');
+}
+
+function detectorTable(rows: DetectorRow[]): string {
+  return table(
+    ['detector', 'best F1 without PA', 'P', 'R', 'rate', 'best F1 with PA', 'PA%K AUC'],
+    rows.map((r) => [
+      r.detector,
+      `**${f4(r.without_pa.f1)}**`,
+      f4(r.without_pa.precision),
+      f4(r.without_pa.recall),
+      r.without_pa.anomaly_rate.toFixed(3),
+      f4(r.with_pa.f1),
+      f4(r.pa_k_auc),
+    ]),
+  );
 }
 
 function perTypeTable(rows: Array<{ detector: string; rate: number; false_positives: number; types: TypeRow[] }> | undefined): string {
   if (!rows || rows.length === 0) return '';
   const types = [...new Set(rows.flatMap((r) => r.types.map((t) => t.type)))].sort();
-  const head = `| detector (at its best no-PA rate) | false positives | ${types.map((t) => `${t}: found / mean point recall`).join(' | ')} |`;
-  const sep = `| --- | --- | ${types.map(() => '---').join(' | ')} |`;
-  const body = rows.map((r) => {
-    const cells = types.map((t) => {
+  const body = rows.map((r) => [
+    `${r.detector} (rate ${r.rate.toFixed(3)})`,
+    r.false_positives,
+    ...types.map((t) => {
       const x = r.types.find((q) => q.type === t);
       return x ? `${x.detected}/${x.anomalies} / ${x.mean_point_recall.toFixed(2)}` : '–';
-    });
-    return `| ${r.detector} (rate ${r.rate.toFixed(3)}) | ${r.false_positives} | ${cells.join(' | ')} |`;
-  });
+    }),
+  ]);
   return [
     'Which anomaly types each detector finds (per synthetic interval: flagged at all / flagged fraction of its labelled points):',
     '',
-    head,
-    sep,
-    ...body,
+    table(['detector (at its best no-PA rate)', 'false positives', ...types.map((t) => `${t}: found / mean point recall`)], body),
     '',
   ].join('\n');
 }
@@ -60,31 +76,36 @@ function curveTable(
   ...curves: Array<{ name: string; points: Array<{ step: number; loss: number; f1?: number; f1_pa?: number }> }>
 ): string {
   const steps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.step)))].sort((a, b) => a - b);
-  const head = `| step | ${curves.map((c) => `${c.name} loss | ${c.name} F1 (no PA) | ${c.name} F1 (PA)`).join(' | ')} |`;
-  const sep = `| --- | ${curves.map(() => '--- | --- | ---').join(' | ')} |`;
-  const body = steps.map((s) => {
-    const cells = curves.map((c) => {
+  const body = steps.map((s) => [
+    s,
+    ...curves.flatMap((c) => {
       const p = c.points.find((q) => q.step === s);
-      return p ? `${f4(p.loss)} | ${f4(p.f1)} | ${f4(p.f1_pa)}` : '– | – | –';
-    });
-    return `| ${s} | ${cells.join(' | ')} |`;
-  });
-  return [head, sep, ...body].join('\n');
+      return p ? [f4(p.loss), f4(p.f1), f4(p.f1_pa)] : ['–', '–', '–'];
+    }),
+  ]);
+  return table(['step', ...curves.flatMap((c) => [`${c.name} loss`, `${c.name} F1 (no PA)`, `${c.name} F1 (PA)`])], body);
 }
 
 function renderBench(bench: BenchTrain | undefined, workshopSteps: number): string {
   if (!bench) return '';
-  const rows: string[] = [];
+  const rows: Array<Array<string | number>> = [];
   for (const key of BENCH_TRAIN_KEYS) {
     const x = bench[key];
     if (!x) continue;
     const c = x.config;
     const name = `${key.startsWith('workshop') ? 'workshop' : 'seed ESS'}: ${c.nTokens} tokens × patch ${c.patchSize}, width ${c.dEmbed}, ${c.nLayer} layers${c.diffScales ? ', first differences' : ''}`;
-    rows.push(
-      `| ${name} | ${x.batch_size}${x.micro_batch ? ` (micro-batches of ${x.micro_batch})` : ''} | ${x.parameters} | ${x.timed_steps} | ${Number.isFinite(x.steps_per_s) ? x.steps_per_s.toFixed(3) : '–'} | ` +
-        `${Number.isFinite(x.points_per_s) ? Math.round(x.points_per_s) : '–'} | ${x.error ? '–' : Math.round(x.peak_rss_mb)} | ${Number.isFinite(x.tf_bytes_mb_after_step) ? x.tf_bytes_mb_after_step.toFixed(1) : '–'} | ` +
-        `${Number.isFinite(x.tf_tensors_growth_over_timed_steps) ? x.tf_tensors_growth_over_timed_steps : '–'} | ${x.error ?? ''} |`,
-    );
+    rows.push([
+      name,
+      `${x.batch_size}${x.micro_batch ? ` (micro-batches of ${x.micro_batch})` : ''}`,
+      x.parameters,
+      x.timed_steps,
+      Number.isFinite(x.steps_per_s) ? x.steps_per_s.toFixed(3) : '–',
+      Number.isFinite(x.points_per_s) ? Math.round(x.points_per_s) : '–',
+      x.error ? '–' : Math.round(x.peak_rss_mb),
+      Number.isFinite(x.tf_bytes_mb_after_step) ? x.tf_bytes_mb_after_step.toFixed(1) : '–',
+      Number.isFinite(x.tf_tensors_growth_over_timed_steps) ? x.tf_tensors_growth_over_timed_steps : '–',
+      x.error ?? '',
+    ]);
   }
   const ws = bench.workshop_diff ?? bench.workshop;
   return `## Training throughput (\`npm run bench -- train\`, ${bench.started})
@@ -94,9 +115,7 @@ ${Number(bench.loadavg_1min_at_end).toFixed(1)} at the end (2 shared cores: pess
 The seed's ESS configuration runs batch 16 as micro-batches (\`--micro_batch\`, gradient accumulation): a pass over
 two of its 46,080-point windows already exceeds wasm's 4 GB heap.
 
-| configuration | batch | parameters | timed steps | steps/s | points/s | peak RSS MB | tf MB after a step | tensor growth | error |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
+${table(['configuration', 'batch', 'parameters', 'timed steps', 'steps/s', 'points/s', 'peak RSS MB', 'tf MB after a step', 'tensor growth', 'error'], rows)}
 ${
   ws && Number.isFinite(ws.steps_per_s)
     ? `\nAt the measured ${bench.workshop_diff ? 'first-difference ' : ''}workshop rate, the ${workshopSteps} steps of (a) take ${(workshopSteps / ws.steps_per_s / 60).toFixed(1)} min of training (${
@@ -128,9 +147,10 @@ function renderRepeats(r: EssResults): string {
   const better = rows.filter((x) => x.transfer_f1 > x.scratch_f1).length;
   return `Repeated with other training seeds (same data, test set, steps, lr and parent checkpoint):
 
-| seed | fine-tuned final F1 (no PA) | scratch final F1 (no PA) | summary steps with fine-tuned ahead |
-| --- | --- | --- | --- |
-${rows.map((x) => `| ${x.seed} | ${f4(x.transfer_f1)} | ${f4(x.scratch_f1)} | ${x.wins}/${x.n} |`).join('\n')}
+${table(
+  ['seed', 'fine-tuned final F1 (no PA)', 'scratch final F1 (no PA)', 'summary steps with fine-tuned ahead'],
+  rows.map((x) => [x.seed, f4(x.transfer_f1), f4(x.scratch_f1), `${x.wins}/${x.n}`]),
+)}
 
 Fine-tuned ahead at the final step in ${better} of ${rows.length} seeds.
 `;
@@ -155,9 +175,10 @@ function renderDataStats(r: EssResults): string {
 First differences of the scaled training days (all points; the test anomalies add N(0, 0.003), whose
 mean |difference| is ${(0.003 * Math.SQRT2 * Math.sqrt(2 / Math.PI)).toFixed(4)}):
 
-| column | zero first differences | 99th percentile of abs. difference | 99.9th percentile |
-| --- | --- | --- | --- |
-${st.map((x) => `| ${x.column} | ${(100 * x.zero_fraction).toFixed(1)}% | ${x.p99.toExponential(2)} | ${x.p999.toExponential(2)} |`).join('\n')}
+${table(
+  ['column', 'zero first differences', '99th percentile of abs. difference', '99.9th percentile'],
+  st.map((x) => [x.column, `${(100 * x.zero_fraction).toFixed(1)}%`, x.p99.toExponential(2), x.p999.toExponential(2)]),
+)}
 
 The series are held constant for long stretches, so any noise makes non-zero differences that the
 baseline flags point by point. A plausible reading of the model's misses (not tested here): a small model
@@ -166,9 +187,16 @@ a uniform replacement is a constant inside data that are mostly constant anyway.
     r.a_edge_profile
       ? ` Mean final score of (a) around each uniform replacement (median score of normal points ${r.a_edge_profile.normal_median.toFixed(4)}):
 
-| interval | replaced columns | 256 points before | inside | 256 points after |
-| --- | --- | --- | --- | --- |
-${r.a_edge_profile.intervals.map((x) => `| ${x.start}…${x.end} | ${x.columns.map((c) => PANLI_COLUMNS[c]).join(', ')} | ${x.before.toFixed(4)} | ${x.inside.toFixed(4)} | ${x.after.toFixed(4)} |`).join('\n')}`
+${table(
+  ['interval', 'replaced columns', '256 points before', 'inside', '256 points after'],
+  r.a_edge_profile.intervals.map((x) => [
+    `${x.start}…${x.end}`,
+    x.columns.map((c) => PANLI_COLUMNS[c]).join(', '),
+    x.before.toFixed(4),
+    x.inside.toFixed(4),
+    x.after.toFixed(4),
+  ]),
+)}`
       : ''
   }
 `;
@@ -197,7 +225,7 @@ Time: ${(v.training_wall_s / 60).toFixed(1)} min wall including ${v.curve.length
 ${Number(v.steps_per_s_training_only).toFixed(2)} steps/s, i.e. **${trainMin.toFixed(1)} min of training** (${trainMin < 15 ? 'under' : 'OVER'} the 15-minute target) under
 1-minute load average median ${Number(v.load.loadavg_1min_median).toFixed(1)}, max ${Number(v.load.loadavg_1min_max).toFixed(1)} (${v.load.loadavg_1min_samples} samples; 2 shared cores); run \`${v.run_dir}\`.
 
-${table([row, ...base.slice(1)])}
+${detectorTable([row, ...base.slice(1)])}
 
 → ${beats ? '**this variant beats both baselines without point adjustment.**' : `**this variant does NOT beat both baselines** (best F1 without PA ${f4(row.without_pa.f1)} vs first-difference ${f4(base[2].without_pa.f1)}).`}
 
@@ -267,9 +295,10 @@ Before \`--diff_features\`, the same workshop architecture reading values only w
 test set (${e.source}; the baselines there are identical: z-score ${f4(e.baselines[0].without_pa.f1)}, first-difference
 ${f4(e.baselines[1].without_pa.f1)}). None came close to the first-difference baseline:
 
-| attempt | settings | steps | training min | final F1 (no PA) | F1 (PA) | PA%K AUC | point recall by type |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-${e.a.map((x) => `| ${x.name} | ${x.settings} | ${x.steps} | ${x.training_min.toFixed(1)} | ${f4(x.f1)} | ${f4(x.f1_pa)} | ${f4(x.pa_k_auc)} | ${types(x.per_type)} |`).join('\n')}
+${table(
+  ['attempt', 'settings', 'steps', 'training min', 'final F1 (no PA)', 'F1 (PA)', 'PA%K AUC', 'point recall by type'],
+  e.a.map((x) => [x.name, x.settings, x.steps, x.training_min.toFixed(1), f4(x.f1), f4(x.f1_pa), f4(x.pa_k_auc), types(x.per_type)]),
+)}
 
 The reason is in the data: 94–99% of the first differences of the scaled panli columns are exactly 0 (BMS
 values are quantised and held), so white noise and peaks are obvious in x_t − x_(t−1) and faint in x_t,
@@ -317,7 +346,7 @@ ran: 1-minute load average median ${Number(load.loadavg_1min_median).toFixed(1)}
 Scores of the final step (no model selection on the test set); "best" = best F1 over the anomaly-rate sweep
 0.001…0.300 as in the original evaluation:
 
-${table(a.detectors)}
+${detectorTable(a.detectors)}
 
 Best F1 **without** point adjustment: AnomalyBERT ${f4(bert.without_pa.f1)} vs z-score ${f4(z.without_pa.f1)} and first-difference
 ${f4(d.without_pa.f1)} → ${beatsA ? '**AnomalyBERT beats both baselines.**' : '**AnomalyBERT does NOT beat both baselines in this run.**'}
@@ -351,7 +380,7 @@ ${renderEarlier(r)}
     a.options.diff_features ? '; the first-difference scales are refitted on the jecheon training data, as the scaler is' : ''
   }. Scratch: the same architecture freshly initialised. Both: ${b.steps} steps, the same lr, batch, seed and degradation settings.
 
-${table(b.detectors)}
+${detectorTable(b.detectors)}
 
 Final best F1 without PA: fine-tuned ${f4(tr.without_pa.f1)} vs scratch ${f4(sc.without_pa.f1)} →
 ${tr.without_pa.f1 > sc.without_pa.f1 ? '**transfer beats training from scratch**' : '**transfer does NOT beat training from scratch in this run**'} for the same number of steps
