@@ -1,7 +1,7 @@
 /**
  * Checkpoints: a configuration unlike the fixture's (patch, depth, width, columns, heads, outputs)
- * round-trips through a torch.save-format state dict (written by the TEST helper) and through our
- * checkpoint directory, in the library and the real CLI; bad state dicts and damaged checkpoints
+ * round-trips through a torch.save-format state dict (the library's writer, itself checked against
+ * PyTorch in test/pickle) and through our checkpoint directory, in the library and the real CLI; bad state dicts and damaged checkpoints
  * end in errors naming the problem; a failing save leaves the previous checkpoint intact.
  */
 import * as fs from 'fs';
@@ -20,7 +20,7 @@ import {
 import { createRng } from 'anomaly-lab/core';
 import { readNpy, toFloat32, writeNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
-import { encodeTorchStateDictForTest } from './torch-zip-writer';
+import { encodeTorchStateDict } from 'anomaly-lab/pickle';
 
 const OTHER: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 5, nTokens: 6, dEmbed: 24, nLayer: 3, nHead: 4, dropout: 0.1 };
 
@@ -40,7 +40,7 @@ function perturbedModel(config: AnomalyBertConfig, seed: number): AnomalyBert {
 }
 
 function writePt(file: string, sd: StateDict): void {
-  fs.writeFileSync(file, encodeTorchStateDictForTest(new Map([...sd].map(([k, t]) => [k, { shape: t.shape, data: t.data }]))));
+  fs.writeFileSync(file, encodeTorchStateDict(new Map([...sd].map(([k, t]) => [k, { shape: t.shape, data: t.data }]))));
 }
 
 let tmp: string;

@@ -12,7 +12,7 @@ import { createRng } from 'anomaly-lab/core';
 import { readNpy, toFloat32, writeNpy, writeCsv } from 'anomaly-lab/io';
 import { runCli, type CliResult } from '../helpers/cli';
 import { zipSync } from 'fflate';
-import { encodeTorchStateDictForTest } from './torch-zip-writer';
+import { encodeTorchStateDict } from 'anomaly-lab/pickle';
 
 const CONFIG: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 4, dEmbed: 16, nLayer: 1, nHead: 4, dropout: 0.1 };
 const W = 16;
@@ -205,7 +205,7 @@ test('estimate: wrong column count, bad sliding, truncated .pt, missing option',
 
   const pt = path.join(tmp, 'truncated.pt');
   const sd = model.toStateDict();
-  const bytes = encodeTorchStateDictForTest(new Map([...sd].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
+  const bytes = encodeTorchStateDict(new Map([...sd].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
   fs.writeFileSync(pt, bytes.subarray(0, bytes.length - 100));
   r = runCli(['estimate', '--checkpoint', pt, '--data', ok, '--out', path.join(tmp, 's.npy'), '--backend', 'wasm']);
   expect(r.code).toBe(1);
