@@ -92,13 +92,13 @@ describeShared('the seed transformer fault classifier in onnxruntime', () => {
   test('exported, it equals tfjs predict within 1e-5 on standard-normal inputs (child process: h5wasm)', () => {
     const dir = sharedPath('data/power-system/seed-models/classifier_transformer');
     const script = `
-      const lib = require(${JSON.stringify(path.join(REPO_ROOT, 'kernel-lib/dist/index.js'))});
+      const lib = require('anomaly-lab');
       const ort = require('onnxruntime-node');
       const tf = require('@tensorflow/tfjs');
       (async () => {
         await lib.initBackend({ backend: 'wasm', log: false });
-        const clf = await lib.loadTransformerClassifier(${JSON.stringify(dir)});
-        const bytes = lib.exportKerasGraphOnnx(clf.model);
+        const clf = await lib.power.loadTransformerClassifier(${JSON.stringify(dir)});
+        const bytes = lib.power.exportKerasGraphOnnx(clf.model);
         const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
         const B = 3, L = clf.sequenceLength, F = clf.nFeatures;
         const seq = tf.randomNormal([B, L, 6], 0, 1, 'float32', 1), feat = tf.randomNormal([B, F], 0, 1, 'float32', 2);
