@@ -6,7 +6,6 @@
  * child process: h5wasm cannot load inside jest) too; an unsupported layer is named.
  */
 import { spawnSync } from 'child_process';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from 'anomaly-lab';
 import { createOnnxSession, loadOnnxRuntime, describeOnnxModel } from 'anomaly-lab/onnx';
