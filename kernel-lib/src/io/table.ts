@@ -317,6 +317,14 @@ function parseCsvRows(text: string, file: string): { rows: string[][]; lines: nu
   return { rows, lines };
 }
 
+/**
+ * i → lines[i], made outside the parser: a closure made inside it would keep the parser's scope,
+ * every row's text with it, alive as long as the table's row labels.
+ */
+function lookup(lines: number[]): (i: number) => number {
+  return (i) => lines[i];
+}
+
 function csvRawTable(text: string, file: string, opts: ReadTableOptions): RawTable {
   const limits = resolveLimits();
   const { rows, lines } = parseCsvRows(text, file);
@@ -386,7 +394,7 @@ function csvRawTable(text: string, file: string, opts: ReadTableOptions): RawTab
       time[i] = t;
     }
   }
-  return { file, columns: selected, data, time, timeColumn, lineOf: (i) => bodyLines[i], cell: (k, i) => body[i][where[k]].trim() };
+  return { file, columns: selected, data, time, timeColumn, lineOf: lookup(bodyLines), cell: (k, i) => body[i][where[k]].trim() };
 }
 
 /** A CSV file's text, refused by CSV_MAX_BYTES before it is read; errors name the file. */
@@ -580,7 +588,7 @@ function npyRawTable(file: string, opts: ReadTableOptions): RawTable {
 
 // ---------------------------------------------------------------- NaN policy and dtype
 
-/** Rows kept and the table after the NaN policy (columns still float64). */
+/** The table after the NaN policy (columns still float64) and, when rows were dropped, which rows were kept. */
 function applyNanPolicy(t: RawTable, policy: NanPolicy, dtype: TableDtype): { t: RawTable; keep?: number[] } {
   const n = t.data[0]?.length ?? 0;
   if (policy === 'error') {
@@ -623,17 +631,8 @@ function applyNanPolicy(t: RawTable, policy: NanPolicy, dtype: TableDtype): { t:
     for (let i = 0; i < n; i++) if (t.data.every((c) => Number.isFinite(c[i]))) keep.push(i);
     if (keep.length === n) return { t };
     const pick = (a: Float64Array): Float64Array => Float64Array.from(keep, (i) => a[i]);
-    const lineOf = t.lineOf;
-    return {
-      t: {
-        ...t,
-        data: t.data.map(pick),
-        time: t.time ? pick(t.time) : undefined,
-        lineOf: lineOf && ((i) => lineOf(keep[i])),
-        cell: (j, i) => t.cell(j, keep[i]),
-      },
-      keep,
-    };
+    // rows keep their numbers in messages: `finish` labels row i by keep[i]
+    return { t: { ...t, data: t.data.map(pick), time: t.time ? pick(t.time) : undefined }, keep };
   }
   throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
 }
