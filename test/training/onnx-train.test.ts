@@ -84,7 +84,7 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 
 async function compareGradients(config: AnomalyBertConfig): Promise<void> {
   const model = AnomalyBert.create(config, { seed: 3, identicalLayers: false });
-  const engine = new OnnxTrainingEngine(model, 1);
+  const engine = new OnnxTrainingEngine(model, 1, 'tfjs');
   try {
     const batch = batchFor(config, 9);
     const seed = 1234;
@@ -137,7 +137,7 @@ test('one AdamW step on the onnx engine equals the tfjs step; the loss falls; no
   };
   const a = make();
   const b = make();
-  const engine = new OnnxTrainingEngine(b.model, 1);
+  const engine = new OnnxTrainingEngine(b.model, 1, 'tfjs');
   try {
     const batch = batchFor(config, 4);
     const o = { nRows: N, windowSize: a.model.windowSize, nCols: config.inputDim, lr: 1e-3, dropoutSeed: 77, accuracy: true };
@@ -216,9 +216,9 @@ describe('the training loop on both engines', () => {
     return { config, losses: result.history.map((e) => e.loss), lines, weights };
   };
 
-  test('engine onnx trains like tfjs (same seeded dropout), says so, and records the engine for reproduce', async () => {
-    const onnx = await run('onnx');
-    const tfjs = await run('tfjs');
+  test('engine onnx trains like tfjs (dropout off: the trainer draws the onnx masks with its own generator), says so, and records the engine', async () => {
+    const onnx = await run('onnx', { dropout: 0 });
+    const tfjs = await run('tfjs', { dropout: 0 });
     expect(onnx.config.engine).toBe('onnx');
     expect(tfjs.config.engine).toBe('tfjs');
     expect(onnx.lines).toContain("anomaly-lab: training engine 'onnx' (onnxruntime-node, 1 thread, whole batch per call)");
@@ -227,6 +227,13 @@ describe('the training loop on both engines', () => {
     let diff = 0;
     for (let i = 0; i < onnx.weights.length; i++) diff = Math.max(diff, Math.abs(onnx.weights[i] - tfjs.weights[i]));
     expect(diff).toBeLessThan(1e-4);
+  });
+
+  test('with dropout, the onnx engine is deterministic per seed (a resumed run redraws the same masks)', async () => {
+    const a = await run('onnx');
+    const b = await run('onnx');
+    expect(b.losses).toEqual(a.losses);
+    expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
   });
 
   test('a LoRA run falls back to tfjs in one line naming why', async () => {
@@ -241,4 +248,34 @@ describe('the training loop on both engines', () => {
     await expect(run('gpu' as 'onnx')).rejects.toThrow(/option 'engine' must be auto, onnx or tfjs, got "gpu"/);
     await expect(run('onnx', { threads: -1 })).rejects.toThrow(/option 'threads' must be a non-negative integer/);
   });
+});
+
+test('an onnx engine failure stops training with one line; the last checkpoint stays loadable', async () => {
+  // Injected failure (a spy on the engine's step): onnxruntime cannot be made to fail on demand here.
+  let calls = 0;
+  const original = OnnxTrainingEngine.prototype.gradients;
+  const spy = jest.spyOn(OnnxTrainingEngine.prototype, 'gradients').mockImplementation(function (this: OnnxTrainingEngine, ...args) {
+    if (++calls === 4) return Promise.reject(new Error('onnx training engine: the training step failed in onnxruntime (injected)'));
+    return original.apply(this, args);
+  });
+  try {
+    const out = path.join(tmpDir('onnx-fail-'), 'run');
+    await expect(
+      trainAnomalyBert({
+        train: periodicSeries(400, 3),
+        out,
+        backend: 'cpu',
+        options: { ...TINY, max_steps: 8, summary_steps: 2, seed: 2, engine: 'onnx', threads: 1 },
+        log: () => undefined,
+        onProgress: () => undefined,
+      }),
+    ).rejects.toThrow(/^onnx training engine: the training step failed in onnxruntime \(injected\)$/);
+    // Steps 0…2 ran; the failure came in step 3, after step 2's checkpoint.
+    const { model } = await loadCheckpoint(path.join(out, 'state', 'step_2'));
+    expect(model.parameterNames().length).toBeGreaterThan(0);
+    model.dispose();
+    expect(fs.existsSync(path.join(out, 'state', 'step_4'))).toBe(false);
+  } finally {
+    spy.mockRestore();
+  }
 });

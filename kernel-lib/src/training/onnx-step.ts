@@ -4,9 +4,15 @@
  * trainer's own AdamW update (optimizer.ts) with the returned gradients, so the update rule,
  * clipping, layer-wise learning rates and frozen parts are exactly those of the tfjs engine.
  *
- * Dropout: the masks are drawn here with tfjs's own random generator, seeds and order (per layer:
- * after the attention, inside and after the feed-forward block — the order model.ts draws them), and
- * fed to the graph, so a seeded step drops the same units on both engines.
+ * Dropout: the keep-masks are drawn here on the host and fed to the graph as bool inputs, one seed
+ * per site in the order model.ts draws them (per layer: after the attention, inside and after the
+ * feed-forward block), from the step's dropout seed, so a resumed run draws the same masks.
+ * Two generators (`dropoutMasks`):
+ *  - 'fast' (default): sfc32 (browser/random) straight into one reused buffer per site. No garbage:
+ *    an ESS step needs 151 M mask units, and tf.randomUniform's two float copies of each were GBs
+ *    of short-lived buffers (measured: the process peaked at 7.9 GB against 4.0 GB for the session).
+ *  - 'tfjs': tf.dropout's own masks (tf.randomUniform with the same seeds), so the step equals the
+ *    tfjs engine's bit for bit in its masks; the tests compare the engines this way.
  *
  * Sessions are cached per (configuration, batch size, trained parameters, threads): building one
  * exports and optimises the whole graph (tens of ms for the workshop model, seconds for ESS), a
@@ -25,6 +31,8 @@ import {
 } from '../anomalybert/onnx-train';
 import { createOnnxSession, defaultThreads, loadOnnxRuntime } from '../onnx/runtime';
 import type { AdamW } from './optimizer';
+
+export type DropoutMaskSource = 'fast' | 'tfjs';
 
 export interface OnnxStepOptions {
   nRows: number;
@@ -56,7 +64,7 @@ interface CachedSession {
  * tf.dropout's keep-mask for one site: floor(u + keep) with u = tf.randomUniform(shape, 0, 1,
  * 'float32', seed), the sum rounded to float32 as the backend does (u < 1, so it is 0 or 1).
  */
-function dropoutKeepMask(shape: number[], rate: number, seed: number | undefined): Uint8Array {
+function tfjsKeepMask(shape: number[], rate: number, seed: number | undefined): Uint8Array {
   const keep = Math.fround(1 - rate);
   const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
   const values = u.dataSync() as Float32Array;
@@ -64,6 +72,14 @@ function dropoutKeepMask(shape: number[], rate: number, seed: number | undefined
   const mask = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) mask[i] = Math.fround(values[i] + keep) >= 1 ? 1 : 0;
   return mask;
+}
+
+/** Keep-mask from sfc32 into `out`: P(keep) = ⌊(1 − rate)·2³²⌋ / 2³². */
+function fastKeepMask(out: Uint8Array, rate: number, seed: number): Uint8Array {
+  const rng = createRng(seed);
+  const threshold = Math.floor((1 - rate) * 2 ** 32);
+  for (let i = 0; i < out.length; i++) out[i] = rng.nextUint32() < threshold ? 1 : 0;
+  return out;
 }
 
 /** A typed array of another realm (jest) read through its buffer. */
@@ -75,10 +91,13 @@ function floatsOf(t: Ort.Tensor): Float32Array {
 export class OnnxTrainingEngine {
   private readonly sessions = new Map<string, Promise<CachedSession>>();
   private readonly names: Map<tf.Variable, string>;
+  /** 'fast' masks: one buffer per site and shape, reused every step. */
+  private readonly maskBuffers = new Map<string, Uint8Array>();
 
   constructor(
     readonly model: AnomalyBert,
     readonly threads: number = defaultThreads(),
+    readonly dropoutMasks: DropoutMaskSource = 'fast',
   ) {
     if (!loadOnnxRuntime()) throw new Error('onnx training engine: onnxruntime-node cannot be loaded');
     this.names = new Map(model.namedVariables().map(([name, v]) => [v, name]));
@@ -129,9 +148,20 @@ export class OnnxTrainingEngine {
       [TRAIN_INPUT_Y]: new ort.Tensor('float32', Float32Array.from(batch.y), [n, W]),
     };
     for (const p of s.params) feeds[p.name] = new ort.Tensor('float32', this.model.variable(p.name).dataSync() as Float32Array, p.shape);
-    // model.apply's seed source: one nextUint32 per dropout call, in forward order.
-    const rng = o.dropoutSeed !== undefined ? createRng(o.dropoutSeed) : undefined;
-    for (const m of s.masks) feeds[m.name] = new ort.Tensor('bool', dropoutKeepMask(m.shape, rate, rng?.nextUint32()), m.shape);
+    // model.apply's seed source: one nextUint32 per dropout call, in forward order (unseeded: random).
+    const rng = createRng(o.dropoutSeed ?? Math.floor(Math.random() * 2 ** 32));
+    for (const m of s.masks) {
+      const seed = rng.nextUint32();
+      let mask: Uint8Array;
+      if (this.dropoutMasks === 'tfjs') mask = tfjsKeepMask(m.shape, rate, o.dropoutSeed !== undefined ? seed : undefined);
+      else {
+        const key = `${m.name}:${m.shape.join('x')}`;
+        let buffer = this.maskBuffers.get(key);
+        if (!buffer) this.maskBuffers.set(key, (buffer = new Uint8Array(m.shape.reduce((a, b) => a * b, 1))));
+        mask = fastKeepMask(buffer, rate, seed);
+      }
+      feeds[m.name] = new ort.Tensor('bool', mask, m.shape);
+    }
     let result: Ort.InferenceSession.OnnxValueMapType;
     try {
       result = await s.session.run(feeds);
@@ -167,6 +197,7 @@ export class OnnxTrainingEngine {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.maskBuffers.clear();
     for (const s of all) await s.then((c) => c.session.release()).catch(() => undefined);
   }
 }
