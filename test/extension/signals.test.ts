@@ -16,7 +16,7 @@ import {
   signalPanels,
   signalsFigure,
   type FigureTheme as Theme,
-} from '../../kernel-lib/src/browser';
+} from 'anomaly-lab/core';
 import { DEFAULT_SETTINGS, normalizeSettings } from '../../extension/src/settings';
 
 const THEME: Theme = { font: '#111', fontFamily: 'sans-serif', grid: '#ddd', background: '#fff' };

@@ -24,9 +24,9 @@ import {
   validateViewerBundle,
   viewerSchemaV1,
   type ViewerBundle,
-} from '../../kernel-lib/src/browser';
-import { createRng } from '../../kernel-lib/src/browser/random';
-import { viewerSummaryText } from '../../kernel-lib/src/notebook/summary';
+  createRng,
+} from 'anomaly-lab/core';
+import { viewerSummaryText } from 'anomaly-lab/notebook';
 import { AnomalyViewer } from '../../extension/src/viewer';
 import { DEFAULT_SETTINGS, SettingsStore } from '../../extension/src/settings';
 

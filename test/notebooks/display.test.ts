@@ -3,15 +3,25 @@
  * print text, tables and frames carry the data. The real-kernel path (multi-MIME outputs, in-place
  * updates) is checked on executed notebooks in executed-notebooks.test.ts.
  */
-import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME } from '../../kernel-lib/src/browser/viewer/index';
-import { scoreAtRate } from '../../kernel-lib/src/browser/metrics';
-import { DisplayHandle, display, showTable, viewerMimeBundle } from '../../kernel-lib/src/notebook/display';
-import { escapeHtml, htmlTable } from '../../kernel-lib/src/render/html';
-import { svgLineChart } from '../../kernel-lib/src/render/svg';
-import { inNotebook, sendDisplayData } from '../../kernel-lib/src/notebook/kernel';
-import { ProgressBar, TrainingMonitor } from '../../kernel-lib/src/notebook/progress';
-import { viewerSummaryHtml, viewerSummaryText } from '../../kernel-lib/src/notebook/summary';
-import { describeSeries, intervalsFrame, metricsFrame, frameCells, seriesFrame } from '../../kernel-lib/src/notebook/frames';
+import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME, scoreAtRate } from 'anomaly-lab/core';
+import {
+  DisplayHandle,
+  display,
+  showTable,
+  viewerMimeBundle,
+  inNotebook,
+  sendDisplayData,
+  ProgressBar,
+  TrainingMonitor,
+  viewerSummaryHtml,
+  viewerSummaryText,
+  describeSeries,
+  intervalsFrame,
+  metricsFrame,
+  frameCells,
+  seriesFrame,
+} from 'anomaly-lab/notebook';
+import { escapeHtml, htmlTable, svgLineChart } from 'anomaly-lab/render';
 
 const EVIL = '<img src=x onerror="alert(1)">';
 

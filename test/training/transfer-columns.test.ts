@@ -4,11 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { saveCheckpoint, loadCheckpoint, resolveCheckpointPath } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { trainAnomalyBert } from '../../kernel-lib/src/training/train';
-import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
-import { LoraAdapters } from '../../kernel-lib/src/training/lora';
+import { AnomalyBert, saveCheckpoint, loadCheckpoint, resolveCheckpointPath } from 'anomaly-lab/anomalybert';
+import { trainAnomalyBert, resolveTrainOptions, LoraAdapters } from 'anomaly-lab/training';
 import * as tf from '@tensorflow/tfjs';
 import { periodicSeries, tmpDir, TINY } from './train-helpers';
 import { runCli } from '../helpers/cli';
