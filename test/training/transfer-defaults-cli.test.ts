@@ -16,7 +16,8 @@ import { loadSeries } from '../../kernel-lib/src/io/series';
 import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
 import { ewmaSmooth } from '../../kernel-lib/src/browser/metrics';
 import { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION } from '../../kernel-lib/src/training/options';
-import { resolveEstimation } from '../../kernel-lib/src/training/recipe';
+import { resolveEstimation, resolveTransferRecipe, trainedRecipeBudget } from '../../kernel-lib/src/training/recipe';
+import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { tmpDir } from './train-helpers';
@@ -29,7 +30,14 @@ function ok(r: { code: number; stderr: string }): void {
   if (r.code !== 0) throw new Error(`CLI failed (${r.code}): ${r.stderr.slice(-2000)}`);
 }
 
-const json = (file: string): Record<string, unknown> & { [k: string]: never } => JSON.parse(fs.readFileSync(file, 'utf8'));
+/** The parts of a run's config.json these tests read. */
+interface RunConfig {
+  max_steps: number;
+  estimation: unknown;
+  fine_tuning: { from_recommended_recipe: string[]; freeze_schedule: Array<{ stage: string; parts: string[]; until_step: number | null }> };
+}
+
+const json = (file: string): RunConfig => JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfig;
 
 describe('resolveEstimation', () => {
   test('explicit settings win, then the recorded ones, then the original estimate.py defaults', () => {
@@ -42,6 +50,29 @@ describe('resolveEstimation', () => {
       window_sliding: 16,
       smoothing: 0,
       from_run: [],
+    });
+  });
+});
+
+describe('the recipe budget', () => {
+  test('a recipe transfer without max_steps trains 800; a resume of one keeps it; an explicit value wins', () => {
+    const o = resolveTrainOptions({ checkpoint: 'x' });
+    const ctx = { nLayer: 2, windowLength: 512, maxStepsGiven: false };
+    expect(resolveTransferRecipe(o, { ...ctx, transfer: true }).max_steps).toBe(RECOMMENDED_TRANSFER.max_steps);
+    expect(resolveTransferRecipe(o, { ...ctx, transfer: false }).max_steps).toBe(150000);
+    expect(resolveTransferRecipe(o, { ...ctx, transfer: false, resumedRecipeBudget: true }).max_steps).toBe(RECOMMENDED_TRANSFER.max_steps);
+    const given = resolveTrainOptions({ checkpoint: 'x', max_steps: 30 });
+    expect(resolveTransferRecipe(given, { ...ctx, maxStepsGiven: true, transfer: true }).max_steps).toBe(30);
+    // A strategy of your own: the recipe (budget included) does not apply.
+    const own = resolveTrainOptions({ checkpoint: 'x', layer_lr_decay: 0.5 });
+    expect(resolveTransferRecipe(own, { ...ctx, transfer: true }).max_steps).toBe(150000);
+    expect(trainedRecipeBudget({ extra: { fine_tuning: { from_recommended_recipe: ['freeze_schedule', 'max_steps'] } } })).toBe(true);
+    expect(trainedRecipeBudget({ extra: { fine_tuning: { from_recommended_recipe: ['freeze_schedule'] } } })).toBe(false);
+    expect(trainedRecipeBudget({})).toBe(false);
+    // A window the recorded stride does not divide gets the largest divisor below it.
+    expect(resolveTransferRecipe(o, { ...ctx, transfer: true, windowLength: 24 }).estimation).toEqual({
+      window_sliding: 8,
+      smoothing: 0.9,
     });
   });
 });

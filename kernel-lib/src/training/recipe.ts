@@ -51,6 +51,8 @@ export interface RecipeContext {
   maxStepsGiven?: boolean;
   /** A resume keeps the estimation settings its checkpoint recorded. */
   resumedEstimation?: EstimationDefaults;
+  /** A resume of a run that trained the recipe's budget keeps it when --max_steps is not given. */
+  resumedRecipeBudget?: boolean;
 }
 
 export function resolveTransferRecipe(o: TrainOptions, ctx: RecipeContext): ResolvedRecipe {
@@ -77,7 +79,7 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: RecipeContext): Reso
   // The rest of the recipe (budget, estimation) follows the strategy: only a recipe transfer gets it.
   const onRecipe = ctx.transfer && !explicit;
   let maxSteps = o.max_steps;
-  if (onRecipe && ctx.maxStepsGiven === false) {
+  if ((onRecipe || ctx.resumedRecipeBudget) && ctx.maxStepsGiven === false) {
     maxSteps = RECOMMENDED_TRANSFER.max_steps;
     fromRecipe.push('max_steps');
   }
@@ -164,4 +166,12 @@ export function resolveEstimation(
     return original;
   };
   return { window_sliding: pick('window_sliding', DEFAULT_WINDOW_SLIDING), smoothing: pick('smoothing', 0), from_run };
+}
+
+/** Whether a checkpoint's run trained the recipe's budget (`extra.fine_tuning.from_recommended_recipe`). */
+export function trainedRecipeBudget(meta: Pick<CheckpointMeta, 'extra'>): boolean {
+  const ft = meta.extra?.fine_tuning;
+  if (typeof ft !== 'object' || ft === null) return false;
+  const from = (ft as { from_recommended_recipe?: unknown }).from_recommended_recipe;
+  return Array.isArray(from) && from.includes('max_steps');
 }

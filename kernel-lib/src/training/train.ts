@@ -53,7 +53,7 @@ import {
 } from '../runs/run-dir';
 import { createTerminalReporter, type OnProgress, type OnSummary } from './progress';
 import { prepareStartingPoint, trainedParts, stageVariables, layerLrScale, type ModelShapeOptions } from './transfer';
-import { recordedEstimation, resolveTransferRecipe, type ResolvedRecipe } from './recipe';
+import { recordedEstimation, resolveTransferRecipe, trainedRecipeBudget, type ResolvedRecipe } from './recipe';
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
 import { OnnxTrainingEngine } from './onnx-step';
@@ -325,6 +325,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     windowLength: W,
     maxStepsGiven: partial.max_steps !== undefined,
     resumedEstimation: resuming ? recordedEstimation({ extra: start.sourceExtra }) : undefined,
+    resumedRecipeBudget: resuming && trainedRecipeBudget({ extra: start.sourceExtra }),
   });
   // A recipe transfer without --max_steps trains the recipe's budget.
   o.max_steps = recipe.max_steps;
