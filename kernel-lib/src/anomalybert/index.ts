@@ -17,6 +17,7 @@ export {
   CHECKPOINT_FORMAT_VERSION,
 } from './checkpoint';
 export type { SaveCheckpointOptions, LoadedCheckpoint, CheckpointMeta } from './checkpoint';
-export { exportAnomalyBertOnnx, OnnxAnomalyBert, onnxRunnerFor } from './onnx';
+export { exportAnomalyBertOnnx, OnnxAnomalyBert, onnxRunnerFor, onnxInferenceSessionsCreated } from './onnx';
+export type { AnomalyBertOnnxExportOptions } from './onnx';
 export { exportAnomalyBertTrainingGraph, gradOutputName, dropoutInputName } from './onnx-train';
 export type { TrainingGraph, TrainingGraphOptions } from './onnx-train';
