@@ -8,7 +8,9 @@
  *   3. transfer to site B from A's run directory with the default recipe (`--column_map`: voltage and
  *      current keep A's embedding weights, B's other columns start fresh) and train the same model
  *      from scratch with the same lr, steps and seed for comparison;
- *   4. detect: score B's test set with the transferred checkpoint; score every saved step (the
+ *   4. detect: score B's test set with the transferred and the scratch checkpoint as a plain
+ *      `anomaly-lab estimate` does (each run's recorded estimation settings: the recipe's stride 16
+ *      + EWMA 0.9 for the transfer, the scratch ones for scratch); score every saved step (the
  *      seed's point-adjusted ESS score, first step above 90%, honest F1 without PA), beside the
  *      first-difference baseline and random scores with PA; every figure that loses to either is
  *      labelled, and the steps where transfer is (or is not) ahead of scratch are printed;
@@ -40,7 +42,7 @@ import {
   type Series,
   type StepScoreReport,
 } from 'anomaly-lab';
-import { defineOptions } from 'anomaly-lab/core';
+import { defineOptions, ewmaSmooth } from 'anomaly-lab/core';
 import { firstDifferenceBaseline, fitBaselineStats } from 'anomaly-lab/evaluation';
 import { MinMaxScaler, writeNpy } from 'anomaly-lab/io';
 import { generateEssSiteA, generateEssSiteB } from 'anomaly-lab/notebook';
@@ -54,7 +56,7 @@ import {
 } from 'anomaly-lab/power';
 import { formatNumber, textTable, type Cell } from 'anomaly-lab/render';
 import { listCheckpointSteps, writeManifest } from 'anomaly-lab/runs';
-import { RECOMMENDED_TRANSFER } from 'anomaly-lab/training';
+import { RECOMMENDED_TRANSFER, resolveEstimation } from 'anomaly-lab/training';
 import { toolArgs } from '../common/args';
 
 const DEMO = {
@@ -203,7 +205,9 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const columnMap = 'voltage=BANK_DC_VOLT,current=BANK_DC_CURRENT';
   say(
     `3/6 transfer to site B from run ${path.relative(out, runA)} (its final checkpoint) with --column_map ${columnMap} ` +
-      `(state, dischargeAh start fresh; the default recipe: freeze schedule '${RECOMMENDED_TRANSFER.freeze_schedule || 'none'}'), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
+      `(state, dischargeAh start fresh; the default recipe: freeze schedule '${RECOMMENDED_TRANSFER.freeze_schedule || 'none'}', ` +
+      `estimation stride ${RECOMMENDED_TRANSFER.estimation.window_sliding} + EWMA ${RECOMMENDED_TRANSFER.estimation.smoothing} recorded; ` +
+      `--max_steps ${stepsB} instead of its ${RECOMMENDED_TRANSFER.max_steps} to keep the demo short), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
   );
   await train([
     '--train',
@@ -250,10 +254,27 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   ]);
   for (const r of [runB, runScratch]) fs.copyFileSync(b.labels, path.join(r, 'test_label.npy'));
 
-  // 4 · detect and score
-  const loaded = await loadCheckpoint(lastCheckpoint(runB));
-  const scoresB = await estimateScores(loaded.model, b.testSeries.values, b.testSeries.length, { batchSize: 16, windowSliding: 16 });
-  loaded.model.dispose();
+  // 4 · detect and score, each final checkpoint as a plain `anomaly-lab estimate` scores it (the
+  // estimation settings its run recorded; explicit flags would win there).
+  const defaultScores = async (run: string): Promise<{ scores: Float32Array; what: string }> => {
+    const loaded = await loadCheckpoint(lastCheckpoint(run));
+    try {
+      const st = resolveEstimation(loaded.meta);
+      const raw = await estimateScores(loaded.model, b.testSeries.values, b.testSeries.length, {
+        batchSize: 16,
+        windowSliding: st.window_sliding,
+      });
+      return {
+        scores: st.smoothing > 0 ? ewmaSmooth(raw, st.smoothing) : raw,
+        what: `stride ${st.window_sliding}${st.smoothing > 0 ? `, EWMA ${st.smoothing}` : ', raw'}`,
+      };
+    } finally {
+      loaded.model.dispose();
+    }
+  };
+  const transferB = await defaultScores(runB);
+  const scratchB = await defaultScores(runScratch);
+  const scoresB = transferB.scores;
   const ev = prepareMetrics(scoresB, b.labelValues);
   const bestPlain = ev.sweep({ pointAdjust: false });
   const bestPa = ev.sweep({ pointAdjust: true });
@@ -293,6 +314,18 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   };
   const fdA = fdOf(a);
   const fdB = fdOf(b);
+  // The baseline with the smoothing it was given in the transfer protocol (EWMA 0.5, chosen on jecheon 05-17).
+  const fdBSmoothed = prepareMetrics(
+    ewmaSmooth(
+      firstDifferenceBaseline(
+        b.testSeries.values,
+        b.testSeries.columns.length,
+        fitBaselineStats(b.trainValues, b.testSeries.columns.length),
+      ),
+      0.5,
+    ),
+    b.labelValues,
+  ).sweep({ pointAdjust: false }).f1;
   const randomPa = scored[1][1].random_with_pa.f1;
   for (let k = 0; k < rows.length; k++) {
     const fd = k === 0 ? fdA : fdB;
@@ -320,17 +353,30 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     t.best_without_pa.f1,
     sc[j]?.best_without_pa.f1 ?? NaN,
     t.best_without_pa.f1 > (sc[j]?.best_without_pa.f1 ?? Infinity) ? 'transfer' : 'scratch',
+    [t.best_without_pa.f1 < fdB ? 'transfer' : '', (sc[j]?.best_without_pa.f1 ?? Infinity) < fdB ? 'scratch' : '']
+      .filter(Boolean)
+      .join(', ') || '–',
   ]);
   say(
     `    site B, F1 without PA per saved step (first-difference baseline ${formatNumber(fdB)}, random scores with PA ${formatNumber(randomPa)}):`,
   );
-  say(textTable(['step', 'transfer', 'scratch', 'ahead'], curve).replace(/^/gm, '      '));
+  say(textTable(['step', 'transfer', 'scratch', 'ahead', 'below first-difference'], curve).replace(/^/gm, '      '));
   const ahead = tr.filter((t, j) => j > 0 && sc[j] && t.best_without_pa.f1 > sc[j].best_without_pa.f1).map((t) => t.step);
   say(
     ahead.length > 0
       ? `    Transfer is ahead of scratch at step(s) ${ahead.join(', ')} of ${stepsB} (settings above: --column_map with the default recipe, lr 1e-3, same seed and batches)` +
           `${ahead.length < tr.length - 1 ? '; elsewhere scratch is level or ahead' : ''}.`
       : `    Transfer is NOT ahead of scratch at any saved step in this run (settings above).`,
+  );
+  // The final step as a user scores it by default (each run's recorded estimation settings).
+  const f1T = ev.sweep({ pointAdjust: false }).f1;
+  const f1S = prepareMetrics(scratchB.scores, b.labelValues).sweep({ pointAdjust: false }).f1;
+  const fdBest = Math.max(fdB, fdBSmoothed);
+  const mark = (x: number): string => (x < fdBest ? ' (below the first-difference baseline)' : '');
+  say(
+    `    site B final step, scored as a plain \`anomaly-lab estimate\` does: transfer ${formatNumber(f1T)}${mark(f1T)} (${transferB.what}), ` +
+      `scratch ${formatNumber(f1S)}${mark(f1S)} (${scratchB.what}); first-difference baseline ${formatNumber(fdB)} raw, ${formatNumber(fdBSmoothed)} with EWMA 0.5 (F1 without PA). ` +
+      `${f1T > f1S ? 'Transfer is ahead of scratch here' : 'Transfer is NOT ahead of scratch here'}${f1T > fdBest ? ' and above the baseline.' : f1T > f1S ? ', but not above the baseline.' : '.'}`,
   );
 
   // 5 · power system
