@@ -397,7 +397,7 @@ export class AnomalyViewer extends Widget {
       const v = Number(gap.value);
       if (gap.value.trim() === '' || !(v >= 0) || !Number.isInteger(v))
         this.setStatus(`max merge gap: expected a whole number of samples ≥ 0, got "${gap.value}"`, true);
-      else this.applySettings({ mergeGapSamples: v });
+      else this.applySettings({ maxGapSamples: v });
     });
     pa.addEventListener('change', () => this.applySettings({ pointAdjust: pa.checked }));
 
@@ -464,7 +464,7 @@ export class AnomalyViewer extends Widget {
     const ewma = q<HTMLInputElement>('.al-ewma');
     if (ewma) ewma.value = String(c.ewma);
     const gap = q<HTMLInputElement>('.al-gap');
-    if (gap) gap.value = String(c.mergeGapSamples);
+    if (gap) gap.value = String(c.maxGapSamples);
     const pa = q<HTMLInputElement>('.al-pa');
     if (pa) pa.checked = c.pointAdjust;
     this.setStatus('');

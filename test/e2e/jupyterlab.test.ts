@@ -348,7 +348,7 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
     await page.fill('.jp-MimeDocument .al-gap', '0');
     await page.dispatchEvent('.jp-MimeDocument .al-gap', 'change');
     await page.waitForTimeout(800);
-    const gap0 = expectedIntervals(bundle, { mode: 'percentile', percentile: 80, mergeGapSamples: 0 });
+    const gap0 = expectedIntervals(bundle, { mode: 'percentile', percentile: 80, maxGapSamples: 0 });
     expect(gap0).toBeGreaterThan(at80);
     expect(await rows()).toBe(gap0);
     expect(await page.textContent('.jp-MimeDocument .al-card-threshold .al-card-value')).not.toBe('');

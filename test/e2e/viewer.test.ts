@@ -103,7 +103,7 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     await expect(page.locator('.al-interval-row').count()).resolves.toBe(p90.intervals.length);
     // merge gap 0 splits them further
     await setInput(page, '.al-gap', '0');
-    const p90g0 = nodeDetection(bundle, { percentile: 90, mergeGapSamples: 0 });
+    const p90g0 = nodeDetection(bundle, { percentile: 90, maxGapSamples: 0 });
     await expect(page.locator('.al-card-total .al-card-value').textContent()).resolves.toBe(String(p90g0.intervals.length));
     expect(p90g0.intervals.length).not.toBe(p90.intervals.length);
     await setInput(page, '.al-gap', '1500');
@@ -148,7 +148,7 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     const bundle: ViewerBundle = {
       ...pct,
       title: 'simData2.csv — fixed threshold',
-      threshold: { mode: 'value', value: fixed, pointAdjust: false, mergeGapSamples: pct.threshold!.mergeGapSamples },
+      threshold: { mode: 'value', value: fixed, pointAdjust: false, maxGapSamples: pct.threshold!.maxGapSamples },
     };
     await render(page, bundle);
     const opened = nodeDetection(bundle, {});

@@ -97,7 +97,7 @@ describeShared('builders on real fixtures', () => {
     const w = f.expected.params.sequence_length;
     expect(decoded.scoreXEnd?.[10]).toBe(f.time[10 + w - 1]);
     expect(decoded.bundle.intervals?.map((r) => r.fault)).toEqual(f.expected.predictions.map((p) => p.predicted_fault));
-    expect(decoded.bundle.threshold).toMatchObject({ mode: 'percentile', percentile: 95, mergeGapSamples: 1500 });
+    expect(decoded.bundle.threshold).toMatchObject({ mode: 'percentile', percentile: 95, maxGapSamples: 1500 });
   });
 });
 

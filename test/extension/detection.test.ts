@@ -58,7 +58,7 @@ describeShared('power-system bundle re-thresholded in the browser code', () => {
 
   test('a smaller merge gap splits intervals; a lower percentile finds more windows', () => {
     const base = initialDetectionSettings(decoded);
-    const split = det.run({ ...base, mergeGapSamples: 0 });
+    const split = det.run({ ...base, maxGapSamples: 0 });
     expect(split.intervals.length).toBeGreaterThan(f.expected.merged_intervals.length);
     const lower = det.run({ ...base, percentile: 90 });
     expect(lower.anomalousCount).toBeGreaterThan(f.expected.n_anomalous_windows);
@@ -117,7 +117,7 @@ describe('bad control values are refused with the control named', () => {
   test.each([
     [{ rate: 1.5 }, /anomaly rate must be in \[0, 1\], got 1.5/],
     [{ ewma: 1 }, /EWMA weight must be in \[0, 1\), got 1/],
-    [{ mergeGapSamples: -3 }, /max merge gap must be ≥ 0 samples, got -3/],
+    [{ maxGapSamples: -3 }, /max merge gap must be ≥ 0 samples, got -3/],
   ])('%o', (patch, re) => {
     expect(() => det.run({ ...s, ...patch })).toThrow(re);
   });
@@ -171,13 +171,13 @@ describe('point-aligned intervals', () => {
     });
     const det = new BundleDetector(decodeViewerBundle(b));
     const base = initialDetectionSettings(det.decoded);
-    const apart = det.run({ ...base, mergeGapSamples: 1 });
+    const apart = det.run({ ...base, maxGapSamples: 1 });
     expect(apart.intervals.map((r) => [r.start, r.end, r.startIndex, r.endIndex, r.peakScore])).toEqual([
       [105, 106.5, 10, 13, 1],
       [107.5, 108, 15, 16, 1],
     ]);
     // two unflagged points (13, 14) between the runs: merged at gap 2, not at gap 1
-    const merged = det.run({ ...base, mergeGapSamples: 2 });
+    const merged = det.run({ ...base, maxGapSamples: 2 });
     expect(merged.intervals.map((r) => [r.start, r.end, r.startIndex, r.endIndex])).toEqual([[105, 108, 10, 16]]);
   });
 });

@@ -108,7 +108,7 @@ describe('AnomalyViewer in jsdom', () => {
     expect(status.textContent).toMatch(/^EWMA smoothing: weight must be in \[0, 1\)/);
     change(v.node.querySelector('.al-gap') as HTMLInputElement, '-2');
     expect(status.textContent).toMatch(/^max merge gap: expected a whole number of samples ≥ 0, got "-2"/);
-    expect(v.detectionSettings).toMatchObject({ rate: 0.05, ewma: 0, mergeGapSamples: 0 });
+    expect(v.detectionSettings).toMatchObject({ rate: 0.05, ewma: 0, maxGapSamples: 0 });
     v.dispose();
   });
 

@@ -63,7 +63,7 @@ describe("threshold mode 'value': browser detection", () => {
   test('flags = score > value, rate = flagged fraction, intervals = runs of flags, metrics from counts', () => {
     const decoded = decodeViewerBundle(parseViewerBundle(viewerBundleToJSON(valueBundle(scores, labels, value))));
     const settings = initialDetectionSettings(decoded);
-    expect(settings).toMatchObject({ mode: 'value', value, pointAdjust: false, mergeGapSamples: 0 });
+    expect(settings).toMatchObject({ mode: 'value', value, pointAdjust: false, maxGapSamples: 0 });
     const r = new BundleDetector(decoded).run(settings);
     const direct = Uint8Array.from(scores, (s) => (s > value ? 1 : 0));
     const count = direct.reduce((a, b) => a + b, 0);
@@ -102,7 +102,7 @@ describe("threshold mode 'value': browser detection", () => {
     expect(Array.from(byRate.flags)).toEqual(Array.from(fixed.flags));
     expect(byRate.metrics).toEqual(fixed.metrics);
     // merge gap and EWMA apply in value mode too
-    const merged = det.run({ ...initialDetectionSettings(decoded), mergeGapSamples: 50 });
+    const merged = det.run({ ...initialDetectionSettings(decoded), maxGapSamples: 50 });
     expect(merged.intervals.length).toBeLessThan(fixed.intervals.length);
     // EWMA: the fixed value applies to the smoothed scores (PA off to compare the raw flags)
     const smoothed = det.run({ ...initialDetectionSettings(decoded), ewma: 0.5, pointAdjust: false });
@@ -141,7 +141,7 @@ describe("threshold mode 'value': contract and validation", () => {
 
   test('a bundle with mode value and a finite value is valid', () => {
     expect(validateViewerBundle(JSON.parse(viewerBundleToJSON(good())))).toEqual({ valid: true, errors: [] });
-    expect(good().threshold).toEqual({ mode: 'value', value: 0.5, pointAdjust: false, mergeGapSamples: 0 });
+    expect(good().threshold).toEqual({ mode: 'value', value: 0.5, pointAdjust: false, maxGapSamples: 0 });
   });
 
   test('mode value without a value is refused naming /threshold', () => {
@@ -191,7 +191,7 @@ describeShared('power bundle with a fixed threshold opens with the intervals the
       mode: 'value',
       value: fixed,
       pointAdjust: false,
-      mergeGapSamples: e.params.max_gap_samples,
+      maxGapSamples: e.params.max_gap_samples,
     });
     expect(bundle().threshold).toMatchObject({ mode: 'percentile', percentile: e.params.percentile, value: fixed });
     expect(() => powerViewerBundle({ ...bundleInput(), threshold: undefined, thresholdMode: 'value' })).toThrow(

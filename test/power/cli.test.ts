@@ -94,7 +94,7 @@ describe('power synth / train / detect CLI', () => {
     // The viewer bundle carries the fixed threshold as mode 'value': re-thresholded by the viewer's
     // browser code it flags the windows and merges the intervals this run found.
     const bundle = parseViewerBundle(fs.readFileSync(path.join(out, 'detection.anomaly.json'), 'utf8'));
-    expect(bundle.threshold).toEqual({ mode: 'value', value: res.threshold, pointAdjust: false, mergeGapSamples: 100 });
+    expect(bundle.threshold).toEqual({ mode: 'value', value: res.threshold, pointAdjust: false, maxGapSamples: 100 });
     const decoded = decodeViewerBundle(bundle);
     const viewed = new BundleDetector(decoded).run(initialDetectionSettings(decoded));
     expect(viewed.threshold).toBe(res.threshold);

@@ -125,7 +125,7 @@ function collectFacts(bundle: ViewerBundle): Facts {
     const extras = [
       st.ewma ? `EWMA ${st.ewma}` : '',
       st.pointAdjust && d.labels ? 'point adjustment on' : '',
-      st.mergeGapSamples ? `merge gap ${st.mergeGapSamples} samples` : '',
+      st.maxGapSamples ? `merge gap ${st.maxGapSamples} samples` : '',
     ].filter(Boolean);
     rows.push([
       'threshold',

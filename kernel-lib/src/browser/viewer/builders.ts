@@ -12,6 +12,7 @@ import { encodeArray, type ViewerTypedArray } from './encoding';
 import { parseViewerBundle } from './validate';
 import {
   VIEWER_MIME,
+  thresholdMaxGapSamples,
   type AxisSpec,
   type AxisUnit,
   type DetectorKind,
@@ -213,7 +214,7 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
     // the mode given or inferred, its parameter filled from the other view of the rule (threshold.ts)
     const rule = completeThresholdRule(t, { rate: 0.01, percentile: 95 });
     const mode = rule.mode;
-    const threshold: ThresholdSpec = { mode, pointAdjust: t.pointAdjust ?? true, mergeGapSamples: t.mergeGapSamples ?? 0 };
+    const threshold: ThresholdSpec = { mode, pointAdjust: t.pointAdjust ?? true, maxGapSamples: thresholdMaxGapSamples(t) };
     Object.assign(threshold, THRESHOLD_MODE_INFO[mode].params(rule));
     // a fixed threshold is the value alone; a missing one fails validation below, naming /threshold
     if (THRESHOLD_MODE_INFO[mode].required?.includes('value') && t.value !== undefined && !Number.isFinite(t.value)) {
@@ -260,6 +261,9 @@ export interface AnomalyBertViewerInput {
   rate?: number;
   pointAdjust?: boolean;
   ewma?: number;
+  /** merge detected intervals at most this many samples apart (default 0). */
+  maxGapSamples?: number;
+  /** @deprecated the earlier name of `maxGapSamples` (still read). */
   mergeGapSamples?: number;
   /** axis when the series has no time column, e.g. { unit: 'seconds', step: 1 } for 1 Hz data. */
   axis?: { unit: AxisUnit; start?: number; step?: number; label?: string };
@@ -283,7 +287,7 @@ export function anomalyBertViewerBundle(input: AnomalyBertViewerInput): ViewerBu
       rate: input.rate ?? 0.01,
       pointAdjust: input.pointAdjust ?? true,
       ewma: input.ewma,
-      mergeGapSamples: input.mergeGapSamples ?? 0,
+      maxGapSamples: input.maxGapSamples ?? input.mergeGapSamples ?? 0,
     },
     metrics: input.metrics,
     training: input.history ? { history: input.history, finished: true } : undefined,
@@ -328,13 +332,13 @@ export function powerViewerBundle(input: PowerViewerInput): ViewerBundle {
   }
   const threshold: ThresholdSpec =
     mode === 'value'
-      ? { mode: 'value', value: input.threshold, pointAdjust: false, mergeGapSamples: input.maxGapSamples }
+      ? { mode: 'value', value: input.threshold, pointAdjust: false, maxGapSamples: input.maxGapSamples }
       : {
           mode: 'percentile',
           percentile: input.percentile,
           value: input.threshold,
           pointAdjust: false,
-          mergeGapSamples: input.maxGapSamples,
+          maxGapSamples: input.maxGapSamples,
         };
   return buildViewerBundle({
     kind: 'power',

@@ -16,7 +16,7 @@ import {
   type MetricRow,
 } from '../metrics';
 import { intervalsFromFlags, mergeIntervals } from '../intervals';
-import type { DecodedBundle, IntervalRow } from './types';
+import { thresholdMaxGapSamples, type DecodedBundle, type IntervalRow } from './types';
 import { THRESHOLD_MODES, THRESHOLD_MODE_INFO, completeThresholdRule, isThresholdMode, type ThresholdRule } from './threshold';
 
 /** The viewer's controls: the threshold rule (its mode and parameters, threshold.ts) and the rest. */
@@ -24,7 +24,8 @@ export interface DetectionSettings extends ThresholdRule {
   /** EWMA weight in [0, 1); 0 = off. */
   ewma: number;
   pointAdjust: boolean;
-  mergeGapSamples: number;
+  /** merge detected intervals at most this many samples apart. */
+  maxGapSamples: number;
 }
 
 export interface DetectedInterval extends IntervalRow {
@@ -61,7 +62,7 @@ export function initialDetectionSettings(d: DecodedBundle, defaultRate = 0.01): 
     ...completeThresholdRule(t, { rate: defaultRate }),
     ewma: t?.ewma ?? 0,
     pointAdjust: t?.pointAdjust ?? true,
-    mergeGapSamples: t?.mergeGapSamples ?? 0,
+    maxGapSamples: thresholdMaxGapSamples(t),
   };
 }
 
@@ -106,7 +107,7 @@ export function checkDetectionSettings(settings: DetectionSettings): number {
   if (problem) throw new Error(problem);
   const rate = info.rate(settings);
   if (!(settings.ewma >= 0 && settings.ewma < 1)) throw new Error(`EWMA weight must be in [0, 1), got ${settings.ewma}`);
-  if (!(settings.mergeGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.mergeGapSamples}`);
+  if (!(settings.maxGapSamples >= 0)) throw new Error(`max merge gap must be ≥ 0 samples, got ${settings.maxGapSamples}`);
   return rate;
 }
 
@@ -165,7 +166,7 @@ export class BundleDetector {
     // a rule without a rate of its own (a fixed value) has the rate it flags (before point adjustment, like the rate it replaces)
     const rate = Number.isFinite(requestedRate) ? requestedRate : count / scores.length;
     if (settings.pointAdjust && d.labels) flags = pointAdjustPred(flags, d.labels);
-    const intervals = this.intervalsOf(flags, settings.mergeGapSamples, scores);
+    const intervals = this.intervalsOf(flags, settings.maxGapSamples, scores);
     const labelled = this.labelledIntervals();
     if (labelled.length > 0) {
       for (const iv of intervals) iv.labelled = labelled.some((l) => l.startIndex < iv.endIndex && iv.startIndex < l.endIndex);

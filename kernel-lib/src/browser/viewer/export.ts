@@ -95,7 +95,7 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push(`- threshold value: ${formatSignificant(result.threshold, 6)}`);
   out.push(`- EWMA smoothing: ${s.ewma > 0 ? s.ewma : 'off'}`);
   out.push(`- point adjustment: ${s.pointAdjust ? 'on' : 'off'}`);
-  out.push(`- max merge gap: ${s.mergeGapSamples} samples`, '');
+  out.push(`- max merge gap: ${s.maxGapSamples} samples`, '');
   out.push('## Summary', '');
   out.push(`- total anomalies (intervals): ${summary.total}`);
   out.push(`- anomalous ${bundle.scores?.alignment === 'window' ? 'windows' : 'points'}: ${summary.anomalousPoints}`);

@@ -123,7 +123,7 @@ export const viewerSchemaV1 = {
     labels: { $ref: '#/definitions/arrayField' },
     threshold: {
       type: 'object',
-      required: ['mode', 'pointAdjust', 'mergeGapSamples'],
+      required: ['mode', 'pointAdjust'],
       additionalProperties: false,
       properties: {
         // the modes and their parameters come from the threshold module (threshold.ts)
@@ -131,13 +131,18 @@ export const viewerSchemaV1 = {
         ...THRESHOLD_PARAM_SCHEMA,
         ewma: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
         pointAdjust: { type: 'boolean' },
+        maxGapSamples: { type: 'number', minimum: 0 },
+        // the earlier name of maxGapSamples, in bundles written before it (read, never written)
         mergeGapSamples: { type: 'number', minimum: 0 },
       },
       // each mode's required parameters (a fixed threshold is meaningless without its value)
-      allOf: THRESHOLD_MODES.filter((m) => THRESHOLD_MODE_INFO[m].required?.length).map((m) => ({
-        if: { properties: { mode: { const: m } } },
-        then: { required: [...THRESHOLD_MODE_INFO[m].required!] },
-      })),
+      allOf: [
+        ...THRESHOLD_MODES.filter((m) => THRESHOLD_MODE_INFO[m].required?.length).map((m) => ({
+          if: { properties: { mode: { const: m } } },
+          then: { required: [...THRESHOLD_MODE_INFO[m].required!] },
+        })),
+        { anyOf: [{ required: ['maxGapSamples'] }, { required: ['mergeGapSamples'] }] },
+      ],
     },
     labelledIntervals: { type: 'array', items: { $ref: '#/definitions/interval' } },
     intervals: { type: 'array', items: { $ref: '#/definitions/interval' } },

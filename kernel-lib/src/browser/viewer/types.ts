@@ -96,8 +96,19 @@ export interface ThresholdSpec extends Partial<Omit<ThresholdRule, 'mode'>> {
   ewma?: number;
   /** point adjustment for metrics. */
   pointAdjust: boolean;
-  /** merge predicted intervals whose gap is at most this many samples. */
-  mergeGapSamples: number;
+  /**
+   * merge predicted intervals whose gap is at most this many samples (the power detection's
+   * `max_gap_samples`). A bundle carries this or, if written before the name was settled,
+   * `mergeGapSamples`: read both with `thresholdMaxGapSamples`.
+   */
+  maxGapSamples?: number;
+  /** @deprecated the earlier name of `maxGapSamples` (still read, never written). */
+  mergeGapSamples?: number;
+}
+
+/** A threshold block's merge gap in samples: `maxGapSamples`, else its earlier name `mergeGapSamples`, else 0. */
+export function thresholdMaxGapSamples(t: Pick<ThresholdSpec, 'maxGapSamples' | 'mergeGapSamples'> | undefined): number {
+  return t?.maxGapSamples ?? t?.mergeGapSamples ?? 0;
 }
 
 /** One detected (or labelled) interval. */
