@@ -41,6 +41,11 @@ export interface TrainingGraphOptions {
   trained: readonly string[];
   /** Dropout masks as inputs (training mode with dropout > 0); false: no dropout (eval-mode forward). */
   dropout: boolean;
+  /**
+   * Recompute the attention probabilities in the backward pass instead of keeping them (default
+   * true): saves n·H·N² floats a layer (ESS batch 16: 134 MB × 6 layers) for ~3% more work.
+   */
+  recomputeAttention?: boolean;
 }
 
 export interface TrainingGraph {
@@ -122,7 +127,11 @@ export function exportAnomalyBertTrainingGraph(config: ResolvedAnomalyBertConfig
     const kT = heads(1, [0, 2, 3, 1]); // (n, H, dk, N)
     const v = heads(2, [0, 2, 1, 3]); // (n, H, N, dk)
     const bias = d.transpose(d.gather(`${att}.relative_position_embedding_table`, relIndex), [2, 0, 1]); // (H, N, N)
-    const probs = d.softmax(d.add(d.matMul(q, kT), bias)); // (n, H, N, N)
+    const scores = d.matMul(q, kT);
+    const biased = d.add(scores, bias);
+    const probs = d.softmax(biased); // (n, H, N, N)
+    // Not kept for the backward pass: recomputed there from q, kT and the table (see DiffGraph.recompute).
+    if (opts.recomputeAttention ?? true) d.recompute(scores, biased, probs);
     const merged = d.reshape(d.transpose(d.matMul(probs, v), [0, 2, 1, 3]), [rows, D]);
     const h = d.add(dropout(linear(merged, `${att}.output_fc_layer`), l, 'attention'), x);
     const ff = `${prefix}.feed_forward_layer`;

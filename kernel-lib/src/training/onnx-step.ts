@@ -119,7 +119,7 @@ export class OnnxTrainingEngine {
     if (!hit) {
       hit = (async () => {
         const graph = exportAnomalyBertTrainingGraph(this.model.config, { batch: n, trained, dropout });
-        const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads);
+        const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads, { arena: false, pattern: false });
         return { session, params: graph.params, masks: graph.masks, grads: graph.grads };
       })();
       hit.catch(() => this.sessions.delete(key));
