@@ -13,7 +13,7 @@ import tseslint from 'typescript-eslint';
  * (`<area>/index`), a root module (`version`, `limits`, `backend`, `backend-choices`), or an area's
  * `options` module (its option specs and defaults, tfjs-free, so `--help` loads no model code).
  */
-const LAYERS = [
+export const LAYERS = [
   ['browser'], // the browser-safe core (metrics, thresholds, intervals, viewer contract, option specs, errors)
   ['version', 'limits', 'backend-choices'], // Node-side constants
   ['io', 'render'], // files (npy, parquet, CSV, atomic writes); html/svg/markdown/number rendering
