@@ -394,7 +394,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     nEstimators: o.quick ? 10 : 40,
   });
   const rec = generatePowerData({ seed: 5, duration: 2, sampleRate: 5000, nFaults: 5 });
-  const analysis = await analyzePowerData(rec.data, experiment.models, { threshold: experiment.threshold, maxGap: 250 });
+  const analysis = await analyzePowerData(rec.data, experiment.models, { threshold: experiment.threshold, maxGapSamples: 250 });
   const runP = path.join(runs, 'power');
   fs.mkdirSync(runP, { recursive: true });
   const exported = writePowerResults(runP, analysis, rec.data, {

@@ -38,6 +38,8 @@ export interface PowerExperimentOptions {
   trainDuration?: number;
   nEstimators?: number;
   /** Merge gap in samples (default: 50 ms worth). */
+  maxGapSamples?: number;
+  /** @deprecated the earlier name of `maxGapSamples` (still read). */
   maxGap?: number;
   /** Threshold = factor × max validation MSE of the detector (default 2). */
   thresholdFactor?: number;
@@ -168,11 +170,11 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
   const heldOutLabels: string[] = [];
   for (let r = 0; r < nTest; r++) {
     const rec = generatePowerData({ ...synth, seed: seed * 1000 + 500 + r, duration: opts.testDuration ?? perRec * 0.4, nFaults: perRec });
-    const maxGap = opts.maxGap ?? Math.round(0.05 / rec.data.sampleTime);
+    const maxGapSamples = opts.maxGapSamples ?? opts.maxGap ?? Math.round(0.05 / rec.data.sampleTime);
     const analysis = await analyzePowerData(
       rec.data,
       { detector: trained.model, scaler: trained.scaler, classifier, classifierScaler },
-      { sequenceLength: L, maxGap, threshold },
+      { sequenceLength: L, maxGapSamples, threshold },
     );
     const m = matchFaults(r, rec.faults, analysis);
     matches.push(...m.matches);
