@@ -5,7 +5,7 @@
  *   anomaly-lab power detect --data simData2.csv --detector lstm.h5 --scaler scaler.save \
  *       [--classifier fault_classifier.joblib --classifier_scaler classifier_scaler.joblib \
  *        --class_names class_names.joblib] [--classifier_transformer classifier_transformer/] \
- *       --sequence_length 50 --percentile 95 --max_gap 1500 --out out/
+ *       --sequence_length 50 --percentile 95 --max_gap_samples 1500 --out out/
  *   anomaly-lab power synth --out data.csv [--n_faults 10 --seed 1 ...]
  *   anomaly-lab power train --out models/ [--data normal.csv | generated data] ...
  */
