@@ -124,12 +124,12 @@ al.showTable(
 // %% [markdown]
 // ## 3 · Analysis and results
 // The seed's pipeline: window MSE → percentile threshold (95) → intervals merged when closer than
-// `max_gap` samples → features → fault class. The trained detector uses the fixed threshold it
+// `max_gap_samples` → features → fault class. The trained detector uses the fixed threshold it
 // learned instead: a percentile flags a fixed share of windows whether or not there is a fault.
 
 // %%
 const MAX_GAP = 250; // samples (50 ms at 5 kHz)
-const analysis = await al.analyzePowerData(recording, trainedModels, { threshold: experiment.threshold, maxGap: MAX_GAP });
+const analysis = await al.analyzePowerData(recording, trainedModels, { threshold: experiment.threshold, maxGapSamples: MAX_GAP });
 al.showTable(
   ['#', 'start (s)', 'end (s)', 'predicted fault', 'confidence'],
   analysis.predictions.map((p, i) => [i + 1, p.start_time, p.end_time, p.predicted_fault, p.confidence]),
@@ -139,7 +139,7 @@ al.showTable(
 let seedAnalysis: al.PowerAnalysis | undefined;
 if (seedModels && seedRecording) {
   const bar = new al.ProgressBar(0, { label: 'seed detector windows' });
-  seedAnalysis = await al.analyzePowerData(seedRecording, seedModels, { percentile: 95, maxGap: 1500, onProgress: (d, t) => bar.update(d, t) });
+  seedAnalysis = await al.analyzePowerData(seedRecording, seedModels, { percentile: 95, maxGapSamples: 1500, onProgress: (d, t) => bar.update(d, t) });
   bar.finish();
   al.showTable(
     ['#', 'start (s)', 'end (s)', 'predicted fault', 'confidence'],
