@@ -3,7 +3,7 @@
  * textContent or attribute setters — never innerHTML — so a name like `<img src=x onerror=…>` is
  * shown as text and nothing executes.
  */
-import { formatNumber, formatPercent } from 'anomaly-lab-browser';
+import { formatNumber, shareText } from 'anomaly-lab-browser';
 
 export type Child = Node | string | null | undefined | false;
 
@@ -33,8 +33,9 @@ export function fmtNumber(v: number | null | undefined, digits = 4): string {
   return typeof v === 'number' && Number.isFinite(v) ? formatNumber(v, digits) : '–';
 }
 
+/** A share as the core's tables show it (percent with 2 places; '–' when there is none). */
 export function fmtPct(v: number | null | undefined): string {
-  return formatPercent(v, 1);
+  return shareText(v);
 }
 
 /** Save text or a data URL as a file through a temporary link (the browser's download). */

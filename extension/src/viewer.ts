@@ -14,13 +14,14 @@ import {
   THRESHOLD_MODES,
   THRESHOLD_MODE_INFO,
   anomaliesCsv,
-  axisValueText,
   checkDetectionSettings,
   decodeViewerBundle,
   durationOf,
   durationUnit,
   initialDetectionSettings,
+  intervalsTable,
   markdownReport,
+  metricsTable,
   parseViewerBundle,
   summarizeDetection,
   switchThresholdMode,
@@ -38,6 +39,7 @@ import {
   signalsFigure,
   timelineFigure,
   trainingFigure,
+  type ViewerTable,
   type XRange,
 } from 'anomaly-lab-browser';
 import { plotlyDateToMs, readTheme } from './charts';
@@ -54,7 +56,20 @@ export interface AnomalyViewerOptions {
   plotly: PlotlySource;
 }
 
-type SortKey = 'index' | 'start' | 'duration' | 'peakScore' | 'fault' | 'confidence';
+/** Columns of the core's intervals table the widget sorts by (the others are not sortable). */
+type SortKey = 'index' | 'start' | 'end' | 'duration' | 'samples' | 'peakScore' | 'fault' | 'confidence';
+const SORT_KEYS: readonly string[] = ['index', 'start', 'end', 'duration', 'samples', 'peakScore', 'fault', 'confidence'];
+const isSortKey = (k: string): k is SortKey => SORT_KEYS.includes(k);
+
+/** Classes of the metrics table's rows and cells (styles and tests find the values by them). */
+const METRIC_ROW_CLASS: Record<string, string> = { without_pa: 'al-metrics-raw', with_pa: 'al-metrics-pa' };
+const METRIC_CELL_CLASS: Record<string, string> = {
+  rate: 'al-m-rate',
+  precision: 'al-m-p',
+  recall: 'al-m-r',
+  f1: 'al-m-f1',
+  ess: 'al-m-ess',
+};
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
 
@@ -76,6 +91,28 @@ function sameRun(a: ViewerBundle | null, b: ViewerBundle): boolean {
     a.title === b.title &&
     a.series?.length === b.series?.length &&
     a.series?.columns.join('\u0000') === b.series?.columns.join('\u0000')
+  );
+}
+
+/** The core's metrics table as the widget's card: a row per metric, a class per row and value. */
+function metricsDom(t: ViewerTable): HTMLElement {
+  const [name, ...values] = t.columns;
+  return h(
+    'table',
+    { className: 'al-metrics' },
+    h('thead', {}, h('tr', {}, h('th', {}, name.label), ...values.map((c) => h('th', {}, c.label)))),
+    h(
+      'tbody',
+      {},
+      ...t.rows.map((r) =>
+        h(
+          'tr',
+          { className: METRIC_ROW_CLASS[r.key] ?? `al-metrics-${r.key}` },
+          h('th', {}, r.cells[0]),
+          ...r.cells.slice(1).map((c, j) => h('td', { className: METRIC_CELL_CLASS[values[j].key] ?? '' }, c)),
+        ),
+      ),
+    ),
   );
 }
 
@@ -491,29 +528,8 @@ export class AnomalyViewer extends Widget {
       card(`mean duration (${durationUnit(unit)})`, fmtNumber(durationOf(0, s.meanDuration, unit)), 'al-card-duration'),
       card('threshold', fmtNumber(r.threshold), 'al-card-threshold'),
     );
-    if (r.metrics) {
-      const row = (name: string, m: { precision: number; recall: number; f1: number; ess_score: number }, cls: string): HTMLElement =>
-        h(
-          'tr',
-          { className: cls },
-          h('th', {}, name),
-          h('td', { className: 'al-m-p' }, fmtPct(m.precision)),
-          h('td', { className: 'al-m-r' }, fmtPct(m.recall)),
-          h('td', { className: 'al-m-f1' }, fmtPct(m.f1)),
-          h('td', { className: 'al-m-ess' }, fmtPct(m.ess_score)),
-        );
-      const table = h(
-        'table',
-        { className: 'al-metrics' },
-        h(
-          'thead',
-          {},
-          h('tr', {}, h('th', {}, ''), h('th', {}, 'precision'), h('th', {}, 'recall'), h('th', {}, 'F1'), h('th', {}, 'ESS score')),
-        ),
-        h('tbody', {}, row('without PA', r.metrics.without_pa, 'al-metrics-raw'), row('with PA', r.metrics.with_pa, 'al-metrics-pa')),
-      );
-      this.cardsEl.append(h('div', { className: 'al-card al-card-metrics' }, table));
-    }
+    const mt = metricsTable(r.metrics);
+    if (mt) this.cardsEl.append(h('div', { className: 'al-card al-card-metrics' }, metricsDom(mt)));
   }
 
   private sortedIntervals(): Array<{ row: DetectedInterval; index: number }> {
@@ -523,6 +539,10 @@ export class AnomalyViewer extends Widget {
       switch (key) {
         case 'start':
           return e.row.start;
+        case 'end':
+          return e.row.end;
+        case 'samples':
+          return e.row.endIndex - e.row.startIndex;
         case 'duration':
           return e.row.end - e.row.start;
         case 'peakScore':
@@ -549,58 +569,47 @@ export class AnomalyViewer extends Widget {
     const d = this.decoded!;
     const r = this.result;
     if (!r) return;
-    const unit = d.bundle.axis?.unit ?? 'index';
-    const fmtX = (v: number): string => axisValueText(v, unit);
-    const hasFault = r.intervals.some((i) => i.fault !== undefined);
-    const cols: Array<[SortKey, string]> = [
-      ['index', '#'],
-      ['start', 'start'],
-      ['duration', `duration (${durationUnit(unit)})`],
-      ['peakScore', 'peak score'],
-    ];
-    if (hasFault) cols.push(['fault', 'fault'], ['confidence', 'confidence']);
+    // the core's table (same columns and formats as the export, the summary and the report); the
+    // widget adds sorting, the row click and the overlap mark on a fault
+    const table = intervalsTable(r.intervals, d.bundle.axis?.unit ?? 'index', { labelled: r.labelled.length > 0 });
     const head = h('tr', {});
-    for (const [key, label] of cols) {
+    for (const col of table.columns) {
+      const key = col.key;
+      if (!isSortKey(key)) {
+        head.append(h('th', {}, col.label));
+        continue;
+      }
       const th = h(
         'th',
         { attrs: { 'data-sort': key, 'aria-sort': this.sortKey === key ? (this.sortAsc ? 'ascending' : 'descending') : 'none' } },
-        label + (this.sortKey === key ? (this.sortAsc ? ' ▲' : ' ▼') : ''),
+        col.label + (this.sortKey === key ? (this.sortAsc ? ' ▲' : ' ▼') : ''),
       );
       th.addEventListener('click', () => {
         if (this.sortKey === key) this.sortAsc = !this.sortAsc;
         else {
           this.sortKey = key;
-          this.sortAsc = key === 'index' || key === 'start' || key === 'fault';
+          this.sortAsc = key === 'index' || key === 'start' || key === 'end' || key === 'fault';
         }
         this.renderTable();
       });
       head.append(th);
     }
-    if (r.labelled.length) head.append(h('th', {}, 'labelled'));
     const body = h('tbody', {});
     const rows = this.sortedIntervals();
     const max = this.store.current.maxTableRows;
     for (const { row, index } of rows.slice(0, max)) {
-      const tr = h(
-        'tr',
-        { className: 'al-interval-row', attrs: { 'data-interval': String(index) }, title: 'click to zoom' },
-        h('td', {}, String(index + 1)),
-        h('td', {}, `${fmtX(row.start)} – ${fmtX(row.end)}`),
-        h('td', {}, fmtNumber(durationOf(row.start, row.end, unit))),
-        h('td', {}, fmtNumber(row.peakScore)),
-        hasFault
-          ? h(
-              'td',
-              {
-                className: 'al-fault',
-                title: row.classifiedBy === 'overlap' ? 'class of the overlapping interval the kernel classified' : '',
-              },
-              (row.fault ?? '–') + (row.classifiedBy === 'overlap' ? ' ≈' : ''),
-            )
-          : null,
-        hasFault ? h('td', {}, row.confidence !== undefined ? fmtPct(row.confidence) : '–') : null,
-        r.labelled.length ? h('td', {}, row.labelled ? 'yes' : 'no') : null,
-      );
+      const cells = table.rows[index].cells.map((text, j) => {
+        const col = table.columns[j];
+        const cls = [col.numeric ? 'al-num' : '', col.key === 'fault' ? 'al-fault' : ''].filter(Boolean).join(' ');
+        if (col.key === 'fault' && row.classifiedBy === 'overlap')
+          return h(
+            'td',
+            { className: cls, attrs: { 'data-col': col.key }, title: 'class of the overlapping interval the kernel classified' },
+            `${text} ≈`,
+          );
+        return h('td', { className: cls, attrs: { 'data-col': col.key } }, text);
+      });
+      const tr = h('tr', { className: 'al-interval-row', attrs: { 'data-interval': String(index) }, title: 'click to zoom' }, ...cells);
       tr.addEventListener('click', () => {
         this.tableEl.querySelectorAll('tr.al-selected').forEach((e) => e.classList.remove('al-selected'));
         tr.classList.add('al-selected');

@@ -117,7 +117,7 @@ describe('AnomalyViewer in jsdom', () => {
     v.setBundle(generatedBundle().bundle);
     const header = (key: string): HTMLElement => v.node.querySelector(`th[data-sort="${key}"]`) as HTMLElement;
     const peaks = (): number[] =>
-      Array.from(v.node.querySelectorAll('.al-interval-row td:nth-child(4)')).map((td) => Number(td.textContent));
+      Array.from(v.node.querySelectorAll('.al-interval-row td[data-col="peakScore"]')).map((td) => Number(td.textContent));
     header('peakScore').click(); // numeric columns sort descending first
     const desc = peaks();
     expect(desc).toEqual([...desc].sort((a, b) => b - a));

@@ -3,7 +3,7 @@
  * print text, tables and frames carry the data. The real-kernel path (multi-MIME outputs, in-place
  * updates) is checked on executed notebooks in executed-notebooks.test.ts.
  */
-import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME, scoreAtRate } from 'anomaly-lab/core';
+import { anomalyBertViewerBundle, powerViewerBundle, trainingViewerBundle, VIEWER_MIME, scoreAtRate, shareText } from 'anomaly-lab/core';
 import {
   DisplayHandle,
   display,
@@ -76,9 +76,9 @@ describe('notebook layer outside a kernel', () => {
     expect(html).not.toContain('<img');
     expect(html).toContain(escapeHtml(EVIL));
     expect(html).toContain('<svg');
-    // metrics rows with the values the metrics module computed
+    // metrics rows with the values the metrics module computed, as the core's tables show shares
     expect(html).toContain('with PA');
-    expect(html).toContain(String(Number(with_pa.f1.toPrecision(4))));
+    expect(html).toContain(shareText(with_pa.f1));
     // one detected interval: the 20 scored points above the 2% threshold
     const text = data['text/plain'] as string;
     expect(text).toMatch(/detected intervals: 1/);
@@ -104,7 +104,7 @@ describe('notebook layer outside a kernel', () => {
     });
     const html = viewerSummaryHtml(bundle);
     expect(html).toContain('LLG&lt;img');
-    expect(html).toContain('0.87');
+    expect(html).toContain('87.00%');
     expect(html).toContain('Feature importance');
     expect(viewerSummaryText(bundle)).toMatch(/windows of 50 rows/);
   });

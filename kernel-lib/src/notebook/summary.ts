@@ -12,17 +12,18 @@ import { BundleDetector, initialDetectionSettings, type DetectionResult } from '
 import { DEFAULT_FIGURE_OPTIONS, LIGHT_THEME, scoresFigure, signalsFigure, trainingFigure, type Figure } from '../browser/viewer/figures';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { decodeViewerBundle } from '../browser/viewer/validate';
-import { axisValueText } from '../browser/viewer/export';
-import type {
-  AxisUnit,
-  DecodedBundle,
-  HistoryRow,
-  IntervalRow,
-  ViewerBundle,
-  ViewerMetricRow,
-  ViewerMetrics,
-} from '../browser/viewer/types';
-import { escapeHtml, formatNumber, htmlTable, summaryWrapper, textTable, type Cell } from '../render/html';
+import { intervalsTable, metricsTable } from '../browser/viewer/tables';
+import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetrics } from '../browser/viewer/types';
+import {
+  escapeHtml,
+  formatNumber,
+  htmlTable,
+  summaryWrapper,
+  textTable,
+  viewerTableHtml,
+  viewerTableText,
+  type Cell,
+} from '../render/html';
 import { figureSvg } from '../render/svg';
 
 export interface SummaryOptions {
@@ -36,44 +37,6 @@ export interface SummaryOptions {
 export function initialDetection(d: DecodedBundle): DetectionResult | null {
   const det = new BundleDetector(d);
   return det.hasScores ? det.run(initialDetectionSettings(d)) : null;
-}
-
-const METRIC_ROWS: Array<[keyof ViewerMetrics, string]> = [
-  ['without_pa', 'without PA'],
-  ['with_pa', 'with PA'],
-  ['random_with_pa', 'random scores, with PA'],
-  ['best_without_pa', 'best F1 without PA'],
-  ['best_with_pa', 'best F1 with PA'],
-];
-
-function metricTable(metrics: ViewerMetrics | undefined): { columns: string[]; rows: Cell[][] } | null {
-  if (!metrics) return null;
-  const rows: Cell[][] = [];
-  for (const [key, label] of METRIC_ROWS) {
-    const m = metrics[key] as ViewerMetricRow | undefined;
-    if (m) rows.push([label, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
-  }
-  return rows.length ? { columns: ['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows } : null;
-}
-
-function intervalTable(intervals: IntervalRow[], unit: AxisUnit | undefined): { columns: string[]; rows: Cell[][] } {
-  const hasFault = intervals.some((r) => r.fault !== undefined);
-  const hasIndex = intervals.some((r) => r.startIndex !== undefined);
-  const columns = ['#', 'start', 'end', 'duration'];
-  if (hasIndex) columns.push('samples');
-  if (hasFault) columns.push('fault', 'confidence');
-  const rows = intervals.map((r, i) => {
-    const row: Cell[] = [
-      i + 1,
-      axisValueText(r.start, unit),
-      axisValueText(r.end, unit),
-      unit === 'epoch_ms' ? `${formatNumber((r.end - r.start) / 1000)} s` : r.end - r.start,
-    ];
-    if (hasIndex) row.push(r.startIndex !== undefined && r.endIndex !== undefined ? r.endIndex - r.startIndex : null);
-    if (hasFault) row.push(r.fault ?? '', r.confidence ?? null);
-    return row;
-  });
-  return { columns, rows };
 }
 
 function historyTable(history: HistoryRow[]): { columns: string[]; rows: Cell[][] } {
@@ -191,11 +154,11 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   );
   out.push(htmlTable(['', ''], facts.rows));
   out.push(chartHtml(bundle, facts, opts.width ?? 720));
-  const mt = metricTable(facts.metrics);
-  if (mt) out.push(`<h4>Metrics</h4>${htmlTable(mt.columns, mt.rows)}`);
+  const mt = metricsTable(facts.metrics);
+  if (mt) out.push(`<h4>Metrics</h4>${viewerTableHtml(mt)}`);
   if (facts.intervals.length) {
-    const it = intervalTable(facts.intervals, bundle.axis?.unit);
-    out.push(`<h4>Detected intervals</h4>${htmlTable(it.columns, it.rows, { maxRows: maxIntervals })}`);
+    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length });
+    out.push(`<h4>Detected intervals</h4>${viewerTableHtml(it, { maxRows: maxIntervals })}`);
   }
   if (bundle.featureImportances && bundle.featureImportances.names.length) {
     const fi = bundle.featureImportances;
@@ -224,11 +187,11 @@ export function viewerSummaryText(bundle: ViewerBundle, opts: SummaryOptions = {
   const maxIntervals = opts.maxIntervals ?? 20;
   const lines: string[] = [bundle.title, '='.repeat(Math.min(78, bundle.title.length))];
   for (const [k, v] of facts.rows) lines.push(`${k}: ${v}`);
-  const mt = metricTable(facts.metrics);
-  if (mt) lines.push('', 'Metrics', textTable(mt.columns, mt.rows));
+  const mt = metricsTable(facts.metrics);
+  if (mt) lines.push('', 'Metrics', viewerTableText(mt));
   if (facts.intervals.length) {
-    const it = intervalTable(facts.intervals, bundle.axis?.unit);
-    lines.push('', 'Detected intervals', textTable(it.columns, it.rows, { maxRows: maxIntervals }));
+    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length });
+    lines.push('', 'Detected intervals', viewerTableText(it, { maxRows: maxIntervals }));
   }
   if (bundle.training && bundle.training.history.length) {
     const ht = historyTable(bundle.training.history);

@@ -5,6 +5,7 @@
  * unescaped input, so a CSV header like `<img onerror=…>` renders as text.
  */
 import { formatNumber, type Cell } from '../browser/format';
+import type { ViewerTable } from '../browser/viewer/tables';
 
 /** Escape text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -30,14 +31,22 @@ export function escapeHtml(value: unknown): string {
 export { formatNumber };
 export type { Cell };
 
+/** Options of the table renderers: rows shown, and columns to right-align though their cells are text. */
+export interface TableRenderOptions {
+  maxRows?: number;
+  /** per column: numbers already formatted as text (right-aligned like numbers). */
+  numeric?: boolean[];
+}
+
 /** Plain-text table with aligned columns (numbers right-aligned). */
-export function textTable(columns: string[], rows: Cell[][], opts: { maxRows?: number } = {}): string {
+export function textTable(columns: string[], rows: Cell[][], opts: TableRenderOptions = {}): string {
   const max = opts.maxRows ?? Infinity;
   const shown = rows.slice(0, max);
   const cells = shown.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c === null || c === undefined ? '' : String(c))));
   const widths = columns.map((h, j) => Math.max(h.length, ...cells.map((r) => (r[j] ?? '').length)));
   const numeric = columns.map(
-    (_, j) => shown.length > 0 && shown.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined),
+    (_, j) =>
+      opts.numeric?.[j] ?? (shown.length > 0 && shown.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined)),
   );
   const fmtRow = (r: string[]): string =>
     r
@@ -50,14 +59,20 @@ export function textTable(columns: string[], rows: Cell[][], opts: { maxRows?: n
 }
 
 /** Escaped HTML table. */
-export function htmlTable(columns: string[], rows: Cell[][], opts: { maxRows?: number; caption?: string } = {}): string {
+export function htmlTable(columns: string[], rows: Cell[][], opts: TableRenderOptions & { caption?: string } = {}): string {
   const max = opts.maxRows ?? Infinity;
   const shown = rows.slice(0, max);
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = shown
     .map(
       (r) =>
-        `<tr>${r.map((c) => (typeof c === 'number' ? `<td class="al-num">${escapeHtml(formatNumber(c))}</td>` : `<td>${escapeHtml(c ?? '')}</td>`)).join('')}</tr>`,
+        `<tr>${r
+          .map((c, j) =>
+            typeof c === 'number' || opts.numeric?.[j]
+              ? `<td class="al-num">${escapeHtml(formatNumber(c))}</td>`
+              : `<td>${escapeHtml(c ?? '')}</td>`,
+          )
+          .join('')}</tr>`,
     )
     .join('');
   const more =
@@ -66,6 +81,24 @@ export function htmlTable(columns: string[], rows: Cell[][], opts: { maxRows?: n
       : '';
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : '';
   return `<table class="al-table">${caption}<thead><tr>${head}</tr></thead><tbody>${body}${more}</tbody></table>`;
+}
+
+/** One of the viewer's tables (browser/viewer/tables.ts: formatted cells) as an escaped HTML table. */
+export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; caption?: string } = {}): string {
+  return htmlTable(
+    t.columns.map((c) => c.label),
+    t.rows.map((r) => r.cells),
+    { ...opts, numeric: t.columns.map((c) => c.numeric) },
+  );
+}
+
+/** One of the viewer's tables as a plain-text table. */
+export function viewerTableText(t: ViewerTable, opts: { maxRows?: number } = {}): string {
+  return textTable(
+    t.columns.map((c) => c.label),
+    t.rows.map((r) => r.cells),
+    { ...opts, numeric: t.columns.map((c) => c.numeric) },
+  );
 }
 
 /**

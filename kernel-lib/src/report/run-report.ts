@@ -16,7 +16,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { MetricEvaluator, sweepRates, type MetricRow } from '../browser/metrics';
+import { MetricEvaluator, sweepRates } from '../browser/metrics';
 import { BundleDetector, initialDetectionSettings, summarizeDetection, type DetectionResult } from '../browser/viewer/detection';
 import { minMaxDownsample } from '../browser/viewer/downsample';
 import {
@@ -32,14 +32,15 @@ import {
   type Figure,
   type LineChartSpec,
 } from '../browser/viewer/figures';
-import { axisValueText, markdownReport } from '../browser/viewer/export';
+import { markdownReport } from '../browser/viewer/export';
+import { intervalsTable, metricsTable } from '../browser/viewer/tables';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
 import { readNpy, toFloat32 } from '../io/npy';
-import { escapeHtml, formatNumber, htmlTable, type Cell } from '../render/html';
+import { escapeHtml, formatNumber, htmlTable, viewerTableHtml, type Cell } from '../render/html';
 import { figureSvg } from '../render/svg';
 import { mdText } from '../browser/text';
 import { scoreStepSeries, type StepScoreReport } from '../evaluation/score-steps';
@@ -474,45 +475,13 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
         ],
       ),
     );
-    if (result.metrics) {
-      html.push(
-        htmlTable(
-          ['', 'precision', 'recall', 'F1', 'ESS score'],
-          [
-            [
-              'without PA',
-              result.metrics.without_pa.precision,
-              result.metrics.without_pa.recall,
-              result.metrics.without_pa.f1,
-              result.metrics.without_pa.ess_score,
-            ],
-            [
-              'with PA',
-              result.metrics.with_pa.precision,
-              result.metrics.with_pa.recall,
-              result.metrics.with_pa.f1,
-              result.metrics.with_pa.ess_score,
-            ],
-          ],
-        ),
-      );
-    }
-    const rows: Cell[][] = result.intervals.map((r, i) => [
-      i + 1,
-      axisValueText(r.start, bundle.axis?.unit),
-      axisValueText(r.end, bundle.axis?.unit),
-      r.end - r.start,
-      r.fault ?? '',
-      r.confidence ?? null,
-    ]);
-    html.push('<h4>Detected intervals</h4>', htmlTable(['#', 'start', 'end', 'duration', 'fault', 'confidence'], rows, { maxRows: 100 }));
+    const metrics = metricsTable(result.metrics);
+    if (metrics) html.push(viewerTableHtml(metrics));
+    const intervals = intervalsTable(result.intervals, bundle.axis?.unit, { labelled: result.labelled.length > 0 });
+    html.push('<h4>Detected intervals</h4>', viewerTableHtml(intervals, { maxRows: 100 }));
   }
-  if (bundle.metrics) {
-    const rows: Cell[][] = [];
-    for (const [k2, m] of Object.entries(bundle.metrics) as Array<[string, MetricRow | undefined]>)
-      if (m) rows.push([k2, m.anomaly_rate, m.precision, m.recall, m.f1, m.ess_score]);
-    html.push('<h4>Producer metrics</h4>', htmlTable(['', 'anomaly rate', 'precision', 'recall', 'F1', 'ESS score'], rows));
-  }
+  const producer = metricsTable(bundle.metrics);
+  if (producer) html.push('<h4>Producer metrics</h4>', viewerTableHtml(producer));
   const markdown =
     result && summary ? markdownReport(bundle, result, summary).replace(/^# /, '### ') : `(no scores in ${mdText(path.basename(file))})`;
   return { title: bundle.title, html: html.join(''), markdown, charts };

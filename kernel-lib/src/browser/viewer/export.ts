@@ -6,37 +6,19 @@
 import { csvCell, mdText } from '../text';
 import type { DetectionResult, DetectionSummary } from './detection';
 import { describeThreshold } from './threshold';
-import { formatNumber, formatPercent, formatSignificant, markdownTable, type MdCell } from '../format';
+import { formatSignificant, markdownTable } from '../format';
+import { durationOf, durationUnit, intervalsTable, metricsTable, tableMarkdown } from './tables';
 import type { AxisUnit, ViewerBundle } from './types';
 
 // The shared escaping helpers live in ../text (one implementation for viewer, reports, CLI);
 // re-exported here where the viewer's API always offered them.
 export { csvCell, mdText } from '../text';
+// The cell formats live with the tables (./tables); re-exported where the viewer's API offered them.
+export { axisValueText, durationOf, durationUnit } from './tables';
 
 export function formatX(value: number, unit: AxisUnit): string | number {
   if (unit === 'epoch_ms') return Number.isFinite(value) ? new Date(value).toISOString() : '';
   return value;
-}
-
-/**
- * An x value as text for tables and chart labels: a date axis as UTC 'YYYY-MM-DD hh:mm:ss[.mmm]Z'
- * (an invalid date as its number), other axes with 6 significant digits.
- */
-export function axisValueText(value: number, unit: AxisUnit | undefined): string {
-  if (unit === 'epoch_ms') {
-    const d = new Date(value);
-    if (!Number.isNaN(d.getTime())) return d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
-  }
-  return formatNumber(value, 6);
-}
-
-/** Duration in the axis' natural unit: seconds for time axes, samples for an index axis. */
-export function durationOf(start: number, end: number, unit: AxisUnit): number {
-  return unit === 'epoch_ms' ? (end - start) / 1000 : end - start;
-}
-
-export function durationUnit(unit: AxisUnit): string {
-  return unit === 'index' ? 'samples' : 's';
 }
 
 /** The anomalies table as CSV, one row per detected interval. */
@@ -77,9 +59,6 @@ export function anomaliesCsv(bundle: ViewerBundle, result: DetectionResult): str
   return lines.join('\n') + '\n';
 }
 
-/** A share as a percentage cell (formatted numbers need no escaping). */
-const pct = (v: number | null | undefined): MdCell => ({ md: formatPercent(v, 2) });
-
 /** A markdown summary report of the detection as currently thresholded. */
 export function markdownReport(bundle: ViewerBundle, result: DetectionResult, summary: DetectionSummary): string {
   const unit = bundle.axis?.unit ?? 'index';
@@ -101,28 +80,12 @@ export function markdownReport(bundle: ViewerBundle, result: DetectionResult, su
   out.push(`- anomalous ${bundle.scores?.alignment === 'window' ? 'windows' : 'points'}: ${summary.anomalousPoints}`);
   out.push(`- fault types: ${summary.faultTypes}`);
   out.push(`- mean duration: ${formatSignificant(durationOf(0, summary.meanDuration, unit), 4)} ${du}`, '');
-  if (result.metrics) {
-    const m = result.metrics;
-    const row = (name: string, r: typeof m.with_pa): MdCell[] => [name, pct(r.precision), pct(r.recall), pct(r.f1), pct(r.ess_score)];
-    out.push(
-      '## Metrics',
-      '',
-      markdownTable(['', 'precision', 'recall', 'F1', 'ESS score'], [row('without PA', m.without_pa), row('with PA', m.with_pa)]),
-      '',
-    );
-  }
+  const metrics = metricsTable(result.metrics);
+  if (metrics) out.push('## Metrics', '', tableMarkdown(metrics), '');
   if (Object.keys(summary.faultCounts).length) {
     out.push('## Fault distribution', '', markdownTable(['fault', 'count'], Object.entries(summary.faultCounts)), '');
   }
-  const rows = result.intervals.map((r, i): MdCell[] => [
-    i + 1,
-    { md: String(formatX(r.start, unit)) },
-    { md: String(formatX(r.end, unit)) },
-    { md: formatSignificant(durationOf(r.start, r.end, unit), 4) },
-    r.fault ?? '–',
-    r.confidence !== undefined ? pct(r.confidence) : '–',
-  ]);
-  out.push('## Anomalies', '', markdownTable(['#', 'start', 'end', { md: `duration (${du})` }, 'fault', 'confidence'], rows));
+  out.push('## Anomalies', '', tableMarkdown(intervalsTable(result.intervals, unit, { labelled: result.labelled.length > 0 })));
   if (bundle.featureImportances) {
     const fi = bundle.featureImportances;
     const order = fi.values

@@ -55,6 +55,16 @@ export { inferUnit, inferUnits } from './units';
 export { minMaxDownsample, flaggedPoints, type DownsampledTrace } from './downsample';
 export { anomaliesCsv, markdownReport, csvCell, mdText, formatX, axisValueText, durationOf, durationUnit } from './export';
 export {
+  metricsTable,
+  intervalsTable,
+  tableMarkdown,
+  shareText,
+  METRIC_ROWS,
+  type ViewerTable,
+  type TableColumn,
+  type TableInterval,
+} from './tables';
+export {
   signalsFigure,
   scoresFigure,
   faultDistributionFigure,
