@@ -45,8 +45,8 @@ json.dump(events, open(out, 'w'))
 
 const CELL = `
 import * as al from 'anomaly-lab';
-const site = al.generateEssSiteA({ days: 1, sampleSeconds: 60, seed: 1 });
-const sc = al.MinMaxScaler.fit(site);
+const site = al.notebook.generateEssSiteA({ days: 1, sampleSeconds: 60, seed: 1 });
+const sc = al.io.MinMaxScaler.fit(site);
 const tr: al.Series = { ...site, values: sc.transform(site.values, site.columns.length) };
 const mon = new al.TrainingMonitor({ title: 'live test', maxSteps: 80, minIntervalMs: 100 });
 await al.trainAnomalyBert({ train: tr, out: process.env.LIVE_RUN_DIR as string, scale: 'none', backend: 'cpu', log: () => {}, onProgress: mon.onProgress, onSummary: mon.onSummary,
@@ -82,6 +82,8 @@ describeWithTools('live display through the tslab kernel', { 'jupyter-nbconvert'
 
   it('runs the cell without errors', () => {
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    // tslab reports a type error as a stderr line `<line>:<col> - <message>` and runs nothing
+    expect(events.filter((e) => e.type === 'stderr' && /^\d+:\d+ - /m.test(e.text ?? ''))).toEqual([]);
     expect(events[events.length - 1].type).toBe('idle');
   });
 
