@@ -64,6 +64,8 @@ describeWithTools('executed research notebooks (tslab kernel)', { 'jupyter-nbcon
     const outs = outputs(name);
     expect(outs.filter((o) => o.output_type === 'error')).toEqual([]);
     expect(outs.filter((o) => o.output_type === 'stream' && /Error:|Traceback/.test(text(o.text)))).toEqual([]);
+    // a tslab type error is a stderr line `<line>:<col> - <message>` (the cell then runs nothing)
+    expect(outs.filter((o) => o.output_type === 'stream' && /^\d+:\d+ - /m.test(text(o.text)))).toEqual([]);
     const viewers = outs.filter((o) => o.data && VIEWER_MIME in o.data);
     expect(viewers.length).toBeGreaterThan(0);
     for (const o of viewers) {
