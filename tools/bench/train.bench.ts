@@ -69,7 +69,13 @@ interface BenchResult {
   /** CPU seconds per timed step, every thread of the process (workers included). */
   cpu_s_per_step: number;
   points_per_s: number;
+  /**
+   * Peak resident set: the process's high-water mark (getrusage maxRSS, what the anchor reports
+   * as ru_maxrss), so peaks inside a step count; in one invocation it also covers earlier configs.
+   */
   peak_rss_mb: number;
+  /** Largest RSS sampled between steps (the measure before maxRSS; misses peaks inside a step). */
+  rss_between_steps_max_mb: number;
   /** wasm backend only: heap size after the run (never shrinks, so its high-water mark). */
   wasm_heap_mb?: number;
   tf_bytes_mb_after_step: number;
@@ -113,6 +119,7 @@ async function benchConfig(
     cpu_s_per_step: NaN,
     points_per_s: NaN,
     peak_rss_mb: NaN,
+    rss_between_steps_max_mb: NaN,
     tf_bytes_mb_after_step: NaN,
     tf_tensors_after_step: NaN,
     tf_tensors_growth_over_timed_steps: NaN,
@@ -168,7 +175,9 @@ async function benchConfig(
   } catch (e) {
     result.error = (e as Error).message;
   } finally {
-    result.peak_rss_mb = peakRss / 2 ** 20;
+    result.rss_between_steps_max_mb = peakRss / 2 ** 20;
+    // resourceUsage().maxRSS is in KiB.
+    result.peak_rss_mb = Math.max(peakRss / 2 ** 20, process.resourceUsage().maxRSS / 1024);
     const heap = wasmHeapBytes();
     if (heap !== undefined) result.wasm_heap_mb = heap / 2 ** 20;
     try {

