@@ -7,17 +7,18 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AnomalyBert } from '../../kernel-lib/src/anomalybert/model';
-import { saveCheckpoint, loadCheckpoint } from '../../kernel-lib/src/anomalybert/checkpoint';
-import { estimateScores } from '../../kernel-lib/src/anomalybert/estimate';
-import { initBackend } from '../../kernel-lib/src/backend';
-import { readNpy } from '../../kernel-lib/src/io/npy';
-import { loadSeries } from '../../kernel-lib/src/io/series';
-import { MinMaxScaler } from '../../kernel-lib/src/io/scaler';
-import { ewmaSmooth } from '../../kernel-lib/src/browser/metrics';
-import { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION } from '../../kernel-lib/src/training/options';
-import { resolveEstimation, resolveTransferRecipe, trainedRecipeBudget } from '../../kernel-lib/src/training/recipe';
-import { resolveTrainOptions } from '../../kernel-lib/src/training/options';
+import { initBackend } from 'anomaly-lab';
+import { AnomalyBert, saveCheckpoint, loadCheckpoint, estimateScores } from 'anomaly-lab/anomalybert';
+import { ewmaSmooth } from 'anomaly-lab/core';
+import { readNpy, loadSeries, MinMaxScaler } from 'anomaly-lab/io';
+import {
+  RECOMMENDED_TRANSFER,
+  SCRATCH_ESTIMATION,
+  resolveEstimation,
+  resolveTransferRecipe,
+  trainedRecipeBudget,
+  resolveTrainOptions,
+} from 'anomaly-lab/training';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { tmpDir } from './train-helpers';

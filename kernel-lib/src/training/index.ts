@@ -41,7 +41,7 @@ export type { StartingPoint, ModelShapeOptions } from './transfer';
 export { stageVariables, layerLrScale, remapEmbedding, DROPPED_COLUMN_VALUE } from './transfer';
 export type { TransferRecord } from './transfer';
 export { LoraAdapters, loraTargets } from './lora';
-export { resolveTransferRecipe, resolveEstimation, recordedEstimation } from './recipe';
+export { resolveTransferRecipe, resolveEstimation, recordedEstimation, trainedRecipeBudget } from './recipe';
 export type { ResolvedRecipe, RecipeContext } from './recipe';
 export { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION, FREEZE_STAGES, parseColumnMap, parseFreezeSchedule } from './options';
 export type { FreezeStage, EstimationDefaults } from './options';
