@@ -21,6 +21,7 @@ import type { AnomalyBert } from './model';
 import { resolveEngine, type EngineOptions } from '../onnx/runtime';
 import { onnxRunnerFor } from './onnx';
 import { FieldError } from '../browser/errors';
+import { loopAbortPoint } from '../browser/abort';
 import { checkWindowSliding, DEFAULT_WINDOW_SLIDING } from './config';
 
 export { checkWindowSliding, DEFAULT_WINDOW_SLIDING };
@@ -72,6 +73,8 @@ export interface EstimateOptions extends EngineOptions {
   postActivation?: 'sigmoid' | 'none';
   /** Called after each batch with windows done and the total. */
   onProgress?: (windowsDone: number, windowsTotal: number) => void;
+  /** Checked before each batch: once aborted, throws an AbortedError ('estimateScores', windows done). */
+  signal?: AbortSignal;
   /**
    * Estimate each [start, end) range on its own (the original's data divisions, e.g. one per file
    * or day, so no window straddles two of them). Default: the whole series.
@@ -132,6 +135,7 @@ export async function estimateScores(
   // Points outside every division keep 0, as in the original (its output starts as zeros).
   const scores = new Float32Array(length * nOut);
   let done = 0;
+  const abortPoint = loopAbortPoint(opts.signal, 'estimateScores');
   const engine = resolveEngine(opts);
   const onnxRunner = engine.name === 'onnx' ? await onnxRunnerFor(model, engine.threads) : undefined;
 
@@ -158,6 +162,7 @@ export async function estimateScores(
     const sums = new Float64Array(len * nOut);
     const counts = new Int32Array(len);
     for (const starts of schedules[d]) {
+      await abortPoint({ done, total, unit: 'windows' });
       const y = await runBatch(offset, starts);
       for (let b = 0; b < starts.length; b++) {
         const s = starts[b];
@@ -191,6 +196,8 @@ export async function estimateScores(
 export interface PredictOptions extends EngineOptions {
   /** Windows per forward pass (memory bound). Default 16. */
   batchSize?: number;
+  /** Checked before each batch: once aborted, throws an AbortedError ('predictWindows', windows done). */
+  signal?: AbortSignal;
 }
 
 /** Raw model outputs for n windows. windows: (n, W, C) row-major → Float32Array (n, W, out) logits. */
@@ -213,8 +220,10 @@ export async function predictWindows(
   const out = new Float32Array(n * w * nOut);
   const engine = resolveEngine(opts);
   const onnxRunner = engine.name === 'onnx' && n > 0 ? await onnxRunnerFor(model, engine.threads) : undefined;
+  const abortPoint = loopAbortPoint(opts.signal, 'predictWindows');
   for (let first = 0; first < n; first += batchSize) {
     const k = Math.min(batchSize, n - first);
+    await abortPoint({ done: first, total: n, unit: 'windows' });
     if (onnxRunner) {
       out.set(await onnxRunner.run(windows.slice(first * w * nCols, (first + k) * w * nCols), k), first * w * nOut);
       continue;

@@ -27,6 +27,7 @@ export { mergeIntervals, intervalsFromFlags } from './intervals';
 export { escapeControl, quoteName, mdCode } from './text';
 export { formatNumber, formatSignificant, formatFixed, formatPercent, markdownTable, type Cell, type MdCell } from './format';
 export { FieldError, quoteField } from './errors';
+export { AbortedError, abortPoint, loopAbortPoint, throwIfAborted, type AbortProgress } from './abort';
 export { assertBinaryLabels, toBinaryLabels, type LabelCheckOptions } from './labels';
 export { defineOptions } from './options';
 export { parseArgs, formatHelp, UsageError } from './argv';

@@ -4,12 +4,22 @@
  * stops long loops cleanly. Parsing itself is browser/argv.ts; specs are browser/options.ts.
  */
 
-import { assertOutputPath } from '../io/index';
-import { FieldError, UsageError, formatHelp, parseArgs, quoteName, type OptionSpecs, type ParsedOptions } from '../browser/index';
+import { assertOutputPath, removeAtomicTemporaries } from '../io/index';
+import {
+  AbortedError,
+  FieldError,
+  UsageError,
+  formatHelp,
+  parseArgs,
+  quoteName,
+  type OptionSpecs,
+  type ParsedOptions,
+} from '../browser/index';
 
 export { defineOptions, type OptionKind, type OptionSpec, type OptionSpecs, type OptionValue, type ParsedOptions } from '../browser/index';
 // The argv parser is the library's (browser/argv.ts), shared with the tools; the CLI adds the rest.
 export { UsageError, formatHelp, parseArgs };
+export { abortPoint } from '../browser/index';
 
 /** The `engine` and `threads` options of the commands that run inference (onnx or tfjs), declared once. */
 export const ENGINE_OPTION = {
@@ -89,17 +99,77 @@ export function parseCommandArgs<S extends OptionSpecs>(
   return options;
 }
 
+/** Ctrl-C as a command sees it: `stopped()` / `signal` flip on the first one. */
+export interface SigintStop {
+  /** True after the first Ctrl-C. */
+  stopped: () => boolean;
+  /** Aborted on the first Ctrl-C: the `signal` of the library's long loops. */
+  signal: AbortSignal;
+  /** Restore the default SIGINT handling. */
+  dispose: () => void;
+}
+
 /**
- * Ctrl-C for long loops: the first SIGINT asks the loop to stop cleanly (it checks `stopped()`
- * and writes what it has); a second one exits at once with 130. `dispose()` restores the default.
+ * Ctrl-C for long loops: the first SIGINT asks the loop to stop cleanly (it checks `stopped()` or
+ * `signal` and writes what it has); a second one exits at once with 130, after removing the
+ * temporaries of atomic writes in progress (previous outputs stay as they were: only a rename
+ * publishes). `announce` (default true, as train and metrics do) prints a notice at the first
+ * Ctrl-C; commands that end with their own one line (`withSigint`) pass false. While the handler
+ * is installed a Ctrl-C is only acted on between events, so synchronous writes are never torn.
  */
-export function stopOnSigint(what: string): { stopped: () => boolean; dispose: () => void } {
+export function stopOnSigint(what: string, opts: { announce?: boolean } = {}): SigintStop {
+  const announce = opts.announce ?? true;
   let stop = false;
+  const controller = new AbortController();
   const onSigint = (): void => {
-    if (stop) process.exit(130);
+    if (stop) {
+      removeAtomicTemporaries();
+      if (!announce) process.stderr.write(`${what}: interrupted again; aborted, nothing written\n`);
+      process.exit(130);
+    }
     stop = true;
-    process.stderr.write(`\n${what}: interrupted; stopping cleanly (Ctrl-C again to abort)\n`);
+    if (announce) process.stderr.write(`\n${what}: interrupted; stopping cleanly (Ctrl-C again to abort)\n`);
+    controller.abort();
   };
   process.on('SIGINT', onSigint);
-  return { stopped: () => stop, dispose: () => process.off('SIGINT', onSigint) };
+  return { stopped: () => stop, signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/**
+ * The end of a command stopped by Ctrl-C: cli/main.ts prints its one line, `anomaly-lab <command>:
+ * interrupted; <what was and was not written>`, and exits with 130.
+ */
+export class InterruptedError extends Error {
+  constructor(written: string) {
+    super(`interrupted; ${written}`);
+    this.name = 'InterruptedError';
+  }
+}
+
+/**
+ * Run a command's work with Ctrl-C wired to an AbortSignal (`stopOnSigint`, no notice): the first
+ * Ctrl-C aborts `stop.signal`, the library loop it was passed to stops at its next safe point with
+ * an `AbortedError`, and the command ends with `InterruptedError(interrupted(e))`; a second Ctrl-C
+ * exits at once. Before writing, the work calls `abortPoint(stop.signal, …)` so a Ctrl-C during
+ * synchronous computing is seen before anything is written.
+ */
+export async function withSigint<T>(
+  command: string,
+  work: (stop: SigintStop) => Promise<T>,
+  interrupted: (e: AbortedError) => string,
+): Promise<T> {
+  const stop = stopOnSigint(`anomaly-lab ${command}`, { announce: false });
+  try {
+    return await work(stop);
+  } catch (e) {
+    if (e instanceof AbortedError) throw new InterruptedError(interrupted(e));
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** What an interrupted command says of an output it did not write: new, or the previous one kept. */
+export function notWritten(output: string, existedBefore: boolean): string {
+  return existedBefore ? `${shown(output)} not written (the previous one is unchanged)` : `${shown(output)} not written`;
 }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { LIBRARY_VERSION } from '../version';
-import { UsageError, cliMessage } from './args';
+import { InterruptedError, UsageError, cliMessage } from './args';
 import { COMMANDS, isCommandName } from './registry';
 import { escapeControl, quoteName } from '../browser/index';
 
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     // The one error boundary: one line, naming the problem; stack traces only on request.
     process.stderr.write(`anomaly-lab ${cmd}: ${errorLine(e, rest)}\n`);
     if (process.env.ANOMALY_LAB_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof UsageError ? 2 : e instanceof InterruptedError ? 130 : 1;
   }
 }
 

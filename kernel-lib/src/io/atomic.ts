@@ -163,6 +163,19 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
 }
 
 /**
+ * Temporary directories being filled by `writeDirAtomic` right now (filling may await). A process
+ * that must exit at once (a second Ctrl-C) removes them with `removeAtomicTemporaries` first, so
+ * no `.tmp-*` is left behind; the targets are untouched either way (only a rename publishes).
+ */
+const inProgress = new Set<string>();
+
+/** Remove the temporaries of atomic writes still in progress (synchronous: safe right before `process.exit`). */
+export function removeAtomicTemporaries(): void {
+  for (const tmp of inProgress) fs.rmSync(tmp, { recursive: true, force: true });
+  inProgress.clear();
+}
+
+/**
  * Build a directory atomically: `fill(tmpDir)` writes the contents into a fresh temporary
  * directory (use `writeFileSynced`), which then replaces `target`. If `fill` throws (e.g. a full
  * disk), `target` is untouched and the temporary is removed.
@@ -173,16 +186,20 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
   fs.mkdirSync(parent, { recursive: true });
   const tmp = tmpSibling(target);
   fs.mkdirSync(tmp);
+  inProgress.add(tmp);
   try {
     await fill(tmp);
     fsyncDir(tmp);
   } catch (e) {
+    inProgress.delete(tmp);
     fs.rmSync(tmp, { recursive: true, force: true });
     // Name the file as it will be published (run/state/step_20/weights.bin), not the temporary.
     if (e instanceof WriteError && e.file.startsWith(tmp + path.sep))
       throw new WriteError(path.join(target, path.relative(tmp, e.file)), e.cause);
     throw asWriteError(target, e);
   }
+  // From here on everything is synchronous: no exit can come between the renames.
+  inProgress.delete(tmp);
   // Set while the previous `target` sits aside: if publishing the new one fails, it goes back.
   let old: string | undefined;
   try {

@@ -4,6 +4,7 @@ export {
   writeFileSynced,
   writeDirAtomic,
   cleanAtomicLeftovers,
+  removeAtomicTemporaries,
   assertOutputPath,
   pathKind,
   fsyncDir,

@@ -17,7 +17,19 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
-import { ENGINE_OPTION, THREADS_OPTION, UsageError, checkFlags, parseCommandArgs } from '../args';
+import * as fs from 'fs';
+import {
+  ENGINE_OPTION,
+  THREADS_OPTION,
+  UsageError,
+  abortPoint,
+  checkFlags,
+  notWritten,
+  parseCommandArgs,
+  withSigint,
+  type ParsedOptions,
+  type SigintStop,
+} from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.estimate;
@@ -68,9 +80,19 @@ export async function run(argv: string[]): Promise<number> {
     summary,
   );
   if (!options) return 0;
-  const batchSize = options.batch_size;
   if (options.smoothing !== undefined && !(options.smoothing < 1))
     throw new UsageError(`option --smoothing must be in [0, 1), got ${options.smoothing}`);
+  // Ctrl-C: stop after the current batch; --out is written whole or not at all.
+  const existed = fs.existsSync(options.out);
+  return withSigint(
+    'estimate',
+    (stop) => estimate(options, stop),
+    (e) => `${notWritten(options.out, existed)}; stopped ${e.progressText || 'before estimating'}`,
+  );
+}
+
+async function estimate(options: ParsedOptions<typeof SPECS>, stop: SigintStop): Promise<number> {
+  const batchSize = options.batch_size;
   const dataPath = options.data;
   const outFile = options.out;
   const requested = options.columns;
@@ -138,9 +160,11 @@ export async function run(argv: string[]): Promise<number> {
       onProgress,
       engine: options.engine,
       threads: options.threads,
+      signal: stop.signal,
     });
     const out =
       settings.smoothing > 0 ? smoothColumns(scores, series.length, outputDim, settings.smoothing, divisions, ewmaSmooth) : scores;
+    await abortPoint(stop.signal, 'estimate', { done: windows, total: windows, unit: 'windows' });
     writeNpy(outFile, out, [series.length, outputDim]);
     const seconds = (Date.now() - t0) / 1000;
     const fromRun = settings.from_run.length > 0 ? `; ${settings.from_run.join(' and ')} from the run's recorded estimation` : '';

@@ -7,8 +7,18 @@
  * is (n, window, out) float32, no sigmoid (as the original model's forward).
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/index';
-import { ENGINE_OPTION, THREADS_OPTION, parseCommandArgs } from '../args';
+import { AbortedError, defineOptions } from '../../browser/index';
+import * as fs from 'fs';
+import {
+  ENGINE_OPTION,
+  THREADS_OPTION,
+  abortPoint,
+  notWritten,
+  parseCommandArgs,
+  withSigint,
+  type ParsedOptions,
+  type SigintStop,
+} from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.predict;
@@ -31,6 +41,16 @@ const SPECS = defineOptions({
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab predict --checkpoint <dir|.pt> --data windows.npy --out logits.npy', summary);
   if (!options) return 0;
+  // Ctrl-C: stop after the current batch; --out is written whole or not at all.
+  const existed = fs.existsSync(options.out);
+  return withSigint(
+    'predict',
+    (stop) => predict(options, stop),
+    (e) => `${notWritten(options.out, existed)}; stopped ${e.progressText || 'before predicting'}`,
+  );
+}
+
+async function predict(options: ParsedOptions<typeof SPECS>, stop: SigintStop): Promise<number> {
   // Loaded here, not at the top: `--help` prints the options without loading tfjs.
   const { initBackend } = await import('../../backend.js');
   const { loadCheckpoint, predictWindows } = await import('../../anomalybert/index.js');
@@ -63,10 +83,12 @@ export async function run(argv: string[]): Promise<number> {
     }
     let logits: Float32Array;
     try {
-      logits = await predictWindows(model, values, n, { batchSize, engine: options.engine, threads: options.threads });
+      logits = await predictWindows(model, values, n, { batchSize, engine: options.engine, threads: options.threads, signal: stop.signal });
     } catch (e) {
+      if (e instanceof AbortedError) throw e;
       throw new Error(`${dataFile}: ${(e as Error).message}`);
     }
+    await abortPoint(stop.signal, 'predict', { done: n, total: n, unit: 'windows' });
     writeNpy(outFile, logits, [n, w, outputDim]);
     process.stdout.write(`wrote ${outFile} (${n}, ${w}, ${outputDim}) float32 logits\n`);
     return 0;
