@@ -141,6 +141,7 @@ export function formatLimit(name: LimitName, value: number): string {
     ['MiB', 1024 ** 2],
     ['KiB', 1024],
   ] as const) {
+    // this is the limits' own formatter: at most 2 decimals, trailing zeros dropped ('1.5 GiB', '1000.5 MiB')
     if (value >= size) return `${Number((value / size).toFixed(2))} ${unit}`;
   }
   return `${value} bytes`;

@@ -20,9 +20,14 @@ export function formatNumber(x: unknown, digits = 4): string {
   return Number(x.toPrecision(digits)).toString();
 }
 
+/** `x` rounded to `digits` significant digits (float noise off a computed rate, compact JSON); non-finite as is. */
+export function roundSignificant(x: number, digits = 6): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)) : x;
+}
+
 /** `digits` significant digits without trailing zeros or exponent ("0.0005", "1234.57"); non-finite as String. */
 export function formatSignificant(x: number, digits = 6): string {
-  return Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x);
+  return Number.isFinite(x) ? roundSignificant(x, digits).toString() : String(x);
 }
 
 /**

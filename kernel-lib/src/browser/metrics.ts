@@ -23,6 +23,7 @@
  */
 import { createRng } from './random';
 import { assertBinaryLabels } from './labels';
+import { roundSignificant } from './format';
 
 export interface MetricRow {
   anomaly_rate: number;
@@ -163,7 +164,7 @@ export function metricRow(rate: number, tp: number, fp: number, fn: number): Met
 
 /** Rates from a numpy arange carry float noise (0.022000000000000002); report them cleanly. */
 function cleanRate(rate: number): number {
-  return Number(rate.toPrecision(12));
+  return roundSignificant(rate, 12);
 }
 
 /**

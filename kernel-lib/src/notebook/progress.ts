@@ -30,6 +30,7 @@ function clock(seconds: number): string {
 }
 
 function barHtml(frac: number, label: string): string {
+  // a CSS width (0–100, one decimal), not a number for reading
   const pct = Math.max(0, Math.min(100, frac * 100));
   return `<div><span class="al-bar"><span style="width:${pct.toFixed(1)}%"></span></span> ${escapeHtml(label)}</div>`;
 }

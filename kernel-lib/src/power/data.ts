@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { parseCsvTable, readCsvText, readTable, TableError, tableToCsv, tableToParquet, type Table, type WritableTable } from '../io/table';
 import { wrapParseError } from '../limits';
 import { quoteName } from '../browser/text';
+import { formatSignificant } from '../browser/format';
 
 /** Header columns for a message: quoted (control characters escaped), the first 20 only. */
 function headerText(header: string[]): string {
@@ -78,7 +79,7 @@ export function validatePowerColumns(source: string, time: Float64Array, signals
       );
     if (Math.abs(dt - sampleTime) > tol * sampleTime) {
       throw new Error(
-        `${source}: row ${i + 1}, column 'Time': step ${dt.toPrecision(6)} s differs from the sample time ${sampleTime.toPrecision(6)} s by more than ${tol * 100}% (irregular sampling; resample first)`,
+        `${source}: row ${i + 1}, column 'Time': step ${formatSignificant(dt, 6)} s differs from the sample time ${formatSignificant(sampleTime, 6)} s by more than ${tol * 100}% (irregular sampling; resample first)`,
       );
     }
   }

@@ -11,6 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../backend';
 import { FieldError } from '../browser/errors';
+import { abortPoint } from '../browser/abort';
+import { formatFixed, formatSignificant } from '../browser/format';
 import { checkMaxGapSamples } from '../browser/intervals';
 import { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } from '../browser/viewer';
 import { writeFileAtomic } from '../io/atomic';
@@ -69,6 +71,11 @@ export interface PowerDetectionConfig {
   log?: (line: string) => void;
   /** Windows done so far, for a progress display. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the run at its next safe point (between batches of windows, before writing) with an
+   * AbortedError; nothing is written into `out` once it is aborted before the results are.
+   */
+  signal?: AbortSignal;
   /** How the run was started, recorded in the manifest so `reproduce` can re-run it. */
   command?: ManifestCommand;
 }
@@ -203,6 +210,7 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
       threads: config.threads,
       logEngine: Boolean(config.log),
       onProgress: config.onProgress,
+      signal: config.signal,
     },
   );
   detector.model.dispose();
@@ -210,12 +218,13 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
   if (clf) {
     try {
       const predictions = classifyIntervalsTransformer(clf, data, analysis.mergedIntervals);
+      await abortPoint(config.signal, 'runPowerDetection');
       fs.mkdirSync(outDir, { recursive: true });
       const file = path.join(outDir, 'transformer_predictions.json');
       writeFileAtomic(file, JSON.stringify(transformerPredictionsJson(clf, predictions), null, 2) + '\n');
       transformer = { file, predictions };
       log(
-        `power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${p.confidence.toFixed(3)}`).join(', ') || 'no intervals'}`,
+        `power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${formatFixed(p.confidence, 3)}`).join(', ') || 'no intervals'}`,
       );
     } finally {
       clf.model.dispose();
@@ -229,6 +238,8 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
     class_names: config.class_names,
     classifier_transformer: transformerDir,
   };
+  // The last safe point: from here the results are written (each file atomically).
+  await abortPoint(config.signal, 'runPowerDetection');
   const files = writePowerResults(outDir, analysis, data, models);
   files.push(writeDetectionBundle(outDir, analysis, data, threshold !== undefined));
   if (transformer) files.push(transformer.file);
@@ -266,7 +277,7 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
     elapsed_s,
   });
   log(
-    `power detect: ${analysis.detection.mse.length} windows in ${elapsed_s.toFixed(1)} s, threshold ${analysis.detection.threshold.toPrecision(6)}, ` +
+    `power detect: ${analysis.detection.mse.length} windows in ${formatFixed(elapsed_s, 1)} s, threshold ${formatSignificant(analysis.detection.threshold, 6)}, ` +
       `${analysis.mergedIntervals.length} anomal${analysis.mergedIntervals.length === 1 ? 'y' : 'ies'}` +
       (analysis.predictions.length ? ` (forest classifier: ${analysis.predictions.map((p) => p.predicted_fault).join(', ')})` : ''),
   );

@@ -15,6 +15,7 @@
  * tools/experiments/power/.
  */
 import { tf } from '../backend';
+import { formatFixed } from '../browser/format';
 import type { StandardScalerModel, ForestClassifierModel } from '../pickle/sklearn';
 import { featureMatrix, POWER_FEATURE_NAMES, type FeatureRow } from './features';
 import { permutationImportance } from './forest';
@@ -135,7 +136,9 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
     seed,
     ...opts.detector,
     onEpoch: (e) =>
-      log(`detector epoch ${e.epoch}: loss ${e.loss.toExponential(3)} val ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`),
+      log(
+        `detector epoch ${e.epoch}: loss ${e.loss.toExponential(3)} val ${e.val_loss.toExponential(3)} (${formatFixed(e.elapsed_s, 0)} s)`,
+      ),
   });
   lap('train_detector_s');
   const threshold = (opts.thresholdFactor ?? 2) * trained.validationMse.max;
@@ -158,7 +161,7 @@ export async function runPowerExperiment(opts: PowerExperimentOptions = {}): Pro
   } = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: opts.nEstimators ?? 100, seed });
   const imp = classifier.featureImportances;
   lap('train_classifier_s');
-  log(`classifier: ${rows.length} intervals, training accuracy ${trainAcc.toFixed(3)}`);
+  log(`classifier: ${rows.length} intervals, training accuracy ${formatFixed(trainAcc, 3)}`);
 
   // 3. Unseen test recordings through the whole pipeline.
   const nTest = opts.testRecordings ?? 3;

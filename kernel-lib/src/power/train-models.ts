@@ -12,6 +12,8 @@
  */
 import * as path from 'path';
 import { FieldError } from '../browser/errors';
+import { abortPoint } from '../browser/abort';
+import { formatFixed, formatPercent } from '../browser/format';
 import { writeFileAtomic } from '../io/atomic';
 import { readJsonFile } from '../io/json';
 import type { PowerData } from './data';
@@ -53,6 +55,8 @@ export type PowerTrainConfig = Partial<typeof POWER_TRAIN_DEFAULTS> & {
   record?: Record<string, unknown>;
   /** progress and summary lines (default: none). */
   log?: (line: string) => void;
+  /** Stops training at its next safe point (a detector batch, before the classifier, before writing) with an AbortedError; nothing is written then. */
+  signal?: AbortSignal;
 };
 
 /** Checks that need no file: a bad value fails before anything loads. */
@@ -85,9 +89,22 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
   const { initBackend } = await import('../backend.js');
   const seed = o.seed;
   const synth = { sampleRate: o.sample_rate, frequency: o.frequency };
-  const { log: _log, record, ...recorded } = config;
+  const { log: _log, record, signal: _signal, ...recorded } = config;
   const summary: Record<string, unknown> = { options: record ?? recorded };
   const L = o.sequence_length;
+  // Everything is written at the end, after the last safe point: a stopped run (config.signal)
+  // leaves `out` as it was, not a new detector beside the previous classifier.
+  let writeDetector: (() => Promise<void>) | undefined;
+  let disposeDetector: (() => void) | undefined;
+  let writeClassifier: (() => void) | undefined;
+  const safePoint = async (): Promise<void> => {
+    try {
+      await abortPoint(config.signal, 'trainPowerModels');
+    } catch (e) {
+      disposeDetector?.();
+      throw e;
+    }
+  };
 
   if (o.what !== 'classifier') {
     const normal = o.data
@@ -108,9 +125,10 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       stride: o.stride,
       maxWindows: o.max_windows,
       seed,
+      signal: config.signal,
       onEpoch: (e) =>
         log(
-          `power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${e.elapsed_s.toFixed(0)} s)`,
+          `power train: epoch ${e.epoch} loss ${e.loss.toExponential(3)} val_loss ${e.val_loss.toExponential(3)} (${formatFixed(e.elapsed_s, 0)} s)`,
         ),
     });
     const training = {
@@ -121,17 +139,18 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       suggested_threshold: 2 * trained.validationMse.max,
       data: normal.map((d) => d.source),
     };
-    await saveDetector(path.join(out, 'detector'), trained.model, {
+    const meta = {
       sequence_length: L,
       scaler: {
         mean: Array.from(trained.scaler.mean),
         scale: Array.from(trained.scaler.scale),
         feature_names: trained.scaler.featureNames,
       },
-      origin: 'trained',
+      origin: 'trained' as const,
       training,
-    });
-    trained.model.dispose();
+    };
+    writeDetector = () => saveDetector(path.join(out, 'detector'), trained.model, meta);
+    disposeDetector = () => trained.model.dispose();
     summary.detector = training;
     log(
       `power train: detector → ${path.join(out, 'detector')} (best epoch ${trained.bestEpoch}, suggested threshold ${training.suggested_threshold.toExponential(4)})`,
@@ -139,6 +158,7 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
   }
 
   if (o.what !== 'detector') {
+    await safePoint();
     const { trainFaultClassifier } = await import('./train-classifier.js');
     const recordings: Array<{ data: PowerData; faults: Array<{ type: string; start: number; end: number }> }> = [];
     for (let i = 0; i < faultData.length; i++) {
@@ -153,8 +173,10 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       }
     }
     const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
-    writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
-    writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+    writeClassifier = () => {
+      writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
+      writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+    };
     summary.classifier = {
       intervals: t.rows.length,
       classes: t.classifier.classes,
@@ -162,9 +184,17 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       n_estimators: t.classifier.trees.length,
     };
     log(
-      `power train: classifier on ${t.rows.length} intervals (training accuracy ${(100 * t.trainAccuracy).toFixed(1)}%) → ${path.join(out, 'classifier.json')}`,
+      `power train: classifier on ${t.rows.length} intervals (training accuracy ${formatPercent(t.trainAccuracy, 1)}) → ${path.join(out, 'classifier.json')}`,
     );
   }
+  await safePoint();
+  try {
+    // The detector directory is swapped in atomically; a second Ctrl-C while it is written leaves the previous one.
+    await writeDetector?.();
+  } finally {
+    disposeDetector?.();
+  }
+  writeClassifier?.();
   writeFileAtomic(path.join(out, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

@@ -108,6 +108,7 @@ const decodePlotlyText = (s: string): string => s.replace(/&lt;/g, '<').replace(
 const COLORWAY = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 const DASH: Record<string, string> = { dash: '4 3', dot: '1 2', dashdot: '4 2 1 2' };
+// SVG coordinates, not numbers for reading: one decimal, never an exponent (not a display format)
 const f1 = (v: number): string => v.toFixed(1);
 
 /** A figure as inline SVG; null when it has no static form (`hasStaticForm`). */

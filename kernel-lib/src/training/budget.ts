@@ -8,6 +8,7 @@
  */
 import * as os from 'os';
 import { parameterSpecs } from '../anomalybert/model';
+import { formatSignificant } from '../browser/format';
 import type { TrainOptions } from './options';
 
 /** Bytes a training run of this shape needs at least (float32). */
@@ -46,8 +47,8 @@ export function checkTrainingMemory(o: Parameters<typeof estimateTrainingBytes>[
   if (bytes > limitBytes || !Number.isFinite(bytes)) {
     throw new Error(
       `options --d_embed ${o.d_embed}, --n_layer ${o.n_layer}, --n_features ${o.n_features}, --batch_size ${o.batch_size}: ` +
-        `training needs at least ${(bytes / GB).toFixed(1)} GB (${parameters.toExponential(2)} parameters + activations), ` +
-        `more than this machine's ${(limitBytes / GB).toFixed(1)} GB; use a smaller model or batch (--micro_batch)`,
+        `training needs at least ${formatSignificant(bytes / GB, 3)} GB (${parameters.toExponential(2)} parameters + activations), ` +
+        `more than this machine's ${formatSignificant(limitBytes / GB, 3)} GB; use a smaller model or batch (--micro_batch)`,
     );
   }
 }

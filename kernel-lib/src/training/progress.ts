@@ -6,7 +6,7 @@
  * Notebooks pass their own callbacks instead (the notebook layer draws its widgets from them).
  */
 import type { HistoryEntry } from '../runs/run-dir';
-import { formatFixed } from '../browser/format';
+import { formatFixed, formatPercent } from '../browser/format';
 
 /** What the loop reports after each optimisation step. */
 export interface StepProgress {
@@ -100,7 +100,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions = {}): Term
     // (the final, evaluation-only step max reports 100%)
     const filled = Math.round(frac * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-    stream.write(`\r\x1b[2K${bar} ${(frac * 100).toFixed(1).padStart(5)}% ${formatStepLine(p)}`);
+    stream.write(`\r\x1b[2K${bar} ${formatPercent(frac, 1).padStart(6)} ${formatStepLine(p)}`);
     barShown = true;
   };
 

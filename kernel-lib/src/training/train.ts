@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { createRng, restoreRng, type Rng, type RngState } from '../browser/random';
 import { prepareMetrics, randomScoresBaseline } from '../browser/metrics';
+import { formatSignificant } from '../browser/format';
 import { loadSeries, type Series } from '../io/series';
 import { MinMaxScaler } from '../io/scaler';
 import { readNpy } from '../io/npy';
@@ -314,7 +315,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     const scales = fitDiffScales(trainData.values, trainData.length, C);
     model.setDiffScales(scales);
     log(
-      `first-difference features: scales ${scales.map((v) => v.toPrecision(3)).join(', ')} (std of each column's first difference in the scaled training data)`,
+      `first-difference features: scales ${scales.map((v) => formatSignificant(v, 3)).join(', ')} (std of each column's first difference in the scaled training data)`,
     );
   }
 

@@ -10,7 +10,7 @@
  */
 import { flaggedPoints, minMaxDownsample } from './downsample';
 import { searchSorted, type DetectedInterval, type DetectionResult } from './detection';
-import { formatNumber } from '../format';
+import { formatNumber, roundSignificant } from '../format';
 import type { DecodedBundle, HistoryRow } from './types';
 
 /** A plotly trace (plotly.js ships no types; the builders emit the subset documented per function). */
@@ -572,7 +572,7 @@ export function lineChartFigure(spec: LineChartSpec, theme: FigureTheme = LIGHT_
  */
 export function figureToJSON(fig: Figure): Figure {
   const num = (digits: number) => (v: unknown) =>
-    typeof v === 'number' ? (Number.isFinite(v) ? (Number.isInteger(v) ? v : Number(v.toPrecision(digits))) : null) : v;
+    typeof v === 'number' ? (Number.isFinite(v) ? (Number.isInteger(v) ? v : roundSignificant(v, digits)) : null) : v;
   const arr = (a: unknown, digits: number): unknown =>
     a !== null && typeof a === 'object' && typeof (a as ArrayLike<unknown>).length === 'number' && !Array.isArray(a)
       ? Array.from(a as ArrayLike<unknown>, num(digits))

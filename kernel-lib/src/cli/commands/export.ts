@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { defineOptions } from '../../browser/index';
+import { defineOptions, formatFixed } from '../../browser/index';
 import { parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const s = describeOnnxModel(bytes, out);
   writeFileAtomic(out, bytes);
   process.stdout.write(
-    `wrote ${out}: ${what}, opset ${s.opset}, ${s.nodes} nodes, ${(bytes.length / 1e6).toFixed(2)} MB; input ${s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n`,
+    `wrote ${out}: ${what}, opset ${s.opset}, ${s.nodes} nodes, ${formatFixed(bytes.length / 1e6, 2)} MB; input ${s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n`,
   );
   return 0;
 }

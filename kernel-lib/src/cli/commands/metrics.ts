@@ -20,6 +20,7 @@ import {
   type MetricEvaluator,
   type PaKCurve,
   defineOptions,
+  formatFixed,
   formatPercent,
   toBinaryLabels,
 } from '../../browser/index';
@@ -111,7 +112,7 @@ const pct = (x: number): string => formatPercent(x, 2, 'NaN%').padStart(7);
 
 function table(r: MetricsReport): string {
   const row = (name: string, m: MetricRow): string =>
-    `${name.padEnd(22)} ${m.anomaly_rate.toFixed(3).padStart(6)}  ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}  ${pct(m.ess_score)}`;
+    `${name.padEnd(22)} ${formatFixed(m.anomaly_rate, 3).padStart(6)}  ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}  ${pct(m.ess_score)}`;
   const lines = [
     `${r.input.scores} vs ${r.input.labels}: ${r.input.length} points, ${r.input.anomalous_points} anomalous in ${r.input.intervals} intervals` +
       (r.input.smoothing_weight !== null ? `, scores EWMA-smoothed (weight ${r.input.smoothing_weight})` : ''),
@@ -131,7 +132,7 @@ function table(r: MetricsReport): string {
   };
   lines.push(
     '',
-    `PA%K F1 AUC ${r.pa_k.auc.toFixed(4)} (K = ${r.pa_k.k[0]}…${r.pa_k.k[r.pa_k.k.length - 1]});${at(0)}${at(20)}${at(50)}${at(80)}${at(100)}`,
+    `PA%K F1 AUC ${formatFixed(r.pa_k.auc, 4)} (K = ${r.pa_k.k[0]}…${r.pa_k.k[r.pa_k.k.length - 1]});${at(0)}${at(20)}${at(50)}${at(80)}${at(100)}`,
   );
   return lines.join('\n') + '\n';
 }

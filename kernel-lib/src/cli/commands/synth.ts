@@ -22,7 +22,7 @@ import {
   type SynthAnomalyType,
   type EssContext,
 } from '../../evaluation/index';
-import { defineOptions } from '../../browser/index';
+import { defineOptions, formatPercent } from '../../browser/index';
 import { UsageError, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -181,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     const byType = new Map<string, number>();
     for (const iv of synth.intervals) byType.set(iv.type, (byType.get(iv.type) ?? 0) + 1);
     process.stdout.write(
-      `wrote ${testFile} (${data.length}, ${data.columns.length}) float32, ${labelFile} (${labelled} anomalous rows, ${(100 * meta.label_rate).toFixed(2)}%), ${intervalsFile}\n` +
+      `wrote ${testFile} (${data.length}, ${data.columns.length}) float32, ${labelFile} (${labelled} anomalous rows, ${formatPercent(meta.label_rate, 2)}), ${intervalsFile}\n` +
         `anomalies: ${[...byType.entries()].map(([t, k]) => `${k} ${t}`).join(', ')}\n`,
     );
   }

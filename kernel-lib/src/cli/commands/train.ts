@@ -10,7 +10,7 @@
  * stdout (JSON with --json).
  */
 import { BACKEND_CHOICES } from '../../backend-choices';
-import { defineOptions } from '../../browser/index';
+import { defineOptions, formatFixed } from '../../browser/index';
 import { UsageError, type OptionSpec, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
 import { TRAIN_OPTION_SPECS, TRAIN_DEFAULTS, RECOMMENDED_TRANSFER, type TrainOptions } from '../../training/options';
@@ -142,8 +142,8 @@ export async function run(argv: string[]): Promise<number> {
     if (last?.test) {
       const t = last.test;
       lines.push(
-        `test: best F1 ${t.without_pa.f1.toFixed(4)} without point adjustment; ${t.with_pa.f1.toFixed(4)} with PA ` +
-          `(random scores with PA: ${t.random_with_pa.f1.toFixed(4)}; PA%K AUC ${t.pa_k_auc?.toFixed(4)})`,
+        `test: best F1 ${formatFixed(t.without_pa.f1, 4)} without point adjustment; ${formatFixed(t.with_pa.f1, 4)} with PA ` +
+          `(random scores with PA: ${formatFixed(t.random_with_pa.f1, 4)}; PA%K AUC ${t.pa_k_auc === undefined ? '–' : formatFixed(t.pa_k_auc, 4)})`,
       );
     }
     process.stdout.write(lines.join('\n') + '\n');
