@@ -16,7 +16,7 @@
  * get the original's stride 16 and raw scores.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions } from '../../browser/index';
+import { defineOptions, formatFixed, formatPercent } from '../../browser/index';
 import * as fs from 'fs';
 import {
   ENGINE_OPTION,
@@ -149,7 +149,7 @@ async function estimate(options: ParsedOptions<typeof SPECS>, stop: SigintStop):
       if (now - lastReport >= 10000 && done < total) {
         lastReport = now;
         process.stderr.write(
-          `estimate: ${done}/${total} windows (${((100 * done) / total).toFixed(0)}%), ${((now - t0) / 1000).toFixed(0)} s\n`,
+          `estimate: ${done}/${total} windows (${formatPercent(done / total, 0)}), ${formatFixed((now - t0) / 1000, 0)} s\n`,
         );
       }
     };
@@ -169,7 +169,7 @@ async function estimate(options: ParsedOptions<typeof SPECS>, stop: SigintStop):
     const seconds = (Date.now() - t0) / 1000;
     const fromRun = settings.from_run.length > 0 ? `; ${settings.from_run.join(' and ')} from the run's recorded estimation` : '';
     process.stdout.write(
-      `wrote ${outFile} (${series.length}, ${outputDim}) float32 scores from ${windows} windows in ${seconds.toFixed(1)} s` +
+      `wrote ${outFile} (${series.length}, ${outputDim}) float32 scores from ${windows} windows in ${formatFixed(seconds, 1)} s` +
         `${scaled ? ' (min-max scaled with the checkpoint scaler)' : ''}; window_sliding ${sliding}, ` +
         `${settings.smoothing > 0 ? `EWMA-smoothed (weight ${settings.smoothing})` : 'raw scores'}${fromRun}\n`,
     );
