@@ -10,6 +10,7 @@
 import { inferUnits } from './units';
 import { encodeArray, type ViewerTypedArray } from './encoding';
 import { parseViewerBundle } from './validate';
+import { toBinaryLabels } from '../labels';
 import {
   VIEWER_MIME,
   thresholdMaxGapSamples,
@@ -201,9 +202,7 @@ export function buildViewerBundle(input: ViewerBundleInput): ViewerBundle {
     if (sc.name !== undefined) bundle.scores.name = sc.name;
     if (sc.windowSize !== undefined) bundle.scores.windowSize = sc.windowSize;
     if (input.labels !== undefined) {
-      const labels = new Uint8Array(input.labels.length);
-      for (let i = 0; i < labels.length; i++) labels[i] = input.labels[i] > 0 ? 1 : 0;
-      bundle.labels = encodeArray(labels);
+      bundle.labels = encodeArray(toBinaryLabels(input.labels, { field: 'labels' }));
     }
   } else if (input.labels !== undefined) {
     throw new Error('labels: labels are aligned with scores; pass scores too');

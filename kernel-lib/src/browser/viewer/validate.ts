@@ -6,6 +6,7 @@
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { arrayFieldLength, decodeArray, decodeFloat32, decodeFloat64, isEncodedArray } from './encoding';
+import { toBinaryLabels } from '../labels';
 import { viewerSchemaV1 } from './schema';
 import { VIEWER_MIME, type ArrayField, type DecodedBundle, type IntervalRow, type ViewerBundle } from './types';
 
@@ -181,8 +182,8 @@ export function decodeViewerBundle(bundle: ViewerBundle): DecodedBundle {
   }
   let labels: Uint8Array | null = null;
   if (bundle.labels !== undefined) {
-    const raw = decodeArray(bundle.labels, '/labels');
-    labels = raw instanceof Uint8Array ? raw : Uint8Array.from(raw, (v) => (v > 0 ? 1 : 0));
+    // the one label check (browser/labels.ts): 0 and 1 only, as the metrics read them
+    labels = toBinaryLabels(decodeArray(bundle.labels, '/labels'), { what: '/labels' });
   }
   return { bundle, x, values, columns, length, scores, scoreX, scoreXEnd, labels };
 }
