@@ -21,5 +21,5 @@ export { ESS_COLUMNS, essContextFor } from '../training/ess-anomalies';
 export type { EssContext } from '../training/ess-anomalies';
 export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, evaluateBaselines } from './baselines';
 export type { BaselineStats, BaselineCombine, BaselineEvaluation, BaselineReport } from './baselines';
-export { scoreSteps, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
-export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, StepScoresFile } from './score-steps';
+export { scoreSteps, scoreStepsAsync, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
+export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, ScoreStepsAsyncOptions, StepScoresFile } from './score-steps';

@@ -17,6 +17,7 @@ import * as path from 'path';
 import { prepareMetrics, randomScoresBaseline, type MetricRow } from '../browser/metrics';
 import { readNpy, toFloat64 } from '../io/npy';
 import { toBinaryLabels } from '../browser/labels';
+import { AbortedError, loopAbortPoint } from '../browser/abort';
 
 export interface StepScoresFile {
   step: number;
@@ -149,15 +150,75 @@ export function scoreStepSeries(
   const random = randomScoresBaseline(labels, o.anomalyRate, { seed: o.seed, pointAdjust: true, trials: o.randomTrials });
   const sorted = [...entries].sort((a, b) => a.step - b.step);
   const steps = sorted.map((e) => scoreOneStep(e.step, e.file ?? `step ${e.step}`, e.scores, labels, random, o));
+  return seriesReport(o, positives / labels.length, random, steps);
+}
+
+function seriesReport(
+  o: Required<ScoreStepsOptions>,
+  labelRate: number,
+  random: MetricRow,
+  steps: StepScoreRow[],
+): Omit<StepScoreReport, 'run' | 'labels'> {
   const first = steps.find((s) => s.reaches_target);
   return {
     anomaly_rate: o.anomalyRate,
     target: o.target,
     first_step_reaching_target: first ? first.step : null,
-    label_rate: positives / labels.length,
+    label_rate: labelRate,
     random_with_pa: random,
     steps,
   };
+}
+
+export interface ScoreStepsAsyncOptions extends ScoreStepsOptions {
+  /**
+   * Checked between steps: once aborted, throws an AbortedError ('scoreSteps', steps done) whose
+   * `partial` is the report of the steps scored so far (complete for those steps).
+   */
+  signal?: AbortSignal;
+  /** Called after each step with steps done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * `scoreSteps` one step at a time, letting the event loop run between steps (a run can hold many
+ * saved steps, each a sweep over the test set): stoppable through `signal`, with progress.
+ */
+export async function scoreStepsAsync(
+  runDir: string,
+  labels: ArrayLike<number> | string,
+  options: ScoreStepsAsyncOptions = {},
+): Promise<StepScoreReport> {
+  const { signal, onProgress, ...rest } = options;
+  const o = checkOptions(rest);
+  const labelFile = typeof labels === 'string' ? labels : undefined;
+  const labelValues = typeof labels === 'string' ? readLabels(labels) : labels;
+  const files = listStepScoreFiles(runDir);
+  let positives = 0;
+  for (let i = 0; i < labelValues.length; i++) positives += labelValues[i] ? 1 : 0;
+  if (positives === 0) throw new Error('labels contain no anomalies: step scores would be meaningless');
+  const random = randomScoresBaseline(labelValues, o.anomalyRate, { seed: o.seed, pointAdjust: true, trials: o.randomTrials });
+  const report = (steps: StepScoreRow[]): StepScoreReport => ({
+    run: runDir,
+    labels: labelFile,
+    ...seriesReport(o, positives / labelValues.length, random, steps),
+  });
+  const steps: StepScoreRow[] = [];
+  const abortPoint = loopAbortPoint(signal, 'scoreSteps', 0);
+  for (const f of files) {
+    try {
+      await abortPoint();
+    } catch {
+      throw new AbortedError('scoreSteps', { done: steps.length, total: files.length, unit: 'steps', partial: report(steps) });
+    }
+    const scores = readStepScores(f.file);
+    if (scores.length !== labelValues.length) {
+      throw new Error(`${f.file}: ${scores.length} scores but ${labelFile ?? 'the labels'} has ${labelValues.length} rows`);
+    }
+    steps.push(scoreOneStep(f.step, f.file, scores, labelValues, random, o));
+    onProgress?.(steps.length, files.length);
+  }
+  return report(steps);
 }
 
 /** Score every saved step of a run directory against labels (an array or a .npy path). */

@@ -11,6 +11,7 @@
  *  - window i covers rows i … i+L−1, its interval is (Time[i], Time[i+L−1]).
  */
 import { tf } from '../backend';
+import { loopAbortPoint } from '../browser/abort';
 import { checkMaxGapSamples, mergeIntervals } from '../browser/intervals';
 import { quantileLinear } from '../browser/metrics';
 import { POWER_SIGNALS, type PowerData } from './data';
@@ -123,6 +124,8 @@ export interface DetectOptions extends EngineOptions {
   /** Windows per model call (memory bound: batch × L × 6 floats). Default 512. */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Checked before each batch of windows: once aborted, throws an AbortedError ('reconstructionErrors', windows done). */
+  signal?: AbortSignal;
   /** Use the time-major recurrent fast path when the model allows it (default true). */
   fast?: boolean;
   /**
@@ -156,7 +159,12 @@ export async function reconstructionErrors(
   scaled: Float64Array,
   length: number,
   sequenceLength: number,
-  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; fast?: boolean } & EngineOptions = {},
+  opts: {
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void;
+    fast?: boolean;
+    signal?: AbortSignal;
+  } & EngineOptions = {},
 ): Promise<Float64Array> {
   const C = POWER_SIGNALS.length;
   const L = sequenceLength;
@@ -169,8 +177,10 @@ export async function reconstructionErrors(
   const engine = resolveEngine(opts);
   const onnxRunner = engine.name === 'onnx' ? await OnnxDetector.fromModel(model, { threads: engine.threads }) : undefined;
   const fast = onnxRunner || opts.fast === false ? undefined : compileRecurrentInference(model);
+  const abortPoint = loopAbortPoint(opts.signal, 'reconstructionErrors');
   try {
     for (let first = 0; first < n; first += batch) {
+      await abortPoint({ done: first, total: n, unit: 'windows' });
       const count = Math.min(batch, n - first);
       const block = windowBlock(scaled, C, L, first, count);
       let r: Float32Array;

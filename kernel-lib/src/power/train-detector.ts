@@ -9,6 +9,7 @@
  * restored (Keras EarlyStopping(restore_best_weights=True)).
  */
 import { tf } from '../backend';
+import { loopAbortPoint, throwIfAborted } from '../browser/abort';
 import { createRng } from '../browser/random';
 import { StandardScalerModel } from '../pickle/sklearn';
 import { POWER_SIGNALS, signalMatrix, type PowerData } from './data';
@@ -80,6 +81,8 @@ export interface TrainDetectorOptions extends AutoencoderConfig {
   validationSplit?: number;
   patience?: number;
   onEpoch?: (e: { epoch: number; loss: number; val_loss: number; elapsed_s: number; tensors: number }) => void;
+  /** Checked after every batch: once aborted, the current epoch ends there and an AbortedError ('trainDetector', epochs done) is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface TrainedDetector {
@@ -157,6 +160,7 @@ export async function trainDetector(
   let bestWeights: tf.Tensor[] | undefined;
   let stoppedEarly = false;
   const t0 = Date.now();
+  const batchPoint = loopAbortPoint(opts.signal, 'trainDetector');
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       // The epoch order comes from our seeded RNG (fit's own shuffle uses Math.random).
@@ -168,10 +172,19 @@ export async function trainDetector(
       const xs = tf.tidy(() => tf.gather(xTrain, tf.tensor1d(perm, 'int32')));
       let h: tf.History;
       try {
-        h = await model.fit(xs, xs, { epochs: 1, batchSize, shuffle: false, verbose: 0, validationData: [xVal, xVal] });
+        h = await model.fit(xs, xs, {
+          epochs: 1,
+          batchSize,
+          shuffle: false,
+          verbose: 0,
+          validationData: [xVal, xVal],
+          // After each batch: let a Ctrl-C in (the event loop turns every 100 ms), stop the epoch if aborted.
+          callbacks: opts.signal ? { onBatchEnd: () => batchPoint().catch(() => void (model.stopTraining = true)) } : undefined,
+        });
       } finally {
         xs.dispose();
       }
+      throwIfAborted(opts.signal, 'trainDetector', { done: epoch, total: epochs, unit: 'epochs' });
       const loss = Number(h.history.loss[0]);
       const valLoss = Number(h.history.val_loss[0]);
       const rec = { epoch: epoch + 1, loss, val_loss: valLoss, elapsed_s: (Date.now() - t0) / 1000 };
@@ -188,6 +201,10 @@ export async function trainDetector(
       }
     }
     if (bestWeights) model.setWeights(bestWeights);
+  } catch (e) {
+    // Nobody else holds the model of a run that did not finish.
+    model.dispose();
+    throw e;
   } finally {
     if (bestWeights) tf.dispose(bestWeights);
     xTrain.dispose();

@@ -4,7 +4,8 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
-import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs } from '../args';
+import * as fs from 'fs';
+import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs, withSigint } from '../args';
 import { POWER_DEFAULTS } from '../../power/options';
 import { POWER_COMMANDS } from '../registry';
 
@@ -64,6 +65,14 @@ export async function run(argv: string[]): Promise<number> {
     command: { argv: ['power', 'detect', ...argv], outputOption: 'out', cwd: process.cwd() },
   };
   checkFlags(() => checkPowerDetectionConfig(config));
-  await runPowerDetection(config);
+  // Ctrl-C: stop after the current batch of windows (or before writing); nothing is written into --out.
+  const existed = fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0;
+  await withSigint(
+    'power detect',
+    (stop) => runPowerDetection({ ...config, signal: stop.signal }),
+    (e) =>
+      `power detect stopped ${e.progressText || 'before writing its results'}; nothing written to --out ${JSON.stringify(o.out)}` +
+      (existed ? ' (its previous files are unchanged)' : ''),
+  );
   return 0;
 }

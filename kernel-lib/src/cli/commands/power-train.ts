@@ -10,7 +10,8 @@
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
 import { POWER_TRAIN_DEFAULTS as D, POWER_TRAIN_TARGETS } from '../../power/options';
-import { checkFlags, parseCommandArgs } from '../args';
+import * as fs from 'fs';
+import { checkFlags, parseCommandArgs, withSigint } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
 const SPECS = defineOptions({
@@ -56,6 +57,14 @@ export async function run(argv: string[]): Promise<number> {
     log: (line: string): void => void process.stderr.write(line + '\n'),
   };
   checkFlags(() => checkPowerTrainConfig(config));
-  await trainPowerModels(config);
+  // Ctrl-C: stop after the current batch (detector) or before the next phase; everything is written at the end, so nothing is.
+  const existed = fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0;
+  await withSigint(
+    'power train',
+    (stop) => trainPowerModels({ ...config, signal: stop.signal }),
+    (e) =>
+      `power train stopped${e.progressText ? ` ${e.progressText}` : ''}; nothing written to --out ${JSON.stringify(o.out)}` +
+      (existed ? ' (its previous files are unchanged)' : ''),
+  );
   return 0;
 }

@@ -8,9 +8,9 @@
  * seed's number), F1 with and without PA, best F1 of the rate sweep, the random-score baseline with
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
-import { scoreSteps } from '../../evaluation/index';
+import { scoreStepsAsync, type StepScoreReport } from '../../evaluation/index';
 import { defineOptions, formatPercent } from '../../browser/index';
-import { UsageError, parseCommandArgs } from '../args';
+import { UsageError, parseCommandArgs, withSigint } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS['score-steps'];
@@ -36,10 +36,48 @@ export async function run(argv: string[]): Promise<number> {
   const target = options.target;
   if (!(anomalyRate > 0 && anomalyRate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${anomalyRate}`);
   if (!(target >= 0 && target <= 1)) throw new UsageError(`option --target must be in [0, 1], got ${target}`);
-  const report = scoreSteps(options.run, options.labels, { anomalyRate, target, seed: options.seed });
-  if (options.json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    return 0;
+  // Progress on stderr; Ctrl-C stops after the current step and prints the steps scored so far
+  // (a complete report for those steps), then one line saying so; exit 130.
+  const tty = process.stderr.isTTY;
+  let lastProgress = 0;
+  const report = await withSigint(
+    'score-steps',
+    (stop) =>
+      scoreStepsAsync(options.run, options.labels, {
+        anomalyRate,
+        target,
+        seed: options.seed,
+        signal: stop.signal,
+        onProgress: (done, total) => {
+          const now = Date.now();
+          if (done > 1 && done < total && now - lastProgress < (tty ? 500 : 2000)) return;
+          lastProgress = now;
+          process.stderr.write(`${tty ? '\r' : ''}score-steps: ${done}/${total} steps scored${tty && done < total ? '' : '\n'}`);
+        },
+      }),
+    (e) => {
+      const partial = e.partial as StepScoreReport | undefined;
+      if (tty) process.stderr.write('\n');
+      if (!partial || partial.steps.length === 0) return `no step scored (${e.total ?? 0} saved); nothing printed`;
+      printReport(partial, options.json, anomalyRate, target, { done: partial.steps.length, total: e.total ?? partial.steps.length });
+      return `printed the ${partial.steps.length} of ${e.total} steps scored so far (complete for those steps; the first step reaching the target is among them only)`;
+    },
+  );
+  printReport(report, options.json, anomalyRate, target);
+  return 0;
+}
+
+function printReport(
+  report: StepScoreReport,
+  json: boolean,
+  anomalyRate: number,
+  target: number,
+  interrupted?: { done: number; total: number },
+): void {
+  if (json) {
+    const out = interrupted ? { ...report, interrupted: { steps_scored: interrupted.done, steps_saved: interrupted.total } } : report;
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return;
   }
   const lines = [
     `run ${report.run}: ${report.steps.length} steps, labels ${report.labels} (${formatPercent(report.label_rate, 2)} anomalous), anomaly rate ${anomalyRate}`,
@@ -63,6 +101,6 @@ export async function run(argv: string[]): Promise<number> {
       ? `no step exceeds ESS(PA) ${target}`
       : `first step with ESS(PA) > ${target}: ${report.first_step_reaching_target}`,
   );
+  if (interrupted) lines.push(`interrupted: ${interrupted.done} of ${interrupted.total} saved steps scored`);
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
 }
