@@ -11,6 +11,7 @@ import { POWER_SIGNALS, type PowerData } from './data';
 import { POWER_FEATURE_NAMES } from './features';
 import type { PowerAnalysis } from './pipeline';
 import { formatSignificant, markdownTable, type MdCell } from '../browser/format';
+import { intervalsTable, tableMarkdown } from '../browser/viewer/tables';
 
 export interface PowerResultsJSON {
   source: string;
@@ -126,18 +127,14 @@ export function powerReportMarkdown(
   if (nAnom === 0) {
     out.push('No anomalies detected.');
   } else {
-    const rows = a.mergedIntervals.map(([s, e], i): MdCell[] => {
-      const p = a.predictions[i];
-      return [
-        i + 1,
-        { md: formatSignificant(s) },
-        { md: formatSignificant(e) },
-        { md: formatSignificant(e - s) },
-        p ? p.predicted_fault : '—',
-        p ? { md: formatSignificant(p.confidence, 4) } : '—',
-      ];
-    });
-    out.push(markdownTable(['#', { md: 'start (s)' }, { md: 'end (s)' }, { md: 'duration (s)' }, 'fault', 'confidence'], rows));
+    // the viewer's intervals table (browser/viewer/tables.ts), as the export and the reports show it
+    const rows = a.mergedIntervals.map(([start, end], i) => ({
+      start,
+      end,
+      fault: a.predictions[i]?.predicted_fault,
+      confidence: a.predictions[i]?.confidence,
+    }));
+    out.push(tableMarkdown(intervalsTable(rows, 'seconds')));
   }
   out.push('', '## Fault distribution', '');
   if (dist.length === 0) {

@@ -33,12 +33,13 @@ import {
   type LineChartSpec,
 } from '../browser/viewer/figures';
 import { markdownReport } from '../browser/viewer/export';
-import { intervalsTable, metricsTable } from '../browser/viewer/tables';
+import { intervalsTable, metricsTable, tableMarkdown } from '../browser/viewer/tables';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
 import { decodeViewerBundle, parseViewerBundle } from '../browser/viewer/validate';
 import { writeFileAtomic } from '../io/atomic';
+import { abortPoint } from '../browser/abort';
 import { readNpy, toFloat32 } from '../io/npy';
 import { escapeHtml, formatNumber, htmlTable, viewerTableHtml, type Cell } from '../render/html';
 import { figureSvg } from '../render/svg';
@@ -52,6 +53,8 @@ import { readJsonFile } from '../io/json';
 export interface RunReportOptions {
   /** output directory (default `<run>/report`). */
   out?: string;
+  /** Checked once the report is built, before anything is written: once aborted, throws an AbortedError ('writeRunReport'). */
+  signal?: AbortSignal;
   title?: string;
   /** test labels (0/1 per test row) or a .npy path; default: found from the run's config/manifest. */
   labels?: ArrayLike<number> | string;
@@ -522,15 +525,17 @@ function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number
       ...Object.entries(r.models ?? {}).map(([k, v]) => [`model: ${k}`, v ?? ''] as Cell[]),
     ],
   );
-  const rows: Cell[][] = r.merged_intervals.map(([a, b], i) => {
-    const pr = r.predictions.find((q) => q.start_time === a && q.end_time === b);
-    return [i + 1, a, b, b - a, pr?.predicted_fault ?? '', pr?.confidence ?? null];
-  });
-  const iv = table(['#', 'start (s)', 'end (s)', 'duration (s)', 'fault', 'confidence'], rows, 200);
+  const iv = intervalsTable(
+    r.merged_intervals.map(([start, end]) => {
+      const pr = r.predictions.find((q) => q.start_time === start && q.end_time === end);
+      return { start, end, fault: pr?.predicted_fault, confidence: pr?.confidence };
+    }),
+    'seconds',
+  );
   return {
     title: 'Power-system detection',
-    html: `${facts.html}<h4>Merged intervals</h4>${iv.html}`,
-    markdown: `${facts.md}\n\n#### Merged intervals\n\n${iv.md}`,
+    html: `${facts.html}<h4>Merged intervals</h4>${viewerTableHtml(iv, { maxRows: 200 })}`,
+    markdown: `${facts.md}\n\n#### Merged intervals\n\n${tableMarkdown(iv, 200)}`,
     charts,
   };
 }
@@ -652,6 +657,7 @@ export async function writeRunReport(runDir: string, opts: RunReportOptions = {}
   const assetDirName = 'report-assets';
   const assets: string[] = [];
   const svgNames = new Map<string, string>();
+  await abortPoint(opts.signal, 'writeRunReport');
   for (const s of sections) {
     for (const c of s.charts) {
       const svg = figureSvg(c.figure, { width: 760, title: c.title });

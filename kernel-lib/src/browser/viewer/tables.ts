@@ -107,8 +107,8 @@ export function intervalsTable(
   const hasFault = some((r) => r.fault !== undefined);
   const columns: TableColumn[] = [
     { key: 'index', label: '#', numeric: true },
-    { key: 'start', label: 'start', numeric: unit !== 'epoch_ms' },
-    { key: 'end', label: 'end', numeric: unit !== 'epoch_ms' },
+    { key: 'start', label: unit === 'seconds' ? 'start (s)' : 'start', numeric: unit !== 'epoch_ms' },
+    { key: 'end', label: unit === 'seconds' ? 'end (s)' : 'end', numeric: unit !== 'epoch_ms' },
     { key: 'duration', label: `duration (${durationUnit(unit)})`, numeric: true },
   ];
   if (hasSamples) columns.push({ key: 'samples', label: 'samples', numeric: true });
