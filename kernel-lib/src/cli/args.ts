@@ -19,7 +19,8 @@ import {
 export { defineOptions, type OptionKind, type OptionSpec, type OptionSpecs, type OptionValue, type ParsedOptions } from '../browser/index';
 // The argv parser is the library's (browser/argv.ts), shared with the tools; the CLI adds the rest.
 export { UsageError, formatHelp, parseArgs };
-export { abortPoint } from '../browser/index';
+import { abortPoint } from '../browser/index';
+export { abortPoint };
 
 /** The `engine` and `threads` options of the commands that run inference (onnx or tfjs), declared once. */
 export const ENGINE_OPTION = {
@@ -124,7 +125,7 @@ export function stopOnSigint(what: string, opts: { announce?: boolean } = {}): S
   const onSigint = (): void => {
     if (stop) {
       removeAtomicTemporaries();
-      if (!announce) process.stderr.write(`${what}: interrupted again; aborted, nothing written\n`);
+      if (!announce) process.stderr.write(`${what}: interrupted again; stopped at once (no partial files are left)\n`);
       process.exit(130);
     }
     stop = true;
@@ -167,6 +168,26 @@ export async function withSigint<T>(
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * Ctrl-C for commands whose work is short or synchronous (synth, export, report, power synth):
+ * held from here on (a synchronous write is never torn by it) and acted on at `beforeWriting()`,
+ * where a Ctrl-C so far ends the command with `InterruptedError(said())`. The handler stays until
+ * the process exits: a Ctrl-C after that point lets the writes finish.
+ */
+export function holdSigint(command: string): { stop: SigintStop; beforeWriting: (said: () => string) => Promise<void> } {
+  const stop = stopOnSigint(`anomaly-lab ${command}`, { announce: false });
+  return {
+    stop,
+    beforeWriting: async (said) => {
+      try {
+        await abortPoint(stop.signal, command);
+      } catch (e) {
+        throw e instanceof AbortedError ? new InterruptedError(said()) : e;
+      }
+    },
+  };
 }
 
 /** What an interrupted command says of an output it did not write: new, or the previous one kept. */

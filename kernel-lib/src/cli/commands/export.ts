@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { defineOptions, formatFixed } from '../../browser/index';
-import { parseCommandArgs } from '../args';
+import { holdSigint, notWritten, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.export;
@@ -50,6 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   const source = options.checkpoint;
   const out = options.out;
   const kind = options.model === 'auto' ? (isDetector(source) ? 'power-detector' : 'anomalybert') : options.model;
+  // Ctrl-C: acted on before the file is written (loading and exporting take seconds at most).
+  const existed = fs.existsSync(out);
+  const sigint = holdSigint('export');
   // Exporting reads weights only: the plain cpu backend avoids starting wasm threads.
   await initBackend({ backend: 'cpu', log: false });
   let bytes: Uint8Array;
@@ -73,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const s = describeOnnxModel(bytes, out);
+  await sigint.beforeWriting(() => notWritten(out, existed));
   writeFileAtomic(out, bytes);
   process.stdout.write(
     `wrote ${out}: ${what}, opset ${s.opset}, ${s.nodes} nodes, ${formatFixed(bytes.length / 1e6, 2)} MB; input ${s.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n`,

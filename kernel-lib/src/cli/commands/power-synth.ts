@@ -6,7 +6,8 @@ import * as path from 'path';
 import { defineOptions } from '../../browser/index';
 import { writeFileAtomic } from '../../io/index';
 import { FAULT_TYPES, type FaultType } from '../../power/options';
-import { UsageError, parseCommandArgs } from '../args';
+import * as fs from 'fs';
+import { UsageError, holdSigint, notWritten, parseCommandArgs } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
 const SPECS = defineOptions({
@@ -38,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
     types.push(t);
   }
   if (options.n_faults < 0) throw new UsageError('option --n_faults must be ≥ 0');
+  // Ctrl-C: acted on before anything is written (generating is synchronous).
+  const sigint = holdSigint('power synth');
   const { generatePowerData, powerDataToCsv, writePowerParquet } = await import('../../power/index.js');
   const res = generatePowerData({
     seed: options.seed,
@@ -51,6 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const out = options.out;
   const faultsOut = options.faults_out ?? out.replace(/\.(csv|parquet)$/i, '') + '.faults.json';
+  const existed = [fs.existsSync(out), fs.existsSync(faultsOut)];
+  await sigint.beforeWriting(() => `power synth: ${notWritten(out, existed[0])}, ${notWritten(faultsOut, existed[1])}`);
   if (/\.parquet$/i.test(out)) await writePowerParquet(out, res.data);
   else writeFileAtomic(out, powerDataToCsv(res.data));
   writeFileAtomic(faultsOut, JSON.stringify({ source: path.basename(out), options: res.options, faults: res.faults }, null, 2) + '\n');

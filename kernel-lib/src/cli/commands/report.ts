@@ -3,7 +3,7 @@
  * report (plotly embedded once, no network) and a markdown version of one run directory.
  */
 import { defineOptions } from '../../browser/index';
-import { UsageError, parseCommandArgs } from '../args';
+import { UsageError, parseCommandArgs, withSigint } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.report;
@@ -27,14 +27,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!(rate > 0 && rate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${rate}`);
   const maxPoints = options.max_points;
   if (!(maxPoints >= 10)) throw new UsageError(`option --max_points must be at least 10, got ${maxPoints}`);
-  const files = await writeRunReport(options.run, {
-    out: options.out,
-    labels: options.labels,
-    title: options.title,
-    anomalyRate: rate,
-    target: options.target,
-    maxPoints,
-  });
+  // Ctrl-C: acted on before anything is written (building the report is synchronous).
+  const files = await withSigint(
+    'report',
+    (stop) =>
+      writeRunReport(options.run, {
+        out: options.out,
+        labels: options.labels,
+        title: options.title,
+        anomalyRate: rate,
+        target: options.target,
+        maxPoints,
+        signal: stop.signal,
+      }),
+    () => `nothing written (report.html, report.md and their assets keep their previous versions, if any)`,
+  );
   process.stdout.write(`report: ${files.html}\nmarkdown: ${files.markdown}\n`);
   return 0;
 }

@@ -23,7 +23,7 @@ import {
   type EssContext,
 } from '../../evaluation/index';
 import { defineOptions, formatPercent } from '../../browser/index';
-import { UsageError, parseCommandArgs } from '../args';
+import { UsageError, holdSigint, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.synth;
@@ -114,6 +114,9 @@ export async function run(argv: string[]): Promise<number> {
   const nan = options.nan;
   const outDir = options.out;
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} exists and is not a directory`);
+  // Ctrl-C: acted on before anything is written (the synthesis itself is synchronous).
+  const existed = fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0;
+  const sigint = holdSigint('synth');
 
   const data = await loadSeries(options.data, { columns, nan });
   if (data.length < 100) throw new Error(`${data.source}: ${data.length} rows are too few to hold synthetic anomalies (need ≥ 100)`);
@@ -141,6 +144,9 @@ export async function run(argv: string[]): Promise<number> {
   const outputScale = options.output_scale;
   const values = outputScale === 'raw' ? toRawUnits(synth.values, scaler) : synth.values;
 
+  await sigint.beforeWriting(
+    () => `nothing written to --out ${JSON.stringify(outDir)}${existed ? ' (its previous files are unchanged)' : ''}`,
+  );
   fs.mkdirSync(outDir, { recursive: true });
   const testFile = path.join(outDir, 'test.npy');
   const labelFile = path.join(outDir, 'test_label.npy');
