@@ -7,7 +7,7 @@ import { spawn } from 'child_process';
 import * as path from 'path';
 import type { CommandRunner } from '../../report/index';
 import { defineOptions } from '../../browser/index';
-import { UsageError, parseCommandArgs } from '../args';
+import { InterruptedError, UsageError, parseCommandArgs, stopOnSigint } from '../args';
 import { COMMANDS } from '../registry';
 
 /**
@@ -50,6 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   const rtol = options.rtol;
   const atol = options.atol;
   if (!(rtol >= 0) || !(atol >= 0)) throw new UsageError('options --rtol and --atol must be >= 0');
+  // Ctrl-C in a terminal reaches the re-run too (same process group), which stops as its command
+  // does and says so; reproduce waits for it and reports the run as interrupted. A second one: at once.
+  const stop = stopOnSigint('anomaly-lab reproduce', { announce: false });
   const r = await reproduceRun(options.manifest, {
     runner: spawnCli,
     out: options.out,
@@ -58,7 +61,12 @@ export async function run(argv: string[]): Promise<number> {
     backend: options.backend,
     allowChangedInputs: options.allow_changed_inputs,
     log: (line) => process.stderr.write(line + '\n'),
-  });
+  })
+    .catch((e: unknown) => {
+      if (stop.stopped()) throw new InterruptedError(`the re-run was stopped (see its line above); metrics not compared`);
+      throw e;
+    })
+    .finally(() => stop.dispose());
   if (options.json) {
     process.stdout.write(
       JSON.stringify(

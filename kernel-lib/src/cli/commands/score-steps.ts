@@ -39,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   // Progress on stderr; Ctrl-C stops after the current step and prints the steps scored so far
   // (a complete report for those steps), then one line saying so; exit 130.
   const tty = process.stderr.isTTY;
+  const t0 = Date.now();
   let lastProgress = 0;
   const report = await withSigint(
     'score-steps',
@@ -49,15 +50,16 @@ export async function run(argv: string[]): Promise<number> {
         seed: options.seed,
         signal: stop.signal,
         onProgress: (done, total) => {
+          // Quiet for short runs (the first second); then a line every 2 s (every 0.5 s on a terminal).
           const now = Date.now();
-          if (done > 1 && done < total && now - lastProgress < (tty ? 500 : 2000)) return;
+          if (now - t0 < 1000 || (lastProgress > 0 && done < total && now - lastProgress < (tty ? 500 : 2000))) return;
           lastProgress = now;
           process.stderr.write(`${tty ? '\r' : ''}score-steps: ${done}/${total} steps scored${tty && done < total ? '' : '\n'}`);
         },
       }),
     (e) => {
       const partial = e.partial as StepScoreReport | undefined;
-      if (tty) process.stderr.write('\n');
+      if (tty && lastProgress > 0) process.stderr.write('\n');
       if (!partial || partial.steps.length === 0) return `no step scored (${e.total ?? 0} saved); nothing printed`;
       printReport(partial, options.json, anomalyRate, target, { done: partial.steps.length, total: e.total ?? partial.steps.length });
       return `printed the ${partial.steps.length} of ${e.total} steps scored so far (complete for those steps; the first step reaching the target is among them only)`;
