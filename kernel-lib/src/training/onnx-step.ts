@@ -135,7 +135,11 @@ export class OnnxTrainingEngine {
     if (!hit) {
       hit = (async () => {
         const graph = exportAnomalyBertTrainingGraph(this.model.config, { batch: n, trained, dropout });
-        const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads, { arena: false, pattern: false });
+        const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads, {
+          arena: false,
+          pattern: false,
+          optimize: false,
+        });
         return { session, params: graph.params, masks: graph.masks, grads: graph.grads };
       })();
       hit.catch(() => this.sessions.delete(key));
