@@ -193,7 +193,8 @@ describe('option micro_batch', () => {
           train,
           out,
           backend: 'cpu',
-          options: { ...TINY, lr: 1e-4, dropout: 0, max_steps: 3, summary_steps: 3, seed: 2, micro_batch: micro },
+          // The tfjs engine: the onnx engine runs the whole batch in one call (micro_batch unused).
+          options: { ...TINY, lr: 1e-4, dropout: 0, max_steps: 3, summary_steps: 3, seed: 2, micro_batch: micro, engine: 'tfjs' },
           log: () => undefined,
           onProgress: () => undefined,
         });
