@@ -173,6 +173,8 @@ test('CLI --workers 2: a worker dying at step 7 stops training in one line; the 
       'wasm',
       '--workers',
       '2',
+      '--engine',
+      'tfjs',
       '--out',
       out,
     ],

@@ -37,7 +37,8 @@ describe('trainAnomalyBert', () => {
       testLabels: labels,
       out,
       backend: 'cpu',
-      options: { ...TINY, max_steps: 8, summary_steps: 4, seed: 3 },
+      // The tfjs engine: this run checks the recorded worker count (the onnx engine takes no workers).
+      options: { ...TINY, max_steps: 8, summary_steps: 4, seed: 3, engine: 'tfjs' },
       log: quiet,
       onProgress: () => counts.push(tf.memory().numTensors),
       onSummary: (e) => summaries.push(e.step),
@@ -74,6 +75,7 @@ describe('trainAnomalyBert', () => {
     // '--workers 0' (one per core) is recorded as the effective count: dropout masks follow the partition.
     expect(config.workers).toBe(Math.min(coreCount(), 4));
     expect(result.options.workers).toBe(config.workers);
+    expect(config.engine).toBe('tfjs');
     expect(config.columns).toEqual(train.columns);
     expect(config.scaler).toBeDefined();
     const manifest = readManifest(out);
