@@ -49,9 +49,12 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string, pr
   if (signal?.aborted) throw new AbortedError(what, progress);
 }
 
+// setImmediate is Node's (the core also compiles for the browser, without Node's types)
+const host = globalThis as { setImmediate?: (f: () => void) => unknown };
+
 /** Let the event loop turn once (pending I/O and signals are handled). */
 const nextTurn = (): Promise<void> =>
-  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  new Promise<void>((resolve) => (typeof host.setImmediate === 'function' ? host.setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * A safe point after synchronous work: let pending events run first (a Ctrl-C that arrived during
