@@ -170,6 +170,34 @@ test('one AdamW step on the onnx engine equals the tfjs step; the loss falls; no
   }
 });
 
+test('frozen parts: with only the head trained, its gradients equal tfjs and the frozen ones are not computed', async () => {
+  const config: AnomalyBertConfig = { ...WORKSHOP_CONFIG, nTokens: 16 };
+  const model = AnomalyBert.create(config, { seed: 8 });
+  const engine = new OnnxTrainingEngine(model, 1, 'tfjs');
+  try {
+    const batch = batchFor(config, 3);
+    const head = model.namedVariables().filter(([name]) => name.startsWith('mlp_layers.'));
+    const x = tf.tensor3d(batch.x, [N, model.windowSize, config.inputDim]);
+    const y = tf.tensor2d(Float32Array.from(batch.y), [N, model.windowSize]);
+    const ref = tf.variableGrads(
+      () => bceWithLogits(tf.squeeze(model.apply(x, { training: true, dropoutSeed: 5 }), [2]), y),
+      head.map(([, v]) => v),
+    );
+    const ours = await engine.gradients(
+      head.map(([, v]) => v),
+      batch,
+      { nRows: N, windowSize: model.windowSize, nCols: config.inputDim, lr: 1e-3, dropoutSeed: 5 },
+    );
+    expect(Object.keys(ours.grads).sort()).toEqual(head.map(([, v]) => v.name).sort());
+    for (const [, v] of head)
+      expect(relativeError(ours.grads[v.name].dataSync() as Float32Array, ref.grads[v.name].dataSync() as Float32Array)).toBeLessThan(1e-4);
+    tf.dispose([x, y, ref.value, ...Object.values(ref.grads), ...Object.values(ours.grads)]);
+  } finally {
+    await engine.dispose();
+    model.dispose();
+  }
+});
+
 test('an op without a gradient rule is refused in one line naming the op and the layer', () => {
   const d = new DiffGraph();
   d.declare('w', [3], true);

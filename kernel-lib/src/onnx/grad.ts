@@ -121,8 +121,8 @@ export class DiffGraph {
    */
   recompute(...values: string[]): void {
     for (const v of values) {
-      if (!this.producer.has(v)) throw new Error(`ONNX training graph: cannot recompute '${v}' (not produced by a taped op)`);
-      this.recomputable.add(v);
+      // An untaped value (no trained parameter upstream, e.g. a frozen encoder) has no backward use.
+      if (this.producer.has(v)) this.recomputable.add(v);
     }
   }
 
