@@ -495,6 +495,15 @@ export function renderConfirm(r: TransferResults, L: string[], closing: string[]
     `**Decision (primary, as pre-registered).** Transfer ${f4(p.t)} vs scratch ${f4(p.s)}, ahead in ${p.wins}/${tr.length} → ${pScratch ? '**met**' : '**NOT met**'}; vs the first-difference baseline ${f4(p.b)} → ${pFd ? '**met**' : `**NOT met** (short by ${f4(p.b - p.t)})`}.`,
     '',
   );
+  // Not part of the plan: the same figures read more strictly (the baseline's better setting per set, picked on the test sets).
+  const fdStrict = mean(base.map((b) => Math.max(b.fd_f1, b.fd_raw_f1)));
+  const belowSets = base.filter((b, k) => mean(tr.map((t) => fin(t)[k])) < b.fd_f1).length;
+  const tSd = sd(tr.map((t) => mean(fin(t))));
+  L.push(
+    `A stricter reading, not part of the plan: transfer's margin over the baseline is ${f4(p.t - p.b)} (transfer's sd over seeds ${f4(tSd)}), and it is below the baseline on ${belowSets} of ${base.length} sets; ` +
+      `against the baseline's better of its two settings on each set (picked on the test sets themselves, which flatters it) the baseline's mean is ${f4(fdStrict)} → transfer ${p.t > fdStrict ? 'still ahead' : `behind by ${f4(fdStrict - p.t)}`}.`,
+    '',
+  );
   const raw = cmp(
     'Secondary: the same sets, raw scores (stride 16, no smoothing) for every method',
     (x) => x.final_raw_f1,
@@ -583,6 +592,7 @@ export function renderConfirm(r: TransferResults, L: string[], closing: string[]
     const b = mean(pan.rows.map((x) => x.fd_f1));
     const mr = mean(pan.rows.map((x) => x.model_raw_f1));
     const br = mean(pan.rows.map((x) => x.fd_raw_f1));
+    const panStrict = mean(pan.rows.map((x) => Math.max(x.fd_f1, x.fd_raw_f1)));
     L.push(
       '',
       `Mean: source ${f4(m)} vs first-difference ${f4(b)} → ${m > b ? '**met**' : '**NOT met**'} (raw: ${f4(mr)} vs ${f4(br)}).`,
@@ -594,11 +604,15 @@ export function renderConfirm(r: TransferResults, L: string[], closing: string[]
         '',
       );
     closing.push(
-      `- Confirmatory, source recipe on the 4 panli days it did not train on (new draws): ${f4(m)} vs first-difference ${f4(b)} — ${m > b ? 'met' : 'NOT met'}; raw scores ${f4(mr)} vs ${f4(br)}.`,
+      `- Confirmatory, source recipe on the 4 panli days it did not train on (new draws): ${f4(m)} vs first-difference ${f4(b)} — ${m > b ? 'met' : 'NOT met'}; raw scores ${f4(mr)} vs ${f4(br)}` +
+        ` (${mr > br ? 'ahead' : 'behind'}: the baseline's EWMA 0.5, chosen on jecheon, lowers it on panli; against its better setting per day, ${f4(panStrict)}, the source is ${m > panStrict ? 'ahead' : 'behind'}).`,
     );
   }
   closing.unshift(
-    `- **Confirmatory (pre-registered, run once; seeds ${C.seeds.join('–')}, new anomaly draws on the held-out jecheon days, default recipe end to end):** transfer ${f4(p.t)} vs scratch ${f4(p.s)}, ahead in ${p.wins}/${tr.length} — ${pScratch ? 'met' : 'NOT met'}; vs first-difference ${f4(p.b)} — ${pFd ? 'met' : 'NOT met'}. Secondary: raw scores ${f4(raw.t)} / ${f4(raw.s)} / baseline ${f4(raw.b)} (${raw.wins}/5); long anomalies ${f4(lg.t)} / ${f4(lg.s)} / baseline ${f4(lg.b)} (${lg.wins}/5).`,
+    `- **Confirmatory (pre-registered, run once; seeds ${C.seeds[0]}–${C.seeds[C.seeds.length - 1]}, new anomaly draws on the held-out jecheon days, default recipe end to end):** transfer ${f4(p.t)} ± ${f4(tSd)} vs scratch ${f4(p.s)}, ahead in ${p.wins}/${tr.length} (paired mean ${f4(p.t - p.s)}) — ${pScratch ? 'met' : 'NOT met'}; vs first-difference ${f4(p.b)} — ${pFd ? 'met' : 'NOT met'}, ` +
+      `by ${f4(p.t - p.b)}${p.t - p.b < tSd ? " (less than transfer's sd over seeds)" : ''}, below the baseline on ${belowSets} of ${base.length} sets, ` +
+      `${p.t > fdStrict ? 'still ahead of' : 'behind'} the baseline's better setting per set (${f4(fdStrict)})${pFd && p.t - p.b < tSd ? ' — the baseline part holds as worded, without a margin to speak of' : ''}. ` +
+      `Secondary: raw scores ${f4(raw.t)} / ${f4(raw.s)} / baseline ${f4(raw.b)} (${raw.wins}/5); long anomalies ${f4(lg.t)} / ${f4(lg.s)} / baseline ${f4(lg.b)} (${lg.wins}/5). The held-out days had been looked at twice before; only the draws and seeds are new.`,
   );
 }
 
