@@ -376,7 +376,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   say(
     `    site B final step, scored as a plain \`anomaly-lab estimate\` does: transfer ${formatNumber(f1T)}${mark(f1T)} (${transferB.what}), ` +
       `scratch ${formatNumber(f1S)}${mark(f1S)} (${scratchB.what}); first-difference baseline ${formatNumber(fdB)} raw, ${formatNumber(fdBSmoothed)} with EWMA 0.5 (F1 without PA). ` +
-      `${f1T > f1S ? 'Transfer is ahead of scratch here' : 'Transfer is NOT ahead of scratch here'}${f1T > fdBest ? ' and above the baseline.' : f1T > f1S ? ', but not above the baseline.' : '.'}`,
+      `${f1T > f1S ? 'Transfer is ahead of scratch here' : 'Transfer is NOT ahead of scratch here'}; it is ${f1T > fdBest ? 'above' : 'NOT above'} the first-difference baseline.`,
   );
 
   // 5 · power system
