@@ -40,6 +40,15 @@ describe('npm run demo (quick)', () => {
     for (const r of reports) expect(fs.existsSync(path.resolve(REPO_ROOT, r.trim()))).toBe(true);
   });
 
+  it("scores site B as a plain estimate does (each run's recorded settings) and labels both comparisons", () => {
+    expect(stdout).toMatch(
+      /site B final step, scored as a plain `anomaly-lab estimate` does: transfer [0-9.]+ \(stride 16, EWMA 0\.9\), scratch [0-9.]+ \(stride 16, EWMA 0\.95\)/,
+    );
+    expect(stdout).toMatch(/Transfer is (NOT )?ahead of scratch here; it is (NOT )?above the first-difference baseline\./);
+    const t = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'site-b-transfer', 'config.json'), 'utf8')) as { estimation: unknown };
+    expect(t.estimation).toEqual({ window_sliding: 16, smoothing: 0.9 });
+  });
+
   it('leaves manifests that pin inputs and metrics, a transfer lineage and valid viewer bundles', () => {
     const runs = path.join(out, 'runs');
     const a = readManifest(path.join(runs, 'site-a'));
