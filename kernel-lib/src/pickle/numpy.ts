@@ -7,18 +7,10 @@
  * converted on load.
  */
 import { PickleContext, PickleGlobal, PY_SETSTATE, isPyDict, latin1 } from './unpickler';
+import type { NdArrayData } from '../io/npy';
 
-export type NumericData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+/** The typed arrays a numpy array can be read into (the same set as a `.npy` file's). */
+export type NumericData = NdArrayData;
 
 /** A numpy dtype, as read from a pickle. */
 export class NumpyDtype {

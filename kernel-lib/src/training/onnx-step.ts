@@ -34,7 +34,8 @@ import type { AdamW } from './optimizer';
 
 export type DropoutMaskSource = 'fast' | 'tfjs';
 
-export interface OnnxStepOptions {
+/** What one training step is told, whichever engine runs it (the worker pool adds its micro-batch). */
+export interface TrainStepOptions {
   nRows: number;
   windowSize: number;
   nCols: number;
@@ -43,6 +44,9 @@ export interface OnnxStepOptions {
   dropoutSeed?: number;
   /** Also compute the accuracy of the batch (summary steps). */
   accuracy?: boolean;
+}
+
+export interface OnnxStepOptions extends TrainStepOptions {
   /** Training-mode dropout (default true, as the trainer). */
   training?: boolean;
 }

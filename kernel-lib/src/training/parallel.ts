@@ -22,14 +22,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { AnomalyBert } from '../anomalybert/model';
 import type { AdamW } from './optimizer';
 import type { StepReply, StepRequest, WorkerInit } from './train-worker';
+import type { TrainStepOptions } from './onnx-step';
 
-export interface ParallelStepOptions {
-  nRows: number;
-  windowSize: number;
-  nCols: number;
-  lr: number;
-  dropoutSeed?: number;
-  accuracy?: boolean;
+export interface ParallelStepOptions extends TrainStepOptions {
   /** Windows per forward/backward pass inside a worker (0: its whole shard). */
   microBatch?: number;
 }
