@@ -308,7 +308,7 @@ describeE2E('anomaly viewer in headless Chromium', { chromium: 'chromium' }, () 
     );
     await expect(page.locator('.al-viewer').count()).resolves.toBe(1);
     await expect(page.locator('.al-training-status').textContent()).resolves.toMatch(
-      /^finished · step 300 of 300 · loss 0\.25 · validation F1 \(PA\) 84\.7%/,
+      /^finished · step 300 of 300 · loss 0\.25 · validation F1 \(PA\) 84\.70%/,
     );
     const st = await page.evaluate(() => alTest.chartState('.al-chart-training'));
     expect(st!.traces.find((t) => t.name === 'loss')!.points).toBe(4);
