@@ -137,7 +137,17 @@ describe('notebook layer outside a kernel', () => {
     expect(lines.length).toBeLessThanOrEqual(22);
     expect(lines[lines.length - 1]).toMatch(/scoring 100\/100/);
     const mon = new TrainingMonitor({ maxSteps: 40, stream: sink as unknown as NodeJS.WritableStream });
-    for (let step = 0; step < 40; step++) mon.onProgress({ step, maxSteps: 40, firstStep: 0, loss: 1 / (step + 1), lr: 1e-4, gradNorm: 1, stepsPerSec: 10, elapsedS: step / 10 });
+    for (let step = 0; step < 40; step++)
+      mon.onProgress({
+        step,
+        maxSteps: 40,
+        firstStep: 0,
+        loss: 1 / (step + 1),
+        lr: 1e-4,
+        gradNorm: 1,
+        stepsPerSec: 10,
+        elapsedS: step / 10,
+      });
     mon.onSummary({ step: 40, loss: 0.02, accuracy: 0.9, lr: 1e-4, elapsed_s: 4 });
     mon.finish();
     expect(sink.text).toMatch(/summary step 40: loss 0\.0200/);
@@ -148,7 +158,13 @@ describe('notebook layer outside a kernel', () => {
   });
 
   it('renders training bundles with loss chart and history table', () => {
-    const history = Array.from({ length: 15 }, (_, i) => ({ step: (i + 1) * 10, loss: 1 / (i + 1), accuracy: 0.5 + i / 40, lr: 1e-4, elapsed_s: i }));
+    const history = Array.from({ length: 15 }, (_, i) => ({
+      step: (i + 1) * 10,
+      loss: 1 / (i + 1),
+      accuracy: 0.5 + i / 40,
+      lr: 1e-4,
+      elapsed_s: i,
+    }));
     const html = viewerSummaryHtml(trainingViewerBundle({ history, maxSteps: 150 }));
     expect(html).toContain('Training loss per summary');
     expect(html).toContain('first 4 and last 8 summaries');
@@ -171,7 +187,10 @@ describe('danfojs frames', () => {
     expect(a[1]).toBeCloseTo(2.5, 12);
     expect(a[2]).toBeCloseTo(Math.sqrt(5 / 3), 12);
     expect(a[4]).toBeCloseTo(1.75, 12);
-    const s = seriesFrame({ columns: ['a', 'b'], length: 4, values, time: Float64Array.from([0, 1000, 2000, 3000]) }, { maxRows: 2, start: 1 });
+    const s = seriesFrame(
+      { columns: ['a', 'b'], length: 4, values, time: Float64Array.from([0, 1000, 2000, 3000]) },
+      { maxRows: 2, start: 1 },
+    );
     expect(s.shape).toEqual([2, 3]);
     expect(s.index).toEqual([1, 2]);
     expect(s.column('time').values[0]).toBe('1970-01-01T00:00:01.000Z');

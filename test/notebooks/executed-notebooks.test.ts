@@ -38,7 +38,11 @@ const names = fs
 function fresh(): boolean {
   return names.every((n) => {
     const exec = path.join(OUT, `${n}.ipynb`);
-    return fs.existsSync(exec) && fs.existsSync(path.join(OUT, `${n}.html`)) && fs.statSync(exec).mtimeMs > fs.statSync(path.join(NB_DIR, `${n}.ipynb`)).mtimeMs;
+    return (
+      fs.existsSync(exec) &&
+      fs.existsSync(path.join(OUT, `${n}.html`)) &&
+      fs.statSync(exec).mtimeMs > fs.statSync(path.join(NB_DIR, `${n}.ipynb`)).mtimeMs
+    );
   });
 }
 
@@ -49,69 +53,80 @@ function outputs(name: string): Output[] {
 
 const text = (v: unknown): string => (Array.isArray(v) ? v.join('') : String(v ?? ''));
 
-describeWithTools('executed research notebooks (tslab kernel)', { 'jupyter-nbconvert': 'jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel' }, () => {
-  beforeAll(() => {
-    if (process.env.ANOMALY_LAB_RUN_NOTEBOOKS || !fresh()) {
-      execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'run-notebooks.sh')], { stdio: 'inherit', timeout: 40 * 60 * 1000 });
-    }
-  }, 40 * 60 * 1000);
+describeWithTools(
+  'executed research notebooks (tslab kernel)',
+  { 'jupyter-nbconvert': 'jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel' },
+  () => {
+    beforeAll(
+      () => {
+        if (process.env.ANOMALY_LAB_RUN_NOTEBOOKS || !fresh()) {
+          execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'run-notebooks.sh')], { stdio: 'inherit', timeout: 40 * 60 * 1000 });
+        }
+      },
+      40 * 60 * 1000,
+    );
 
-  it('has the four research notebooks', () => {
-    expect(names).toEqual(['01-anomalybert-ess', '02-transfer-learning', '03-power-system-dashboard', '04-scoring-and-reports']);
-  });
+    it('has the four research notebooks', () => {
+      expect(names).toEqual(['01-anomalybert-ess', '02-transfer-learning', '03-power-system-dashboard', '04-scoring-and-reports']);
+    });
 
-  it.each(names)('%s ran without errors and shows viewer bundles with HTML and text fallbacks in the same output', (name) => {
-    const outs = outputs(name);
-    expect(outs.filter((o) => o.output_type === 'error')).toEqual([]);
-    expect(outs.filter((o) => o.output_type === 'stream' && /Error:|Traceback/.test(text(o.text)))).toEqual([]);
-    // a tslab type error is a stderr line `<line>:<col> - <message>` (the cell then runs nothing)
-    expect(outs.filter((o) => o.output_type === 'stream' && /^\d+:\d+ - /m.test(text(o.text)))).toEqual([]);
-    const viewers = outs.filter((o) => o.data && VIEWER_MIME in o.data);
-    expect(viewers.length).toBeGreaterThan(0);
-    for (const o of viewers) {
-      const bundle = o.data![VIEWER_MIME] as ViewerBundle;
-      const check = validateViewerBundle(bundle);
-      expect(check.errors).toEqual([]);
-      const html = text(o.data!['text/html']);
-      const plain = text(o.data!['text/plain']);
-      expect(html).toContain('class="al-summary"');
-      expect(html).toContain(bundle.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
-      expect(html).not.toMatch(/<script/i);
-      expect(plain.split('\n').some((l) => l.includes(bundle.title))).toBe(true);
-      if (bundle.scores) {
-        expect(html).toContain('<svg');
-        expect(plain).toMatch(/threshold: /);
+    it.each(names)('%s ran without errors and shows viewer bundles with HTML and text fallbacks in the same output', (name) => {
+      const outs = outputs(name);
+      expect(outs.filter((o) => o.output_type === 'error')).toEqual([]);
+      expect(outs.filter((o) => o.output_type === 'stream' && /Error:|Traceback/.test(text(o.text)))).toEqual([]);
+      // a tslab type error is a stderr line `<line>:<col> - <message>` (the cell then runs nothing)
+      expect(outs.filter((o) => o.output_type === 'stream' && /^\d+:\d+ - /m.test(text(o.text)))).toEqual([]);
+      const viewers = outs.filter((o) => o.data && VIEWER_MIME in o.data);
+      expect(viewers.length).toBeGreaterThan(0);
+      for (const o of viewers) {
+        const bundle = o.data![VIEWER_MIME] as ViewerBundle;
+        const check = validateViewerBundle(bundle);
+        expect(check.errors).toEqual([]);
+        const html = text(o.data!['text/html']);
+        const plain = text(o.data!['text/plain']);
+        expect(html).toContain('class="al-summary"');
+        expect(html).toContain(bundle.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+        expect(html).not.toMatch(/<script/i);
+        expect(plain.split('\n').some((l) => l.includes(bundle.title))).toBe(true);
+        if (bundle.scores) {
+          expect(html).toContain('<svg');
+          expect(plain).toMatch(/threshold: /);
+        }
       }
-    }
-  });
+    });
 
-  it('keeps one live monitor output per training run, finished, with its whole history', () => {
-    const monitors = (name: string): ViewerBundle[] =>
-      outputs(name)
-        .filter((o) => o.data && VIEWER_MIME in o.data && (o.data[VIEWER_MIME] as ViewerBundle).kind === 'training')
+    it('keeps one live monitor output per training run, finished, with its whole history', () => {
+      const monitors = (name: string): ViewerBundle[] =>
+        outputs(name)
+          .filter((o) => o.data && VIEWER_MIME in o.data && (o.data[VIEWER_MIME] as ViewerBundle).kind === 'training')
+          .map((o) => o.data![VIEWER_MIME] as ViewerBundle);
+      const nb1 = monitors('01-anomalybert-ess');
+      expect(nb1).toHaveLength(1); // updated in place, not one output per step
+      expect(nb1[0].training?.finished).toBe(true);
+      expect(nb1[0].training?.history.length).toBeGreaterThanOrEqual(3);
+      expect(nb1[0].training?.history[nb1[0].training.history.length - 1].step).toBe(nb1[0].training?.maxSteps);
+      expect(monitors('02-transfer-learning')).toHaveLength(2); // transfer and scratch
+    });
+
+    it('shows tables as HTML + text (danfojs describe, metrics) and power results with fault classes', () => {
+      const nb1 = outputs('01-anomalybert-ess');
+      const describe = nb1.find(
+        (o) => text(o.data?.['text/plain']).includes('describe') || text(o.data?.['text/plain']).startsWith('Site A'),
+      );
+      expect(describe).toBeDefined();
+      expect(text(describe!.data!['text/html'])).toMatch(/<th>mean<\/th>|<td>mean<\/td>/);
+      const power = outputs('03-power-system-dashboard')
+        .filter((o) => o.data && VIEWER_MIME in o.data)
         .map((o) => o.data![VIEWER_MIME] as ViewerBundle);
-    const nb1 = monitors('01-anomalybert-ess');
-    expect(nb1).toHaveLength(1); // updated in place, not one output per step
-    expect(nb1[0].training?.finished).toBe(true);
-    expect(nb1[0].training?.history.length).toBeGreaterThanOrEqual(3);
-    expect(nb1[0].training?.history[nb1[0].training.history.length - 1].step).toBe(nb1[0].training?.maxSteps);
-    expect(monitors('02-transfer-learning')).toHaveLength(2); // transfer and scratch
-  });
+      expect(power.length).toBeGreaterThanOrEqual(1);
+      expect(power.every((b) => b.kind === 'power')).toBe(true);
+      expect(power[0].intervals?.some((iv) => typeof iv.fault === 'string' && (iv.confidence ?? -1) >= 0)).toBe(true);
+    });
 
-  it('shows tables as HTML + text (danfojs describe, metrics) and power results with fault classes', () => {
-    const nb1 = outputs('01-anomalybert-ess');
-    const describe = nb1.find((o) => text(o.data?.['text/plain']).includes('describe') || text(o.data?.['text/plain']).startsWith('Site A'));
-    expect(describe).toBeDefined();
-    expect(text(describe!.data!['text/html'])).toMatch(/<th>mean<\/th>|<td>mean<\/td>/);
-    const power = outputs('03-power-system-dashboard').filter((o) => o.data && VIEWER_MIME in o.data).map((o) => o.data![VIEWER_MIME] as ViewerBundle);
-    expect(power.length).toBeGreaterThanOrEqual(1);
-    expect(power.every((b) => b.kind === 'power')).toBe(true);
-    expect(power[0].intervals?.some((iv) => typeof iv.fault === 'string' && (iv.confidence ?? -1) >= 0)).toBe(true);
-  });
-
-  it.each(names)('%s has an HTML export that shows the fallback summaries', (name) => {
-    const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
-    expect(html).toContain('al-summary');
-    expect(html).toMatch(/<table class="al-table">/);
-  });
-});
+    it.each(names)('%s has an HTML export that shows the fallback summaries', (name) => {
+      const html = fs.readFileSync(path.join(OUT, `${name}.html`), 'utf8');
+      expect(html).toContain('al-summary');
+      expect(html).toMatch(/<table class="al-table">/);
+    });
+  },
+);

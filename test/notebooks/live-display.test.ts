@@ -63,42 +63,56 @@ interface Event {
   text?: string;
 }
 
-describeWithTools('live display through the tslab kernel', { 'jupyter-nbconvert': 'jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel' }, () => {
-  let events: Event[] = [];
+describeWithTools(
+  'live display through the tslab kernel',
+  { 'jupyter-nbconvert': 'jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel' },
+  () => {
+    let events: Event[] = [];
 
-  beforeAll(() => {
-    const info = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'run-notebooks.sh'), '--install-only'], { encoding: 'utf8' });
-    const env = Object.fromEntries(info.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2))) as { JUPYTER_PATH: string; PYTHON: string };
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-live-'));
-    const out = path.join(dir, 'events.json');
-    const r = spawnSync(env.PYTHON, ['-c', DRIVER, CELL, out], {
-      env: { ...process.env, JUPYTER_PATH: env.JUPYTER_PATH, NB_CWD: path.join(REPO_ROOT, 'notebooks'), LIVE_RUN_DIR: path.join(dir, 'run') },
-      encoding: 'utf8',
-      timeout: 300000,
+    beforeAll(() => {
+      const info = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'run-notebooks.sh'), '--install-only'], { encoding: 'utf8' });
+      const env = Object.fromEntries(
+        info
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      ) as { JUPYTER_PATH: string; PYTHON: string };
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-live-'));
+      const out = path.join(dir, 'events.json');
+      const r = spawnSync(env.PYTHON, ['-c', DRIVER, CELL, out], {
+        env: {
+          ...process.env,
+          JUPYTER_PATH: env.JUPYTER_PATH,
+          NB_CWD: path.join(REPO_ROOT, 'notebooks'),
+          LIVE_RUN_DIR: path.join(dir, 'run'),
+        },
+        encoding: 'utf8',
+        timeout: 300000,
+      });
+      if (!fs.existsSync(out)) throw new Error(`kernel driver failed (${r.status}): ${r.stderr.slice(-1500)}`);
+      events = JSON.parse(fs.readFileSync(out, 'utf8')) as Event[];
+    }, 320000);
+
+    it('runs the cell without errors', () => {
+      expect(events.filter((e) => e.type === 'error')).toEqual([]);
+      // tslab reports a type error as a stderr line `<line>:<col> - <message>` and runs nothing
+      expect(events.filter((e) => e.type === 'stderr' && /^\d+:\d+ - /m.test(e.text ?? ''))).toEqual([]);
+      expect(events[events.length - 1].type).toBe('idle');
     });
-    if (!fs.existsSync(out)) throw new Error(`kernel driver failed (${r.status}): ${r.stderr.slice(-1500)}`);
-    events = JSON.parse(fs.readFileSync(out, 'utf8')) as Event[];
-  }, 320000);
 
-  it('runs the cell without errors', () => {
-    expect(events.filter((e) => e.type === 'error')).toEqual([]);
-    // tslab reports a type error as a stderr line `<line>:<col> - <message>` and runs nothing
-    expect(events.filter((e) => e.type === 'stderr' && /^\d+:\d+ - /m.test(e.text ?? ''))).toEqual([]);
-    expect(events[events.length - 1].type).toBe('idle');
-  });
-
-  it('sends one multi-MIME display and updates it in place while the cell runs', () => {
-    const displays = events.filter((e) => e.type === 'display_data');
-    const updates = events.filter((e) => e.type === 'update_display_data');
-    expect(displays).toHaveLength(1);
-    expect(displays[0].mimes).toEqual([VIEWER_MIME, 'text/html', 'text/plain'].sort());
-    expect(updates.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(updates.map((u) => u.id))).toEqual(new Set([displays[0].id]));
-    // updates spread over the run, not flushed in one burst at the end
-    const idle = events[events.length - 1].t;
-    const first = updates[0].t;
-    expect(idle - first).toBeGreaterThan(0.2);
-    expect(updates.filter((u) => u.t < idle - 0.1).length).toBeGreaterThanOrEqual(2);
-    expect(updates[updates.length - 1].finished).toBe(true);
-  });
-});
+    it('sends one multi-MIME display and updates it in place while the cell runs', () => {
+      const displays = events.filter((e) => e.type === 'display_data');
+      const updates = events.filter((e) => e.type === 'update_display_data');
+      expect(displays).toHaveLength(1);
+      expect(displays[0].mimes).toEqual([VIEWER_MIME, 'text/html', 'text/plain'].sort());
+      expect(updates.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(updates.map((u) => u.id))).toEqual(new Set([displays[0].id]));
+      // updates spread over the run, not flushed in one burst at the end
+      const idle = events[events.length - 1].t;
+      const first = updates[0].t;
+      expect(idle - first).toBeGreaterThan(0.2);
+      expect(updates.filter((u) => u.t < idle - 0.1).length).toBeGreaterThanOrEqual(2);
+      expect(updates[updates.length - 1].finished).toBe(true);
+    });
+  },
+);

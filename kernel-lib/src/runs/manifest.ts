@@ -243,7 +243,11 @@ export async function writeManifest(runDir: string, manifestOrInit: ExperimentMa
 }
 
 function isExperimentManifest(x: ExperimentManifest | ManifestInit): x is ExperimentManifest {
-  return (x as ExperimentManifest).manifest_version === MANIFEST_VERSION && Array.isArray((x as ExperimentManifest).inputs) && typeof (x as ExperimentManifest).versions === 'object';
+  return (
+    (x as ExperimentManifest).manifest_version === MANIFEST_VERSION &&
+    Array.isArray((x as ExperimentManifest).inputs) &&
+    typeof (x as ExperimentManifest).versions === 'object'
+  );
 }
 
 /** Typed arrays, NaN and Infinity do not survive JSON; convert them to plain values (NaN → null). */
@@ -343,7 +347,11 @@ function flattenNumbers(v: unknown, prefix: string, out: Map<string, number | nu
  * Compare every numeric leaf of two metric objects: |a − b| ≤ atol + rtol·|a|. Keys present on one
  * side only are reported too. Empty result = metrics reproduced.
  */
-export function compareMetrics(expected: unknown, actual: unknown, tol: { rtol?: number; atol?: number; ignore?: RegExp } = {}): MetricDifference[] {
+export function compareMetrics(
+  expected: unknown,
+  actual: unknown,
+  tol: { rtol?: number; atol?: number; ignore?: RegExp } = {},
+): MetricDifference[] {
   const rtol = tol.rtol ?? 1e-6;
   const atol = tol.atol ?? 1e-9;
   // Wall-clock fields never reproduce; callers may add their own.

@@ -77,7 +77,9 @@ export class RunExistsError extends Error {
   /** True when the directory holds other files, not a run: no policy allows it. */
   readonly notARun: boolean;
   constructor(dir: string, what: string, notARun = false) {
-    super(`out: run directory ${JSON.stringify(dir)} ${what}${notARun ? '' : "; set existing: 'resume' to continue it or 'overwrite' to replace it"}`);
+    super(
+      `out: run directory ${JSON.stringify(dir)} ${what}${notARun ? '' : "; set existing: 'resume' to continue it or 'overwrite' to replace it"}`,
+    );
     this.notARun = notARun;
     this.name = 'RunExistsError';
     this.dir = dir;
@@ -111,10 +113,14 @@ export function completeCheckpointSteps(runDir: string): number[] {
  * run is refused in every mode). `resumingInside` marks an explicit resume from one of its own
  * checkpoints (`checkpoint: run/state/step_<i>`, `initial_iter: i`), which needs no policy.
  */
-export function claimRunDirectory(root: string, opts: { existing?: ExistingRunPolicy; resumingInside?: boolean; purpose?: string } = {}): RunDirClaim {
+export function claimRunDirectory(
+  root: string,
+  opts: { existing?: ExistingRunPolicy; resumingInside?: boolean; purpose?: string } = {},
+): RunDirClaim {
   const dir = path.resolve(root);
   const existing = opts.existing ?? 'refuse';
-  if (!EXISTING_RUN_POLICIES.includes(existing)) throw new Error(`existing must be one of ${EXISTING_RUN_POLICIES.join('|')}, got ${JSON.stringify(existing)}`);
+  if (!EXISTING_RUN_POLICIES.includes(existing))
+    throw new Error(`existing must be one of ${EXISTING_RUN_POLICIES.join('|')}, got ${JSON.stringify(existing)}`);
   assertOutputPath(root, 'dir', 'out');
   fs.mkdirSync(dir, { recursive: true });
   const lock = acquireDirLock(dir, opts.purpose ?? 'anomaly-lab training run');
@@ -123,7 +129,14 @@ export function claimRunDirectory(root: string, opts: { existing?: ExistingRunPo
     const isRun = entries.some((e) => RUN_ENTRIES.includes(e));
     const previousSteps = isRun ? completeCheckpointSteps(dir) : [];
     if (entries.length > 0 && !isRun) {
-      throw new RunExistsError(dir, `exists, is not empty and is not a run directory (holds ${entries.slice(0, 3).map((e) => JSON.stringify(e)).join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty directory`, true);
+      throw new RunExistsError(
+        dir,
+        `exists, is not empty and is not a run directory (holds ${entries
+          .slice(0, 3)
+          .map((e) => JSON.stringify(e))
+          .join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty directory`,
+        true,
+      );
     }
     if (isRun && existing === 'refuse' && !opts.resumingInside) {
       const last = previousSteps[previousSteps.length - 1];
