@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../browser/random';
+import { FieldError } from '../browser/errors';
 import { featuresPerPoint, validateConfig, windowSize, type AnomalyBertConfig, type ResolvedAnomalyBertConfig } from './config';
 import { withFirstDifferences } from './input-features';
 import { EMBEDDING_PREFIX, embedPatches, embeddingParamSpecs } from './embedding';
@@ -196,8 +197,10 @@ export class AnomalyBert {
     else if (overrides.inputDim !== undefined) patchSize = patchTimesIn / (overrides.inputDim * perColumn);
     else patchSize = patchTimesOut / (overrides.outputDim ?? 1);
     if (!Number.isInteger(patchSize) || patchSize < 1 || patchTimesIn % (patchSize * perColumn) !== 0 || patchTimesOut % patchSize !== 0) {
-      throw new Error(
-        `${source}: cannot split embedding input ${patchTimesIn} and head output ${patchTimesOut} by patch size ${patchSize}; pass the patch size (--patch_size) explicitly`,
+      throw new FieldError(
+        'patchSize',
+        (f) =>
+          `${source}: cannot split embedding input ${patchTimesIn} and head output ${patchTimesOut} by patch size ${patchSize}; pass the patch size (${f('patchSize')}) explicitly`,
       );
     }
     const config = validateConfig(

@@ -42,6 +42,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   testLabels: 'test_label',
   windowSliding: 'window_sliding',
   batchSize: 'batch_size',
+  patchSize: 'patch_size',
   sequenceLength: 'sequence_length',
   maxGapSamples: 'max_gap_samples',
   allowChangedInputs: 'allow_changed_inputs',

@@ -9,6 +9,7 @@
 import * as os from 'os';
 import { parameterSpecs } from '../anomalybert/model';
 import { formatSignificant } from '../browser/format';
+import { FieldError } from '../browser/errors';
 import type { TrainOptions } from './options';
 
 /** Bytes a training run of this shape needs at least (float32). */
@@ -45,10 +46,13 @@ const GB = 1024 ** 3;
 export function checkTrainingMemory(o: Parameters<typeof estimateTrainingBytes>[0], columns: number, limitBytes = os.totalmem()): void {
   const { parameters, bytes } = estimateTrainingBytes(o, columns);
   if (bytes > limitBytes || !Number.isFinite(bytes)) {
-    throw new Error(
-      `options --d_embed ${o.d_embed}, --n_layer ${o.n_layer}, --n_features ${o.n_features}, --batch_size ${o.batch_size}: ` +
+    // Fields, not flags: a notebook user is told about 'd_embed', the CLI prints --d_embed.
+    throw new FieldError(
+      ['d_embed', 'n_layer', 'n_features', 'batch_size', 'micro_batch'],
+      (f) =>
+        `options ${f('d_embed')} ${o.d_embed}, ${f('n_layer')} ${o.n_layer}, ${f('n_features')} ${o.n_features}, ${f('batch_size')} ${o.batch_size}: ` +
         `training needs at least ${formatSignificant(bytes / GB, 3)} GB (${parameters.toExponential(2)} parameters + activations), ` +
-        `more than this machine's ${formatSignificant(limitBytes / GB, 3)} GB; use a smaller model or batch (--micro_batch)`,
+        `more than this machine's ${formatSignificant(limitBytes / GB, 3)} GB; use a smaller model or batch (${f('micro_batch')})`,
     );
   }
 }

@@ -100,7 +100,7 @@ export function resolveTransferRecipe(o: TrainOptions, ctx: RecipeContext): Reso
       `LoRA rank ${rank}, alpha ${o.lora_alpha} on the attention and feed-forward projections (encoder base weights frozen; checkpoints hold merged weights)`,
     );
   if (fromRecipe.length > 0) notes.push(`recommended transfer recipe applied for: ${fromRecipe.join(', ')}`);
-  if (fromRecipe.includes('max_steps')) notes.push(`steps: ${maxSteps} (the recipe's budget; --max_steps to change it)`);
+  if (fromRecipe.includes('max_steps')) notes.push(`steps: ${maxSteps} (the recipe's budget; option max_steps changes it)`);
   notes.push(
     `estimation recorded for this run: window_sliding ${estimation.window_sliding}, EWMA ${estimation.smoothing} (anomaly-lab estimate uses them unless given)`,
   );
