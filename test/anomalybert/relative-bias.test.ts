@@ -65,3 +65,42 @@ for (const backend of ['wasm', 'cpu'] as const) {
     expect(() => relativePositionBias(tf.zeros([4, 2]), 3)).toThrow(/4 rows, 5 expected for 3 tokens/);
   });
 }
+
+// The on-device form (webgl, webgpu, tensorflow backends: no host read-back each pass), checked on
+// cpu, which also has gather's gradient: the same values bit for bit, the same table gradient.
+test('cpu: the on-device gather form equals the host form, values and gradient; tensors stay flat after the first pass', async () => {
+  await initBackend({ backend: 'cpu', log: false });
+  for (const [n, h] of [
+    [1, 2],
+    [7, 3],
+    [64, 8],
+  ]) {
+    const rng = createRng(100 + n);
+    const table = tf.variable(
+      tf.tensor2d(
+        Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5),
+        [2 * n - 1, h],
+      ),
+    );
+    const r = tf.tensor3d(
+      Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5),
+      [h, n, n],
+    );
+    const loss = (onHost: boolean) => () => tf.sum(tf.mul(relativePositionBias(table, n, { onHost }), r)) as tf.Scalar;
+    tf.dispose(relativePositionBias(table, n, { onHost: false })); // first pass: the kept index tensor
+    const before = tf.memory().numTensors;
+    const device = tf.variableGrads(loss(false), [table]);
+    const host = tf.variableGrads(loss(true), [table]);
+    const a = relativePositionBias(table, n, { onHost: false });
+    const b = relativePositionBias(table, n, { onHost: true });
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    const ga = device.grads[table.name].dataSync();
+    const gb = host.grads[table.name].dataSync();
+    let worst = 0;
+    for (let i = 0; i < ga.length; i++) worst = Math.max(worst, Math.abs(ga[i] - gb[i]));
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([device.value, host.value, ...Object.values(device.grads), ...Object.values(host.grads), a, b]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([table, r]);
+  }
+});

@@ -3,8 +3,9 @@
  *   scores[b, h, i, j] = (q_i · k_j)/√d_k + table[i − j + N − 1, h],   d_k = D / H,
  * softmax over j, then the output projection. No attention dropout and no mask (as the original).
  *
- * The bias lookup is a host-side gather with a custom scatter-add gradient (wasm has no
- * UnsortedSegmentSum, gather's gradient); see relativePositionBias.
+ * The bias lookup is a host-side gather with a custom scatter-add gradient on wasm and cpu (wasm
+ * has no UnsortedSegmentSum, gather's gradient), an on-device gather elsewhere; see
+ * relativePositionBias.
  */
 import * as tf from '@tensorflow/tfjs';
 import { linear, linearSpecs, param, type ParamSpec, type Params } from './layers';
@@ -62,11 +63,40 @@ const relativeBiasOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc
   };
 });
 
-export function relativePositionBias(table: tf.Tensor, nTokens: number): tf.Tensor3D {
+/**
+ * Backends whose gather runs on the host anyway (wasm, cpu): there the host copy above is the
+ * cheapest form. Elsewhere (webgl, webgpu, tensorflow, tensorflow-gpu) reading the table back to
+ * the host every forward pass would stall the device, and those backends have gather's gradient
+ * (UnsortedSegmentSum), so the bias is an on-device gather.
+ */
+const HOST_BIAS_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
+
+/** The flat gather indices i − j + N − 1 (row-major over i, j), one kept tensor per backend and N. */
+const biasIndexCache = new Map<string, tf.Tensor1D>();
+function biasIndices(nTokens: number): tf.Tensor1D {
+  const key = `${tf.getBackend()}:${nTokens}`;
+  const cached = biasIndexCache.get(key);
+  if (cached && !cached.isDisposed) return cached;
+  const idx = new Int32Array(nTokens * nTokens);
+  for (let i = 0; i < nTokens; i++) for (let j = 0; j < nTokens; j++) idx[i * nTokens + j] = i - j + nTokens - 1;
+  // Kept: created once and reused by every forward pass (the tensor count stays flat across steps).
+  const t = tf.keep(tf.tensor1d(idx, 'int32'));
+  biasIndexCache.set(key, t);
+  return t;
+}
+
+/** The on-device form of the bias: gather (N·N, H) → (N, N, H) → (H, N, N); same values. */
+function relativeBiasByGather(table: tf.Tensor, nTokens: number): tf.Tensor3D {
+  const [, h] = table.shape as [number, number];
+  return tf.tidy(() => tf.transpose(tf.reshape(tf.gather(table, biasIndices(nTokens)), [nTokens, nTokens, h]), [2, 0, 1]));
+}
+
+export function relativePositionBias(table: tf.Tensor, nTokens: number, opts: { onHost?: boolean } = {}): tf.Tensor3D {
   const [rows] = table.shape;
   if (rows !== 2 * nTokens - 1)
     throw new Error(`relative position table has ${rows} rows, ${2 * nTokens - 1} expected for ${nTokens} tokens`);
-  return relativeBiasOp(table) as tf.Tensor3D;
+  const onHost = opts.onHost ?? HOST_BIAS_BACKENDS.has(tf.getBackend());
+  return onHost ? (relativeBiasOp(table) as tf.Tensor3D) : relativeBiasByGather(table, nTokens);
 }
 
 /**
