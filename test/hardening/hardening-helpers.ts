@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeNpy } from 'anomaly-lab/io';
+import { tinyModelFlags } from '../helpers/tiny-model';
 
 export function tmpRoot(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `al-hard-${name}-`));
@@ -29,16 +30,7 @@ export function tinyTrainArgs(trainFile: string, extra: { dEmbed?: number } = {}
     'train',
     '--train',
     trainFile,
-    '--n_features',
-    '8',
-    '--patch_size',
-    '4',
-    '--d_embed',
-    String(extra.dEmbed ?? 16),
-    '--n_layer',
-    '1',
-    '--n_head',
-    '2',
+    ...tinyModelFlags({ dEmbed: extra.dEmbed }),
     '--batch_size',
     '4',
     '--window_sliding',

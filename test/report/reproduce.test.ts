@@ -11,6 +11,7 @@ import { generateEssSiteA } from 'anomaly-lab/notebook';
 import { replaceOption } from 'anomaly-lab/report';
 import { readManifest, writeManifest } from 'anomaly-lab/runs';
 import { runCli } from '../helpers/cli';
+import { tinyModelFlags } from '../helpers/tiny-model';
 
 describe('reproduce from a manifest', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-repro-'));
@@ -48,16 +49,7 @@ describe('reproduce from a manifest', () => {
       '6',
       '--batch_size',
       '4',
-      '--n_features',
-      '8',
-      '--patch_size',
-      '2',
-      '--d_embed',
-      '16',
-      '--n_layer',
-      '1',
-      '--n_head',
-      '2',
+      ...tinyModelFlags({ patchSize: 2 }),
       '--window_sliding',
       '8',
       '--lr',

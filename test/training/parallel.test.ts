@@ -14,6 +14,7 @@ import { createRng } from 'anomaly-lab/core';
 import { readRunHistory } from 'anomaly-lab/runs';
 import { AdamW, trainingStep, ParallelTrainer, modelPartOf } from 'anomaly-lab/training';
 import { runCli } from '../helpers/cli';
+import { tinyModelFlags } from '../helpers/tiny-model';
 import { periodicSeries, tmpDir, writeSeriesNpy } from './train-helpers';
 
 const config = {
@@ -153,16 +154,7 @@ test('CLI --workers 2: a worker dying at step 7 stops training in one line; the 
       'train',
       '--train',
       trainFile,
-      '--n_features',
-      '8',
-      '--patch_size',
-      '4',
-      '--d_embed',
-      '16',
-      '--n_layer',
-      '1',
-      '--n_head',
-      '2',
+      ...tinyModelFlags(),
       '--batch_size',
       '4',
       '--max_steps',

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
+import { tinyModelFlags } from '../helpers/tiny-model';
 import { loadCheckpoint } from 'anomaly-lab/anomalybert';
 import { writeNpy } from 'anomaly-lab/io';
 import { readRunHistory } from 'anomaly-lab/runs';
@@ -30,16 +31,7 @@ const common = [
   testFile,
   '--test_label',
   labelFile,
-  '--n_features',
-  '8',
-  '--patch_size',
-  '4',
-  '--d_embed',
-  '16',
-  '--n_layer',
-  '1',
-  '--n_head',
-  '2',
+  ...tinyModelFlags(),
   '--batch_size',
   '4',
   '--window_sliding',

@@ -21,6 +21,7 @@ import {
 } from 'anomaly-lab/training';
 import { runCli } from '../helpers/cli';
 import { describeShared, sharedPath } from '../helpers/shared';
+import { tinyModelFlags } from '../helpers/tiny-model';
 import { tmpDir } from './train-helpers';
 
 const TRAIN = sharedPath('data', 'ess', 'jecheon', 'data_1_20220517.csv');
@@ -39,6 +40,8 @@ interface RunConfig {
 }
 
 const json = (file: string): RunConfig => JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfig;
+/** `train` on the jecheon table's voltage and current columns; the caller adds the rest. */
+const trainJecheon = (): string[] => ['train', '--train', TRAIN, '--columns', 'voltage,current'];
 
 describe('resolveEstimation', () => {
   test('explicit settings win, then the recorded ones, then the original estimate.py defaults', () => {
@@ -82,6 +85,8 @@ describeShared('the default transfer recipe through the real CLI (jecheon)', () 
   const root = tmpDir('transfer-defaults');
   const source = path.join(root, 'source');
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  /** Fine-tune the panli source checkpoint onto jecheon's columns. */
+  const fromSource = (): string[] => ['--checkpoint', source, '--column_map', MAP];
 
   beforeAll(async () => {
     // A small 3-column "panli" source checkpoint (window 32), written as a run's final step would be.
@@ -96,25 +101,7 @@ describeShared('the default transfer recipe through the real CLI (jecheon)', () 
   test('train --checkpoint <run dir> --column_map: the recipe schedule, budget and estimation; estimate uses them', async () => {
     const out = path.join(root, 'jecheon');
     // Nothing but the data, the checkpoint and the map (plus the backend): the recommended recipe.
-    ok(
-      runCli([
-        'train',
-        '--train',
-        TRAIN,
-        '--columns',
-        'voltage,current',
-        '--checkpoint',
-        source,
-        '--column_map',
-        MAP,
-        '--summary_steps',
-        '400',
-        '--backend',
-        'wasm',
-        '--out',
-        out,
-      ]),
-    );
+    ok(runCli([...trainJecheon(), ...fromSource(), '--summary_steps', '400', '--backend', 'wasm', '--out', out]));
     const config = json(path.join(out, 'config.json'));
     expect(config.max_steps).toBe(RECOMMENDED_TRANSFER.max_steps);
     expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'max_steps', 'estimation']);
@@ -179,55 +166,13 @@ describeShared('the default transfer recipe through the real CLI (jecheon)', () 
 
   test('--max_steps or a strategy of your own: no recipe budget; scratch records the scratch settings', () => {
     const transfer = path.join(root, 'explicit');
-    ok(
-      runCli([
-        'train',
-        '--train',
-        TRAIN,
-        '--columns',
-        'voltage,current',
-        '--checkpoint',
-        source,
-        '--column_map',
-        MAP,
-        '--max_steps',
-        '3',
-        '--backend',
-        'wasm',
-        '--out',
-        transfer,
-      ]),
-    );
+    ok(runCli([...trainJecheon(), ...fromSource(), '--max_steps', '3', '--backend', 'wasm', '--out', transfer]));
     const t = json(path.join(transfer, 'config.json'));
     expect(t.max_steps).toBe(3);
     expect(t.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'estimation']);
     expect(t.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
     const scratch = path.join(root, 'scratch');
-    ok(
-      runCli([
-        'train',
-        '--train',
-        TRAIN,
-        '--columns',
-        'voltage,current',
-        '--n_features',
-        '8',
-        '--patch_size',
-        '4',
-        '--d_embed',
-        '16',
-        '--n_layer',
-        '1',
-        '--n_head',
-        '2',
-        '--max_steps',
-        '3',
-        '--backend',
-        'wasm',
-        '--out',
-        scratch,
-      ]),
-    );
+    ok(runCli([...trainJecheon(), ...tinyModelFlags(), '--max_steps', '3', '--backend', 'wasm', '--out', scratch]));
     const s = json(path.join(scratch, 'config.json'));
     expect(s.max_steps).toBe(3);
     expect(s.fine_tuning.from_recommended_recipe).toEqual([]);
