@@ -17,6 +17,17 @@ import { maxAbsDiff } from '../helpers/numeric';
 
 const fx = (name: string): string => sharedPath('fixtures', 'anomalybert', name);
 
+type Loaded = Awaited<ReturnType<typeof loadCheckpoint>>;
+/** The fixture checkpoint, loaded for `use` and disposed afterwards whatever `use` does. */
+async function withFixtureModel(use: (model: Loaded['model'], meta: Loaded['meta']) => Promise<void> | void): Promise<void> {
+  const { model, meta } = await loadCheckpoint(fx('state_dict.pt'));
+  try {
+    await use(model, meta);
+  } finally {
+    model.dispose();
+  }
+}
+
 describeShared('AnomalyBERT reference fixtures', () => {
   let tmp: string;
   beforeAll(() => {
@@ -32,8 +43,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
 
       test('state_dict.pt loads with the configuration of expected.json', async () => {
         const expected = JSON.parse(fs.readFileSync(fx('expected.json'), 'utf8')).config;
-        const { model, meta } = await loadCheckpoint(fx('state_dict.pt'));
-        try {
+        await withFixtureModel((model, meta) => {
           expect(meta.format).toBe('torch.state_dict');
           expect(model.config).toMatchObject({
             inputDim: expected.input_d_data,
@@ -44,31 +54,24 @@ describeShared('AnomalyBERT reference fixtures', () => {
             nLayer: expected.n_layer,
             nHead: expected.n_head,
           });
-        } finally {
-          model.dispose();
-        }
+        });
       });
 
-      test('predict matches expected_logits.npy within 1e-4', async () => {
-        const { model } = await loadCheckpoint(fx('state_dict.pt'));
-        try {
+      test('predict matches expected_logits.npy within 1e-4', () =>
+        withFixtureModel(async (model) => {
           const windows = readNpy(fx('windows.npy'));
           const expected = readNpy(fx('expected_logits.npy'));
           const before = tf.memory().numTensors;
           const logits = await predictWindows(model, toFloat32(windows), windows.shape[0], { batchSize: 2, engine: 'tfjs' });
           expect(tf.memory().numTensors).toBe(before);
           expect(maxAbsDiff(logits, toFloat32(expected))).toBeLessThan(1e-4);
-        } finally {
-          model.dispose();
-        }
-      });
+        }));
 
       // cpu runs ~4× slower inside jest's sandbox than in a plain process: the cpu estimate goes
       // through the real CLI below instead.
       if (backend === 'wasm')
-        test('estimate (batch 4, sliding 16) matches expected_scores.npy within 1e-5', async () => {
-          const { model } = await loadCheckpoint(fx('state_dict.pt'));
-          try {
+        test('estimate (batch 4, sliding 16) matches expected_scores.npy within 1e-5', () =>
+          withFixtureModel(async (model) => {
             const series = readNpy(fx('series.npy'));
             const expected = readNpy(fx('expected_scores.npy'));
             const before = tf.memory().numTensors;
@@ -82,10 +85,7 @@ describeShared('AnomalyBERT reference fixtures', () => {
             expect(tf.memory().numTensors).toBe(before);
             expect(progress).toBeGreaterThan(0);
             expect(maxAbsDiff(scores, toFloat32(expected))).toBeLessThan(1e-5);
-          } finally {
-            model.dispose();
-          }
-        });
+          }));
 
       test('CLI estimate (batch 4, sliding 16) writes scores matching the fixture', () => {
         const out = path.join(tmp, `scores-${backend}.npy`);

@@ -23,6 +23,11 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/** Debian's chromium, headless, through playwright-core (the e2e tests and the report test). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
 /** Bundle a TypeScript entry for the browser (one IIFE script; the browser-safe kernel-lib from source). */
 export async function bundleForBrowser(entry: string, outfile: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -88,7 +93,7 @@ export interface ViewerPage {
 export async function openViewerPage(): Promise<ViewerPage> {
   const dir = await buildTestPage();
   const server = await serveDir(dir);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1140, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];

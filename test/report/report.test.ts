@@ -17,6 +17,7 @@ import {
   writePowerResults,
 } from 'anomaly-lab/power';
 import { writeManifest } from 'anomaly-lab/runs';
+import { launchChromium } from '../e2e/harness';
 import { runCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/shared';
 import { describeWithTools } from '../helpers/tools';
@@ -152,20 +153,7 @@ describe('anomaly-lab report', () => {
     it('renders every chart offline (screenshot)', async () => {
       const out = path.join(run.dir, 'rep-shot');
       expect(runCli(['report', '--run', run.dir, '--out', out]).code).toBe(0);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { chromium } = require('playwright-core') as typeof import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, offline: true });
         const blocked: string[] = [];
