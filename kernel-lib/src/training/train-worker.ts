@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'worker_threads';
 import { initBackend, tf } from '../backend';
 import { AnomalyBert } from '../anomalybert/model';
 import type { ResolvedAnomalyBertConfig } from '../anomalybert/config';
-import { accuracyOf, bceWithLogits, chunkDropoutSeed } from './train';
+import { accumulateChunks } from './chunks';
 
 export interface WorkerInit {
   index: number;
@@ -81,39 +81,27 @@ async function main(): Promise<void> {
         if (!v) throw new Error(`no parameter '${n}' in the worker's model`);
         return v;
       });
-      const { windowSize: W, nCols: C, chunkRows: mb } = msg;
-      let summed: tf.Tensor[] | undefined;
-      let loss = 0;
-      let accuracy = 0;
-      for (let j = 0; j < msg.rows / mb; j++) {
-        const weight = mb / msg.batchRows;
-        const xk = tf.tensor3d(msg.x.subarray(j * mb * W * C, (j + 1) * mb * W * C), [mb, W, C]);
-        const yk = tf.tensor2d(Float32Array.from(msg.y.subarray(j * mb * W, (j + 1) * mb * W)), [mb, W]);
-        const dropoutSeed = chunkDropoutSeed(msg.dropoutSeed, msg.chunkOffset + j);
-        let logits: tf.Tensor2D | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed }), [2]) as tf.Tensor2D;
-          if (msg.accuracy) logits = tf.keep(z);
-          return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
-        }, varList);
-        loss += value.dataSync()[0];
-        value.dispose();
-        const g = varList.map((v) => grads[v.name]);
-        if (!summed) summed = g;
-        else {
-          const previous = summed;
-          summed = previous.map((p, i) => tf.add(p, g[i]));
-          tf.dispose(previous);
-          tf.dispose(g);
-        }
-        if (logits) {
-          const lg = logits;
-          const a = accuracyOf(lg, yk);
-          accuracy += a.dataSync()[0] * weight;
-          tf.dispose([a, lg]);
-        }
-        tf.dispose([xk, yk]);
-      }
+      // The same chunking, weights, dropout seeds and summing as the single-thread step (chunks.ts).
+      const r = accumulateChunks(
+        model,
+        varList,
+        { x: msg.x, y: msg.y },
+        {
+          rows: msg.rows,
+          windowSize: msg.windowSize,
+          nCols: msg.nCols,
+          chunkRows: msg.chunkRows,
+          batchRows: msg.batchRows,
+          chunkOffset: msg.chunkOffset,
+          dropoutSeed: msg.dropoutSeed,
+          differentiate: true,
+          accuracy: msg.accuracy,
+        },
+      );
+      const loss = r.loss.dataSync()[0];
+      const accuracy = r.accuracy ? r.accuracy.dataSync()[0] : 0;
+      const summed = r.grads ? varList.map((v) => (r.grads as tf.NamedTensorMap)[v.name]) : undefined;
+      tf.dispose([r.loss, ...(r.accuracy ? [r.accuracy] : [])]);
       // Own, exactly sized buffers (transferred to the main thread without a copy).
       const out = (summed ?? []).map((t) => {
         const d = t.dataSync() as Float32Array;

@@ -58,6 +58,7 @@ import { recordedEstimation, resolveTransferRecipe, trainedRecipeBudget, type Re
 import { LoraAdapters } from './lora';
 import { ParallelTrainer, coreCount } from './parallel';
 import { OnnxTrainingEngine } from './onnx-step';
+import { accumulateChunks, accuracyOf, bceWithLogits } from './chunks';
 import { resolveEngine } from '../onnx/runtime';
 import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
 import { FieldError } from '../browser/errors';
@@ -673,11 +674,8 @@ export interface TrainingStepOptions {
   microBatch?: number;
 }
 
-/** Dropout seed of micro-batch k: chunk 0 keeps the step's seed, later chunks get distinct masks. */
-export function chunkDropoutSeed(seed: number | undefined, k: number): number | undefined {
-  if (seed === undefined || k === 0) return seed;
-  return (seed + Math.imul(k, 0x9e3779b9)) >>> 0;
-}
+// The loss, accuracy and chunk seeding live in chunks.ts (shared with the workers).
+export { bceWithLogits, accuracyOf, chunkDropoutSeed } from './chunks';
 
 /**
  * One optimisation step on a degraded batch: x (n, W, C), labels y (n, W) → BCE loss of the
@@ -755,10 +753,9 @@ function wholeBatchStep(
 }
 
 /**
- * Gradient accumulation over n/mb chunks of mb windows. Chunk k's loss is its mean BCE × mb/n, so
- * the summed losses and gradients are the full-batch mean and its gradient. Only one chunk's
- * activations (and tape) are alive at a time; the accumulated gradients (one copy of the trained
- * parameters) are disposed after the update.
+ * Gradient accumulation over n/mb chunks of mb windows (chunks.ts, shared with the workers): the
+ * summed losses and gradients are the full-batch mean and its gradient; only one chunk's activations
+ * are alive at a time, and the accumulated gradients are disposed after the update.
  */
 function microBatchedStep(
   model: AnomalyBert,
@@ -768,66 +765,25 @@ function microBatchedStep(
   o: TrainingStepOptions,
   mb: number,
 ): { loss: number; accuracy: number; gradNorm: number } {
-  const { nRows: n, windowSize: W, nCols: C } = o;
-  const weight = mb / n;
-  const chunkValues = mb * W * C;
-  const chunkPoints = mb * W;
-  let lossSum: tf.Scalar = tf.scalar(0);
-  let accuracySum: tf.Scalar = tf.scalar(0);
-  let summed: tf.NamedTensorMap | undefined; // variable name → Σ weighted chunk gradients
-  let gradNorm = NaN;
+  const withAccuracy = o.accuracy === true || o.update === false;
+  const r = accumulateChunks(model, varList, batch, {
+    rows: o.nRows,
+    windowSize: o.windowSize,
+    nCols: o.nCols,
+    chunkRows: mb,
+    batchRows: o.nRows,
+    dropoutSeed: o.dropoutSeed,
+    differentiate: o.update !== false,
+    accuracy: withAccuracy,
+    adaptParams: o.adaptParams,
+  });
   try {
-    for (let k = 0; k < n / mb; k++) {
-      // Chunk tensors straight from the host arrays (no slice of a full-batch tensor).
-      const xk = tf.tensor3d(batch.x.subarray(k * chunkValues, (k + 1) * chunkValues), [mb, W, C]); // (mb, W, C)
-      const yk = tf.tensor2d(Float32Array.from(batch.y.subarray(k * chunkPoints, (k + 1) * chunkPoints)), [mb, W]); // (mb, W)
-      const dropoutSeed = chunkDropoutSeed(o.dropoutSeed, k);
-      let logits: tf.Tensor2D | undefined;
-      try {
-        let value: tf.Scalar;
-        if (o.update === false) {
-          value = tf.tidy(() => {
-            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (mb, W)
-            logits = tf.keep(z);
-            return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
-          });
-        } else {
-          const r = tf.variableGrads(() => {
-            const z = tf.squeeze(model.apply(xk, { training: true, dropoutSeed, adaptParams: o.adaptParams }), [2]) as tf.Tensor2D; // (mb, W)
-            if (o.accuracy) logits = tf.keep(z);
-            return tf.mul(bceWithLogits(z, yk), weight) as tf.Scalar;
-          }, varList);
-          value = r.value;
-          if (summed === undefined) summed = r.grads;
-          else {
-            const previous = summed;
-            summed = {};
-            for (const name of Object.keys(previous)) summed[name] = tf.add(previous[name], r.grads[name]);
-            tf.dispose(Object.values(previous));
-            tf.dispose(Object.values(r.grads));
-          }
-        }
-        const nextLoss = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value]);
-        lossSum = nextLoss;
-        if (logits && (o.accuracy || o.update === false)) {
-          const chunkLogits = logits;
-          const nextAccuracy = tf.tidy(() => tf.add(accuracySum, tf.mul(accuracyOf(chunkLogits, yk), weight)) as tf.Scalar);
-          accuracySum.dispose();
-          accuracySum = nextAccuracy;
-        }
-      } finally {
-        tf.dispose([xk, yk]);
-        if (logits) tf.dispose(logits);
-      }
-    }
-    if (summed) gradNorm = optimizer.applyGradients(summed, o.lr);
-    const loss = lossSum.dataSync()[0];
-    const accuracy = o.accuracy || o.update === false ? accuracySum.dataSync()[0] : NaN;
+    const gradNorm = r.grads ? optimizer.applyGradients(r.grads, o.lr) : NaN;
+    const loss = r.loss.dataSync()[0];
+    const accuracy = withAccuracy && r.accuracy ? r.accuracy.dataSync()[0] : NaN;
     return { loss, accuracy, gradNorm };
   } finally {
-    tf.dispose([lossSum, accuracySum]);
-    if (summed) tf.dispose(Object.values(summed));
+    tf.dispose([r.loss, ...(r.accuracy ? [r.accuracy] : []), ...(r.grads ? Object.values(r.grads) : [])]);
   }
 }
 
@@ -838,14 +794,4 @@ function firstColumn(scores: Float32Array, length: number): Float32Array {
   const k = scores.length / length;
   for (let i = 0; i < length; i++) out[i] = scores[i * k];
   return out;
-}
-
-/** Mean BCE of sigmoid(z) against y, from the logits (stable form). z, y: (n, W). */
-export function bceWithLogits(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tf.Scalar);
-}
-
-/** Fraction of points where (sigmoid(z) > 0.5) equals the label. */
-export function accuracyOf(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.cast(tf.greater(z, 0), 'float32'), y), 'float32')) as tf.Scalar);
 }
