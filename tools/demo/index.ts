@@ -135,6 +135,23 @@ function cli(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * The `train` flags every demo run shares, in this order: a prepared site's files, the run
+ * directory, `between` (the source checkpoint of a transfer), `steps` steps with `summaries`
+ * summaries, lr 1e-3 and `seed`.
+ */
+function runFlags(
+  site: { train: string; test: string; labels: string },
+  run: string,
+  o: { steps: number; summaries: number; seed: number; between?: string[] },
+): string[] {
+  return [
+    ...['--train', site.train, '--test', site.test, '--test_label', site.labels, '--out', run],
+    ...(o.between ?? []),
+    ...['--max_steps', String(o.steps), '--summary_steps', String(o.steps / o.summaries), '--lr', '1e-3', '--seed', String(o.seed)],
+  ];
+}
+
 async function train(args: string[]): Promise<void> {
   const code = await cli(['train', ...args]);
   if (code !== 0) throw new Error(`demo: 'anomaly-lab train ${args.join(' ')}' failed with exit code ${code}`);
@@ -176,26 +193,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   const common = ['--batch_size', '16', '--window_sliding', '16', '--scale', 'none'];
   const runA = path.join(runs, 'site-a');
   say(`2/6 training AnomalyBERT on site A (${steps} steps)…`);
-  await train([
-    '--train',
-    a.train,
-    '--test',
-    a.test,
-    '--test_label',
-    a.labels,
-    '--out',
-    runA,
-    '--max_steps',
-    String(steps),
-    '--summary_steps',
-    String(steps / 5),
-    '--lr',
-    '1e-3',
-    '--seed',
-    '7',
-    ...shape,
-    ...common,
-  ]);
+  await train([...runFlags(a, runA, { steps, summaries: 5, seed: 7 }), ...shape, ...common]);
   fs.copyFileSync(a.labels, path.join(runA, 'test_label.npy'));
 
   // 3 · transfer to site B vs scratch: the default transfer recipe (a run directory + --column_map,
@@ -210,48 +208,10 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
       `--max_steps ${stepsB} instead of its ${RECOMMENDED_TRANSFER.max_steps} to keep the demo short), and from scratch; ${stepsB} steps each, lr 1e-3, seed 11…`,
   );
   await train([
-    '--train',
-    b.train,
-    '--test',
-    b.test,
-    '--test_label',
-    b.labels,
-    '--out',
-    runB,
-    '--checkpoint',
-    runA,
-    '--column_map',
-    columnMap,
-    '--max_steps',
-    String(stepsB),
-    '--summary_steps',
-    String(stepsB / 6),
-    '--lr',
-    '1e-3',
-    '--seed',
-    '11',
+    ...runFlags(b, runB, { steps: stepsB, summaries: 6, seed: 11, between: ['--checkpoint', runA, '--column_map', columnMap] }),
     ...common,
   ]);
-  await train([
-    '--train',
-    b.train,
-    '--test',
-    b.test,
-    '--test_label',
-    b.labels,
-    '--out',
-    runScratch,
-    '--max_steps',
-    String(stepsB),
-    '--summary_steps',
-    String(stepsB / 6),
-    '--lr',
-    '1e-3',
-    '--seed',
-    '11',
-    ...shape,
-    ...common,
-  ]);
+  await train([...runFlags(b, runScratch, { steps: stepsB, summaries: 6, seed: 11 }), ...shape, ...common]);
   for (const r of [runB, runScratch]) fs.copyFileSync(b.labels, path.join(r, 'test_label.npy'));
 
   // 4 · detect and score, each final checkpoint as a plain `anomaly-lab estimate` scores it (the

@@ -4,11 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { estimateScores, loadCheckpoint, trainAnomalyBert, type Series } from 'anomaly-lab';
+import { estimateScores, loadCheckpoint, type Series } from 'anomaly-lab';
 import { firstDifferenceBaseline, fitBaselineStats, scoreStepSeries, type BaselineCombine } from 'anomaly-lab/evaluation';
 import { MinMaxScaler } from 'anomaly-lab/io';
 import { listCheckpointSteps } from 'anomaly-lab/runs';
-import { RECOMMENDED_TRANSFER, resolveEstimation, SCRATCH_ESTIMATION, type StepProgress, type TrainOptions } from 'anomaly-lab/training';
+import { RECOMMENDED_TRANSFER, resolveEstimation, SCRATCH_ESTIMATION, type TrainOptions } from 'anomaly-lab/training';
 import {
   bestF1,
   COLUMN_MAP,
@@ -30,6 +30,8 @@ import {
   smoothed,
   STEP_SCORING,
   testSets,
+  trainSeconds,
+  trainTimed,
   WORKSHOP_MODEL,
   type TestSet,
   type TransferArgs,
@@ -112,31 +114,9 @@ export async function confirmArm(
       ? { ...COMMON, column_map: COLUMN_MAP, checkpoint: source, seed, summary_steps: CONFIRM.summary }
       : { ...COMMON, ...WORKSHOP_MODEL, seed, max_steps: CONFIRM.steps, summary_steps: CONFIRM.summary };
   if (quick) Object.assign(options, { max_steps: 20, summary_steps: 10 });
-  const deltas: number[] = [];
-  let last = 0;
   const t0 = Date.now();
-  const result = await trainAnomalyBert({
-    train,
-    out,
-    backend: 'wasm',
-    options,
-    log: (l) => log(`  ${arm} s${seed}: ${l}`),
-    onProgress: (p: StepProgress) => {
-      deltas[p.step] = p.elapsedS - last;
-      last = p.elapsedS;
-    },
-    onSummary: () => undefined,
-  });
-  const maxSteps = result.finalStep;
-  const median = [...deltas.filter((d) => d !== undefined)].sort((x, y) => x - y)[Math.floor(deltas.length / 2)] ?? 0;
-  const trainS: Record<string, number> = {};
-  let cum = 0;
-  for (let i = 0; i <= maxSteps; i++) {
-    const summary = i % (options.summary_steps as number) === 0 || i === maxSteps;
-    if (summary) trainS[i] = cum;
-    const d = deltas[i] ?? median;
-    cum += summary ? Math.min(d, median) : d;
-  }
+  const { finalStep: maxSteps, deltas } = await trainTimed(train, out, options, `${arm} s${seed}`);
+  const trainS = trainSeconds(deltas, maxSteps, (i) => i % (options.summary_steps as number) === 0 || i === maxSteps);
   log(`  ${arm} s${seed}: trained ${maxSteps} steps in ${((Date.now() - t0) / 1000).toFixed(0)} s; scoring checkpoints`);
   const steps: StepEval[] = [];
   const perSet: Array<Array<{ step: number; scores: ArrayLike<number> }>> = sets.primary.map(() => []);

@@ -174,32 +174,11 @@ export async function runArm(
     opts === 'scratch'
       ? { ...COMMON, ...a.extra, ...WORKSHOP_MODEL, seed, max_steps: a.steps, summary_steps: a.summary }
       : { ...COMMON, ...a.extra, ...opts, checkpoint: source, seed, max_steps: a.steps, summary_steps: a.summary };
-  // Training-only time: per-step deltas, a summary step (checkpoint + nothing else here) counted at the median step.
-  const deltas: number[] = [];
-  let last = 0;
+  let deltas: number[] = [];
   const t0 = Date.now();
   if (reused) log(`  ${arm} s${seed}: reusing ${out}`);
-  else
-    await trainAnomalyBert({
-      train,
-      out,
-      backend: 'wasm',
-      options,
-      log: (l) => log(`  ${arm} s${seed}: ${l}`),
-      onProgress: (p: StepProgress) => {
-        deltas[p.step] = p.elapsedS - last;
-        last = p.elapsedS;
-      },
-      onSummary: () => undefined,
-    });
-  const median = [...deltas.filter((d) => d !== undefined)].sort((x, y) => x - y)[Math.floor(deltas.length / 2)] ?? 0;
-  const trainS: Record<string, number> = {};
-  let cum = 0;
-  for (let i = 0; i <= a.steps; i++) {
-    if (i % a.summary === 0) trainS[i] = cum;
-    const d = deltas[i] ?? median;
-    cum += i % a.summary === 0 ? Math.min(d, median) : d;
-  }
+  else ({ deltas } = await trainTimed(train, out, options, `${arm} s${seed}`));
+  const trainS = trainSeconds(deltas, a.steps, (i) => i % a.summary === 0);
   log(`  ${arm} s${seed}: trained in ${((Date.now() - t0) / 1000).toFixed(0)} s; scoring checkpoints`);
   const steps: StepEval[] = [];
   const perSetScores: Array<Array<{ step: number; scores: Float32Array }>> = sets.map(() => []);
@@ -223,6 +202,47 @@ export async function runArm(
   }
   log(`  ${arm} s${seed}: final mean F1 (no PA) ${mean(steps[steps.length - 1].f1).toFixed(4)}`);
   return { arm, seed, run_dir: path.relative(REPO, out), steps, train_s: trainS, first_step_reaching_target: first };
+}
+
+/** A wasm training run logged under `label`, with the seconds each step took (the onProgress deltas). */
+export async function trainTimed(
+  train: Series,
+  out: string,
+  options: Partial<TrainOptions>,
+  label: string,
+): Promise<{ finalStep: number; deltas: number[] }> {
+  const deltas: number[] = [];
+  let last = 0;
+  const result = await trainAnomalyBert({
+    train,
+    out,
+    backend: 'wasm',
+    options,
+    log: (l) => log(`  ${label}: ${l}`),
+    onProgress: (p: StepProgress) => {
+      deltas[p.step] = p.elapsedS - last;
+      last = p.elapsedS;
+    },
+    onSummary: () => undefined,
+  });
+  return { finalStep: result.finalStep, deltas };
+}
+
+/**
+ * Training-only seconds at each summary step up to `lastStep`: the per-step deltas, a summary step
+ * (checkpoint + nothing else here) counted at most as the median step, a missing one as the median.
+ */
+export function trainSeconds(deltas: number[], lastStep: number, isSummary: (step: number) => boolean): Record<string, number> {
+  const median = [...deltas.filter((d) => d !== undefined)].sort((x, y) => x - y)[Math.floor(deltas.length / 2)] ?? 0;
+  const trainS: Record<string, number> = {};
+  let cum = 0;
+  for (let i = 0; i <= lastStep; i++) {
+    const summary = isSummary(i);
+    if (summary) trainS[i] = cum;
+    const d = deltas[i] ?? median;
+    cum += summary ? Math.min(d, median) : d;
+  }
+  return trainS;
 }
 
 export function mean(x: number[]): number {

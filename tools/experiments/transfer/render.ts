@@ -36,6 +36,35 @@ export function pairedT(d: number[]): { t: number; df: number } {
 }
 
 /** Two-sided exact sign-test p-value for `wins` of n. */
+/**
+ * Transfer against scratch seed by seed (each transfer seed with the scratch run of the same seed):
+ * the table's header, a row per seed and the mean ± sd row, pushed to `L`. Returns the per-seed
+ * differences, how often transfer is ahead, and each arm's scores for the text after the table.
+ */
+function seedTable<R extends { seed: number }>(
+  L: string[],
+  tr: R[],
+  sc: R[],
+  score: (run: R) => number,
+): { diffs: number[]; wins: number; tF: number[]; sF: number[] } {
+  L.push('| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |', '| --- | --- | --- | --- | --- |');
+  const diffs: number[] = [];
+  let wins = 0;
+  for (const t of tr) {
+    const s = sc.find((x) => x.seed === t.seed) as R;
+    const d = score(t) - score(s);
+    diffs.push(d);
+    if (d > 0) wins++;
+    L.push(`| ${t.seed} | ${f4(score(t))} | ${f4(score(s))} | ${f4(d)} | ${d > 0 ? 'transfer' : 'scratch'} |`);
+  }
+  const tF = tr.map((x) => score(x));
+  const sF = sc.map((x) => score(x));
+  L.push(
+    `| mean ± sd | ${f4(mean(tF))} ± ${f4(sd(tF))} | ${f4(mean(sF))} ± ${f4(sd(sF))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
+  );
+  return { diffs, wins, tF, sF };
+}
+
 export function signTestP(wins: number, n: number): number {
   const k = Math.min(wins, n - wins);
   let p = 0;
@@ -107,27 +136,10 @@ export function renderSection(r: TransferResults): string {
     const base = rep.baselines as Array<{ set: string; fd_f1: number; random_f1: number; random_ess_pa: number; label_rate: number }>;
     const fdMean = mean(base.map((b) => b.fd_f1));
     const rndPa = mean(base.map((b) => b.random_ess_pa));
-    L.push(
-      '### Held-out jecheon days: equal steps',
-      '',
-      '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |',
-      '| --- | --- | --- | --- | --- |',
-    );
-    const diffs: number[] = [];
-    let wins = 0;
-    for (const t of tr) {
-      const s = sc.find((x) => x.seed === t.seed) as RunRecord;
-      const a1 = mean(t.steps[t.steps.length - 1].f1);
-      const b1 = mean(s.steps[s.steps.length - 1].f1);
-      diffs.push(a1 - b1);
-      if (a1 > b1) wins++;
-      L.push(`| ${t.seed} | ${f4(a1)} | ${f4(b1)} | ${f4(a1 - b1)} | ${a1 > b1 ? 'transfer' : 'scratch'} |`);
-    }
-    const tFinal = tr.map((t) => mean(t.steps[t.steps.length - 1].f1));
-    const sFinal = sc.map((t) => mean(t.steps[t.steps.length - 1].f1));
+    L.push('### Held-out jecheon days: equal steps', '');
+    const { diffs, wins, tF: tFinal, sF: sFinal } = seedTable(L, tr, sc, (x) => mean(x.steps[x.steps.length - 1].f1));
     const pt = pairedT(diffs);
     L.push(
-      `| mean ± sd | ${f4(mean(tFinal))} ± ${f4(sd(tFinal))} | ${f4(mean(sFinal))} ± ${f4(sd(sFinal))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
       '',
       `Paired comparison (transfer − scratch, per seed): mean ${f4(mean(diffs))}, paired t = ${pt.t.toFixed(2)} (df ${pt.df}), sign test p = ${signTestP(wins, tr.length).toFixed(3)}.`,
       '',
@@ -296,25 +308,12 @@ export function renderSection(r: TransferResults): string {
         `Training candidate **${er.candidate}** (${er.steps} steps, \`${JSON.stringify(er.extra)}\`), seeds ${(er.seeds ?? []).join(', ')}; transfer scored with ${fmt(ch.arms.transfer.chosen)}, scratch with ${fmt(ch.arms.scratch.chosen)}, ` +
           `the first-difference baseline with ${fmt(ch.arms['first-difference'].chosen)}. Runs: ${[...new Set(er.runs.map((x) => path.dirname(x.run_dir)))].join(', ')}.`,
         '',
-        '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |',
-        '| --- | --- | --- | --- | --- |',
       );
-      const diffs: number[] = [];
-      let wins = 0;
-      for (const t of tr) {
-        const s = sc.find((x) => x.seed === t.seed) as { f1: number[] };
-        const d = mean(t.f1) - mean(s.f1);
-        diffs.push(d);
-        if (d > 0) wins++;
-        L.push(`| ${t.seed} | ${f4(mean(t.f1))} | ${f4(mean(s.f1))} | ${f4(d)} | ${d > 0 ? 'transfer' : 'scratch'} |`);
-      }
-      const tF = tr.map((t) => mean(t.f1));
-      const sF = sc.map((t) => mean(t.f1));
+      const { diffs, wins, tF, sF } = seedTable(L, tr, sc, (x) => mean(x.f1));
       const pt = pairedT(diffs);
       const beatsScratch = mean(tF) > mean(sF) && wins >= 4;
       const beatsFd = mean(tF) > fdMean;
       L.push(
-        `| mean ± sd | ${f4(mean(tF))} ± ${f4(sd(tF))} | ${f4(mean(sF))} ± ${f4(sd(sF))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
         '',
         `Paired comparison (transfer − scratch): mean ${f4(mean(diffs))}, paired t = ${pt.t.toFixed(2)} (df ${pt.df}), sign test p = ${signTestP(wins, tr.length).toFixed(3)}.`,
         '',
@@ -429,27 +428,11 @@ export function renderConfirm(r: TransferResults, L: string[], closing: string[]
     baseF1: number[],
     what: string,
   ): { t: number; s: number; b: number; wins: number } => {
-    L.push(
-      `**${title}**`,
-      '',
-      '| seed | transfer F1 (no PA) | scratch F1 (no PA) | difference | ahead |',
-      '| --- | --- | --- | --- | --- |',
-    );
-    const diffs: number[] = [];
-    let wins = 0;
-    for (const t of tr) {
-      const s = sc.find((x) => x.seed === t.seed) as ConfirmRun;
-      const d = mean(pick(t)) - mean(pick(s));
-      diffs.push(d);
-      if (d > 0) wins++;
-      L.push(`| ${t.seed} | ${f4(mean(pick(t)))} | ${f4(mean(pick(s)))} | ${f4(d)} | ${d > 0 ? 'transfer' : 'scratch'} |`);
-    }
-    const tF = tr.map((t) => mean(pick(t)));
-    const sF = sc.map((t) => mean(pick(t)));
+    L.push(`**${title}**`, '');
+    const { diffs, wins, tF, sF } = seedTable(L, tr, sc, (x) => mean(pick(x)));
     const pt = pairedT(diffs);
     const b = mean(baseF1);
     L.push(
-      `| mean ± sd | ${f4(mean(tF))} ± ${f4(sd(tF))} | ${f4(mean(sF))} ± ${f4(sd(sF))} | ${f4(mean(diffs))} ± ${f4(sd(diffs))} | transfer ${wins}/${tr.length} |`,
       '',
       `Paired (transfer − scratch): mean ${f4(mean(diffs))}, paired t = ${pt.t.toFixed(2)} (df ${pt.df}), sign test p = ${signTestP(wins, tr.length).toFixed(3)}. First-difference baseline (${what}), mean over the same sets: ${f4(b)}.`,
       '',
