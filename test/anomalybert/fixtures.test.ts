@@ -40,6 +40,27 @@ describeShared('AnomalyBERT reference fixtures', () => {
       beforeAll(async () => {
         await initBackend({ backend, log: false });
       });
+      /** The real CLI's `command` on the fixture checkpoint and `data`, tfjs on this backend: the .npy it wrote. */
+      const cliOnFixture = (command: string, data: string, outName: string, extra: string[] = []): ReturnType<typeof readNpy> => {
+        const out = path.join(tmp, outName);
+        const r = runCli([
+          command,
+          '--checkpoint',
+          fx('state_dict.pt'),
+          '--data',
+          fx(data),
+          ...extra,
+          '--out',
+          out,
+          '--backend',
+          backend,
+          '--engine',
+          'tfjs',
+        ]);
+        expect(r.stderr).toContain(`backend '${backend}'`);
+        expect(r.code).toBe(0);
+        return readNpy(out);
+      };
 
       test('state_dict.pt loads with the configuration of expected.json', async () => {
         const expected = JSON.parse(fs.readFileSync(fx('expected.json'), 'utf8')).config;
@@ -88,50 +109,14 @@ describeShared('AnomalyBERT reference fixtures', () => {
           }));
 
       test('CLI estimate (batch 4, sliding 16) writes scores matching the fixture', () => {
-        const out = path.join(tmp, `scores-${backend}.npy`);
-        const r = runCli([
-          'estimate',
-          '--checkpoint',
-          fx('state_dict.pt'),
-          '--data',
-          fx('series.npy'),
-          '--batch-size',
-          '4',
-          '--window_sliding',
-          '16',
-          '--out',
-          out,
-          '--backend',
-          backend,
-          '--engine',
-          'tfjs',
-        ]);
-        expect(r.stderr).toContain(`backend '${backend}'`);
-        expect(r.code).toBe(0);
-        const got = readNpy(out);
+        const got = cliOnFixture('estimate', 'series.npy', `scores-${backend}.npy`, ['--batch-size', '4', '--window_sliding', '16']);
         const expected = readNpy(fx('expected_scores.npy'));
         expect(got.shape).toEqual(expected.shape);
         expect(maxAbsDiff(toFloat32(got), toFloat32(expected))).toBeLessThan(1e-5);
       });
 
       test('CLI predict writes logits matching the fixture', () => {
-        const out = path.join(tmp, `logits-${backend}.npy`);
-        const r = runCli([
-          'predict',
-          '--checkpoint',
-          fx('state_dict.pt'),
-          '--data',
-          fx('windows.npy'),
-          '--out',
-          out,
-          '--backend',
-          backend,
-          '--engine',
-          'tfjs',
-        ]);
-        expect(r.stderr).toContain(`backend '${backend}'`);
-        expect(r.code).toBe(0);
-        const got = readNpy(out);
+        const got = cliOnFixture('predict', 'windows.npy', `logits-${backend}.npy`);
         expect(got.dtype).toBe('float32');
         expect(got.shape).toEqual(readNpy(fx('expected_logits.npy')).shape);
         expect(maxAbsDiff(toFloat32(got), toFloat32(readNpy(fx('expected_logits.npy'))))).toBeLessThan(1e-4);

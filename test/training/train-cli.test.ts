@@ -192,12 +192,9 @@ test('--diff_features: the CLI trains a first-difference model whose checkpoint 
   // Fine-tuning that checkpoint without repeating --diff_features: the model kind comes from the checkpoint.
   const ft = path.join(root, 'diff-ft');
   const two = writeSeriesNpy(path.join(root, 'two.npy'), periodicSeries(600, 2, 3));
+  const fromStep4 = ['train', '--train', two, '--checkpoint', path.join(out, 'state', 'step_4')];
   const t = runCli([
-    'train',
-    '--train',
-    two,
-    '--checkpoint',
-    path.join(out, 'state', 'step_4'),
+    ...fromStep4,
     '--max_steps',
     '2',
     '--summary_steps',
@@ -215,20 +212,7 @@ test('--diff_features: the CLI trains a first-difference model whose checkpoint 
   expect(t.code).toBe(0);
   expect(JSON.parse(fs.readFileSync(path.join(ft, 'config.json'), 'utf8')).diff_features).toBe(true);
   // Contradicting the checkpoint is named.
-  const bad = runCli([
-    'train',
-    '--train',
-    two,
-    '--checkpoint',
-    path.join(out, 'state', 'step_4'),
-    '--no_diff_features',
-    '--max_steps',
-    '2',
-    '--backend',
-    'cpu',
-    '--out',
-    path.join(root, 'diff-bad'),
-  ]);
+  const bad = runCli([...fromStep4, '--no_diff_features', '--max_steps', '2', '--backend', 'cpu', '--out', path.join(root, 'diff-bad')]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/--diff_features false \(checkpoint: true\)/);
 });
