@@ -13,6 +13,11 @@
  * the feed-forward block, first-difference features when configured); the loss is the tfjs
  * trainer's `bceWithLogits` (mean over n·W points). The relative position bias is a Gather of the
  * table (gradient: ScatterElements with reduction add).
+ *
+ * LoRA (`lora` option, training/lora.ts): each adapted projection multiplies by W + s·(A·B), built
+ * in the graph from the frozen W and the adapters A (in, r), B (r, out), which are inputs named
+ * `<target>.lora_A` / `<target>.lora_B` with their own `grad:` outputs (the existing MatMul, Mul and
+ * Add rules differentiate them; W gets no gradient unless it is trained too).
  */
 import { DiffGraph } from '../onnx/grad';
 import { LIBRARY_VERSION } from '../version';
@@ -47,11 +52,18 @@ export interface TrainingGraphOptions {
    * (ESS batch 16: 134 + 67 MB × 6 layers) for ~3% more work.
    */
   recomputeAttention?: boolean;
+  /**
+   * LoRA adapters: `targets` are Linear prefixes (torch names without `.weight`) whose weight
+   * becomes W + scale·(A·B); A and B are inputs `<target>.lora_A` (in, rank) and `<target>.lora_B`
+   * (rank, out), trainable through `trained` like any parameter. The caller (training/lora.ts)
+   * chooses the targets and the scale alpha/rank, so the graph composes exactly what tfjs does.
+   */
+  lora?: { rank: number; scale: number; targets: readonly string[] };
 }
 
 export interface TrainingGraph {
   bytes: Uint8Array;
-  /** Every parameter input: torch name and internal shape, in state-dict order. */
+  /** Every parameter input: torch name and internal shape, in state-dict order, then the LoRA adapters. */
   params: Array<{ name: string; shape: number[] }>;
   /** Dropout keep-masks (bool inputs) in draw order (empty without dropout). */
   masks: Array<{ name: string; shape: number[] }>;
@@ -74,13 +86,29 @@ export function exportAnomalyBertTrainingGraph(config: ResolvedAnomalyBertConfig
   const trained = new Set(opts.trained);
   const specs = parameterSpecs(c);
   const params = specs.map((s) => ({ name: s.name, shape: internalShape(s) }));
+  const adapted = new Set(opts.lora?.targets ?? []);
+  if (opts.lora) {
+    const r = opts.lora.rank;
+    if (!Number.isInteger(r) || r < 1) throw new Error(`ONNX training graph: LoRA rank must be a positive integer, got ${r}`);
+    for (const t of opts.lora.targets) {
+      const w = params.find((p) => p.name === `${t}.weight`);
+      if (!w || w.shape.length !== 2) throw new Error(`ONNX training graph: LoRA target '${t}' is not a Linear layer of the model`);
+      params.push({ name: `${t}.lora_A`, shape: [w.shape[0], r] }, { name: `${t}.lora_B`, shape: [r, w.shape[1]] });
+    }
+  }
   for (const name of trained) if (!params.some((p) => p.name === name)) throw new Error(`ONNX training graph: no parameter '${name}'`);
   for (const p of params) d.declare(p.name, p.shape, trained.has(p.name));
   d.declare(TRAIN_INPUT_X, [n, W, C]);
   d.declare(TRAIN_INPUT_Y, [n, W]);
   const masks: Array<{ name: string; shape: number[] }> = [];
 
-  const linear = (x: string, prefix: string): string => d.add(d.matMul(x, `${prefix}.weight`), `${prefix}.bias`);
+  // lora.ts's effective weight: add(W, mul(matMul(A, B), scale)), the same ops in the same order.
+  const loraScale = opts.lora ? d.floats('lora_scale', [Math.fround(opts.lora.scale)], []) : '';
+  const weight = (prefix: string): string =>
+    adapted.has(prefix)
+      ? d.add(`${prefix}.weight`, d.mul(d.matMul(`${prefix}.lora_A`, `${prefix}.lora_B`), loraScale))
+      : `${prefix}.weight`;
+  const linear = (x: string, prefix: string): string => d.add(d.matMul(x, weight(prefix)), `${prefix}.bias`);
   const layerNorm = (x: string, prefix: string): string => d.layerNorm(x, `${prefix}.weight`, `${prefix}.bias`, 1e-6);
   // tf.dropout multiplies by floor(u + keep)/keep: 1/keep in float32 where kept, 0 elsewhere. The
   // mask enters as bool (one byte a unit, a quarter of a float mask: ESS feeds 151 M of them a

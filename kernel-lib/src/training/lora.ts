@@ -42,7 +42,8 @@ export class LoraAdapters {
   readonly scale: number;
   /** `<target>.lora_A` / `<target>.lora_B` → variable (stable names for the optimiser state). */
   readonly variables = new Map<string, tf.Variable>();
-  private readonly targets: string[];
+  /** Adapted Linear prefixes (torch names without `.weight`); the onnx training graph adapts the same. */
+  readonly targets: readonly string[];
 
   constructor(model: AnomalyBert, rank: number, alpha: number, seed: number) {
     const width = model.config.dEmbed;

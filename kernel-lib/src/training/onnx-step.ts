@@ -17,6 +17,10 @@
  * Sessions are cached per (configuration, batch size, trained parameters, threads): building one
  * exports and optimises the whole graph (tens of ms for the workshop model, seconds for ESS), a
  * freeze-schedule stage change needs another one. The whole batch runs in one call (no micro-batches).
+ *
+ * LoRA: with the run's `LoraAdapters`, the graph builds each adapted projection's W + s·(A·B) itself
+ * (targets and scale from lora.ts) and returns the adapters' gradients; the frozen base weights are
+ * fed as inputs only.
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
@@ -31,6 +35,7 @@ import {
 } from '../anomalybert/onnx-train';
 import { createOnnxSession, defaultThreads, loadOnnxRuntime } from '../onnx/runtime';
 import type { AdamW } from './optimizer';
+import type { LoraAdapters } from './lora';
 
 export type DropoutMaskSource = 'fast' | 'tfjs';
 
@@ -111,6 +116,8 @@ function floatsOf(t: Ort.Tensor): Float32Array {
 export class OnnxTrainingEngine {
   private readonly sessions = new Map<string, Promise<CachedSession>>();
   private readonly names: Map<tf.Variable, string>;
+  /** Graph input name → variable: the model's parameters and the LoRA adapters. */
+  private readonly inputs: Map<string, tf.Variable>;
   /** 'fast' masks: one buffer per site and shape, reused every step. */
   private readonly maskBuffers = new Map<string, Uint8Array>();
 
@@ -118,27 +125,30 @@ export class OnnxTrainingEngine {
     readonly model: AnomalyBert,
     readonly threads: number = defaultThreads(),
     readonly dropoutMasks: DropoutMaskSource = 'fast',
+    /** The run's LoRA adapters (their variables are graph inputs; the trainer's varList holds them). */
+    readonly lora?: LoraAdapters,
   ) {
     if (!loadOnnxRuntime()) throw new Error('onnx training engine: onnxruntime-node cannot be loaded');
-    this.names = new Map(model.namedVariables().map(([name, v]) => [v, name]));
+    this.inputs = new Map([...model.namedVariables(), ...(lora?.variables ?? [])]);
+    this.names = new Map([...this.inputs].map(([name, v]) => [v, name]));
   }
 
-  /** Torch names of `varList` (the model's own variables only: LoRA adapters are not in the graph). */
+  /** Graph names of `varList` (torch names; `<target>.lora_A`/`lora_B` for adapters). */
   torchNames(varList: readonly tf.Variable[]): string[] {
     return varList.map((v) => {
       const name = this.names.get(v);
-      if (!name)
-        throw new Error(`onnx training engine: variable '${v.name}' is not a parameter of the model (LoRA adapters train on tfjs)`);
+      if (!name) throw new Error(`onnx training engine: variable '${v.name}' is neither a parameter of the model nor a LoRA adapter`);
       return name;
     });
   }
 
   private sessionFor(n: number, trained: string[], dropout: boolean): Promise<CachedSession> {
-    const key = JSON.stringify([this.model.config, n, trained, dropout, this.threads]);
+    const lora = this.lora ? { rank: this.lora.rank, scale: this.lora.scale, targets: this.lora.targets } : undefined;
+    const key = JSON.stringify([this.model.config, n, trained, dropout, this.threads, lora]);
     let hit = this.sessions.get(key);
     if (!hit) {
       hit = (async () => {
-        const graph = exportAnomalyBertTrainingGraph(this.model.config, { batch: n, trained, dropout });
+        const graph = exportAnomalyBertTrainingGraph(this.model.config, { batch: n, trained, dropout, lora });
         const session = await createOnnxSession(graph.bytes, 'AnomalyBERT training graph', this.threads, {
           arena: false,
           pattern: false,
@@ -171,7 +181,8 @@ export class OnnxTrainingEngine {
       [TRAIN_INPUT_X]: new ort.Tensor('float32', batch.x, [n, W, C]),
       [TRAIN_INPUT_Y]: new ort.Tensor('float32', Float32Array.from(batch.y), [n, W]),
     };
-    for (const p of s.params) feeds[p.name] = new ort.Tensor('float32', this.model.variable(p.name).dataSync() as Float32Array, p.shape);
+    for (const p of s.params)
+      feeds[p.name] = new ort.Tensor('float32', (this.inputs.get(p.name) as tf.Variable).dataSync() as Float32Array, p.shape);
     // model.apply's seed source: one nextUint32 per dropout call, in forward order (unseeded: random).
     const rng = createRng(o.dropoutSeed ?? Math.floor(Math.random() * 2 ** 32));
     for (const m of s.masks) {

@@ -344,8 +344,8 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // are drawn per worker shard, so the worker count is part of the result: the effective count is
   // recorded (config, manifest) and `reproduce` replays it on a machine with another core count.
   // Training engine (onnx-step.ts): the onnx engine runs the whole batch in one multi-threaded
-  // onnxruntime call, so it takes no workers. LoRA adapters are not in the ONNX training graph: a
-  // LoRA run trains on tfjs, said in one line. The engine used is recorded (config) and replayed.
+  // onnxruntime call, so it takes no workers; LoRA adapters are inputs of its graph. Where it cannot
+  // run, training falls back to tfjs, said in one line. The engine used is recorded (config) and replayed.
   let engineName: 'onnx' | 'tfjs';
   let engineNote: string | undefined;
   try {
@@ -356,10 +356,6 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     model.dispose();
     const why = (e as Error).message.replace(/^engine( onnx)?: /, '');
     throw new FieldError(o.threads ? ['engine', 'threads'] : 'engine', (f) => `option ${f('engine')} ${o.engine}: ${why}`);
-  }
-  if (engineName === 'onnx' && lora) {
-    engineName = 'tfjs';
-    engineNote = 'LoRA adapters are not in the ONNX training graph yet';
   }
   o.engine = engineName;
   const onnxThreads = o.threads || coreCount();
@@ -508,7 +504,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
     );
   }
   const parallel = nWorkers > 1 ? await ParallelTrainer.start(model, nWorkers, backend.name) : undefined;
-  const onnxEngine = engineName === 'onnx' ? new OnnxTrainingEngine(model, onnxThreads) : undefined;
+  const onnxEngine = engineName === 'onnx' ? new OnnxTrainingEngine(model, onnxThreads, 'fast', lora) : undefined;
   if (parallel) log(`data-parallel training: ${nWorkers} worker threads, each with its own tfjs '${backend.name}' backend`);
   const reporter = input.onProgress || input.onSummary ? undefined : createTerminalReporter();
   const onProgress = input.onProgress ?? reporter?.onProgress;
