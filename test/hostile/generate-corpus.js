@@ -392,6 +392,60 @@ function flipStoredByte(zipBytes) {
   return buf;
 }
 
+/** `predict` of the hostile checkpoint `f` on valid windows. */
+const predictArgs = (f, out) => [
+  'predict',
+  '--checkpoint',
+  f,
+  '--data',
+  path.join(out, 'windows.npy'),
+  '--out',
+  path.join(out, 'logits.npy'),
+  '--backend',
+  'cpu',
+];
+
+/** `power detect` with the hostile scaler `f` (valid data, a missing detector). */
+const scalerArgs = (f, out) => [
+  'power',
+  'detect',
+  '--data',
+  path.join(out, 'normal.csv'),
+  '--detector',
+  path.join(out, 'no-detector.h5'),
+  '--scaler',
+  f,
+  '--out',
+  path.join(out, 'run'),
+  '--quiet',
+];
+
+/** `power detect` of the hostile data file `f` (a missing detector). */
+const powerDataArgs = (f, out) => [
+  'power',
+  'detect',
+  '--data',
+  f,
+  '--detector',
+  path.join(out, 'no-detector.h5'),
+  '--out',
+  path.join(out, 'run'),
+  '--quiet',
+];
+
+/** `estimate` of the hostile data file `f` (a missing checkpoint). */
+const estimateDataArgs = (f, out) => [
+  'estimate',
+  '--checkpoint',
+  path.join(out, 'no-checkpoint.pt'),
+  '--data',
+  f,
+  '--out',
+  path.join(out, 'scores.npy'),
+  '--backend',
+  'cpu',
+];
+
 /**
  * name → { build(dir) → bytes, args(file, out) → CLI argv, what: the issue item }.
  * `out` is a fresh scratch directory per case.
@@ -401,17 +455,7 @@ const CASES = {
     what: 'LONG4 integer of 1 MB in a .pt (quadratic big-int decoding: killed at 150 s)',
     // 1,000,000 bytes: just under the 1 MiB below which a zip entry may compress arbitrarily well.
     build: () => torchZip(Buffer.concat([P.proto(2), P.long4(Buffer.alloc(1_000_000, 0x5a)), P.stop])),
-    args: (f, out) => [
-      'predict',
-      '--checkpoint',
-      f,
-      '--data',
-      path.join(out, 'windows.npy'),
-      '--out',
-      path.join(out, 'logits.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: predictArgs,
   },
   'stride0-views.pt': {
     what: '120 tensors sharing one 4-byte storage with stride 0 (per-tensor cap only: 7.6 GB)',
@@ -420,17 +464,7 @@ const CASES = {
       for (let i = 0; i < 120; i++) items.push(P.str(`w${i}`), rebuildTensor('0', 1, [4096, 4096], [0, 0]));
       return torchZip(Buffer.concat([P.proto(2), P.emptyDict, P.mark, ...items, P.setitems, P.stop]), { 0: Buffer.alloc(4) });
     },
-    args: (f, out) => [
-      'predict',
-      '--checkpoint',
-      f,
-      '--data',
-      path.join(out, 'windows.npy'),
-      '--out',
-      path.join(out, 'logits.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: predictArgs,
   },
   'self-list-key.pt': {
     what: 'a list containing itself (twice) used as a dict key (2.8 GB over 27 s)',
@@ -451,17 +485,7 @@ const CASES = {
           P.stop,
         ]),
       ),
-    args: (f, out) => [
-      'predict',
-      '--checkpoint',
-      f,
-      '--data',
-      path.join(out, 'windows.npy'),
-      '--out',
-      path.join(out, 'logits.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: predictArgs,
   },
   'shared-tuple-key.pt': {
     what: 'a dict key of 40 nested tuples each holding the next twice (exponential key text: Invalid string length)',
@@ -473,66 +497,22 @@ const CASES = {
       parts.push(P.binget(40), P.none, P.setitem, P.stop);
       return torchZip(Buffer.concat(parts));
     },
-    args: (f, out) => [
-      'predict',
-      '--checkpoint',
-      f,
-      '--data',
-      path.join(out, 'windows.npy'),
-      '--out',
-      path.join(out, 'logits.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: predictArgs,
   },
   'crc-mismatch.pt': {
     what: 'a valid checkpoint with one flipped storage byte and the old CRC-32 (loaded with exit 0)',
     build: () => flipStoredByte(tinyAnomalyBertPt()),
-    args: (f, out) => [
-      'predict',
-      '--checkpoint',
-      f,
-      '--data',
-      path.join(out, 'windows.npy'),
-      '--out',
-      path.join(out, 'logits.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: predictArgs,
   },
   'scaler-nfeatures-2e8.joblib': {
     what: 'StandardScaler declaring n_features_in_ = 2e8 without arrays (1.6 GB)',
     build: () => scalerPickle({ n_features_in_: P.int(200_000_000), with_mean: P.true, with_std: P.true, mean_: P.none, scale_: P.none }),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      path.join(out, 'normal.csv'),
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--scaler',
-      f,
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: scalerArgs,
   },
   'scaler-nfeatures-1e10.joblib': {
     what: 'StandardScaler declaring n_features_in_ = 1e10 (Invalid typed array length: 10000000000)',
     build: () => scalerPickle({ n_features_in_: P.float(1e10), mean_: P.none, scale_: P.none }),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      path.join(out, 'normal.csv'),
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--scaler',
-      f,
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: scalerArgs,
   },
   'nested-20000.joblib': {
     what: '20,000 nested joblib object arrays (Maximum call stack size exceeded)',
@@ -543,36 +523,12 @@ const CASES = {
       // zlib-compressed as joblib.dump(compress=...) writes it: the repetition shrinks 2.7 MB to a few KB.
       return zlib.deflateSync(Buffer.concat([...Array(n).fill(level), inner, Buffer.alloc(n, 0x2e)]), { level: 9 });
     },
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      path.join(out, 'normal.csv'),
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--scaler',
-      f,
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: scalerArgs,
   },
   'code-point.joblib': {
     what: 'a numpy str array holding code point 0x110000 (Invalid code point 1114112)',
     build: () => Buffer.concat([P.proto(4), joblibWrapperHeader([1], '<U1'), u32(0x110000), P.stop]),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      path.join(out, 'normal.csv'),
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--scaler',
-      f,
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: scalerArgs,
   },
   'zlib-bomb.joblib': {
     what: 'a zlib-compressed joblib stream inflating to 1.1 GB (capped only after 3.1 GB)',
@@ -583,79 +539,27 @@ const CASES = {
       adler.writeUInt32BE((((total % 65521) << 16) | 1) >>> 0);
       return Buffer.concat([u8(0x78, 0xda), deflatedZeros(total), adler]);
     },
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      path.join(out, 'normal.csv'),
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--scaler',
-      f,
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: scalerArgs,
   },
   'num-rows-1e8.parquet': {
     what: 'a parquet file whose footer says num_rows = 1e8 (1.6 GB)',
     build: async () => patchParquetNumRows(await powerParquet(20), 20, 100_000_000),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      f,
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: powerDataArgs,
   },
   'rle-run.parquet': {
     what: 'a parquet page with one RLE run of 2^28 values (found by the fuzzer: V8 aborts the process)',
     build: rleBombParquet,
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      f,
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: powerDataArgs,
   },
   'rle-run-series.parquet': {
     what: 'the same page read as an AnomalyBERT series (estimate)',
     build: rleBombParquet,
-    args: (f, out) => [
-      'estimate',
-      '--checkpoint',
-      path.join(out, 'no-checkpoint.pt'),
-      '--data',
-      f,
-      '--out',
-      path.join(out, 'scores.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: estimateDataArgs,
   },
   'num-rows-1e8-series.parquet': {
     what: 'the same footer read as an AnomalyBERT series (estimate)',
     build: async () => patchParquetNumRows(await powerParquet(20), 20, 100_000_000),
-    args: (f, out) => [
-      'estimate',
-      '--checkpoint',
-      path.join(out, 'no-checkpoint.pt'),
-      '--data',
-      f,
-      '--out',
-      path.join(out, 'scores.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: estimateDataArgs,
   },
   'wide-header-150k.csv': {
     what: 'a CSV header of 150,000 columns (quadratic: 18 s before the error)',
@@ -663,47 +567,17 @@ const CASES = {
       const names = Array.from({ length: 150_000 }, (_, i) => `c${i}`);
       return Buffer.from(`${names.join(',')}\n${names.map(() => '1').join(',')}\n`);
     },
-    args: (f, out) => [
-      'estimate',
-      '--checkpoint',
-      path.join(out, 'no-checkpoint.pt'),
-      '--data',
-      f,
-      '--out',
-      path.join(out, 'scores.npy'),
-      '--backend',
-      'cpu',
-    ],
+    args: estimateDataArgs,
   },
   'wide-header-power.csv': {
     what: 'a power CSV header of 150,000 columns without Time (the whole header was printed in the error)',
     build: () => Buffer.from(`${Array.from({ length: 150_000 }, (_, i) => `c${i}`).join(',')}\n`),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      f,
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: powerDataArgs,
   },
   'escape-header.csv': {
     what: 'column names with a terminal escape (clear screen) and a quoted newline',
     build: () => Buffer.from('Time,"V\x1b[2J\x1b[Ha","Vb\nx",Vc,Ia,Ib,Ic\n0,1,2,3,4,5,6\n'),
-    args: (f, out) => [
-      'power',
-      'detect',
-      '--data',
-      f,
-      '--detector',
-      path.join(out, 'no-detector.h5'),
-      '--out',
-      path.join(out, 'run'),
-      '--quiet',
-    ],
+    args: powerDataArgs,
   },
   'escape-header-series.csv': {
     what: 'the same names in a series CSV missing a requested column',
