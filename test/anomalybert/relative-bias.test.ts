@@ -21,6 +21,22 @@ function skewReference(table: tf.Tensor, n: number): tf.Tensor3D {
   });
 }
 
+/** A seeded table (2N − 1, H) as a variable, and seeded weights R (H, N, N) for Σ R ⊙ bias. */
+function tableAndWeights(n: number, h: number, seed: number): { table: tf.Variable; r: tf.Tensor3D } {
+  const rng = createRng(seed);
+  const table = tf.variable(
+    tf.tensor2d(
+      Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5),
+      [2 * n - 1, h],
+    ),
+  );
+  const r = tf.tensor3d(
+    Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5),
+    [h, n, n],
+  );
+  return { table, r };
+}
+
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`${backend}: values and table gradient equal the tensor-op skew (N 1, 7, 64)`, async () => {
     await initBackend({ backend, log: false });
@@ -29,17 +45,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       [7, 3],
       [64, 8],
     ]) {
-      const rng = createRng(n);
-      const table = tf.variable(
-        tf.tensor2d(
-          Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5),
-          [2 * n - 1, h],
-        ),
-      );
-      const r = tf.tensor3d(
-        Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5),
-        [h, n, n],
-      );
+      const { table, r } = tableAndWeights(n, h, n);
       const before = tf.memory().numTensors;
       const ours = tf.variableGrads(() => tf.sum(tf.mul(relativePositionBias(table, n), r)) as tf.Scalar, [table]);
       const ref = tf.variableGrads(() => tf.sum(tf.mul(skewReference(table, n), r)) as tf.Scalar, [table]);
@@ -75,17 +81,7 @@ test('cpu: the on-device gather form equals the host form, values and gradient; 
     [7, 3],
     [64, 8],
   ]) {
-    const rng = createRng(100 + n);
-    const table = tf.variable(
-      tf.tensor2d(
-        Float32Array.from({ length: (2 * n - 1) * h }, () => rng.uniform() - 0.5),
-        [2 * n - 1, h],
-      ),
-    );
-    const r = tf.tensor3d(
-      Float32Array.from({ length: h * n * n }, () => rng.uniform() - 0.5),
-      [h, n, n],
-    );
+    const { table, r } = tableAndWeights(n, h, 100 + n);
     const loss = (onHost: boolean) => () => tf.sum(tf.mul(relativePositionBias(table, n, { onHost }), r)) as tf.Scalar;
     tf.dispose(relativePositionBias(table, n, { onHost: false })); // first pass: the kept index tensor
     const before = tf.memory().numTensors;

@@ -4,6 +4,7 @@
  * stops long loops cleanly. Parsing itself is browser/argv.ts; specs are browser/options.ts.
  */
 
+import * as fs from 'fs';
 import { assertOutputPath, removeAtomicTemporaries } from '../io/index';
 import {
   AbortedError,
@@ -169,6 +170,16 @@ export async function withSigint<T>(
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * `withSigint` for a command that writes one `out` file in a loop over batches (estimate, predict):
+ * Ctrl-C stops after the current batch and `out` is written whole or not at all, which the one line
+ * says (and that a previous `out` is unchanged), with how far the loop got.
+ */
+export function withSigintWritingOut<T>(command: string, out: string, work: (stop: SigintStop) => Promise<T>, what: string): Promise<T> {
+  const existed = fs.existsSync(out);
+  return withSigint(command, work, (e) => `${notWritten(out, existed)}; stopped ${e.progressText || `before ${what}`}`);
 }
 
 /**

@@ -17,16 +17,14 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions, formatFixed, formatPercent } from '../../browser/index';
-import * as fs from 'fs';
 import {
   ENGINE_OPTION,
   THREADS_OPTION,
   UsageError,
   abortPoint,
   checkFlags,
-  notWritten,
   parseCommandArgs,
-  withSigint,
+  withSigintWritingOut,
   type ParsedOptions,
   type SigintStop,
 } from '../args';
@@ -83,12 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   if (options.smoothing !== undefined && !(options.smoothing < 1))
     throw new UsageError(`option --smoothing must be in [0, 1), got ${options.smoothing}`);
   // Ctrl-C: stop after the current batch; --out is written whole or not at all.
-  const existed = fs.existsSync(options.out);
-  return withSigint(
-    'estimate',
-    (stop) => estimate(options, stop),
-    (e) => `${notWritten(options.out, existed)}; stopped ${e.progressText || 'before estimating'}`,
-  );
+  return withSigintWritingOut('estimate', options.out, (stop) => estimate(options, stop), 'estimating');
 }
 
 async function estimate(options: ParsedOptions<typeof SPECS>, stop: SigintStop): Promise<number> {

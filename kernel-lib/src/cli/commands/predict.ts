@@ -8,14 +8,12 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { AbortedError, defineOptions } from '../../browser/index';
-import * as fs from 'fs';
 import {
   ENGINE_OPTION,
   THREADS_OPTION,
   abortPoint,
-  notWritten,
   parseCommandArgs,
-  withSigint,
+  withSigintWritingOut,
   type ParsedOptions,
   type SigintStop,
 } from '../args';
@@ -42,12 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab predict --checkpoint <dir|.pt> --data windows.npy --out logits.npy', summary);
   if (!options) return 0;
   // Ctrl-C: stop after the current batch; --out is written whole or not at all.
-  const existed = fs.existsSync(options.out);
-  return withSigint(
-    'predict',
-    (stop) => predict(options, stop),
-    (e) => `${notWritten(options.out, existed)}; stopped ${e.progressText || 'before predicting'}`,
-  );
+  return withSigintWritingOut('predict', options.out, (stop) => predict(options, stop), 'predicting');
 }
 
 async function predict(options: ParsedOptions<typeof SPECS>, stop: SigintStop): Promise<number> {
