@@ -17,7 +17,9 @@ import {
   type AnomalyBertConfig,
   type StateDict,
 } from 'anomaly-lab/anomalybert';
-import { createRng } from 'anomaly-lab/core';
+import { createRng, FieldError } from 'anomaly-lab/core';
+// CLI internal (not library API): how the command line renders a library field error.
+import { cliMessage } from '../../kernel-lib/src/cli/args';
 import { readNpy, toFloat32, writeNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
 import { encodeTorchStateDict } from 'anomaly-lab/pickle';
@@ -138,7 +140,14 @@ test('several output columns: the patch size must be given, then it loads', asyn
   } finally {
     loaded.dispose();
   }
-  await expect(loadCheckpoint(pt, { patchSize: 4 })).rejects.toThrow('pass the patch size (--patch_size) explicitly');
+  // A library error names the option as its field; the CLI prints the flag (cli/args flagName).
+  const err = await loadCheckpoint(pt, { patchSize: 4 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FieldError);
+  expect((err as FieldError).message).toContain("pass the patch size ('patchSize') explicitly");
+  expect(cliMessage(err)).toContain('pass the patch size (--patch_size) explicitly');
 });
 
 describe('bad state dicts name the problem', () => {
