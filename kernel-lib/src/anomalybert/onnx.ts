@@ -193,15 +193,7 @@ export class OnnxAnomalyBert {
     const { inputDim } = this.config;
     const name = output === 'logits' ? ONNX_LOGITS : ONNX_SCORES;
     const dims = [k, this.windowSize, inputDim];
-    if (!this.weightFeed) return runFloat(this.session, ONNX_INPUT, windows, dims, name);
-    const ort = loadOnnxRuntime() as typeof Ort;
-    const result = await this.session.run({ ...this.weightFeed, [ONNX_INPUT]: new ort.Tensor('float32', windows, dims) }, [name]);
-    const t = result[name];
-    // As runFloat: the binding may hand back a typed array of another realm (jest).
-    const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
-    const out = new Float32Array(d.buffer, d.byteOffset, d.length).slice();
-    t.dispose?.();
-    return out;
+    return runFloat(this.session, ONNX_INPUT, windows, dims, name, this.weightFeed);
   }
 
   async dispose(): Promise<void> {

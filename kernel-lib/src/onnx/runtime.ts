@@ -126,21 +126,32 @@ export async function createOnnxSession(
   }
 }
 
-/** Run a session with one float32 input; returns the named output's data (copied out of the result). */
+/**
+ * The float32 data of an onnxruntime output, as a view (no copy). The binding may hand back a typed
+ * array of another realm (jest): it is read through its buffer. Valid until the tensor is disposed.
+ */
+export function floatView(t: Ort.Tensor): Float32Array {
+  const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+  return new Float32Array(d.buffer, d.byteOffset, d.length);
+}
+
+/**
+ * Run a session with one float32 input (plus `extraFeeds`, e.g. weights fed as inputs); returns the
+ * named output's data (copied out of the result).
+ */
 export async function runFloat(
   session: Ort.InferenceSession,
   input: string,
   data: Float32Array,
   dims: number[],
   output: string,
+  extraFeeds?: Record<string, Ort.Tensor>,
 ): Promise<Float32Array> {
   const ort = loadOnnxRuntime() as typeof Ort;
-  const feed = { [input]: new ort.Tensor('float32', data, dims) };
+  const feed = { ...extraFeeds, [input]: new ort.Tensor('float32', data, dims) };
   const result = await session.run(feed, [output]);
   const t = result[output];
-  // The binding may hand back a typed array of another realm (jest): read it through its buffer.
-  const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
-  const out = new Float32Array(d.buffer, d.byteOffset, d.length).slice();
+  const out = floatView(t).slice();
   t.dispose?.();
   return out;
 }

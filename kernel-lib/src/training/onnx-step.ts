@@ -33,7 +33,7 @@ import {
   TRAIN_OUTPUT_LOGITS,
   TRAIN_OUTPUT_LOSS,
 } from '../anomalybert/onnx-train';
-import { createOnnxSession, defaultThreads, loadOnnxRuntime } from '../onnx/runtime';
+import { createOnnxSession, defaultThreads, floatView, loadOnnxRuntime } from '../onnx/runtime';
 import type { AdamW } from './optimizer';
 import type { LoraAdapters } from './lora';
 
@@ -105,12 +105,6 @@ function fastKeepMask(out: Uint8Array, rate: number, seed: number): Uint8Array {
     out[i] = t >>> 0 < threshold ? 1 : 0;
   }
   return out;
-}
-
-/** A typed array of another realm (jest) read through its buffer. */
-function floatsOf(t: Ort.Tensor): Float32Array {
-  const d = t.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
-  return new Float32Array(d.buffer, d.byteOffset, d.length);
 }
 
 export class OnnxTrainingEngine {
@@ -203,11 +197,11 @@ export class OnnxTrainingEngine {
     } catch (e) {
       throw new Error(`onnx training engine: the training step failed in onnxruntime (${(e as Error).message.split('\n')[0]})`);
     }
-    const loss = floatsOf(result[TRAIN_OUTPUT_LOSS])[0];
-    const logits = floatsOf(result[TRAIN_OUTPUT_LOGITS]).slice();
+    const loss = floatView(result[TRAIN_OUTPUT_LOSS])[0];
+    const logits = floatView(result[TRAIN_OUTPUT_LOGITS]).slice();
     const grads: tf.NamedTensorMap = {};
     varList.forEach((v, i) => {
-      grads[v.name] = tf.tensor(floatsOf(result[s.grads.get(trained[i]) as string]), v.shape, 'float32');
+      grads[v.name] = tf.tensor(floatView(result[s.grads.get(trained[i]) as string]), v.shape, 'float32');
     });
     for (const t of Object.values(result)) t.dispose?.();
     return { loss, logits, grads };
