@@ -202,6 +202,15 @@ export function holdSigint(command: string): { stop: SigintStop; beforeWriting: 
   };
 }
 
+/**
+ * `notWritten` for an output directory published whole at the end (synth, power train, power
+ * detect): call before the work, so "previous files" means the ones there when the command started.
+ */
+export function notWrittenDir(option: string, dir: string): () => string {
+  const existed = fs.existsSync(dir) && fs.readdirSync(dir).length > 0;
+  return () => `nothing written to ${option} ${JSON.stringify(dir)}${existed ? ' (its previous files are unchanged)' : ''}`;
+}
+
 /** What an interrupted command says of an output it did not write: new, or the previous one kept. */
 export function notWritten(output: string, existedBefore: boolean): string {
   return existedBefore ? `${shown(output)} not written (the previous one is unchanged)` : `${shown(output)} not written`;

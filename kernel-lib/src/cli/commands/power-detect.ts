@@ -4,8 +4,7 @@
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
-import * as fs from 'fs';
-import { ENGINE_OPTION, THREADS_OPTION, checkFlags, parseCommandArgs, withSigint } from '../args';
+import { ENGINE_OPTION, THREADS_OPTION, checkFlags, notWrittenDir, parseCommandArgs, withSigint } from '../args';
 import { POWER_DEFAULTS } from '../../power/options';
 import { POWER_COMMANDS } from '../registry';
 
@@ -66,13 +65,11 @@ export async function run(argv: string[]): Promise<number> {
   };
   checkFlags(() => checkPowerDetectionConfig(config));
   // Ctrl-C: stop after the current batch of windows (or before writing); nothing is written into --out.
-  const existed = fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0;
+  const nothingWritten = notWrittenDir('--out', o.out);
   await withSigint(
     'power detect',
     (stop) => runPowerDetection({ ...config, signal: stop.signal }),
-    (e) =>
-      `power detect stopped ${e.progressText || 'before writing its results'}; nothing written to --out ${JSON.stringify(o.out)}` +
-      (existed ? ' (its previous files are unchanged)' : ''),
+    (e) => `power detect stopped ${e.progressText || 'before writing its results'}; ${nothingWritten()}`,
   );
   return 0;
 }

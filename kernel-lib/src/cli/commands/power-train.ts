@@ -10,8 +10,7 @@
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
 import { POWER_TRAIN_DEFAULTS as D, POWER_TRAIN_TARGETS } from '../../power/options';
-import * as fs from 'fs';
-import { checkFlags, parseCommandArgs, withSigint } from '../args';
+import { checkFlags, notWrittenDir, parseCommandArgs, withSigint } from '../args';
 import { POWER_COMMANDS } from '../registry';
 
 const SPECS = defineOptions({
@@ -58,13 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   };
   checkFlags(() => checkPowerTrainConfig(config));
   // Ctrl-C: stop after the current batch (detector) or before the next phase; everything is written at the end, so nothing is.
-  const existed = fs.existsSync(o.out) && fs.readdirSync(o.out).length > 0;
+  const nothingWritten = notWrittenDir('--out', o.out);
   await withSigint(
     'power train',
     (stop) => trainPowerModels({ ...config, signal: stop.signal }),
-    (e) =>
-      `power train stopped${e.progressText ? ` ${e.progressText}` : ''}; nothing written to --out ${JSON.stringify(o.out)}` +
-      (existed ? ' (its previous files are unchanged)' : ''),
+    (e) => `power train stopped${e.progressText ? ` ${e.progressText}` : ''}; ${nothingWritten()}`,
   );
   return 0;
 }

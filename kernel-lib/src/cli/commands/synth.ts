@@ -23,7 +23,7 @@ import {
   type EssContext,
 } from '../../evaluation/index';
 import { defineOptions, formatPercent } from '../../browser/index';
-import { UsageError, holdSigint, parseCommandArgs } from '../args';
+import { UsageError, holdSigint, notWrittenDir, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.synth;
@@ -113,9 +113,9 @@ export async function run(argv: string[]): Promise<number> {
   const columns = options.columns;
   const nan = options.nan;
   const outDir = options.out;
-  if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new Error(`--out ${outDir} exists and is not a directory`);
+  // (parseCommandArgs has rejected an --out that is not a directory.)
   // Ctrl-C: acted on before anything is written (the synthesis itself is synchronous).
-  const existed = fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0;
+  const nothingWritten = notWrittenDir('--out', outDir);
   const sigint = holdSigint('synth');
 
   const data = await loadSeries(options.data, { columns, nan });
@@ -144,9 +144,7 @@ export async function run(argv: string[]): Promise<number> {
   const outputScale = options.output_scale;
   const values = outputScale === 'raw' ? toRawUnits(synth.values, scaler) : synth.values;
 
-  await sigint.beforeWriting(
-    () => `nothing written to --out ${JSON.stringify(outDir)}${existed ? ' (its previous files are unchanged)' : ''}`,
-  );
+  await sigint.beforeWriting(nothingWritten);
   fs.mkdirSync(outDir, { recursive: true });
   const testFile = path.join(outDir, 'test.npy');
   const labelFile = path.join(outDir, 'test_label.npy');
