@@ -15,6 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  checkNanOption,
   readTable,
   requireColumns,
   TABLE_EXTENSIONS,
@@ -122,9 +123,7 @@ function listDirectory(dir: string): string[] {
  */
 export async function loadSeries(pathOrDir: string, opts: LoadSeriesOptions = {}): Promise<Series> {
   if (!fs.existsSync(pathOrDir)) throw new Error(`${pathOrDir}: no such file or directory`);
-  const policy = opts.nan ?? 'error';
-  if (!['error', 'drop', 'ffill'].includes(policy))
-    throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
+  checkNanOption(opts.nan);
   const isDir = fs.statSync(pathOrDir).isDirectory();
   const files = isDir ? listDirectory(pathOrDir) : [pathOrDir];
   const tables: Array<Table<Float32Array>> = [];

@@ -480,8 +480,10 @@ async function parquetRawTable(file: string, opts: ReadTableOptions): Promise<Ra
       .map((f) => f.name);
     if (selected.length === 0) throw new Error(`${file}: no numeric columns; columns: ${listColumns(available)}`);
   }
+  // by index, not find(): a footer of 100,000 columns must not cost 10^10 comparisons (first of a name, as find gave)
+  const fieldIndex = indexOfColumns(available);
   for (const name of selected) {
-    const f = fields.find((x) => x.name === name);
+    const f = fields[fieldIndex.get(name) ?? -1];
     if (!f || f.type === undefined || !NUMERIC_PARQUET.has(f.type) || isTimestamp(f)) {
       throw new Error(
         `${file}: column ${quoteName(name)} is not numeric (parquet type ${f?.type ?? 'group'}${f?.logical_type ? ' ' + f.logical_type.type : ''})`,
@@ -658,7 +660,8 @@ function finish(raw: RawTable, opts: ReadTableOptions): Table<Float32Array | Flo
   return out;
 }
 
-function checkNanOption(policy: unknown): void {
+/** Refuses an unknown `nan` option before any file is read (readTable, parseCsvTable, loadSeries). */
+export function checkNanOption(policy: unknown): void {
   if (policy !== undefined && !['error', 'drop', 'ffill'].includes(policy as string))
     throw new Error(`option nan must be 'error', 'drop' or 'ffill', got '${String(policy)}'`);
 }
