@@ -152,3 +152,46 @@ describe('the views keep their own words for the same problems', () => {
     await expect(loadPowerData(g)).rejects.toThrow(`${g}: row 2, column 'Vb': NaN`);
   });
 });
+
+describe('bad requests and column-less tables are one line naming the file', () => {
+  const oneLine = async (p: Promise<unknown>): Promise<string> => {
+    const msg = ((await p.catch((e: unknown) => e)) as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    return msg;
+  };
+
+  test('a column requested twice', async () => {
+    const f = write('twice.csv', 'x,y\n1,2\n');
+    expect(await oneLine(readTable(f, { columns: ['x', 'x'] }))).toBe(`${f}: column 'x' requested twice`);
+  });
+
+  test('a CSV without a numeric column lists its columns', async () => {
+    const f = write('text.csv', 'a,b\nfoo,bar\n');
+    expect(await oneLine(readTable(f))).toBe(`${f}: no numeric columns; columns: 'a', 'b'`);
+  });
+
+  test("nan: 'ffill' on a column with no finite value", async () => {
+    const f = write('allnan.csv', 'x,y\nnan,1\n,2\n');
+    expect(await oneLine(readTable(f, { nan: 'ffill' }))).toBe(`${f}: column 'x' has no finite value to fill from`);
+  });
+
+  test('a parquet text column asked for by name is not numeric', async () => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const f = path.join(tmp, 'text.parquet');
+    fs.writeFileSync(
+      f,
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'x', data: [1, 2], type: 'DOUBLE', nullable: false },
+            { name: 's', data: ['a', 'b'], type: 'STRING', nullable: false },
+          ],
+        }),
+      ),
+    );
+    expect(await oneLine(readTable(f, { columns: ['x', 's'] }))).toMatch(
+      new RegExp(`^${f.replace(/[.\\]/g, '\\$&')}: column 's' is not numeric \\(parquet type BYTE_ARRAY`),
+    );
+    expect(Array.from((await readTable(f)).data[0])).toEqual([1, 2]);
+  });
+});
