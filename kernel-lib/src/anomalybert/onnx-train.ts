@@ -27,6 +27,7 @@ import { attentionPrefix } from './attention';
 import { encoderLayerPrefix } from './encoder';
 import { internalShape } from './layers';
 import { parameterSpecs } from './model';
+import { appendDiffFeatures } from './onnx';
 
 export const TRAIN_INPUT_X = 'x';
 export const TRAIN_INPUT_Y = 'y';
@@ -131,19 +132,7 @@ export function exportAnomalyBertTrainingGraph(config: ResolvedAnomalyBertConfig
   };
 
   // First differences of the raw input: constants of the backward pass (no parameter involved).
-  let features = TRAIN_INPUT_X;
-  if (c.diffScales) {
-    const axis1 = g.ints('axis1', [1]);
-    const later = g.node('Slice', [TRAIN_INPUT_X, g.ints('start1', [1]), g.ints('endW', [W]), axis1]);
-    const earlier = g.node('Slice', [TRAIN_INPUT_X, g.ints('start0', [0]), g.ints('endW1', [W - 1]), axis1]);
-    const inv = g.floats(
-      'diff_inv_scales',
-      c.diffScales.map((s) => 1 / s),
-    );
-    const diff = g.node('Asinh', [g.node('Mul', [g.node('Sub', [later, earlier]), inv])]);
-    const padded = g.node('Pad', [diff, g.ints('pad_first_step', [0, 1, 0, 0, 0, 0])], { mode: 'constant' });
-    features = d.declare(g.node('Concat', [TRAIN_INPUT_X, padded], { axis: 2 }), [n, W, 2 * C]);
-  }
+  const features = c.diffScales ? d.declare(appendDiffFeatures(g, TRAIN_INPUT_X, c.diffScales, W), [n, W, 2 * C]) : TRAIN_INPUT_X;
   const F = featuresPerPoint(c);
   d.label = EMBEDDING_PREFIX;
   let x = linear(d.reshape(features, [rows, P * F]), EMBEDDING_PREFIX); // (n·N, D)

@@ -33,6 +33,24 @@ export interface AnomalyBertOnnxExportOptions {
   weights?: 'initializers' | 'inputs';
 }
 
+/**
+ * The first-difference features of model.ts on an (n, W, C) input, as graph nodes:
+ * [x, asinh((x_t − x_(t−1)) / s)] → (n, W, 2C), with a zero difference at each window's first point.
+ * Shared by the inference export and the training graph (onnx-train.ts), which must read the same.
+ */
+export function appendDiffFeatures(g: GraphBuilder, input: string, diffScales: readonly number[], W: number): string {
+  const axis1 = g.ints('axis1', [1]);
+  const later = g.node('Slice', [input, g.ints('start1', [1]), g.ints('endW', [W]), axis1]);
+  const earlier = g.node('Slice', [input, g.ints('start0', [0]), g.ints('endW1', [W - 1]), axis1]);
+  const inv = g.floats(
+    'diff_inv_scales',
+    diffScales.map((s) => 1 / s),
+  );
+  const diff = g.node('Asinh', [g.node('Mul', [g.node('Sub', [later, earlier]), inv])]);
+  const padded = g.node('Pad', [diff, g.ints('pad_first_step', [0, 1, 0, 0, 0, 0])], { mode: 'constant' });
+  return g.node('Concat', [input, padded], { axis: 2 });
+}
+
 /** Graph of `model` as ONNX bytes. */
 export function exportAnomalyBertOnnx(model: AnomalyBert, opts: AnomalyBertOnnxExportOptions = {}): Uint8Array {
   const c = model.config;
@@ -53,20 +71,7 @@ export function exportAnomalyBertOnnx(model: AnomalyBert, opts: AnomalyBertOnnxE
     g.node('LayerNormalization', [x, w(`${prefix}.weight`), w(`${prefix}.bias`)], { axis: -1, epsilon: { float: 1e-6 } });
   const gelu = (x: string): string => g.node('Gelu', [x]);
 
-  let features = ONNX_INPUT;
-  if (c.diffScales) {
-    // [x, asinh((x_t − x_(t−1)) / s)] with a zero difference at each window's first point.
-    const axis1 = g.ints('axis1', [1]);
-    const later = g.node('Slice', [ONNX_INPUT, g.ints('start1', [1]), g.ints('endW', [W]), axis1]);
-    const earlier = g.node('Slice', [ONNX_INPUT, g.ints('start0', [0]), g.ints('endW1', [W - 1]), axis1]);
-    const inv = g.floats(
-      'diff_inv_scales',
-      c.diffScales.map((s) => 1 / s),
-    );
-    const d = g.node('Asinh', [g.node('Mul', [g.node('Sub', [later, earlier]), inv])]);
-    const padded = g.node('Pad', [d, g.ints('pad_first_step', [0, 1, 0, 0, 0, 0])], { mode: 'constant' });
-    features = g.node('Concat', [ONNX_INPUT, padded], { axis: 2 });
-  }
+  const features = c.diffScales ? appendDiffFeatures(g, ONNX_INPUT, c.diffScales, W) : ONNX_INPUT;
   const F = featuresPerPoint(c);
   // Tokens stay 2-D, (n·N, ·), between the attention blocks: onnxruntime fuses a 2-D MatMul + Add
   // into one Gemm (3-D products keep a separate bias Add, ~9% of a workshop batch).
