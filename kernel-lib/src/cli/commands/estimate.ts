@@ -16,7 +16,7 @@
  * get the original's stride 16 and raw scores.
  */
 import { BACKEND_OPTION } from '../../backend-choices';
-import { defineOptions, formatFixed, formatPercent } from '../../browser/index';
+import { defineOptions, ewmaSmooth, formatFixed, formatPercent } from '../../browser/index';
 import {
   ENGINE_OPTION,
   THREADS_OPTION,
@@ -91,13 +91,9 @@ async function estimate(options: ParsedOptions<typeof SPECS>, stop: SigintStop):
   const requested = options.columns;
   // Loaded here, not at the top: `--help` and option errors without loading tfjs.
   const { initBackend } = await import('../../backend.js');
-  const { loadCheckpoint } = await import('../../anomalybert/index.js');
-  const { estimateScores, checkWindowSliding } = await import('../../anomalybert/index.js');
-  const { writeNpy } = await import('../../io/index.js');
+  const { loadCheckpoint, estimateScores, checkWindowSliding } = await import('../../anomalybert/index.js');
+  const { writeNpy, MinMaxScaler, loadSeries, selectColumns } = await import('../../io/index.js');
   const { resolveEstimation } = await import('../../training/index.js');
-  const { ewmaSmooth } = await import('../../browser/index.js');
-  const { MinMaxScaler } = await import('../../io/index.js');
-  const { loadSeries, selectColumns } = await import('../../io/index.js');
 
   let series = await loadSeries(dataPath, requested ? { columns: requested } : {});
   await initBackend({ backend: options.backend });
