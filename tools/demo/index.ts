@@ -45,6 +45,7 @@ import {
 import { defineOptions, ewmaSmooth } from 'anomaly-lab/core';
 import { firstDifferenceBaseline, fitBaselineStats } from 'anomaly-lab/evaluation';
 import { MinMaxScaler, writeNpy } from 'anomaly-lab/io';
+import { resolveCheckpointPath } from 'anomaly-lab/anomalybert';
 import { generateEssSiteA, generateEssSiteB } from 'anomaly-lab/notebook';
 import {
   POWER_SIGNALS,
@@ -55,7 +56,7 @@ import {
   writePowerResults,
 } from 'anomaly-lab/power';
 import { formatNumber, textTable, type Cell } from 'anomaly-lab/render';
-import { listCheckpointSteps, writeManifest } from 'anomaly-lab/runs';
+import { writeManifest } from 'anomaly-lab/runs';
 import { RECOMMENDED_TRANSFER, resolveEstimation } from 'anomaly-lab/training';
 import { toolArgs } from '../common/args';
 
@@ -157,12 +158,6 @@ async function train(args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`demo: 'anomaly-lab train ${args.join(' ')}' failed with exit code ${code}`);
 }
 
-function lastCheckpoint(run: string): string {
-  const steps = listCheckpointSteps(run);
-  if (steps.length === 0) throw new Error(`demo: ${run} has no checkpoint`);
-  return path.join(run, 'state', `step_${steps[steps.length - 1]}`);
-}
-
 export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{ out: string; reports: string[] }> {
   const o = toolArgs(DEMO, argv).options;
   const t0 = Date.now();
@@ -215,9 +210,10 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
   for (const r of [runB, runScratch]) fs.copyFileSync(b.labels, path.join(r, 'test_label.npy'));
 
   // 4 · detect and score, each final checkpoint as a plain `anomaly-lab estimate` scores it (the
-  // estimation settings its run recorded; explicit flags would win there).
+  // estimation settings its run recorded; explicit flags would win there). A run directory
+  // loads as its final checkpoint.
   const defaultScores = async (run: string): Promise<{ scores: Float32Array; what: string }> => {
-    const loaded = await loadCheckpoint(lastCheckpoint(run));
+    const loaded = await loadCheckpoint(run);
     try {
       const st = resolveEstimation(loaded.meta);
       const raw = await estimateScores(loaded.model, b.testSeries.values, b.testSeries.length, {
@@ -245,7 +241,7 @@ export async function runDemo(argv: string[] = process.argv.slice(2)): Promise<{
     labels: b.labelValues,
     rate: bestPlain.anomaly_rate,
     metrics: { best_without_pa: bestPlain, best_with_pa: bestPa },
-    provenance: { source: siteB.source, checkpoint: path.relative(out, lastCheckpoint(runB)), tool: 'anomaly-lab demo' },
+    provenance: { source: siteB.source, checkpoint: path.relative(out, resolveCheckpointPath(runB)), tool: 'anomaly-lab demo' },
   });
   fs.writeFileSync(path.join(runB, `detection${VIEWER_FILE_SUFFIX}`), viewerBundleToJSON(bundleB));
   const scored: Array<[string, StepScoreReport]> = [

@@ -310,8 +310,7 @@ export function smoothed(scores: Float32Array, w: number): ArrayLike<number> {
 }
 
 export async function finalModelScores(runDir: string, values: Float32Array, length: number, stride: number): Promise<Float32Array> {
-  const steps = listCheckpointSteps(runDir);
-  const { model } = await loadCheckpoint(path.join(runDir, 'state', `step_${steps[steps.length - 1]}`));
+  const { model } = await loadCheckpoint(runDir); // a run directory loads as its final checkpoint
   try {
     return await estimateScores(model, values, length, { batchSize: 16, windowSliding: stride });
   } finally {
