@@ -229,7 +229,8 @@ export async function trainDetector(
       p50: quantileLinear(valMse, 0.5),
       p95: quantileLinear(valMse, 0.95),
       p99: quantileLinear(valMse, 0.99),
-      max: Math.max(...valMse),
+      // not Math.max(...valMse): a spread of a few 100k windows (a large maxWindows) overflows the stack
+      max: valMse.reduce((m, v) => Math.max(m, v), -Infinity),
     },
     config,
   };
