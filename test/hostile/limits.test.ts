@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { strToU8, zipSync } from 'fflate';
 import { encodeNpy, parseNpy, loadSeries, ZipArchive, crc32, checkSha256, sha256Hex } from 'anomaly-lab/io';
-import { DEFAULT_LIMITS, LimitError, parseLimitsSpec, resolveLimits, setLimits, wrapParseError } from 'anomaly-lab/limits';
+import { DEFAULT_LIMITS, LimitError, limitError, parseLimitsSpec, resolveLimits, setLimits, wrapParseError } from 'anomaly-lab/limits';
 import { unpickle, parseTorchCheckpoint, encodeTorchStateDict, parseJoblib, loadSklearn, StandardScalerModel } from 'anomaly-lab/pickle';
 import { loadKerasH5 } from 'anomaly-lab/power';
 import { runNodeLimited } from './harness';
@@ -248,6 +248,15 @@ describe('arrays and tables', () => {
     // With the right digest the file gets parsed (and fails later for its own reason: the corpus case).
     expect(await load(digest)).toContain("unsupported activation 'Custom object'");
   }, 120_000);
+
+  test('a time limit reads in ms in its one-line message (H5_MAX_READ_MS)', () => {
+    const err = limitError('bad.h5', 'H5_MAX_READ_MS', 5000, 'the time to read the HDF5 file');
+    expect(err).toBeInstanceOf(LimitError);
+    expect(err.limit).toBe('H5_MAX_READ_MS');
+    expect(err.message).toBe(
+      'bad.h5: the time to read the HDF5 file exceeds H5_MAX_READ_MS (5,000 ms); if the file is trusted, raise it with ANOMALY_LAB_LIMITS=H5_MAX_READ_MS=<n>',
+    );
+  });
 
   test('LimitError carries the limit name for callers', () => {
     try {
