@@ -11,7 +11,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { AnomalyBert, WORKSHOP_CONFIG, type AnomalyBertConfig, loadCheckpoint } from 'anomaly-lab/anomalybert';
+import {
+  AnomalyBert,
+  WORKSHOP_CONFIG,
+  type AnomalyBertConfig,
+  loadCheckpoint,
+  exportAnomalyBertTrainingGraph,
+} from 'anomaly-lab/anomalybert';
 import { createRng } from 'anomaly-lab/core';
 import { DiffGraph } from 'anomaly-lab/onnx';
 import {
@@ -322,6 +328,53 @@ test('an op without a gradient rule is refused in one line naming the op and the
   }
   expect(message).toMatch(/no gradient rule for op 'HardSwish'.*in layer mlp_layers/);
   expect(message.split('\n')).toHaveLength(1);
+});
+
+test('bad training-graph options and a foreign variable are refused in one line naming the value', () => {
+  const small = { inputDim: 2, outputDim: 1, patchSize: 2, nTokens: 4, dEmbed: 8, nLayer: 1, nHead: 2, dropout: 0.1 };
+  const model = AnomalyBert.create(small, { seed: 1 });
+  const wide = AnomalyBert.create({ ...small, outputDim: 2 }, { seed: 1 });
+  const foreign = tf.variable(tf.zeros([2]), true, 'not_a_parameter');
+  const engine = new OnnxTrainingEngine(model, 1);
+  try {
+    const ok = { batch: 2, trained: ['mlp_layers.2.bias'], dropout: false };
+    const cases: Array<[() => unknown, RegExp]> = [
+      [
+        () => exportAnomalyBertTrainingGraph(model.config, { ...ok, batch: 0 }),
+        /^ONNX training graph: batch must be a positive integer, got 0$/,
+      ],
+      [
+        () => exportAnomalyBertTrainingGraph(wide.config, ok),
+        /^ONNX training graph: the BCE loss needs one output column, the model has 2$/,
+      ],
+      [
+        () => exportAnomalyBertTrainingGraph(model.config, { ...ok, trained: ['nope.weight'] }),
+        /^ONNX training graph: no parameter 'nope\.weight'$/,
+      ],
+      [
+        () => exportAnomalyBertTrainingGraph(model.config, { ...ok, lora: { rank: 0, scale: 1, targets: ['mlp_layers.0'] } }),
+        /^ONNX training graph: LoRA rank must be a positive integer, got 0$/,
+      ],
+      [
+        () =>
+          exportAnomalyBertTrainingGraph(model.config, {
+            ...ok,
+            lora: { rank: 2, scale: 1, targets: ['transformer_encoder.encoder_layers.0.norm_layers.0'] },
+          }),
+        /^ONNX training graph: LoRA target 'transformer_encoder\.encoder_layers\.0\.norm_layers\.0' is not a Linear layer of the model$/,
+      ],
+      [
+        () => engine.torchNames([foreign]),
+        /^onnx training engine: variable 'not_a_parameter' is neither a parameter of the model nor a LoRA adapter$/,
+      ],
+    ];
+    for (const [call, message] of cases) expect(call).toThrow(message);
+  } finally {
+    foreign.dispose();
+    model.dispose();
+    wide.dispose();
+    void engine.dispose();
+  }
 });
 
 describe('the training loop on both engines', () => {
