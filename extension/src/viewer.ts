@@ -133,6 +133,8 @@ export class AnomalyViewer extends Widget {
   private sortAsc = true;
   private plotQueue: Promise<unknown> = Promise.resolve();
   private readonly plotted = new Set<HTMLElement>();
+  /** per chart, the latest figure asked for and not yet drawn (see `plot`). */
+  private readonly pendingFigures = new Map<HTMLElement, () => { data: PlotData[]; layout: PlotLayout }>();
   private unsubscribe: () => void;
 
   // DOM sections (created once; filled per bundle)
@@ -661,12 +663,27 @@ export class AnomalyViewer extends Widget {
     return this.plotly;
   }
 
-  private plot(el: HTMLElement, fig: { data: PlotData[]; layout: PlotLayout }, onRelayout?: (ev: Record<string, unknown>) => void): void {
+  /**
+   * Queue a draw of `el`. The figure is built when the queue reaches it, from the state then, and
+   * only once however many updates arrived meanwhile (a slider drag or a zoom burst queues one draw
+   * per chart, not one figure per event); nothing is built when no chart can be drawn.
+   */
+  private plot(
+    el: HTMLElement,
+    build: () => { data: PlotData[]; layout: PlotLayout },
+    onRelayout?: (ev: Record<string, unknown>) => void,
+  ): void {
     if (!this.chartsEnabled || !this.isAttached) return;
+    const queued = this.pendingFigures.has(el);
+    this.pendingFigures.set(el, build);
+    if (queued) return;
     this.plotQueue = this.plotQueue
       .then(async () => {
         const plotly = await this.getPlotly();
-        if (this.isDisposed || !plotly) return;
+        const latest = this.pendingFigures.get(el);
+        this.pendingFigures.delete(el);
+        if (this.isDisposed || !plotly || !latest) return;
+        const fig = latest();
         if (!this.plotted.has(el)) {
           const gd: PlotlyElement = await plotly.newPlot(el, fig.data, fig.layout, PLOT_CONFIG);
           this.plotted.add(el);
@@ -707,9 +724,10 @@ export class AnomalyViewer extends Widget {
       return;
     }
     setHidden(this.signalsEl, false);
+    const { result, channels, range, signalLayout } = this;
     this.plot(
       this.signalsEl,
-      signalsFigure(d, this.result, this.channels, this.range, this.store.current, readTheme(this.node), this.signalLayout),
+      () => signalsFigure(d, result, channels, range, this.store.current, readTheme(this.node), signalLayout),
       (ev) => this.onZoom(ev),
     );
   }
@@ -721,19 +739,26 @@ export class AnomalyViewer extends Widget {
       return;
     }
     setHidden(this.scoresEl, false);
-    this.plot(this.scoresEl, scoresFigure(d, this.result, this.range, this.store.current, readTheme(this.node)), (ev) => this.onZoom(ev));
+    const { result, range } = this;
+    this.plot(
+      this.scoresEl,
+      () => scoresFigure(d, result, range, this.store.current, readTheme(this.node)),
+      (ev) => this.onZoom(ev),
+    );
   }
 
   private drawFaults(): void {
-    const theme = readTheme(this.node);
-    this.plot(this.faultsEl, faultDistributionFigure(this.summary!.faultCounts, theme));
-    this.plot(this.timelineEl, timelineFigure(this.decoded!, this.result!.intervals, theme));
+    const summary = this.summary!;
+    const d = this.decoded!;
+    const result = this.result!;
+    this.plot(this.faultsEl, () => faultDistributionFigure(summary.faultCounts, readTheme(this.node)));
+    this.plot(this.timelineEl, () => timelineFigure(d, result.intervals, readTheme(this.node)));
   }
 
   private drawImportance(): void {
     const fi = this.decoded?.bundle.featureImportances;
     if (!fi) return;
-    this.plot(this.importanceEl, featureImportanceFigure(fi.names, fi.values, readTheme(this.node)));
+    this.plot(this.importanceEl, () => featureImportanceFigure(fi.names, fi.values, readTheme(this.node)));
   }
 
   private drawTraining(): void {
@@ -745,6 +770,6 @@ export class AnomalyViewer extends Widget {
     const lastF1 = [...t.history].reverse().find((r) => r.test?.with_pa)?.test?.with_pa?.f1;
     this.trainingStatusEl.textContent = `${state} · ${progress}${last?.loss != null ? ` · loss ${fmtNumber(last.loss)}` : ''}${typeof lastF1 === 'number' ? ` · validation F1 (PA) ${fmtPct(lastF1)}` : ''}`;
     this.trainingStatusEl.classList.toggle('al-live', t.finished === false);
-    this.plot(this.trainingEl, trainingFigure(t.history, readTheme(this.node)));
+    this.plot(this.trainingEl, () => trainingFigure(t.history, readTheme(this.node)));
   }
 }

@@ -219,3 +219,43 @@ describe('plotly date ranges', () => {
     expect(plotlyDateToMs('yesterday')).toBeNaN();
   });
 });
+
+describe('chart updates', () => {
+  test('a burst of threshold changes draws each chart once more, with the last threshold', async () => {
+    // a recording stand-in for plotly.js (jsdom cannot lay out plotly's SVG; the Chromium e2e tests
+    // draw with the real one): it records which element got which figure
+    const draws: Array<{ el: HTMLElement; op: 'newPlot' | 'react'; data: Array<Record<string, unknown>> }> = [];
+    const record =
+      (op: 'newPlot' | 'react') =>
+      async (el: HTMLElement, data: Array<Record<string, unknown>>): Promise<never> => {
+        draws.push({ el, op, data });
+        return Object.assign(el, { on: () => undefined }) as never;
+      };
+    const plotly = {
+      newPlot: record('newPlot'),
+      react: record('react'),
+      relayout: async () => undefined as never,
+      purge: () => undefined,
+      toImage: async () => '',
+      Plots: { resize: () => undefined },
+    };
+    const v = new AnomalyViewer({ plotly, settings: new SettingsStore() });
+    Widget.attach(v, document.body);
+    v.setBundle(viewerBundleToJSON(generatedBundle().bundle));
+    await v.whenDrawn();
+    const scoresEl = v.node.querySelector('.al-chart-scores') as HTMLElement;
+    const signalsEl = v.node.querySelector('.al-chart-signals') as HTMLElement;
+    expect(draws.filter((d) => d.el === scoresEl).map((d) => d.op)).toEqual(['newPlot']);
+    draws.length = 0;
+
+    for (const rate of [0.02, 0.03, 0.04, 0.06, 0.08]) v.applySettings({ mode: 'rate', rate });
+    await v.whenDrawn();
+    const scoreDraws = draws.filter((d) => d.el === scoresEl);
+    expect(scoreDraws.map((d) => d.op)).toEqual(['react']);
+    expect(draws.filter((d) => d.el === signalsEl).map((d) => d.op)).toEqual(['react']);
+    const line = scoreDraws[0].data.find((t) => String(t.name).startsWith('threshold'));
+    expect(line?.y).toEqual([v.detection!.threshold, v.detection!.threshold]);
+    expect(v.detectionSettings?.rate).toBe(0.08);
+    v.dispose();
+  });
+});
