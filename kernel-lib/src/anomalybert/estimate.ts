@@ -225,7 +225,8 @@ export async function predictWindows(
     const k = Math.min(batchSize, n - first);
     await abortPoint({ done: first, total: n, unit: 'windows' });
     if (onnxRunner) {
-      out.set(await onnxRunner.run(windows.slice(first * w * nCols, (first + k) * w * nCols), k), first * w * nOut);
+      // A view, not a copy: onnxruntime-node reads the input from its byte offset.
+      out.set(await onnxRunner.run(windows.subarray(first * w * nCols, (first + k) * w * nCols), k), first * w * nOut);
       continue;
     }
     const y = tf.tidy(() => model.apply(tf.tensor3d(windows.subarray(first * w * nCols, (first + k) * w * nCols), [k, w, nCols])));
