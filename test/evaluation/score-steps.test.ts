@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createRng } from 'anomaly-lab/core';
-import { listStepScoreFiles, readLabels, scoreSteps } from 'anomaly-lab/evaluation';
+import { FieldError, createRng } from 'anomaly-lab/core';
+import { checkScoreStepsOptions, listStepScoreFiles, readLabels, scoreSteps } from 'anomaly-lab/evaluation';
 import { readNpy, toFloat64, writeNpy } from 'anomaly-lab/io';
 import { describeShared, sharedPath } from '../helpers/shared';
 
@@ -146,6 +146,16 @@ describe('scoreSteps on a generated run', () => {
     writeNpy(badLabels, Float32Array.from([0, 1, 2]), [3]);
     expect(() => readLabels(badLabels)).toThrow(/bad_labels\.npy.*found 2 at row 2/);
     expect(() => scoreSteps(run, labels, { anomalyRate: 1.5 })).toThrow(/anomaly_rate/);
+    // the option check alone (what the CLI runs on its flags first): one FieldError naming the field
+    let err: unknown;
+    try {
+      checkScoreStepsOptions({ target: -0.5 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FieldError);
+    expect((err as FieldError).fields).toEqual(['target']);
+    expect((err as FieldError).messageWith((f) => `--${f}`)).toBe('option --target must be in [0, 1], got -0.5');
     expect(() => scoreSteps(run, new Uint8Array(n))).toThrow(/no anomalies/);
   });
 });

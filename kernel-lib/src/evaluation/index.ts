@@ -21,5 +21,14 @@ export { ESS_COLUMNS, essContextFor } from '../training/ess-anomalies';
 export type { EssContext } from '../training/ess-anomalies';
 export { fitBaselineStats, zScoreBaseline, firstDifferenceBaseline, evaluateBaselines } from './baselines';
 export type { BaselineStats, BaselineCombine, BaselineEvaluation, BaselineReport } from './baselines';
-export { scoreSteps, scoreStepsAsync, scoreStepSeries, scoreOneStep, listStepScoreFiles, readStepScores, readLabels } from './score-steps';
+export {
+  scoreSteps,
+  scoreStepsAsync,
+  checkScoreStepsOptions,
+  scoreStepSeries,
+  scoreOneStep,
+  listStepScoreFiles,
+  readStepScores,
+  readLabels,
+} from './score-steps';
 export type { StepScoreRow, StepScoreReport, ScoreStepsOptions, ScoreStepsAsyncOptions, StepScoresFile } from './score-steps';

@@ -18,6 +18,7 @@ import { prepareMetrics, randomScoresBaseline, type MetricRow } from '../browser
 import { readNpy, toFloat64 } from '../io/npy';
 import { toBinaryLabels } from '../browser/labels';
 import { AbortedError, loopAbortPoint } from '../browser/abort';
+import { FieldError } from '../browser/errors';
 
 export interface StepScoresFile {
   step: number;
@@ -102,11 +103,16 @@ export function readLabels(file: string): Uint8Array {
   return toBinaryLabels(arr.data, { what: file, position: 'row' });
 }
 
-function checkOptions(o: ScoreStepsOptions): Required<ScoreStepsOptions> {
+/**
+ * The options with their defaults, checked: errors are `FieldError`s naming `anomaly_rate` (as
+ * the report names it) / `target` (the CLI checks its flags with this before touching any file).
+ */
+export function checkScoreStepsOptions(o: ScoreStepsOptions): Required<ScoreStepsOptions> {
   const anomalyRate = o.anomalyRate ?? 0.05;
   const target = o.target ?? 0.9;
-  if (!(anomalyRate > 0 && anomalyRate < 1)) throw new Error(`option anomaly_rate must be in (0, 1), got ${anomalyRate}`);
-  if (!(target >= 0 && target <= 1)) throw new Error(`option target must be in [0, 1], got ${target}`);
+  if (!(anomalyRate > 0 && anomalyRate < 1))
+    throw new FieldError('anomaly_rate', (f) => `option ${f('anomaly_rate')} must be in (0, 1), got ${anomalyRate}`);
+  if (!(target >= 0 && target <= 1)) throw new FieldError('target', (f) => `option ${f('target')} must be in [0, 1], got ${target}`);
   return { anomalyRate, target, seed: o.seed ?? 0, randomTrials: o.randomTrials ?? 5 };
 }
 
@@ -143,7 +149,7 @@ export function scoreStepSeries(
   labels: ArrayLike<number>,
   options: ScoreStepsOptions = {},
 ): Omit<StepScoreReport, 'run' | 'labels'> {
-  const o = checkOptions(options);
+  const o = checkScoreStepsOptions(options);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += labels[i] ? 1 : 0;
   if (positives === 0) throw new Error('labels contain no anomalies: step scores would be meaningless');
@@ -190,7 +196,7 @@ export async function scoreStepsAsync(
   options: ScoreStepsAsyncOptions = {},
 ): Promise<StepScoreReport> {
   const { signal, onProgress, ...rest } = options;
-  const o = checkOptions(rest);
+  const o = checkScoreStepsOptions(rest);
   const labelFile = typeof labels === 'string' ? labels : undefined;
   const labelValues = typeof labels === 'string' ? readLabels(labels) : labels;
   const files = listStepScoreFiles(runDir);
@@ -223,7 +229,7 @@ export async function scoreStepsAsync(
 
 /** Score every saved step of a run directory against labels (an array or a .npy path). */
 export function scoreSteps(runDir: string, labels: ArrayLike<number> | string, options: ScoreStepsOptions = {}): StepScoreReport {
-  checkOptions(options); // option errors first, before touching files
+  checkScoreStepsOptions(options); // option errors first, before touching files
   const labelFile = typeof labels === 'string' ? labels : undefined;
   const labelValues = typeof labels === 'string' ? readLabels(labels) : labels;
   const files = listStepScoreFiles(runDir);

@@ -8,9 +8,9 @@
  * seed's number), F1 with and without PA, best F1 of the rate sweep, the random-score baseline with
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
-import { scoreStepsAsync, type StepScoreReport } from '../../evaluation/index';
+import { checkScoreStepsOptions, scoreStepsAsync, type StepScoreReport } from '../../evaluation/index';
 import { defineOptions, formatPercent } from '../../browser/index';
-import { UsageError, parseCommandArgs, withSigint } from '../args';
+import { checkFlags, parseCommandArgs, withSigint } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS['score-steps'];
@@ -34,8 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!options) return 0;
   const anomalyRate = options.anomaly_rate;
   const target = options.target;
-  if (!(anomalyRate > 0 && anomalyRate < 1)) throw new UsageError(`option --anomaly_rate must be in (0, 1), got ${anomalyRate}`);
-  if (!(target >= 0 && target <= 1)) throw new UsageError(`option --target must be in [0, 1], got ${target}`);
+  checkFlags(() => checkScoreStepsOptions({ anomalyRate, target }));
   // Progress on stderr; Ctrl-C stops after the current step and prints the steps scored so far
   // (a complete report for those steps), then one line saying so; exit 130.
   const tty = process.stderr.isTTY;
