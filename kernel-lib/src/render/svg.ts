@@ -313,22 +313,6 @@ export function figureSvg(fig: Figure, opts: FigureSvgOptions = {}): string | nu
   return parts.join('');
 }
 
-/** Min/max envelope of `values` in `buckets` equal slices (what a pixel column shows). */
-export function minMaxEnvelope(values: ArrayLike<number>, buckets: number): { min: Float64Array; max: Float64Array } {
-  const n = values.length;
-  const b = Math.max(1, Math.min(buckets, n));
-  const min = new Float64Array(b).fill(Infinity);
-  const max = new Float64Array(b).fill(-Infinity);
-  for (let i = 0; i < n; i++) {
-    const k = Math.min(b - 1, Math.floor((i * b) / n));
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    if (v < min[k]) min[k] = v;
-    if (v > max[k]) max[k] = v;
-  }
-  return { min, max };
-}
-
 export interface SvgLine {
   name: string;
   values: ArrayLike<number>;
