@@ -84,6 +84,9 @@ describe('notebook layer outside a kernel', () => {
     expect(text).toMatch(/detected intervals: 1/);
     expect(text).toMatch(/labels: 20 anomalous of 1000 \(1 labelled intervals\)/);
     expect(text).toContain('300'); // interval start index
+    // one decode and detection serve both fallbacks: they are the standalone summaries
+    expect(html).toBe(viewerSummaryHtml(bundle));
+    expect(text).toBe(viewerSummaryText(bundle));
   });
 
   it('lists the producer intervals of a power bundle with fault and confidence', () => {

@@ -15,7 +15,7 @@
 import { VIEWER_MIME, type ViewerBundle } from '../browser/viewer/types';
 import { htmlTable, summaryWrapper, textTable, escapeHtml, type Cell } from '../render/html';
 import { inNotebook, newDisplayId, sendDisplayData, type MimeBundle } from './kernel';
-import { viewerSummaryHtml, viewerSummaryText, type SummaryOptions } from './summary';
+import { viewerSummaries, type SummaryOptions } from './summary';
 
 export interface DisplayHandleOptions {
   /** print updates outside a kernel (default true); progress bars turn it off and print their own. */
@@ -72,11 +72,12 @@ export function display(data: MimeBundle, opts: ShowOptions = {}): void {
 
 /** The MIME bundle of a viewer bundle with its HTML and text fallbacks. */
 export function viewerMimeBundle(bundle: ViewerBundle, opts: SummaryOptions = {}): MimeBundle {
+  const { html, text } = viewerSummaries(bundle, opts);
   return {
     // JSON MIME types travel as objects in Jupyter display data (front ends get them parsed).
     [VIEWER_MIME]: bundle,
-    'text/html': viewerSummaryHtml(bundle, opts),
-    'text/plain': viewerSummaryText(bundle, opts),
+    'text/html': html,
+    'text/plain': text,
   };
 }
 

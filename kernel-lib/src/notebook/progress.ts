@@ -18,7 +18,7 @@ import type { HistoryEntry } from '../runs/run-dir';
 import { DisplayHandle } from './display';
 import { escapeHtml, formatNumber, summaryWrapper } from '../render/html';
 import { inNotebook } from './kernel';
-import { viewerSummaryHtml, viewerSummaryText } from './summary';
+import { viewerSummaries } from './summary';
 
 type TextStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -223,11 +223,11 @@ export class TrainingMonitor {
     const lastText = last
       ? ` | last summary step ${last.step}: loss ${formatNumber(last.loss)}${last.test?.without_pa ? `, F1 ${formatNumber(last.test.without_pa.f1)}` : ''}`
       : '';
-    const summaryInner = viewerSummaryHtml(bundle);
+    const summary = viewerSummaries(bundle);
     this.handle.show({
       [VIEWER_MIME]: bundle,
-      'text/html': summaryWrapper(barHtml(frac, status)) + summaryInner,
-      'text/plain': `${barText(frac, status)}${lastText}\n${viewerSummaryText(bundle)}`,
+      'text/html': summaryWrapper(barHtml(frac, status)) + summary.html,
+      'text/plain': `${barText(frac, status)}${lastText}\n${summary.text}`,
     });
   }
 }

@@ -145,7 +145,21 @@ function chartHtml(bundle: ViewerBundle, facts: Facts, width: number): string {
 
 /** HTML summary of a viewer bundle (escaped; self-contained inline CSS + SVG). */
 export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {}): string {
+  return summaryHtml(bundle, collectFacts(bundle), opts);
+}
+
+/** Plain-text summary of a viewer bundle (what plain Node / the CLI print). */
+export function viewerSummaryText(bundle: ViewerBundle, opts: SummaryOptions = {}): string {
+  return summaryText(bundle, collectFacts(bundle), opts);
+}
+
+/** Both summaries from one decode and one detection (a display carries both). */
+export function viewerSummaries(bundle: ViewerBundle, opts: SummaryOptions = {}): { html: string; text: string } {
   const facts = collectFacts(bundle);
+  return { html: summaryHtml(bundle, facts, opts), text: summaryText(bundle, facts, opts) };
+}
+
+function summaryHtml(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): string {
   const maxIntervals = opts.maxIntervals ?? 20;
   const out: string[] = [];
   out.push(`<h3>${escapeHtml(bundle.title)}</h3>`);
@@ -181,9 +195,7 @@ export function viewerSummaryHtml(bundle: ViewerBundle, opts: SummaryOptions = {
   return summaryWrapper(out.join(''));
 }
 
-/** Plain-text summary of a viewer bundle (what plain Node / the CLI print). */
-export function viewerSummaryText(bundle: ViewerBundle, opts: SummaryOptions = {}): string {
-  const facts = collectFacts(bundle);
+function summaryText(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): string {
   const maxIntervals = opts.maxIntervals ?? 20;
   const lines: string[] = [bundle.title, '='.repeat(Math.min(78, bundle.title.length))];
   for (const [k, v] of facts.rows) lines.push(`${k}: ${v}`);
