@@ -17,9 +17,10 @@ import {
   type AnomalyBertConfig,
   loadCheckpoint,
   exportAnomalyBertTrainingGraph,
+  onnxInferenceSessionsCreated,
 } from 'anomaly-lab/anomalybert';
 import { createRng } from 'anomaly-lab/core';
-import { DiffGraph } from 'anomaly-lab/onnx';
+import { DiffGraph, onnxSessionsCreated } from 'anomaly-lab/onnx';
 import {
   makeDegradedBatch,
   ReplacingLengthTable,
@@ -32,7 +33,7 @@ import {
   LoraAdapters,
   stageVariables,
 } from 'anomaly-lab/training';
-import { periodicSeries, TINY, tmpDir } from './train-helpers';
+import { periodicSeries, labelledTestSet, TINY, tmpDir } from './train-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -453,6 +454,40 @@ describe('the training loop on both engines', () => {
     expect(diff).toBeLessThan(1e-4);
     expect(moved).toBeGreaterThan(1e-6);
     for (let i = 0; i < onnx.weights.length; i++) expect(Math.abs(onnx.weights[i] - tfjs.weights[i])).toBeLessThan(1e-4);
+  });
+
+  test('a run builds one training session per configuration, not one per step (summary steps and a freeze-schedule stage change included)', async () => {
+    const { series: test, labels } = labelledTestSet(200, 3);
+    const lines: string[] = [];
+    const steps: number[] = [];
+    const before = {
+      all: onnxSessionsCreated(),
+      training: onnxSessionsCreated('AnomalyBERT training graph'),
+      scoring: onnxInferenceSessionsCreated(),
+    };
+    const result = await trainAnomalyBert({
+      train: periodicSeries(400, 3),
+      test,
+      testLabels: labels,
+      out: path.join(tmpDir('onnx-sessions-'), 'run'),
+      backend: 'cpu',
+      // Steps 0-2 train the embedding, 3-5 everything; step 6 (final) is the forward-only summary.
+      options: { ...TINY, max_steps: 6, summary_steps: 2, seed: 4, engine: 'onnx', threads: 1, freeze_schedule: 'embedding:3,all' },
+      log: (l) => lines.push(l),
+      onProgress: (p) => steps.push(p.step),
+    });
+    const training = onnxSessionsCreated('AnomalyBERT training graph') - before.training;
+    const scoring = onnxInferenceSessionsCreated() - before.scoring;
+    expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(result.history.map((e) => e.step)).toEqual([0, 2, 4, 6]);
+    expect(result.history.every((e) => e.test !== undefined)).toBe(true);
+    expect(lines.join('\n')).toMatch(/step 3: freeze schedule stage 'all'/);
+    // Six onnx steps in two stages: two training graphs (embedding only, then all parameters).
+    expect(training).toBe(2);
+    // The four summaries' test scores share one live inference session (weights fed as inputs).
+    expect(scoring).toBe(1);
+    // Nothing else opened a session: the counter sees every InferenceSession.create of the library.
+    expect(onnxSessionsCreated() - before.all).toBe(training + scoring);
   });
 
   test('a bad engine or thread count names the option', async () => {

@@ -84,6 +84,17 @@ export function resolveEngine(opts: EngineOptions & { log?: boolean; logger?: (l
 }
 
 /**
+ * Sessions opened by `createOnnxSession` in this process (every `InferenceSession.create` of the
+ * library goes through it), in total and per `source` label. For diagnostics and tests: how many
+ * graphs a run built (e.g. the onnx training engine: one per configuration, not one per step).
+ */
+const sessionsBySource = new Map<string, number>();
+let sessionsTotal = 0;
+export function onnxSessionsCreated(source?: string): number {
+  return source === undefined ? sessionsTotal : (sessionsBySource.get(source) ?? 0);
+}
+
+/**
  * An onnxruntime session over ONNX bytes. A corrupt or foreign model is reported in one line
  * naming `source` (our decoder runs first: onnxruntime's own messages span several lines).
  */
@@ -96,8 +107,9 @@ export async function createOnnxSession(
   const ort = loadOnnxRuntime();
   if (!ort) throw new Error(`engine onnx: onnxruntime-node cannot be loaded (${ortError})`);
   describeOnnxModel(bytes, source);
+  let session: Ort.InferenceSession;
   try {
-    return await ort.InferenceSession.create(bytes, {
+    session = await ort.InferenceSession.create(bytes, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -124,6 +136,9 @@ export async function createOnnxSession(
   } catch (e) {
     throw new Error(`${source}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`);
   }
+  sessionsTotal++;
+  sessionsBySource.set(source, (sessionsBySource.get(source) ?? 0) + 1);
+  return session;
 }
 
 /**
