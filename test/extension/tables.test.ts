@@ -153,4 +153,26 @@ describe('the viewer tables', () => {
       v.dispose();
     }
   });
+
+  test('the anomaly rate reads in percent in the metrics card, beside the rate control, and in the markdown export', () => {
+    const v = new AnomalyViewer({ plotly: null });
+    Widget.attach(v, document.body);
+    try {
+      v.setBundle(viewerBundleToJSON(b));
+      const control = v.node.querySelector('.al-threshold') as HTMLInputElement;
+      const rateCells = (): string[] => Array.from(v.node.querySelectorAll('.al-metrics .al-m-rate')).map((td) => td.textContent ?? '');
+      for (const percent of [8, 3.5]) {
+        if (percent !== 8) v.applySettings({ mode: 'rate', rate: percent / 100 });
+        // the control shows the rate in percent; every metrics row at this threshold shows the same number as a percentage
+        expect(Number(control.value)).toBe(percent);
+        expect(rateCells()).toEqual(['without PA', 'with PA'].map(() => `${percent.toFixed(2)}%`));
+        const r = v.detection!;
+        expect(markdownReport(v.bundle!, r, summarizeDetection(r))).toContain(`- anomaly rate: ${percent.toFixed(2)}%`);
+      }
+      // machine-readable outputs keep the fraction
+      expect(v.detection!.metrics!.with_pa.anomaly_rate).toBeCloseTo(0.035, 12);
+    } finally {
+      v.dispose();
+    }
+  });
 });

@@ -57,13 +57,13 @@ describe('threshold modes', () => {
     expect(THRESHOLD_MODE_INFO.percentile.controlValue({ ...rule, mode: 'percentile' })).toBe(98.77);
   });
 
-  test('descriptions: one label per mode, the produced rate beside a fixed value', () => {
+  test('descriptions: one label per mode, the produced rate beside a fixed value; rates in percent, as the control reads them', () => {
     const rule = { rate: 0.05, percentile: 95, value: 0.25 };
-    expect(describeThreshold({ ...rule, mode: 'rate' })).toEqual({ label: 'anomaly rate', text: '0.05' });
+    expect(describeThreshold({ ...rule, mode: 'rate' })).toEqual({ label: 'anomaly rate', text: '5.00%' });
     expect(describeThreshold({ ...rule, mode: 'percentile' })).toEqual({ label: 'threshold percentile', text: '95' });
     expect(describeThreshold({ ...rule, mode: 'value' }, { resultRate: 0.0123456789 })).toEqual({
       label: 'fixed threshold',
-      text: '0.25 (anomaly rate 0.0123457)',
+      text: '0.25 (anomaly rate 1.23%)',
     });
   });
 

@@ -130,7 +130,7 @@ describe("threshold mode 'value': browser detection", () => {
     const decoded = decodeViewerBundle(valueBundle(scores, labels, value));
     const r = new BundleDetector(decoded).run(initialDetectionSettings(decoded));
     const md = markdownReport(decoded.bundle, r, summarizeDetection(r));
-    expect(md).toContain(`- fixed threshold: ${value} (anomaly rate ${r.rate.toPrecision(6)})`);
+    expect(md).toContain(`- fixed threshold: ${value} (anomaly rate ${(100 * r.rate).toFixed(2)}%)`);
     expect(md).not.toContain('percentile');
   });
 });

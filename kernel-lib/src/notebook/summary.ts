@@ -83,7 +83,7 @@ function collectFacts(bundle: ViewerBundle): Facts {
     const st = detection.settings;
     const rule = thresholdPhrase(st, {
       resultRate: detection.rate,
-      format: { number: (x) => formatNumber(x), rate: (x) => formatNumber(x, 6) },
+      format: { number: (x) => formatNumber(x) },
     });
     const extras = [
       st.ewma ? `EWMA ${st.ewma}` : '',

@@ -469,10 +469,7 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
       htmlTable(
         ['', ''],
         [
-          [
-            'threshold',
-            `${formatNumber(result.threshold, 6)} (${thresholdPhrase(s, { resultRate: result.rate, format: { rate: (x) => formatNumber(x, 6) } })})`,
-          ],
+          ['threshold', `${formatNumber(result.threshold, 6)} (${thresholdPhrase(s, { resultRate: result.rate })})`],
           ['anomalous scores', result.anomalousCount],
           ['intervals', result.intervals.length],
         ],

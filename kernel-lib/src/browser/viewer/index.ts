@@ -59,6 +59,7 @@ export {
   intervalsTable,
   tableMarkdown,
   shareText,
+  rateText,
   METRIC_ROWS,
   type ViewerTable,
   type TableColumn,

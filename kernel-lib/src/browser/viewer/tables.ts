@@ -4,9 +4,11 @@
  * notebook summary (HTML and text) and the HTML report all render these, so every surface shows the
  * same columns and the same numbers; they differ only in how many rows they show.
  *
- * Number formats: shares (precision, recall, F1, ESS score, confidence) as percentages with 2 places
- * (`anomaly-lab metrics` prints them so too), rates and scores with `formatNumber`, x values with
- * `axisValueText`, durations in the axis' natural unit (seconds or samples).
+ * Number formats: shares (precision, recall, F1, ESS score, confidence) and anomaly rates as
+ * percentages with 2 places (`anomaly-lab metrics` prints shares so too; the threshold control reads
+ * a rate in percent, so the table beside it does), scores with `formatNumber`, x values with
+ * `axisValueText`, durations in the axis' natural unit (seconds or samples). Machine-readable
+ * outputs (CSV, the bundle's JSON) keep rates as fractions.
  */
 import { formatNumber, formatPercent, markdownTable, type MdCell } from '../format';
 import type { MetricRow } from '../metrics';
@@ -30,7 +32,15 @@ export function shareText(v: number | null | undefined): string {
   return formatPercent(v, 2);
 }
 
-/** A plain number cell (rates, scores, durations); '–' for none. */
+/**
+ * An anomaly rate (a fraction of scores) as users read it, wherever it is shown (tables, the
+ * threshold's description): a percentage like the rate control, "5.00%"; '–' for none.
+ */
+export function rateText(v: number | null | undefined): string {
+  return formatPercent(v, 2);
+}
+
+/** A plain number cell (scores, durations); '–' for none. */
 function numberText(v: number | null | undefined): string {
   return typeof v === 'number' && !Number.isNaN(v) ? formatNumber(v) : '–';
 }
@@ -71,7 +81,7 @@ export function metricsTable(metrics: Partial<Record<keyof ViewerMetrics, Metric
   const rows: ViewerTable['rows'] = [];
   for (const [key, label] of METRIC_ROWS) {
     const m = metrics[key];
-    if (m) rows.push({ key, cells: [label, numberText(m.anomaly_rate), ...[m.precision, m.recall, m.f1, m.ess_score].map(shareText)] });
+    if (m) rows.push({ key, cells: [label, rateText(m.anomaly_rate), ...[m.precision, m.recall, m.f1, m.ess_score].map(shareText)] });
   }
   if (!rows.length) return null;
   const col = (key: string, label: string, numeric = true): TableColumn => ({ key, label, numeric });

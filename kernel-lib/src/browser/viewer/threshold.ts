@@ -13,6 +13,7 @@
  * Mode 'value' is a fixed threshold; its anomaly rate is known only after thresholding.
  */
 import { formatSignificant } from '../format';
+import { rateText } from './tables';
 
 export const THRESHOLD_MODES = ['rate', 'percentile', 'value'] as const;
 export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
@@ -71,15 +72,17 @@ export interface ThresholdModeInfo {
   params(rule: ThresholdRule): { rate?: number; percentile?: number };
   /** why the rule's parameters are unusable, naming the control; undefined when they are fine. */
   check(rule: ThresholdRule): string | undefined;
-  /** how the rule reads in text: a label and its value ("anomaly rate", "0.05"). */
+  /** how the rule reads in text: a label and its value ("anomaly rate", "5.00%"). */
   describe(rule: ThresholdRule, fmt: DescribeFormat, resultRate: number | undefined): { label: string; text: string };
 }
 
+/**
+ * How a description writes the rule's numbers (a percentile, a fixed value). Rates are not among
+ * them: a rate reads as a percentage wherever a user sees one (tables' `rateText`), as the rate control shows it.
+ */
 export interface DescribeFormat {
   /** numbers of the rule (default String). */
   number: (x: number) => string;
-  /** the anomaly rate a fixed value produced (default 6 significant digits). */
-  rate: (x: number) => string;
 }
 
 const inOpenPercent = (v: number): boolean => v > 0 && v < 100;
@@ -97,7 +100,7 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
     threshold: (r, q) => q(r.rate),
     params: (r) => ({ rate: r.rate }),
     check: (r) => checkRate(r.rate),
-    describe: (r, fmt) => ({ label: 'anomaly rate', text: fmt.number(r.rate) }),
+    describe: (r) => ({ label: 'anomaly rate', text: rateText(r.rate) }),
   },
   percentile: {
     controlLabel: 'percentile',
@@ -125,7 +128,7 @@ export const THRESHOLD_MODE_INFO: Record<ThresholdMode, ThresholdModeInfo> = {
     check: (r) => (Number.isFinite(r.value) ? undefined : `threshold value must be a finite number, got ${r.value}`),
     describe: (r, fmt, resultRate) => ({
       label: 'fixed threshold',
-      text: `${fmt.number(r.value)}${resultRate !== undefined && Number.isFinite(resultRate) ? ` (anomaly rate ${fmt.rate(resultRate)})` : ''}`,
+      text: `${fmt.number(r.value)}${resultRate !== undefined && Number.isFinite(resultRate) ? ` (anomaly rate ${rateText(resultRate)})` : ''}`,
     }),
   },
 };
@@ -136,14 +139,14 @@ export function ruleRate(rule: ThresholdRule): number {
 }
 
 /**
- * A rule's label and value in text, e.g. {label: 'fixed threshold', text: '0.02 (anomaly rate 0.0125)'}.
+ * A rule's label and value in text, e.g. {label: 'fixed threshold', text: '0.02 (anomaly rate 1.25%)'}.
  * `resultRate` is the rate thresholding produced (shown for a fixed value).
  */
 export function describeThreshold(
   rule: ThresholdRule,
   opts: { resultRate?: number; format?: Partial<DescribeFormat> } = {},
 ): { label: string; text: string } {
-  const fmt: DescribeFormat = { number: opts.format?.number ?? String, rate: opts.format?.rate ?? ((x) => formatSignificant(x, 6)) };
+  const fmt: DescribeFormat = { number: opts.format?.number ?? String };
   return THRESHOLD_MODE_INFO[rule.mode].describe(rule, fmt, opts.resultRate);
 }
 
