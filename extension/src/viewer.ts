@@ -131,6 +131,10 @@ export class AnomalyViewer extends Widget {
   private range: XRange = null;
   private sortKey: SortKey = 'index';
   private sortAsc = true;
+  /** pages of the interval table shown (each `maxTableRows` rows; "show more" adds one). */
+  private tablePages = 1;
+  /** the interval (index in the detection's list) whose row was clicked; kept across sorting and paging. */
+  private selectedInterval: number | null = null;
   private plotQueue: Promise<unknown> = Promise.resolve();
   private readonly plotted = new Set<HTMLElement>();
   /** per chart, the latest figure asked for and not yet drawn (see `plot`). */
@@ -254,6 +258,7 @@ export class AnomalyViewer extends Widget {
       this.range = null;
       this.sortKey = 'index';
       this.sortAsc = true;
+      this.tablePages = 1;
       this.buildControls();
     }
     this.renderHeader();
@@ -338,6 +343,8 @@ export class AnomalyViewer extends Widget {
     if (this.detector && this.controls) {
       this.result = this.detector.run(this.controls);
       this.summary = summarizeDetection(this.result);
+      // a new detection numbers its intervals anew: a selection by index would point at another one
+      this.selectedInterval = null;
     } else {
       this.result = null;
       this.summary = null;
@@ -566,16 +573,24 @@ export class AnomalyViewer extends Widget {
     return rows;
   }
 
+  /**
+   * The interval table shows a page of rows: the first `maxTableRows` of the sorted intervals, more
+   * by "show more". Only the rows shown are formatted and built (a bundle with 100,000 intervals
+   * costs a sort of indices, not 100,000 formatted DOM rows); the CSV and markdown exports build
+   * their own complete tables.
+   */
   private renderTable(): void {
     clear(this.tableEl);
-    const d = this.decoded!;
     const r = this.result;
     if (!r) return;
-    // the core's table (same columns and formats as the export, the summary and the report); the
-    // widget adds sorting, the row click and the overlap mark on a fault
-    const table = intervalsTable(r.intervals, d.bundle.axis?.unit ?? 'index', { labelled: r.labelled.length > 0 });
     const head = h('tr', {});
-    for (const col of table.columns) {
+    const body = h('tbody', {});
+    const footer = h('div', { className: 'al-table-footer' });
+    const sorted = this.sortedIntervals();
+    const pageRows = this.store.current.maxTableRows;
+    const shown = Math.min(sorted.length, this.tablePages * pageRows);
+    const columns = this.appendIntervalRows(body, sorted.slice(0, shown));
+    for (const col of columns) {
       const key = col.key;
       if (!isSortKey(key)) {
         head.append(h('th', {}, col.label));
@@ -596,11 +611,52 @@ export class AnomalyViewer extends Widget {
       });
       head.append(th);
     }
-    const body = h('tbody', {});
-    const rows = this.sortedIntervals();
-    const max = this.store.current.maxTableRows;
-    for (const { row, index } of rows.slice(0, max)) {
-      const cells = table.rows[index].cells.map((text, j) => {
+    this.tableEl.append(h('table', { className: 'al-table' }, h('thead', {}, head), body), footer);
+    this.renderTableFooter(footer, body, sorted, shown);
+    if (sorted.length === 0) this.tableEl.append(h('div', { className: 'al-note' }, 'no anomalies at this threshold'));
+  }
+
+  /** The note under a partial table and its "show more" button, which appends the next page of rows. */
+  private renderTableFooter(footer: HTMLElement, body: HTMLElement, sorted: Array<{ index: number }>, shown: number): void {
+    clear(footer);
+    setHidden(footer, shown >= sorted.length);
+    if (shown >= sorted.length) return;
+    const more = Math.min(this.store.current.maxTableRows, sorted.length - shown);
+    footer.append(
+      h('div', { className: 'al-note' }, `showing ${shown} of ${sorted.length} intervals (the CSV export has all)`),
+      h(
+        'button',
+        {
+          className: 'al-button al-show-more',
+          onClick: () => {
+            // appended to the rows shown (already-built rows, the scroll position and the selection stay)
+            this.tablePages++;
+            const next = Math.min(sorted.length, shown + more);
+            this.appendIntervalRows(body, sorted.slice(shown, next));
+            this.renderTableFooter(footer, body, sorted, next);
+          },
+        },
+        `show ${more} more`,
+      ),
+    );
+  }
+
+  /**
+   * Format (the core's table, same cells as the exports and the report) and append rows for
+   * `entries`, in their order; returns the table's columns. The widget adds the row click (select,
+   * zoom) and the overlap mark on a fault.
+   */
+  private appendIntervalRows(body: HTMLElement, entries: Array<{ index: number }>): ViewerTable['columns'] {
+    const r = this.result!;
+    const intervals = r.intervals;
+    const table = intervalsTable(intervals, this.decoded!.bundle.axis?.unit ?? 'index', {
+      labelled: r.labelled.length > 0,
+      rows: entries.map((e) => e.index),
+    });
+    table.rows.forEach((tableRow, k) => {
+      const index = entries[k].index;
+      const row = intervals[index];
+      const cells = tableRow.cells.map((text, j) => {
         const col = table.columns[j];
         const cls = [col.numeric ? 'al-num' : '', col.key === 'fault' ? 'al-fault' : ''].filter(Boolean).join(' ');
         if (col.key === 'fault' && row.classifiedBy === 'overlap')
@@ -611,18 +667,25 @@ export class AnomalyViewer extends Widget {
           );
         return h('td', { className: cls, attrs: { 'data-col': col.key } }, text);
       });
-      const tr = h('tr', { className: 'al-interval-row', attrs: { 'data-interval': String(index) }, title: 'click to zoom' }, ...cells);
+      const selected = this.selectedInterval === index;
+      const tr = h(
+        'tr',
+        {
+          className: `al-interval-row${selected ? ' al-selected' : ''}`,
+          attrs: { 'data-interval': String(index) },
+          title: 'click to zoom',
+        },
+        ...cells,
+      );
       tr.addEventListener('click', () => {
         this.tableEl.querySelectorAll('tr.al-selected').forEach((e) => e.classList.remove('al-selected'));
         tr.classList.add('al-selected');
+        this.selectedInterval = index;
         this.zoomTo(row.start, row.end);
       });
       body.append(tr);
-    }
-    const note =
-      rows.length > max ? h('div', { className: 'al-note' }, `showing ${max} of ${rows.length} intervals (the CSV export has all)`) : null;
-    this.tableEl.append(h('table', { className: 'al-table' }, h('thead', {}, head), body), note ?? '');
-    if (rows.length === 0) this.tableEl.append(h('div', { className: 'al-note' }, 'no anomalies at this threshold'));
+    });
+    return table.columns;
   }
 
   // ---------------------------------------------------------------- charts

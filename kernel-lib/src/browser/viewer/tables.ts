@@ -105,11 +105,16 @@ export type TableInterval = IntervalRow & { peakScore?: number; labelled?: boole
  * The intervals table, one row per interval in the given order (row key: its index there, `#` is
  * index + 1). Columns present only when some interval has them: samples (index bounds on a time
  * axis), peak score, fault and confidence; labelled when `labelled` is set (the bundle has labels).
+ *
+ * `rows`: the indices of the intervals to format, in the order given (default: all, in order). A
+ * view that shows a page of a long list (the widget: 100,000 intervals, a few hundred rows shown)
+ * formats only that page; the columns still follow every interval, so a page looks like the whole
+ * table cut, and the exports (which pass no `rows`) stay complete.
  */
 export function intervalsTable(
   intervals: readonly TableInterval[],
   unit: AxisUnit = 'index',
-  opts: { labelled?: boolean } = {},
+  opts: { labelled?: boolean; rows?: readonly number[] } = {},
 ): ViewerTable {
   const some = (f: (r: TableInterval) => boolean): boolean => intervals.some(f);
   const hasSamples = unit !== 'index' && some((r) => r.startIndex !== undefined && r.endIndex !== undefined);
@@ -125,14 +130,17 @@ export function intervalsTable(
   if (hasPeak) columns.push({ key: 'peakScore', label: 'peak score', numeric: true });
   if (hasFault) columns.push({ key: 'fault', label: 'fault', numeric: false }, { key: 'confidence', label: 'confidence', numeric: true });
   if (opts.labelled) columns.push({ key: 'labelled', label: 'labelled', numeric: false });
-  const rows = intervals.map((r, i) => {
+  const formatRow = (i: number): ViewerTable['rows'][number] => {
+    const r = intervals[i];
+    if (!r) throw new RangeError(`intervals table: row ${i} is no interval index (0 … ${intervals.length - 1})`);
     const cells = [String(i + 1), axisValueText(r.start, unit), axisValueText(r.end, unit), numberText(durationOf(r.start, r.end, unit))];
     if (hasSamples) cells.push(r.startIndex !== undefined && r.endIndex !== undefined ? String(r.endIndex - r.startIndex) : '–');
     if (hasPeak) cells.push(numberText(r.peakScore));
     if (hasFault) cells.push(r.fault ?? '–', shareText(r.confidence));
     if (opts.labelled) cells.push(r.labelled ? 'yes' : 'no');
     return { key: String(i), cells };
-  });
+  };
+  const rows = opts.rows ? opts.rows.map(formatRow) : intervals.map((_, i) => formatRow(i));
   return { columns, rows };
 }
 
