@@ -6,6 +6,7 @@
 
 import * as fs from 'fs';
 import { assertOutputPath, removeAtomicTemporaries } from '../io/index';
+import { ENGINE_CHOICES } from '../backend-choices';
 import {
   AbortedError,
   FieldError,
@@ -27,7 +28,7 @@ export { abortPoint };
 export const ENGINE_OPTION = {
   kind: 'string',
   default: 'auto',
-  choices: ['auto', 'onnx', 'tfjs'],
+  choices: ENGINE_CHOICES,
   help: 'inference engine: onnx (onnxruntime-node, native threads) or tfjs; auto takes onnx where it loads',
 } as const;
 export const THREADS_OPTION = { kind: 'int', min: 1, help: 'onnxruntime threads (default: every core)' } as const;

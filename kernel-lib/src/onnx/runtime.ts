@@ -7,14 +7,14 @@
  */
 import * as os from 'os';
 import type * as Ort from 'onnxruntime-node';
+import { ENGINE_CHOICES, isEngineChoice, type EngineChoice, type EngineName } from '../backend-choices';
 import { describeOnnxModel } from './graph';
 
-export const ENGINE_CHOICES = ['auto', 'onnx', 'tfjs'] as const;
-export type EngineChoice = (typeof ENGINE_CHOICES)[number];
-export type EngineName = 'onnx' | 'tfjs';
+// The choices are declared with the backends (backend-choices.ts); this area's API re-exports them.
+export { ENGINE_CHOICES, type EngineChoice, type EngineName };
 
 export interface EngineOptions {
-  /** 'auto' (default; env ANOMALY_LAB_ENGINE), 'onnx' or 'tfjs'. */
+  /** one of ENGINE_CHOICES; default 'auto' (env ANOMALY_LAB_ENGINE). */
   engine?: EngineChoice | string;
   /** Intra-op threads of onnxruntime sessions; default: every core (os.availableParallelism). */
   threads?: number;
@@ -63,8 +63,7 @@ const announced = new Set<string>();
  */
 export function resolveEngine(opts: EngineOptions & { log?: boolean; logger?: (line: string) => void } = {}): EngineInfo {
   const choice = (opts.engine ?? process.env.ANOMALY_LAB_ENGINE ?? 'auto') as EngineChoice;
-  if (!(ENGINE_CHOICES as readonly string[]).includes(choice))
-    throw new Error(`engine: unknown engine '${choice}' (choose one of ${ENGINE_CHOICES.join(', ')})`);
+  if (!isEngineChoice(choice)) throw new Error(`engine: unknown engine '${choice}' (choose one of ${ENGINE_CHOICES.join(', ')})`);
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine: threads must be a positive integer, got ${String(opts.threads)}`);
   let info: EngineInfo;

@@ -26,6 +26,7 @@ import {
   type MetricDifference,
 } from '../runs/manifest';
 import { FieldError } from '../browser/errors';
+import { isEngineName } from '../backend-choices';
 
 /** How a command is run: argv for `anomaly-lab`, its working directory and extra environment. Returns the exit code. */
 export type CommandRunner = (argv: string[], ctx: { cwd: string; env: Record<string, string> }) => Promise<number>;
@@ -170,7 +171,7 @@ export async function reproduceRun(manifestPath: string, opts: ReproduceOptions)
     argv = replaceOption(argv, 'workers', String(workers));
   // The training engine too (onnx and tfjs round differently): the one the run used, not this machine's default.
   const engine = original.config.engine;
-  if (argv[0] === 'train' && (engine === 'onnx' || engine === 'tfjs')) argv = replaceOption(argv, 'engine', engine);
+  if (argv[0] === 'train' && isEngineName(engine)) argv = replaceOption(argv, 'engine', engine);
   if (fs.existsSync(outDir))
     throw new FieldError('out', (f) => `${f('out')} ${outDir} already exists; give a new directory for the re-run`);
   const backend = opts.backend ?? original.backend.provider ?? original.backend.name;

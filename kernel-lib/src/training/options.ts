@@ -15,6 +15,7 @@
 import { defineOptions, type ParsedOptions } from '../browser/options';
 import { FLIP_MODES, type FlipMode } from './degrade';
 import { FieldError } from '../browser/errors';
+import { ENGINE_CHOICES, ENGINE_CHOICES_TEXT, isEngineChoice, type EngineChoice } from '../backend-choices';
 import { checkWindowSliding, DEFAULT_WINDOW_SLIDING } from '../anomalybert/config';
 
 /** Parts of the model a transfer run can train or freeze (see transfer.ts). */
@@ -52,7 +53,7 @@ export interface TrainOptions {
    * whole batch at once, `workers` unused); 'tfjs' runs them on the tfjs backend (with `workers`).
    * 'auto' (default) takes onnx where onnxruntime-node loads. The run records the engine used.
    */
-  engine: 'auto' | 'onnx' | 'tfjs';
+  engine: EngineChoice;
   /** onnxruntime threads of the onnx engine; 0 (default) = every core. */
   threads: number;
   // model
@@ -297,7 +298,7 @@ export const TRAIN_OPTION_SPECS = defineOptions({
   engine: {
     kind: 'string',
     default: TRAIN_DEFAULTS.engine,
-    choices: ['auto', 'onnx', 'tfjs'],
+    choices: ENGINE_CHOICES,
     help: 'training engine: onnx (onnxruntime-node, forward+backward natively on every core) or tfjs (--workers); auto takes onnx where it loads',
   },
   threads: { kind: 'int', default: TRAIN_DEFAULTS.threads, help: 'onnxruntime threads of the onnx engine (0 = every core)' },
@@ -444,8 +445,8 @@ export function resolveTrainOptions(partial: TrainOptionsInput = {}): TrainOptio
   }
   if (!Number.isInteger(o.initial_iter) || o.initial_iter < 0)
     throw new FieldError('initial_iter', (f) => `option ${f('initial_iter')} must be a non-negative integer, got ${o.initial_iter}`);
-  if (!['auto', 'onnx', 'tfjs'].includes(o.engine))
-    throw new FieldError('engine', (f) => `option ${f('engine')} must be auto, onnx or tfjs, got ${JSON.stringify(o.engine)}`);
+  if (!isEngineChoice(o.engine))
+    throw new FieldError('engine', (f) => `option ${f('engine')} must be ${ENGINE_CHOICES_TEXT}, got ${JSON.stringify(o.engine)}`);
   if (!Number.isInteger(o.threads) || o.threads < 0)
     throw new FieldError('threads', (f) => `option ${f('threads')} must be a non-negative integer (0 = every core), got ${o.threads}`);
   if (!Number.isInteger(o.workers) || o.workers < 0)

@@ -60,6 +60,7 @@ import { ParallelTrainer, coreCount } from './parallel';
 import { OnnxTrainingEngine } from './onnx-step';
 import { accumulateChunks, accuracyOf, bceWithLogits } from './chunks';
 import { resolveEngine } from '../onnx/runtime';
+import type { EngineName } from '../backend-choices';
 import { essContextFor, ESS_COLUMNS, type EssContext } from './ess-anomalies';
 import { FieldError } from '../browser/errors';
 import { toBinaryLabels } from '../browser/labels';
@@ -346,7 +347,7 @@ async function trainInClaimedDirectory(input: TrainInput, claim: RunDirClaim): P
   // Training engine (onnx-step.ts): the onnx engine runs the whole batch in one multi-threaded
   // onnxruntime call, so it takes no workers; LoRA adapters are inputs of its graph. Where it cannot
   // run, training falls back to tfjs, said in one line. The engine used is recorded (config) and replayed.
-  let engineName: 'onnx' | 'tfjs';
+  let engineName: EngineName;
   let engineNote: string | undefined;
   try {
     const info = resolveEngine({ engine: o.engine === 'auto' ? undefined : o.engine, threads: o.threads || undefined, log: false });
