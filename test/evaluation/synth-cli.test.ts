@@ -120,9 +120,24 @@ describe('anomaly-lab synth options and errors', () => {
     const data = csv(500);
     const cases: Array<{ args: string[]; code: number; msg: RegExp }> = [
       { args: ['synth', '--data', data], code: 2, msg: /missing required option --out/ },
-      { args: ['synth', '--data', data, '--out', tmp(), '--types', 'spike'], code: 2, msg: /--types.*spike/ },
-      { args: ['synth', '--data', data, '--out', tmp(), '--anomalies', '0'], code: 2, msg: /--anomalies/ },
-      { args: ['synth', '--data', data, '--out', tmp(), '--max_length', '2'], code: 2, msg: /--max_length/ },
+      // the option checks are the library's (checkSynthOptions), run on the flags before any data is read
+      { args: ['synth', '--data', data, '--out', tmp(), '--types', 'spike'], code: 2, msg: /option --types: unknown anomaly type 'spike'/ },
+      {
+        args: ['synth', '--data', data, '--out', tmp(), '--types', ','],
+        code: 2,
+        msg: /option --types must name at least one anomaly type/,
+      },
+      { args: ['synth', '--data', data, '--out', tmp(), '--anomalies', '0'], code: 2, msg: /option --anomalies must be ≥ 1, got 0/ },
+      {
+        args: ['synth', '--data', data, '--out', tmp(), '--max_length', '2'],
+        code: 2,
+        msg: /options --min_length \(0\.0005\) and --max_length \(2\) must satisfy 0 < min ≤ max ≤ 1/,
+      },
+      {
+        args: ['synth', '--data', path.join(tmp(), 'missing.csv'), '--out', tmp(), '--min_length', '0.2', '--max_length', '0.1'],
+        code: 2,
+        msg: /options --min_length \(0\.2\) and --max_length \(0\.1\)/,
+      },
       { args: ['synth', '--data', path.join(tmp(), 'missing.csv'), '--out', tmp()], code: 1, msg: /missing\.csv/ },
       { args: ['synth', '--data', data, '--out', tmp(), '--anomalies', '400'], code: 1, msg: /normal\.csv.*--anomalies/ },
     ];

@@ -2,7 +2,9 @@
  * Synthetic test-set anomalies (kernel-lib/src/evaluation/synth-anomalies.ts). Expected values are
  * recomputed from the untouched series and each interval's record.
  */
+import { FieldError } from 'anomaly-lab/core';
 import {
+  checkSynthOptions,
   synthesizeTestSet,
   synthLengthBounds,
   triangleWeights,
@@ -166,8 +168,48 @@ describe('synthesizeTestSet', () => {
 
   test('all four types exist and bad options are named', () => {
     expect([...SYNTH_ANOMALY_TYPES].sort()).toEqual(['peak_noise', 'soft_replacement', 'uniform_replacement', 'white_noise']);
-    expect(() => synthesizeTestSet(series, { seed: 1, anomalies: -1 })).toThrow(/anomalies/);
-    expect(() => synthesizeTestSet(series, { seed: 1, types: ['spike' as SynthAnomalyType] })).toThrow(/spike/);
+    expect(() => synthesizeTestSet(series, { seed: 1, anomalies: -1 })).toThrow("option 'anomalies' must be ≥ 1, got -1");
+    expect(() => synthesizeTestSet(series, { seed: 1, anomalies: 0 })).toThrow("option 'anomalies' must be ≥ 1, got 0");
+    expect(() => synthesizeTestSet(series, { seed: 1, types: ['spike' as SynthAnomalyType] })).toThrow(
+      /^option 'types': unknown anomaly type 'spike' \(known: soft_replacement, /,
+    );
+    expect(() => synthesizeTestSet(series, { seed: 1, maxLengthFraction: 2 })).toThrow(
+      "options 'minLengthFraction' (0.0005) and 'maxLengthFraction' (2) must satisfy 0 < min ≤ max ≤ 1",
+    );
+    // the check alone (what the CLI runs on its flags before reading data): one FieldError per bad
+    // value, naming the option; a front end renders the names its way (the CLI as flags)
+    const fieldError = (o: Parameters<typeof checkSynthOptions>[0]): FieldError => {
+      try {
+        checkSynthOptions(o);
+      } catch (e) {
+        if (e instanceof FieldError) return e;
+        throw e;
+      }
+      throw new Error(`no error for ${JSON.stringify(o)}`);
+    };
+    const asFlags = (f: string): string => `--${{ minLengthFraction: 'min_length', maxLengthFraction: 'max_length' }[f] ?? f}`;
+    const cases: Array<[Parameters<typeof checkSynthOptions>[0], string[], string]> = [
+      [{ anomalies: 2.5 }, ['anomalies'], 'option --anomalies must be an integer, got 2.5'],
+      [{ types: [] }, ['types'], 'option --types must name at least one anomaly type'],
+      [{ types: ['white_noise', 'spike'] }, ['types'], "option --types: unknown anomaly type 'spike'"],
+      [
+        { minLengthFraction: 0.2, maxLengthFraction: 0.1 },
+        ['minLengthFraction', 'maxLengthFraction'],
+        'options --min_length (0.2) and --max_length (0.1) must satisfy 0 < min ≤ max ≤ 1',
+      ],
+    ];
+    for (const [o, fields, text] of cases) {
+      const e = fieldError(o);
+      expect(e.fields).toEqual(fields);
+      expect(e.messageWith(asFlags).startsWith(text)).toBe(true);
+      expect(e.message.split('\n')).toHaveLength(1);
+    }
+    expect(checkSynthOptions({ types: ['voltage_gap'] })).toEqual({
+      anomalies: 5,
+      types: ['voltage_gap'],
+      minLengthFraction: 0.0005,
+      maxLengthFraction: 0.1,
+    });
     const small = smoothSeries(200);
     expect(() => synthesizeTestSet(small, { seed: 1, anomalies: 500 })).toThrow(/smooth-test-series.*'anomalies'/);
     const ragged: DegradeSeries = { source: 'ragged.csv', columns: ['a', 'b'], length: 10, values: new Float32Array(7) };

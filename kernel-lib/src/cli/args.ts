@@ -49,6 +49,8 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   maxGapSamples: 'max_gap_samples',
   allowChangedInputs: 'allow_changed_inputs',
   runDir: 'run',
+  minLengthFraction: 'min_length',
+  maxLengthFraction: 'max_length',
 };
 
 /** The CLI's rendering of a library field: the flag that sets it. */
@@ -63,11 +65,11 @@ export function cliMessage(e: unknown): string {
 
 /**
  * Run library checks of the values the user gave as flags: their `FieldError`s are usage errors
- * (exit 2) naming the flags.
+ * (exit 2) naming the flags. Returns what the check returns (checked values, defaults filled in).
  */
-export function checkFlags(check: () => void): void {
+export function checkFlags<T>(check: () => T): T {
   try {
-    check();
+    return check();
   } catch (e) {
     if (e instanceof FieldError) throw new UsageError(e.messageWith(flagName));
     throw e;

@@ -6,6 +6,7 @@
  */
 export {
   synthesizeTestSet,
+  checkSynthOptions,
   synthLengthBounds,
   triangleWeights,
   peakValue,
@@ -15,7 +16,7 @@ export {
   SYNTH_UNIFORM_BAND,
   SYNTH_PEAK_MIN_SHIFT,
 } from './synth-anomalies';
-export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthTestSet } from './synth-anomalies';
+export type { SynthAnomalyType, SynthInterval, SynthOptions, SynthOptionValues, SynthTestSet } from './synth-anomalies';
 // the ESS context the opt-in ESS anomaly types need (defined beside the degradations that share it)
 export { ESS_COLUMNS, essContextFor } from '../training/ess-anomalies';
 export type { EssContext } from '../training/ess-anomalies';

@@ -54,7 +54,7 @@ export interface SynthInterval {
 
 export interface SynthOptions {
   seed: number;
-  /** number of anomalies to inject (default 5) */
+  /** number of anomalies to inject, a positive integer (default 5) */
   anomalies?: number;
   types?: readonly SynthAnomalyType[];
   /** interval length bounds as fractions of the series length (default 0.0005 and 0.1) */
@@ -87,11 +87,59 @@ export function triangleWeights(length: number, peak = SYNTH_SOFT_WEIGHT): Float
   return out;
 }
 
+/** The option part of SynthOptions that `checkSynthOptions` checks, as a caller may hold it (types as text). */
+export interface SynthOptionValues {
+  anomalies?: number;
+  types?: readonly string[];
+  minLengthFraction?: number;
+  maxLengthFraction?: number;
+}
+
+function checkLengthFractions(minFraction: number, maxFraction: number): void {
+  if (!(minFraction > 0 && minFraction <= maxFraction && maxFraction <= 1)) {
+    throw new FieldError(
+      ['minLengthFraction', 'maxLengthFraction'],
+      (f) =>
+        `options ${f('minLengthFraction')} (${minFraction}) and ${f('maxLengthFraction')} (${maxFraction}) must satisfy 0 < min ≤ max ≤ 1`,
+    );
+  }
+}
+
+/**
+ * The one check of the synthesis options (synthesizeTestSet runs it; the CLI's `synth` runs it on
+ * its flags before loading any data): each bad value is a FieldError naming the option as this API
+ * spells it (a front end renders it its own way: the CLI as `--anomalies`, `--min_length`, …).
+ * Returns the options with their defaults and the types narrowed.
+ */
+export function checkSynthOptions(o: SynthOptionValues): {
+  anomalies: number;
+  types: SynthAnomalyType[];
+  minLengthFraction: number;
+  maxLengthFraction: number;
+} {
+  const anomalies = o.anomalies ?? 5;
+  // a test set without anomalies has nothing to evaluate a detector on
+  if (!Number.isInteger(anomalies))
+    throw new FieldError('anomalies', (f) => `option ${f('anomalies')} must be an integer, got ${anomalies}`);
+  if (anomalies < 1) throw new FieldError('anomalies', (f) => `option ${f('anomalies')} must be ≥ 1, got ${anomalies}`);
+  const known: readonly SynthAnomalyType[] = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES];
+  const isKnown = (t: string): t is SynthAnomalyType => (known as readonly string[]).includes(t);
+  const given = o.types ?? SYNTH_ANOMALY_TYPES;
+  if (given.length === 0) throw new FieldError('types', (f) => `option ${f('types')} must name at least one anomaly type`);
+  const types: SynthAnomalyType[] = [];
+  for (const t of given) {
+    if (!isKnown(t)) throw new FieldError('types', (f) => `option ${f('types')}: unknown anomaly type '${t}' (known: ${known.join(', ')})`);
+    types.push(t);
+  }
+  const minLengthFraction = o.minLengthFraction ?? 0.0005;
+  const maxLengthFraction = o.maxLengthFraction ?? 0.1;
+  checkLengthFractions(minLengthFraction, maxLengthFraction);
+  return { anomalies, types, minLengthFraction, maxLengthFraction };
+}
+
 /** Length bounds [lo, hi] in rows for a series of n rows. */
 export function synthLengthBounds(n: number, minFraction = 0.0005, maxFraction = 0.1): { lo: number; hi: number } {
-  if (!(minFraction > 0 && maxFraction >= minFraction && maxFraction <= 1)) {
-    throw new Error(`interval length fractions must satisfy 0 < min (${minFraction}) ≤ max (${maxFraction}) ≤ 1`);
-  }
+  checkLengthFractions(minFraction, maxFraction);
   const lo = Math.max(1, Math.ceil(n * minFraction));
   const hi = Math.max(lo, Math.floor(n * maxFraction));
   return { lo, hi };
@@ -140,21 +188,13 @@ export function synthesizeTestSet(series: DegradeSeries, options: SynthOptions):
   const C = validateSeries(series);
   const n = series.length;
   const name = series.source ? `'${series.source}'` : 'the series';
-  const count = options.anomalies ?? 5;
-  if (!Number.isInteger(count) || count < 0) throw new Error(`option anomalies must be a non-negative integer, got ${count}`);
-  const types = options.types ?? SYNTH_ANOMALY_TYPES;
-  if (types.length === 0) throw new Error('option types must name at least one anomaly type');
-  for (const t of types) {
-    if (!SYNTH_ANOMALY_TYPES.includes(t) && !SYNTH_ESS_ANOMALY_TYPES.includes(t)) {
-      throw new Error(`unknown anomaly type '${t}' (known: ${[...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES].join(', ')})`);
-    }
-  }
+  const { anomalies: count, types, minLengthFraction, maxLengthFraction } = checkSynthOptions(options);
   if (types.includes('temperature_anomaly') && options.ess?.temperatureColumn === undefined)
     throw new Error("anomaly type 'temperature_anomaly' needs the temperature column (ess.temperatureColumn)");
   if (types.includes('voltage_gap') && (options.ess?.voltageGapColumn === undefined || !options.ess.voltageGapCurve)) {
     throw new Error("anomaly type 'voltage_gap' needs the voltage-gap column and curve (ess.voltageGapColumn, ess.voltageGapCurve)");
   }
-  const { lo, hi } = synthLengthBounds(n, options.minLengthFraction, options.maxLengthFraction);
+  const { lo, hi } = synthLengthBounds(n, minLengthFraction, maxLengthFraction);
   if (n < 2 * lo + 2) throw new Error(`${name} has ${n} rows, too short for synthetic anomalies`);
   const replacing = options.replacingData ?? series;
   if (options.replacingData) {

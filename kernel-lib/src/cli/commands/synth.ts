@@ -15,15 +15,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadSeries, selectColumns, MinMaxScaler, writeNpy, writeFileAtomic, type Series } from '../../io/index';
 import {
+  checkSynthOptions,
   synthesizeTestSet,
   SYNTH_ANOMALY_TYPES,
   SYNTH_ESS_ANOMALY_TYPES,
   ESS_COLUMNS,
-  type SynthAnomalyType,
   type EssContext,
 } from '../../evaluation/index';
 import { defineOptions, formatPercent } from '../../browser/index';
-import { UsageError, holdSigint, notWrittenDir, parseCommandArgs } from '../args';
+import { UsageError, checkFlags, holdSigint, notWrittenDir, parseCommandArgs } from '../args';
 import { COMMANDS } from '../registry';
 
 const { summary } = COMMANDS.synth;
@@ -33,10 +33,10 @@ const SPECS = defineOptions({
   columns: { kind: 'list', help: 'columns to use, comma-separated (default: every numeric column)' },
   out: { kind: 'string', required: true, output: 'dir', help: 'output directory (created if missing)' },
   seed: { kind: 'int', default: 0, help: 'random seed' },
+  // the ranges of --anomalies, --types and the lengths are the library's (checkSynthOptions)
   anomalies: {
     kind: 'int',
     default: 5,
-    min: 1,
     help: 'number of anomalies to inject (each 0.05–10% of the rows: 5 label about 20% on average)',
   },
   types: {
@@ -97,19 +97,19 @@ async function essForSynth(file: string, data: Series, types: string[]): Promise
 export async function run(argv: string[]): Promise<number> {
   const options = parseCommandArgs(argv, SPECS, 'anomaly-lab synth --data <file|dir> --out <dir> [--seed N] [--anomalies N]', summary);
   if (!options) return 0;
-  const anomalies = options.anomalies;
-  const known: readonly SynthAnomalyType[] = [...SYNTH_ANOMALY_TYPES, ...SYNTH_ESS_ANOMALY_TYPES];
-  const isKnown = (t: string): t is SynthAnomalyType => (known as readonly string[]).includes(t);
-  const types: SynthAnomalyType[] = [];
-  for (const t of options.types) {
-    if (!isKnown(t)) throw new UsageError(`option --types: unknown anomaly type '${t}' (known: ${known.join(', ')})`);
-    types.push(t);
-  }
-  const minLength = options.min_length;
-  const maxLength = options.max_length;
-  if (!(minLength > 0 && minLength <= maxLength && maxLength <= 1)) {
-    throw new UsageError(`options --min_length (${minLength}) and --max_length (${maxLength}) must satisfy 0 < min ≤ max ≤ 1`);
-  }
+  // The library's one check of the synthesis options, before any data is read: a bad value is a
+  // usage error (exit 2) in one line naming the flag.
+  const checked = checkFlags(() =>
+    checkSynthOptions({
+      anomalies: options.anomalies,
+      types: options.types,
+      minLengthFraction: options.min_length,
+      maxLengthFraction: options.max_length,
+    }),
+  );
+  const { anomalies, types } = checked;
+  const minLength = checked.minLengthFraction;
+  const maxLength = checked.maxLengthFraction;
   const columns = options.columns;
   const nan = options.nan;
   const outDir = options.out;
