@@ -232,6 +232,69 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
 }
 
 /**
+ * Publish the files of one run into a directory together, beside whatever else it holds (a
+ * command's `--out` may be a user's directory: it is never replaced whole). `fill(stage)` writes
+ * the files into a temporary directory inside `dir` (it may await; a second Ctrl-C removes the
+ * stage through `removeAtomicTemporaries`); then each staged file is renamed over its target and
+ * each name of `replaces` this run did not write (an output of an earlier run, e.g. an optional
+ * one) is removed, all in one synchronous block. No Ctrl-C handler or other callback runs inside
+ * it, so what an interrupt leaves (or a reader sees) is the complete previous set or the complete
+ * new one, never a mix. (A crash or SIGKILL within those few renames still can; the staged files
+ * are fsynced first.) If `fill` throws, `dir` is unchanged (and removed again if this created it
+ * and it is empty). Returns the published paths (sorted by name).
+ */
+export async function writeFilesAtomic(
+  dir: string,
+  fill: (stage: string) => void | Promise<void>,
+  opts: { replaces?: readonly string[] } = {},
+): Promise<string[]> {
+  assertOutputPath(dir, 'dir');
+  const created = !fs.existsSync(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const stage = tmpSibling(path.join(dir, 'outputs'));
+  fs.mkdirSync(stage);
+  inProgress.add(stage);
+  const discard = (): void => {
+    inProgress.delete(stage);
+    fs.rmSync(stage, { recursive: true, force: true });
+    try {
+      if (created) fs.rmdirSync(dir);
+    } catch {
+      // not empty: something else was written into it meanwhile, and stays
+    }
+  };
+  let names: string[];
+  try {
+    await fill(stage);
+    names = fs.readdirSync(stage).sort();
+    for (const name of names) {
+      if (!fs.statSync(path.join(stage, name)).isFile())
+        throw new Error(`${name} is not a regular file (only files are published together)`);
+      assertOutputPath(path.join(dir, name), 'file');
+    }
+    for (const name of opts.replaces ?? []) if (!names.includes(name)) assertOutputPath(path.join(dir, name), 'file');
+    fsyncDir(stage);
+  } catch (e) {
+    discard();
+    if (e instanceof WriteError && e.file.startsWith(stage + path.sep))
+      throw new WriteError(path.join(dir, path.relative(stage, e.file)), e.cause);
+    throw e;
+  }
+  // From here on everything is synchronous: no Ctrl-C handler runs between the renames.
+  inProgress.delete(stage);
+  try {
+    for (const name of names) fs.renameSync(path.join(stage, name), path.join(dir, name));
+    for (const name of opts.replaces ?? []) if (!names.includes(name)) fs.rmSync(path.join(dir, name), { force: true });
+    fs.rmdirSync(stage);
+    fsyncDir(dir);
+  } catch (e) {
+    fs.rmSync(stage, { recursive: true, force: true });
+    throw asWriteError(dir, e);
+  }
+  return names.map((name) => path.join(dir, name));
+}
+
+/**
  * Remove leftovers of interrupted atomic writes inside a directory. A `-old` copy whose target is
  * missing (a crash between the two renames of `writeDirAtomic`) is renamed back, not deleted: it
  * is the last good copy.

@@ -3,6 +3,7 @@ export {
   writeFileAtomic,
   writeFileSynced,
   writeDirAtomic,
+  writeFilesAtomic,
   cleanAtomicLeftovers,
   removeAtomicTemporaries,
   assertOutputPath,

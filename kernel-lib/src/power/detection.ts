@@ -15,13 +15,13 @@ import { abortPoint } from '../browser/abort';
 import { formatFixed, formatSignificant } from '../browser/format';
 import { checkMaxGapSamples } from '../browser/intervals';
 import { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } from '../browser/viewer';
-import { writeFileAtomic } from '../io/atomic';
-import { writeManifest, type ManifestCommand } from '../runs/manifest';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic';
+import { MANIFEST_FILE, writeManifest, type ManifestCommand } from '../runs/manifest';
 import { loadPowerData, POWER_SIGNALS, type PowerData } from './data';
 import { loadDetector } from './detector-io';
 import { loadClassNames, loadPowerClassifier, loadPowerScaler } from './models';
 import { analyzePowerData, POWER_DEFAULTS, type PowerAnalysis } from './pipeline';
-import { writePowerResults } from './report';
+import { POWER_RESULT_FILES, writePowerResults } from './report';
 import {
   classifyIntervalsTransformer,
   loadTransformerClassifier,
@@ -59,7 +59,7 @@ export interface PowerDetectionConfig {
   batch_size?: number;
   /** Allowed relative jitter of the time step (default 0.01). */
   time_tolerance?: number;
-  /** Output directory. */
+  /** Output directory: its outputs (an earlier run's too) are replaced together; other files in it stay. */
   out: string;
   /** tfjs backend (default 'auto'). */
   backend?: string;
@@ -147,6 +147,10 @@ function writeDetectionBundle(outDir: string, analysis: PowerAnalysis, data: Pow
   return file;
 }
 
+const TRANSFORMER_PREDICTIONS_FILE = 'transformer_predictions.json';
+/** Every output a detection run may write into `out` (a new run replaces them all, manifest.json too). */
+const POWER_DETECT_OUTPUTS = [...POWER_RESULT_FILES, `detection${VIEWER_FILE_SUFFIX}`, TRANSFORMER_PREDICTIONS_FILE];
+
 export async function runPowerDetection(config: PowerDetectionConfig): Promise<PowerDetectionResult> {
   checkPowerDetectionConfig(config);
   const percentile = config.percentile ?? POWER_DEFAULTS.percentile;
@@ -214,15 +218,12 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
     },
   );
   detector.model.dispose();
-  let transformer: { file: string; predictions: TransformerPrediction[] } | undefined;
+  // Written with the other outputs at the end (one commit), not here.
+  let transformer: { json: string; predictions: TransformerPrediction[] } | undefined;
   if (clf) {
     try {
       const predictions = classifyIntervalsTransformer(clf, data, analysis.mergedIntervals);
-      await abortPoint(config.signal, 'runPowerDetection');
-      fs.mkdirSync(outDir, { recursive: true });
-      const file = path.join(outDir, 'transformer_predictions.json');
-      writeFileAtomic(file, JSON.stringify(transformerPredictionsJson(clf, predictions), null, 2) + '\n');
-      transformer = { file, predictions };
+      transformer = { json: JSON.stringify(transformerPredictionsJson(clf, predictions), null, 2) + '\n', predictions };
       log(
         `power detect: classifier transformer (${clf.modelFile}): ${predictions.map((p) => `${p.predicted_fault} ${formatFixed(p.confidence, 3)}`).join(', ') || 'no intervals'}`,
       );
@@ -238,44 +239,63 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
     class_names: config.class_names,
     classifier_transformer: transformerDir,
   };
-  // The last safe point: from here the results are written (each file atomically).
   await abortPoint(config.signal, 'runPowerDetection');
-  const files = writePowerResults(outDir, analysis, data, models);
-  files.push(writeDetectionBundle(outDir, analysis, data, threshold !== undefined));
-  if (transformer) files.push(transformer.file);
-  // A detection run is an experiment like a training run: record what produced it, so
-  // `anomaly-lab reproduce --manifest <out>` can re-run it and compare the results.
+  // The outputs are committed together (io/atomic.ts writeFilesAtomic): staged in a temporary
+  // directory inside `out`, then renamed in one synchronous step, replacing every output of an
+  // earlier run (an old transformer_predictions.json too). A Ctrl-C at any point, even a second
+  // one while the manifest hashes the inputs, leaves the previous run's complete outputs or this
+  // run's, never new results beside an old manifest.
   const faults: Record<string, number> = {};
   for (const p of analysis.predictions) faults[p.predicted_fault] = (faults[p.predicted_fault] ?? 0) + 1;
   const elapsed_s = (Date.now() - t0) / 1000;
-  await writeManifest(outDir, {
-    kind: 'power-detect',
-    config: {
-      sequence_length: sequenceLength,
-      percentile,
-      threshold: config.threshold ?? null,
-      max_gap_samples: maxGap,
-      batch_size: batchSize,
-      models,
+  let names: string[] = [];
+  await writeFilesAtomic(
+    outDir,
+    async (stage) => {
+      const staged = writePowerResults(stage, analysis, data, models);
+      staged.push(writeDetectionBundle(stage, analysis, data, threshold !== undefined));
+      if (transformer) {
+        staged.push(path.join(stage, TRANSFORMER_PREDICTIONS_FILE));
+        writeFileAtomic(path.join(stage, TRANSFORMER_PREDICTIONS_FILE), transformer.json);
+      }
+      names = staged.map((f) => path.basename(f));
+      // A detection run is an experiment like a training run: record what produced it, so
+      // `anomaly-lab reproduce --manifest <out>` can re-run it and compare the results (the
+      // outputs are hashed here, in the stage: the same bytes are published).
+      await writeManifest(stage, {
+        kind: 'power-detect',
+        config: {
+          sequence_length: sequenceLength,
+          percentile,
+          threshold: config.threshold ?? null,
+          max_gap_samples: maxGap,
+          batch_size: batchSize,
+          models,
+        },
+        inputs: [
+          { path: config.data, role: 'data' },
+          ...Object.entries(models)
+            .filter((e): e is [string, string] => e[1] !== undefined && !e[1].endsWith('(embedded)'))
+            .map(([role, p]) => ({ path: p, role })),
+        ],
+        metrics: {
+          threshold: analysis.detection.threshold,
+          n_windows: analysis.detection.mse.length,
+          n_anomalous_windows: analysis.detection.flags.reduce((a: number, f: number) => a + (f ? 1 : 0), 0),
+          n_intervals: analysis.mergedIntervals.length,
+          faults,
+          ...(transformer ? { transformer_faults: transformer.predictions.map((p) => p.predicted_fault) } : {}),
+        },
+        outputs: names,
+        ...(config.command ? { command: config.command } : {}),
+        elapsed_s,
+      });
+      // The last safe point: a Ctrl-C while staging ends the run here, with nothing written.
+      await abortPoint(config.signal, 'runPowerDetection');
     },
-    inputs: [
-      { path: config.data, role: 'data' },
-      ...Object.entries(models)
-        .filter((e): e is [string, string] => e[1] !== undefined && !e[1].endsWith('(embedded)'))
-        .map(([role, p]) => ({ path: p, role })),
-    ],
-    metrics: {
-      threshold: analysis.detection.threshold,
-      n_windows: analysis.detection.mse.length,
-      n_anomalous_windows: analysis.detection.flags.reduce((a: number, f: number) => a + (f ? 1 : 0), 0),
-      n_intervals: analysis.mergedIntervals.length,
-      faults,
-      ...(transformer ? { transformer_faults: transformer.predictions.map((p) => p.predicted_fault) } : {}),
-    },
-    outputs: files.map((f) => path.basename(f)),
-    ...(config.command ? { command: config.command } : {}),
-    elapsed_s,
-  });
+    { replaces: [...POWER_DETECT_OUTPUTS, MANIFEST_FILE] },
+  );
+  const files = names.map((name) => path.join(outDir, name));
   log(
     `power detect: ${analysis.detection.mse.length} windows in ${formatFixed(elapsed_s, 1)} s, threshold ${formatSignificant(analysis.detection.threshold, 6)}, ` +
       `${analysis.mergedIntervals.length} anomal${analysis.mergedIntervals.length === 1 ? 'y' : 'ies'}` +

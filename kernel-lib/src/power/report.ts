@@ -150,6 +150,9 @@ export function powerReportMarkdown(
   return out.join('\n') + '\n';
 }
 
+/** The files `writePowerResults` writes. */
+export const POWER_RESULT_FILES = ['results.json', 'anomalies.csv', 'report.md', 'mse.npy'] as const;
+
 /** Write results.json, mse.npy, anomalies.csv and report.md into `dir` (each atomically). */
 export function writePowerResults(dir: string, a: PowerAnalysis, data: PowerData, models?: Record<string, string | undefined>): string[] {
   const files = {
