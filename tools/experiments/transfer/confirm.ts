@@ -36,7 +36,7 @@ import {
   type TestSet,
   type TransferArgs,
 } from './protocol';
-import type { ConfirmBaseline, ConfirmPanli, ConfirmPart, ConfirmRun, StepEval, TransferResults } from './results';
+import type { ConfirmBaseline, ConfirmPanli, ConfirmPart, ConfirmRun, RecordedEstimation, StepEval, TransferResults } from './results';
 
 // ---------------------------------------------------------------------------------------------
 // Confirmatory evaluation (session 4). Everything below was fixed and rendered into the docs
@@ -47,10 +47,33 @@ import type { ConfirmBaseline, ConfirmPanli, ConfirmPart, ConfirmRun, StepEval, 
 // settings its run records (transfer: the recipe's; scratch and the source: the scratch settings),
 // the first-difference baseline with its setting chosen on 05-17 (combine max, EWMA 0.5).
 
+/** A pre-registered confirmatory plan: what runs, on which draws, where its results go (key of results.json). */
+export interface ConfirmPlan {
+  /** results.json key of its merged result */
+  key: 'confirm' | 'confirm2';
+  seeds: number[];
+  /** Transfer: no --max_steps (the recipe's budget); scratch: the same number of steps, given. */
+  steps: number;
+  summary: number;
+  jecheonSeed: number;
+  long: { seed: number; anomalies: number; minLengthFraction: number; maxLengthFraction: number };
+  panliDays: string[];
+  panliSeed: number;
+  panliSmokeSeed?: number;
+  fd: { combine: BaselineCombine; smoothing: number };
+  out: string;
+  /** Training options of both arms beside the arm's own (COMMON for session 4). */
+  common: Partial<TrainOptions>;
+  /** --quick: every draw seed shifted by this, so the smoke run sees none of the plan's draws (session 5). */
+  quickSeedOffset?: number;
+  /** The recipe as it stood when the plan was fixed (what the rendered plan states). */
+  recipe: { freeze_schedule: string; max_steps: number; estimation: RecordedEstimation; scratch_estimation: RecordedEstimation };
+}
+
 export const CONFIRM = {
   seeds: [21, 22, 23, 24, 25],
-  /** Transfer: no --max_steps (the recipe's budget); scratch: the same number of steps, given. */
-  steps: RECOMMENDED_TRANSFER.max_steps,
+  /** Transfer: no --max_steps (the recipe's budget, 800 then); scratch: the same number of steps, given. */
+  steps: 800,
   summary: 200,
   /** Held-out jecheon sets: the 6 of rounds 1–2 with new draws (those used test-set seeds 5001…5006). */
   jecheonSeed: 9001,
@@ -69,25 +92,87 @@ export const CONFIRM = {
   out: 'runs/experiments/transfer-confirm',
 };
 
-export async function confirmSets(): Promise<{ primary: TestSet[]; long: TestSet[]; stats: ReturnType<typeof fitBaselineStats> }> {
+/** Session 4's plan: CONFIRM (as stored in its results) with the recipe of that session, frozen. */
+export const CONFIRM_PLAN: ConfirmPlan = {
+  key: 'confirm',
+  ...CONFIRM,
+  common: COMMON,
+  recipe: {
+    freeze_schedule: 'embedding:50,all',
+    max_steps: 800,
+    estimation: { window_sliding: 16, smoothing: 0.9 },
+    scratch_estimation: { window_sliding: 16, smoothing: 0.95 },
+  },
+};
+
+/**
+ * The second confirmatory evaluation (session 5), pre-registered the same way: the recipe after round
+ * 3 (its budget and estimation settings, read from the library), new seeds and new draws, the library's
+ * default training engine (onnx; one thread per run, the two arms run as two processes on two cores).
+ */
+export const CONFIRM2: ConfirmPlan = {
+  key: 'confirm2',
+  seeds: [31, 32, 33, 34, 35],
+  steps: RECOMMENDED_TRANSFER.max_steps,
+  summary: 400,
+  jecheonSeed: 9501,
+  long: { seed: 9601, anomalies: 6, minLengthFraction: 0.0005, maxLengthFraction: 0.1 },
+  panliDays: CONFIRM.panliDays,
+  panliSeed: 9701,
+  fd: { combine: 'max', smoothing: 0.5 },
+  out: 'runs/experiments/transfer-confirm2',
+  common: confirm2Common(),
+  quickSeedOffset: 50,
+  recipe: {
+    freeze_schedule: RECOMMENDED_TRANSFER.freeze_schedule,
+    max_steps: RECOMMENDED_TRANSFER.max_steps,
+    estimation: RECOMMENDED_TRANSFER.estimation,
+    scratch_estimation: SCRATCH_ESTIMATION,
+  },
+};
+
+/** COMMON without the tfjs engine pin and the worker count (the library's default engine), one onnx thread. */
+function confirm2Common(): Partial<TrainOptions> {
+  const { engine: _engine, workers: _workers, ...rest } = COMMON;
+  return { ...rest, threads: 1 };
+}
+
+export const CONFIRM_PLANS = { confirm: CONFIRM_PLAN, confirm2: CONFIRM2 };
+
+/** A plan's draw seeds as run: --quick shifts them when the plan says so. */
+function drawSeeds(plan: ConfirmPlan, quick: boolean): { jecheon: number; long: number; panli: number } {
+  const d = quick ? (plan.quickSeedOffset ?? 0) : 0;
+  return { jecheon: plan.jecheonSeed + d, long: plan.long.seed + d, panli: plan.panliSeed + d };
+}
+
+export async function confirmSets(
+  plan: ConfirmPlan,
+  quick: boolean,
+): Promise<{ primary: TestSet[]; long: TestSet[]; stats: ReturnType<typeof fitBaselineStats> }> {
   const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
   const scaler = MinMaxScaler.fit(train);
   const trainScaled = scaler.transform(train.values, 2);
-  const primary = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, CONFIRM.jecheonSeed);
-  const { seed, ...spec } = CONFIRM.long;
-  const long = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, seed, spec);
+  const seeds = drawSeeds(plan, quick);
+  const primary = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, seeds.jecheon);
+  const { seed: _seed, ...spec } = plan.long;
+  const long = await testSets(REPORT_TEST, JECHEON_COLUMNS, scaler, trainScaled, seeds.long, spec);
   return { primary, long, stats: fitBaselineStats(trainScaled, 2, JECHEON_COLUMNS) };
 }
 
-export function confirmBaselines(sets: TestSet[], stats: ReturnType<typeof fitBaselineStats>, nCols: number): ConfirmBaseline[] {
+export function confirmBaselines(
+  plan: ConfirmPlan,
+  sets: TestSet[],
+  stats: ReturnType<typeof fitBaselineStats>,
+  nCols: number,
+): ConfirmBaseline[] {
   return sets.map((s, k) => {
     const rnd = randomScores(s.length, 1 + k);
     const rep = scoreStepSeries([{ step: 0, scores: rnd }], s.labels, STEP_SCORING);
-    const fd = firstDifferenceBaseline(s.values, nCols, stats, { combine: CONFIRM.fd.combine });
+    const fd = firstDifferenceBaseline(s.values, nCols, stats, { combine: plan.fd.combine });
     return {
       set: s.name,
       label_rate: rep.label_rate,
-      fd_f1: bestF1(smoothed(fd, CONFIRM.fd.smoothing), s.labels, false),
+      fd_f1: bestF1(smoothed(fd, plan.fd.smoothing), s.labels, false),
       fd_raw_f1: bestF1(fd, s.labels, false),
       random_f1: bestF1(rnd, s.labels, false),
       random_ess_pa: rep.random_with_pa.ess_score,
@@ -96,9 +181,10 @@ export function confirmBaselines(sets: TestSet[], stats: ReturnType<typeof fitBa
 }
 
 /** Where the confirmatory runs go (--quick: a smoke run of 20 steps elsewhere). */
-export const confirmOut = (quick: boolean): string => (quick ? `${CONFIRM.out}-quick` : CONFIRM.out);
+export const confirmOut = (plan: ConfirmPlan, quick: boolean): string => (quick ? `${plan.out}-quick` : plan.out);
 
 export async function confirmArm(
+  plan: ConfirmPlan,
   arm: 'transfer' | 'scratch',
   seed: number,
   train: Series,
@@ -106,13 +192,13 @@ export async function confirmArm(
   source: string,
   quick: boolean,
 ): Promise<ConfirmRun> {
-  const out = path.join(confirmOut(quick), `${arm}-s${seed}`);
+  const out = path.join(confirmOut(plan, quick), `${arm}-s${seed}`);
   fs.rmSync(out, { recursive: true, force: true });
   // Transfer: only --checkpoint and --column_map on top of the shared options (the CLI's default recipe).
   const options: Partial<TrainOptions> =
     arm === 'transfer'
-      ? { ...COMMON, column_map: COLUMN_MAP, checkpoint: source, seed, summary_steps: CONFIRM.summary }
-      : { ...COMMON, ...WORKSHOP_MODEL, seed, max_steps: CONFIRM.steps, summary_steps: CONFIRM.summary };
+      ? { ...plan.common, column_map: COLUMN_MAP, checkpoint: source, seed, summary_steps: plan.summary }
+      : { ...plan.common, ...WORKSHOP_MODEL, seed, max_steps: plan.steps, summary_steps: plan.summary };
   if (quick) Object.assign(options, { max_steps: 20, summary_steps: 10 });
   const t0 = Date.now();
   const { finalStep: maxSteps, deltas } = await trainTimed(train, out, options, `${arm} s${seed}`);
@@ -178,7 +264,7 @@ export async function confirmArm(
 }
 
 /** The source model on the panli days it did not train on, with the settings a scratch run records, vs the baseline. */
-export async function confirmPanli(source: string): Promise<ConfirmPanli> {
+export async function confirmPanli(plan: ConfirmPlan, source: string, quick: boolean): Promise<ConfirmPanli> {
   const loaded = await loadCheckpoint(source);
   const scaler = MinMaxScaler.fromJSON(loaded.scaler);
   const train = await concat(
@@ -188,23 +274,23 @@ export async function confirmPanli(source: string): Promise<ConfirmPanli> {
   const trainScaled = scaler.transform(train.values, PANLI_COLUMNS.length);
   const stats = fitBaselineStats(trainScaled, PANLI_COLUMNS.length, PANLI_COLUMNS);
   const sets = await testSets(
-    CONFIRM.panliDays.map((d) => `panli-clean/${d}`),
+    plan.panliDays.map((d) => `panli-clean/${d}`),
     PANLI_COLUMNS,
     scaler,
     trainScaled,
-    CONFIRM.panliSeed,
+    drawSeeds(plan, quick).panli,
   );
   // The source run predates recorded estimation settings; a run trained now with the README recipe records these.
   const settings = SCRATCH_ESTIMATION;
   const rows = [];
   for (const s of sets) {
     const raw = await estimateScores(loaded.model, s.values, s.length, { batchSize: 16, windowSliding: settings.window_sliding });
-    const fd = firstDifferenceBaseline(s.values, PANLI_COLUMNS.length, stats, { combine: CONFIRM.fd.combine });
+    const fd = firstDifferenceBaseline(s.values, PANLI_COLUMNS.length, stats, { combine: plan.fd.combine });
     rows.push({
       set: s.name,
       model_f1: bestF1(smoothed(raw, settings.smoothing), s.labels, false),
       model_raw_f1: bestF1(raw, s.labels, false),
-      fd_f1: bestF1(smoothed(fd, CONFIRM.fd.smoothing), s.labels, false),
+      fd_f1: bestF1(smoothed(fd, plan.fd.smoothing), s.labels, false),
       fd_raw_f1: bestF1(fd, s.labels, false),
     });
     log(
@@ -216,43 +302,49 @@ export async function confirmPanli(source: string): Promise<ConfirmPanli> {
 }
 
 /** One process per arm (two cores): train and score its 5 seeds; the transfer process also scores the source on panli. */
-export async function confirm(a: TransferArgs): Promise<void> {
-  const file = path.join(confirmOut(a.quick), `results-${a.arms.join('-')}.json`);
+export async function confirm(plan: ConfirmPlan, a: TransferArgs): Promise<void> {
+  const file = path.join(confirmOut(plan, a.quick), `results-${a.arms.join('-')}.json`);
   const train = await concat(REPORT_TRAIN, JECHEON_COLUMNS);
-  const sets = await confirmSets();
+  const sets = await confirmSets(plan, a.quick);
   const out: ConfirmPart = {
     started: new Date().toISOString(),
-    baselines: confirmBaselines(sets.primary, sets.stats, 2),
-    long_baselines: confirmBaselines(sets.long, sets.stats, 2),
+    baselines: confirmBaselines(plan, sets.primary, sets.stats, 2),
+    long_baselines: confirmBaselines(plan, sets.long, sets.stats, 2),
     runs: [],
   };
   saveResults(file, out);
-  for (const seed of a.quick ? CONFIRM.seeds.slice(0, 1) : CONFIRM.seeds) {
+  for (const seed of a.quick ? plan.seeds.slice(0, 1) : plan.seeds) {
     for (const arm of a.arms as Array<'transfer' | 'scratch'>) {
-      out.runs.push(await confirmArm(arm, seed, train, sets, a.source as string, a.quick));
+      out.runs.push(await confirmArm(plan, arm, seed, train, sets, a.source as string, a.quick));
       saveResults(file, out);
     }
   }
-  if (a.arms.includes('transfer')) out.panli = await confirmPanli(a.source as string);
+  if (a.arms.includes('transfer')) out.panli = await confirmPanli(plan, a.source as string, a.quick);
   out.conditions = conditions();
   out.finished = new Date().toISOString();
   saveResults(file, out);
 }
 
-/** Merge the per-arm files into results.confirm (runs of both arms, baselines, panli). */
-export function confirmMerge(results: TransferResults, quick: boolean): void {
-  const dir = confirmOut(quick);
+/** Merge the per-arm files into results[plan.key] (runs of both arms, baselines, panli). */
+export function confirmMerge(plan: ConfirmPlan, results: TransferResults, quick: boolean): void {
+  const dir = confirmOut(plan, quick);
   const files = fs.readdirSync(dir).filter((f) => /^results-.*\.json$/.test(f));
   const parts = files.map((f) => loadResults<ConfirmPart>(path.join(dir, f)));
   const withPanli = parts.find((p) => p.panli);
-  results.confirm = {
-    protocol: CONFIRM,
+  // Session 4's results store CONFIRM itself as their protocol (as before); later plans store the whole plan.
+  const { key: _key, common: _common, recipe: _recipe, quickSeedOffset: _q, ...session4 } = plan;
+  results[plan.key] = {
+    protocol: plan.key === 'confirm' ? session4 : plan,
     baselines: parts[0].baselines,
     long_baselines: parts[0].long_baselines,
     runs: parts.flatMap((p) => p.runs),
     panli: withPanli?.panli,
     // The smoke run's panli figures (seen before the plan was committed), shown beside the result.
-    smoke_panli: quick ? undefined : loadResults<Partial<ConfirmPart>>(path.join(confirmOut(true), 'results-transfer-scratch.json')).panli,
+    // (Session 5's smoke run draws other seeds: nothing of it is shown.)
+    smoke_panli:
+      quick || plan.key !== 'confirm'
+        ? undefined
+        : loadResults<Partial<ConfirmPart>>(path.join(confirmOut(plan, true), 'results-transfer-scratch.json')).panli,
     conditions: parts.map((p) => p.conditions),
     started: parts.map((p) => p.started).sort()[0],
     finished: parts

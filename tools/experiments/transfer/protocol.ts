@@ -68,7 +68,23 @@ export const CANDIDATES: Record<string, CandidateOptions> = {
 
 export interface TransferArgs {
   /** est-select / est-report: the estimation-time round (no training; scores finished runs again). */
-  mode: 'select' | 'report' | 'render' | 'est-select' | 'est-report' | 'confirm' | 'confirm-merge';
+  mode:
+    | 'select'
+    | 'report'
+    | 'render'
+    | 'est-select'
+    | 'est-report'
+    | 'confirm'
+    | 'confirm-merge'
+    | 'confirm2'
+    | 'confirm2-merge'
+    | 'round3'
+    | 'round3-import';
+  /** Round 3: training steps per run (one tag each), folds, the per-run files' tag, the directory to import. */
+  budgets: number[];
+  folds: number[];
+  round3Tag?: string;
+  round3Import?: string;
   /** est-select: run directories of the selection runs per arm (arm=dir1:dir2,…). */
   estRuns: Record<string, string[]>;
   /** Estimation round: name of the training candidate whose runs are scored (est-select) / reported (est-report). */

@@ -244,4 +244,57 @@ export interface TransferResults {
   panli?: PanliResults;
   estimation?: { select?: EstimationSelect; report?: EstimationReport };
   confirm?: ConfirmResults;
+  /** Round 3 (session 5): selection of the budget and smoothing on 05-17. */
+  round3?: Round3Results;
+  /** The second confirmatory evaluation (session 5, pre-registered like the first). */
+  confirm2?: ConfirmResults;
+}
+
+/** Round 3: one arm × seed × fold (the per-run JSON of round3.ts / the plain-JS explore.cjs, same shape). */
+export interface Round3Run {
+  arm: string;
+  seed: number;
+  fold: number;
+  tag: string;
+  extra: Partial<TrainOptions>;
+  /** first-difference baseline: EWMA weight → F1 (no PA) per validation draw */
+  fd: Record<string, number[]>;
+  /** summary step → EWMA weight → F1 (no PA) per validation draw */
+  steps: Record<string, Record<string, number[]>>;
+}
+
+/** Round 3, one summary step under one EWMA weight: means over the seed × fold pairs ('91/f0', …). */
+export interface Round3Cell {
+  transfer: number;
+  scratch: number;
+  transfer_pairs: Record<string, number>;
+  scratch_pairs: Record<string, number>;
+  /** transfer − scratch per pair */
+  diff_pairs: Record<string, number>;
+  diff_mean: number;
+}
+
+export interface Round3Budget {
+  tag: string;
+  budget: number;
+  summary: number;
+  seeds: number[];
+  folds: number[];
+  arms: string[];
+  extra: Partial<TrainOptions>;
+  /** summary step → EWMA weight → cell */
+  steps: Record<string, Record<string, Round3Cell>>;
+  /** EWMA weight → the baseline's mean F1 over folds, and per fold (the mean of its draws) */
+  fd: Record<string, { mean: number; folds: Record<string, number> }>;
+  runs: Round3Run[];
+}
+
+/** Round 3 (session 5): budget and smoothing chosen on jecheon 05-17 only, per tag (one budget each). */
+export interface Round3Results {
+  /** the directory of the per-run files */
+  from: string;
+  /** 'js': the plain-JS first version (coord/s5/explore.cjs); 'ts': `--round3` */
+  ran_with: 'js' | 'ts';
+  protocol: unknown;
+  budgets: Record<string, Round3Budget>;
 }

@@ -5,6 +5,10 @@
  *   tools/experiments/run.sh transfer --source <panli run dir> --report                        # held-out days, 5 seeds, both arms
  *   tools/experiments/run.sh transfer --source <panli run dir> --confirm --arms transfer       # the pre-registered confirmatory run (one process per arm)
  *   tools/experiments/run.sh transfer --confirm_merge                                          # merge its processes, render
+ *   tools/experiments/run.sh transfer --source <panli run dir> --round3 --budgets 1600,2400,3200 --arms transfer  # round 3 (05-17 only)
+ *   tools/experiments/run.sh transfer --round3_import /tmp/r3/results                         # round 3's runs made by the plain-JS version
+ *   tools/experiments/run.sh transfer --source <panli run dir> --confirm2 --arms transfer      # session 5's pre-registered confirmatory run
+ *   tools/experiments/run.sh transfer --confirm2_merge
  *   tools/experiments/run.sh transfer --render runs/experiments/transfer/results.json
  *
  * Settings are chosen on jecheon 2022-05-17 only (train rack 1, validate on rack 2 with synthetic
@@ -21,9 +25,10 @@ import { initBackend } from 'anomaly-lab';
 import { defineOptions, UsageError } from 'anomaly-lab/core';
 import type { TrainOptions } from 'anomaly-lab/training';
 import { toolArgs } from '../../common/args';
-import { confirm, confirmMerge } from './confirm';
+import { confirm, CONFIRM_PLANS, confirmMerge } from './confirm';
 import { CANDIDATES, loadResults, log, REPO, saveResults, type TransferArgs } from './protocol';
 import { writeDocs } from './render';
+import { round3, round3Import } from './round3';
 import { estimationReport, estimationSelect, report, select } from './rounds';
 
 const TRANSFER = {
@@ -38,6 +43,21 @@ const TRANSFER = {
     estimation_report: { kind: 'boolean', default: false, help: 'round 2: the chosen candidate on the held-out days, once' },
     confirm: { kind: 'boolean', default: false, help: 'the pre-registered confirmatory evaluation (one process per --arms)' },
     confirm_merge: { kind: 'boolean', default: false, help: "merge the confirmatory processes' results into --results and render" },
+    confirm2: { kind: 'boolean', default: false, help: "session 5's pre-registered confirmatory evaluation (one process per --arms)" },
+    confirm2_merge: { kind: 'boolean', default: false, help: "merge confirm2's processes' results into --results and render" },
+    round3: {
+      kind: 'boolean',
+      default: false,
+      help: 'round 3: budgets × --arms × --select_seeds × --folds on jecheon 05-17 (one rack trains, the other validates)',
+    },
+    round3_import: {
+      kind: 'string',
+      help: "round 3: read this directory's per-run JSON files (the plain-JS version's) into --results and render",
+    },
+    budgets: { kind: 'list', default: ['1600', '2400', '3200'], help: 'round 3: training steps per run (one tag b<steps> each)' },
+    folds: { kind: 'list', default: ['0', '1'], help: 'round 3: folds (0: train rack 1, validate rack 2; 1: the other way)' },
+    round3_summary: { kind: 'int', default: 400, min: 1, help: 'round 3: summary (scored checkpoint) every N steps' },
+    round3_tag: { kind: 'string', help: 'round 3: tag of the per-run files (default b<budget>)' },
     render: { kind: 'string', help: 're-render the docs section from this results.json (no training)' },
     out: { kind: 'string', default: 'runs/experiments/transfer', help: 'directory of the run (results.json, run directories)' },
     results: { kind: 'string', help: 'results.json to read and extend (default: <out>/results.json)' },
@@ -61,9 +81,21 @@ const TRANSFER = {
 /** The options as the protocol's functions take them. */
 function transferArgs(argv: string[]): TransferArgs {
   const { options: o } = toolArgs(TRANSFER, argv);
-  const modes = (['select', 'report', 'estimation_select', 'estimation_report', 'confirm', 'confirm_merge'] as const).filter((m) => o[m]);
-  if (modes.length + (o.render !== undefined ? 1 : 0) > 1)
-    throw new UsageError(`give one of --${modes.join(', --')}${o.render ? ', --render' : ''}`);
+  const modes = (
+    [
+      'select',
+      'report',
+      'estimation_select',
+      'estimation_report',
+      'confirm',
+      'confirm_merge',
+      'confirm2',
+      'confirm2_merge',
+      'round3',
+    ] as const
+  ).filter((m) => o[m]);
+  if (modes.length + (o.render !== undefined ? 1 : 0) + (o.round3_import !== undefined ? 1 : 0) > 1)
+    throw new UsageError(`give one of --${modes.join(', --')}${o.render ? ', --render' : ''}${o.round3_import ? ', --round3_import' : ''}`);
   const mode: TransferArgs['mode'] =
     modes[0] === 'estimation_select'
       ? 'est-select'
@@ -71,7 +103,9 @@ function transferArgs(argv: string[]): TransferArgs {
         ? 'est-report'
         : modes[0] === 'confirm_merge'
           ? 'confirm-merge'
-          : (modes[0] ?? 'render');
+          : modes[0] === 'confirm2_merge'
+            ? 'confirm2-merge'
+            : (modes[0] ?? (o.round3_import !== undefined ? 'round3-import' : 'render'));
   const unknown = o.candidates.find((c) => !(c in CANDIDATES));
   if (unknown) throw new UsageError(`--candidates: unknown '${unknown}' (known: ${Object.keys(CANDIDATES).join(', ')})`);
   const estRuns: Record<string, string[]> = {};
@@ -104,7 +138,16 @@ function transferArgs(argv: string[]): TransferArgs {
     estRuns,
     extra: JSON.parse(o.extra) as Partial<TrainOptions>,
     estName: o.est_name,
+    budgets: ints('budgets', o.budgets),
+    folds: ints('folds', o.folds),
+    round3Tag: o.round3_tag,
+    round3Import: o.round3_import,
   };
+  if (mode === 'round3') a.summary = o.round3_summary;
+  const badFold = a.folds.find((f) => f !== 0 && f !== 1);
+  if (badFold !== undefined) throw new UsageError(`--folds: '${badFold}' is not a fold (0 or 1)`);
+  const badArm = a.arms.find((x) => x !== 'transfer' && x !== 'scratch');
+  if (badArm !== undefined) throw new UsageError(`--arms: unknown '${badArm}' (known: transfer, scratch)`);
   if (a.quick) {
     a.seeds = a.seeds.slice(0, 2);
     a.steps = 20;
@@ -118,16 +161,22 @@ async function main(): Promise<void> {
   const file = a.results ?? path.join(a.out, 'results.json');
   const results = loadResults(file);
   results.results_file = path.relative(REPO, file);
+  const merging = a.mode === 'confirm-merge' || a.mode === 'confirm2-merge' || a.mode === 'round3-import';
   if (a.mode !== 'render') {
-    if (!a.source && a.mode !== 'confirm-merge') throw new UsageError('--source <panli run dir or checkpoint> is required to train');
-    await initBackend({ backend: 'wasm', logger: log });
+    if (!a.source && !merging) throw new UsageError('--source <panli run dir or checkpoint> is required to train');
+    // Round 3 keeps the library's default backend, as the plain-JS version that made the lead's runs.
+    if (a.mode !== 'round3' && a.mode !== 'round3-import') await initBackend({ backend: 'wasm', logger: log });
     if (a.mode === 'select') await select(a, results, file);
     else if (a.mode === 'est-select') await estimationSelect(a, results);
     else if (a.mode === 'est-report') await estimationReport(a, results);
-    else if (a.mode === 'confirm') return await confirm(a);
-    else if (a.mode === 'confirm-merge') confirmMerge(results, a.quick);
+    else if (a.mode === 'confirm') return await confirm(CONFIRM_PLANS.confirm, a);
+    else if (a.mode === 'confirm-merge') confirmMerge(CONFIRM_PLANS.confirm, results, a.quick);
+    else if (a.mode === 'confirm2') return await confirm(CONFIRM_PLANS.confirm2, a);
+    else if (a.mode === 'confirm2-merge') confirmMerge(CONFIRM_PLANS.confirm2, results, a.quick);
+    else if (a.mode === 'round3') await round3(a, results);
+    else if (a.mode === 'round3-import') round3Import(a.round3Import as string, results, a.out);
     else await report(a, results, file);
-    if (a.mode === 'est-select' || a.mode === 'est-report' || a.mode === 'confirm-merge') saveResults(file, results);
+    if (merging || a.mode === 'est-select' || a.mode === 'est-report' || a.mode === 'round3') saveResults(file, results);
   }
   if (a.quick || a.noDocs) return log(`results in ${file}; docs not written (--quick / --no_docs)`);
   writeDocs(results);
