@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../backend';
+import { ENGINE_CHOICES_TEXT, isEngineChoice, type EngineChoice } from '../backend-choices';
 import { FieldError } from '../browser/errors';
 import { abortPoint } from '../browser/abort';
 import { formatFixed, formatSignificant } from '../browser/format';
@@ -63,8 +64,8 @@ export interface PowerDetectionConfig {
   out: string;
   /** tfjs backend (default 'auto'). */
   backend?: string;
-  /** Inference engine: 'onnx', 'tfjs' or 'auto' (default). */
-  engine?: string;
+  /** Inference engine, one of ENGINE_CHOICES (backend-choices.ts); default 'auto'. */
+  engine?: EngineChoice;
   /** onnxruntime threads (default: every core). */
   threads?: number;
   /** Progress and summary lines (default: none). */
@@ -103,6 +104,9 @@ export function checkPowerDetectionConfig(c: PowerDetectionConfig): void {
   checkMaxGapSamples(maxGapOf(c), c.max_gap_samples === undefined && c.max_gap !== undefined ? 'max_gap' : 'max_gap_samples');
   if (c.batch_size !== undefined && !(c.batch_size >= 1))
     throw new FieldError('batch_size', (f) => `option ${f('batch_size')} must be ≥ 1`);
+  // a config from JSON or plain JS is checked here, before any file is read (the CLI's --engine is a choice already)
+  if (c.engine !== undefined && !isEngineChoice(c.engine))
+    throw new FieldError('engine', (f) => `option ${f('engine')} must be ${ENGINE_CHOICES_TEXT}, got ${JSON.stringify(c.engine)}`);
   if (c.threads !== undefined && !(c.threads >= 1))
     throw new FieldError('threads', (f) => `option ${f('threads')} must be ≥ 1, got ${c.threads}`);
   if (c.classifier_scaler && !c.classifier)
