@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { validateViewerBundle } from 'anomaly-lab/core';
 import { readManifest } from 'anomaly-lab/runs';
+import { RECOMMENDED_TRANSFER, SCRATCH_ESTIMATION } from 'anomaly-lab/training';
 import { REPO_ROOT } from '../helpers/shared';
 
 describe('npm run demo (quick)', () => {
@@ -41,12 +42,18 @@ describe('npm run demo (quick)', () => {
   });
 
   it("scores site B as a plain estimate does (each run's recorded settings) and labels both comparisons", () => {
+    // Each run's recorded settings (the recipe's for the transfer, the scratch ones otherwise).
+    const setting = (e: { window_sliding: number; smoothing: number }): string =>
+      `\\(stride ${e.window_sliding}, EWMA ${String(e.smoothing).replace('.', '\\.')}\\)`;
     expect(stdout).toMatch(
-      /site B final step, scored as a plain `anomaly-lab estimate` does: transfer [0-9.]+ \(stride 16, EWMA 0\.9\), scratch [0-9.]+ \(stride 16, EWMA 0\.95\)/,
+      new RegExp(
+        `site B final step, scored as a plain \`anomaly-lab estimate\` does: transfer [0-9.]+ ${setting(RECOMMENDED_TRANSFER.estimation)}, ` +
+          `scratch [0-9.]+ ${setting(SCRATCH_ESTIMATION)}`,
+      ),
     );
     expect(stdout).toMatch(/Transfer is (NOT )?ahead of scratch here; it is (NOT )?above the first-difference baseline\./);
     const t = JSON.parse(fs.readFileSync(path.join(out, 'runs', 'site-b-transfer', 'config.json'), 'utf8')) as { estimation: unknown };
-    expect(t.estimation).toEqual({ window_sliding: 16, smoothing: 0.9 });
+    expect(t.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
   });
 
   it('leaves manifests that pin inputs and metrics, a transfer lineage and valid viewer bundles', () => {

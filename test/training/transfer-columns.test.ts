@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AnomalyBert, saveCheckpoint, loadCheckpoint, resolveCheckpointPath } from 'anomaly-lab/anomalybert';
-import { trainAnomalyBert, resolveTrainOptions, LoraAdapters } from 'anomaly-lab/training';
+import { trainAnomalyBert, resolveTrainOptions, LoraAdapters, RECOMMENDED_TRANSFER } from 'anomaly-lab/training';
 import * as tf from '@tensorflow/tfjs';
 import { periodicSeries, tmpDir, TINY } from './train-helpers';
 import { runCli } from '../helpers/cli';
@@ -160,7 +160,7 @@ describe('column-aware transfer (column_map)', () => {
         { stage: 'all', parts: ['embedding', 'encoder', 'head'], until_step: null },
       ]);
       expect(config.fine_tuning.from_recommended_recipe).toEqual(['freeze_schedule', 'estimation']);
-      expect(config.estimation).toEqual({ window_sliding: 16, smoothing: 0.9 });
+      expect(config.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
       expect((meta.extra as { transfer: { mapped_columns: unknown[] } }).transfer.mapped_columns).toHaveLength(1);
       const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
       expect(JSON.stringify(manifest)).toContain('"mapped_columns"');

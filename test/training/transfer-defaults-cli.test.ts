@@ -59,7 +59,7 @@ describe('resolveEstimation', () => {
 });
 
 describe('the recipe budget', () => {
-  test('a recipe transfer without max_steps trains 800; a resume of one keeps it; an explicit value wins', () => {
+  test('a recipe transfer without max_steps trains the recipe budget; a resume of one keeps it; an explicit value wins', () => {
     const o = resolveTrainOptions({ checkpoint: 'x' });
     const ctx = { nLayer: 2, windowLength: 512, maxStepsGiven: false };
     expect(resolveTransferRecipe(o, { ...ctx, transfer: true }).max_steps).toBe(RECOMMENDED_TRANSFER.max_steps);
@@ -76,7 +76,7 @@ describe('the recipe budget', () => {
     // A window the recorded stride does not divide gets the largest divisor below it.
     expect(resolveTransferRecipe(o, { ...ctx, transfer: true, windowLength: 24 }).estimation).toEqual({
       window_sliding: 8,
-      smoothing: 0.9,
+      smoothing: RECOMMENDED_TRANSFER.estimation.smoothing,
     });
   });
 });
@@ -112,16 +112,17 @@ describeShared('the default transfer recipe through the real CLI (jecheon)', () 
     expect(loaded.meta.step).toBe(RECOMMENDED_TRANSFER.max_steps);
     expect(loaded.meta.extra?.estimation).toEqual(RECOMMENDED_TRANSFER.estimation);
 
-    // A plain estimate of the run: stride 16 and EWMA 0.9 from the run, equal to doing it by hand.
+    // A plain estimate of the run: the recipe's stride and EWMA from the run, equal to doing it by hand.
+    const { window_sliding: stride, smoothing: weight } = RECOMMENDED_TRANSFER.estimation;
     const scoresFile = path.join(root, 'scores.npy');
     const r = runCli(['estimate', '--checkpoint', out, '--data', HELD_OUT, '--backend', 'wasm', '--out', scoresFile]);
     ok(r);
-    expect(r.stdout).toContain('window_sliding 16, EWMA-smoothed (weight 0.9); window_sliding and smoothing from the run');
+    expect(r.stdout).toContain(`window_sliding ${stride}, EWMA-smoothed (weight ${weight}); window_sliding and smoothing from the run`);
     await initBackend({ backend: 'wasm', logger: () => undefined });
     const series = await loadSeries(HELD_OUT, { columns: ['voltage', 'current'] });
     const scaled = MinMaxScaler.fromJSON(loaded.scaler as never).transform(series.values, 2);
-    const raw16 = await estimateScores(loaded.model, scaled, series.length, { batchSize: 16, windowSliding: 16 });
-    const want = ewmaSmooth(raw16, 0.9);
+    const raw16 = await estimateScores(loaded.model, scaled, series.length, { batchSize: 16, windowSliding: stride });
+    const want = ewmaSmooth(raw16, weight);
     const got = readNpy(scoresFile).data as Float32Array;
     expect(got.length).toBe(series.length);
     let maxDiff = 0;

@@ -9,8 +9,8 @@
  *      current keep A's embedding weights, B's other columns start fresh) and train the same model
  *      from scratch with the same lr, steps and seed for comparison;
  *   4. detect: score B's test set with the transferred and the scratch checkpoint as a plain
- *      `anomaly-lab estimate` does (each run's recorded estimation settings: the recipe's stride 16
- *      + EWMA 0.9 for the transfer, the scratch ones for scratch); score every saved step (the
+ *      `anomaly-lab estimate` does (each run's recorded estimation settings: the recipe's
+ *      RECOMMENDED_TRANSFER.estimation for the transfer, the scratch ones for scratch); score every saved step (the
  *      seed's point-adjusted ESS score, first step above 90%, honest F1 without PA), beside the
  *      first-difference baseline and random scores with PA; every figure that loses to either is
  *      labelled, and the steps where transfer is (or is not) ahead of scratch are printed;
