@@ -24,12 +24,16 @@ export function renderRound3(r: TransferResults, L: string[]): void {
     '### Round 3: training budget and smoothing, chosen on jecheon 2022-05-17 only (session 5)',
     '',
     "The library's onnx training engine (tens of milliseconds per step for this model) makes budgets of thousands of steps cheap, so the budget and the estimation smoothing were chosen again, " +
-      `on the selection day only: two folds (fold 0 trains ${racks[0]} and validates on ${racks[1]}, fold 1 the other way round), each validation rack with ${P.drawSeeds.length} synthetic draws ` +
-      `(seeds ${P.drawSeeds.join(', ')}, + 10 × fold; ${P.synth.anomalies} anomalies of ${P.synth.minLengthFraction * 100}%…${P.synth.maxLengthFraction * 100}% of the day), ` +
-      `scaled with the training rack's scaler. Arms: **transfer** = the default recipe (\`--checkpoint <source run> --column_map …\`, nothing else) and **scratch** = the workshop model; ` +
+      `on the selection day only, in three folds: fold 0 trains ${racks[0]} and validates on ${racks[1]}, fold 1 the other way round, each validation rack with ${P.drawSeeds.length} synthetic draws ` +
+      `(seeds ${P.drawSeeds.join(', ')}, + 10 × fold; ${P.synth.anomalies} anomalies of ${P.synth.minLengthFraction * 100}%…${P.synth.maxLengthFraction * 100}% of the day); ` +
+      `fold 2 trains on the first ${P.split * 100}% of both racks' day (windows within a rack, as \`--train <dir>\` does) and validates on each rack's last ${100 - P.split * 100}% ` +
+      `(${P.foldTwoDrawSeeds.length} draws each, seeds ${P.foldTwoDrawSeeds.map((x) => x + 20).join(', ')}, + 100 for the second rack). Fold 2 was added after folds 0 and 1 disagreed about transfer ` +
+      `(transfer ahead when training on rack 1, behind when training on rack 2): it mirrors a deployment that trains on both racks, as the confirmatory runs do. ` +
+      `Validation data are scaled with the training data's scaler and clipped to [0, 1]. Arms: **transfer** = the default recipe (\`--checkpoint <source run> --column_map …\`, nothing else) and **scratch** = the workshop model; ` +
       `both lr ${P.common.lr}, batch ${P.common.batch_size}, white_noising ${P.common.white_noising}, replacing_rate_max ${P.common.replacing_rate_max}, the ${P.common.engine} engine with ${P.common.threads} thread per run; ` +
       `selection seeds ${[...new Set(budgets.flatMap((b) => b.seeds))].join(', ')} (seed × fold = one pair). Every summary checkpoint is scored at stride ${P.stride} under EWMA ${P.ewma.join(' / ')}; ` +
-      `the first-difference baseline (combine max) under EWMA ${P.fdEwma.join(' / ')}. F1 = best F1 over the anomaly-rate sweep without PA, the mean of a pair's ${P.drawSeeds.length} draws; an arm's figure is the mean over pairs.`,
+      `the first-difference baseline (combine max) under EWMA ${P.fdEwma.join(' / ')}. F1 = best F1 over the anomaly-rate sweep without PA, the mean of a pair's draws; an arm's figure is the mean over pairs. ` +
+      `Tags \`c-…\` are strategy candidates (transfer arm only, seed 91, folds 0 and 1); fold 2 ran for the 3,200-step budget only; a 1,600-step budget was not run (time).`,
     '',
     r3.ran_with === 'js'
       ? `These runs were made with the plain-JS first version of round3.ts, same logic (per-run files read from \`${r3.from}\` by \`--round3_import\`); \`--round3\` re-runs them.`
@@ -48,12 +52,14 @@ export function renderRound3(r: TransferResults, L: string[]): void {
     L.push(
       `**Budget ${b.budget} steps** (tag \`${b.tag}\`, ${b.runs.length} runs, summaries every ${b.summary} steps${Object.keys(b.extra ?? {}).length ? `, extra \`${JSON.stringify(b.extra)}\`` : ''}): final step`,
       '',
-      `| EWMA | transfer F1 | scratch F1 | transfer − scratch per pair (${pairs.join(', ')}) | transfer − scratch mean |`,
+      pairs.length
+        ? `| EWMA | transfer F1 | scratch F1 | transfer − scratch per pair (${pairs.join(', ')}) | transfer − scratch mean |`
+        : `| EWMA | transfer F1 | scratch F1 | transfer F1 per pair (${Object.keys(Object.values(last)[0]?.transfer_pairs ?? {}).join(', ')}) | transfer − scratch mean |`,
       '| --- | --- | --- | --- | --- |',
     );
     for (const [w, cell] of Object.entries(last))
       L.push(
-        `| ${w} | ${f4(cell.transfer)} | ${f4(cell.scratch)} | ${pairs.map((k) => f4(cell.diff_pairs[k])).join(', ')} | ${f4(cell.diff_mean)} |`,
+        `| ${w} | ${f4(cell.transfer)} | ${f4(cell.scratch)} | ${(pairs.length ? pairs.map((k) => cell.diff_pairs[k]) : Object.values(cell.transfer_pairs)).map(f4).join(', ')} | ${f4(cell.diff_mean)} |`,
       );
     L.push(
       '',
@@ -89,9 +95,13 @@ export function renderRound3(r: TransferResults, L: string[]): void {
       `a scratch run's recorded settings \`SCRATCH_ESTIMATION\` (stride ${SCRATCH_ESTIMATION.window_sliding}, EWMA ${SCRATCH_ESTIMATION.smoothing}). No held-out day was used.`,
     '',
     '```bash',
-    '# round 3 (05-17 only): one process per arm on two cores, then aggregate the per-run files and render',
-    'tools/experiments/run.sh transfer --round3 --source runs/experiments/transfer/source-panli --budgets 1600,2400,3200 --arms transfer --no_docs',
-    'tools/experiments/run.sh transfer --round3 --source runs/experiments/transfer/source-panli --budgets 1600,2400,3200 --arms scratch --no_docs',
+    '# round 3 (05-17 only) as run: one process per arm on two cores, then aggregate the per-run files and render',
+    `S="--source ${SOURCE_DEFAULT} --no_docs"`,
+    'tools/experiments/run.sh transfer --round3 $S --budgets 3200 --folds 0,1,2 --round3_tag steps3200 --arms transfer   # and --arms scratch',
+    'tools/experiments/run.sh transfer --round3 $S --budgets 2400 --folds 0,1 --arms transfer                           # and --arms scratch',
+    `tools/experiments/run.sh transfer --round3 $S --budgets 2400 --folds 0,1 --select_seeds 91 --arms transfer --round3_tag c-llrd --extra '{"freeze_schedule":"embedding:50,all","layer_lr_decay":0.5}'`,
+    `tools/experiments/run.sh transfer --round3 $S --budgets 2400 --folds 0,1 --select_seeds 91 --arms transfer --round3_tag c-eh400 --extra '{"freeze_schedule":"embedding:50,embedding+head:400,all"}'`,
+    `tools/experiments/run.sh transfer --round3 $S --budgets 2400 --folds 0,1 --select_seeds 91 --arms transfer --round3_tag c-lora8 --extra '{"freeze_schedule":"","lora_rank":8,"lora_alpha":16}'`,
     'tools/experiments/run.sh transfer --round3_import runs/experiments/transfer/round3/results',
     '```',
     '',

@@ -55,7 +55,11 @@ const TRANSFER = {
       help: "round 3: read this directory's per-run JSON files (the plain-JS version's) into --results and render",
     },
     budgets: { kind: 'list', default: ['1600', '2400', '3200'], help: 'round 3: training steps per run (one tag b<steps> each)' },
-    folds: { kind: 'list', default: ['0', '1'], help: 'round 3: folds (0: train rack 1, validate rack 2; 1: the other way)' },
+    folds: {
+      kind: 'list',
+      default: ['0', '1', '2'],
+      help: 'round 3: folds (0: train rack 1, validate rack 2; 1: the other way; 2: both racks, first 60% / last 40%)',
+    },
     round3_summary: { kind: 'int', default: 400, min: 1, help: 'round 3: summary (scored checkpoint) every N steps' },
     round3_tag: { kind: 'string', help: 'round 3: tag of the per-run files (default b<budget>)' },
     render: { kind: 'string', help: 're-render the docs section from this results.json (no training)' },
@@ -144,8 +148,8 @@ function transferArgs(argv: string[]): TransferArgs {
     round3Import: o.round3_import,
   };
   if (mode === 'round3') a.summary = o.round3_summary;
-  const badFold = a.folds.find((f) => f !== 0 && f !== 1);
-  if (badFold !== undefined) throw new UsageError(`--folds: '${badFold}' is not a fold (0 or 1)`);
+  const badFold = a.folds.find((f) => f !== 0 && f !== 1 && f !== 2);
+  if (badFold !== undefined) throw new UsageError(`--folds: '${badFold}' is not a fold (0, 1 or 2)`);
   const badArm = a.arms.find((x) => x !== 'transfer' && x !== 'scratch');
   if (badArm !== undefined) throw new UsageError(`--arms: unknown '${badArm}' (known: transfer, scratch)`);
   if (a.quick) {
