@@ -16,10 +16,10 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import * as os from 'os';
-import { initBackend } from 'anomaly-lab';
 import { AbortedError } from 'anomaly-lab/core';
 import { WriteError, writeFileAtomic, writeFilesAtomic } from 'anomaly-lab/io';
-import { createLstmAutoencoder, generatePowerData, powerDataToCsv, runPowerDetection, saveDetector } from 'anomaly-lab/power';
+import { runPowerDetection } from 'anomaly-lab/power';
+import { writePowerDetectFiles } from '../helpers/power-detector';
 
 // The real module object (not the import helper's copy), so the spies see the library's calls.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,17 +32,7 @@ afterAll(() => nodeFs.rmSync(root, { recursive: true, force: true }));
 const data = path.join(root, 'data.csv');
 const detector = path.join(root, 'detector');
 
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu', log: false });
-  nodeFs.writeFileSync(data, powerDataToCsv(generatePowerData({ seed: 3, duration: 1, sampleRate: 2000, nFaults: 2 }).data));
-  // An untrained autoencoder: its reconstruction error still ranks the windows (the model is not the subject).
-  const model = createLstmAutoencoder({ sequenceLength: 20, units: [4, 2], bidirectional: false, seed: 1 });
-  try {
-    await saveDetector(detector, model, { scaler: { mean: [0, 0, 0, 0, 0, 0], scale: [100, 100, 100, 10, 10, 10] } });
-  } finally {
-    model.dispose();
-  }
-});
+beforeAll(() => writePowerDetectFiles(root, { seed: 3, duration: 1, nFaults: 2 }));
 
 const TEMPORARY = /\.tmp-/;
 

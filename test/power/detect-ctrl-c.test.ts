@@ -11,10 +11,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { initBackend } from 'anomaly-lab';
-import { createLstmAutoencoder, generatePowerData, powerDataToCsv, saveDetector } from 'anomaly-lab/power';
 import { CLI } from '../hostile/harness';
 import { runCli } from '../helpers/cli';
+import { writePowerDetectFiles } from '../helpers/power-detector';
 
 jest.setTimeout(180000);
 
@@ -23,17 +22,8 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const data = path.join(root, 'data.csv');
 const detector = path.join(root, 'detector');
 
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu', log: false });
-  // 10 s at 2 kHz (2.4 MB): the manifest's hashing of it is part of what the Ctrl-C can interrupt.
-  fs.writeFileSync(data, powerDataToCsv(generatePowerData({ seed: 4, duration: 10, sampleRate: 2000, nFaults: 3 }).data));
-  const model = createLstmAutoencoder({ sequenceLength: 20, units: [4, 2], bidirectional: false, seed: 1 });
-  try {
-    await saveDetector(detector, model, { scaler: { mean: [0, 0, 0, 0, 0, 0], scale: [100, 100, 100, 10, 10, 10] } });
-  } finally {
-    model.dispose();
-  }
-});
+// 10 s at 2 kHz (2.4 MB): the manifest's hashing of it is part of what the Ctrl-C can interrupt.
+beforeAll(() => writePowerDetectFiles(root, { seed: 4, duration: 10, nFaults: 3 }));
 
 const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const state = (dir: string): Record<string, string> =>
