@@ -6,15 +6,7 @@ import { FieldError } from 'anomaly-lab/core';
 import { resolveTrainOptions } from 'anomaly-lab/training';
 // direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { cliMessage, flagName } from '../../kernel-lib/src/cli/args';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from '../helpers/thrown';
 
 describe('FieldError', () => {
   test('a training option error names the fields for notebooks and the flags for the CLI', () => {

@@ -26,18 +26,10 @@ import {
 import { checkPowerDetectionConfig, POWER_DEFAULTS } from 'anomaly-lab/power';
 // direct import (not the package): the CLI's own modules are its bin's internals, not part of the library API
 import { cliMessage } from '../../kernel-lib/src/cli/args';
+import { thrown } from '../helpers/thrown';
 
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'merge-gap-')), 'out');
 afterAll(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 test('one default: the seed dashboard’s 1500 samples', () => {
   expect(POWER_DEFAULTS.maxGapSamples).toBe(1500);

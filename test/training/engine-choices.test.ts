@@ -13,15 +13,7 @@ import { TRAIN_OPTION_SPECS, resolveTrainOptions } from 'anomaly-lab/training';
 // direct imports (not the package): the declaring module, and the CLI's internals (its bin's, not the library API)
 import * as choices from '../../kernel-lib/src/backend-choices';
 import { ENGINE_OPTION, cliMessage } from '../../kernel-lib/src/cli/args';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from '../helpers/thrown';
 
 test('every option spec and API reads the one declaration', () => {
   expect(choices.ENGINE_CHOICES).toEqual(['auto', 'onnx', 'tfjs']);
