@@ -237,8 +237,10 @@ export async function writeDirAtomic(target: string, fill: (tmpDir: string) => v
  * the files into a temporary directory inside `dir` (it may await; a second Ctrl-C removes the
  * stage through `removeAtomicTemporaries`); then each staged file is renamed over its target and
  * each name of `replaces` this run did not write (an output of an earlier run, e.g. an optional
- * one) is removed, all in one synchronous block. No Ctrl-C handler or other callback runs inside
- * it, so what an interrupt leaves (or a reader sees) is the complete previous set or the complete
+ * one) is removed, all in one synchronous block. A staged directory (e.g. a model directory)
+ * replaces the directory of that name whole: the old one is renamed aside, the new one in, and
+ * the old one removed, in the same block; in `replaces` such a name ends with '/' ('detector/').
+ * No Ctrl-C handler or other callback runs inside it, so what an interrupt leaves (or a reader sees) is the complete previous set or the complete
  * new one, never a mix. (A crash or SIGKILL within those few renames still can; the staged files
  * are fsynced first.) If `fill` throws, `dir` is unchanged (and removed again if this created it
  * and it is empty). Returns the published paths (sorted by name).
@@ -263,16 +265,20 @@ export async function writeFilesAtomic(
       // not empty: something else was written into it meanwhile, and stays
     }
   };
-  let names: string[];
+  let names: string[] = [];
+  // The names of `replaces` this run did not write, removed with the commit ('x/': a directory).
+  const stale = (): Array<{ name: string; dir: boolean }> =>
+    (opts.replaces ?? []).map((r) => ({ name: r.replace(/\/$/, ''), dir: r.endsWith('/') })).filter((r) => !names.includes(r.name));
   try {
     await fill(stage);
     names = fs.readdirSync(stage).sort();
     for (const name of names) {
-      if (!fs.statSync(path.join(stage, name)).isFile())
-        throw new Error(`${name} is not a regular file (only files are published together)`);
-      assertOutputPath(path.join(dir, name), 'file');
+      const st = fs.statSync(path.join(stage, name));
+      if (!st.isFile() && !st.isDirectory())
+        throw new Error(`${name} is not a regular file or a directory (only those are published together)`);
+      assertOutputPath(path.join(dir, name), st.isDirectory() ? 'dir' : 'file');
     }
-    for (const name of opts.replaces ?? []) if (!names.includes(name)) assertOutputPath(path.join(dir, name), 'file');
+    for (const r of stale()) assertOutputPath(path.join(dir, r.name), r.dir ? 'dir' : 'file');
     fsyncDir(stage);
   } catch (e) {
     discard();
@@ -282,12 +288,27 @@ export async function writeFilesAtomic(
   }
   // From here on everything is synchronous: no Ctrl-C handler runs between the renames.
   inProgress.delete(stage);
+  // Directories replaced by this commit, set aside until every new output is in place.
+  const aside: Array<{ old: string; target: string }> = [];
   try {
-    for (const name of names) fs.renameSync(path.join(stage, name), path.join(dir, name));
-    for (const name of opts.replaces ?? []) if (!names.includes(name)) fs.rmSync(path.join(dir, name), { force: true });
+    for (const name of names) {
+      const target = path.join(dir, name);
+      if (fs.statSync(path.join(stage, name)).isDirectory() && fs.existsSync(target)) {
+        // A directory cannot be renamed over a non-empty one: the old one goes aside (a crash
+        // right here leaves it as `…-old`, which cleanAtomicLeftovers puts back).
+        const old = tmpSibling(target) + '-old';
+        fs.renameSync(target, old);
+        aside.push({ old, target });
+      }
+      fs.renameSync(path.join(stage, name), target);
+    }
+    for (const r of stale()) fs.rmSync(path.join(dir, r.name), { recursive: r.dir, force: true });
     fs.rmdirSync(stage);
     fsyncDir(dir);
+    for (const a of aside) fs.rmSync(a.old, { recursive: true, force: true });
   } catch (e) {
+    // An error (not a crash): a directory set aside whose new one did not arrive goes back.
+    for (const a of aside) if (fs.existsSync(a.old) && !fs.existsSync(a.target)) fs.renameSync(a.old, a.target);
     fs.rmSync(stage, { recursive: true, force: true });
     throw asWriteError(dir, e);
   }

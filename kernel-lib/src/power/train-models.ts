@@ -4,7 +4,8 @@
  * without data files it trains on generated data (the workshop default).
  *
  * Writes into `out`: detector/ (tfjs model dir with detector.json incl. scaler and a suggested
- * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json.
+ * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json,
+ * committed together (io/atomic.ts writeFilesAtomic), replacing every output of an earlier run.
  *
  * `trainPowerModels(config)` is the whole run for a notebook, a script or the CLI (`anomaly-lab
  * power train` only adapts its flags). This module loads tfjs only when it trains, so importing it
@@ -14,7 +15,7 @@ import * as path from 'path';
 import { FieldError } from '../browser/errors';
 import { abortPoint } from '../browser/abort';
 import { formatFixed, formatPercent } from '../browser/format';
-import { writeFileAtomic } from '../io/atomic';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic';
 import { readJsonFile } from '../io/json';
 import type { PowerData } from './data';
 
@@ -42,8 +43,11 @@ export const POWER_TRAIN_DEFAULTS = {
   backend: 'auto',
 };
 
+/** Every output a training run may write into `out` (a new run replaces them all; 'x/' is a directory). */
+export const POWER_TRAIN_OUTPUTS = ['detector/', 'classifier.json', 'classifier_scaler.json', 'training.json'] as const;
+
 export type PowerTrainConfig = Partial<typeof POWER_TRAIN_DEFAULTS> & {
-  /** output directory. */
+  /** Output directory: its outputs (an earlier run's too) are replaced together; other files in it stay. */
   out: string;
   /** normal (fault-free) CSV/parquet recordings for the detector (default: generated). */
   data?: string[];
@@ -94,9 +98,9 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
   const L = o.sequence_length;
   // Everything is written at the end, after the last safe point: a stopped run (config.signal)
   // leaves `out` as it was, not a new detector beside the previous classifier.
-  let writeDetector: (() => Promise<void>) | undefined;
+  let writeDetector: ((dir: string) => Promise<void>) | undefined;
   let disposeDetector: (() => void) | undefined;
-  let writeClassifier: (() => void) | undefined;
+  let writeClassifier: ((dir: string) => void) | undefined;
   const safePoint = async (): Promise<void> => {
     try {
       await abortPoint(config.signal, 'trainPowerModels');
@@ -149,7 +153,7 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       origin: 'trained' as const,
       training,
     };
-    writeDetector = () => saveDetector(path.join(out, 'detector'), trained.model, meta);
+    writeDetector = (dir) => saveDetector(path.join(dir, 'detector'), trained.model, meta);
     disposeDetector = () => trained.model.dispose();
     summary.detector = training;
     log(
@@ -173,9 +177,9 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       }
     }
     const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
-    writeClassifier = () => {
-      writeFileAtomic(path.join(out, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
-      writeFileAtomic(path.join(out, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+    writeClassifier = (dir) => {
+      writeFileAtomic(path.join(dir, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
+      writeFileAtomic(path.join(dir, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
     };
     summary.classifier = {
       intervals: t.rows.length,
@@ -188,13 +192,25 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
     );
   }
   await safePoint();
+  // The outputs are committed together (io/atomic.ts writeFilesAtomic): staged in a temporary
+  // directory inside `out`, then renamed in one synchronous step that also removes an earlier
+  // run's outputs this run does not write (a `--what detector` run leaves no older classifier
+  // beside its training.json). A Ctrl-C at any point, even a second one while the detector is
+  // saved (an await), leaves the previous run's complete outputs or this run's, never a mix.
   try {
-    // The detector directory is swapped in atomically; a second Ctrl-C while it is written leaves the previous one.
-    await writeDetector?.();
+    await writeFilesAtomic(
+      out,
+      async (stage) => {
+        await writeDetector?.(stage);
+        writeClassifier?.(stage);
+        writeFileAtomic(path.join(stage, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
+        // The last safe point: a Ctrl-C while staging ends the run here, with nothing written.
+        await abortPoint(config.signal, 'trainPowerModels');
+      },
+      { replaces: POWER_TRAIN_OUTPUTS },
+    );
   } finally {
     disposeDetector?.();
   }
-  writeClassifier?.();
-  writeFileAtomic(path.join(out, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }

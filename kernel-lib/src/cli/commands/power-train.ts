@@ -5,7 +5,8 @@
  * recordings. Without data files it trains on generated data (the workshop default).
  *
  * Writes into --out: detector/ (tfjs model dir with detector.json incl. scaler and a suggested
- * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json.
+ * threshold), classifier.json, classifier_scaler.json (our JSON formats) and training.json,
+ * committed together (an earlier run's outputs are replaced with them; other files stay).
  */
 import { BACKEND_OPTION } from '../../backend-choices';
 import { defineOptions } from '../../browser/index';
@@ -56,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     log: (line: string): void => void process.stderr.write(line + '\n'),
   };
   checkFlags(() => checkPowerTrainConfig(config));
-  // Ctrl-C: stop after the current batch (detector) or before the next phase; everything is written at the end, so nothing is.
+  // Ctrl-C: stop after the current batch (detector) or before the next phase; everything is written at the end, so nothing is
+  // (and a second Ctrl-C while the outputs are written leaves the previous run's or this run's, never a mix).
   const nothingWritten = notWrittenDir('--out', o.out);
   await withSigint(
     'power train',
