@@ -43,6 +43,8 @@ describe('anomaly-lab score-steps', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`first step with ESS(PA) > 0.9: ${lib.first_step_reaching_target}`);
     expect(text.stdout).toMatch(/random scores with PA on the same labels/);
+    // the rate reads as a percentage, as in the viewer (rateText), not as the fraction 0.1
+    expect(text.stdout.split('\n')[0]).toMatch(/, anomaly rate 10\.00%$/);
 
     const never = runCli(['score-steps', '--run', run, '--labels', labelsFile, '--target', '1']);
     expect(never.stdout).toContain('no step exceeds ESS(PA) 1');

@@ -113,8 +113,8 @@ describeShared('anomaly-lab metrics on the reference fixture', () => {
   test('the table output (no --json) shows all three rows', () => {
     const r = runCli(['metrics', '--scores', scoresFile, '--labels', labelsFile, '--point_adjust_k', '0,100']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/without PA\s+0\.022\s+98\.18%\s+38\.16%\s+54\.96%/);
-    expect(r.stdout).toMatch(/with PA\s+0\.006\s+100\.00%\s+98\.94%\s+99\.47%/);
+    expect(r.stdout).toMatch(/without PA\s+2\.20%\s+98\.18%\s+38\.16%\s+54\.96%/);
+    expect(r.stdout).toMatch(/with PA\s+0\.60%\s+100\.00%\s+98\.94%\s+99\.47%/);
     expect(r.stdout).toMatch(/random scores, PA/);
     expect(r.stdout).toMatch(/PA%K F1 AUC/);
   });

@@ -100,6 +100,8 @@ describe('anomaly-lab report', () => {
     // data never becomes markup
     expect(html.includes('<script>window.__pwned')).toBe(false);
     expect(page).toContain('First step whose ESS score with point adjustment exceeds 0.9');
+    // rates read as percentages, as in the viewer (rateText), not as fractions
+    expect(page).toMatch(/the last step&#39;s best F1 with PA is [0-9.]+ at rate \d+\.\d{2}%\./);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/^# Unit run/);
     expect(md).toContain('![Training loss and accuracy per summary step](report-assets/history-loss.svg)');

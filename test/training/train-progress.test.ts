@@ -50,7 +50,7 @@ describe('progress reporting', () => {
   test('summary line shows F1 without PA first and the random-score PA baseline beside PA', () => {
     const line = formatSummaryLine(entry);
     expect(line).toMatch(/summary step 500: loss 0\.1234 accuracy 0\.9500/);
-    expect(line).toMatch(/test F1 0\.4444 \(P 0\.5000 R 0\.4000 @ rate 0\.050\)/);
+    expect(line).toMatch(/test F1 0\.4444 \(P 0\.5000 R 0\.4000 @ rate 5\.00%\)/);
     expect(line).toMatch(/with PA F1 0\.9243 \(random scores with PA 0\.8889\)/);
     expect(line).toMatch(/PA%K AUC 0\.5500/);
   });

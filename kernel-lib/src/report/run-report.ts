@@ -33,7 +33,7 @@ import {
   type LineChartSpec,
 } from '../browser/viewer/figures';
 import { markdownReport } from '../browser/viewer/export';
-import { intervalsTable, metricsTable, tableMarkdown } from '../browser/viewer/tables';
+import { intervalsTable, metricsTable, rateText, tableMarkdown } from '../browser/viewer/tables';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
@@ -380,7 +380,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
       xTitle: 'test row',
       traces: [{ name: 'score', x: ds.x, y: ds.y, color: '#1f77b4' }],
       bands: bands.slice(0, 500),
-      hline: { y: ev.thresholdAtRate(opts.anomalyRate ?? 0.05), label: `threshold @ rate ${opts.anomalyRate ?? 0.05}` },
+      hline: { y: ev.thresholdAtRate(opts.anomalyRate ?? 0.05), label: `threshold @ rate ${rateText(opts.anomalyRate ?? 0.05)}` },
     }),
     lineChart('sweep', `F1 over the anomaly-rate sweep at step ${last.step}`, {
       xTitle: 'anomaly rate',
@@ -389,7 +389,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
         { name: 'F1 with PA', x: rates, y: f1(true), color: '#ff7f0e' },
       ],
     }),
-    lineChart('ess-steps', `ESS score with PA per step (rate ${report.anomaly_rate}; target ${report.target})`, {
+    lineChart('ess-steps', `ESS score with PA per step (rate ${rateText(report.anomaly_rate)}; target ${report.target})`, {
       xTitle: 'step',
       traces: [
         {
@@ -419,7 +419,7 @@ function stepScoresSection(d: RunData, opts: RunReportOptions): Section | null {
     200,
   );
   const first = report.first_step_reaching_target;
-  const lead = `First step whose ESS score with point adjustment exceeds ${report.target}: ${first === null ? 'none' : first}. Labels: ${d.labelsSource} (${formatNumber(100 * report.label_rate)}% anomalous). Random scores reach F1 ${formatNumber(report.random_with_pa.f1)} with PA on the same labels${best ? `; the last step's best F1 with PA is ${formatNumber(best.f1)} at rate ${formatNumber(best.anomaly_rate)}` : ''}.`;
+  const lead = `First step whose ESS score with point adjustment exceeds ${report.target}: ${first === null ? 'none' : first}. Labels: ${d.labelsSource} (${formatNumber(100 * report.label_rate)}% anomalous). Random scores reach F1 ${formatNumber(report.random_with_pa.f1)} with PA on the same labels${best ? `; the last step's best F1 with PA is ${formatNumber(best.f1)} at rate ${rateText(best.anomaly_rate)}` : ''}.`;
   return { title: 'Test scores per step', html: `<p>${escapeHtml(lead)}</p>${t.html}`, markdown: `${mdText(lead)}\n\n${t.md}`, charts };
 }
 

@@ -7,6 +7,7 @@
  */
 import type { HistoryEntry } from '../runs/run-dir';
 import { formatFixed, formatPercent } from '../browser/format';
+import { rateText } from '../browser/viewer/tables';
 
 /** What the loop reports after each optimisation step. */
 export interface StepProgress {
@@ -73,7 +74,7 @@ export function formatSummaryLine(e: HistoryEntry): string {
   if (e.test) {
     const t = e.test;
     line +=
-      ` | test F1 ${formatFixed(t.without_pa.f1)} (P ${formatFixed(t.without_pa.precision)} R ${formatFixed(t.without_pa.recall)} @ rate ${formatFixed(t.without_pa.anomaly_rate, 3)})` +
+      ` | test F1 ${formatFixed(t.without_pa.f1)} (P ${formatFixed(t.without_pa.precision)} R ${formatFixed(t.without_pa.recall)} @ rate ${rateText(t.without_pa.anomaly_rate)})` +
       ` | with PA F1 ${formatFixed(t.with_pa.f1)} (random scores with PA ${formatFixed(t.random_with_pa.f1)})`;
     if (t.pa_k_auc !== undefined) line += ` | PA%K AUC ${formatFixed(t.pa_k_auc)}`;
   }

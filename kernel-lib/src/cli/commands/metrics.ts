@@ -22,6 +22,7 @@ import {
   defineOptions,
   formatFixed,
   formatPercent,
+  rateText,
   toBinaryLabels,
 } from '../../browser/index';
 import { UsageError, parseCommandArgs, stopOnSigint } from '../args';
@@ -112,13 +113,13 @@ const pct = (x: number): string => formatPercent(x, 2, 'NaN%').padStart(7);
 
 function table(r: MetricsReport): string {
   const row = (name: string, m: MetricRow): string =>
-    `${name.padEnd(22)} ${formatFixed(m.anomaly_rate, 3).padStart(6)}  ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}  ${pct(m.ess_score)}`;
+    `${name.padEnd(22)} ${rateText(m.anomaly_rate).padStart(7)}  ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}  ${pct(m.ess_score)}`;
   const lines = [
     `${r.input.scores} vs ${r.input.labels}: ${r.input.length} points, ${r.input.anomalous_points} anomalous in ${r.input.intervals} intervals` +
       (r.input.smoothing_weight !== null ? `, scores EWMA-smoothed (weight ${r.input.smoothing_weight})` : ''),
     r.input.mode === 'sweep' ? 'best F1 over the anomaly-rate sweep' : 'at a fixed anomaly rate',
     '',
-    `${''.padEnd(22)} ${'rate'.padStart(6)}  ${'prec'.padStart(7)}  ${'recall'.padStart(7)}  ${'F1'.padStart(7)}  ${'ESS'.padStart(7)}`,
+    `${''.padEnd(22)} ${'rate'.padStart(7)}  ${'prec'.padStart(7)}  ${'recall'.padStart(7)}  ${'F1'.padStart(7)}  ${'ESS'.padStart(7)}`,
     row('without PA', r.without_pa),
     row('with PA', r.with_pa),
     row(`random scores, PA`, r.random_with_pa),

@@ -9,7 +9,7 @@
  * PA on the same labels and the PA%K area — and the first step whose PA ESS score exceeds the target.
  */
 import { checkScoreStepsOptions, scoreStepsAsync, type StepScoreReport } from '../../evaluation/index';
-import { defineOptions, formatPercent } from '../../browser/index';
+import { defineOptions, formatPercent, rateText } from '../../browser/index';
 import { checkFlags, parseCommandArgs, withSigint } from '../args';
 import { COMMANDS } from '../registry';
 
@@ -81,7 +81,7 @@ function printReport(
     return;
   }
   const lines = [
-    `run ${report.run}: ${report.steps.length} steps, labels ${report.labels} (${formatPercent(report.label_rate, 2)} anomalous), anomaly rate ${anomalyRate}`,
+    `run ${report.run}: ${report.steps.length} steps, labels ${report.labels} (${formatPercent(report.label_rate, 2)} anomalous), anomaly rate ${rateText(anomalyRate)}`,
     ['step', 'ESS(PA)', 'F1(PA)', 'F1', 'bestF1', 'PA%K-AUC'].map((h, i) => h.padStart(i === 0 ? 6 : 10)).join(''),
   ];
   for (const s of report.steps) {
