@@ -12,7 +12,7 @@ import { BundleDetector, initialDetectionSettings, type DetectionResult } from '
 import { DEFAULT_FIGURE_OPTIONS, LIGHT_THEME, scoresFigure, signalsFigure, trainingFigure, type Figure } from '../browser/viewer/figures';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { decodeViewerBundle } from '../browser/viewer/validate';
-import { intervalsTable, metricsTable } from '../browser/viewer/tables';
+import { intervalsTable, leadingRows, metricsTable } from '../browser/viewer/tables';
 import type { DecodedBundle, HistoryRow, IntervalRow, ViewerBundle, ViewerMetrics } from '../browser/viewer/types';
 import {
   escapeHtml,
@@ -171,8 +171,10 @@ function summaryHtml(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): 
   const mt = metricsTable(facts.metrics);
   if (mt) out.push(`<h4>Metrics</h4>${viewerTableHtml(mt)}`);
   if (facts.intervals.length) {
-    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length });
-    out.push(`<h4>Detected intervals</h4>${viewerTableHtml(it, { maxRows: maxIntervals })}`);
+    // Only the rows shown are formatted (a bundle may hold 100,000 intervals); the note counts the rest.
+    const rows = leadingRows(facts.intervals.length, maxIntervals);
+    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length, rows });
+    out.push(`<h4>Detected intervals</h4>${viewerTableHtml(it, { maxRows: maxIntervals, totalRows: facts.intervals.length })}`);
   }
   if (bundle.featureImportances && bundle.featureImportances.names.length) {
     const fi = bundle.featureImportances;
@@ -202,8 +204,9 @@ function summaryText(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): 
   const mt = metricsTable(facts.metrics);
   if (mt) lines.push('', 'Metrics', viewerTableText(mt));
   if (facts.intervals.length) {
-    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length });
-    lines.push('', 'Detected intervals', viewerTableText(it, { maxRows: maxIntervals }));
+    const rows = leadingRows(facts.intervals.length, maxIntervals);
+    const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length, rows });
+    lines.push('', 'Detected intervals', viewerTableText(it, { maxRows: maxIntervals, totalRows: facts.intervals.length }));
   }
   if (bundle.training && bundle.training.history.length) {
     const ht = historyTable(bundle.training.history);

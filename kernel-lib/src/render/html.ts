@@ -34,6 +34,11 @@ export type { Cell };
 /** Options of the table renderers: rows shown, and columns to right-align though their cells are text. */
 export interface TableRenderOptions {
   maxRows?: number;
+  /**
+   * The table's full row count when `rows` holds only its first rows (those formatted for display,
+   * e.g. intervalsTable's `rows`): the '… N more rows' note counts from it. Default `rows.length`.
+   */
+  totalRows?: number;
   /** per column: numbers already formatted as text (right-aligned like numbers). */
   numeric?: boolean[];
 }
@@ -54,7 +59,8 @@ export function textTable(columns: string[], rows: Cell[][], opts: TableRenderOp
       .join('  ')
       .trimEnd();
   const lines = [fmtRow(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmtRow)];
-  if (rows.length > shown.length) lines.push(`… ${rows.length - shown.length} more rows`);
+  const total = Math.max(opts.totalRows ?? 0, rows.length);
+  if (total > shown.length) lines.push(`… ${total - shown.length} more rows`);
   return lines.join('\n');
 }
 
@@ -75,16 +81,15 @@ export function htmlTable(columns: string[], rows: Cell[][], opts: TableRenderOp
           .join('')}</tr>`,
     )
     .join('');
+  const total = Math.max(opts.totalRows ?? 0, rows.length);
   const more =
-    rows.length > shown.length
-      ? `<tr><td colspan="${columns.length}" class="al-more">… ${rows.length - shown.length} more rows</td></tr>`
-      : '';
+    total > shown.length ? `<tr><td colspan="${columns.length}" class="al-more">… ${total - shown.length} more rows</td></tr>` : '';
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : '';
   return `<table class="al-table">${caption}<thead><tr>${head}</tr></thead><tbody>${body}${more}</tbody></table>`;
 }
 
 /** One of the viewer's tables (browser/viewer/tables.ts: formatted cells) as an escaped HTML table. */
-export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; caption?: string } = {}): string {
+export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; totalRows?: number; caption?: string } = {}): string {
   return htmlTable(
     t.columns.map((c) => c.label),
     t.rows.map((r) => r.cells),
@@ -93,7 +98,7 @@ export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; captio
 }
 
 /** One of the viewer's tables as a plain-text table. */
-export function viewerTableText(t: ViewerTable, opts: { maxRows?: number } = {}): string {
+export function viewerTableText(t: ViewerTable, opts: { maxRows?: number; totalRows?: number } = {}): string {
   return textTable(
     t.columns.map((c) => c.label),
     t.rows.map((r) => r.cells),

@@ -33,7 +33,7 @@ import {
   type LineChartSpec,
 } from '../browser/viewer/figures';
 import { markdownReport } from '../browser/viewer/export';
-import { intervalsTable, metricsTable, rateText, tableMarkdown } from '../browser/viewer/tables';
+import { intervalsTable, leadingRows, metricsTable, rateText, tableMarkdown } from '../browser/viewer/tables';
 import { thresholdPhrase } from '../browser/viewer/threshold';
 import { markdownTable } from '../browser/format';
 import { VIEWER_FILE_SUFFIX, type DecodedBundle, type HistoryRow, type ViewerBundle } from '../browser/viewer/types';
@@ -477,8 +477,12 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
     );
     const metrics = metricsTable(result.metrics);
     if (metrics) html.push(viewerTableHtml(metrics));
-    const intervals = intervalsTable(result.intervals, bundle.axis?.unit, { labelled: result.labelled.length > 0 });
-    html.push('<h4>Detected intervals</h4>', viewerTableHtml(intervals, { maxRows: 100 }));
+    // Only the rows shown are formatted; the note counts the rest (the markdown export has every interval).
+    const intervals = intervalsTable(result.intervals, bundle.axis?.unit, {
+      labelled: result.labelled.length > 0,
+      rows: leadingRows(result.intervals.length, 100),
+    });
+    html.push('<h4>Detected intervals</h4>', viewerTableHtml(intervals, { maxRows: 100, totalRows: result.intervals.length }));
   }
   const producer = metricsTable(bundle.metrics);
   if (producer) html.push('<h4>Producer metrics</h4>', viewerTableHtml(producer));
@@ -528,10 +532,11 @@ function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number
       return { start, end, fault: pr?.predicted_fault, confidence: pr?.confidence };
     }),
     'seconds',
+    { rows: leadingRows(r.merged_intervals.length, 200) },
   );
   return {
     title: 'Power-system detection',
-    html: `${facts.html}<h4>Merged intervals</h4>${viewerTableHtml(iv, { maxRows: 200 })}`,
+    html: `${facts.html}<h4>Merged intervals</h4>${viewerTableHtml(iv, { maxRows: 200, totalRows: r.merged_intervals.length })}`,
     markdown: `${facts.md}\n\n#### Merged intervals\n\n${tableMarkdown(iv, 200)}`,
     charts,
   };

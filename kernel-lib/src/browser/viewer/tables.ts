@@ -145,6 +145,16 @@ export function intervalsTable(
 }
 
 /**
+ * The indices of the rows a table cut to `maxRows` shows, of `count` (the rows `slice(0, maxRows)`
+ * keeps): pass them as intervalsTable's `rows` so only the rows shown are formatted.
+ */
+export function leadingRows(count: number, maxRows = Infinity): number[] {
+  const m = Math.trunc(maxRows) || 0;
+  const end = m < 0 ? Math.max(0, count + m) : Math.min(count, m);
+  return Array.from({ length: end }, (_, i) => i);
+}
+
+/**
  * A table as markdown through the one emitter. Headers and number cells are our own formatted
  * text (digits, '%', '–', units in parentheses) and go in as they are; text cells (fault names
  * from data) are escaped.
