@@ -23,7 +23,7 @@ import { activeBackend, estimateScores, initBackend } from 'anomaly-lab';
 import { AnomalyBert, ESS_CONFIG, WORKSHOP_CONFIG, onnxRunnerFor, saveCheckpoint, type AnomalyBertConfig } from 'anomaly-lab/anomalybert';
 import { createRng } from 'anomaly-lab/core';
 import { writeNpy } from 'anomaly-lab/io';
-import { defaultThreads, resolveEngine } from 'anomaly-lab/onnx';
+import { defaultThreads, resolveEngine, type EngineName } from 'anomaly-lab/onnx';
 import { essEnabled, ratio, runTorchAnchor } from './torch-anchor';
 
 interface Case {
@@ -35,7 +35,7 @@ interface Case {
   length: number;
 }
 
-async function measure(c: Case, engine: 'onnx' | 'tfjs', threads?: number): Promise<Record<string, unknown>> {
+async function measure(c: Case, engine: EngineName, threads?: number): Promise<Record<string, unknown>> {
   const model = AnomalyBert.create(c.config, { seed: 1 });
   try {
     const w = model.windowSize;
@@ -147,10 +147,11 @@ export async function run(): Promise<object> {
     ...(essEnabled() ? [{ name: 'ess', config: ESS_CONFIG, batchSize: 2, windowSliding: 16, length: ess + 2 * 2 * 16 - 1 }] : []),
     { name: 'workshop', config: WORKSHOP_CONFIG, batchSize: 16, windowSliding: 16, length: 4096 },
   ];
-  const onnx = resolveEngine({ log: false }).name === 'onnx';
+  const engine = resolveEngine({ log: false }).name;
+  const onnx = engine === 'onnx';
   const results: Record<string, unknown> = {
     backend: activeBackend()?.name,
-    engine: onnx ? 'onnx' : 'tfjs',
+    engine,
     cpus: os.cpus().length,
     loadavg_1min_at_start: os.loadavg()[0],
     note: 'wall-clock on a shared machine (2 cores, other jobs running): compare within one run (ratios); weights random (speed does not depend on them)',
@@ -158,7 +159,7 @@ export async function run(): Promise<object> {
   const torch: Record<string, unknown> = {};
   const ratios: Record<string, unknown> = {};
   for (const c of cases) {
-    const main = await measure(c, onnx ? 'onnx' : 'tfjs');
+    const main = await measure(c, engine);
     results[c.name] = main;
     if (onnx) results[`${c.name}_onnx_1thread`] = await measure(c, 'onnx', 1);
     results[`${c.name}_tfjs`] = onnx ? await measure(c, 'tfjs') : main;

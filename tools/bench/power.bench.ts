@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { activeBackend, loadPowerData } from 'anomaly-lab';
-import { onnxUnavailableReason, resolveEngine } from 'anomaly-lab/onnx';
+import { onnxUnavailableReason, resolveEngine, type EngineName } from 'anomaly-lab/onnx';
 import { loadKerasH5, loadPowerScaler, reconstructionErrors, scaleSignals } from 'anomaly-lab/power';
 
 const SHARED = process.env.ANOMALY_LAB_SHARED ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared');
@@ -22,7 +22,7 @@ export async function run(): Promise<object> {
   const { model } = await loadKerasH5(h5);
   const scaled = scaleSignals(data, scaler);
   const L = 50;
-  const measure = async (nWindows: number, fast: boolean, batchSize: number, engine: 'onnx' | 'tfjs' = 'tfjs'): Promise<number> => {
+  const measure = async (nWindows: number, fast: boolean, batchSize: number, engine: EngineName = 'tfjs'): Promise<number> => {
     const rows = nWindows + L - 1;
     const opts = { fast, engine, logEngine: false };
     await reconstructionErrors(model, scaled, Math.min(rows, L + 7), L, { batchSize: 8, ...opts }); // warm-up

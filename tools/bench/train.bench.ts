@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from 'anomaly-lab';
 import { AnomalyBert, ESS_CONFIG, WORKSHOP_CONFIG, type AnomalyBertConfig } from 'anomaly-lab/anomalybert';
 import { createRng } from 'anomaly-lab/core';
+import type { EngineName } from 'anomaly-lab/onnx';
 import {
   AdamW,
   OnnxTrainingEngine,
@@ -57,7 +58,7 @@ interface BenchResult {
   /** Windows per forward/backward pass (0 = the whole batch at once). */
   micro_batch: number;
   /** Training engine: onnx (one onnxruntime call per step) or tfjs. */
-  engine: 'onnx' | 'tfjs';
+  engine: EngineName;
   /** onnx: onnxruntime intra-op threads. */
   threads?: number;
   /** Data-parallel worker threads (1: this thread, as before workers existed). */
@@ -97,7 +98,7 @@ async function benchConfig(
   warmup = true,
   microBatch = 0,
   workers = 1,
-  engine: 'onnx' | 'tfjs' = 'tfjs',
+  engine: EngineName = 'tfjs',
 ): Promise<BenchResult> {
   const W = config.nTokens * config.patchSize;
   const data = series(Math.max(4 * W, 20000), config.inputDim);
