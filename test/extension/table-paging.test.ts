@@ -9,37 +9,17 @@
  */
 import './jsdom-polyfills';
 import { Widget } from '@lumino/widgets';
-import {
-  anomaliesCsv,
-  buildViewerBundle,
-  intervalsTable,
-  markdownReport,
-  summarizeDetection,
-  viewerBundleToJSON,
-  type ViewerBundle,
-} from 'anomaly-lab/core';
+import { anomaliesCsv, intervalsTable, markdownReport, summarizeDetection, viewerBundleToJSON } from 'anomaly-lab/core';
 import { AnomalyViewer } from '../../extension/src/viewer';
 import { SettingsStore, normalizeSettings } from '../../extension/src/settings';
+import { manyIntervals } from '../helpers/many-intervals';
 
 const N = 200_000;
 const INTERVALS = N / 2;
 const PAGE = 200;
-const T0 = Date.UTC(2024, 0, 1);
-
-function manyIntervals(): ViewerBundle {
-  // flagged: the odd points (score 1 > 0.5), each apart from the next by one unflagged point
-  const scores = Float32Array.from({ length: N }, (_, i) => (i % 2 ? 0.6 + (0.4 * ((i * 7919) % 1000)) / 1000 : 0));
-  return buildViewerBundle({
-    kind: 'generic',
-    title: 'many intervals',
-    axis: { unit: 'epoch_ms', start: T0, step: 1000 },
-    scores: { values: scores },
-    threshold: { mode: 'value', value: 0.5, pointAdjust: false, maxGapSamples: 0 },
-  });
-}
 
 describe('the interval table of a bundle with 100,000 intervals', () => {
-  const bundle = manyIntervals();
+  const bundle = manyIntervals(N);
 
   test('formats and renders one page of rows; "show more" appends a page; sorting and selection cover every interval; exports stay complete', () => {
     const store = new SettingsStore(normalizeSettings({ maxTableRows: PAGE }));

@@ -13,12 +13,11 @@
  * the old manifest.) A first Ctrl-C (the AbortSignal) during the commit writes nothing. Then the
  * commit helper alone: a failing fill, a directory in a file's place, an earlier output replaced.
  */
-import { createHash } from 'crypto';
 import * as path from 'path';
 import * as os from 'os';
-import { AbortedError } from 'anomaly-lab/core';
 import { WriteError, writeFileAtomic, writeFilesAtomic } from 'anomaly-lab/io';
 import { runPowerDetection } from 'anomaly-lab/power';
+import { expectAbortWhileStagingWritesNothing, expectOneRunComplete, observeStates, outputState } from '../helpers/commit-states';
 import { writePowerDetectFiles } from '../helpers/power-detector';
 
 // The real module object (not the import helper's copy), so the spies see the library's calls.
@@ -34,21 +33,6 @@ const detector = path.join(root, 'detector');
 
 beforeAll(() => writePowerDetectFiles(root, { seed: 3, duration: 1, nFaults: 2 }));
 
-const TEMPORARY = /\.tmp-/;
-
-/** The outputs in `out` (name → sha256), atomic temporaries aside. */
-function state(out: string): Record<string, string> {
-  const s: Record<string, string> = {};
-  for (const f of nodeFs.readdirSync(out).sort()) {
-    if (TEMPORARY.test(f)) continue;
-    s[f] = createHash('sha256')
-      .update(nodeFs.readFileSync(path.join(out, f)))
-      .digest('hex')
-      .slice(0, 16);
-  }
-  return s;
-}
-
 const detect = (out: string, percentile: number, signal?: AbortSignal): ReturnType<typeof runPowerDetection> =>
   runPowerDetection({ data, detector, out, percentile, max_gap: 20, backend: 'cpu', engine: 'tfjs', signal });
 
@@ -58,43 +42,14 @@ test('every state a Ctrl-C can leave is one run complete: the first run, or the 
   nodeFs.mkdirSync(out);
   nodeFs.writeFileSync(path.join(out, 'notes.txt'), 'mine\n');
   await detect(out, 95);
-  const first = state(out);
+  const first = outputState(out);
   expect(Object.keys(first)).toEqual(
     ['anomalies.csv', 'detection.anomaly.json', 'manifest.json', 'mse.npy', 'notes.txt', 'report.md', 'results.json'].sort(),
   );
 
-  const seen: Array<Record<string, string>> = [];
-  const temporaries = new Set<string>();
-  const under = (p: unknown): boolean => typeof p === 'string' && path.resolve(p).startsWith(out + path.sep);
-  // Reading the state opens files too (readFileSync calls fs.openSync): those reads are not changes.
-  let reading = false;
-  const observe = (): void =>
-    queueMicrotask(() => {
-      reading = true;
-      try {
-        for (const f of nodeFs.readdirSync(out)) if (TEMPORARY.test(f)) temporaries.add(f);
-        seen.push(state(out));
-      } finally {
-        reading = false;
-      }
-    });
-  const spies = (['mkdirSync', 'openSync', 'renameSync', 'rmSync', 'rmdirSync', 'unlinkSync', 'writeFileSync'] as const).map((name) => {
-    const original = nodeFs[name] as (...args: unknown[]) => unknown;
-    return jest.spyOn(nodeFs, name).mockImplementation(((...args: unknown[]) => {
-      const result = original.apply(nodeFs, args);
-      const opensForReading = name === 'openSync' && (args[1] === undefined || args[1] === 'r');
-      if (!reading && !opensForReading && (under(args[0]) || under(args[1]))) observe();
-      return result;
-    }) as never);
-  });
-  let result: Awaited<ReturnType<typeof detect>>;
-  try {
-    result = await detect(out, 80);
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-  await Promise.resolve();
-  const second = state(out);
+  const observed = await observeStates(out, () => detect(out, 80));
+  const result = observed.result;
+  const second = outputState(out);
   // The second run differs from the first in every output but the MSE (another threshold, another time).
   for (const f of Object.keys(first))
     if (f !== 'notes.txt' && f !== 'mse.npy') expect({ f, changed: second[f] !== first[f] }).toEqual({ f, changed: true });
@@ -106,53 +61,28 @@ test('every state a Ctrl-C can leave is one run complete: the first run, or the 
     'mse.npy',
     'detection.anomaly.json',
   ]);
-  // Observed: the states while staging (the first run's outputs) and after the commit.
-  expect(seen.length).toBeGreaterThan(5);
-  const mixed = seen.filter((s) => JSON.stringify(s) !== JSON.stringify(first) && JSON.stringify(s) !== JSON.stringify(second));
-  expect(mixed).toEqual([]);
-  expect(seen.some((s) => JSON.stringify(s) === JSON.stringify(first))).toBe(true);
-  // The only temporary visible at those points is the stage directory (removed by a second Ctrl-C).
-  for (const t of temporaries) expect(t).toMatch(/^\.outputs\.tmp-\d+-\d+-[a-z0-9]+$/);
-  expect(nodeFs.readdirSync(out).filter((f) => TEMPORARY.test(f))).toEqual([]);
+  expectOneRunComplete(out, observed, first, second);
 });
 
-test('a first Ctrl-C (the AbortSignal) while the outputs are staged writes nothing; a new --out is not left behind', async () => {
-  for (const existing of [true, false]) {
-    const out = path.join(root, existing ? 'abort-existing' : 'abort-new');
-    if (existing) await detect(out, 95);
-    const before = existing ? state(out) : undefined;
-    const controller = new AbortController();
-    // Abort at the first change under `out`: the stage directory being created.
-    const original = nodeFs.mkdirSync;
-    const spy = jest.spyOn(nodeFs, 'mkdirSync').mockImplementation(((p: string, o?: unknown) => {
-      const r = original.call(nodeFs, p, o as never);
-      if (TEMPORARY.test(path.basename(String(p))) && path.dirname(path.resolve(String(p))) === out) controller.abort();
-      return r;
-    }) as never);
-    try {
-      await expect(detect(out, 80, controller.signal)).rejects.toThrow(AbortedError);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(controller.signal.aborted).toBe(true);
-    if (existing) expect(state(out)).toEqual(before);
-    if (existing) expect(nodeFs.readdirSync(out).filter((f) => TEMPORARY.test(f))).toEqual([]);
-    else expect(nodeFs.existsSync(out)).toBe(false);
-  }
-});
+test('a first Ctrl-C (the AbortSignal) while the outputs are staged writes nothing; a new --out is not left behind', () =>
+  expectAbortWhileStagingWritesNothing(
+    root,
+    (out) => detect(out, 95),
+    (out, signal) => detect(out, 80, signal),
+  ));
 
 test('writeFilesAtomic: a failing fill changes nothing and names the file as it would be published', async () => {
   const out = path.join(root, 'fill-fails');
   nodeFs.mkdirSync(out);
   nodeFs.writeFileSync(path.join(out, 'a.txt'), 'old a\n');
-  const before = state(out);
+  const before = outputState(out);
   await expect(
     writeFilesAtomic(out, (stage) => {
       writeFileAtomic(path.join(stage, 'a.txt'), 'new a\n');
       throw new WriteError(path.join(stage, 'b.txt'), Object.assign(new Error('short write'), { code: 'ENOSPC' }));
     }),
   ).rejects.toThrow(`cannot write ${path.join(out, 'b.txt')}: no space left on device (ENOSPC)`);
-  expect(state(out)).toEqual(before);
+  expect(outputState(out)).toEqual(before);
   expect(nodeFs.readdirSync(out)).toEqual(['a.txt']);
   // A directory where a file is to go is refused before anything is renamed.
   nodeFs.mkdirSync(path.join(out, 'b.txt'));

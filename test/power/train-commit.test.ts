@@ -12,12 +12,11 @@
  * AbortSignal) while the outputs are staged writes nothing. Then the helper's directory outputs:
  * a staged directory replaces the old one whole, a stale one ('x/' in `replaces`) goes.
  */
-import { createHash } from 'crypto';
 import * as path from 'path';
 import * as os from 'os';
-import { AbortedError } from 'anomaly-lab/core';
 import { writeFileAtomic, writeFilesAtomic } from 'anomaly-lab/io';
 import { trainPowerModels } from 'anomaly-lab/power';
+import { expectAbortWhileStagingWritesNothing, expectOneRunComplete, observeStates, outputState } from '../helpers/commit-states';
 
 // trainPowerModels loads its heavy parts with `await import('./data.js')` & co. (real import() in
 // the shipped library); jest's CommonJS resolver does not map '.js' to the TypeScript source, so
@@ -38,20 +37,6 @@ jest.setTimeout(120000);
 
 const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'al-train-commit-'));
 afterAll(() => nodeFs.rmSync(root, { recursive: true, force: true }));
-
-const TEMPORARY = /\.tmp-/;
-
-/** The outputs under `out` (relative path → sha256), atomic temporaries aside. */
-function state(out: string, prefix = ''): Record<string, string> {
-  const s: Record<string, string> = {};
-  for (const f of nodeFs.readdirSync(out).sort()) {
-    if (TEMPORARY.test(f)) continue;
-    const p = path.join(out, f);
-    if (nodeFs.statSync(p).isDirectory()) Object.assign(s, state(p, `${prefix}${f}/`));
-    else s[prefix + f] = createHash('sha256').update(nodeFs.readFileSync(p)).digest('hex').slice(0, 16);
-  }
-  return s;
-}
 
 /** A small run on generated data: one epoch of a tiny detector and a 5-tree forest. */
 const train = (out: string, seed: number, signal?: AbortSignal): ReturnType<typeof trainPowerModels> =>
@@ -86,55 +71,16 @@ test('every state a Ctrl-C can leave is one run complete: the first run, or the 
   nodeFs.mkdirSync(out);
   nodeFs.writeFileSync(path.join(out, 'notes.txt'), 'mine\n');
   await train(out, 1);
-  const first = state(out);
+  const first = outputState(out);
   expect(Object.keys(first)).toEqual(OUTPUTS);
 
-  const seen: Array<Record<string, string>> = [];
-  const temporaries = new Set<string>();
-  const under = (p: unknown): boolean => typeof p === 'string' && path.resolve(p).startsWith(out + path.sep);
-  // Reading the state opens files too (readFileSync calls fs.openSync): those reads are not changes.
-  let reading = false;
-  const observe = (): void =>
-    queueMicrotask(() => {
-      reading = true;
-      try {
-        for (const f of nodeFs.readdirSync(out)) if (TEMPORARY.test(f)) temporaries.add(f);
-        seen.push(state(out));
-      } finally {
-        reading = false;
-      }
-    });
-  // Node 20's rmSync loads its rimraf on first use, binding fs.unlinkSync & co. then: load it
-  // before the spies, or it keeps calling the spies, which do nothing once restored.
-  nodeFs.rmSync(path.join(root, 'no-such-file'), { recursive: true, force: true });
-  const spies = (['mkdirSync', 'openSync', 'renameSync', 'rmSync', 'rmdirSync', 'unlinkSync', 'writeFileSync'] as const).map((name) => {
-    const original = nodeFs[name] as (...args: unknown[]) => unknown;
-    return jest.spyOn(nodeFs, name).mockImplementation(((...args: unknown[]) => {
-      const result = original.apply(nodeFs, args);
-      const opensForReading = name === 'openSync' && (args[1] === undefined || args[1] === 'r');
-      if (!reading && !opensForReading && (under(args[0]) || under(args[1]))) observe();
-      return result;
-    }) as never);
-  });
-  try {
-    await train(out, 2);
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-  await Promise.resolve();
-  const second = state(out);
+  const observed = await observeStates(out, () => train(out, 2));
+  const second = outputState(out);
   // Another seed: other weights, another forest, another record (model.json is the same topology).
   for (const f of OUTPUTS)
     if (f !== 'notes.txt' && f !== 'detector/model.json') expect({ f, changed: second[f] !== first[f] }).toEqual({ f, changed: true });
   expect(second['notes.txt']).toBe(first['notes.txt']);
-  // Observed: the states while staging (the first run's outputs) and after the commit.
-  expect(seen.length).toBeGreaterThan(5);
-  const mixed = seen.filter((s) => JSON.stringify(s) !== JSON.stringify(first) && JSON.stringify(s) !== JSON.stringify(second));
-  expect(mixed).toEqual([]);
-  expect(seen.some((s) => JSON.stringify(s) === JSON.stringify(first))).toBe(true);
-  // The only temporary visible at those points is the stage directory (removed by a second Ctrl-C).
-  for (const t of temporaries) expect(t).toMatch(/^\.outputs\.tmp-\d+-\d+-[a-z0-9]+$/);
-  expect(nodeFs.readdirSync(out).filter((f) => TEMPORARY.test(f))).toEqual([]);
+  expectOneRunComplete(out, observed, first, second);
 
   // A detector-only run replaces the earlier classifier too: its training.json describes all that is there.
   await trainPowerModels({
@@ -149,7 +95,7 @@ test('every state a Ctrl-C can leave is one run complete: the first run, or the 
     max_windows: 64,
     backend: 'cpu',
   });
-  expect(Object.keys(state(out))).toEqual([
+  expect(Object.keys(outputState(out))).toEqual([
     'detector/detector.json',
     'detector/model.json',
     'detector/weights.bin',
@@ -158,30 +104,12 @@ test('every state a Ctrl-C can leave is one run complete: the first run, or the 
   ]);
 });
 
-test('a first Ctrl-C (the AbortSignal) while the outputs are staged writes nothing; a new --out is not left behind', async () => {
-  for (const existing of [true, false]) {
-    const out = path.join(root, existing ? 'abort-existing' : 'abort-new');
-    if (existing) await train(out, 1);
-    const before = existing ? state(out) : undefined;
-    const controller = new AbortController();
-    // Abort at the first change under `out`: the stage directory being created.
-    const original = nodeFs.mkdirSync;
-    const spy = jest.spyOn(nodeFs, 'mkdirSync').mockImplementation(((p: string, o?: unknown) => {
-      const r = original.call(nodeFs, p, o as never);
-      if (TEMPORARY.test(path.basename(String(p))) && path.dirname(path.resolve(String(p))) === out) controller.abort();
-      return r;
-    }) as never);
-    try {
-      await expect(train(out, 2, controller.signal)).rejects.toThrow(AbortedError);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(controller.signal.aborted).toBe(true);
-    if (existing) expect(state(out)).toEqual(before);
-    if (existing) expect(nodeFs.readdirSync(out).filter((f) => TEMPORARY.test(f))).toEqual([]);
-    else expect(nodeFs.existsSync(out)).toBe(false);
-  }
-});
+test('a first Ctrl-C (the AbortSignal) while the outputs are staged writes nothing; a new --out is not left behind', () =>
+  expectAbortWhileStagingWritesNothing(
+    root,
+    (out) => train(out, 1),
+    (out, signal) => train(out, 2, signal),
+  ));
 
 test('writeFilesAtomic: a staged directory replaces the old one whole; a stale one named with "/" goes', async () => {
   const out = path.join(root, 'dirs');
@@ -197,7 +125,7 @@ test('writeFilesAtomic: a staged directory replaces the old one whole; a stale o
     },
     { replaces: ['model/', 'extra/'] },
   );
-  expect(state(out)).toEqual({ 'model/new.bin': expect.any(String) });
+  expect(outputState(out)).toEqual({ 'model/new.bin': expect.any(String) });
   expect(nodeFs.readdirSync(out)).toEqual(['model']);
   // A file where a directory is to go is refused before anything is renamed.
   nodeFs.writeFileSync(path.join(out, 'extra'), 'a file\n');

@@ -8,28 +8,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildViewerBundle, decodeViewerBundle, intervalsTable, viewerBundleToJSON, type ViewerBundle } from 'anomaly-lab/core';
+import { decodeViewerBundle, intervalsTable, viewerBundleToJSON } from 'anomaly-lab/core';
 import { initialDetection, viewerSummaryHtml, viewerSummaryText } from 'anomaly-lab/notebook';
 import { readRunData, reportSections } from 'anomaly-lab/report';
 import { viewerTableHtml, viewerTableText } from 'anomaly-lab/render';
+import { manyIntervals } from '../helpers/many-intervals';
 
 const N = 40_000;
 const INTERVALS = N / 2;
-const T0 = Date.UTC(2024, 0, 1);
 
-function manyIntervals(): ViewerBundle {
-  // flagged: the odd points (score > 0.5), each apart from the next by one unflagged point
-  const scores = Float32Array.from({ length: N }, (_, i) => (i % 2 ? 0.6 + (0.4 * ((i * 7919) % 1000)) / 1000 : 0));
-  return buildViewerBundle({
-    kind: 'generic',
-    title: 'many intervals',
-    axis: { unit: 'epoch_ms', start: T0, step: 1000 },
-    scores: { values: scores },
-    threshold: { mode: 'value', value: 0.5, pointAdjust: false, maxGapSamples: 0 },
-  });
-}
-
-const bundle = manyIntervals();
+const bundle = manyIntervals(N);
 const result = initialDetection(decodeViewerBundle(bundle))!;
 /** The whole table, formatted as before: every interval, cut when rendered. */
 const everyRow = intervalsTable(result.intervals, 'epoch_ms', { labelled: false });
