@@ -78,7 +78,6 @@ export async function round3Run(
   source: string,
   dirs: { runs: string; results: string },
 ): Promise<Round3Run> {
-  const trainF = ROUND3.racks[fold % 2];
   const validF = ROUND3.racks[1 - (fold % 2)];
   const cols = JECHEON_COLUMNS;
   const C = cols.length;
@@ -89,6 +88,7 @@ export async function round3Run(
     length: b - a,
     values: x.values.slice(a * C, b * C),
   });
+  // Both racks once: folds 0 / 1 train on one and validate on the other, fold 2 cuts both.
   const full: Series[] = [];
   for (const f of ROUND3.racks) full.push(await loadSeries(path.join(ESS, f), { columns: cols }));
   const train =
@@ -97,7 +97,7 @@ export async function round3Run(
           full.map((x) => cut(x, 0, Math.floor(x.length * ROUND3.split))),
           { segments: true },
         )
-      : await loadSeries(path.join(ESS, trainF), { columns: cols });
+      : full[fold % 2];
   const out = path.join(dirs.runs, tag, `${arm}-s${seed}-f${fold}`);
   fs.rmSync(out, { recursive: true, force: true });
   const common = { ...ROUND3.common, seed, max_steps: steps, summary_steps: summary, ...extra } as Partial<TrainOptions>;
@@ -110,10 +110,7 @@ export async function round3Run(
   // training rack scaled the same way (not clipped), as explore.cjs does.
   const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { scaler: { min: number[]; max: number[] } };
   const sc = cfg.scaler;
-  const valids =
-    fold === 2
-      ? full.map((x) => cut(x, Math.floor(x.length * ROUND3.split), x.length))
-      : [await loadSeries(path.join(ESS, validF), { columns: cols })];
+  const valids = fold === 2 ? full.map((x) => cut(x, Math.floor(x.length * ROUND3.split), x.length)) : [full[1 - (fold % 2)]];
   const trScaled = new Float32Array(train.values.length);
   for (let i = 0; i < train.length; i++)
     for (let c = 0; c < C; c++) trScaled[i * C + c] = (train.values[i * C + c] - sc.min[c]) / (sc.max[c] - sc.min[c]);
