@@ -131,11 +131,9 @@ export async function round3Run(
       });
   }
   const result: Round3Run = { arm, seed, fold, tag, extra, fd: {}, steps: {} };
-  for (const w of ROUND3.fdEwma)
-    result.fd[w] = sets.map((s) => {
-      const fd = firstDifferenceBaseline(s.values, C, stats);
-      return f1Of(w ? ewmaSmooth(fd, w) : fd, s.labels);
-    });
+  // the baseline's scores once per draw, then each EWMA weight on them
+  const fds = sets.map((s) => firstDifferenceBaseline(s.values, C, stats));
+  for (const w of ROUND3.fdEwma) result.fd[w] = sets.map((s, k) => f1Of(w ? ewmaSmooth(fds[k], w) : fds[k], s.labels));
   for (const step of listCheckpointSteps(out)) {
     const { model } = await loadCheckpoint(path.join(out, 'state', `step_${step}`));
     const r: Record<string, number[]> = {};
