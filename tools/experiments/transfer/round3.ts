@@ -172,13 +172,17 @@ export async function round3(a: TransferArgs, results: TransferResults): Promise
   results.round3 = round3Aggregate(readRound3Dir(dirs.results), path.relative(REPO, dirs.results), 'ts');
 }
 
-/** The per-run JSON files of a results directory (explore.cjs's or this module's). */
+/**
+ * The per-run JSON files of a results directory (explore.cjs's or this module's), without the
+ * faithfulness check's tiny runs (tag 'smoke'): they are not part of the round.
+ */
 export function readRound3Dir(dir: string): Round3Run[] {
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Round3Run);
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Round3Run)
+    .filter((r) => r.tag !== 'smoke');
 }
 
 const pairKey = (r: Round3Run): string => `${r.seed}/f${r.fold}`;
@@ -252,8 +256,7 @@ export function round3Aggregate(runs: Round3Run[], from: string, ranWith: 'js' |
  * module's own directory (<out>/round3/results) after two `--round3` processes (one per arm) finished.
  */
 export function round3Import(dir: string, results: TransferResults, out: string): void {
-  // The faithfulness check's tiny runs (tag 'smoke') are not part of the round.
-  const runs = readRound3Dir(dir).filter((r) => r.tag !== 'smoke');
+  const runs = readRound3Dir(dir);
   const own = path.resolve(dir) === path.resolve(round3Dirs(out).results);
   results.round3 = round3Aggregate(runs, own ? path.relative(REPO, dir) : dir, own ? 'ts' : 'js');
   log(`round 3: imported ${runs.length} runs from ${dir} (${Object.keys(results.round3.budgets).join(', ')})`);
