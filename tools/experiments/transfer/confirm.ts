@@ -331,10 +331,9 @@ export function confirmMerge(plan: ConfirmPlan, results: TransferResults, quick:
   const files = fs.readdirSync(dir).filter((f) => /^results-.*\.json$/.test(f));
   const parts = files.map((f) => loadResults<ConfirmPart>(path.join(dir, f)));
   const withPanli = parts.find((p) => p.panli);
-  // Session 4's results store CONFIRM itself as their protocol (as before); later plans store the whole plan.
-  const { key: _key, common: _common, recipe: _recipe, quickSeedOffset: _q, ...session4 } = plan;
   results[plan.key] = {
-    protocol: plan.key === 'confirm' ? session4 : plan,
+    // Session 4's results store CONFIRM itself as their protocol (as before); later plans store the whole plan.
+    protocol: plan.key === 'confirm' ? CONFIRM : plan,
     baselines: parts[0].baselines,
     long_baselines: parts[0].long_baselines,
     runs: parts.flatMap((p) => p.runs),
