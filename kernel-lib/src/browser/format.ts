@@ -45,6 +45,15 @@ export function formatPercent(v: number | null | undefined, decimals = 1, missin
   return typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(decimals)}%` : missing;
 }
 
+/**
+ * An anomaly rate (a fraction of scores) as users read it, wherever it is shown (tables, the
+ * threshold's description, CLI and training lines): a percentage like the rate control, "5.00%";
+ * '–' for none. Machine-readable outputs (CSV, JSON) keep the fraction.
+ */
+export function rateText(v: number | null | undefined): string {
+  return formatPercent(v, 2);
+}
+
 /** A table cell: numbers are formatted, text is escaped; `{ md }` is markdown already safe as is. */
 export type Cell = string | number | boolean | null | undefined;
 export type MdCell = Cell | { md: string };

@@ -6,8 +6,7 @@
  * Notebooks pass their own callbacks instead (the notebook layer draws its widgets from them).
  */
 import type { HistoryEntry } from '../runs/run-dir';
-import { formatFixed, formatPercent } from '../browser/format';
-import { rateText } from '../browser/viewer/tables';
+import { formatFixed, formatPercent, rateText } from '../browser/format';
 
 /** What the loop reports after each optimisation step. */
 export interface StepProgress {

@@ -10,9 +10,12 @@
  * `axisValueText`, durations in the axis' natural unit (seconds or samples). Machine-readable
  * outputs (CSV, the bundle's JSON) keep rates as fractions.
  */
-import { formatNumber, formatPercent, markdownTable, type MdCell } from '../format';
+import { formatNumber, formatPercent, markdownTable, rateText, type MdCell } from '../format';
 import type { MetricRow } from '../metrics';
 import type { AxisUnit, IntervalRow, ViewerMetrics } from './types';
+
+// rateText is declared with the other formatters (format.ts); the viewer's table API offers it too
+export { rateText };
 
 /** One column: a stable key (DOM class, sort key), its header and whether it holds numbers (right-aligned). */
 export interface TableColumn {
@@ -29,14 +32,6 @@ export interface ViewerTable {
 
 /** A share (precision, recall, F1, confidence …) as a percentage with 2 places; '–' for none. */
 export function shareText(v: number | null | undefined): string {
-  return formatPercent(v, 2);
-}
-
-/**
- * An anomaly rate (a fraction of scores) as users read it, wherever it is shown (tables, the
- * threshold's description): a percentage like the rate control, "5.00%"; '–' for none.
- */
-export function rateText(v: number | null | undefined): string {
   return formatPercent(v, 2);
 }
 

@@ -12,8 +12,7 @@
  * = percentile(scores, p) with p = 100·(1 − r); a score is anomalous when strictly above it.
  * Mode 'value' is a fixed threshold; its anomaly rate is known only after thresholding.
  */
-import { formatSignificant } from '../format';
-import { rateText } from './tables';
+import { formatSignificant, rateText } from '../format';
 
 export const THRESHOLD_MODES = ['rate', 'percentile', 'value'] as const;
 export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
@@ -78,7 +77,7 @@ export interface ThresholdModeInfo {
 
 /**
  * How a description writes the rule's numbers (a percentile, a fixed value). Rates are not among
- * them: a rate reads as a percentage wherever a user sees one (tables' `rateText`), as the rate control shows it.
+ * them: a rate reads as a percentage wherever a user sees one (format.ts `rateText`), as the rate control shows it.
  */
 export interface DescribeFormat {
   /** numbers of the rule (default String). */
