@@ -526,9 +526,17 @@ function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number
       ...Object.entries(r.models ?? {}).map(([k, v]) => [`model: ${k}`, v ?? ''] as Cell[]),
     ],
   );
+  // Each interval's prediction by its bounds, looked up once per interval (a find per interval
+  // grows with intervals × predictions: 20,000 of each are 4·10⁸ comparisons). The first wins, as find's did.
+  const predictionOf = new Map<number, Map<number, (typeof r.predictions)[number]>>();
+  for (const q of r.predictions) {
+    const byEnd = predictionOf.get(q.start_time) ?? new Map();
+    if (!byEnd.has(q.end_time)) byEnd.set(q.end_time, q);
+    predictionOf.set(q.start_time, byEnd);
+  }
   const iv = intervalsTable(
     r.merged_intervals.map(([start, end]) => {
-      const pr = r.predictions.find((q) => q.start_time === start && q.end_time === end);
+      const pr = predictionOf.get(start)?.get(end);
       return { start, end, fault: pr?.predicted_fault, confidence: pr?.confidence };
     }),
     'seconds',
