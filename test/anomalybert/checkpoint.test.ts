@@ -22,14 +22,10 @@ import { createRng, FieldError } from 'anomaly-lab/core';
 import { cliMessage } from '../../kernel-lib/src/cli/args';
 import { readNpy, toFloat32, writeNpy } from 'anomaly-lab/io';
 import { runCli } from '../helpers/cli';
+import { randomValues } from '../helpers/numeric';
 import { encodeTorchStateDict } from 'anomaly-lab/pickle';
 
 const OTHER: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 5, nTokens: 6, dEmbed: 24, nLayer: 3, nHead: 4, dropout: 0.1 };
-
-function randomValues(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.uniform());
-}
 
 /** Every parameter perturbed (as the fixture's), so each one matters for the comparison. */
 function perturbedModel(config: AnomalyBertConfig, seed: number): AnomalyBert {

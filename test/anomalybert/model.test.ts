@@ -17,13 +17,9 @@ import {
 import { createRng } from 'anomaly-lab/core';
 // direct import (not the package): the attention module's wasm fast-path switch is an internal detail this test pins down
 import { usesPerHeadAttention } from '../../kernel-lib/src/anomalybert/attention';
+import { randomValues } from '../helpers/numeric';
 
 const SMALL: AnomalyBertConfig = { inputDim: 3, outputDim: 1, patchSize: 4, nTokens: 5, dEmbed: 16, nLayer: 2, nHead: 4, dropout: 0.3 };
-
-function randomValues(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.uniform());
-}
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: false });

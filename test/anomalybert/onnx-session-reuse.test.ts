@@ -19,19 +19,13 @@ import {
   onnxInferenceSessionsCreated,
   onnxRunnerFor,
 } from 'anomaly-lab/anomalybert';
-import { createRng } from 'anomaly-lab/core';
 import { MinMaxScaler, readNpy, toFloat32 } from 'anomaly-lab/io';
 import { describeOnnxModel } from 'anomaly-lab/onnx';
 import { trainAnomalyBert } from 'anomaly-lab/training';
-import { maxAbsDiff } from '../helpers/numeric';
+import { maxAbsDiff, randomValues } from '../helpers/numeric';
 import { TINY, labelledTestSet, periodicSeries, tmpDir } from '../training/train-helpers';
 
 jest.setTimeout(120000);
-
-function randomValues(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.uniform());
-}
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu', log: false });

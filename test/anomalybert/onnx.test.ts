@@ -18,19 +18,13 @@ import {
   exportAnomalyBertOnnx,
   OnnxAnomalyBert,
 } from 'anomaly-lab/anomalybert';
-import { createRng } from 'anomaly-lab/core';
 import { readNpy, toFloat32 } from 'anomaly-lab/io';
 import { describeOnnxModel, ONNX_OPSET, readOnnxFile, resolveEngine } from 'anomaly-lab/onnx';
 import { describeShared, sharedPath } from '../helpers/shared';
 import { runCli } from '../helpers/cli';
-import { maxAbsDiff } from '../helpers/numeric';
+import { maxAbsDiff, randomValues } from '../helpers/numeric';
 
 const fx = (name: string): string => sharedPath('fixtures', 'anomalybert', name);
-
-function randomValues(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.uniform());
-}
 
 let tmp: string;
 beforeAll(async () => {

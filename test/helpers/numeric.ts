@@ -1,4 +1,11 @@
-/** Numeric comparisons shared by the fixture tests. */
+/** Numeric comparisons and inputs shared by the fixture tests. */
+import { createRng } from 'anomaly-lab/core';
+
+/** `n` seeded uniform values in [0, 1): the same inputs for a given seed in every test. */
+export function randomValues(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform());
+}
 
 /** Largest |a[i] − b[i]|; the lengths must match (asserted, so a shape slip cannot pass as 0). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
