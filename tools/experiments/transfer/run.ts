@@ -20,6 +20,7 @@
  * This file: the command line and main; the shared protocol in protocol.ts, rounds 1–2 in rounds.ts,
  * the confirmatory evaluation in confirm.ts, rendering in render.ts, the results' types in results.ts.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from 'anomaly-lab';
 import { defineOptions, UsageError } from 'anomaly-lab/core';
@@ -152,6 +153,8 @@ function transferArgs(argv: string[]): TransferArgs {
   if (badFold !== undefined) throw new UsageError(`--folds: '${badFold}' is not a fold (0, 1 or 2)`);
   const badArm = a.arms.find((x) => x !== 'transfer' && x !== 'scratch');
   if (badArm !== undefined) throw new UsageError(`--arms: unknown '${badArm}' (known: transfer, scratch)`);
+  if (a.round3Import !== undefined && !fs.statSync(a.round3Import, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--round3_import: '${a.round3Import}' is not a directory (of round 3's per-run JSON files)`);
   if (a.quick) {
     a.seeds = a.seeds.slice(0, 2);
     a.steps = 20;
