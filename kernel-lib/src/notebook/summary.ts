@@ -174,7 +174,7 @@ function summaryHtml(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): 
     // Only the rows shown are formatted (a bundle may hold 100,000 intervals); the note counts the rest.
     const rows = leadingRows(facts.intervals.length, maxIntervals);
     const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length, rows });
-    out.push(`<h4>Detected intervals</h4>${viewerTableHtml(it, { maxRows: maxIntervals, totalRows: facts.intervals.length })}`);
+    out.push(`<h4>Detected intervals</h4>${viewerTableHtml(it, { maxRows: maxIntervals })}`);
   }
   if (bundle.featureImportances && bundle.featureImportances.names.length) {
     const fi = bundle.featureImportances;
@@ -206,7 +206,7 @@ function summaryText(bundle: ViewerBundle, facts: Facts, opts: SummaryOptions): 
   if (facts.intervals.length) {
     const rows = leadingRows(facts.intervals.length, maxIntervals);
     const it = intervalsTable(facts.intervals, bundle.axis?.unit, { labelled: !!facts.detection?.labelled.length, rows });
-    lines.push('', 'Detected intervals', viewerTableText(it, { maxRows: maxIntervals, totalRows: facts.intervals.length }));
+    lines.push('', 'Detected intervals', viewerTableText(it, { maxRows: maxIntervals }));
   }
   if (bundle.training && bundle.training.history.length) {
     const ht = historyTable(bundle.training.history);

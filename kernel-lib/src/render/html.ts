@@ -36,7 +36,7 @@ export interface TableRenderOptions {
   maxRows?: number;
   /**
    * The table's full row count when `rows` holds only its first rows (those formatted for display,
-   * e.g. intervalsTable's `rows`): the '… N more rows' note counts from it. Default `rows.length`.
+   * a ViewerTable's `totalRows`, set by intervalsTable's `rows`): the '… N more rows' note counts from it. Default `rows.length`.
    */
   totalRows?: number;
   /** per column: numbers already formatted as text (right-aligned like numbers). */
@@ -89,20 +89,20 @@ export function htmlTable(columns: string[], rows: Cell[][], opts: TableRenderOp
 }
 
 /** One of the viewer's tables (browser/viewer/tables.ts: formatted cells) as an escaped HTML table. */
-export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; totalRows?: number; caption?: string } = {}): string {
+export function viewerTableHtml(t: ViewerTable, opts: { maxRows?: number; caption?: string } = {}): string {
   return htmlTable(
     t.columns.map((c) => c.label),
     t.rows.map((r) => r.cells),
-    { ...opts, numeric: t.columns.map((c) => c.numeric) },
+    { ...opts, totalRows: t.totalRows, numeric: t.columns.map((c) => c.numeric) },
   );
 }
 
 /** One of the viewer's tables as a plain-text table. */
-export function viewerTableText(t: ViewerTable, opts: { maxRows?: number; totalRows?: number } = {}): string {
+export function viewerTableText(t: ViewerTable, opts: { maxRows?: number } = {}): string {
   return textTable(
     t.columns.map((c) => c.label),
     t.rows.map((r) => r.cells),
-    { ...opts, numeric: t.columns.map((c) => c.numeric) },
+    { ...opts, totalRows: t.totalRows, numeric: t.columns.map((c) => c.numeric) },
   );
 }
 

@@ -482,7 +482,7 @@ function bundleSection(file: string, bundle: ViewerBundle, k: number, maxPoints:
       labelled: result.labelled.length > 0,
       rows: leadingRows(result.intervals.length, 100),
     });
-    html.push('<h4>Detected intervals</h4>', viewerTableHtml(intervals, { maxRows: 100, totalRows: result.intervals.length }));
+    html.push('<h4>Detected intervals</h4>', viewerTableHtml(intervals, { maxRows: 100 }));
   }
   const producer = metricsTable(bundle.metrics);
   if (producer) html.push('<h4>Producer metrics</h4>', viewerTableHtml(producer));
@@ -544,7 +544,7 @@ function powerResultsSection(p: NonNullable<RunData['power']>, maxPoints: number
   );
   return {
     title: 'Power-system detection',
-    html: `${facts.html}<h4>Merged intervals</h4>${viewerTableHtml(iv, { maxRows: 200, totalRows: r.merged_intervals.length })}`,
+    html: `${facts.html}<h4>Merged intervals</h4>${viewerTableHtml(iv, { maxRows: 200 })}`,
     markdown: `${facts.md}\n\n#### Merged intervals\n\n${tableMarkdown(iv, 200)}`,
     charts,
   };

@@ -28,6 +28,11 @@ export interface TableColumn {
 export interface ViewerTable {
   columns: TableColumn[];
   rows: Array<{ key: string; cells: string[] }>;
+  /**
+   * The table's full row count when `rows` holds only some of them (intervalsTable's `rows`: the
+   * rows a view shows): renderers cut at `maxRows` count the '… N more rows' from it. Unset: `rows.length`.
+   */
+  totalRows?: number;
 }
 
 /** A share (precision, recall, F1, confidence …) as a percentage with 2 places; '–' for none. */
@@ -135,13 +140,14 @@ export function intervalsTable(
     if (opts.labelled) cells.push(r.labelled ? 'yes' : 'no');
     return { key: String(i), cells };
   };
-  const rows = opts.rows ? opts.rows.map(formatRow) : intervals.map((_, i) => formatRow(i));
-  return { columns, rows };
+  if (opts.rows) return { columns, rows: opts.rows.map(formatRow), totalRows: intervals.length };
+  return { columns, rows: intervals.map((_, i) => formatRow(i)) };
 }
 
 /**
  * The indices of the rows a table cut to `maxRows` shows, of `count` (the rows `slice(0, maxRows)`
- * keeps): pass them as intervalsTable's `rows` so only the rows shown are formatted.
+ * keeps): pass them as intervalsTable's `rows` so only the rows shown are formatted (the table
+ * keeps the full count, `totalRows`, for the renderers' '… N more rows' note).
  */
 export function leadingRows(count: number, maxRows = Infinity): number[] {
   const m = Math.trunc(maxRows) || 0;
