@@ -405,33 +405,25 @@ const predictArgs = (f, out) => [
   'cpu',
 ];
 
-/** `power detect` with the hostile scaler `f` (valid data, a missing detector). */
-const scalerArgs = (f, out) => [
+/** `power detect` of `data` with a missing detector, plus `extra` flags. */
+const powerDetectArgs = (data, out, extra = []) => [
   'power',
   'detect',
   '--data',
-  path.join(out, 'normal.csv'),
+  data,
   '--detector',
   path.join(out, 'no-detector.h5'),
-  '--scaler',
-  f,
+  ...extra,
   '--out',
   path.join(out, 'run'),
   '--quiet',
 ];
 
+/** `power detect` with the hostile scaler `f` (valid data, a missing detector). */
+const scalerArgs = (f, out) => powerDetectArgs(path.join(out, 'normal.csv'), out, ['--scaler', f]);
+
 /** `power detect` of the hostile data file `f` (a missing detector). */
-const powerDataArgs = (f, out) => [
-  'power',
-  'detect',
-  '--data',
-  f,
-  '--detector',
-  path.join(out, 'no-detector.h5'),
-  '--out',
-  path.join(out, 'run'),
-  '--quiet',
-];
+const powerDataArgs = (f, out) => powerDetectArgs(f, out);
 
 /** `estimate` of the hostile data file `f` (a missing checkpoint). */
 const estimateDataArgs = (f, out) => [
