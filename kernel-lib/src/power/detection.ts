@@ -16,7 +16,7 @@ import { abortPoint } from '../browser/abort';
 import { formatFixed, formatSignificant } from '../browser/format';
 import { checkMaxGapSamples } from '../browser/intervals';
 import { powerViewerBundle, viewerBundleToJSON, VIEWER_FILE_SUFFIX } from '../browser/viewer';
-import { writeFileAtomic, writeFilesAtomic } from '../io/atomic';
+import { writeFileSynced, writeFilesAtomic } from '../io/atomic';
 import { MANIFEST_FILE, writeManifest, type ManifestCommand } from '../runs/manifest';
 import { loadPowerData, POWER_SIGNALS, type PowerData } from './data';
 import { loadDetector } from './detector-io';
@@ -147,7 +147,7 @@ function writeDetectionBundle(outDir: string, analysis: PowerAnalysis, data: Pow
     provenance: { source: data.source, tool: 'anomaly-lab power detect' },
   });
   const file = path.join(outDir, `detection${VIEWER_FILE_SUFFIX}`);
-  writeFileAtomic(file, viewerBundleToJSON(bundle));
+  writeFileSynced(file, viewerBundleToJSON(bundle)); // into the commit's stage (see runPowerDetection)
   return file;
 }
 
@@ -259,8 +259,9 @@ export async function runPowerDetection(config: PowerDetectionConfig): Promise<P
       const staged = writePowerResults(stage, analysis, data, models);
       staged.push(writeDetectionBundle(stage, analysis, data, threshold !== undefined));
       if (transformer) {
+        // into the private stage: written and fsynced, the commit's rename publishes it (no temporary of its own)
+        writeFileSynced(path.join(stage, TRANSFORMER_PREDICTIONS_FILE), transformer.json);
         staged.push(path.join(stage, TRANSFORMER_PREDICTIONS_FILE));
-        writeFileAtomic(path.join(stage, TRANSFORMER_PREDICTIONS_FILE), transformer.json);
       }
       names = staged.map((f) => path.basename(f));
       // A detection run is an experiment like a training run: record what produced it, so

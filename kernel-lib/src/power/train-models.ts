@@ -15,7 +15,7 @@ import * as path from 'path';
 import { FieldError } from '../browser/errors';
 import { abortPoint } from '../browser/abort';
 import { formatFixed, formatPercent } from '../browser/format';
-import { writeFileAtomic, writeFilesAtomic } from '../io/atomic';
+import { writeFileSynced, writeFilesAtomic } from '../io/atomic';
 import { readJsonFile } from '../io/json';
 import type { PowerData } from './data';
 
@@ -177,9 +177,10 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       }
     }
     const t = trainFaultClassifier(recordings, { sequenceLength: L, nEstimators: o.n_estimators, seed });
+    // `dir` is the commit's private stage: each file is written and fsynced, the commit's rename publishes it
     writeClassifier = (dir) => {
-      writeFileAtomic(path.join(dir, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
-      writeFileAtomic(path.join(dir, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
+      writeFileSynced(path.join(dir, 'classifier.json'), JSON.stringify(t.classifier.toJSON()) + '\n');
+      writeFileSynced(path.join(dir, 'classifier_scaler.json'), JSON.stringify(t.classifierScaler.toJSON(), null, 2) + '\n');
     };
     summary.classifier = {
       intervals: t.rows.length,
@@ -203,7 +204,7 @@ export async function trainPowerModels(config: PowerTrainConfig): Promise<Record
       async (stage) => {
         await writeDetector?.(stage);
         writeClassifier?.(stage);
-        writeFileAtomic(path.join(stage, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
+        writeFileSynced(path.join(stage, 'training.json'), JSON.stringify(summary, null, 2) + '\n');
         // The last safe point: a Ctrl-C while staging ends the run here, with nothing written.
         await abortPoint(config.signal, 'trainPowerModels');
       },
