@@ -24,6 +24,8 @@ import {
   viewerBundleToJSON,
   type ViewerBundle,
 } from 'anomaly-lab/core';
+import { DEFAULT_SETTINGS } from '../../extension/src/settings';
+import { manyIntervals } from '../helpers/many-intervals';
 import { REPO_ROOT } from '../helpers/shared';
 import { hasCommand } from '../helpers/tools';
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from './harness';
@@ -33,6 +35,9 @@ const OUT = path.join(ARTIFACTS, 'jupyterlab');
 const WORK = path.join(OUT, 'work');
 const NOTEBOOK = '01-anomalybert-ess.ipynb';
 const VIEWPORT = { width: 1366, height: 768 };
+/** Intervals of the large bundle of test (f), and the viewer's default page of table rows (settings maxTableRows). */
+const MANY = 2000;
+const PAGE = DEFAULT_SETTINGS.maxTableRows;
 
 const wheels = findWheelStore();
 const missing = [
@@ -271,6 +276,7 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
     info = prepareVenv(wheels!);
     fs.writeFileSync(path.join(OUT, 'labextension-list.txt'), info.labextensions);
     fs.writeFileSync(path.join(WORK, 'power.anomaly.json'), viewerBundleToJSON(bundle));
+    fs.writeFileSync(path.join(WORK, 'many.anomaly.json'), viewerBundleToJSON(manyIntervals(2 * MANY)));
     // the notebook runs from a copy (autosave and checkpoints stay in test/artifacts); tslab resolves
     // `anomaly-lab` from there up to the repository's node_modules
     fs.copyFileSync(path.join(REPO_ROOT, 'notebooks', NOTEBOOK), path.join(WORK, NOTEBOOK));
@@ -498,4 +504,23 @@ describeLab('the viewer in real JupyterLab 4.6 and Notebook 7.6 (tslab kernel, h
     },
     10 * 60_000,
   );
+
+  test('(f) a bundle with 2,000 intervals: the table shows one page of rows, "show more" appends the next', async () => {
+    await page.goto(server.url('lab/tree/many.anomaly.json?reset'));
+    await waitForApp(page);
+    const doc = '.jp-MimeDocument:not(.lm-mod-hidden)';
+    await page.waitForSelector(`${doc} .al-interval-row`, { timeout: 90_000 });
+    const rows = (): Promise<number> => page.locator(`${doc} .al-interval-row`).count();
+    expect(await rows()).toBe(PAGE); // the default maxTableRows
+    expect(await page.textContent(`${doc} .al-table-footer .al-note`)).toContain(`showing ${PAGE} of ${MANY} intervals`);
+    await page.click(`${doc} .al-show-more`);
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, [`${doc} .al-interval-row`, 2 * PAGE] as const, {
+      timeout: 30_000,
+    });
+    expect(await rows()).toBe(2 * PAGE);
+    await page.locator(`${doc} .al-show-more`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'lab-document-show-more.png') });
+    expect(await page.locator(`${doc} .al-show-more`).textContent()).toBe(`show ${PAGE} more`);
+    expect(con.ours).toEqual([]);
+  }, 240_000);
 });
